@@ -1,0 +1,132 @@
+/**
+ * Shapes and dims: what they are at the type level and the run-time checks
+ * every rule starts from.
+ *
+ * At the type level a dim is a number literal (a static size such as `784`), a
+ * string literal (a named symbolic dim such as `"batch"`, which matches only
+ * itself), or the wide `number` (unknown until run time: checks on it are
+ * deferred to the run-time rule). At run time every dim is a non-negative
+ * integer no larger than 2^31 - 1.
+ */
+
+import { ShapeError, shapeError } from "./errors.js";
+
+/** One dim of a type-level shape: a size literal, a symbolic name, or `number`. */
+export type Dim = number | string;
+
+/** A type-level shape: a tuple of dims, outermost first. */
+export type Shape = readonly Dim[];
+
+/** The run-time value of a shape: sizes only. */
+export type RuntimeShape = readonly number[];
+
+/**
+ * The run-time shape of a type-level shape: number literals stay, symbolic
+ * dims become `number`.
+ *
+ * @example
+ * type R = Concrete<["batch", 784]>; // readonly [number, 784]
+ */
+export type Concrete<S extends Shape> = {
+  readonly [K in keyof S]: S[K] extends number ? S[K] : number;
+};
+
+/** The largest size of one dim: 2^31 - 1, the limit of an int32 index. */
+export const MAX_DIM = 2 ** 31 - 1;
+
+/** True when `D` is the wide `number` (an unknown dim). */
+export type IsWide<D> = number extends D ? true : false;
+
+/** How a dim prints in a message: `784`, `batch`, or `?` for `number`. */
+export type ShowDim<D> = D extends number
+  ? number extends D
+    ? "?"
+    : `${D}`
+  : D extends string
+    ? D
+    : "?";
+
+/** How a shape prints in a message: `[batch, 784]`. */
+export type ShowShape<S> = S extends readonly Dim[]
+  ? number extends S["length"]
+    ? "[...]"
+    : `[${JoinDims<S>}]`
+  : "?";
+
+type JoinDims<S extends readonly Dim[]> = S extends readonly [infer H, ...infer T extends readonly Dim[]]
+  ? T extends readonly []
+    ? ShowDim<H>
+    : `${ShowDim<H>}, ${JoinDims<T>}`
+  : "";
+
+/** Prints a run-time shape the way `ShowShape` prints a type: `[2, 3]`. */
+export function formatShape(shape: readonly unknown[]): string {
+  return `[${shape.map(String).join(", ")}]`;
+}
+
+/** Why `d` is not a valid size, or undefined when it is. */
+export function badDim(d: unknown): string | undefined {
+  if (typeof d !== "number") return `${typeof d} is not a size`;
+  if (Number.isNaN(d)) return "NaN is not a size";
+  if (!Number.isInteger(d)) return `${d} is not an integer`;
+  if (d < 0) return `${d} is negative`;
+  if (d > MAX_DIM) return `${d} is larger than 2^31 - 1`;
+  return undefined;
+}
+
+/**
+ * Checks that `shape` is an array of valid sizes and returns a copy; throws a
+ * `ShapeError` naming `op`, the dim and what is wrong with it.
+ */
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) shapeError(op, `shape must be an array of sizes, got ${typeof shape}`);
+  const out: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    const why = badDim(d);
+    if (why !== undefined) shapeError(op, `dim ${i} of ${formatShape(shape)}: ${why}`);
+    out.push(d as number); // badDim returned undefined, so d is a number
+  }
+  return out;
+}
+
+/**
+ * The number of elements of a shape (1 for rank 0). Throws when it exceeds
+ * 2^53, past which it could not be counted exactly.
+ */
+export function shapeSize(shape: RuntimeShape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new ShapeError(`size: ${formatShape(shape)} has more than 2^53 elements`);
+  }
+  return n;
+}
+
+/** Row-major strides of a shape, in elements. */
+export function stridesOf(shape: RuntimeShape): number[] {
+  const strides = new Array<number>(shape.length);
+  let step = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = step;
+    step *= shape[i] ?? 1;
+  }
+  return strides;
+}
+
+/**
+ * Resolves a possibly negative axis against `rank` (`-1` is the last axis);
+ * throws a `ShapeError` naming `op` when it is out of range or not an integer.
+ */
+export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis)) shapeError(op, `axis ${axis} is not an integer`);
+  if (axis < -rank || axis >= rank) {
+    shapeError(op, `axis ${axis} is out of range for rank ${rank}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** True when two run-time shapes are equal dim by dim. */
+export function sameShape(a: RuntimeShape, b: RuntimeShape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

@@ -1,0 +1,111 @@
+/**
+ * The tensor: an immutable, row-major array of elements whose shape lives in
+ * its type.
+ *
+ * `Tensor<[B, 28, 28, 1]>` and `Tensor<[B, 784]>` are different types. The
+ * run-time `shape` holds the sizes (symbolic dims are numbers there); the
+ * type parameter `S` keeps the type-level shape, symbolic names included.
+ * Storage is a typed array chosen by the dtype (see `dtype.ts`). Tensors are
+ * never mutated after construction and are freed by the garbage collector:
+ * there is no `dispose`. Deliberately left out: strided views (every tensor is
+ * contiguous; ops that move data copy it).
+ */
+
+import { loadValue, type DType, type Scalar, type Storage } from "./dtype.js";
+import { ShapeError } from "./errors.js";
+import { formatTensor } from "./format.js";
+import { formatShape, type Concrete, type Shape } from "./shape.js";
+
+/**
+ * The nested-array form of a tensor of shape `S`: `Nested<[2, 3]>` is
+ * `number[][]`, `Nested<[]>` is `number`.
+ *
+ * NOTE: `S` appears only as the checked type, never after `extends` (as in
+ * `number extends S["length"]`): TypeScript 5.9 measures a type parameter
+ * there as invariant, which made `Tensor<[2, 3]>` unassignable to
+ * `Tensor<Shape>`.
+ */
+export type Nested<S extends Shape, D extends DType = "float32"> = S extends readonly [
+  unknown,
+  ...infer T extends Shape,
+]
+  ? Nested<T, D>[]
+  : S extends readonly []
+    ? Scalar<D>
+    : NestedArray<Scalar<D>>;
+
+/** A nested array of any depth (the form of a tensor of unknown rank). */
+export type NestedArray<X> = X | readonly NestedArray<X>[];
+
+/**
+ * An n-dimensional array of `D` elements with shape `S`.
+ *
+ * @example
+ * const x = tensor([[1, 2, 3], [4, 5, 6]] as const); // Tensor<[2, 3]>
+ * x.shape; // [2, 3]
+ */
+export class Tensor<S extends Shape = Shape, D extends DType = "float32"> {
+  /** The type-level shape; exists only in the types (symbolic dims included). */
+  declare readonly shapeType: S;
+  /** The sizes of the dims, outermost first. */
+  readonly shape: Concrete<S>;
+  /** The element type. */
+  readonly dtype: D;
+  /** The elements in row-major order. Treat as read-only: tensors are immutable. */
+  readonly data: Storage<D>;
+
+  /**
+   * Wraps `data` without copying. Internal: use the constructors in
+   * `create.ts` (`tensor`, `zeros`, `fromArray`, ...), which validate.
+   */
+  constructor(shape: Concrete<S>, dtype: D, data: Storage<D>) {
+    this.shape = Object.freeze(shape.slice()) as unknown as Concrete<S>; // a frozen copy of the same tuple
+    this.dtype = dtype;
+    this.data = data;
+  }
+
+  /** The number of dims. */
+  get rank(): S["length"] {
+    return this.shape.length;
+  }
+
+  /** The number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The elements as a flat array, row-major. */
+  toArray(): Scalar<D>[] {
+    const out: Scalar<D>[] = [];
+    for (let i = 0; i < this.data.length; i++) out.push(loadValue(this.dtype, this.data[i] ?? 0));
+    return out;
+  }
+
+  /** The elements as nested arrays, one level per dim. */
+  toNested(): Nested<S, D> {
+    const flat = this.toArray();
+    const build = (axis: number, offset: number, stride: number): unknown => {
+      if (axis === this.shape.length) return flat[offset];
+      const n = this.shape[axis] ?? 0;
+      const inner = stride / (n || 1);
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) out.push(build(axis + 1, offset + i * inner, inner));
+      return out;
+    };
+    // build nests exactly rank levels deep over the row-major data: Nested<S, D>.
+    return build(0, 0, this.data.length) as Nested<S, D>;
+  }
+
+  /** The single element of a tensor of size 1; throws otherwise. */
+  item(): Scalar<D> {
+    if (this.data.length !== 1) {
+      throw new ShapeError(`item: a tensor of shape ${formatShape(this.shape)} has ${this.data.length} elements, not 1`);
+    }
+    return loadValue(this.dtype, this.data[0] ?? 0);
+  }
+
+  /** Prints like NumPy's repr, summarised for large tensors. */
+  toString(): string {
+    return formatTensor(this);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Stratum: a functional tensor DSL for TypeScript, with shapes in the types.
+ *
+ * This is the public surface. The folders under `src/` are the pipeline:
+ * `core/` (dtypes, shapes and their rules, the tensor, constructors) first;
+ * primitives, transforms, fusion, ops and layers build on it.
+ */
+
+export type { DType, Scalar, Storage } from "./core/dtype.js";
+export { ShapeError } from "./core/errors.js";
+export { MAX_DIM, type Concrete, type Dim, type RuntimeShape, type Shape, type ShowDim, type ShowShape } from "./core/shape.js";
+export { Tensor, type Nested, type NestedArray } from "./core/tensor.js";
+export {
+  arange,
+  assertShape,
+  eye,
+  fromArray,
+  full,
+  linspace,
+  ones,
+  tensor,
+  zeros,
+  type NestedInput,
+  type NestedShape,
+} from "./core/create.js";
+export * from "./core/rules/index.js";
+export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";

@@ -14,7 +14,16 @@
 import { loadValue, type DType, type Scalar, type Storage } from "./dtype.js";
 import { ShapeError } from "./errors.js";
 import { formatTensor } from "./format.js";
-import { formatShape, type Concrete, type Shape } from "./shape.js";
+import { formatShape, shapeSize, type Concrete, type Shape } from "./shape.js";
+
+/**
+ * What a transform attaches to a tensor it traces: opaque to the core, which
+ * only needs to know that a traced tensor has no values.
+ */
+export interface Traced {
+  /** The nesting level of the transform that owns this value. */
+  readonly level: number;
+}
 
 /**
  * The nested-array form of a tensor of shape `S`: `Nested<[2, 3]>` is
@@ -51,17 +60,36 @@ export class Tensor<S extends Shape = Shape, D extends DType = "float32"> {
   readonly shape: Concrete<S>;
   /** The element type. */
   readonly dtype: D;
-  /** The elements in row-major order. Treat as read-only: tensors are immutable. */
-  readonly data: Storage<D>;
+  /** Set while a transform traces this value (see `transforms/`); undefined for a concrete tensor. */
+  readonly tracer: Traced | undefined;
+  readonly #data: Storage<D> | undefined;
 
   /**
    * Wraps `data` without copying. Internal: use the constructors in
    * `create.ts` (`tensor`, `zeros`, `fromArray`, ...), which validate.
    */
-  constructor(shape: Concrete<S>, dtype: D, data: Storage<D>) {
+  constructor(shape: Concrete<S>, dtype: D, data: Storage<D>);
+  /** A tensor that stands for a value being traced by a transform. Internal. */
+  constructor(shape: Concrete<S>, dtype: D, data: undefined, tracer: Traced);
+  constructor(shape: Concrete<S>, dtype: D, data: Storage<D> | undefined, tracer?: Traced) {
     this.shape = Object.freeze(shape.slice()) as unknown as Concrete<S>; // a frozen copy of the same tuple
     this.dtype = dtype;
-    this.data = data;
+    this.#data = data;
+    this.tracer = tracer;
+  }
+
+  /**
+   * The elements in row-major order. Treat as read-only: tensors are
+   * immutable. Throws for a traced tensor, whose values do not exist yet.
+   */
+  get data(): Storage<D> {
+    if (this.#data === undefined) {
+      throw new Error(
+        `a traced tensor of shape ${formatShape(this.shape)} has no values yet: inside jit or a transform, ` +
+          "compute with ops instead of reading elements",
+      );
+    }
+    return this.#data;
   }
 
   /** The number of dims. */
@@ -71,7 +99,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = "float32"> {
 
   /** The number of elements. */
   get size(): number {
-    return this.data.length;
+    return shapeSize(this.shape);
   }
 
   /** The elements as a flat array, row-major. */
@@ -106,6 +134,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = "float32"> {
 
   /** Prints like NumPy's repr, summarised for large tensors. */
   toString(): string {
+    if (this.tracer !== undefined) return `Traced<${this.dtype}${formatShape(this.shape)}>`;
     return formatTensor(this);
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * Compiling generated kernels: JavaScript source in, a cached function out.
+ *
+ * Every generated kernel goes through here. The source is assembled by the
+ * code generators from names in fixed tables (primitive expressions, local
+ * variable names this module validates) and integers that have been checked to
+ * be safe integers; no value that comes from data, a file or a caller's string
+ * is ever printed into it. Compiled functions are cached by a key that the
+ * generator derives from the kernel's structure, shapes and dtypes, in a
+ * bounded least-recently-used cache.
+ */
+
+/** How many compiled kernels the cache keeps. */
+export const KERNEL_CACHE_SIZE = 512;
+
+const cache = new Map<string, unknown>();
+
+/** Statistics of the kernel cache, for tests and benchmarks. */
+export const kernelCacheStats = { compiled: 0, hits: 0 };
+
+/**
+ * A local name for generated code: a letter and digits, checked here so that
+ * no generator can put anything else in an identifier position.
+ */
+export function localName(prefix: "a" | "b" | "c" | "i" | "j" | "k" | "n" | "o" | "s" | "t" | "v" | "x", index: number): string {
+  return `${prefix}${safeInt(index)}`;
+}
+
+/** `n` printed for generated code, after checking that it is a safe integer. */
+export function safeInt(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`codegen: ${String(n)} is not a safe integer`);
+  return String(n);
+}
+
+/**
+ * The function that `source` defines with parameters `params`, compiled once
+ * per `key` (a description of the kernel: same key, same source).
+ */
+export function compileKernel<F>(key: string, params: readonly string[], source: string): F {
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    kernelCacheStats.hits++;
+    cache.delete(key);
+    cache.set(key, hit); // move to the most recently used end
+    return hit as F; // stored under this key by the call that compiled it with type F
+  }
+  for (const p of params) {
+    if (!/^[a-z][0-9]*$/.test(p)) throw new Error(`codegen: bad parameter name ${JSON.stringify(p)}`);
+  }
+  // The source is built only from fixed-table fragments and validated integers (see the header).
+  const compiled = new Function(...params, `"use strict";\n${source}`) as F;
+  kernelCacheStats.compiled++;
+  cache.set(key, compiled);
+  if (cache.size > KERNEL_CACHE_SIZE) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  return compiled;
+}

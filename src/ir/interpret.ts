@@ -1,0 +1,34 @@
+/**
+ * Runs a program equation by equation with the primitives' implementations:
+ * the unfused reference for everything that compiles programs.
+ */
+
+import { shapeError } from "../core/errors.js";
+import { formatShape, sameShape } from "../core/shape.js";
+import { primitives } from "../prims/registry.js";
+import type { AnyTensor } from "../prims/types.js";
+import { varName, type Program } from "./program.js";
+
+/** The outputs of `p` on `inputs` (one tensor per input variable, matching its aval). */
+export function interpretProgram(p: Program, inputs: readonly AnyTensor[]): AnyTensor[] {
+  const env = new Map<number, AnyTensor>();
+  if (inputs.length !== p.inputs.length) shapeError("program", `takes ${p.inputs.length} inputs, got ${inputs.length}`);
+  p.inputs.forEach((v, i) => {
+    const x = inputs[i];
+    if (x === undefined || x.dtype !== v.aval.dtype || !sameShape(x.shape, v.aval.shape)) {
+      shapeError("program", `input ${varName(v)} wants ${v.aval.dtype}${formatShape(v.aval.shape)}`);
+    }
+    env.set(v.id, x);
+  });
+  for (const c of p.consts) env.set(c.v.id, c.value);
+  const read = (id: number): AnyTensor => {
+    const x = env.get(id);
+    if (x === undefined) throw new Error(`program: variable ${id} is used before it is defined`);
+    return x;
+  };
+  for (const e of p.eqns) {
+    const prim = primitives[e.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown) => AnyTensor }; // e.params is ParamsOf[e.prim]
+    env.set(e.out.id, prim.impl(e.inputs.map((v) => read(v.id)), e.params));
+  }
+  return p.outputs.map((v) => read(v.id));
+}

@@ -1,0 +1,86 @@
+/**
+ * Activation functions, as composites of elementwise primitives: they need no
+ * derivative or kernel code of their own, and under jit each fuses into the
+ * loop around it.
+ *
+ * The formulas are the numerically stable ones: `sigmoid` never takes `exp`
+ * of a large positive number, `softplus` and `logSigmoid` go through `log1p`
+ * of `exp(-|x|)`, and `gelu` is the tanh form (GPT-2's, JAX's default).
+ */
+
+import type { Shape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import { add, div, exp, log1p, maximum, minimum, mul, neg, tanh as tanhOp } from "./elementwise.js";
+import { abs } from "./math.js";
+import type { FloatDType } from "./types.js";
+
+/**
+ * `max(x, 0)`.
+ *
+ * @example
+ * relu(tensor([-1, 2])); // [0, 2]
+ */
+export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  return maximum(x, 0);
+}
+
+/**
+ * `1 / (1 + e^-x)`, computed as `e^min(x,0) / (1 + e^-|x|)`, which overflows
+ * for no input.
+ *
+ * @example
+ * sigmoid(tensor([0])); // [0.5]
+ */
+export function sigmoid<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  // sigmoid(x) = e^min(x, 0) / (1 + e^-|x|)
+  return div(exp(minimum(x, 0)), add(1, exp(neg(abs(x)))));
+}
+
+/**
+ * `log(1 + e^x)`, as `max(x, 0) + log1p(e^-|x|)`.
+ *
+ * @example
+ * softplus(tensor([0])); // [0.6931...]
+ */
+export function softplus<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  return add(maximum(x, 0), log1p(exp(neg(abs(x)))));
+}
+
+/**
+ * `log(sigmoid(x))`, as `-softplus(-x)`: never the log of 0.
+ *
+ * @example
+ * logSigmoid(tensor([-1000])); // [-1000]
+ */
+export function logSigmoid<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  return neg(softplus(neg(x)));
+}
+
+/** The hyperbolic tangent. @example tanh(tensor([0])); // [0] */
+export function tanh<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  return tanhOp(x);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * The Gaussian error linear unit, tanh form:
+ * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+ *
+ * @example
+ * gelu(tensor([0, 1])); // [0, 0.8412]
+ */
+export function gelu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  const inner = mul(SQRT_2_OVER_PI, add(x, mul(0.044715, mul(x, mul(x, x)))));
+  return mul(mul(0.5, x), add(1, tanhOp(inner)));
+}
+
+/**
+ * `x * sigmoid(x)` (also called swish).
+ *
+ * @example
+ * silu(tensor([0])); // [0]
+ */
+export function silu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  return mul(x, sigmoid(x));
+}

@@ -1,0 +1,148 @@
+/**
+ * Elementwise math: the public, shape-typed face of the elementwise
+ * primitives.
+ *
+ * Binary ops broadcast NumPy-style; at the type level the result is
+ * `BroadcastShapes<A, B>`, and operands that cannot broadcast are a compile
+ * error at the second argument, naming both shapes. A JavaScript number on
+ * either side is a scalar of the other operand's dtype. Operands of two
+ * different dtypes do not mix (cast first): that is a compile error too.
+ */
+
+import type { DType } from "../core/dtype.js";
+import type { BroadcastShapes } from "../core/rules/broadcast.js";
+import type { Checked } from "../core/rules/dims.js";
+import type { Shape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Comparison } from "../prims/elementwise.js";
+import type { PrimName } from "../prims/registry.js";
+import type { AnyTensor } from "../prims/types.js";
+import { bind } from "../transforms/trace.js";
+import { broadcastOperands, scalarOf } from "./broadcast.js";
+import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
+
+/** A binary elementwise op over tensors of one dtype class, with scalars on either side. */
+export interface BinaryOp<C extends DType> {
+  <A extends Shape, D extends C>(x: Tensor<A, D>, y: number): Tensor<A, D>;
+  <B extends Shape, D extends C>(x: number, y: Tensor<B, D>): Tensor<B, D>;
+  <S extends Shape, D extends C>(x: Tensor<S, D>, y: Tensor<S, D>): Tensor<S, D>;
+  <A extends Shape, B extends Shape, D extends C>(
+    x: Tensor<A, D>,
+    y: Tensor<B, D> & Checked<BroadcastShapes<A, B>, unknown>,
+  ): Tensor<ShapeOf<BroadcastShapes<A, B>>, D>;
+}
+
+/** A unary elementwise op over tensors of one dtype class. */
+export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<S, D>) => Tensor<S, D>;
+
+type BinaryPrim = "add" | "sub" | "mul" | "div" | "max" | "min" | "pow";
+type UnaryPrim = "neg" | "exp" | "log" | "log1p" | "sin" | "cos" | "sqrt" | "tanh";
+
+function binaryOp<C extends DType>(prim: BinaryPrim, op: string): BinaryOp<C> {
+  const f = (x: AnyTensor | number, y: AnyTensor | number): AnyTensor => bind(prim, broadcastOperands(op, [x, y]), {});
+  return f as BinaryOp<C>; // the overloads describe f's result for each kind of operand
+}
+
+function unaryOp<C extends DType>(prim: UnaryPrim): UnaryOp<C> {
+  const f = (x: AnyTensor): AnyTensor => bind(prim, [x], {});
+  return f as UnaryOp<C>; // elementwise: the result has the operand's shape and dtype
+}
+
+/**
+ * `x + y`, broadcasting.
+ *
+ * @example
+ * add(zeros([32, 512]), ones([512])); // Tensor<[32, 512]>
+ */
+export const add: BinaryOp<NumericDType> = binaryOp("add", "add");
+/** `x - y`, broadcasting. @example sub(ones([3]), 1); // Tensor<[3]>, zeros */
+export const sub: BinaryOp<NumericDType> = binaryOp("sub", "sub");
+/** `x * y`, broadcasting. @example mul(ones([2, 3]), 2); // Tensor<[2, 3]> of twos */
+export const mul: BinaryOp<NumericDType> = binaryOp("mul", "mul");
+/** `x / y`, broadcasting (int32 truncates toward zero). @example div(ones([3]), 4); // 0.25s */
+export const div: BinaryOp<NumericDType> = binaryOp("div", "div");
+/** The larger of `x` and `y`, elementwise; NaN wins. @example maximum(x, 0) */
+export const maximum: BinaryOp<NumericDType> = binaryOp("max", "maximum");
+/** The smaller of `x` and `y`, elementwise; NaN wins. @example minimum(x, 1) */
+export const minimum: BinaryOp<NumericDType> = binaryOp("min", "minimum");
+/** `x ** y`, elementwise. @example pow(x, 2) */
+export const pow: BinaryOp<NumericDType> = binaryOp("pow", "pow");
+
+/** `-x`. @example neg(ones([3])); // -1s */
+export const neg: UnaryOp<NumericDType> = unaryOp("neg");
+/** `e^x`. @example exp(zeros([2])); // ones */
+export const exp: UnaryOp<FloatDType> = unaryOp("exp");
+/** The natural logarithm. @example log(ones([2])); // zeros */
+export const log: UnaryOp<FloatDType> = unaryOp("log");
+/** `log(1 + x)`, accurate for small `x`. @example log1p(zeros([2])); // zeros */
+export const log1p: UnaryOp<FloatDType> = unaryOp("log1p");
+/** The sine. @example sin(zeros([2])); // zeros */
+export const sin: UnaryOp<FloatDType> = unaryOp("sin");
+/** The cosine. @example cos(zeros([2])); // ones */
+export const cos: UnaryOp<FloatDType> = unaryOp("cos");
+/** The square root. @example sqrt(full([2], 4)); // twos */
+export const sqrt: UnaryOp<FloatDType> = unaryOp("sqrt");
+/** The hyperbolic tangent. @example tanh(zeros([2])); // zeros */
+export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
+
+/** A comparison op: the result is a bool tensor of the broadcast shape. */
+export interface CompareOp {
+  <A extends Shape, D extends DType>(x: Tensor<A, D>, y: number): Tensor<A, "bool">;
+  <S extends Shape, D extends DType>(x: Tensor<S, D>, y: Tensor<S, D>): Tensor<S, "bool">;
+  <A extends Shape, B extends Shape, D extends DType>(
+    x: Tensor<A, D>,
+    y: Tensor<B, D> & Checked<BroadcastShapes<A, B>, unknown>,
+  ): Tensor<ShapeOf<BroadcastShapes<A, B>>, "bool">;
+}
+
+function compareOp(op: Comparison, name: string): CompareOp {
+  const f = (x: AnyTensor, y: AnyTensor | number): AnyTensor => bind("compare", broadcastOperands(name, [x, y]), { op });
+  return f as CompareOp; // compare's result is bool, of the broadcast shape
+}
+
+/** `x < y`, elementwise. @example less(x, 0) */
+export const less: CompareOp = compareOp("lt", "less");
+/** `x <= y`, elementwise. */
+export const lessEqual: CompareOp = compareOp("le", "lessEqual");
+/** `x > y`, elementwise. */
+export const greater: CompareOp = compareOp("gt", "greater");
+/** `x >= y`, elementwise. */
+export const greaterEqual: CompareOp = compareOp("ge", "greaterEqual");
+/** `x == y`, elementwise. */
+export const equal: CompareOp = compareOp("eq", "equal");
+/** `x != y`, elementwise. */
+export const notEqual: CompareOp = compareOp("ne", "notEqual");
+
+/**
+ * `cond ? x : y`, elementwise, broadcasting all three; a number takes the
+ * other value's dtype.
+ *
+ * @example
+ * where(greater(x, 0), x, 0); // relu
+ */
+export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: Tensor<S, D> | number, y: Tensor<S, D> | number): Tensor<S, D>;
+export function where<C extends Shape, A extends Shape, B extends Shape, D extends DType>(
+  cond: Tensor<C, "bool">,
+  x: Tensor<A, D>,
+  y: Tensor<B, D> & Checked<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>, unknown>,
+): Tensor<ShapeOf<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>>, D>;
+export function where(cond: AnyTensor, x: AnyTensor | number, y: AnyTensor | number): AnyTensor {
+  // a number takes the other value's dtype (float32 when both are numbers)
+  const dtype = typeof x !== "number" ? x.dtype : typeof y !== "number" ? y.dtype : "float32";
+  const value = (v: AnyTensor | number): AnyTensor | number => (typeof v === "number" ? scalarOf(v, dtype) : v);
+  return bind("select", broadcastOperands("where", [cond, value(x), value(y)]), {});
+}
+
+/**
+ * `x` converted to `dtype`.
+ *
+ * @example
+ * cast(arange(3), "int32"); // Tensor<[3], "int32">
+ */
+export function cast<S extends Shape, D extends DType>(x: Tensor<S, DType>, dtype: D): Tensor<S, D> {
+  if (x.dtype === dtype) return x as Tensor<S, D>; // the same tensor, with the dtype it has
+  return bind("cast", [x], { dtype }) as Tensor<S, D>; // cast keeps the shape and gives dtype D
+}
+
+/** The primitives behind the elementwise ops, for laws that map ops to primitives. */
+export const elementwisePrims: readonly PrimName[] = ["add", "sub", "mul", "div", "max", "min", "pow", "neg", "exp", "log", "log1p", "sin", "cos", "sqrt", "tanh", "compare", "select", "cast"];

@@ -1,0 +1,22 @@
+/**
+ * Types shared by the public ops: dtype classes and the result of a rule.
+ */
+
+import type { DType } from "../core/dtype.js";
+import type { Shape } from "../core/shape.js";
+
+/** The float dtypes. */
+export type FloatDType = "float32" | "float64";
+
+/** The dtypes that hold numbers (not bool). */
+export type NumericDType = "float32" | "float64" | "int32";
+
+/**
+ * The shape a type-level rule computed, for a return type. A rule that failed
+ * gives a `ShapeError`, which a `Checked` argument already reports; the
+ * result type is then `never`.
+ */
+export type ShapeOf<R> = R extends Shape ? R : never;
+
+/** The dtype a JavaScript number becomes when it meets a tensor of dtype `D`. */
+export type ScalarDType<D extends DType> = D;

@@ -1,0 +1,78 @@
+/**
+ * `dot_general`: batched matrix products with optionally transposed operands.
+ *
+ * `lhs` is `[...B, M, K]` (or `[...B, K, M]` with `transA`), `rhs` is
+ * `[...B, K, N]` (or `[...B, N, K]` with `transB`), with equal batch dims (the
+ * ops broadcast them first); the result is `[...B, M, N]`. Transposed operands
+ * are read in place, which is what the autodiff needs for `ct @ B^T` and
+ * `A^T @ ct`. The work is done by the blocked kernel in `kernels/`.
+ */
+
+import { allocate } from "../core/dtype.js";
+import { shapeError } from "../core/errors.js";
+import { formatShape, shapeSize } from "../core/shape.js";
+import { Tensor } from "../core/tensor.js";
+import type { Aval, Primitive } from "./types.js";
+
+/** The parameters of `dot_general`. */
+export interface DotParams {
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+interface DotDims {
+  readonly batch: readonly number[];
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+}
+
+function dotDims(inputs: readonly Aval[], { transA, transB }: DotParams): DotDims & { dtype: Aval["dtype"] } {
+  const [a, b] = inputs;
+  if (inputs.length !== 2 || a === undefined || b === undefined) shapeError("dot_general", `takes 2 operands, got ${inputs.length}`);
+  const shapes = `${formatShape(a.shape)} and ${formatShape(b.shape)}`;
+  if (a.shape.length < 2 || a.shape.length !== b.shape.length) shapeError("dot_general", `operands ${shapes} must have one rank >= 2`);
+  const r = a.shape.length;
+  const batch = a.shape.slice(0, r - 2);
+  if (!batch.every((d, i) => d === b.shape[i])) shapeError("dot_general", `batch dims of ${shapes} differ`);
+  const [m = 0, k = 0] = transA ? [a.shape[r - 1], a.shape[r - 2]] : [a.shape[r - 2], a.shape[r - 1]];
+  const [k2 = 0, n = 0] = transB ? [b.shape[r - 1], b.shape[r - 2]] : [b.shape[r - 2], b.shape[r - 1]];
+  if (k !== k2) shapeError("dot_general", `inner dims ${k} and ${k2} differ in ${shapes}`);
+  if (a.dtype !== b.dtype || (a.dtype !== "float32" && a.dtype !== "float64")) {
+    shapeError("dot_general", `needs two operands of one float dtype, got ${a.dtype} and ${b.dtype}`);
+  }
+  return { batch, m, k, n, dtype: a.dtype };
+}
+
+/** The batched matrix product. */
+export const dotGeneral: Primitive<DotParams> = {
+  name: "dot_general",
+  shape: (inputs, params) => {
+    const { batch, m, n, dtype } = dotDims(inputs, params);
+    return { shape: [...batch, m, n], dtype };
+  },
+  impl: (inputs, params) => {
+    const { batch, m, k, n, dtype } = dotDims(inputs, params);
+    const [a, b] = inputs;
+    if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
+    const out = allocate(dtype, shapeSize(batch) * m * n);
+    const ad = a.data;
+    const bd = b.data;
+    // A[i, p] and B[p, j] through the transposition flags.
+    const [aRow, aCol] = params.transA ? [1, m] : [k, 1];
+    const [bRow, bCol] = params.transB ? [1, k] : [n, 1];
+    for (let t = 0; t < shapeSize(batch); t++) {
+      const ao = t * m * k;
+      const bo = t * k * n;
+      const oo = t * m * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += (ad[ao + i * aRow + p * aCol] ?? 0) * (bd[bo + p * bRow + j * bCol] ?? 0);
+          out[oo + i * n + j] = acc;
+        }
+      }
+    }
+    return new Tensor([...batch, m, n], dtype, out);
+  },
+};

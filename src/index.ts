@@ -24,4 +24,9 @@ export {
   type NestedShape,
 } from "./core/create.js";
 export * from "./core/rules/index.js";
+export * from "./ops/index.js";
+export { jit, type Jitted } from "./transforms/jit.js";
+export { traceProgram } from "./transforms/trace.js";
+export { printProgram, typecheckProgram, type Eqn, type Program, type Var } from "./ir/program.js";
+export type { Tree } from "./core/tree.js";
 export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";

@@ -161,7 +161,7 @@ export type ArangeLength<Start extends number, Stop extends number, Step extends
 export function tensor<const T extends NestedInput, D extends DType = DefaultDType<T>>(
   nested: T & EvenLiteral<T>,
   dtype?: D,
-): Tensor<NestedShape<T>, D> {
+): Tensor<NestedShape<T>, NoInfer<D>> {
   const op = "tensor";
   const { shape, leaves } = flattenNested(op, nested);
   const bool = leaves.length > 0 && leaves.every((v) => typeof v === "boolean");
@@ -178,7 +178,7 @@ export function tensor<const T extends NestedInput, D extends DType = DefaultDTy
 export function zeros<const S extends RuntimeShape, D extends DType = "float32">(
   shape: S,
   dtype?: D,
-): Tensor<[...S], D> {
+): Tensor<[...S], NoInfer<D>> {
   const op = "zeros";
   const d = dtypeOr(op, dtype, "float32");
   const sizes = checkSize(op, shape);
@@ -194,7 +194,7 @@ export function zeros<const S extends RuntimeShape, D extends DType = "float32">
 export function ones<const S extends RuntimeShape, D extends DType = "float32">(
   shape: S,
   dtype?: D,
-): Tensor<[...S], D> {
+): Tensor<[...S], NoInfer<D>> {
   return fill("ones", shape, 1, dtypeOr("ones", dtype, "float32"));
 }
 
@@ -209,7 +209,7 @@ export function full<
   const S extends RuntimeShape,
   V extends number | boolean,
   D extends DType = [V] extends [boolean] ? "bool" : "float32",
->(shape: S, value: V, dtype?: D): Tensor<[...S], D> {
+>(shape: S, value: V, dtype?: D): Tensor<[...S], NoInfer<D>> {
   return fill("full", shape, value, dtypeOr("full", dtype, typeof value === "boolean" ? "bool" : "float32"));
 }
 
@@ -221,12 +221,12 @@ export function full<
  * eye(2).toNested(); // [[1, 0], [0, 1]]
  * eye(2, 3, "int32"); // Tensor<[2, 3], "int32">
  */
-export function eye<N extends number, D extends DType = "float32">(n: N, dtype?: D): Tensor<[N, N], D>;
+export function eye<N extends number, D extends DType = "float32">(n: N, dtype?: D): Tensor<[N, N], NoInfer<D>>;
 export function eye<N extends number, M extends number, D extends DType = "float32">(
   n: N,
   m: M,
   dtype?: D,
-): Tensor<[N, M], D>;
+): Tensor<[N, M], NoInfer<D>>;
 export function eye(n: number, mOrDType?: number | DType, dtype?: DType): Tensor<[number, number], DType> {
   const op = "eye";
   const m = typeof mOrDType === "number" ? mOrDType : n;
@@ -250,18 +250,18 @@ export function eye(n: number, mOrDType?: number | DType, dtype?: DType): Tensor
 export function arange<Stop extends number, D extends DType = "float32">(
   stop: Stop,
   dtype?: D,
-): Tensor<[ArangeLength<0, Stop, 1>], D>;
+): Tensor<[ArangeLength<0, Stop, 1>], NoInfer<D>>;
 export function arange<Start extends number, Stop extends number, D extends DType = "float32">(
   start: Start,
   stop: Stop,
   dtype?: D,
-): Tensor<[ArangeLength<Start, Stop, 1>], D>;
+): Tensor<[ArangeLength<Start, Stop, 1>], NoInfer<D>>;
 export function arange<Start extends number, Stop extends number, Step extends number, D extends DType = "float32">(
   start: Start,
   stop: Stop,
   step: Step,
   dtype?: D,
-): Tensor<[ArangeLength<Start, Stop, Step>], D>;
+): Tensor<[ArangeLength<Start, Stop, Step>], NoInfer<D>>;
 export function arange(
   a: number,
   b?: number | DType,
@@ -309,7 +309,7 @@ export function linspace<N extends number, D extends DType = "float32">(
   stop: number,
   num: N,
   dtype?: D,
-): Tensor<[N], D> {
+): Tensor<[N], NoInfer<D>> {
   const op = "linspace";
   checkFinite(op, { start, stop });
   const [n = 0] = checkSize(op, [num]);
@@ -366,7 +366,7 @@ export function fromArray<const S extends Shape, D extends DType = "float32">(
  * @example
  * const y = assertShape(x, ["batch", 784]); // Tensor<["batch", 784]>
  */
-export function assertShape<const S extends Shape, D extends DType>(x: Tensor<Shape, D>, shape: S): Tensor<[...S], D> {
+export function assertShape<const S extends Shape, D extends DType>(x: Tensor<Shape, D>, shape: S): Tensor<[...S], NoInfer<D>> {
   bindToShape("assertShape", checkDims("assertShape", shape), x.shape, "got");
   // bindToShape has checked the run-time shape against every dim of S.
   return x as unknown as Tensor<[...S], D>;
@@ -411,7 +411,7 @@ function fill<S extends RuntimeShape, D extends DType>(
   shape: S,
   value: unknown,
   dtype: D,
-): Tensor<[...S], D> {
+): Tensor<[...S], NoInfer<D>> {
   const d = checkDType(op, dtype);
   const sizes = checkSize(op, shape);
   const stored = storedValue(op, d, value, () => []);

@@ -6,7 +6,9 @@
  * `BroadcastShapes<A, B>`, and operands that cannot broadcast are a compile
  * error at the second argument, naming both shapes. A JavaScript number on
  * either side is a scalar of the other operand's dtype. Operands of two
- * different dtypes do not mix (cast first): that is a compile error too.
+ * different dtypes do not mix (cast first): that is a compile error too, as
+ * the dtype is inferred from the first tensor operand only (`NoInfer` on the
+ * second), never as a union of both.
  */
 
 import type { DType } from "../core/dtype.js";
@@ -25,10 +27,10 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 export interface BinaryOp<C extends DType> {
   <A extends Shape, D extends C>(x: Tensor<A, D>, y: number): Tensor<A, D>;
   <B extends Shape, D extends C>(x: number, y: Tensor<B, D>): Tensor<B, D>;
-  <S extends Shape, D extends C>(x: Tensor<S, D>, y: Tensor<S, D>): Tensor<S, D>;
+  <S extends Shape, D extends C>(x: Tensor<S, D>, y: Tensor<S, NoInfer<D>>): Tensor<S, D>;
   <A extends Shape, B extends Shape, D extends C>(
     x: Tensor<A, D>,
-    y: Tensor<B, D> & Checked<BroadcastShapes<A, B>, unknown>,
+    y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<A, B>, unknown>,
   ): Tensor<ShapeOf<BroadcastShapes<A, B>>, D>;
 }
 
@@ -88,10 +90,10 @@ export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
 /** A comparison op: the result is a bool tensor of the broadcast shape. */
 export interface CompareOp {
   <A extends Shape, D extends DType>(x: Tensor<A, D>, y: number): Tensor<A, "bool">;
-  <S extends Shape, D extends DType>(x: Tensor<S, D>, y: Tensor<S, D>): Tensor<S, "bool">;
+  <S extends Shape, D extends DType>(x: Tensor<S, D>, y: Tensor<S, NoInfer<D>>): Tensor<S, "bool">;
   <A extends Shape, B extends Shape, D extends DType>(
     x: Tensor<A, D>,
-    y: Tensor<B, D> & Checked<BroadcastShapes<A, B>, unknown>,
+    y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<A, B>, unknown>,
   ): Tensor<ShapeOf<BroadcastShapes<A, B>>, "bool">;
 }
 
@@ -120,11 +122,13 @@ export const notEqual: CompareOp = compareOp("ne", "notEqual");
  * @example
  * where(greater(x, 0), x, 0); // relu
  */
-export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: Tensor<S, D> | number, y: Tensor<S, D> | number): Tensor<S, D>;
+export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: Tensor<S, D>, y: Tensor<S, NoInfer<D>> | number): Tensor<S, D>;
+export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: number, y: Tensor<S, D>): Tensor<S, D>;
+export function where<S extends Shape>(cond: Tensor<S, "bool">, x: number, y: number): Tensor<S>;
 export function where<C extends Shape, A extends Shape, B extends Shape, D extends DType>(
   cond: Tensor<C, "bool">,
   x: Tensor<A, D>,
-  y: Tensor<B, D> & Checked<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>, unknown>,
+  y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>, unknown>,
 ): Tensor<ShapeOf<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>>, D>;
 export function where(cond: AnyTensor, x: AnyTensor | number, y: AnyTensor | number): AnyTensor {
   // a number takes the other value's dtype (float32 when both are numbers)

@@ -15,8 +15,12 @@ export type NumericDType = "float32" | "float64" | "int32";
  * The shape a type-level rule computed, for a return type. A rule that failed
  * gives a `ShapeError`, which a `Checked` argument already reports; the
  * result type is then `never`.
+ *
+ * NOTE: written with `infer S extends Shape` rather than `R extends Shape ? R`:
+ * the plain form makes TypeScript evaluate the rule on its constraint to check
+ * `Tensor<ShapeOf<...>>`, which runs too deep for rules such as `FlattenShape`.
  */
-export type ShapeOf<R> = R extends Shape ? R : never;
+export type ShapeOf<R> = R extends infer S extends Shape ? S : never;
 
 /** The dtype a JavaScript number becomes when it meets a tensor of dtype `D`. */
 export type ScalarDType<D extends DType> = D;

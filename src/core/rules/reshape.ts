@@ -26,21 +26,21 @@ export type ReshapeShape<S extends Shape, T extends Shape> = IsTuple<S> extends 
   ? Dim[]
   : IsTuple<T> extends false
     ? Dim[]
-    : FirstError<TargetErrors<T>, ReshapeChecked<S, T>>;
+    : FirstError<TargetErrors<T, T>, ReshapeChecked<S, T>>;
 
-type TargetErrors<T extends Shape, I extends unknown[] = [], Seen extends boolean = false> = T extends readonly [
+type TargetErrors<T0 extends Shape, T extends Shape, I extends unknown[] = [], Seen extends boolean = false> = T extends readonly [
   infer H,
   ...infer R extends Shape,
 ]
   ? H extends -1
     ? Seen extends true
-      ? [ShapeError<`reshape: ${ShowShape<T>} has more than one -1`>]
-      : TargetErrors<R, [...I, H], true>
+      ? [ShapeError<`reshape: ${ShowShape<T0>} has more than one -1`>]
+      : TargetErrors<T0, R, [...I, H], true>
     : H extends number
       ? IsNatural<H> extends false
         ? [ShapeError<`reshape: dim ${I["length"]} of the target is not a size or -1`>]
-        : TargetErrors<R, [...I, H], Seen>
-      : TargetErrors<R, [...I, H], Seen>
+        : TargetErrors<T0, R, [...I, H], Seen>
+      : TargetErrors<T0, R, [...I, H], Seen>
   : [];
 
 type ReshapeChecked<S extends Shape, T extends Shape> = Cancel<S, T> extends [

@@ -1,0 +1,81 @@
+/**
+ * The public ops, in one barrel for `src/index.ts` to re-export: elementwise
+ * math, activations, reductions and normalisations, products, shape ops and
+ * losses. Every op is a composite of primitives, typed by the type-level
+ * twin of its shape rule, and runs eagerly or under `jit` alike.
+ *
+ * Internal helpers (`broadcastOperands`, `scalarOf`, `elementwisePrims`) are
+ * left out on purpose, as is `activations.ts`'s `tanh`, which is the same op
+ * as the elementwise `tanh` exported here.
+ */
+
+export {
+  add,
+  cast,
+  cos,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  notEqual,
+  pow,
+  sin,
+  sqrt,
+  sub,
+  tanh,
+  where,
+  type BinaryOp,
+  type CompareOp,
+  type UnaryOp,
+} from "./elementwise.js";
+export { abs, clip, isFinite, isNaN, reciprocal, rsqrt, sign, square } from "./math.js";
+export { gelu, logSigmoid, relu, sigmoid, silu, softplus } from "./activations.js";
+export { broadcastTo, type BroadcastToShape } from "./broadcast.js";
+export {
+  argmax,
+  argmin,
+  logSoftmax,
+  logsumexp,
+  max,
+  mean,
+  min,
+  norm,
+  softmax,
+  sum,
+  variance,
+  type IndexReduction,
+  type Normalization,
+  type Reduction,
+} from "./reduce.js";
+export { dot, matmul, outer } from "./linalg.js";
+export {
+  concat,
+  expandDims,
+  flatten,
+  oneHot,
+  pad,
+  repeat,
+  reshape,
+  slice,
+  squeeze,
+  stack,
+  swapAxes,
+  tile,
+  transpose,
+  type PadShape,
+  type PadWidths,
+  type RepeatShape,
+  type SwapAxesShape,
+  type TileShape,
+} from "./shape.js";
+export { huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";
+export type { FloatDType, NumericDType, ShapeOf } from "./types.js";

@@ -1,0 +1,84 @@
+import { describe, expect, test } from "vitest";
+import { tensor, zeros } from "../../src/core/create.js";
+import { ShapeError } from "../../src/core/errors.js";
+import type { Tensor } from "../../src/core/tensor.js";
+import { huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../../src/ops/losses.js";
+import { mean } from "../../src/ops/reduce.js";
+
+describe("softmaxCrossEntropy", () => {
+  test("with int32 labels is -log softmax at the label, per example", () => {
+    const loss = softmaxCrossEntropy(tensor([[0, 0], [0, Math.log(3)]], "float64"), tensor([0, 1], "int32"));
+    expect(loss.shape).toEqual([2]);
+    expect(loss.toArray()[0]).toBeCloseTo(Math.log(2), 14);
+    expect(loss.toArray()[1]).toBeCloseTo(-Math.log(3 / 4), 14);
+  });
+  test("with one-hot or soft labels is -sum p log q", () => {
+    const logits = tensor([[0, 0], [0, Math.log(3)]], "float64");
+    const hot = softmaxCrossEntropy(logits, tensor([[1, 0], [0, 1]], "float64"));
+    expect(hot.toArray()[1]).toBeCloseTo(-Math.log(3 / 4), 14);
+    const soft = softmaxCrossEntropy(logits, tensor([[0.5, 0.5], [0.5, 0.5]], "float64"));
+    expect(soft.toArray()[0]).toBeCloseTo(Math.log(2), 14);
+  });
+  test("extreme logits give finite losses", () => {
+    const logits = tensor([[1000, -1000], [-1000, 1000]]);
+    expect(softmaxCrossEntropy(logits, tensor([1, 1], "int32")).toArray()).toEqual([2000, 0]);
+    expect(softmaxCrossEntropy(logits, tensor([[0, 1], [0, 1]])).toArray()).toEqual([2000, 0]);
+  });
+  test("a masked class of -Infinity does not make the loss NaN", () => {
+    const logits = tensor([[0, -Infinity]]);
+    expect(softmaxCrossEntropy(logits, tensor([0], "int32")).toArray()).toEqual([0]);
+    expect(softmaxCrossEntropy(logits, tensor([[1, 0]])).toArray()).toEqual([0]);
+  });
+  test("a label out of range gives NaN, not 0", () => {
+    expect(softmaxCrossEntropy(tensor([[0, 0], [0, 0]]), tensor([2, -1], "int32")).toArray()).toEqual([NaN, NaN]);
+  });
+  test("batch dims of any rank, zero-size ones included", () => {
+    expect(softmaxCrossEntropy(zeros([2, 3, 4]), zeros([2, 3], "int32")).shape).toEqual([2, 3]);
+    expect(softmaxCrossEntropy(zeros([0, 4]), zeros([0], "int32")).shape).toEqual([0]);
+  });
+  test("labels that do not fit the logits are a ShapeError naming the op", () => {
+    const logits = zeros([2, 3]) as Tensor<[number, number]>; // dims typed number: only the run-time rule checks them
+    expect(() => softmaxCrossEntropy(logits, zeros([3], "int32"))).toThrow(ShapeError);
+    expect(() => softmaxCrossEntropy(logits, zeros([3], "int32"))).toThrow("softmaxCrossEntropy: labels of shape [3] do not fit logits of shape [2, 3]");
+  });
+});
+
+describe("sigmoidBinaryCrossEntropy", () => {
+  test("is -z log sigmoid(x) - (1 - z) log sigmoid(-x)", () => {
+    const loss = sigmoidBinaryCrossEntropy(tensor([0, 2], "float64"), tensor([1, 0.25], "float64")).toArray();
+    expect(loss[0]).toBeCloseTo(Math.log(2), 14);
+    const s = 1 / (1 + Math.exp(-2));
+    expect(loss[1]).toBeCloseTo(-(0.25 * Math.log(s) + 0.75 * Math.log(1 - s)), 14);
+  });
+  test("extreme logits give finite losses", () => {
+    const loss = sigmoidBinaryCrossEntropy(tensor([1000, -1000, 1000, -1000]), tensor([0, 0, 1, 1]));
+    expect(loss.toArray()).toEqual([1000, 0, 0, 1000]);
+  });
+  test("shapes that do not broadcast are a ShapeError naming the op", () => {
+    const x = zeros([2]) as Tensor<number[]>; // an unknown shape: only the run-time rule checks it
+    expect(() => sigmoidBinaryCrossEntropy(x, zeros([3]) as Tensor<number[]>)).toThrow(/^sigmoidBinaryCrossEntropy: shapes \[2\] and \[3\] do not broadcast/);
+  });
+});
+
+describe("mse and huber", () => {
+  test("mse is the squared error, and its mean the mean squared error", () => {
+    expect(mse(tensor([1, 2]), tensor([3, 2])).toArray()).toEqual([4, 0]);
+    expect(mean(mse(tensor([[1, 2]]), tensor([3, 2]))).item()).toBe(2);
+  });
+  test("huber is quadratic within delta and linear beyond", () => {
+    expect(huber(tensor([0.5, 3, -3]), tensor([0, 0, 0])).toArray()).toEqual([0.125, 2.5, 2.5]);
+    expect(huber(tensor([3]), tensor([0]), 2).toArray()).toEqual([4]);
+  });
+  test("mse of shapes that do not broadcast is a ShapeError naming mse", () => {
+    expect(() => mse(zeros([2]) as Tensor<number[]>, zeros([3]) as Tensor<number[]>)).toThrow(/^mse: shapes/);
+  });
+});
+
+describe("the doc examples", () => {
+  test("run as written", () => {
+    expect(softmaxCrossEntropy(tensor([[1000, -1000]]), tensor([1], "int32")).toArray()).toEqual([2000]);
+    expect(sigmoidBinaryCrossEntropy(tensor([1000, -1000]), tensor([0, 0])).toArray()).toEqual([1000, 0]);
+    expect(mse(tensor([1, 2]), tensor([3, 2])).toArray()).toEqual([4, 0]);
+    expect(huber(tensor([0.5, 3]), tensor([0, 0])).toArray()).toEqual([0.125, 2.5]);
+  });
+});

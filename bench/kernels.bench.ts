@@ -1,0 +1,255 @@
+/**
+ * Speed of the hand-tuned CPU kernels (`src/kernels/`) against TensorFlow.js
+ * 4.22 in the same process: its pure-JavaScript CPU backend
+ * (`@tensorflow/tfjs-backend-cpu`) and its WebAssembly backend
+ * (`@tensorflow/tfjs-backend-wasm`, XNNPACK; forced single-threaded, with
+ * SIMD when the engine has it, which the output reports).
+ *
+ * Cases: float32 matrix products at N = 64, 256, 512 and 1024 (GFLOP/s), and
+ * two convolutions (ms per call): batch 32 of 28 x 28 x 1 to 32 channels,
+ * and batch 32 of 14 x 14 x 32 to 64 channels, both 3 x 3 with padding
+ * "same". Each side of each case gets the same data, 300 ms of warm-up runs,
+ * then timed runs (`performance.now()`) until a small time budget is spent
+ * (at least 3, at most 200); the median is reported. The sides of one case run back to
+ * back, so that a noisy machine drifts as little as possible between them.
+ * Our result is checked against TensorFlow.js's before its time counts.
+ *
+ * Results are printed as a table and written to `bench/results/kernels.json`
+ * with the machine's facts. Run with
+ * `npx tsc -p tsconfig.run.json && node .build/bench/kernels.bench.js`.
+ */
+
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { arch, cpus, platform, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/kernels/conv.js";
+import { matmul } from "../src/kernels/matmul.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+type Side = "ours" | "tfjs-cpu" | "tfjs-wasm";
+const SIDES: readonly Side[] = ["ours", "tfjs-cpu", "tfjs-wasm"];
+
+interface Timing {
+  readonly medianMs: number;
+  readonly runs: number;
+}
+
+/**
+ * Warm-up runs for 300 ms (at least one run), so that V8 has optimized the
+ * code before it is timed, then timed runs until `budgetMs` is spent (at
+ * least 3, at most 200); the median.
+ */
+function time(run: () => void, budgetMs: number): Timing {
+  const warmUp = performance.now();
+  do run();
+  while (performance.now() - warmUp < 300);
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (times.length < 200 && performance.now() - start < budgetMs)) {
+    const t = performance.now();
+    run();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 === 1 ? (times[mid] ?? 0) : ((times[mid - 1] ?? 0) + (times[mid] ?? 0)) / 2;
+  return { medianMs: median, runs: times.length };
+}
+
+/** Uniform values in [-1, 1) from a fixed seed. */
+function randomData(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The largest difference between two results, relative to the largest magnitude in `want`. */
+function relativeDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? Number.NaN)));
+    scale = Math.max(scale, Math.abs(want[i] ?? 0));
+  }
+  return diff / (scale || 1);
+}
+
+/** One case: how to run it on each side, and how to read its figure. */
+interface Case {
+  readonly name: string;
+  readonly unit: "GFLOP/s" | "ms";
+  readonly flops: number;
+  /** Runs our kernel once into a preallocated output, which it returns. */
+  readonly ours: () => Float32Array;
+  /** Runs the TensorFlow.js op once on the current backend (inputs made on it), returning the output. */
+  readonly tfjs: (inputs: readonly tf.Tensor[]) => tf.Tensor;
+  /** The inputs for TensorFlow.js. */
+  readonly inputs: () => tf.Tensor[];
+  readonly budgetMs: number;
+}
+
+function matmulCase(n: number): Case {
+  const a = randomData(n * n, 1);
+  const b = randomData(n * n, 2);
+  const out = new Float32Array(n * n);
+  return {
+    name: `matmul ${n} x ${n} x ${n} f32`,
+    unit: "GFLOP/s",
+    flops: 2 * n * n * n,
+    ours: () => matmul(out, a, b, { m: n, k: n, n }),
+    tfjs: ([x, y]) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), // the two inputs made below are rank 2
+    inputs: () => [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])],
+    budgetMs: n >= 1024 ? 4000 : 1500,
+  };
+}
+
+function convCase(name: string, params: Conv2dParams): Case {
+  const g = conv2dGeometry(params);
+  const { batch, inHeight, inWidth, inChannels, kernelHeight, kernelWidth, outChannels } = params;
+  const x = randomData(batch * inHeight * inWidth * inChannels, 3);
+  const w = randomData(kernelHeight * kernelWidth * inChannels * outChannels, 4);
+  const out = new Float32Array(batch * g.outHeight * g.outWidth * outChannels);
+  return {
+    name,
+    unit: "ms",
+    flops: 2 * out.length * kernelHeight * kernelWidth * inChannels,
+    ours: () => conv2d(out, x, w, params),
+    tfjs: ([input, filter]) => tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, 1, "same"), // both made rank 4 below
+    inputs: () => [tf.tensor4d(x, [batch, inHeight, inWidth, inChannels]), tf.tensor4d(w, [kernelHeight, kernelWidth, inChannels, outChannels])],
+    budgetMs: 1500,
+  };
+}
+
+const cases: Case[] = [
+  matmulCase(64),
+  matmulCase(256),
+  matmulCase(512),
+  matmulCase(1024),
+  convCase("conv2d case 1: 32 x 28 x 28 x 1 -> 32, 3 x 3, same", {
+    batch: 32,
+    inHeight: 28,
+    inWidth: 28,
+    inChannels: 1,
+    kernelHeight: 3,
+    kernelWidth: 3,
+    outChannels: 32,
+    padding: "same",
+  }),
+  convCase("conv2d case 2: 32 x 14 x 14 x 32 -> 64, 3 x 3, same", {
+    batch: 32,
+    inHeight: 14,
+    inWidth: 14,
+    inChannels: 32,
+    kernelHeight: 3,
+    kernelWidth: 3,
+    outChannels: 64,
+    padding: "same",
+  }),
+];
+
+interface Row {
+  readonly name: string;
+  readonly unit: string;
+  /** GFLOP/s or ms per call, per side. */
+  readonly figures: Record<Side, number>;
+  readonly medianMs: Record<Side, number>;
+  readonly runs: Record<Side, number>;
+  /** Throughput of ours over theirs: above 1, ours is faster. */
+  readonly speedupVsCpu: number;
+  readonly speedupVsWasm: number;
+  /** Largest difference of our result from tfjs-cpu's, relative to its largest magnitude. */
+  readonly relativeDifference: number;
+}
+
+async function main(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  setWasmPaths(`${dirname(require.resolve("@tensorflow/tfjs-backend-wasm"))}/`);
+  // NOTE: must be set before the wasm backend initializes; Node has no wasm threads in tfjs 4.22 anyway.
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  for (const backend of ["cpu", "wasm"]) {
+    if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js backend ${backend} did not initialize`);
+  }
+  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
+  const wasmRan = `XNNPACK, ${simd ? "SIMD" : "no SIMD"}, single thread (tfjs-backend-wasm${simd ? "-simd" : ""}.wasm)`;
+  const cpu = cpus()[0]?.model ?? "unknown";
+  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version_core}`);
+  console.log(`ours: single-thread JavaScript; tfjs-cpu: pure-JS CPU backend; tfjs-wasm: ${wasmRan}\n`);
+
+  const rows: Row[] = [];
+  for (const c of cases) {
+    const medianMs: Partial<Record<Side, number>> = {};
+    const runs: Partial<Record<Side, number>> = {};
+    const ours = time(c.ours, c.budgetMs);
+    medianMs.ours = ours.medianMs;
+    runs.ours = ours.runs;
+    let difference = 0;
+    for (const backend of ["cpu", "wasm"] as const) {
+      await tf.setBackend(backend);
+      const inputs = c.inputs();
+      const check = c.tfjs(inputs);
+      if (backend === "cpu") difference = relativeDifference(c.ours(), check.dataSync());
+      check.dispose();
+      const timing = time(() => c.tfjs(inputs).dispose(), c.budgetMs);
+      const side: Side = backend === "cpu" ? "tfjs-cpu" : "tfjs-wasm";
+      medianMs[side] = timing.medianMs;
+      runs[side] = timing.runs;
+      inputs.forEach((t) => t.dispose());
+    }
+    const ms = { ours: medianMs.ours ?? Number.NaN, "tfjs-cpu": medianMs["tfjs-cpu"] ?? Number.NaN, "tfjs-wasm": medianMs["tfjs-wasm"] ?? Number.NaN };
+    const figure = (side: Side): number => (c.unit === "ms" ? ms[side] : c.flops / ms[side] / 1e6);
+    rows.push({
+      name: c.name,
+      unit: c.unit,
+      figures: { ours: figure("ours"), "tfjs-cpu": figure("tfjs-cpu"), "tfjs-wasm": figure("tfjs-wasm") },
+      medianMs: ms,
+      runs: { ours: runs.ours ?? 0, "tfjs-cpu": runs["tfjs-cpu"] ?? 0, "tfjs-wasm": runs["tfjs-wasm"] ?? 0 },
+      speedupVsCpu: ms["tfjs-cpu"] / ms.ours,
+      speedupVsWasm: ms["tfjs-wasm"] / ms.ours,
+      relativeDifference: difference,
+    });
+    if (difference > 1e-4) throw new Error(`${c.name}: our result differs from tfjs-cpu's by ${difference} (relative)`);
+  }
+
+  const header = ["case", "unit", ...SIDES, "ours/tfjs-cpu", "ours/tfjs-wasm"];
+  const table = rows.map((r) => [
+    r.name,
+    r.unit,
+    ...SIDES.map((s) => r.figures[s].toFixed(r.unit === "ms" ? 1 : 2)),
+    `${r.speedupVsCpu.toFixed(2)}x`,
+    `${r.speedupVsWasm.toFixed(2)}x`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  console.log("\nratios are speeds (time of tfjs over time of ours): above 1x, ours is faster.");
+
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu,
+    logicalCores: cpus().length,
+    platform: `${platform()} ${arch()}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    tfjs: tf.version_core,
+    tfjsWasm: wasmRan,
+    ratios: "speedupVsCpu and speedupVsWasm are time(tfjs) / time(ours): above 1, ours is faster",
+    results: rows,
+  };
+  const out = join(root, "bench", "results", "kernels.json");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten to ${out}`);
+}
+
+await main();

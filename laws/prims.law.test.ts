@@ -40,6 +40,70 @@ function tensorOf(dims: readonly number[], dtype: DType = "float64"): fc.Arbitra
   });
 }
 
+/** A convolution's shapes: input, filter, output, and its options (padding resolved). */
+const convCase = fc
+  .record({
+    n: fc.integer({ min: 1, max: 2 }),
+    h: fc.integer({ min: 1, max: 6 }),
+    w: fc.integer({ min: 1, max: 6 }),
+    groups: fc.integer({ min: 1, max: 2 }),
+    cin: fc.integer({ min: 1, max: 2 }),
+    cout: fc.integer({ min: 1, max: 2 }),
+    kh: fc.integer({ min: 1, max: 3 }),
+    kw: fc.integer({ min: 1, max: 3 }),
+    stride: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+  })
+  .filter(({ h, w, kh, kw, dilation, pads }) => h + pads[0] + pads[1] >= dilation[0] * (kh - 1) + 1 && w + pads[2] + pads[3] >= dilation[1] * (kw - 1) + 1)
+  .map(({ n, h, w, groups, cin, cout, kh, kw, stride, dilation, pads }) => {
+    const oh = Math.floor((h + pads[0] + pads[1] - dilation[0] * (kh - 1) - 1) / stride[0]) + 1;
+    const ow = Math.floor((w + pads[2] + pads[3] - dilation[1] * (kw - 1) - 1) / stride[1]) + 1;
+    return {
+      x: [n, h, w, cin * groups],
+      w: [kh, kw, cin, cout * groups],
+      y: [n, oh, ow, cout * groups],
+      params: {
+        stride,
+        dilation,
+        padding: [
+          [pads[0], pads[1]],
+          [pads[2], pads[3]],
+        ] as const,
+        groups,
+      },
+    };
+  });
+
+/** A pooling's shapes and options (padding smaller than the window, as the kernels require). */
+const poolCase = fc
+  .record({
+    n: fc.integer({ min: 1, max: 2 }),
+    h: fc.integer({ min: 1, max: 6 }),
+    w: fc.integer({ min: 1, max: 6 }),
+    c: fc.integer({ min: 1, max: 3 }),
+    window: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+  })
+  .filter(({ h, w, window, pads }) => pads[0] < window[0] && pads[1] < window[0] && pads[2] < window[1] && pads[3] < window[1] && h + pads[0] + pads[1] >= window[0] && w + pads[2] + pads[3] >= window[1])
+  .map(({ n, h, w, c, window, stride, pads }) => {
+    const oh = Math.floor((h + pads[0] + pads[1] - window[0]) / stride[0]) + 1;
+    const ow = Math.floor((w + pads[2] + pads[3] - window[1]) / stride[1]) + 1;
+    return {
+      x: [n, h, w, c],
+      y: [n, oh, ow, c],
+      params: {
+        window,
+        stride,
+        padding: [
+          [pads[0], pads[1]],
+          [pads[2], pads[3]],
+        ] as const,
+      },
+    };
+  });
+
 const unary = <K extends PrimName>(params: ParamsOf[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
   shape().chain((s) => tensorOf(s, dtype).map((x) => ({ inputs: [x], params })));
 const binary = <K extends PrimName>(params: ParamsOf[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
@@ -134,6 +198,17 @@ const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
       .tuple(tensorOf([...outer, ...idxShape, ...inner]), fc.array(fc.integer({ min: 0, max: size - 1 }), { minLength: shapeSize(idxShape), maxLength: shapeSize(idxShape) }))
       .map(([u, ids]) => ({ inputs: [u, new Tensor(idxShape, "int32", Int32Array.from(ids))], params: { axis: outer.length, size } })),
   ),
+  conv2d: convCase.chain(({ x, w, params }) => fc.tuple(tensorOf(x), tensorOf(w)).map((xs) => ({ inputs: xs, params }))),
+  conv2d_input_grad: convCase.chain(({ x, w, y, params }) =>
+    fc.tuple(tensorOf(y), tensorOf(w)).map((xs) => ({ inputs: xs, params: { ...params, inShape: x } })),
+  ),
+  conv2d_filter_grad: convCase.chain(({ x, w, y, params }) =>
+    fc.tuple(tensorOf(x), tensorOf(y)).map((xs) => ({ inputs: xs, params: { ...params, filterShape: w } })),
+  ),
+  max_pool2d: poolCase.chain(({ x, params }) => tensorOf(x).map((t) => ({ inputs: [t], params }))),
+  avg_pool2d: poolCase.chain(({ x, params }) => tensorOf(x).map((t) => ({ inputs: [t], params }))),
+  max_pool2d_grad: poolCase.chain(({ x, y, params }) => fc.tuple(tensorOf(x), tensorOf(y)).map((xs) => ({ inputs: xs, params }))),
+  avg_pool2d_grad: poolCase.chain(({ x, y, params }) => tensorOf(y).map((t) => ({ inputs: [t], params: { ...params, inShape: x } }))),
 };
 
 /** Equal elements, NaN equal to NaN. */

@@ -12,6 +12,7 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { matmul, type FloatArray } from "../kernels/matmul.js";
 import type { Aval, Primitive } from "./types.js";
 
 /** The parameters of `dot_general`. */
@@ -56,23 +57,8 @@ export const dotGeneral: Primitive<DotParams> = {
     const [a, b] = inputs;
     if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
     const out = allocate(dtype, shapeSize(batch) * m * n);
-    const ad = a.data;
-    const bd = b.data;
-    // A[i, p] and B[p, j] through the transposition flags.
-    const [aRow, aCol] = params.transA ? [1, m] : [k, 1];
-    const [bRow, bCol] = params.transB ? [1, k] : [n, 1];
-    for (let t = 0; t < shapeSize(batch); t++) {
-      const ao = t * m * k;
-      const bo = t * k * n;
-      const oo = t * m * n;
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let acc = 0;
-          for (let p = 0; p < k; p++) acc += (ad[ao + i * aRow + p * aCol] ?? 0) * (bd[bo + p * bRow + j * bCol] ?? 0);
-          out[oo + i * n + j] = acc;
-        }
-      }
-    }
+    // dotDims checked that both operands are of the float dtype `dtype`.
+    matmul(out as FloatArray, a.data as FloatArray, b.data as FloatArray, { batch: shapeSize(batch), m, k, n, transA: params.transA, transB: params.transB });
     return new Tensor([...batch, m, n], dtype, out);
   },
 };

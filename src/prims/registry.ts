@@ -31,6 +31,17 @@ import {
   type Comparison,
   type NoParams,
 } from "./elementwise.js";
+import {
+  avgPool2d,
+  avgPool2dGrad,
+  conv2d,
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  maxPool2d,
+  maxPool2dGrad,
+  type ConvParams,
+  type PoolParams,
+} from "./conv.js";
 import { gather, scatterAdd } from "./indexing.js";
 import { dotGeneral, type DotParams } from "./linalg.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
@@ -69,6 +80,13 @@ export interface ParamsOf {
   dot_general: DotParams;
   gather: { readonly axis: number };
   scatter_add: { readonly axis: number; readonly size: number };
+  conv2d: ConvParams;
+  conv2d_input_grad: ConvParams & { readonly inShape: readonly number[] };
+  conv2d_filter_grad: ConvParams & { readonly filterShape: readonly number[] };
+  max_pool2d: PoolParams;
+  avg_pool2d: PoolParams;
+  max_pool2d_grad: PoolParams;
+  avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
 }
 
 /** The name of a primitive. */
@@ -106,6 +124,13 @@ export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = 
   dot_general: dotGeneral,
   gather,
   scatter_add: scatterAdd,
+  conv2d,
+  conv2d_input_grad: conv2dInputGrad,
+  conv2d_filter_grad: conv2dFilterGrad,
+  max_pool2d: maxPool2d,
+  avg_pool2d: avgPool2d,
+  max_pool2d_grad: maxPool2dGrad,
+  avg_pool2d_grad: avgPool2dGrad,
 };
 
 /** The names of all primitives, for laws that iterate them. */

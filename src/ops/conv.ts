@@ -15,8 +15,8 @@
 import type { Mul } from "../core/arith/index.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { windowPadding, type ConvOutSize, type PoolOutSize } from "../core/rules/conv.js";
-import type { Checked, DimsMatch, IsLiteralSize } from "../core/rules/dims.js";
-import { formatShape, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
+import type { Checked, DimsMatch, IsLiteralSize, IsTuple } from "../core/rules/dims.js";
+import { formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Pads2d } from "../prims/conv.js";
 import type { AnyTensor } from "../prims/types.js";
@@ -48,7 +48,13 @@ type AxisOf<X extends Pair, I extends 0 | 1> = X extends readonly [number, numbe
 type PadOf<P extends Padding2d, I extends 0 | 1> = P extends readonly [readonly [number, number], readonly [number, number]] ? P[I] : P;
 
 /** The output shape of `conv2d`, or a `ShapeError` for a filter that does not fit. */
-export type Conv2dShape<X extends Shape, W extends Shape, S extends Pair, Dl extends Pair, P extends Padding2d, G extends number> = X extends readonly [
+export type Conv2dShape<X extends Shape, W extends Shape, S extends Pair, Dl extends Pair, P extends Padding2d, G extends number> = IsTuple<X> extends false
+  ? Dim[]
+  : IsTuple<W> extends false
+    ? Dim[]
+    : Conv2dKnownRank<X, W, S, Dl, P, G>;
+
+type Conv2dKnownRank<X extends Shape, W extends Shape, S extends Pair, Dl extends Pair, P extends Padding2d, G extends number> = X extends readonly [
   infer N,
   infer H,
   infer Wd,
@@ -66,7 +72,9 @@ type GroupChannels<CG, G extends number> = IsLiteralSize<CG> extends true ? (num
 type Spatial<OH, OW, N, O> = OH extends ShapeError<string> ? OH : OW extends ShapeError<string> ? OW : [N, OH, OW, O];
 
 /** The output shape of a 2-D pooling of `X`. */
-export type Pool2dShape<Op extends string, X extends Shape, Win extends Pair, S extends Pair, P extends Padding2d> = X extends readonly [
+export type Pool2dShape<Op extends string, X extends Shape, Win extends Pair, S extends Pair, P extends Padding2d> = IsTuple<X> extends false
+  ? Dim[]
+  : X extends readonly [
   infer N,
   infer H,
   infer Wd,

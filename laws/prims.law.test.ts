@@ -208,6 +208,7 @@ const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   max_pool2d: poolCase.chain(({ x, params }) => tensorOf(x).map((t) => ({ inputs: [t], params }))),
   avg_pool2d: poolCase.chain(({ x, params }) => tensorOf(x).map((t) => ({ inputs: [t], params }))),
   max_pool2d_grad: poolCase.chain(({ x, y, params }) => fc.tuple(tensorOf(x), tensorOf(y)).map((xs) => ({ inputs: xs, params }))),
+  max_pool2d_pick: poolCase.chain(({ x, params }) => fc.tuple(tensorOf(x), tensorOf(x)).map((xs) => ({ inputs: xs, params }))),
   avg_pool2d_grad: poolCase.chain(({ x, y, params }) => tensorOf(y).map((t) => ({ inputs: [t], params: { ...params, inShape: x } }))),
 };
 

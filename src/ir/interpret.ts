@@ -5,6 +5,7 @@
 
 import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape } from "../core/shape.js";
+import { bind } from "../prims/bind.js";
 import { primitives } from "../prims/registry.js";
 import type { AnyTensor } from "../prims/types.js";
 import { varName, type Program } from "./program.js";
@@ -30,5 +31,27 @@ export function interpretProgram(p: Program, inputs: readonly AnyTensor[]): AnyT
     const prim = primitives[e.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown) => AnyTensor }; // e.params is ParamsOf[e.prim]
     env.set(e.out.id, prim.impl(e.inputs.map((v) => read(v.id)), e.params));
   }
+  return p.outputs.map((v) => read(v.id));
+}
+
+/**
+ * The outputs of `p` on `inputs`, each equation applied through `bind`: so
+ * that an enclosing transform (jit, jvp, another linearize) sees and
+ * transforms every operation. Constants may be values of enclosing traces.
+ */
+export function evaluateProgram(p: Program, inputs: readonly AnyTensor[]): AnyTensor[] {
+  const env = new Map<number, AnyTensor>();
+  p.inputs.forEach((v, i) => {
+    const x = inputs[i];
+    if (x === undefined) throw new Error(`program: input ${varName(v)} is missing`);
+    env.set(v.id, x);
+  });
+  for (const c of p.consts) env.set(c.v.id, c.value);
+  const read = (id: number): AnyTensor => {
+    const x = env.get(id);
+    if (x === undefined) throw new Error(`program: variable ${id} is used before it is defined`);
+    return x;
+  };
+  for (const e of p.eqns) env.set(e.out.id, bind(e.prim, e.inputs.map((v) => read(v.id)), e.params as never)); // e.params is ParamsOf[e.prim]
   return p.outputs.map((v) => read(v.id));
 }

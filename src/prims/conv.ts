@@ -28,6 +28,9 @@ import {
   type Pool2dParams,
 } from "../kernels/conv.js";
 import type { FloatArray } from "../kernels/matmul.js";
+import { bind } from "./bind.js";
+import { nonlinear } from "./elementwise.js";
+import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
 
 /** Explicit padding of the two spatial axes. */
@@ -110,7 +113,24 @@ export const conv2d: Primitive<ConvParams> = {
     convKernel(out, floatData(x), floatData(w), convParams(x.shape, w.shape, p));
     return new Tensor(shape, x.dtype, out);
   },
+  // d conv(x, w) = conv(dx, w) + conv(x, dw)
+  jvp: ([x, w], [dx, dw], p) =>
+    lax.addTangents(
+      lax.linear(dx ?? null, (t) => bind("conv2d", [t, w ?? t], p)),
+      lax.linear(dw ?? null, (t) => bind("conv2d", [x ?? t, t], p)),
+    ),
+  transpose: (ct, [x, w], p) => {
+    const options = windowOf(p);
+    if (x?.linear === true && w?.linear === false) return [bind("conv2d_input_grad", [ct, w.value], { ...options, inShape: x.aval.shape }), null];
+    if (w?.linear === true && x?.linear === false) return [null, bind("conv2d_filter_grad", [x.value, ct], { ...options, filterShape: w.aval.shape })];
+    return nonlinear("conv2d");
+  },
 };
+
+/** The window options alone, without a gradient primitive's extra shape. */
+function windowOf(p: ConvParams): ConvParams {
+  return { stride: p.stride, dilation: p.dilation, padding: p.padding, groups: p.groups };
+}
 
 /** The gradient of `conv2d` with respect to its input: `dy` and the filter give `dx` of shape `inShape`. */
 export const conv2dInputGrad: Primitive<ConvParams & { readonly inShape: readonly number[] }> = {
@@ -128,6 +148,18 @@ export const conv2dInputGrad: Primitive<ConvParams & { readonly inShape: readonl
     const out = floatOut(dy.dtype, p.inShape);
     conv2dBackpropInput(out, floatData(dy), floatData(w), convParams(p.inShape, w.shape, p));
     return new Tensor(p.inShape, dy.dtype, out);
+  },
+  // bilinear in (dy, w)
+  jvp: ([dy, w], [ddy, dw], p) =>
+    lax.addTangents(
+      lax.linear(ddy ?? null, (t) => bind("conv2d_input_grad", [t, w ?? t], p)),
+      lax.linear(dw ?? null, (t) => bind("conv2d_input_grad", [dy ?? t, t], p)),
+    ),
+  // <ct, IG(dy, w)> = <conv(ct, w), dy> = <w, FG(ct, dy)>
+  transpose: (ct, [dy, w], p) => {
+    if (dy?.linear === true && w?.linear === false) return [bind("conv2d", [ct, w.value], windowOf(p)), null];
+    if (w?.linear === true && dy?.linear === false) return [null, bind("conv2d_filter_grad", [ct, dy.value], { ...windowOf(p), filterShape: w.aval.shape })];
+    return nonlinear("conv2d_input_grad");
   },
 };
 
@@ -147,6 +179,18 @@ export const conv2dFilterGrad: Primitive<ConvParams & { readonly filterShape: re
     const out = floatOut(x.dtype, p.filterShape);
     conv2dBackpropFilter(out, floatData(x), floatData(dy), convParams(x.shape, p.filterShape, p));
     return new Tensor(p.filterShape, x.dtype, out);
+  },
+  // bilinear in (x, dy)
+  jvp: ([x, dy], [dx, ddy], p) =>
+    lax.addTangents(
+      lax.linear(dx ?? null, (t) => bind("conv2d_filter_grad", [t, dy ?? t], p)),
+      lax.linear(ddy ?? null, (t) => bind("conv2d_filter_grad", [x ?? t, t], p)),
+    ),
+  // <ct, FG(x, dy)> = <conv(x, ct), dy> = <x, IG(dy, ct)>
+  transpose: (ct, [x, dy], p) => {
+    if (dy?.linear === true && x?.linear === false) return [null, bind("conv2d", [x.value, ct], windowOf(p))];
+    if (x?.linear === true && dy?.linear === false) return [bind("conv2d_input_grad", [dy.value, ct], { ...windowOf(p), inShape: x.aval.shape }), null];
+    return nonlinear("conv2d_filter_grad");
   },
 };
 
@@ -181,8 +225,13 @@ function poolOutShape(name: string, x: Aval, p: PoolParams): number[] {
   return [g.batch, g.outHeight, g.outWidth, dim(x.shape, 3)];
 }
 
-function pool(name: string, kernel: (out: FloatArray, x: FloatArray, params: Pool2dParams) => FloatArray): Primitive<PoolParams> {
+function pool(
+  name: string,
+  kernel: (out: FloatArray, x: FloatArray, params: Pool2dParams) => FloatArray,
+  derivatives: Pick<Primitive<PoolParams>, "jvp" | "transpose">,
+): Primitive<PoolParams> {
   return {
+    ...derivatives,
     name,
     shape: (inputs, p) => {
       const x = inputs[0];
@@ -200,9 +249,15 @@ function pool(name: string, kernel: (out: FloatArray, x: FloatArray, params: Poo
 }
 
 /** Max pooling over H and W. */
-export const maxPool2d = pool("max_pool2d", maxPoolKernel);
+export const maxPool2d = pool("max_pool2d", maxPoolKernel, {
+  // the tangent of each window's first maximum
+  jvp: ([x], [dx], p) => lax.linear(dx ?? null, (t) => bind("max_pool2d_pick", [x ?? t, t], p)),
+});
 /** Average pooling over H and W (padding excluded from the count). */
-export const avgPool2d = pool("avg_pool2d", avgPoolKernel);
+export const avgPool2d = pool("avg_pool2d", avgPoolKernel, {
+  jvp: (_, [dx], p) => lax.linear(dx ?? null, (t) => bind("avg_pool2d", [t], p)),
+  transpose: (ct, [x], p) => [x?.linear === true ? bind("avg_pool2d_grad", [ct], { ...p, inShape: x.aval.shape }) : null],
+});
 
 /** The gradient of `max_pool2d`: `dy` routed to the first maximum of each window of `x`. */
 export const maxPool2dGrad: Primitive<PoolParams> = {
@@ -221,6 +276,71 @@ export const maxPool2dGrad: Primitive<PoolParams> = {
     const out = floatOut(x.dtype, x.shape);
     maxPool2dBackward(out, floatData(x), floatData(dy), poolParams(x.shape, p));
     return new Tensor(x.shape, x.dtype, out);
+  },
+  // linear in dy (the routing by x's maxima is constant almost everywhere)
+  jvp: ([x], [, ddy], p) => lax.linear(ddy ?? null, (t) => bind("max_pool2d_grad", [x ?? t, t], p)),
+  transpose: (ct, [x, dy], p) => {
+    if (dy?.linear !== true || x === undefined || x.linear) return nonlinear("max_pool2d_grad");
+    return [null, bind("max_pool2d_pick", [x.value, ct], p)];
+  },
+};
+
+/**
+ * For each pooling window of `x`, the element of `d` at the window's first
+ * maximum: the JVP of max pooling, and the transpose of its gradient.
+ */
+export const maxPool2dPick: Primitive<PoolParams> = {
+  name: "max_pool2d_pick",
+  shape: (inputs, p) => {
+    const [x, d] = inputs;
+    if (inputs.length !== 2 || x === undefined || d === undefined) shapeError("max_pool2d_pick", `takes 2 operands, got ${inputs.length}`);
+    if (formatShape(x.shape) !== formatShape(d.shape) || x.dtype !== d.dtype) {
+      shapeError("max_pool2d_pick", `operands ${x.dtype}${formatShape(x.shape)} and ${d.dtype}${formatShape(d.shape)} differ`);
+    }
+    return { shape: poolOutShape("max_pool2d_pick", x, p), dtype: x.dtype };
+  },
+  impl: ([x, d], p) => {
+    if (x === undefined || d === undefined) throw new Error("max_pool2d_pick called without its operands");
+    const shape = poolOutShape("max_pool2d_pick", x, p);
+    const out = floatOut(x.dtype, shape);
+    const [n, h, w, c] = x.shape as [number, number, number, number]; // poolOutShape checked rank 4
+    const [, oh, ow] = shape as [number, number, number, number]; // rank 4 by construction
+    const xd = floatData(x);
+    const dd = floatData(d);
+    const [top, left] = [p.padding[0][0], p.padding[1][0]];
+    let o = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          for (let ch = 0; ch < c; ch++, o++) {
+            let best = -1;
+            let bestValue = -Infinity;
+            for (let di = 0; di < p.window[0]; di++) {
+              const r = i * p.stride[0] + di - top;
+              if (r < 0 || r >= h) continue;
+              for (let dj = 0; dj < p.window[1]; dj++) {
+                const col = j * p.stride[1] + dj - left;
+                if (col < 0 || col >= w) continue;
+                const at = ((b * h + r) * w + col) * c + ch;
+                const v = xd[at] ?? 0;
+                // the first maximum wins; a NaN counts as the maximum
+                if (best < 0 || v > bestValue || (Number.isNaN(v) && !Number.isNaN(bestValue))) {
+                  best = at;
+                  bestValue = v;
+                }
+              }
+            }
+            out[o] = best < 0 ? 0 : (dd[best] ?? 0);
+          }
+        }
+      }
+    }
+    return new Tensor(shape, x.dtype, out);
+  },
+  jvp: ([x], [, dd], p) => lax.linear(dd ?? null, (t) => bind("max_pool2d_pick", [x ?? t, t], p)),
+  transpose: (ct, [x, d], p) => {
+    if (d?.linear !== true || x === undefined || x.linear) return nonlinear("max_pool2d_pick");
+    return [null, bind("max_pool2d_grad", [x.value, ct], p)];
   },
 };
 
@@ -242,4 +362,6 @@ export const avgPool2dGrad: Primitive<PoolParams & { readonly inShape: readonly 
     avgPool2dBackward(out, floatData(dy), poolParams(p.inShape, p));
     return new Tensor(p.inShape, dy.dtype, out);
   },
+  jvp: (_, [ddy], p) => lax.linear(ddy ?? null, (t) => bind("avg_pool2d_grad", [t], p)),
+  transpose: (ct, [dy], p) => [dy?.linear === true ? bind("avg_pool2d", [ct], { window: p.window, stride: p.stride, padding: p.padding }) : null],
 };

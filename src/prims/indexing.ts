@@ -11,6 +11,9 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { bind } from "./bind.js";
+import { nonlinear } from "./elementwise.js";
+import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
 
 function checkIndices(name: string, indices: AnyTensor, size: number): void {
@@ -52,6 +55,11 @@ export const gather: Primitive<{ readonly axis: number }> = {
     }
     return new Tensor(shape, dtype, out);
   },
+  jvp: ([, idx], [dx], params) => lax.linear(dx ?? null, (t) => bind("gather", [t, idx ?? t], params)),
+  transpose: (ct, [x, idx], { axis }) => {
+    if (x?.linear !== true || idx === undefined || idx.linear) return nonlinear("gather");
+    return [bind("scatter_add", [ct, idx.value], { axis, size: x.aval.shape[axis] ?? 0 }), null];
+  },
 };
 
 function scatterShape(inputs: readonly Aval[], axis: number, size: number): Aval {
@@ -88,5 +96,10 @@ export const scatterAdd: Primitive<{ readonly axis: number; readonly size: numbe
       }
     }
     return new Tensor(shape, dtype, out);
+  },
+  jvp: ([, idx], [du], params) => lax.linear(du ?? null, (t) => bind("scatter_add", [t, idx ?? t], params)),
+  transpose: (ct, [u, idx], { axis }) => {
+    if (u?.linear !== true || idx === undefined || idx.linear) return nonlinear("scatter_add");
+    return [bind("gather", [ct, idx.value], { axis }), null];
   },
 };

@@ -13,6 +13,9 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { matmul, type FloatArray } from "../kernels/matmul.js";
+import { bind } from "./bind.js";
+import { nonlinear } from "./elementwise.js";
+import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
 
 /** The parameters of `dot_general`. */
@@ -60,5 +63,21 @@ export const dotGeneral: Primitive<DotParams> = {
     // dotDims checked that both operands are of the float dtype `dtype`.
     matmul(out as FloatArray, a.data as FloatArray, b.data as FloatArray, { batch: shapeSize(batch), m, k, n, transA: params.transA, transB: params.transB });
     return new Tensor([...batch, m, n], dtype, out);
+  },
+  // d(A B) = dA B + A dB
+  jvp: ([a, b], [da, db], params) =>
+    lax.addTangents(
+      lax.linear(da ?? null, (t) => bind("dot_general", [t, b ?? t], params)),
+      lax.linear(db ?? null, (t) => bind("dot_general", [a ?? t, t], params)),
+    ),
+  // ct_A = ct B^T and ct_B = A^T ct, read through the operands' transposition flags
+  transpose: (ct, [a, b], { transA, transB }) => {
+    if (a?.linear === true && b?.linear === false) {
+      return [transA ? bind("dot_general", [b.value, ct], { transA: transB, transB: true }) : bind("dot_general", [ct, b.value], { transA: false, transB: !transB }), null];
+    }
+    if (b?.linear === true && a?.linear === false) {
+      return [null, transB ? bind("dot_general", [ct, a.value], { transA: true, transB: transA }) : bind("dot_general", [a.value, ct], { transA: !transA, transB: false })];
+    }
+    return nonlinear("dot_general");
   },
 };

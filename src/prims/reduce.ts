@@ -14,6 +14,7 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { argReduce, reduce, type NumericArray } from "../kernels/reduce.js";
+import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
 
 interface AxesParams {
@@ -32,8 +33,9 @@ function reducedShape(name: string, inputs: readonly Aval[], axes: readonly numb
   return { shape: x.shape.filter((_, i) => !axes.includes(i)), dtype: x.dtype };
 }
 
-function reduction(name: string, op: "sum" | "max"): Primitive<AxesParams> {
+function reduction(name: string, op: "sum" | "max", derivatives: Pick<Primitive<AxesParams>, "jvp" | "transpose">): Primitive<AxesParams> {
   return {
+    ...derivatives,
     name,
     shape: (inputs, { axes }) => reducedShape(name, inputs, axes),
     impl: (inputs, { axes }) => {
@@ -49,10 +51,26 @@ function reduction(name: string, op: "sum" | "max"): Primitive<AxesParams> {
 }
 
 /** Sums over `axes` (accumulated in float64, rounded once). */
-export const reduceSum = reduction("reduce_sum", "sum");
+export const reduceSum = reduction("reduce_sum", "sum", {
+  jvp: (_, [dx], { axes }) => lax.linear(dx ?? null, (t) => lax.reduceSum(t, axes)),
+  // the transpose spreads the cotangent back over the summed axes
+  transpose: (ct, [x], { axes }) => {
+    if (x?.linear !== true) return [null];
+    const kept = x.aval.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    return [lax.broadcastInDim(ct, x.aval.shape, kept)];
+  },
+});
 
 /** The maximum over `axes`; NaN propagates; an empty reduction gives the dtype's lowest value. */
-export const reduceMax = reduction("reduce_max", "max");
+export const reduceMax = reduction("reduce_max", "max", {
+  // d(max x) = mean of dx over the positions that attain the max (JAX's rule)
+  jvp: ([x], [dx], { axes }, out) => {
+    if (x === undefined || dx === undefined || dx === null) return null;
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const attains = lax.cast(lax.compare("eq", x, lax.broadcastInDim(out, x.shape, kept)), x.dtype);
+    return lax.div(lax.reduceSum(lax.mul(dx, attains), axes), lax.reduceSum(attains, axes));
+  },
+});
 
 /** The index of the maximum along `axis`, as int32 (the first on ties; a NaN counts as the maximum). */
 export const argmax: Primitive<{ readonly axis: number }> = {
@@ -72,4 +90,5 @@ export const argmax: Primitive<{ readonly axis: number }> = {
     argReduce("argmax", out, x.data as NumericArray, x.shape, params.axis);
     return new Tensor(shape, "int32", out);
   },
+  jvp: () => null, // an index has no tangent
 };

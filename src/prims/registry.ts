@@ -39,6 +39,7 @@ import {
   conv2dInputGrad,
   maxPool2d,
   maxPool2dGrad,
+  maxPool2dPick,
   type ConvParams,
   type PoolParams,
 } from "./conv.js";
@@ -86,6 +87,7 @@ export interface ParamsOf {
   max_pool2d: PoolParams;
   avg_pool2d: PoolParams;
   max_pool2d_grad: PoolParams;
+  max_pool2d_pick: PoolParams;
   avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
 }
 
@@ -130,6 +132,7 @@ export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = 
   max_pool2d: maxPool2d,
   avg_pool2d: avgPool2d,
   max_pool2d_grad: maxPool2dGrad,
+  max_pool2d_pick: maxPool2dPick,
   avg_pool2d_grad: avgPool2dGrad,
 };
 

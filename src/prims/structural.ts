@@ -16,6 +16,8 @@ import { shapeError } from "../core/errors.js";
 import { reshapeRule } from "../core/rules/reshape.js";
 import { formatShape, shapeSize, stridesOf } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { bind } from "./bind.js";
+import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
 
 /**
@@ -84,6 +86,8 @@ export const reshape: Primitive<{ readonly shape: readonly number[] }> = {
     const x = oneTensor(inputs);
     return new Tensor(reshapeRule(x.shape, shape), x.dtype, x.data);
   },
+  jvp: (_, [dx], { shape }) => lax.linear(dx ?? null, (t) => lax.reshape(t, shape)),
+  transpose: (ct, [x]) => [x?.linear === true ? lax.reshape(ct, x.aval.shape) : null],
 };
 
 /** The broadcast's source strides: 0 where an input dim of 1 is stretched. */
@@ -116,6 +120,16 @@ export const broadcast: Primitive<{ readonly shape: readonly number[]; readonly 
     const x = oneTensor(inputs);
     return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, broadcastStrides(x, shape, dims), shape));
   },
+  jvp: (_, [dx], { shape, dims }) => lax.linear(dx ?? null, (t) => lax.broadcastInDim(t, shape, dims)),
+  // the transpose sums over the new axes and the stretched ones, then drops the summed 1s
+  transpose: (ct, [x], { shape, dims }) => {
+    if (x?.linear !== true) return [null];
+    const summed = shape.map((_, axis) => axis).filter((axis) => {
+      const i = dims.indexOf(axis);
+      return i < 0 || (x.aval.shape[i] === 1 && shape[axis] !== 1);
+    });
+    return [lax.reshape(lax.reduceSum(ct, summed), x.aval.shape)];
+  },
 };
 
 /** Permute the axes: output axis `i` is input axis `perm[i]`. */
@@ -132,6 +146,11 @@ export const transpose: Primitive<{ readonly perm: readonly number[] }> = {
     const inStrides = stridesOf(x.shape);
     const shape = perm.map((a) => x.shape[a] ?? 0);
     return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, perm.map((a) => inStrides[a] ?? 0), shape));
+  },
+  jvp: (_, [dx], { perm }) => lax.linear(dx ?? null, (t) => bind("transpose", [t], { perm })),
+  transpose: (ct, [x], { perm }) => {
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [x?.linear === true ? bind("transpose", [ct], { perm: inverse }) : null];
   },
 };
 
@@ -168,6 +187,19 @@ export const slice: Primitive<SliceParams> = {
     const strides = steps.map((s, d) => s * (inStrides[d] ?? 0));
     return new Tensor(sizes, x.dtype, stridedCopy(x.dtype, x.data, sizes.some((s) => s === 0) ? 0 : offset, strides, sizes));
   },
+  jvp: (_, [dx], params) => lax.linear(dx ?? null, (t) => bind("slice", [t], params)),
+  // the transpose adds each read element back where it was read: one scatter per sliced axis
+  transpose: (ct, [x], { starts, steps, sizes }) => {
+    if (x?.linear !== true) return [null];
+    let out = ct;
+    x.aval.shape.forEach((d, axis) => {
+      const [start = 0, step = 1, size = 0] = [starts[axis], steps[axis], sizes[axis]];
+      if (start === 0 && step === 1 && size === d) return;
+      const indices = new Tensor([size], "int32", Int32Array.from({ length: size }, (_, k) => start + k * step));
+      out = bind("scatter_add", [out, indices], { axis, size: d });
+    });
+    return [out];
+  },
 };
 
 /** Pads every axis with `lo[d]` and `hi[d]` copies of `value`. */
@@ -188,6 +220,10 @@ export const pad: Primitive<{ readonly lo: readonly number[]; readonly hi: reado
     scatterRows(out, offset, outStrides, x.data, x.shape);
     return new Tensor(shape, x.dtype, out);
   },
+  // the padding value is a constant: its tangent is 0
+  jvp: (_, [dx], { lo, hi }) => lax.linear(dx ?? null, (t) => bind("pad", [t], { lo, hi, value: 0 })),
+  transpose: (ct, [x], { lo }) =>
+    [x?.linear === true ? bind("slice", [ct], { starts: lo, steps: lo.map(() => 1), sizes: x.aval.shape }) : null],
 };
 
 /** Writes the row-major `src` of shape `shape` into `out` at `offset` with `strides`. */
@@ -236,5 +272,23 @@ export const concatenate: Primitive<{ readonly axis: number }> = {
       at += row;
     }
     return new Tensor(shape, dtype, out);
+  },
+  jvp: (primals, tangents, params) => {
+    if (tangents.every((t) => (t ?? null) === null)) return null;
+    return bind("concatenate", primals.map((x, i) => lax.instantiate(tangents[i] ?? null, x)), params);
+  },
+  transpose: (ct, inputs, { axis }) => {
+    let at = 0;
+    return inputs.map((input) => {
+      const shape = input.linear ? input.aval.shape : input.value.shape;
+      const from = at;
+      at += shape[axis] ?? 0;
+      if (!input.linear) return null;
+      return bind("slice", [ct], {
+        starts: shape.map((_, d) => (d === axis ? from : 0)),
+        steps: shape.map(() => 1),
+        sizes: shape,
+      });
+    });
   },
 };

@@ -44,6 +44,27 @@ export interface ElementwiseRule<P> {
   readonly expr: (args: readonly string[], dtype: DType, params: P) => string;
 }
 
+/**
+ * The forward-mode rule: the output tangent from the primals, their tangents
+ * (`null` is a symbolic zero) and the primal output, or `null` when the
+ * output does not depend on any tangent. Written with `bind`, so it can be
+ * differentiated again.
+ */
+export type JvpRule<P> = (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], params: P, out: AnyTensor) => AnyTensor | null;
+
+/**
+ * An input of an equation being transposed: a linear input has no value, only
+ * its aval; any other input is a known value (a residual of the forward pass).
+ */
+export type LinearInput = { readonly linear: true; readonly aval: Aval } | { readonly linear: false; readonly value: AnyTensor };
+
+/**
+ * The transpose rule of a primitive linear in some inputs: given the output's
+ * cotangent, the cotangent of each input (`null` for the known inputs and for
+ * symbolic zeros). Throws when asked to transpose a nonlinear use.
+ */
+export type TransposeRule<P> = (ct: AnyTensor, inputs: readonly LinearInput[], params: P) => readonly (AnyTensor | null)[];
+
 /** Every rule of one primitive. */
 export interface Primitive<P> {
   /** The primitive's name, as the IR prints it. */
@@ -54,4 +75,8 @@ export interface Primitive<P> {
   readonly impl: (inputs: readonly AnyTensor[], params: P) => AnyTensor;
   /** For elementwise primitives: the scalar rule that fusion uses. */
   readonly elementwise?: ElementwiseRule<P>;
+  /** The forward-mode derivative. */
+  readonly jvp: JvpRule<P>;
+  /** For primitives linear in some inputs: the transpose. */
+  readonly transpose?: TransposeRule<P>;
 }

@@ -1,60 +1,20 @@
 /**
- * The interpreter stack: how one call of a primitive finds who evaluates it.
+ * Staging: the trace that records primitive calls as IR equations.
  *
- * Every op ends in `bind(prim, inputs, params)`. With only concrete tensors,
- * bind runs the primitive's implementation at once (eager evaluation). A
- * transform that traces (jit's staging, and later jvp) pushes a `Trace` with a
- * new level and hands the function tensors whose `tracer` belongs to it; bind
- * gives the call to the highest-level trace among its inputs, as Autodidax's
- * `find_top_trace` does. `StagingTrace` records calls as IR equations.
+ * Every op ends in `bind` (see `prims/bind.ts`), which hands a call to the
+ * highest-level trace among its inputs. `StagingTrace` is the trace of jit
+ * and of linearize: it records each call as an equation of a program. Values
+ * of lower-level traces and concrete tensors that reach it become constants
+ * of the program.
  */
 
-import { formatShape } from "../core/shape.js";
-import { Tensor, type Traced } from "../core/tensor.js";
+import { Tensor } from "../core/tensor.js";
 import type { Eqn, Program, Var } from "../ir/program.js";
+import { Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
 import { primitives, type ParamsOf, type PrimName } from "../prims/registry.js";
 import type { AnyTensor, Aval } from "../prims/types.js";
 
-/** A tracer: what a trace attaches to a tensor it follows. */
-export interface Tracer extends Traced {
-  readonly trace: Trace;
-}
-
-/** An interpreter of primitives at one level of the stack. */
-export abstract class Trace {
-  constructor(readonly level: number) {}
-  /** Evaluates `prim` on inputs of which at least one is this trace's. */
-  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor;
-}
-
-function tracerOf(x: AnyTensor): Tracer | undefined {
-  const t = x.tracer;
-  return t !== undefined && "trace" in t ? (t as Tracer) : undefined; // every tracer in the stack carries its trace
-}
-
-let levels = 0;
-
-/** Runs `f` with a new trace level, made by `make`; the level is released after. */
-export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (trace: T) => R): R {
-  levels++;
-  try {
-    return f(make(levels));
-  } finally {
-    levels--;
-  }
-}
-
-/** Applies a primitive: eagerly on concrete tensors, else by the top trace. */
-export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor {
-  let top: Trace | undefined;
-  for (const x of inputs) {
-    const t = tracerOf(x);
-    if (t !== undefined && (top === undefined || t.level > top.level)) top = t.trace;
-  }
-  if (top !== undefined) return top.process(prim, inputs, params);
-  const rule = primitives[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // primitives[K] takes ParamsOf[K]
-  return rule.impl(inputs, params);
-}
+export { bind, Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
 
 interface StagedTracer extends Tracer {
   readonly v: Var;
@@ -86,13 +46,14 @@ export class StagingTrace extends Trace {
     return this.tracerFor(v);
   }
 
-  /** The variable for `x`: its own for this trace's tracers, a constant for a concrete tensor. */
+  /**
+   * The variable for `x`: its own for this trace's tracers, a constant for a
+   * concrete tensor or a value of a lower-level trace (which bind never hands
+   * here unless a tracer of this trace is among the inputs).
+   */
   varOf(x: AnyTensor): Var {
     const t = tracerOf(x);
-    if (t !== undefined) {
-      if (t.trace === this) return (t as StagedTracer).v; // this trace made every tracer it owns
-      throw new Error(`a traced value of shape ${formatShape(x.shape)} from another transform reached jit; pass it as an argument`);
-    }
+    if (t !== undefined && t.trace === this) return (t as StagedTracer).v; // this trace made every tracer it owns
     let v = this.#constVars.get(x);
     if (v === undefined) {
       v = this.newVar({ shape: x.shape, dtype: x.dtype });

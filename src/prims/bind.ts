@@ -1,0 +1,58 @@
+/**
+ * The interpreter stack: how one call of a primitive finds who evaluates it.
+ *
+ * Every op ends in `bind(prim, inputs, params)`. With only concrete tensors,
+ * bind runs the primitive's implementation at once (eager evaluation). A
+ * transform (jit's staging, jvp, linearize) pushes a `Trace` with a new level
+ * and hands the function tensors whose `tracer` belongs to it; bind gives the
+ * call to the highest-level trace among its inputs, as Autodidax's
+ * `find_top_trace` does. This lives beside the primitives because their
+ * derivative rules are themselves written with `bind`, which is what makes
+ * derivatives of any order work.
+ */
+
+import type { Traced } from "../core/tensor.js";
+import { primitives, type ParamsOf, type PrimName } from "./registry.js";
+import type { AnyTensor } from "./types.js";
+
+/** A tracer: what a trace attaches to a tensor it follows. */
+export interface Tracer extends Traced {
+  readonly trace: Trace;
+}
+
+/** An interpreter of primitives at one level of the stack. */
+export abstract class Trace {
+  constructor(readonly level: number) {}
+  /** Evaluates `prim` on inputs of which at least one is this trace's. */
+  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor;
+}
+
+/** The tracer of `x`, or undefined for a concrete tensor. */
+export function tracerOf(x: AnyTensor): Tracer | undefined {
+  const t = x.tracer;
+  return t !== undefined && "trace" in t ? (t as Tracer) : undefined; // every tracer in the stack carries its trace
+}
+
+let levels = 0;
+
+/** Runs `f` with a new trace level, made by `make`; the level is released after. */
+export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (trace: T) => R): R {
+  levels++;
+  try {
+    return f(make(levels));
+  } finally {
+    levels--;
+  }
+}
+
+/** Applies a primitive: eagerly on concrete tensors, else by the top trace. */
+export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor {
+  let top: Trace | undefined;
+  for (const x of inputs) {
+    const t = tracerOf(x);
+    if (t !== undefined && (top === undefined || t.level > top.level)) top = t.trace;
+  }
+  if (top !== undefined) return top.process(prim, inputs, params);
+  const rule = primitives[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // primitives[K] takes ParamsOf[K]
+  return rule.impl(inputs, params);
+}

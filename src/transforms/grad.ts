@@ -1,0 +1,124 @@
+/**
+ * `grad` and `valueAndGrad`: the gradient of a scalar function, over
+ * parameter trees, as the pullback of `vjp` applied to 1.
+ *
+ * The gradient has exactly the type of the differentiated argument: for
+ * `loss(params: { w: Tensor<[784, 512]>, b: Tensor<[512]> }, batch)`,
+ * `grad(loss)(params, batch)` is `{ w: Tensor<[784, 512]>, b: Tensor<[512]> }`.
+ * Only a function whose result is a scalar float tensor (`Tensor<[]>`)
+ * type-checks; differentiating with respect to an int or bool argument is an
+ * error at run time (its type does not show it when it is a tree).
+ */
+
+import type { DType } from "../core/dtype.js";
+import { formatShape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
+import { fullLike } from "../prims/lax.js";
+import type { AnyTensor } from "../prims/types.js";
+import { isFloatDType } from "./jvp.js";
+import { linearizeFlat, pullbackOf } from "./linearize.js";
+
+/** A scalar float: what `grad` differentiates. */
+export type ScalarFloat = Tensor<[], "float32"> | Tensor<[], "float64">;
+
+/** The options of `grad` and `valueAndGrad`. */
+export interface GradOptions<N extends number | readonly number[]> {
+  /** Which arguments to differentiate with respect to (default 0). */
+  readonly argnums?: N;
+}
+
+/** The gradient type for `argnums`: one argument's type, or a tuple of them. */
+export type GradOf<Args extends readonly unknown[], N> = N extends number
+  ? Args[N]
+  : N extends readonly number[]
+    ? { -readonly [K in keyof N]: Args[N[K] & number] }
+    : never;
+
+function checkScalar(op: string, y: AnyTensor | undefined): AnyTensor {
+  if (y === undefined || y.shape.length !== 0 || !isFloatDType(y.dtype)) {
+    throw new Error(`${op}: the function must return a scalar float tensor (shape []), got ${y === undefined ? "nothing" : `${y.dtype}${formatShape(y.shape)}`}`);
+  }
+  return y;
+}
+
+function valueAndGradImpl(
+  op: string,
+  f: (...args: readonly Tree[]) => unknown,
+  argnums: number | readonly number[],
+  hasAux: boolean,
+): (...args: readonly Tree[]) => [AnyTensor, unknown, unknown] {
+  const nums = typeof argnums === "number" ? [argnums] : argnums;
+  return (...args) => {
+    for (const n of nums) {
+      if (!Number.isInteger(n) || n < 0 || n >= args.length) throw new Error(`${op}: argnum ${n} is out of range for ${args.length} arguments`);
+    }
+    const differentiated = flattenTree(nums.map((n) => args[n]), `${op} argument`);
+    for (const x of differentiated.leaves) {
+      if (!isFloatDType(x.dtype)) throw new Error(`${op}: cannot differentiate with respect to a ${x.dtype as DType} tensor of shape ${formatShape(x.shape)}`);
+    }
+    let aux: unknown;
+    const lin = linearizeFlat((inputs) => {
+      const parts = unflattenTree<Tree[]>(differentiated.def, inputs);
+      const callArgs = args.slice();
+      nums.forEach((n, i) => {
+        const part = parts[i];
+        if (part !== undefined) callArgs[n] = part;
+      });
+      const result = f(...callArgs);
+      let value: unknown = result;
+      if (hasAux) {
+        if (!Array.isArray(result) || result.length !== 2) throw new Error(`${op}: with hasAux the function must return [value, aux]`);
+        [value, aux] = result as [unknown, unknown];
+      }
+      return [checkScalar(op, value as AnyTensor)]; // checkScalar verifies it is a tensor of shape []
+    }, differentiated.leaves);
+    const y = checkScalar(op, lin.outputs[0]);
+    const cts = pullbackOf(lin, differentiated.leaves)([fullLike(y, 1)]);
+    const grads = unflattenTree<Tree[]>(differentiated.def, cts);
+    return [y, typeof argnums === "number" ? grads[0] : grads, aux];
+  };
+}
+
+/**
+ * The gradient of a scalar function with respect to argument `argnums`
+ * (default 0), of the same type as that argument.
+ *
+ * @example
+ * const df = grad((x: Tensor<[3]>) => sum(mul(x, x)));
+ * df(tensor([1, 2, 3])); // [2, 4, 6]
+ */
+export function grad<Args extends readonly Tree[], const N extends number | readonly number[] = 0>(
+  f: (...args: Args) => ScalarFloat,
+  options?: GradOptions<N>,
+): (...args: Args) => GradOf<Args, N> {
+  const run = valueAndGradImpl("grad", f as (...args: readonly Tree[]) => unknown, options?.argnums ?? 0, false);
+  return (...args) => run(...args)[1] as GradOf<Args, N>; // the gradient tree has the structure of the differentiated arguments
+}
+
+/**
+ * The value of a scalar function and its gradient; with `hasAux`, `f`
+ * returns `[value, aux]` and the result is `[[value, aux], gradient]`.
+ *
+ * @example
+ * const [loss, g] = valueAndGrad(lossFn)(params, batch);
+ */
+export function valueAndGrad<Args extends readonly Tree[], const N extends number | readonly number[] = 0>(
+  f: (...args: Args) => ScalarFloat,
+  options?: GradOptions<N>,
+): (...args: Args) => [ScalarFloat, GradOf<Args, N>];
+export function valueAndGrad<Args extends readonly Tree[], Aux, const N extends number | readonly number[] = 0>(
+  f: (...args: Args) => readonly [ScalarFloat, Aux],
+  options: GradOptions<N> & { readonly hasAux: true },
+): (...args: Args) => [[ScalarFloat, Aux], GradOf<Args, N>];
+export function valueAndGrad(
+  f: (...args: readonly Tree[]) => unknown,
+  options: GradOptions<number | readonly number[]> & { readonly hasAux?: boolean } = {},
+): (...args: readonly Tree[]) => unknown {
+  const hasAux = options.hasAux === true;
+  const run = valueAndGradImpl("valueAndGrad", f, options.argnums ?? 0, hasAux);
+  return (...args) => {
+    const [y, g, aux] = run(...args);
+    return hasAux ? [[y, aux], g] : [y, g];
+  };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, test } from "vitest";
+import { ones, tensor } from "../../src/core/create.js";
+import type { Tensor } from "../../src/core/tensor.js";
+import { exp, mul, sin, tanh } from "../../src/ops/elementwise.js";
+import { matmul } from "../../src/ops/linalg.js";
+import { logSoftmax, softmax, sum } from "../../src/ops/reduce.js";
+import { relu } from "../../src/ops/activations.js";
+import { grad, valueAndGrad } from "../../src/transforms/grad.js";
+import { jvp } from "../../src/transforms/jvp.js";
+import { linearize, vjp } from "../../src/transforms/linearize.js";
+import { jit } from "../../src/transforms/jit.js";
+
+const close = (a: readonly number[], b: readonly number[], tol = 1e-12): void => {
+  expect(a.length).toBe(b.length);
+  a.forEach((v, i) => expect(Math.abs(v - (b[i] ?? NaN))).toBeLessThanOrEqual(tol * (1 + Math.abs(b[i] ?? 0))));
+};
+
+type V3 = Tensor<[3], "float64">;
+const x = tensor([0.5, -1, 2], "float64");
+
+describe("jvp", () => {
+  test("jvp of exp is exp times the tangent", () => {
+    const [y, dy] = jvp((a: V3) => exp(a), [x], [tensor([1, 2, 3], "float64")]);
+    close(dy.toArray(), y.toArray().map((v, i) => v * (i + 1)));
+  });
+  test("jvp of a product rule", () => {
+    const [, dy] = jvp((a: V3) => mul(a, sin(a)), [x], [ones([3], "float64")]);
+    close(dy.toArray(), x.toArray().map((v) => Math.sin(v) + v * Math.cos(v)));
+  });
+});
+
+describe("vjp and grad", () => {
+  test("grad of sum of squares is twice x", () => {
+    close(grad((a: V3) => sum(mul(a, a)))(x).toArray(), [1, -2, 4]);
+  });
+  test("vjp of matmul gives ct B^T and A^T ct", () => {
+    const a = tensor([[1, 2], [3, 4]], "float64");
+    const b = tensor([[5, 6], [7, 8]], "float64");
+    const [, pullback] = vjp((p: typeof a, q: typeof b) => matmul(p, q), a, b);
+    const [ga, gb] = pullback(ones([2, 2], "float64"));
+    expect(ga.toNested()).toEqual([[11, 15], [11, 15]]);
+    expect(gb.toNested()).toEqual([[4, 4], [6, 6]]);
+  });
+  test("grad over a parameter tree returns the same tree", () => {
+    const params = { w: tensor([[1, -1], [2, 0.5]], "float64"), b: tensor([0.1, -0.2], "float64") };
+    const input = tensor([[1, 2]], "float64");
+    const loss = (p: typeof params): Tensor<[], "float64"> => sum(relu(mul(matmul(input, p.w), 1)));
+    const g = grad(loss)(params);
+    expect(Object.keys(g).sort()).toEqual(["b", "w"]);
+    expect(g.w.shape).toEqual([2, 2]);
+    expect(g.b.toArray()).toEqual([0, 0]);
+  });
+  test("valueAndGrad of log-softmax cross-entropy", () => {
+    const logits = tensor([1, 2, 3], "float64");
+    const [value, g] = valueAndGrad((l: V3) => sum(mul(logSoftmax(l), tensor([0, 0, -1], "float64"))))(logits);
+    const p = softmax(logits).toArray();
+    close([value.item()], [-Math.log(p[2] ?? 0)]);
+    close(g.toArray(), [p[0] ?? 0, p[1] ?? 0, (p[2] ?? 0) - 1]);
+  });
+  test("the second derivative of tanh by grad of grad", () => {
+    const d2 = grad((a: Tensor<[], "float64">) => sum(grad((b: Tensor<[], "float64">) => sum(tanh(b)))(a)));
+    const t = Math.tanh(0.3);
+    close([d2(tensor(0.3, "float64")).item()], [-2 * t * (1 - t * t)]);
+  });
+  test("jvp of grad is a Hessian-vector product", () => {
+    const g = (a: V3) => grad((b: V3) => sum(mul(mul(b, b), b)))(a); // 3 x^2
+    const [, hv] = jvp(g, [x], [ones([3], "float64")]);
+    close(hv.toArray(), x.toArray().map((v) => 6 * v));
+  });
+  test("linearize evaluates the JVP without the forward pass", () => {
+    const [y, f] = linearize((a: V3) => sin(a), x);
+    close(f(ones([3], "float64")).toArray(), x.toArray().map(Math.cos));
+    close(y.toArray(), x.toArray().map(Math.sin));
+  });
+  test("jit of grad equals grad", () => {
+    const g = grad((a: V3) => sum(mul(exp(a), a)));
+    close(jit(g)(x).toArray(), g(x).toArray());
+  });
+});

@@ -103,14 +103,14 @@ export function grad<Args extends readonly Tree[], const N extends number | read
  * @example
  * const [loss, g] = valueAndGrad(lossFn)(params, batch);
  */
-export function valueAndGrad<Args extends readonly Tree[], const N extends number | readonly number[] = 0>(
-  f: (...args: Args) => ScalarFloat,
+export function valueAndGrad<Args extends readonly Tree[], V extends ScalarFloat, const N extends number | readonly number[] = 0>(
+  f: (...args: Args) => V,
   options?: GradOptions<N>,
-): (...args: Args) => [ScalarFloat, GradOf<Args, N>];
-export function valueAndGrad<Args extends readonly Tree[], Aux, const N extends number | readonly number[] = 0>(
-  f: (...args: Args) => readonly [ScalarFloat, Aux],
+): (...args: Args) => [V, GradOf<Args, N>];
+export function valueAndGrad<Args extends readonly Tree[], V extends ScalarFloat, Aux, const N extends number | readonly number[] = 0>(
+  f: (...args: Args) => readonly [V, Aux],
   options: GradOptions<N> & { readonly hasAux: true },
-): (...args: Args) => [[ScalarFloat, Aux], GradOf<Args, N>];
+): (...args: Args) => [[V, Aux], GradOf<Args, N>];
 export function valueAndGrad(
   f: (...args: readonly Tree[]) => unknown,
   options: GradOptions<number | readonly number[]> & { readonly hasAux?: boolean } = {},

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ones, tensor } from "../../src/core/create.js";
 import type { Tensor } from "../../src/core/tensor.js";
-import { exp, mul, sin, tanh } from "../../src/ops/elementwise.js";
+import { exp, log, mul, sin, tanh } from "../../src/ops/elementwise.js";
 import { matmul } from "../../src/ops/linalg.js";
 import { logSoftmax, softmax, sum } from "../../src/ops/reduce.js";
 import { relu } from "../../src/ops/activations.js";
@@ -9,6 +9,8 @@ import { grad, valueAndGrad } from "../../src/transforms/grad.js";
 import { jvp } from "../../src/transforms/jvp.js";
 import { linearize, vjp } from "../../src/transforms/linearize.js";
 import { jit } from "../../src/transforms/jit.js";
+import { hessian, hvp, jacfwd, jacrev } from "../../src/transforms/jacobian.js";
+import { customJvp, stopGradient } from "../../src/transforms/custom.js";
 
 const close = (a: readonly number[], b: readonly number[], tol = 1e-12): void => {
   expect(a.length).toBe(b.length);
@@ -75,5 +77,40 @@ describe("vjp and grad", () => {
   test("jit of grad equals grad", () => {
     const g = grad((a: V3) => sum(mul(exp(a), a)));
     close(jit(g)(x).toArray(), g(x).toArray());
+  });
+});
+
+
+describe("Jacobians and Hessians", () => {
+  test("jacfwd and jacrev agree on a vector function", () => {
+    const f = (a: V3): V3 => mul(sin(a), a);
+    const jf = jacfwd(f)(x);
+    const jr = jacrev(f)(x);
+    expect(jf.shape).toEqual([3, 3]);
+    close(jf.toArray(), jr.toArray());
+    close([jf.toNested()[1]?.[1] ?? NaN], [Math.sin(-1) - Math.cos(-1)]);
+  });
+  test("the Hessian of sum x^3 is diag(6x), and hvp agrees", () => {
+    const f = (a: V3): Tensor<[], "float64"> => sum(mul(a, mul(a, a)));
+    const h = hessian(f)(x);
+    expect(h.shape).toEqual([3, 3]);
+    close(h.toArray(), [3, 0, 0, 0, -6, 0, 0, 0, 12]);
+    close(hvp(f)(x, ones([3], "float64")).toArray(), [3, -6, 12]);
+  });
+});
+
+describe("stopGradient and customJvp", () => {
+  test("stopGradient blocks the derivative through one factor", () => {
+    close(grad((a: V3) => sum(mul(stopGradient(a), a)))(x).toArray(), x.toArray());
+  });
+  test("a customJvp rule replaces the derivative, in both modes", () => {
+    const f = customJvp(
+      (a: V3) => log(a),
+      ([a], [da]) => mul(da, mul(a, 0)), // deliberately not 1/x: proves the rule is used
+    );
+    const y = tensor([1, 2, 3], "float64");
+    close(jvp(f, [y], [ones([3], "float64")])[1].toArray(), [0, 0, 0]);
+    close(grad((a: V3) => sum(f(a)))(y).toArray(), [0, 0, 0]);
+    close(f(y).toArray(), [0, Math.log(2), Math.log(3)]);
   });
 });

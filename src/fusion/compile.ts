@@ -22,7 +22,7 @@ export const kernelCacheStats = { compiled: 0, hits: 0 };
  * A local name for generated code: a letter and digits, checked here so that
  * no generator can put anything else in an identifier position.
  */
-export function localName(prefix: "a" | "b" | "c" | "i" | "j" | "k" | "n" | "o" | "s" | "t" | "v" | "x", index: number): string {
+export function localName(prefix: "a" | "b" | "c" | "i" | "j" | "k" | "m" | "n" | "o" | "s" | "t" | "v" | "x", index: number): string {
   return `${prefix}${safeInt(index)}`;
 }
 

@@ -10,7 +10,7 @@
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
-import { interpretProgram } from "../ir/interpret.js";
+import { compileProgram as compileFused } from "../ir/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { traceProgram } from "./trace.js";
@@ -19,7 +19,7 @@ import { traceProgram } from "./trace.js";
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
 /** How a program becomes an executable; fusion replaces the default interpreter. */
-let compileProgram: (p: Program) => Executable = (p) => (inputs) => interpretProgram(p, inputs);
+let compileProgram: (p: Program) => Executable = compileFused;
 
 /** Installs the program compiler (the fused-kernel backend does this). */
 export function setProgramCompiler(compile: (p: Program) => Executable): void {

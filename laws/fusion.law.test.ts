@@ -1,0 +1,470 @@
+/**
+ * Laws of fusion and code generation, each against an independent reference:
+ *
+ * 1. every elementwise primitive in the registry prints an expression (`expr`)
+ *    that computes what its `scalar` function computes, rounded alike, on
+ *    random operands mixed with 0, -0, NaN, infinities and large values; and
+ *    fused into a loop, its result is rounded as eager evaluation rounds it;
+ * 2. every float32 fast path of the code generator equals `Math.fround` of
+ *    the primitive's own expression, on special values, random bit patterns
+ *    and runs of neighbouring floats;
+ * 3. the generated code of every loop nest equals the loop-IR interpreter, on
+ *    random programs of elementwise, broadcast, transpose, slice, reshape and
+ *    reduce equations with random shapes (0 and 1 dims included) and dtypes;
+ * 4. `compileProgram(p)` equals `interpretProgram(p)`, the unfused
+ *    reference, bit for bit, on the same random programs.
+ *
+ * Primitives are found by iterating the registry, so a new elementwise
+ * primitive is covered without editing this file (one with parameters also
+ * needs an entry in `paramChoices`). `STRATUM_HEAVY=1` runs more cases; a
+ * failing law prints its seed and the shrunk counterexample.
+ */
+
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import { allocate, DTYPES, type DType, type Storage } from "../src/core/dtype.js";
+import { shapeSize } from "../src/core/shape.js";
+import { Tensor } from "../src/core/tensor.js";
+import { compileKernel } from "../src/fusion/compile.js";
+import { generateKernel } from "../src/fusion/codegen.js";
+import { FLOAT32_FAST_PATHS } from "../src/fusion/fast-math.js";
+import { interpretLoopNest } from "../src/fusion/interpret.js";
+import type { LoopNest } from "../src/fusion/loop-ir.js";
+import { compileProgram, fusionPlan } from "../src/ir/execute.js";
+import { interpretProgram } from "../src/ir/interpret.js";
+import { printProgram, type Program } from "../src/ir/program.js";
+import { COMPARISONS, round, roundExpr, type Comparison } from "../src/prims/elementwise.js";
+import { primitives, type ParamsOf, type PrimName } from "../src/prims/registry.js";
+import type { AnyTensor, DTypeClass, ElementwiseRule } from "../src/prims/types.js";
+import { bind, traceProgram } from "../src/transforms/trace.js";
+
+const heavy = process.env["STRATUM_HEAVY"] === "1";
+const numRuns = heavy ? 1000 : 200;
+
+// ---------------------------------------------------------------------------
+// The elementwise primitives, from the registry
+
+interface Elementwise {
+  readonly name: PrimName;
+  readonly rule: ElementwiseRule<unknown>;
+}
+
+// the registry's keys are exactly the PrimNames
+const elementwisePrims: readonly Elementwise[] = (Object.keys(primitives) as PrimName[]).flatMap((name) => {
+  // each rule takes its primitive's own params, which paramChoices supplies
+  const rule = (primitives[name] as { elementwise?: ElementwiseRule<unknown> }).elementwise;
+  return rule === undefined ? [] : [{ name, rule }];
+});
+
+const comparisons = Object.keys(COMPARISONS) as Comparison[]; // COMPARISONS is keyed by Comparison
+
+/** The parameters an elementwise primitive can take (`{}` for those without). */
+const paramChoices: { readonly [K in PrimName]?: readonly ParamsOf[K][] } = {
+  compare: comparisons.map((op) => ({ op })),
+  cast: DTYPES.map((dtype) => ({ dtype })),
+};
+
+function paramsOf(name: PrimName): readonly unknown[] {
+  return paramChoices[name] ?? [{}];
+}
+
+function accepts(cls: DTypeClass, dtype: DType): boolean {
+  if (cls === "any") return true;
+  if (cls === "numeric") return dtype !== "bool";
+  return dtype === "float32" || dtype === "float64";
+}
+
+/** The dtype of `rule`'s result on operands of `dtype`. */
+function outDType(rule: ElementwiseRule<unknown>, dtype: DType, params: unknown): DType {
+  return rule.outDType?.(dtype, params) ?? dtype;
+}
+
+/** Equal bit for bit, as far as JavaScript numbers tell: NaN equals NaN, -0 differs from 0. */
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** A value as text, -0 included. */
+const show = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
+
+function expectSameTensors(got: readonly AnyTensor[], want: readonly AnyTensor[], what: string): void {
+  expect(got.length, what).toBe(want.length);
+  got.forEach((x, i) => {
+    const y = want[i];
+    expect(x.dtype, what).toBe(y?.dtype);
+    expect([...x.shape], what).toEqual([...(y?.shape ?? [])]);
+    if (!sameValues(x.data, y?.data ?? [])) {
+      expect([...x.data].map(show), `${what}: output ${i}`).toEqual([...(y?.data ?? [])].map(show));
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+const float32Specials = [0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, 3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 1e30, -1e-30, 16777217, 1 / 1024, 9.5, -9.5];
+const float64Specials = [...float32Specials, 1e300, -1e300, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2, 1 / 3];
+const int32Specials = [0, 1, -1, 2, 7, -7, 2147483647, -2147483648, 65536, -65536, 46341];
+
+/** A value of `dtype`, as stored: specials now and then. */
+function valueOf(dtype: DType): fc.Arbitrary<number> {
+  switch (dtype) {
+    case "float32":
+      return fc.oneof(fc.constantFrom(...float32Specials.map(Math.fround)), fc.float({ noDefaultInfinity: false }), fc.float({ min: -10, max: 10, noNaN: true }));
+    case "float64":
+      return fc.oneof(fc.constantFrom(...float64Specials), fc.double(), fc.double({ min: -10, max: 10, noNaN: true }));
+    case "int32":
+      return fc.oneof(fc.constantFrom(...int32Specials), fc.integer({ min: -2147483648, max: 2147483647 }), fc.integer({ min: -9, max: 9 }));
+    case "bool":
+      return fc.constantFrom(0, 1);
+  }
+}
+
+const palettes: readonly (readonly number[])[] = [[0, -0], [-0, -1], [-0, -1, NaN], [1, 2, 2], [-2147483648, 2147483647, 1]];
+
+/** A deterministic stream of values of `dtype` from `seed`, specials included. */
+function valuesFrom(seed: number, dtype: DType, n: number): Storage<DType> {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const out = allocate(dtype, n);
+  const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(next() * xs.length)];
+  // Now and then a tensor of a few values only, for ties, zeros of both signs and NaNs in reductions.
+  const palette = dtype !== "bool" && next() < 0.3 ? pick(palettes) : undefined;
+  for (let i = 0; i < n; i++) {
+    const special = next() < 0.15;
+    if (palette !== undefined) {
+      out[i] = pick(palette) ?? 0;
+      continue;
+    }
+    switch (dtype) {
+      case "float32":
+      case "float64":
+        out[i] = special ? (pick(dtype === "float32" ? float32Specials : float64Specials) ?? 0) : (next() - 0.5) * (next() < 0.2 ? 1e6 : 8);
+        break;
+      case "int32":
+        out[i] = special ? (pick(int32Specials) ?? 0) : Math.floor((next() - 0.5) * (next() < 0.2 ? 2 ** 32 : 20));
+        break;
+      case "bool":
+        out[i] = next() < 0.5 ? 1 : 0;
+        break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Law 1: expr agrees with scalar
+
+type Evaluate = (a: number, b: number, c: number) => number;
+
+/** `expr` compiled (through compileKernel, like every kernel) into a function of its operands. */
+function compiledExpr(p: Elementwise, dtype: DType, params: unknown, index: number): Evaluate {
+  const args = ["a", "b", "c"].slice(0, p.rule.arity);
+  const body = `return ${roundExpr(outDType(p.rule, dtype, params), p.rule.expr(args, dtype, params))};`;
+  return compileKernel<Evaluate>(`law:expr:${p.name}:${dtype}:${index}`, ["a", "b", "c"], body);
+}
+
+/** Operand dtypes a primitive accepts, and for select the bool condition first. */
+function operandDTypes(p: Elementwise, dtype: DType): DType[] {
+  return p.rule.arity === 3 ? ["bool", dtype, dtype] : new Array<DType>(p.rule.arity).fill(dtype);
+}
+
+describe("elementwise primitives", () => {
+  const cases = elementwisePrims.flatMap((p) =>
+    DTYPES.filter((dtype) => accepts(p.rule.accepts, dtype)).flatMap((dtype) => paramsOf(p.name).map((params, index) => ({ p, dtype, params, index }))),
+  );
+  test("every elementwise primitive is covered", () => {
+    expect(elementwisePrims.length).toBeGreaterThan(0);
+    for (const p of elementwisePrims) expect(cases.some((c) => c.p === p), p.name).toBe(true);
+  });
+  for (const { p, dtype, params, index } of cases) {
+    const operands = fc.tuple(...operandDTypes(p, dtype).map(valueOf));
+    test.prop([operands], { numRuns: heavy ? 2000 : 200 })(`${p.name}${index > 0 ? `#${index}` : ""} on ${dtype}: expr computes what scalar computes`, (xs) => {
+      const evaluate = compiledExpr(p, dtype, params, index);
+      const want = round(outDType(p.rule, dtype, params), p.rule.scalar(xs, dtype, params));
+      const got = evaluate(xs[0] ?? 0, xs[1] ?? 0, xs[2] ?? 0);
+      expect(Object.is(got, want), `${p.name}(${xs.join(", ")}): expr ${got}, scalar ${want}`).toBe(true);
+    });
+  }
+});
+
+describe("elementwise primitives in fused code", () => {
+  const N = 4096;
+  for (const p of elementwisePrims) {
+    for (const dtype of DTYPES.filter((d) => accepts(p.rule.accepts, d))) {
+      paramsOf(p.name).forEach((params, index) => {
+        // cast to float64 shows the fused value exactly as computed, so a result left unrounded is seen.
+        const avals = operandDTypes(p, dtype).map((d) => ({ shape: [N], dtype: d }));
+        const program = traceProgram((xs) => [bind("cast", [bind(p.name, xs, params as ParamsOf[typeof p.name])], { dtype: "float64" })], avals); // params are p's own
+        test.prop([fc.integer()], { numRuns: heavy ? 20 : 2 })(`${p.name}${index > 0 ? `#${index}` : ""} on ${dtype} is rounded in a fused loop as eager rounds it`, (seed) => {
+          const inputs = inputsFor(program, seed);
+          expect(fusionPlan(program).kernels).toBe(1);
+          expectSameTensors(compileProgram(program)(inputs), interpretProgram(program, inputs), `${p.name} on ${dtype}`);
+        });
+      });
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Law 2: fast paths are exact
+
+/** A nest applying `prim` to every element of a float32 vector. */
+function unaryNest(prim: PrimName, n: number): LoopNest {
+  const rule = primitives[prim].elementwise;
+  if (rule === undefined) throw new Error(`${prim} is not elementwise`);
+  return {
+    shape: [n],
+    reducedAxes: [],
+    inputs: [{ dtype: "float32", size: n }],
+    constants: [],
+    // the fast paths are unary primitives without parameters
+    nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", prim, params: {}, args: [0] } as LoopNest["nodes"][number]],
+    outputs: [{ node: 1 }],
+  };
+}
+
+const float32Bits = fc.integer({ min: 0, max: 2 ** 32 - 1 }).map((bits) => new Float32Array(new Uint32Array([bits]).buffer)[0] ?? 0);
+
+describe("float32 fast paths", () => {
+  const N = 4096;
+  // the fast paths are keyed by PrimName
+  for (const prim of Object.keys(FLOAT32_FAST_PATHS) as PrimName[]) {
+    const kernel = generateKernel(unaryNest(prim, N));
+    const check = (x: Float32Array): void => {
+      const got = new Float32Array(N);
+      const want = new Float32Array(N);
+      kernel.run([x, got], []);
+      interpretLoopNest(unaryNest(prim, N), [x, want], []);
+      for (let i = 0; i < N; i++) {
+        if (!Object.is(got[i], want[i])) expect(`${prim}(${x[i]}) = ${got[i]}`).toBe(`${prim}(${x[i]}) = ${want[i]}`);
+      }
+    };
+    test(`${prim} agrees with Math.fround of its expression on special values`, () => {
+      const x = new Float32Array(N);
+      const specials = [...float32Specials, 1 / 1024, -1 / 1024, 9.5, -9.5, 9.499999, 22, 2 ** -149, -(2 ** -149), 2 ** -126];
+      const neighbours = specials.flatMap((v) => {
+        const f = new Float32Array([v]);
+        const bits = new Uint32Array(f.buffer)[0] ?? 0;
+        return [-2, -1, 1, 2].map((d) => new Float32Array(new Uint32Array([(bits + d) >>> 0]).buffer)[0] ?? 0);
+      });
+      x.set([...specials, ...neighbours].slice(0, N).map(Math.fround));
+      check(x);
+    });
+    test.prop([fc.array(float32Bits, { minLength: N, maxLength: N })], { numRuns: heavy ? 200 : 10 })(`${prim} agrees on random float32 bit patterns`, (xs) => {
+      check(Float32Array.from(xs));
+    });
+    test.prop([fc.float({ min: -12, max: 12, noNaN: true })], { numRuns: heavy ? 200 : 10 })(`${prim} agrees on runs of neighbouring floats`, (start) => {
+      const bits = new Uint32Array(new Float32Array([start]).buffer)[0] ?? 0;
+      const x = new Float32Array(new Uint32Array(N).map((_, i) => (bits + i) >>> 0).buffer);
+      check(x.map((v) => (Number.isNaN(v) ? 0 : v)));
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Random programs
+
+/** One step of a random program, as numbers a builder reads modulo what is possible. */
+type Step = readonly [number, number, number, number];
+
+interface Recipe {
+  readonly inputs: readonly { readonly shape: readonly number[]; readonly dtype: DType }[];
+  readonly steps: readonly Step[];
+  readonly outputs: readonly number[];
+  readonly seed: number;
+}
+
+const dim = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 5) }, { weight: 1, arbitrary: fc.constantFrom(16, 33) });
+const inputAval = fc.record({ shape: fc.array(dim, { maxLength: 3 }), dtype: fc.constantFrom<DType>("float32", "float32", "float64", "int32", "bool") });
+const recipe: fc.Arbitrary<Recipe> = fc.record({
+  inputs: fc.array(inputAval, { minLength: 1, maxLength: 3 }),
+  steps: fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 14 }),
+  outputs: fc.array(fc.nat(), { maxLength: 3 }),
+  seed: fc.integer(),
+});
+
+const pickFrom = <T>(xs: readonly T[], k: number): T | undefined => xs[k % Math.max(xs.length, 1)];
+
+/** `x` reshaped and broadcast to `shape` when NumPy's rules allow it, else undefined. */
+function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor | undefined {
+  const offset = shape.length - x.shape.length;
+  if (offset < 0 || !x.shape.every((d, i) => d === 1 || d === shape[i + offset])) return undefined;
+  if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  return bind("broadcast", [x], { shape: [...shape], dims: x.shape.map((_, i) => i + offset) });
+}
+
+/** Builds the program a recipe describes: every step applies one primitive to values made so far. */
+function buildProgram(r: Recipe): Program {
+  return traceProgram((inputs) => {
+    const pool: AnyTensor[] = [...inputs];
+    for (const [kind, a, b, c] of r.steps) {
+      // mostly one of the newest values, so that steps chain
+      const x = a % 4 === 0 ? pickFrom(pool, a >> 2) : pool[pool.length - 1 - ((a >> 2) % Math.min(pool.length, 2))];
+      if (x === undefined) break;
+      const made = applyStep(kind % 12, x, pool, b, c);
+      if (made !== undefined) pool.push(made);
+    }
+    const last = pool[pool.length - 1];
+    const outs = r.outputs.map((k) => pickFrom(pool, k)).filter((t): t is AnyTensor => t !== undefined);
+    return last === undefined ? outs : [last, ...outs];
+  }, r.inputs);
+}
+
+function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: number, c: number): AnyTensor | undefined {
+  const rank = x.shape.length;
+  switch (kind) {
+    case 0:
+    case 1: {
+      // a unary elementwise primitive
+      const unary = elementwisePrims.filter((p) => p.rule.arity === 1 && accepts(p.rule.accepts, x.dtype));
+      const p = pickFrom(unary, b);
+      if (p === undefined) return undefined;
+      return bind(p.name, [x], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // paramChoices lists p's own params
+    }
+    case 2:
+    case 3:
+    case 4:
+    case 5: {
+      // a binary elementwise primitive (or select), the second operand broadcast to the first's shape
+      const others = pool.filter((y) => y.dtype === x.dtype);
+      const y = broadcastTo(pickFrom(others, c) ?? x, x.shape) ?? x;
+      if (kind === 5) {
+        const cond = bind("compare", [x, y], { op: pickFrom(comparisons, b) ?? "lt" });
+        return bind("select", [cond, x, y], {});
+      }
+      const binary = elementwisePrims.filter((p) => p.rule.arity === 2 && accepts(p.rule.accepts, x.dtype));
+      const p = pickFrom(binary, b);
+      if (p === undefined) return undefined;
+      return bind(p.name, [x, y], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // as above
+    }
+    case 6: {
+      // broadcast: a new axis of size 1 to 3 at a random place, or a stretched 1
+      const ones = x.shape.flatMap((d, i) => (d === 1 ? [i] : []));
+      if (ones.length > 0 && b % 2 === 0) {
+        const axis = pickFrom(ones, c) ?? 0;
+        return bind("broadcast", [x], { shape: x.shape.map((d, i) => (i === axis ? 2 + (b % 3) : d)), dims: x.shape.map((_, i) => i) });
+      }
+      if (rank >= 4) return undefined;
+      const at = c % (rank + 1);
+      const shape = [...x.shape.slice(0, at), 1 + (b % 3), ...x.shape.slice(at)];
+      return bind("broadcast", [x], { shape, dims: x.shape.map((_, i) => (i < at ? i : i + 1)) });
+    }
+    case 7: {
+      // transpose by a permutation drawn from b
+      const axes = x.shape.map((_, i) => i);
+      const perm: number[] = [];
+      let k = b;
+      while (axes.length > 0) {
+        const i = k % axes.length;
+        k = Math.floor(k / axes.length) + c;
+        perm.push(...axes.splice(i, 1));
+      }
+      return bind("transpose", [x], { perm });
+    }
+    case 8: {
+      // slice: per axis a start, a step (negative now and then) and a count that fit
+      let k = b * 7919 + c;
+      const draw = (n: number): number => {
+        const v = k % Math.max(n, 1);
+        k = Math.floor(k / Math.max(n, 1)) + 13;
+        return v;
+      };
+      const starts: number[] = [];
+      const steps: number[] = [];
+      const sizes: number[] = [];
+      for (const d of x.shape) {
+        if (d === 0) {
+          starts.push(0);
+          steps.push(1);
+          sizes.push(0);
+          continue;
+        }
+        const step = [1, 2, -1, 3, -2][draw(5)] ?? 1;
+        const start = draw(d);
+        const room = step > 0 ? Math.floor((d - 1 - start) / step) + 1 : Math.floor(start / -step) + 1;
+        starts.push(start);
+        steps.push(step);
+        sizes.push(draw(room + 1));
+      }
+      return bind("slice", [x], { starts, steps, sizes });
+    }
+    case 9: {
+      // reshape: merge two neighbouring axes, split one, or add or drop a 1
+      const shape = [...x.shape];
+      const i = b % Math.max(rank, 1);
+      const mode = c % 4;
+      if (mode === 0 && rank >= 2 && i + 1 < rank) shape.splice(i, 2, (shape[i] ?? 1) * (shape[i + 1] ?? 1));
+      else if (mode === 1 && rank > 0 && (shape[i] ?? 0) % 2 === 0 && (shape[i] ?? 0) > 0) shape.splice(i, 1, 2, (shape[i] ?? 2) / 2);
+      else if (mode === 2 && rank < 4) shape.splice(c % (rank + 1), 0, 1);
+      else if (rank > 0 && shape[i] === 1) shape.splice(i, 1);
+      else shape.reverse(); // a reshape to the reversed sizes (same count)
+      return bind("reshape", [x], { shape });
+    }
+    case 10: {
+      // reduce_sum or reduce_max over a random subset of axes
+      if (x.dtype === "bool") return undefined;
+      const axes = x.shape.map((_, i) => i).filter((i) => ((b >> i) & 1) === 1);
+      return bind(c % 2 === 0 ? "reduce_sum" : "reduce_max", [x], { axes });
+    }
+    default: {
+      // cast to another dtype
+      const dtype = pickFrom(DTYPES, b) ?? "float32";
+      return bind("cast", [x], { dtype });
+    }
+  }
+}
+
+/** Input tensors for `p`, from `seed`. */
+function inputsFor(p: Program, seed: number): AnyTensor[] {
+  return p.inputs.map((v, i) => new Tensor(v.aval.shape, v.aval.dtype, valuesFrom(seed + i * 7777, v.aval.dtype, shapeSize(v.aval.shape))));
+}
+
+// ---------------------------------------------------------------------------
+// Laws 3 and 4
+
+const reduction = fc.record({
+  shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
+  dtype: fc.constantFrom<DType>("float32", "float64", "int32"),
+  axesBits: fc.nat(),
+  prim: fc.constantFrom<"reduce_sum" | "reduce_max">("reduce_sum", "reduce_max"),
+  negate: fc.boolean(),
+  seed: fc.integer(),
+});
+
+describe("fused programs", () => {
+  test.prop([reduction], { numRuns: heavy ? 2000 : 200 })("a reduction over any axes, of an input or of a fused value, is what the primitive computes", (r) => {
+    const axes = r.shape.map((_, i) => i).filter((i) => ((r.axesBits >> i) & 1) === 1);
+    const p = traceProgram(([x]) => {
+      if (x === undefined) return [];
+      const y = r.negate ? bind("neg", [x], {}) : x;
+      return [bind(r.prim, [y], { axes })];
+    }, [{ shape: r.shape, dtype: r.dtype }]);
+    const inputs = inputsFor(p, r.seed);
+    expectSameTensors(compileProgram(p)(inputs), interpretProgram(p, inputs), printProgram(p));
+  });
+
+  test.prop([recipe], { numRuns })("generated kernels compute what the loop-IR interpreter computes", (r) => {
+    const p = buildProgram(r);
+    const inputs = inputsFor(p, r.seed);
+    const generated = compileProgram(p)(inputs);
+    const interpreted = compileProgram(p, { kernels: "interpreted" })(inputs);
+    expectSameTensors(generated, interpreted, printProgram(p));
+  });
+
+  test.prop([recipe], { numRuns })("compileProgram computes what interpretProgram computes, bit for bit", (r) => {
+    const p = buildProgram(r);
+    const inputs = inputsFor(p, r.seed);
+    const run = compileProgram(p);
+    expectSameTensors(run(inputs), interpretProgram(p, inputs), printProgram(p));
+    // A second call reuses the plan and its buffers, and must agree again.
+    expectSameTensors(run(inputs), interpretProgram(p, inputs), `${printProgram(p)}\n(second call)`);
+  });
+});

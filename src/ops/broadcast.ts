@@ -62,6 +62,11 @@ export function broadcastTo<S extends Shape, D extends DType, const T extends Ru
   shape: Checked<BroadcastToShape<S, T>, T>,
 ): Tensor<ShapeOf<BroadcastToShape<S, T>>, D>;
 export function broadcastTo(x: AnyTensor, shape: RuntimeShape): AnyTensor {
+  return stretch(x, shape, []);
+}
+
+/** `broadcastTo`, staged in the trace of the `context` tensors when there is one. */
+function stretch(x: AnyTensor, shape: RuntimeShape, context: readonly AnyTensor[]): AnyTensor {
   if (sameShape(x.shape, shape)) return x;
   const offset = shape.length - x.shape.length;
   const cannot = `cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`;
@@ -70,7 +75,7 @@ export function broadcastTo(x: AnyTensor, shape: RuntimeShape): AnyTensor {
     const t = shape[i + offset];
     if (d !== 1 && d !== t) shapeError("broadcastTo", `${cannot} (dims ${d} and ${t} differ)`);
   });
-  return bind("broadcast", [x], { shape: [...shape], dims: x.shape.map((_, i) => i + offset) });
+  return bind("broadcast", [x], { shape: [...shape], dims: x.shape.map((_, i) => i + offset) }, context);
 }
 
 /** A rank-0 tensor holding `value` as `dtype`. */
@@ -86,5 +91,7 @@ export function broadcastOperands(op: string, operands: readonly (AnyTensor | nu
   const dtype: DType = like?.dtype ?? "float32";
   const tensors = operands.map((x) => (typeof x === "number" ? scalarOf(x, dtype) : x));
   const shape = tensors.reduce<readonly number[]>((s, x) => broadcastIn(op, s, x.shape), []);
-  return tensors.map((x) => broadcastTo(x, shape));
+  // NOTE: the other operands are the context, so that under jit a constant is broadcast
+  // inside the program (a fused index) rather than materialised at full size while tracing
+  return tensors.map((x) => stretch(x, shape, tensors));
 }

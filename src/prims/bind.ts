@@ -12,8 +12,21 @@
  */
 
 import type { Traced } from "../core/tensor.js";
-import { primitives, type ParamsOf, type PrimName } from "./registry.js";
+import type { ParamsOf, PrimName } from "./registry.js";
 import type { AnyTensor } from "./types.js";
+
+type Implementations = { readonly [K in PrimName]: { readonly impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor } };
+
+let implementations: Implementations | undefined;
+
+/**
+ * Installs the primitives that eager evaluation runs. The registry calls this
+ * once when it loads; bind imports no primitive itself, so that the modules
+ * defining primitives can use bind without an import cycle.
+ */
+export function installPrimitives(table: Implementations): void {
+  implementations = table;
+}
 
 /** A tracer: what a trace attaches to a tensor it follows. */
 export interface Tracer extends Traced {
@@ -45,14 +58,20 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (tr
   }
 }
 
-/** Applies a primitive: eagerly on concrete tensors, else by the top trace. */
-export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor {
+/**
+ * Applies a primitive: eagerly on concrete tensors, else by the top trace.
+ * The trace is chosen among the inputs' and, when given, the `context`
+ * tensors': a constant that will meet a traced value (a scalar broadcast to
+ * an operand's shape) is then staged with it instead of computed at once.
+ */
+export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K], context: readonly AnyTensor[] = []): AnyTensor {
   let top: Trace | undefined;
-  for (const x of inputs) {
+  for (const x of inputs.length === 0 || context.length === 0 ? inputs : [...inputs, ...context]) {
     const t = tracerOf(x);
     if (t !== undefined && (top === undefined || t.level > top.level)) top = t.trace;
   }
   if (top !== undefined) return top.process(prim, inputs, params);
-  const rule = primitives[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // primitives[K] takes ParamsOf[K]
+  if (implementations === undefined) throw new Error("bind: no primitives installed (import src/prims/registry.ts)");
+  const rule = implementations[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // implementations[K] takes ParamsOf[K]
   return rule.impl(inputs, params);
 }

@@ -9,6 +9,7 @@
  */
 
 import type { DType } from "../core/dtype.js";
+import { installPrimitives } from "./bind.js";
 import {
   add,
   cast,
@@ -135,6 +136,8 @@ export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = 
   max_pool2d_pick: maxPool2dPick,
   avg_pool2d_grad: avgPool2dGrad,
 };
+
+installPrimitives(primitives);
 
 /** The names of all primitives, for laws that iterate them. */
 export const primNames = Object.keys(primitives) as PrimName[]; // the keys of an object typed by PrimName

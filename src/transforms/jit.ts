@@ -54,6 +54,9 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
   let lastProgram: Program | undefined;
   const call = (...args: Args): R => {
     const { leaves, def } = flattenTree(args, "jit argument");
+    // NOTE: inside another transform (grad of a jitted function) the arguments are traced:
+    // f then runs inline, so that the enclosing transform sees its operations.
+    if (leaves.some((x) => x.tracer !== undefined)) return f(...args);
     const key = `${treeDefKey(def)}|${leaves.map((x) => `${x.dtype}[${x.shape.join(",")}]`).join(";")}`;
     let compiled = cache.get(key);
     if (compiled === undefined) {

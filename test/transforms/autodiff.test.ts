@@ -114,3 +114,10 @@ describe("stopGradient and customJvp", () => {
     close(f(y).toArray(), [0, Math.log(2), Math.log(3)]);
   });
 });
+
+describe("transforms compose with jit", () => {
+  test("grad of a jitted function equals grad of the function", () => {
+    const f = (a: V3): Tensor<[], "float64"> => sum(mul(exp(a), a));
+    close(grad(jit(f))(x).toArray(), grad(f)(x).toArray());
+  });
+});

@@ -93,6 +93,37 @@ import {
   where,
 } from "../src/ops/index.js";
 import { jit } from "../src/transforms/jit.js";
+import {
+  arrayOf,
+  axisOf,
+  broadcastPair,
+  broadcastToArgs,
+  concatArgs,
+  dataFor,
+  dim,
+  expandDimsArgs,
+  flattenArgs,
+  matmulArgs,
+  normalizedArgs,
+  padArgs,
+  reducedArgs,
+  repeatArgs,
+  reshapeArgs,
+  shapeOf,
+  sizeOf,
+  sliceArgs,
+  squeezeArgs,
+  stackArgs,
+  swapAxesArgs,
+  tileArgs,
+  transposeArgs,
+  value,
+  vectorPair,
+  type MatmulArgs,
+  type Naive,
+  type Normalized,
+  type Reduced,
+} from "./support/op-cases.js";
 
 const numRuns = process.env.STRATUM_HEAVY === "1" ? 500 : 25;
 const tolerance = 1e-12;
@@ -100,14 +131,6 @@ const tolerance = 1e-12;
 // ---------------------------------------------------------------------------
 // Naive arrays: a shape and row-major data, and loops over their indices
 // ---------------------------------------------------------------------------
-
-/** What a reference computes: a shape and the elements in row-major order. */
-interface Naive {
-  readonly shape: readonly number[];
-  readonly data: readonly number[];
-}
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /** The multi-index of the `i`-th element of `shape` in row-major order. */
 function unravel(i: number, shape: readonly number[]): number[] {
@@ -234,44 +257,6 @@ function expectClose(got: AnyTensor, want: Naive): void {
 // Arbitraries
 // ---------------------------------------------------------------------------
 
-const dim = fc.integer({ min: 0, max: 4 });
-const shapeOf = (minRank: number, maxRank: number): fc.Arbitrary<number[]> => fc.array(dim, { minLength: minRank, maxLength: maxRank });
-
-/** Values: doubles in [-10, 10], and small integers now and then so that ties occur. */
-const value = fc.oneof(fc.double({ min: -10, max: 10, noNaN: true }), fc.integer({ min: -3, max: 3 }));
-
-const dataFor = (shape: readonly number[], values: fc.Arbitrary<number> = value): fc.Arbitrary<Naive> =>
-  fc.array(values, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
-
-const arrayOf = (minRank: number, maxRank: number, values?: fc.Arbitrary<number>): fc.Arbitrary<Naive> =>
-  shapeOf(minRank, maxRank).chain((shape) => dataFor(shape, values));
-
-/** A shape that broadcasts to `shape`: a suffix of it with some dims made 1. */
-const broadcastableTo = (shape: readonly number[]): fc.Arbitrary<number[]> =>
-  fc
-    .tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }))
-    .map(([drop, ones]) => shape.slice(drop).map((d, i) => (ones[i + drop] === true ? 1 : d)));
-
-/** Two arrays whose shapes broadcast together, either one the larger. */
-const broadcastPair = (values?: fc.Arbitrary<number>): fc.Arbitrary<[Naive, Naive]> =>
-  shapeOf(0, 3).chain((shape) =>
-    fc
-      .tuple(broadcastableTo(shape), broadcastableTo(shape), fc.boolean())
-      .chain(([a, b, swap]) => fc.tuple(dataFor(swap ? shape : a, values), dataFor(swap ? b : shape, values))),
-  );
-
-/** Distinct axes of a rank, some written negative, or undefined for all. */
-const axesOf = (rank: number): fc.Arbitrary<number[] | undefined> =>
-  fc.option(
-    fc.uniqueArray(fc.integer({ min: 0, max: Math.max(rank - 1, 0) }), { maxLength: rank }).chain((axes) =>
-      fc.array(fc.boolean(), { minLength: axes.length, maxLength: axes.length }).map((neg) => axes.map((a, i) => (neg[i] === true ? a - rank : a))),
-    ),
-    { nil: undefined },
-  );
-
-/** One axis of a rank (possibly negative); the rank must be at least 1. */
-const axisOf = (rank: number): fc.Arbitrary<number> => fc.integer({ min: -rank, max: rank - 1 });
-
 const normalized = (axes: readonly number[] | undefined, rank: number): number[] =>
   axes === undefined ? Array.from({ length: rank }, (_, i) => i) : axes.map((a) => (a < 0 ? a + rank : a));
 
@@ -381,16 +366,6 @@ binary(
 
 // Reductions over a list of axes (or all), with keepDims.
 
-interface Reduced {
-  readonly x: Naive;
-  readonly axes: number[] | undefined;
-  readonly keepDims: boolean;
-}
-
-const reducedArgs: fc.Arbitrary<Reduced> = arrayOf(0, 4).chain((x) =>
-  fc.record({ x: fc.constant(x), axes: axesOf(x.shape.length), keepDims: fc.boolean() }),
-);
-
 function reduction(name: string, f: (x: F64, axes: number[] | undefined, keepDims: boolean) => AnyTensor, scalar: (values: number[]) => number): void {
   law<Reduced>({
     name,
@@ -447,15 +422,6 @@ indexReduction("argmin", argmin, (v, best) => v < best);
 
 // softmax and logSoftmax over a list of axes.
 
-interface Normalized {
-  readonly x: Naive;
-  readonly axes: number[];
-}
-
-const normalizedArgs: fc.Arbitrary<Normalized> = arrayOf(1, 4).chain((x) =>
-  fc.record({ x: fc.constant(x), axes: axesOf(x.shape.length).map((axes) => axes ?? [-1]) }),
-);
-
 function normalization(name: string, f: (x: F64, axes: number[]) => AnyTensor, scalar: (values: number[]) => number[]): void {
   law<Normalized>({
     name,
@@ -471,23 +437,6 @@ normalization("softmax", softmax, (values) => values.map((v) => Math.exp(v) / su
 normalization("logSoftmax", logSoftmax, (values) => values.map((v) => v - Math.log(sumOf(values.map(Math.exp)))));
 
 // Products.
-
-interface MatmulArgs {
-  readonly a: Naive;
-  readonly b: Naive;
-}
-
-/** Operands of matmul: rank 1 or 2 plus batch dims that broadcast, inner dims equal. */
-const matmulArgs: fc.Arbitrary<MatmulArgs> = fc
-  .record({ batch: shapeOf(0, 2), m: dim, k: dim, n: dim, vectorA: fc.boolean(), vectorB: fc.boolean() })
-  .chain(({ batch, m, k, n, vectorA, vectorB }) =>
-    fc.tuple(broadcastableTo(batch), broadcastableTo(batch)).chain(([ba, bb]) =>
-      fc.record({
-        a: dataFor(vectorA ? [k] : [...ba, m, k]),
-        b: dataFor(vectorB ? [k] : [...bb, k, n]),
-      }),
-    ),
-  );
 
 /** NumPy's matmul, loop by loop: rank-1 operands as a row and a column, batch dims broadcast. */
 function naiveMatmul({ a, b }: MatmulArgs): Naive {
@@ -516,8 +465,6 @@ law<MatmulArgs>({
   naive: naiveMatmul,
 });
 
-const vectorPair = dim.chain((k) => fc.tuple(dataFor([k]), dataFor([k])));
-
 law<[Naive, Naive]>({
   name: "dot",
   args: vectorPair,
@@ -538,22 +485,6 @@ law<[Naive, Naive]>({
 
 // Shape ops.
 
-/** A reshape target: the dims of the shape shuffled, 1s inserted, and one dim made -1 where that is allowed. */
-const reshapeArgs = arrayOf(0, 4).chain((x) =>
-  fc
-    .record({
-      dims: fc.shuffledSubarray([...x.shape], { minLength: x.shape.length, maxLength: x.shape.length }),
-      ones: fc.integer({ min: 0, max: 2 }),
-      inferred: fc.option(fc.nat(), { nil: undefined }),
-    })
-    .map(({ dims, ones, inferred }) => {
-      const target = [...dims, ...new Array<number>(ones).fill(1)];
-      const i = inferred === undefined || target.length === 0 ? -1 : inferred % target.length;
-      const others = sizeOf(target.filter((_, j) => j !== i));
-      return { x, target: i >= 0 && others !== 0 ? target.map((d, j) => (j === i ? -1 : d)) : target };
-    }),
-);
-
 law<{ x: Naive; target: number[] }>({
   name: "reshape",
   args: reshapeArgs,
@@ -568,11 +499,7 @@ law<{ x: Naive; target: number[] }>({
 
 law<{ x: Naive; start: number; end: number }>({
   name: "flatten",
-  args: arrayOf(1, 4).chain((x) =>
-    fc
-      .tuple(fc.nat({ max: x.shape.length - 1 }), fc.nat({ max: x.shape.length - 1 }))
-      .map(([p, q]) => ({ x, start: Math.min(p, q), end: Math.max(p, q) - x.shape.length })),
-  ),
+  args: flattenArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ start, end }, xs) => flatten(f64(xs), start, end),
   rule: ({ x, start, end }) => flattenShape(x.shape, start, end),
@@ -596,10 +523,7 @@ function naivePermute(x: Naive, perm: readonly number[]): Naive {
 
 law<{ x: Naive; perm: number[] | undefined }>({
   name: "transpose",
-  args: arrayOf(0, 4).chain((x) => {
-    const axes = x.shape.map((_, i) => i);
-    return fc.record({ x: fc.constant(x), perm: fc.option(fc.shuffledSubarray(axes, { minLength: axes.length, maxLength: axes.length }), { nil: undefined }) });
-  }),
+  args: transposeArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ perm }, xs) => (perm === undefined ? transpose(f64(xs)) : transpose(f64(xs), perm)),
   rule: ({ x, perm }) => (perm === undefined ? transposeShape(x.shape) : permuteShape(x.shape, perm)),
@@ -608,7 +532,7 @@ law<{ x: Naive; perm: number[] | undefined }>({
 
 law<{ x: Naive; a: number; b: number }>({
   name: "swapAxes",
-  args: arrayOf(1, 4).chain((x) => fc.record({ x: fc.constant(x), a: axisOf(x.shape.length), b: axisOf(x.shape.length) })),
+  args: swapAxesArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ a, b }, xs) => swapAxes(f64(xs), a, b),
   rule: ({ x, a, b }) => {
@@ -626,12 +550,7 @@ law<{ x: Naive; a: number; b: number }>({
 
 law<{ x: Naive; axes: number[] | undefined }>({
   name: "squeeze",
-  args: shapeOf(0, 4)
-    .chain((shape) => fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }).map((ones) => shape.map((d, i) => (ones[i] === true ? 1 : d))))
-    .chain((shape) => {
-      const ones = shape.flatMap((d, i) => (d === 1 ? [i] : []));
-      return fc.record({ x: dataFor(shape), axes: fc.option(fc.subarray(ones), { nil: undefined }) });
-    }),
+  args: squeezeArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ axes }, xs) => squeeze(f64(xs), axes),
   rule: ({ x, axes }) => squeezeShape(x.shape, axes),
@@ -640,7 +559,7 @@ law<{ x: Naive; axes: number[] | undefined }>({
 
 law<{ x: Naive; axis: number }>({
   name: "expandDims",
-  args: arrayOf(0, 3).chain((x) => fc.record({ x: fc.constant(x), axis: axisOf(x.shape.length + 1) })),
+  args: expandDimsArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ axis }, xs) => expandDims(f64(xs), axis),
   rule: ({ x, axis }) => expandDimsShape(x.shape, axis),
@@ -652,12 +571,7 @@ law<{ x: Naive; axis: number }>({
 
 law<{ xs: Naive[]; axis: number }>({
   name: "concat",
-  args: shapeOf(1, 3).chain((shape) =>
-    fc.record({ axis: axisOf(shape.length), sizes: fc.array(dim, { minLength: 1, maxLength: 3 }) }).chain(({ axis, sizes }) => {
-      const a = axis < 0 ? axis + shape.length : axis;
-      return fc.record({ axis: fc.constant(axis), xs: fc.tuple(...sizes.map((s) => dataFor(shape.map((d, i) => (i === a ? s : d))))) });
-    }),
-  ),
+  args: concatArgs,
   inputs: ({ xs }) => xs.map((x) => tensorOf(x)),
   op: ({ axis }, xs) => concat(xs.map((_, i) => f64(xs, i)), axis),
   rule: ({ xs, axis }) => concatShape(xs.map((x) => x.shape), axis),
@@ -677,9 +591,7 @@ law<{ xs: Naive[]; axis: number }>({
 
 law<{ xs: Naive[]; axis: number }>({
   name: "stack",
-  args: shapeOf(0, 3).chain((shape) =>
-    fc.record({ axis: axisOf(shape.length + 1), xs: fc.array(dataFor(shape), { minLength: 1, maxLength: 3 }) }),
-  ),
+  args: stackArgs,
   inputs: ({ xs }) => xs.map((x) => tensorOf(x)),
   op: ({ axis }, xs) => stack(xs.map((_, i) => f64(xs, i)), axis),
   rule: ({ xs, axis }) => stackShape(xs.map((x) => x.shape), axis),
@@ -707,25 +619,9 @@ function walk(d: number, spec: SliceSpec): number[] | number {
   return out;
 }
 
-const specFor = (d: number): fc.Arbitrary<SliceSpec> =>
-  fc.oneof(
-    fc.constant(null),
-    ...(d > 0 ? [fc.integer({ min: -d, max: d - 1 })] : []),
-    fc.record(
-      {
-        start: fc.integer({ min: -d - 2, max: d + 2 }),
-        stop: fc.integer({ min: -d - 2, max: d + 2 }),
-        step: fc.integer({ min: -3, max: 3 }).filter((s) => s !== 0),
-      },
-      { requiredKeys: [] },
-    ),
-  );
-
 law<{ x: Naive; specs: SliceSpec[] }>({
   name: "slice",
-  args: arrayOf(0, 3).chain((x) =>
-    fc.nat({ max: x.shape.length }).chain((n) => fc.record({ x: fc.constant(x), specs: fc.tuple(...x.shape.slice(0, n).map(specFor)) })),
-  ),
+  args: sliceArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ specs }, xs) => slice(f64(xs), specs),
   rule: ({ x, specs }) => sliceShape(x.shape, specs),
@@ -747,20 +643,16 @@ law<{ x: Naive; specs: SliceSpec[] }>({
 
 law<{ x: Naive; target: number[] }>({
   name: "broadcastTo",
-  args: shapeOf(0, 3).chain((target) => broadcastableTo(target).chain((shape) => fc.record({ x: dataFor(shape), target: fc.constant(target) }))),
+  args: broadcastToArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ target }, xs) => broadcastTo(f64(xs), target),
   rule: ({ target }) => target,
   naive: ({ x, target }) => build(target, (index) => atBroadcast(x, index)),
 });
 
-const widthOf = fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 }));
-
 law<{ x: Naive; widths: [number, number][]; value: number }>({
   name: "pad",
-  args: arrayOf(0, 3).chain((x) =>
-    fc.record({ x: fc.constant(x), widths: fc.array(widthOf, { minLength: x.shape.length, maxLength: x.shape.length }), value }),
-  ),
+  args: padArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ widths, value }, xs) => pad(f64(xs), widths, value),
   rule: ({ x, widths }) => x.shape.map((d, i) => d + (widths[i]?.[0] ?? 0) + (widths[i]?.[1] ?? 0)),
@@ -776,9 +668,7 @@ law<{ x: Naive; widths: [number, number][]; value: number }>({
 
 law<{ x: Naive; reps: number[] }>({
   name: "tile",
-  args: arrayOf(0, 3).chain((x) =>
-    fc.record({ x: fc.constant(x), reps: fc.array(fc.nat({ max: 3 }), { minLength: x.shape.length, maxLength: x.shape.length }) }),
-  ),
+  args: tileArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ reps }, xs) => tile(f64(xs), reps),
   rule: ({ x, reps }) => x.shape.map((d, i) => d * (reps[i] ?? 1)),
@@ -791,7 +681,7 @@ law<{ x: Naive; reps: number[] }>({
 
 law<{ x: Naive; repeats: number; axis: number }>({
   name: "repeat",
-  args: arrayOf(1, 3).chain((x) => fc.record({ x: fc.constant(x), repeats: fc.nat({ max: 3 }), axis: axisOf(x.shape.length) })),
+  args: repeatArgs,
   inputs: ({ x }) => [tensorOf(x)],
   op: ({ repeats, axis }, xs) => repeat(f64(xs), repeats, axis),
   rule: ({ x, repeats, axis }) => x.shape.map((d, i) => (i === normalized([axis], x.shape.length)[0] ? d * repeats : d)),

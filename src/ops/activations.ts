@@ -10,8 +10,7 @@
 
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { add, div, exp, log1p, maximum, minimum, mul, neg, tanh as tanhOp } from "./elementwise.js";
-import { abs } from "./math.js";
+import { add, div, exp, greaterEqual, log1p, maximum, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
 import type { FloatDType } from "./types.js";
 
 /**
@@ -25,25 +24,42 @@ export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Te
 }
 
 /**
- * `1 / (1 + e^-x)`, computed as `e^min(x,0) / (1 + e^-|x|)`, which overflows
- * for no input.
+ * `1 / (1 + e^-x)`, computed as `1 / (1 + e^-x)` for `x >= 0` and
+ * `e^x / (1 + e^x)` below, which overflows for no input.
  *
  * @example
  * sigmoid(tensor([0])); // [0.5]
  */
 export function sigmoid<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
-  // sigmoid(x) = e^min(x, 0) / (1 + e^-|x|)
-  return div(exp(minimum(x, 0)), add(1, exp(neg(abs(x)))));
+  // sigmoid(x) = 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: each branch smooth and free of overflow
+  const { up, down, positive } = split(x);
+  const below = exp(down);
+  return where(positive, div(1, add(1, exp(neg(up)))), div(below, add(1, below)));
 }
 
 /**
- * `log(1 + e^x)`, as `max(x, 0) + log1p(e^-|x|)`.
+ * `x` split at 0 for two-branch formulas: `up` is `x` where `x >= 0` (else 0)
+ * and `down` is `x` where `x < 0` (else 0).
+ * NOTE: `where`, not `max`/`min`, so that each branch is one smooth function
+ * at 0, whose derivatives of every order are exact there, and so that the
+ * branch not taken never sees an input that overflows (its cotangent would
+ * then be 0 * Infinity).
+ */
+function split<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): { up: Tensor<S, D>; down: Tensor<S, D>; positive: Tensor<S, "bool"> } {
+  const positive = greaterEqual(x, 0);
+  return { up: where(positive, x, 0), down: where(positive, 0, x), positive };
+}
+
+/**
+ * `log(1 + e^x)`, as `x + log1p(e^-x)` for `x >= 0` and `log1p(e^x)` below.
  *
  * @example
  * softplus(tensor([0])); // [0.6931...]
  */
 export function softplus<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
-  return add(maximum(x, 0), log1p(exp(neg(abs(x)))));
+  // softplus(x) = x + log1p(e^-x) for x >= 0, log1p(e^x) below
+  const { up, down, positive } = split(x);
+  return where(positive, add(up, log1p(exp(neg(up)))), log1p(exp(down)));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Tensor } from "../../src/core/tensor.js";
 import { exp, log, mul, sin, tanh } from "../../src/ops/elementwise.js";
 import { matmul } from "../../src/ops/linalg.js";
 import { logSoftmax, softmax, sum } from "../../src/ops/reduce.js";
-import { relu } from "../../src/ops/activations.js";
+import { logSigmoid, relu, sigmoid, softplus } from "../../src/ops/activations.js";
 import { grad, valueAndGrad } from "../../src/transforms/grad.js";
 import { jvp } from "../../src/transforms/jvp.js";
 import { linearize, vjp } from "../../src/transforms/linearize.js";
@@ -119,5 +119,22 @@ describe("transforms compose with jit", () => {
   test("grad of a jitted function equals grad of the function", () => {
     const f = (a: V3): Tensor<[], "float64"> => sum(mul(exp(a), a));
     close(grad(jit(f))(x).toArray(), grad(f)(x).toArray());
+  });
+});
+
+
+describe("stable activations are smooth at 0", () => {
+  const second = (f: (a: Tensor<[], "float64">) => Tensor<[], "float64">): number =>
+    grad((a: Tensor<[], "float64">) => grad(f)(a))(tensor(0, "float64")).item();
+  test("second derivatives at exactly 0", () => {
+    close([second(sigmoid), second(softplus), second(logSigmoid)], [0, 0.25, -0.25]);
+  });
+  test("no overflow in values or gradients at ±1000", () => {
+    const x = tensor([-1000, 1000], "float64");
+    for (const f of [sigmoid, softplus, logSigmoid]) {
+      const g = grad((a: typeof x) => sum(f(a)))(x).toArray();
+      expect(g.every(Number.isFinite)).toBe(true);
+      expect(f(x).toArray().every(Number.isFinite)).toBe(true);
+    }
   });
 });

@@ -375,6 +375,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   avg_pool2d: anywhere,
   max_pool2d_grad: onInput(0, distinct),
   max_pool2d_pick: onInput(0, distinct),
+  custom_linear: anywhere,
   avg_pool2d_grad: anywhere,
 };
 

@@ -31,7 +31,7 @@ export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";
 export { grad, valueAndGrad, type GradOf, type GradOptions, type ScalarFloat } from "./transforms/grad.js";
 export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
-export { customJvp, stopGradient } from "./transforms/custom.js";
+export { customJvp, customVjp, stopGradient } from "./transforms/custom.js";
 export { printProgram, typecheckProgram, type Eqn, type Program, type Var } from "./ir/program.js";
 export type { Tree } from "./core/tree.js";
 export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";

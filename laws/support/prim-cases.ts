@@ -17,6 +17,7 @@ import { allocate, type DType } from "../../src/core/dtype.js";
 import { shapeSize } from "../../src/core/shape.js";
 import { Tensor } from "../../src/core/tensor.js";
 import type { ParamsOf, PrimName } from "../../src/prims/registry.js";
+import * as lax from "../../src/prims/lax.js";
 import type { AnyTensor } from "../../src/prims/types.js";
 
 /** Operands and parameters of one application of primitive `K`. */
@@ -214,5 +215,17 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   avg_pool2d: poolCase.chain(({ x, params }) => tensorOf(x).map((t) => ({ inputs: [t], params }))),
   max_pool2d_grad: poolCase.chain(({ x, y, params }) => fc.tuple(tensorOf(x), tensorOf(y)).map((xs) => ({ inputs: xs, params }))),
   max_pool2d_pick: poolCase.chain(({ x, params }) => fc.tuple(tensorOf(x), tensorOf(x)).map((xs) => ({ inputs: xs, params }))),
+  // a user-given linear map: (a, b) -> 2a + 3b, with its transpose ct -> (2ct, 3ct)
+  custom_linear: shape().chain((s) =>
+    fc.tuple(tensorOf(s), tensorOf(s)).map((xs) => ({
+      inputs: xs,
+      params: {
+        name: "2a + 3b",
+        out: { shape: s, dtype: "float64" as const },
+        forward: ([a, b]: readonly AnyTensor[]) => lax.add(lax.scale(a ?? lax.zerosLike({ shape: s, dtype: "float64" }), 2), lax.scale(b ?? lax.zerosLike({ shape: s, dtype: "float64" }), 3)),
+        transpose: (ct: AnyTensor) => [lax.scale(ct, 2), lax.scale(ct, 3)],
+      },
+    })),
+  ),
   avg_pool2d_grad: poolCase.chain(({ x, y, params }) => tensorOf(y).map((t) => ({ inputs: [t], params: { ...params, inShape: x } }))),
 };

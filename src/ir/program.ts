@@ -53,7 +53,9 @@ function typed(v: Var): string {
 function formatParams(params: object): string {
   const entries = Object.entries(params);
   if (entries.length === 0) return "";
-  return `[${entries.map(([k, v]) => `${k}=${Array.isArray(v) ? formatShape(v) : String(v)}`).join(" ")}]`;
+  const show = (v: unknown): string =>
+    Array.isArray(v) ? formatShape(v) : typeof v === "function" ? "<function>" : typeof v === "object" && v !== null ? "{...}" : String(v);
+  return `[${entries.map(([k, v]) => `${k}=${show(v)}`).join(" ")}]`;
 }
 
 /** Prints a program like a Jaxpr. */

@@ -44,6 +44,7 @@ import {
   type ConvParams,
   type PoolParams,
 } from "./conv.js";
+import { customLinear, type CustomLinearParams } from "./custom.js";
 import { gather, scatterAdd } from "./indexing.js";
 import { dotGeneral, type DotParams } from "./linalg.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
@@ -90,6 +91,7 @@ export interface ParamsOf {
   max_pool2d_grad: PoolParams;
   max_pool2d_pick: PoolParams;
   avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
+  custom_linear: CustomLinearParams;
 }
 
 /** The name of a primitive. */
@@ -135,6 +137,7 @@ export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = 
   max_pool2d_grad: maxPool2dGrad,
   max_pool2d_pick: maxPool2dPick,
   avg_pool2d_grad: avgPool2dGrad,
+  custom_linear: customLinear,
 };
 
 installPrimitives(primitives);

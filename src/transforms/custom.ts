@@ -1,5 +1,5 @@
 /**
- * `stopGradient` and user-defined derivative rules (`customJvp`), for functions whose derivative should be computed some other
+ * `stopGradient` and user-defined derivative rules (`customJvp`, `customVjp`), for functions whose derivative should be computed some other
  * way than by differentiating their implementation (numerically delicate
  * functions, straight-through estimators, gradient clipping).
  *
@@ -7,8 +7,9 @@
  * derivative flows through it. A `customJvp` function, seen by a JVP trace,
  * runs its implementation on the primals and the rule on the tangents; the
  * rule must be linear in the tangents (it is transposed for reverse mode).
- * Deliberately left out for now: `customVjp` (a user-given backward pass),
- * which needs a linear step with a user transpose in linearized programs.
+ * A `customVjp` function, when linearized, records one `custom_linear` step
+ * whose transpose is the user's backward function; like JAX's, it supports
+ * reverse mode only.
  */
 
 import type { Shape } from "../core/shape.js";
@@ -16,6 +17,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { DType } from "../core/dtype.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
 import { tracerOf } from "../prims/bind.js";
+import { applyCustomLinear } from "../prims/custom.js";
 import { zerosLike } from "../prims/lax.js";
 import type { AnyTensor } from "../prims/types.js";
 import { JvpTrace } from "./jvp.js";
@@ -75,6 +77,43 @@ export function customJvp<Args extends readonly Tree[], R extends Tree>(
         return trace.pair(y, t);
       }),
     );
+  };
+  return g;
+}
+
+/**
+ * `f` with a user-given backward pass: `fwd` returns `f`'s value and the
+ * residuals the backward pass needs; `bwd` maps the residuals and the
+ * output's cotangent to one cotangent per argument (of the arguments' types).
+ * The value must be one tensor. Reverse mode only (`grad`, `vjp`).
+ *
+ * @example
+ * const clipGrad = customVjp(
+ *   (x: Tensor<[3]>) => x,
+ *   (x) => [x, null],
+ *   (_, ct) => [clip(ct, -1, 1)],
+ * );
+ */
+export function customVjp<Args extends readonly Tree[], R extends Tensor<Shape, DType>, Res>(
+  f: (...args: Args) => R,
+  fwd: (...args: Args) => readonly [R, Res],
+  bwd: (residuals: Res, ct: R) => Args,
+): (...args: Args) => R {
+  const g = (...args: Args): R => {
+    const { leaves, def } = flattenTree(args, "customVjp argument");
+    const trace = topJvpTrace(leaves);
+    if (trace === undefined) return f(...args);
+    const pairs = leaves.map((x) => trace.unpair(x));
+    const primals = unflattenTree<Args>(def, pairs.map(([p]) => p));
+    const [out, residuals] = fwd(...primals);
+    const tangents = pairs.map(([p, t]) => t ?? zerosLike(p));
+    const tangentOut = applyCustomLinear(tangents, {
+      name: "customVjp",
+      out: { shape: out.shape, dtype: out.dtype },
+      forward: undefined,
+      transpose: (ct) => flattenTree(bwd(residuals, ct as R), "customVjp cotangent").leaves, // ct has the output's type
+    });
+    return trace.pair(out, tangentOut) as R; // the pair has out's shape and dtype
   };
   return g;
 }

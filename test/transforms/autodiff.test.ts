@@ -10,7 +10,8 @@ import { jvp } from "../../src/transforms/jvp.js";
 import { linearize, vjp } from "../../src/transforms/linearize.js";
 import { jit } from "../../src/transforms/jit.js";
 import { hessian, hvp, jacfwd, jacrev } from "../../src/transforms/jacobian.js";
-import { customJvp, stopGradient } from "../../src/transforms/custom.js";
+import { customJvp, customVjp, stopGradient } from "../../src/transforms/custom.js";
+import { clip } from "../../src/ops/math.js";
 
 const close = (a: readonly number[], b: readonly number[], tol = 1e-12): void => {
   expect(a.length).toBe(b.length);
@@ -136,5 +137,27 @@ describe("stable activations are smooth at 0", () => {
       expect(g.every(Number.isFinite)).toBe(true);
       expect(f(x).toArray().every(Number.isFinite)).toBe(true);
     }
+  });
+});
+
+describe("customVjp", () => {
+  const clipped = customVjp(
+    (a: V3) => mul(a, 1),
+    (a: V3) => [mul(a, 1), null] as const,
+    (_: null, ct: V3): [V3] => [clip(ct, -1, 1)],
+  );
+  test("its backward function replaces the gradient", () => {
+    close(grad((a: V3) => sum(mul(clipped(a), 5)))(x).toArray(), [1, 1, 1]);
+    close(clipped(x).toArray(), x.toArray());
+  });
+  test("forward mode is refused with a clear error", () => {
+    expect(() => jvp(clipped, [x], [ones([3], "float64")])).toThrow(/no forward-mode derivative/);
+  });
+  test("a nonlinear use of a primitive in a transposed program names the primitive", async () => {
+    const { transposeProgram } = await import("../../src/transforms/linearize.js");
+    const { traceProgram } = await import("../../src/transforms/trace.js");
+    const { bind } = await import("../../src/prims/bind.js");
+    const p = traceProgram(([a]) => [bind("exp", [a ?? x], {})], [x]);
+    expect(() => transposeProgram(p, [x])).toThrow(/exp has no transpose rule/);
   });
 });

@@ -36,3 +36,8 @@ expectError(pullback(wrongTangent));
 expectType<Tensor<[3, 3]>>(jacfwd((a: Tensor<[3]>) => sin(a))(x));
 expectType<Tensor<[3]>>(jacrev((a: Tensor<[3]>): Tensor<[]> => sum(a))(x));
 expectType<Tensor<[3, 3]>>(hessian((a: Tensor<[3]>): Tensor<[]> => sum(mul(a, a)))(x));
+
+// differentiating with respect to an int32 argument does not compile
+expectError(grad((p: typeof params, ys: typeof labels): Tensor<[]> => loss(p, batch, ys), { argnums: 1 })(params, labels));
+expectError(grad((ys: typeof labels): Tensor<[]> => sum(matmul(batch, params.w)))(labels));
+expectType<{ w: Tensor<[784, 512]>; b: Tensor<[512]> }>(grad((p: typeof params, ys: typeof labels): Tensor<[]> => loss(p, batch, ys))(params, labels));

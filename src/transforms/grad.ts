@@ -11,7 +11,8 @@
  */
 
 import type { DType } from "../core/dtype.js";
-import { formatShape } from "../core/shape.js";
+import type { ShapeError } from "../core/errors.js";
+import { formatShape, type Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
 import { fullLike } from "../prims/lax.js";
@@ -34,6 +35,24 @@ export type GradOf<Args extends readonly unknown[], N> = N extends number
   : N extends readonly number[]
     ? { -readonly [K in keyof N]: Args[N[K] & number] }
     : never;
+
+/** True when `T` is an int32 or bool tensor. */
+type IsDiscrete<T> = T extends Tensor<Shape, infer D> ? (D extends "int32" | "bool" ? true : false) : false;
+
+/**
+ * `F` unless a differentiated argument is an int32 or bool tensor, in which
+ * case an error type whose text says so: calling it does not compile. (An int
+ * tensor inside a tree is caught at run time.)
+ */
+export type Differentiable<Args extends readonly unknown[], N, F> = N extends number
+  ? IsDiscrete<Args[N]> extends true
+    ? ShapeError<"grad: cannot differentiate with respect to an int32 or bool argument">
+    : F
+  : N extends readonly number[]
+    ? true extends IsDiscrete<Args[N[number]]>
+      ? ShapeError<"grad: cannot differentiate with respect to an int32 or bool argument">
+      : F
+    : F;
 
 function checkScalar(op: string, y: AnyTensor | undefined): AnyTensor {
   if (y === undefined || y.shape.length !== 0 || !isFloatDType(y.dtype)) {
@@ -91,9 +110,10 @@ function valueAndGradImpl(
 export function grad<Args extends readonly Tree[], const N extends number | readonly number[] = 0>(
   f: (...args: Args) => ScalarFloat,
   options?: GradOptions<N>,
-): (...args: Args) => GradOf<Args, N> {
+): Differentiable<Args, N, (...args: Args) => GradOf<Args, N>> {
   const run = valueAndGradImpl("grad", f as (...args: readonly Tree[]) => unknown, options?.argnums ?? 0, false);
-  return (...args) => run(...args)[1] as GradOf<Args, N>; // the gradient tree has the structure of the differentiated arguments
+  const g = (...args: Args): GradOf<Args, N> => run(...args)[1] as GradOf<Args, N>; // the gradient tree has the structure of the differentiated arguments
+  return g as unknown as Differentiable<Args, N, (...args: Args) => GradOf<Args, N>>; // g is the float case; an int argument is refused at run time too
 }
 
 /**
@@ -106,18 +126,18 @@ export function grad<Args extends readonly Tree[], const N extends number | read
 export function valueAndGrad<Args extends readonly Tree[], V extends ScalarFloat, const N extends number | readonly number[] = 0>(
   f: (...args: Args) => V,
   options?: GradOptions<N>,
-): (...args: Args) => [V, GradOf<Args, N>];
+): Differentiable<Args, N, (...args: Args) => [V, GradOf<Args, N>]>;
 export function valueAndGrad<Args extends readonly Tree[], V extends ScalarFloat, Aux, const N extends number | readonly number[] = 0>(
   f: (...args: Args) => readonly [V, Aux],
   options: GradOptions<N> & { readonly hasAux: true },
-): (...args: Args) => [[V, Aux], GradOf<Args, N>];
+): Differentiable<Args, N, (...args: Args) => [[V, Aux], GradOf<Args, N>]>;
 export function valueAndGrad(
   f: (...args: readonly Tree[]) => unknown,
   options: GradOptions<number | readonly number[]> & { readonly hasAux?: boolean } = {},
-): (...args: readonly Tree[]) => unknown {
+): unknown {
   const hasAux = options.hasAux === true;
   const run = valueAndGradImpl("valueAndGrad", f, options.argnums ?? 0, hasAux);
-  return (...args) => {
+  return (...args: readonly Tree[]) => {
     const [y, g, aux] = run(...args);
     return hasAux ? [[y, aux], g] : [y, g];
   };

@@ -116,6 +116,7 @@ export function hessian<In extends Shape, D extends "float32" | "float64">(
 export function hvp<In extends Shape, D extends "float32" | "float64">(
   f: (x: Tensor<In, D>) => Tensor<[], D> & ScalarFloat,
 ): (x: Tensor<In, D>, v: Tensor<In, D>) => Tensor<In, D> {
-  const g = grad(f);
+  // D is a float dtype by its constraint, so grad gives the function, not the int-argument error
+  const g = grad(f) as (x: Tensor<In, D>) => Tensor<In, D>;
   return (x, v) => jvp(g, [x], [v])[1];
 }

@@ -74,7 +74,7 @@ function valueAndGradImpl(
     }
     const differentiated = flattenTree(nums.map((n) => args[n]), `${op} argument`);
     for (const x of differentiated.leaves) {
-      if (!isFloatDType(x.dtype)) throw new Error(`${op}: cannot differentiate with respect to a ${x.dtype as DType} tensor of shape ${formatShape(x.shape)}`);
+      if (!isFloatDType(x.dtype)) throw new Error(`${op}: cannot differentiate with respect to a tensor of dtype ${x.dtype as DType} (shape ${formatShape(x.shape)})`);
     }
     let aux: unknown;
     const lin = linearizeFlat((inputs) => {

@@ -161,3 +161,21 @@ describe("customVjp", () => {
     expect(() => transposeProgram(p, [x])).toThrow(/exp has no transpose rule/);
   });
 });
+
+describe("bad input", () => {
+  test("NaN and Infinity propagate through the transforms as IEEE says", () => {
+    const y = tensor([Number.NaN, Number.POSITIVE_INFINITY, 1], "float64");
+    const g = grad((a: V3) => sum(exp(a)))(y).toArray();
+    expect(Number.isNaN(g[0])).toBe(true);
+    expect(g[1]).toBe(Number.POSITIVE_INFINITY);
+    expect(jvp((a: V3) => mul(a, a), [y], [ones([3], "float64")])[1].toArray().slice(1)).toEqual([Number.POSITIVE_INFINITY, 2]);
+  });
+  test("a function whose value is not a scalar is a clear error at run time", () => {
+    const f = grad(((a: V3) => mul(a, a)) as unknown as (a: V3) => Tensor<[], "float64">); // the cast hides the non-scalar output from the types on purpose
+    expect(() => f(x)).toThrow(/must return a scalar float tensor \(shape \[\]\), got float64\[3\]/);
+  });
+  test("differentiating with respect to an int32 tensor inside a tree is a clear error", () => {
+    const tree = { w: x, n: tensor([1, 2], "int32") };
+    expect(() => grad((p: typeof tree) => sum(p.w))(tree)).toThrow(/cannot differentiate with respect to a tensor of dtype int32/);
+  });
+});

@@ -8,11 +8,16 @@
  * Cases: float32 matrix products at N = 64, 256, 512 and 1024 (GFLOP/s), and
  * two convolutions (ms per call): batch 32 of 28 x 28 x 1 to 32 channels,
  * and batch 32 of 14 x 14 x 32 to 64 channels, both 3 x 3 with padding
- * "same". Each side of each case gets the same data, 300 ms of warm-up runs,
- * then timed runs (`performance.now()`) until a small time budget is spent
- * (at least 3, at most 200); the median is reported. The sides of one case run back to
- * back, so that a noisy machine drifts as little as possible between them.
- * Our result is checked against TensorFlow.js's before its time counts.
+ * "same". Each side of each case gets the same data. The three sides run
+ * interleaved, one call each per round (in an order that rotates from round
+ * to round), so that a noisy machine slows them alike: rounds of warm-up for
+ * at least 300 ms, then timed rounds (`performance.now()` around each call)
+ * until the case's time budget is spent and it has its minimum of rounds (at
+ * most 400); each side's median is reported, and a ratio is one median over
+ * another. The short cases get about 15 to 400 rounds (3 s of them), the
+ * slow ones (where one TensorFlow.js CPU call takes 0.5 to 3 s) 9 and 5; the
+ * whole run takes about a minute. Our result is checked against
+ * TensorFlow.js's before its time counts.
  *
  * Results are printed as a table and written to `bench/results/kernels.json`
  * with the machine's facts. Run with
@@ -35,31 +40,49 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 type Side = "ours" | "tfjs-cpu" | "tfjs-wasm";
 const SIDES: readonly Side[] = ["ours", "tfjs-cpu", "tfjs-wasm"];
 
-interface Timing {
-  readonly medianMs: number;
-  readonly runs: number;
+/** One side of a case as the timing loop sees it: what to do before a call (untimed), and the call. */
+interface Runner {
+  readonly prepare: () => Promise<void>;
+  readonly run: () => void;
 }
 
+const WARM_UP_MS = 300;
+const MAX_ROUNDS = 400;
+
 /**
- * Warm-up runs for 300 ms (at least one run), so that V8 has optimized the
- * code before it is timed, then timed runs until `budgetMs` is spent (at
- * least 3, at most 200); the median.
+ * Times the sides interleaved: rounds of one call per side, in an order that
+ * rotates each round. Warm-up rounds run for WARM_UP_MS (at least one), so
+ * that V8 has optimized the code before it is timed; then timed rounds until
+ * `budgetMs` is spent and `minRounds` are done (at most MAX_ROUNDS). Returns
+ * each side's call times in ms.
  */
-function time(run: () => void, budgetMs: number): Timing {
+async function timeInterleaved(runners: readonly Runner[], budgetMs: number, minRounds: number): Promise<number[][]> {
+  const times = runners.map((): number[] => []);
+  const round = async (r: number, record: boolean): Promise<void> => {
+    for (let i = 0; i < runners.length; i++) {
+      const side = (r + i) % runners.length;
+      const runner = runners[side];
+      if (runner === undefined) continue;
+      await runner.prepare();
+      const t = performance.now();
+      runner.run();
+      const elapsed = performance.now() - t;
+      if (record) times[side]?.push(elapsed);
+    }
+  };
   const warmUp = performance.now();
-  do run();
-  while (performance.now() - warmUp < 300);
-  const times: number[] = [];
+  let r = 0;
+  do await round(r++, false);
+  while (performance.now() - warmUp < WARM_UP_MS);
   const start = performance.now();
-  while (times.length < 3 || (times.length < 200 && performance.now() - start < budgetMs)) {
-    const t = performance.now();
-    run();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const median = times.length % 2 === 1 ? (times[mid] ?? 0) : ((times[mid - 1] ?? 0) + (times[mid] ?? 0)) / 2;
-  return { medianMs: median, runs: times.length };
+  for (let timed = 0; timed < MAX_ROUNDS && (timed < minRounds || performance.now() - start < budgetMs); timed++) await round(r++, true);
+  return times;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
 }
 
 /** Uniform values in [-1, 1) from a fixed seed. */
@@ -95,7 +118,9 @@ interface Case {
   readonly tfjs: (inputs: readonly tf.Tensor[]) => tf.Tensor;
   /** The inputs for TensorFlow.js. */
   readonly inputs: () => tf.Tensor[];
+  /** Time for the timed rounds, and the fewest of them. */
   readonly budgetMs: number;
+  readonly minRounds: number;
 }
 
 function matmulCase(n: number): Case {
@@ -109,7 +134,9 @@ function matmulCase(n: number): Case {
     ours: () => matmul(out, a, b, { m: n, k: n, n }),
     tfjs: ([x, y]) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), // the two inputs made below are rank 2
     inputs: () => [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])],
-    budgetMs: n >= 1024 ? 4000 : 1500,
+    // One tfjs-cpu call takes about 0.5 s at n = 512 and 3 s at n = 1024.
+    budgetMs: n >= 512 ? 0 : 3000,
+    minRounds: n >= 1024 ? 5 : n >= 512 ? 9 : 25,
   };
 }
 
@@ -126,7 +153,8 @@ function convCase(name: string, params: Conv2dParams): Case {
     ours: () => conv2d(out, x, w, params),
     tfjs: ([input, filter]) => tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, 1, "same"), // both made rank 4 below
     inputs: () => [tf.tensor4d(x, [batch, inHeight, inWidth, inChannels]), tf.tensor4d(w, [kernelHeight, kernelWidth, inChannels, outChannels])],
-    budgetMs: 1500,
+    budgetMs: 3000,
+    minRounds: 15,
   };
 }
 
@@ -187,37 +215,41 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   for (const c of cases) {
-    const medianMs: Partial<Record<Side, number>> = {};
-    const runs: Partial<Record<Side, number>> = {};
-    const ours = time(c.ours, c.budgetMs);
-    medianMs.ours = ours.medianMs;
-    runs.ours = ours.runs;
+    // Each backend gets its own inputs, made while it is the active one, so that no call moves data between backends.
+    const inputs: Record<"cpu" | "wasm", tf.Tensor[]> = { cpu: [], wasm: [] };
     let difference = 0;
     for (const backend of ["cpu", "wasm"] as const) {
       await tf.setBackend(backend);
-      const inputs = c.inputs();
-      const check = c.tfjs(inputs);
+      inputs[backend] = c.inputs();
+      const check = c.tfjs(inputs[backend]);
       if (backend === "cpu") difference = relativeDifference(c.ours(), check.dataSync());
       check.dispose();
-      const timing = time(() => c.tfjs(inputs).dispose(), c.budgetMs);
-      const side: Side = backend === "cpu" ? "tfjs-cpu" : "tfjs-wasm";
-      medianMs[side] = timing.medianMs;
-      runs[side] = timing.runs;
-      inputs.forEach((t) => t.dispose());
     }
-    const ms = { ours: medianMs.ours ?? Number.NaN, "tfjs-cpu": medianMs["tfjs-cpu"] ?? Number.NaN, "tfjs-wasm": medianMs["tfjs-wasm"] ?? Number.NaN };
+    if (difference > 1e-4) throw new Error(`${c.name}: our result differs from tfjs-cpu's by ${difference} (relative)`);
+    const tfjsRunner = (backend: "cpu" | "wasm"): Runner => ({
+      prepare: async () => {
+        await tf.setBackend(backend);
+      },
+      run: () => c.tfjs(inputs[backend]).dispose(),
+    });
+    const [ours = [], cpuTimes = [], wasmTimes = []] = await timeInterleaved(
+      [{ prepare: async () => {}, run: c.ours }, tfjsRunner("cpu"), tfjsRunner("wasm")],
+      c.budgetMs,
+      c.minRounds,
+    );
+    for (const tensors of Object.values(inputs)) tensors.forEach((t) => t.dispose());
+    const ms = { ours: median(ours), "tfjs-cpu": median(cpuTimes), "tfjs-wasm": median(wasmTimes) };
     const figure = (side: Side): number => (c.unit === "ms" ? ms[side] : c.flops / ms[side] / 1e6);
     rows.push({
       name: c.name,
       unit: c.unit,
       figures: { ours: figure("ours"), "tfjs-cpu": figure("tfjs-cpu"), "tfjs-wasm": figure("tfjs-wasm") },
       medianMs: ms,
-      runs: { ours: runs.ours ?? 0, "tfjs-cpu": runs["tfjs-cpu"] ?? 0, "tfjs-wasm": runs["tfjs-wasm"] ?? 0 },
+      runs: { ours: ours.length, "tfjs-cpu": cpuTimes.length, "tfjs-wasm": wasmTimes.length },
       speedupVsCpu: ms["tfjs-cpu"] / ms.ours,
       speedupVsWasm: ms["tfjs-wasm"] / ms.ours,
       relativeDifference: difference,
     });
-    if (difference > 1e-4) throw new Error(`${c.name}: our result differs from tfjs-cpu's by ${difference} (relative)`);
   }
 
   const header = ["case", "unit", ...SIDES, "ours/tfjs-cpu", "ours/tfjs-wasm"];

@@ -6,7 +6,9 @@
  *
  * - `matmul` and `gemm` equal the triple loop, for transposed operands,
  *   broadcast batches, strided views, accumulation and the fused epilogue;
- * - `conv2d` equals the 7-deep loop with explicit bounds checks;
+ * - `conv2d` equals the 7-deep loop with explicit bounds checks, on each of
+ *   its paths (windows summed directly, Winograd's F(2 x 2, 3 x 3) for 3 x 3
+ *   filters over 16 or more channels per group, columns and `gemm`);
  * - its two gradient kernels equal their own naive loops, and the three
  *   agree through the adjoint identity
  *   `<conv(x, w), dy> = <x, backpropInput(dy, w)> = <w, backpropFilter(x, dy)>`
@@ -15,7 +17,7 @@
  *   (ties and NaN included), and average pooling is adjoint to its gradient;
  * - the reductions equal one pass over the array in row-major order.
  *
- * Matmul sizes reach past a packed block (k past 384, m past 64), and
+ * Matmul sizes reach past a packed block (k past 288, m past 256), and
  * convolutions are big enough now and then for the blocked product.
  *
  * Float64 results agree to 1e-12 and float32 results to 1e-5, relative to
@@ -115,7 +117,7 @@ describe("matmul", () => {
   const matmulCase = fc.record({
     dtype: dtypes,
     batch: fc.integer({ min: 0, max: 3 }),
-    m: size,
+    m: fc.oneof({ weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.integer({ min: 250, max: 262 }) }),
     k: fc.oneof({ weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.integer({ min: 380, max: 400 }) }),
     n: size,
     transA: fc.boolean(),
@@ -331,28 +333,66 @@ function biasScale(scale: Float64Array, channels: number, bias: FloatArray | und
   return bias === undefined ? scale : scale.map((s, i) => s + Math.abs(at(bias, i % channels)));
 }
 
+/**
+ * Options that `conv2d` sums by Winograd's F(2 x 2, 3 x 3): 3 x 3 filters,
+ * stride and dilation 1, 16 to 20 input channels per group; odd and even
+ * output sizes (a tile past the edge), every padding scheme.
+ */
+const winogradCase = fc
+  .record({
+    dtype: dtypes,
+    batch: fc.integer({ min: 1, max: 2 }),
+    inHeight: fc.integer({ min: 1, max: 8 }),
+    inWidth: fc.integer({ min: 1, max: 8 }),
+    groups: fc.integer({ min: 1, max: 2 }),
+    groupIn: fc.integer({ min: 16, max: 20 }),
+    groupOut: fc.integer({ min: 1, max: 5 }),
+    padding: padding2d,
+    bias: fc.boolean(),
+    activation: fc.constantFrom("none", "relu"),
+    seed: fc.integer(),
+  })
+  .map((c) => ({
+    ...c,
+    params: {
+      batch: c.batch,
+      inHeight: c.inHeight,
+      inWidth: c.inWidth,
+      inChannels: c.groups * c.groupIn,
+      kernelHeight: 3,
+      kernelWidth: 3,
+      outChannels: c.groups * c.groupOut,
+      padding: c.padding,
+      groups: c.groups,
+    } satisfies Conv2dParams,
+  }));
+
+/** `conv2d` equals the 7-deep loop, with the epilogue applied after. */
+function conv2dEqualsLoop({ dtype, params, bias, activation, seed }: { dtype: FloatDType; params: Conv2dParams; bias: boolean; activation: "none" | "relu"; seed: number }): void {
+  const g = geometryOrSkip(params);
+  fc.pre(g !== undefined);
+  const size = sizesOf(g);
+  const x = randomArray(dtype, size.x, seed);
+  const w = randomArray(dtype, size.w, seed + 1);
+  const b = bias ? randomArray(dtype, g.outChannels, seed + 2) : undefined;
+  const out = allocateFloat(dtype, size.y).fill(Number.NaN);
+  conv2d(out, x, w, { ...params, bias: b, activation });
+  const sums = new Float64Array(size.y);
+  const scale = new Float64Array(size.y);
+  forEachConvTerm(g, (xi, wi, yi) => {
+    sums[yi] = at(sums, yi) + at(x, xi) * at(w, wi);
+    scale[yi] = at(scale, yi) + Math.abs(at(x, xi) * at(w, wi));
+  });
+  expectClose(out, withEpilogue(sums, g.outChannels, b, activation), biasScale(scale, g.outChannels, b), tolerance(dtype));
+}
+
 describe("conv2d", () => {
   test("conv2d equals the 7-deep loop with bounds checks, for every padding, stride, dilation and group count", () => {
-    fc.assert(
-      fc.property(convCase, ({ dtype, params, bias, activation, seed }) => {
-        const g = geometryOrSkip(params);
-        fc.pre(g !== undefined);
-        const size = sizesOf(g);
-        const x = randomArray(dtype, size.x, seed);
-        const w = randomArray(dtype, size.w, seed + 1);
-        const b = bias ? randomArray(dtype, g.outChannels, seed + 2) : undefined;
-        const out = allocateFloat(dtype, size.y).fill(Number.NaN);
-        conv2d(out, x, w, { ...params, bias: b, activation });
-        const sums = new Float64Array(size.y);
-        const scale = new Float64Array(size.y);
-        forEachConvTerm(g, (xi, wi, yi) => {
-          sums[yi] = at(sums, yi) + at(x, xi) * at(w, wi);
-          scale[yi] = at(scale, yi) + Math.abs(at(x, xi) * at(w, wi));
-        });
-        expectClose(out, withEpilogue(sums, g.outChannels, b, activation), biasScale(scale, g.outChannels, b), tolerance(dtype));
-      }),
-      { numRuns },
-    );
+    fc.assert(fc.property(convCase, conv2dEqualsLoop), { numRuns });
+  });
+
+  test("conv2d by Winograd's F(2 x 2, 3 x 3) equals the 7-deep loop, for odd sizes, every padding and groups", () => {
+    fc.assert(fc.property(winogradCase, conv2dEqualsLoop), { numRuns });
   });
 
   test("conv2dBackpropInput equals its naive loop: each output sends dy * w back under its window", () => {
@@ -402,7 +442,7 @@ describe("conv2d", () => {
 
   test("the three convolution kernels are adjoint: <conv(x, w), dy> = <x, backpropInput(dy, w)> = <w, backpropFilter(x, dy)> in float64", () => {
     fc.assert(
-      fc.property(convCase, ({ params, seed }) => {
+      fc.property(fc.oneof(convCase, winogradCase), ({ params, seed }) => {
         const g = geometryOrSkip(params);
         fc.pre(g !== undefined);
         const size = sizesOf(g);

@@ -41,6 +41,35 @@ function channelSlice(x: Float64Array, channels: number, c0: number, count: numb
   return out;
 }
 
+/** The convolution as its definition reads: every output, every tap, bounds checked, summed in float64; then bias and relu. */
+function naiveConv2d(x: ArrayLike<number>, w: ArrayLike<number>, params: Conv2dParams, bias?: ArrayLike<number>, relu = false): Float64Array {
+  const g = conv2dGeometry(params);
+  const { inHeight: H, inWidth: W, inChannels: C, outChannels: O, groupInChannels: Cg, groupOutChannels: Og } = g;
+  const out = new Float64Array(g.batch * g.outHeight * g.outWidth * O);
+  for (let n = 0, yi = 0; n < g.batch; n++) {
+    for (let oh = 0; oh < g.outHeight; oh++) {
+      for (let ow = 0; ow < g.outWidth; ow++) {
+        for (let o = 0; o < O; o++, yi++) {
+          let sum = bias?.[o] ?? 0;
+          for (let kh = 0; kh < g.kernelHeight; kh++) {
+            for (let kw = 0; kw < g.kernelWidth; kw++) {
+              const ih = oh * g.strideHeight - g.padTop + kh * g.dilationHeight;
+              const iw = ow * g.strideWidth - g.padLeft + kw * g.dilationWidth;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              for (let c = 0; c < Cg; c++) {
+                const xv = x[((n * H + ih) * W + iw) * C + Math.floor(o / Og) * Cg + c] ?? Number.NaN;
+                sum += xv * (w[((kh * g.kernelWidth + kw) * Cg + c) * O + o] ?? Number.NaN);
+              }
+            }
+          }
+          out[yi] = relu && sum < 0 ? 0 : sum;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 describe("conv2d", () => {
   test("the example of the doc comment: a 3 x 3 box filter with padding same", () => {
     const out = conv2d(new Float64Array(9), new Float64Array(9).fill(1), new Float64Array(9).fill(1), image(3, 3, { padding: "same" }));
@@ -152,6 +181,72 @@ describe("conv2d", () => {
       conv2dBackpropFilter(new Float64Array(wSize), xn, dyn, one).forEach((v, i) => (dwSum[i] = (dwSum[i] ?? 0) + v));
     }
     expect(Array.from(dw)).toEqual(Array.from(dwSum));
+  });
+
+  test("a window over one channel is one sweep, and a last block of fewer than four output channels is stored lane by lane", () => {
+    // 6 output channels: one block of four, then one of two; float64 and float32 alike (small integers sum exactly).
+    const params: Conv2dParams = { batch: 2, inHeight: 5, inWidth: 6, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 6, padding: "same" };
+    const x = ints(2 * 5 * 6, 14);
+    const w = ints(9 * 6, 15);
+    const bias = Float64Array.of(1, -2, 3, -4, 5, -6);
+    const want = Array.from(naiveConv2d(x, w, params, bias, true));
+    expect(Array.from(conv2d(new Float64Array(want.length), x, w, { ...params, bias, activation: "relu" }))).toEqual(want);
+    const narrow = conv2d(new Float32Array(want.length), Float32Array.from(x), Float32Array.from(w), { ...params, bias: Float32Array.from(bias), activation: "relu" });
+    expect(Array.from(narrow)).toEqual(want);
+  });
+
+  test("a deeper window takes several sweeps of nine taps, the taps past its end reading zeros", () => {
+    // 2 x 2 x 3 = 12 taps: two sweeps, the second with 6 taps past the window; stride 2 and dilation 2 across the sweeps.
+    const params: Conv2dParams = { batch: 1, inHeight: 7, inWidth: 8, inChannels: 3, kernelHeight: 2, kernelWidth: 2, outChannels: 5, padding: "same", stride: 2, dilation: [2, 1] };
+    const x = ints(7 * 8 * 3, 16);
+    const w = ints(12 * 5, 17);
+    const bias = Float64Array.of(0, 1, 2, 3, 4);
+    const want = Array.from(naiveConv2d(x, w, params, bias, true));
+    expect(Array.from(conv2d(new Float64Array(want.length), x, w, { ...params, bias, activation: "relu" }))).toEqual(want);
+  });
+
+  test("an infinite input reaches only the outputs whose windows hold it, even where a sweep reads past the window", () => {
+    // 1 x 2 x 5 = 10 taps: the second sweep has one tap of the window and eight past it, which must not make 0 * Inf.
+    const params: Conv2dParams = { batch: 1, inHeight: 3, inWidth: 4, inChannels: 5, kernelHeight: 1, kernelWidth: 2, outChannels: 2, padding: "same" };
+    const x = ints(3 * 4 * 5, 18).map((v) => v + 10);
+    x[(1 * 4 + 2) * 5 + 4] = Number.POSITIVE_INFINITY;
+    const w = ints(10 * 2, 19).map((v) => v + 10);
+    const out = conv2d(new Float64Array(3 * 4 * 2), x, w, params);
+    expect(Array.from(out)).toEqual(Array.from(naiveConv2d(x, w, params)));
+    expect(out.filter((v) => !Number.isFinite(v)).length).toBe(4);
+  });
+
+  test("a wide image is convolved in several bands of rows, each with its own padding", () => {
+    // 1500 pixels of 8 channels per row: a band holds one output row, so each of the 4 rows is its own band.
+    const params: Conv2dParams = { batch: 1, inHeight: 4, inWidth: 1500, inChannels: 8, kernelHeight: 3, kernelWidth: 3, outChannels: 3, padding: "same", dilation: [2, 1] };
+    const x = ints(4 * 1500 * 8, 20);
+    const w = ints(9 * 8 * 3, 21);
+    const want = Array.from(naiveConv2d(x, w, params));
+    expect(Array.from(conv2d(new Float64Array(want.length), x, w, params))).toEqual(want);
+  });
+
+  test("Winograd's F(2 x 2, 3 x 3) sums 3 x 3 filters over 16 or more channels: odd sizes, both paddings, groups, bias and relu", () => {
+    for (const padding of ["valid", "same"] as const) {
+      // 2 groups of 16 input channels; 7 x 5 outputs with "same" (a tile past the bottom and right edges), 5 x 3 with "valid".
+      const params: Conv2dParams = { batch: 2, inHeight: 7, inWidth: 5, inChannels: 32, kernelHeight: 3, kernelWidth: 3, outChannels: 6, padding, groups: 2 };
+      const x = ints(2 * 7 * 5 * 32, 22);
+      const w = ints(9 * 16 * 6, 23);
+      const bias = Float64Array.of(-3, -2, -1, 1, 2, 3);
+      // Small integers: the transforms only halve, so every sum is exact.
+      const want = Array.from(naiveConv2d(x, w, params, bias, true));
+      expect(Array.from(conv2d(new Float64Array(want.length), x, w, { ...params, bias, activation: "relu" }))).toEqual(want);
+    }
+  });
+
+  test("an infinite input to a filter that Winograd would take gives what the direct sum gives", () => {
+    // Winograd's transforms would subtract the infinity from itself; such an input is summed directly instead.
+    const params: Conv2dParams = { batch: 1, inHeight: 4, inWidth: 4, inChannels: 16, kernelHeight: 3, kernelWidth: 3, outChannels: 1, padding: "same" };
+    const x = new Float64Array(4 * 4 * 16).fill(1);
+    x[(1 * 4 + 1) * 16] = Number.POSITIVE_INFINITY;
+    const w = new Float64Array(9 * 16).fill(1);
+    const out = conv2d(new Float64Array(16), x, w, params);
+    expect(Array.from(out)).toEqual(Array.from(naiveConv2d(x, w, params)));
+    expect(Array.from(out).filter((v) => v === Number.POSITIVE_INFINITY).length).toBe(9);
   });
 
   test("an empty batch writes nothing, and zero input channels give the bias", () => {

@@ -49,7 +49,10 @@ describe("matmul", () => {
     [67, 400, 17],
     [130, 20, 9],
     [4, 2, 1540],
-  ])("a %i x %i times %i product equals the triple loop (tile edges and block edges)", (m, k, n) => {
+    [260, 20, 6],
+    [9, 290, 5],
+    [5, 600, 4],
+  ])("a %i x %i times %i product equals the triple loop (sweep edges and block edges)", (m, k, n) => {
     const a = ints(m * k, 1);
     const b = ints(k * n, 2);
     const want = naive(a, b, m, k, n);

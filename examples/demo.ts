@@ -4,23 +4,36 @@
  * Until the training demo lands, this walks the shapes of the MNIST CNN that
  * Stratum will train (conv3x3(32)-relu-maxpool2-conv3x3(64)-relu-maxpool2-
  * flatten-dense(10)), computed by the same rules the compiler runs at the type
- * level, and shows data entering from outside through a validating
- * constructor that returns an `Either` instead of throwing.
+ * level, shows data entering from outside through a validating
+ * constructor that returns an `Either` instead of throwing, and fits a line
+ * by gradient descent with `jit(valueAndGrad(loss))`.
  */
 
 import * as E from "fp-ts/lib/Either.js";
 import {
   ShapeError,
+  add,
+  arange,
   convOutSize,
   flattenShape,
   fromArray,
+  jit,
+  matmul,
   matmulShape,
+  mean,
+  mul,
+  reshape,
+  square,
+  sub,
+  valueAndGrad,
+  zeros,
   poolOutSize,
   reduceShape,
   tensor,
   type ConvOutSize,
   type FlattenShape,
   type MatmulShape,
+  type Tensor,
 } from "../src/index.js";
 
 const line = (label: string, value: unknown): void => console.log(`  ${label.padEnd(40)} ${String(value)}`);
@@ -80,3 +93,22 @@ try {
   console.log("A mismatched layer, caught by the same rule at run time:");
   line("matmulShape([64, 3136], [512, 10])", `${e.name}: ${e.message}`);
 }
+
+// Gradients are transforms: fit y = 3x - 1 by gradient descent, the whole
+// step (forward, backward, update) one jitted program of fused loops.
+console.log("\nGradient descent on a line, with jit(valueAndGrad(loss)):");
+const xs = reshape(arange(-1, 1, 0.125), [16, 1]); // Tensor<[16, 1]>
+const ys = sub(mul(xs, 3), 1);
+type Params = { w: Tensor<[1, 1]>; b: Tensor<[1]> };
+const loss = (p: Params): Tensor<[]> => mean(square(sub(add(matmul(xs, p.w), p.b), ys)));
+const step = jit((p: Params) => {
+  const [value, g] = valueAndGrad(loss)(p);
+  return { value, p: { w: sub(p.w, mul(g.w, 0.5)), b: sub(p.b, mul(g.b, 0.5)) } };
+});
+let params: Params = { w: zeros([1, 1]), b: zeros([1]) };
+for (let i = 0; i <= 60; i++) {
+  const { value, p } = step(params);
+  if (i % 15 === 0) line(`step ${i}`, `loss ${value.item().toFixed(6)}  w ${params.w.item().toFixed(4)}  b ${params.b.item().toFixed(4)}`);
+  params = p;
+}
+line("traced", `${step.traces} time(s) for 61 calls`);

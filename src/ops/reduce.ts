@@ -34,14 +34,14 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
  * @example
  * const meanOfLast = <B extends Shape>(x: Tensor<[...B, 64]>): Tensor<B> => mean(x, -1);
  */
-export interface Reduction<C extends DType> {
+export interface Reduction<C extends DType, Op extends string = "reduce"> {
   <B extends Shape, F extends Dim, D extends C>(x: Tensor<[...B, F], D>, axis: -1): Tensor<B, D>;
   <B extends Shape, F extends Dim, D extends C>(x: Tensor<[...B, F], D>, axis: -1, keepDims: true): Tensor<[...B, 1], D>;
   <S extends Shape, D extends C, const Axes extends ReduceAxes = undefined, const KeepDims extends boolean = false>(
     x: Tensor<S, D>,
-    axis?: Checked<ReduceShape<S, Axes, KeepDims>, Axes>,
+    axis?: Checked<ReduceShape<S, Axes, KeepDims, Op>, Axes>,
     keepDims?: KeepDims,
-  ): Tensor<ShapeOf<ReduceShape<S, Axes, KeepDims>>, D>;
+  ): Tensor<ShapeOf<ReduceShape<S, Axes, KeepDims, Op>>, D>;
 }
 
 /**
@@ -50,14 +50,14 @@ export interface Reduction<C extends DType> {
  * @example
  * const predicted: Tensor<["batch"], "int32"> = argmax(logits, -1); // logits: Tensor<["batch", 10]>
  */
-export interface IndexReduction {
+export interface IndexReduction<Op extends string = "reduce"> {
   <B extends Shape, F extends Dim, D extends NumericDType>(x: Tensor<[...B, F], D>, axis: -1): Tensor<B, "int32">;
   <B extends Shape, F extends Dim, D extends NumericDType>(x: Tensor<[...B, F], D>, axis: -1, keepDims: true): Tensor<[...B, 1], "int32">;
   <S extends Shape, D extends NumericDType, const Axis extends number | undefined = undefined, const KeepDims extends boolean = false>(
     x: Tensor<S, D>,
-    axis?: Checked<ReduceShape<S, Axis, KeepDims>, Axis>,
+    axis?: Checked<ReduceShape<S, Axis, KeepDims, Op>, Axis>,
     keepDims?: KeepDims,
-  ): Tensor<ShapeOf<ReduceShape<S, Axis, KeepDims>>, "int32">;
+  ): Tensor<ShapeOf<ReduceShape<S, Axis, KeepDims, Op>>, "int32">;
 }
 
 /**
@@ -66,15 +66,28 @@ export interface IndexReduction {
  * @example
  * const p: Tensor<["batch", 10]> = softmax(logits); // logits: Tensor<["batch", 10]>
  */
-export interface Normalization {
+export interface Normalization<Op extends string = "reduce"> {
   <S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D>;
   <S extends Shape, D extends FloatDType, const Axes extends number | readonly number[]>(
     x: Tensor<S, D>,
-    axis: Checked<ReduceShape<S, Axes>, Axes>,
+    axis: Checked<ReduceShape<S, Axes, false, Op>, Axes>,
   ): Tensor<S, D>;
 }
 
 type Wide<D extends DType> = Tensor<Shape, D>;
+
+/**
+ * `f` with its axes checked first under the op's own name, so that a bad axis
+ * is a `ShapeError` naming `sum` or `softmax` rather than the rule.
+ */
+function named<F extends (...args: never[]) => unknown>(op: string, f: F, byDefault?: ReduceAxes): F {
+  const call = f as unknown as (...args: unknown[]) => unknown; // every reduction takes (x, axis?, ...) as g passes them on
+  const g = (x: Wide<DType>, axis?: ReduceAxes, ...rest: unknown[]): unknown => {
+    reducedAxes(x.shape, axis ?? byDefault, op);
+    return call(x, axis, ...rest);
+  };
+  return g as unknown as F; // g has f's parameters and returns what f returns
+}
 
 /** Runs `reduce_sum` or `reduce_max` over `axis`, keeping the reduced axes as 1s when asked. */
 function reduceWith<D extends DType>(prim: "reduce_sum" | "reduce_max", x: Wide<D>, axis: ReduceAxes, keepDims: boolean): Wide<D> {
@@ -110,8 +123,8 @@ function shiftOf<D extends FloatDType>(x: Wide<D>, axis: ReduceAxes): Wide<D> {
  * @example
  * sum(tensor([[1, 2], [3, 4]]), -1).toArray(); // [3, 7], a Tensor<[2]>
  */
-export const sum: Reduction<NumericDType> = ((x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
-  reduceWith("reduce_sum", x, axis, keepDims)) as Reduction<NumericDType>; // the signatures type the same function by ReduceShape
+export const sum: Reduction<NumericDType, "sum"> = named("sum", (x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
+  reduceWith("reduce_sum", x, axis, keepDims)) as Reduction<NumericDType, "sum">; // the signatures type the same function by ReduceShape
 
 /**
  * The mean over `axis`; NaN over an empty axis (0 / 0).
@@ -119,8 +132,8 @@ export const sum: Reduction<NumericDType> = ((x: Wide<NumericDType>, axis?: Redu
  * @example
  * mean(tensor([[1, 2], [3, 4]]), 0).toArray(); // [2, 3]
  */
-export const mean: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
-  div(reduceWith("reduce_sum", x, axis, keepDims), countOver(x.shape, axis))) as Reduction<FloatDType>; // as for sum
+export const mean: Reduction<FloatDType, "mean"> = named("mean", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
+  div(reduceWith("reduce_sum", x, axis, keepDims), countOver(x.shape, axis))) as Reduction<FloatDType, "mean">; // as for sum
 
 /**
  * The largest element over `axis` (NaN if any is NaN; -Infinity over an
@@ -129,8 +142,8 @@ export const mean: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D>, a
  * @example
  * max(tensor([[1, 5], [7, 2]]), 1).toArray(); // [5, 7]
  */
-export const max: Reduction<NumericDType> = ((x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
-  reduceWith("reduce_max", x, axis, keepDims)) as Reduction<NumericDType>; // as for sum
+export const max: Reduction<NumericDType, "max"> = named("max", (x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
+  reduceWith("reduce_max", x, axis, keepDims)) as Reduction<NumericDType, "max">; // as for sum
 
 /**
  * The smallest element over `axis` (NaN if any is NaN; Infinity over an
@@ -139,8 +152,8 @@ export const max: Reduction<NumericDType> = ((x: Wide<NumericDType>, axis?: Redu
  * @example
  * min(tensor([[1, 5], [7, 2]]), 1).toArray(); // [1, 2]
  */
-export const min: Reduction<NumericDType> = ((x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
-  reversed(reduceWith("reduce_max", reversed(x), axis, keepDims))) as Reduction<NumericDType>; // as for sum
+export const min: Reduction<NumericDType, "min"> = named("min", (x: Wide<NumericDType>, axis?: ReduceAxes, keepDims = false) =>
+  reversed(reduceWith("reduce_max", reversed(x), axis, keepDims))) as Reduction<NumericDType, "min">; // as for sum
 
 /**
  * An order-reversing map that is its own inverse: `-x` for floats, and
@@ -168,8 +181,8 @@ function argmaxOf(x: Wide<NumericDType>, axis: number | undefined, keepDims: boo
  * @example
  * argmax(tensor([[1, 5], [7, 2]]), -1).toArray(); // [1, 0], a Tensor<[2], "int32">
  */
-export const argmax: IndexReduction = ((x: Wide<NumericDType>, axis?: number, keepDims = false) =>
-  argmaxOf(x, axis, keepDims)) as IndexReduction; // the signatures type the same function by ReduceShape
+export const argmax: IndexReduction<"argmax"> = named("argmax", (x: Wide<NumericDType>, axis?: number, keepDims = false) =>
+  argmaxOf(x, axis, keepDims)) as IndexReduction<"argmax">; // the signatures type the same function by ReduceShape
 
 /**
  * The index of the smallest element along `axis`, as int32 (the first on
@@ -179,8 +192,8 @@ export const argmax: IndexReduction = ((x: Wide<NumericDType>, axis?: number, ke
  * @example
  * argmin(tensor([[1, 5], [7, 2]]), -1).toArray(); // [0, 1]
  */
-export const argmin: IndexReduction = ((x: Wide<NumericDType>, axis?: number, keepDims = false) =>
-  argmaxOf(reversed(x), axis, keepDims)) as IndexReduction; // as for argmax
+export const argmin: IndexReduction<"argmin"> = named("argmin", (x: Wide<NumericDType>, axis?: number, keepDims = false) =>
+  argmaxOf(reversed(x), axis, keepDims)) as IndexReduction<"argmin">; // as for argmax
 
 /**
  * `log(sum(exp(x)))` over `axis`, computed stably: `m + log(sum(exp(x - m)))`
@@ -190,12 +203,12 @@ export const argmin: IndexReduction = ((x: Wide<NumericDType>, axis?: number, ke
  * @example
  * logsumexp(tensor([1000, 1000])).item(); // 1000.6931...
  */
-export const logsumexp: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) => {
+export const logsumexp: Reduction<FloatDType, "logsumexp"> = named("logsumexp", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) => {
   const m = shiftOf(x, axis);
   // logsumexp(x) = m + log(sum(exp(x - m)))
   const s = reduceWith("reduce_sum", exp(sub(x, m)), axis, keepDims);
   return add(log(s), keepDims ? m : reshape(m, s.shape));
-}) as Reduction<FloatDType>; // as for sum
+}) as Reduction<FloatDType, "logsumexp">; // as for sum
 
 /**
  * `exp(x) / sum(exp(x))` along `axis` (default -1), computed stably from
@@ -205,10 +218,10 @@ export const logsumexp: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<
  * @example
  * softmax(tensor([[1000, 1000]])).toNested(); // [[0.5, 0.5]]
  */
-export const softmax: Normalization = (<D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
+export const softmax: Normalization<"softmax"> = named("softmax", <D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
   const e = exp(sub(x, shiftOf(x, axis)));
   return div(e, reduceWith("reduce_sum", e, axis, true));
-}) as Normalization; // the result has the operand's shape and dtype
+}) as Normalization<"softmax">; // the result has the operand's shape and dtype
 
 /**
  * `log(softmax(x))` along `axis` (default -1), computed as
@@ -217,10 +230,10 @@ export const softmax: Normalization = (<D extends FloatDType>(x: Wide<D>, axis: 
  * @example
  * logSoftmax(tensor([0, -1000])).toArray(); // [0, -1000]
  */
-export const logSoftmax: Normalization = (<D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
+export const logSoftmax: Normalization<"logSoftmax"> = named("logSoftmax", <D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
   const shifted = sub(x, shiftOf(x, axis));
   return sub(shifted, log(reduceWith("reduce_sum", exp(shifted), axis, true)));
-}) as Normalization; // as for softmax
+}) as Normalization<"logSoftmax">; // as for softmax
 
 /**
  * The population variance over `axis`: the mean of the squared deviations
@@ -229,10 +242,10 @@ export const logSoftmax: Normalization = (<D extends FloatDType>(x: Wide<D>, axi
  * @example
  * variance(tensor([1, 2, 3, 4])).item(); // 1.25
  */
-export const variance: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) => {
+export const variance: Reduction<FloatDType, "variance"> = named("variance", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) => {
   const deviation = sub(x, mean(x, axis, true));
   return mean(square(deviation), axis, keepDims);
-}) as Reduction<FloatDType>; // as for sum
+}) as Reduction<FloatDType, "variance">; // as for sum
 
 /**
  * The Euclidean (L2) norm over `axis`, `sqrt(sum(x^2))`.
@@ -242,5 +255,5 @@ export const variance: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D
  * @example
  * norm(tensor([3, 4])).item(); // 5
  */
-export const norm: Reduction<FloatDType> = (<D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
-  sqrt(reduceWith("reduce_sum", square(x), axis, keepDims))) as Reduction<FloatDType>; // as for sum
+export const norm: Reduction<FloatDType, "norm"> = named("norm", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
+  sqrt(reduceWith("reduce_sum", square(x), axis, keepDims))) as Reduction<FloatDType, "norm">; // as for sum

@@ -22,7 +22,7 @@ import type { DType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { concatShape, stackShape, type ConcatShape, type StackShape } from "../core/rules/concat.js";
 import type { Checked, FirstError, IsError, IsLiteralSize, IsTuple, NormalizeAxis, SetAt } from "../core/rules/dims.js";
-import { permuteShape, type PermuteShape, type TransposeShape } from "../core/rules/permute.js";
+import { permuteRule, type PermuteShape, type TransposeShape } from "../core/rules/permute.js";
 import { flattenShape, reshapeRule, type FlattenShape, type ReshapeShape } from "../core/rules/reshape.js";
 import { sliceRule, type SliceSpec, type SliceShape } from "../core/rules/slice.js";
 import { expandDimsShape, squeezeShape, type ExpandDimsShape, type SqueezeShape } from "../core/rules/squeeze.js";
@@ -126,11 +126,11 @@ export function expandDims(x: AnyTensor, axis: number): AnyTensor {
 export function transpose<S extends Shape, D extends DType>(x: Tensor<S, D>): Tensor<ShapeOf<TransposeShape<S>>, D>;
 export function transpose<S extends Shape, D extends DType, const P extends readonly number[]>(
   x: Tensor<S, D>,
-  perm: Checked<PermuteShape<S, P>, P>,
-): Tensor<ShapeOf<PermuteShape<S, P>>, D>;
+  perm: Checked<PermuteShape<S, P, "transpose">, P>,
+): Tensor<ShapeOf<PermuteShape<S, P, "transpose">>, D>;
 export function transpose(x: AnyTensor, perm?: readonly number[]): AnyTensor {
   const rank = x.shape.length;
-  if (perm !== undefined) permuteShape(x.shape, perm); // throws unless perm is a permutation
+  if (perm !== undefined) permuteRule(x.shape, perm, "transpose"); // throws unless perm is a permutation
   const axes = perm === undefined ? x.shape.map((_, i) => rank - 1 - i) : perm.map((a) => normalizeAxis("permute", a, rank));
   return axes.every((a, i) => a === i) ? x : bind("transpose", [x], { perm: axes });
 }

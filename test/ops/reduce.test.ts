@@ -40,8 +40,8 @@ describe("sum and mean", () => {
   });
   test("a bad axis is a ShapeError from the reduce rule", () => {
     expect(() => sum(untyped(m), 2)).toThrow(ShapeError);
-    expect(() => sum(untyped(m), 2)).toThrow("reduce: axis 2 is out of range for rank 2");
-    expect(() => sum(untyped(m), [0, -2])).toThrow("reduce: an axis is repeated in [0, -2]");
+    expect(() => sum(untyped(m), 2)).toThrow("sum: axis 2 is out of range for rank 2");
+    expect(() => sum(untyped(m), [0, -2])).toThrow("sum: an axis is repeated in [0, -2]");
   });
 });
 

@@ -53,7 +53,7 @@ describe("transpose and swapAxes", () => {
     expect(transpose(x, [0, 1, 2])).toBe(x);
   });
   test("a perm that is not a permutation is a ShapeError from the permute rule", () => {
-    expect(() => transpose(untyped(m), [0, 0])).toThrow("permute: [0, 0] is not a permutation of the axes of [2, 3]");
+    expect(() => transpose(untyped(m), [0, 0])).toThrow("transpose: [0, 0] is not a permutation of the axes of [2, 3]");
   });
   test("swapAxes exchanges two axes", () => {
     expect(swapAxes(zeros([2, 3, 4]), 0, -1).shape).toEqual([4, 3, 2]);

@@ -17,21 +17,21 @@ import type { Checked, HasDuplicate, IsError, IsTuple, NormalizeAxes, RuntimeRes
  * @example
  * type S = PermuteShape<["batch", 28, 28, 3], [0, 3, 1, 2]>; // ["batch", 3, 28, 28]
  */
-export type PermuteShape<S extends Shape, P extends readonly number[]> = IsTuple<S> extends false
+export type PermuteShape<S extends Shape, P extends readonly number[], Op extends string = "permute"> = IsTuple<S> extends false
   ? Dim[]
   : IsTuple<P> extends false
     ? Dim[]
     : P["length"] extends S["length"]
-      ? PermuteChecked<S, P, NormalizeAxes<"permute", P, S["length"]>>
-      : NotAPermutation<S, P>;
+      ? PermuteChecked<S, P, NormalizeAxes<Op, P, S["length"]>, Op>
+      : NotAPermutation<S, P, Op>;
 
-type NotAPermutation<S extends Shape, P extends readonly number[]> = ShapeError<`permute: ${ShowShape<P>} is not a permutation of the axes of ${ShowShape<S>}`>;
+type NotAPermutation<S extends Shape, P extends readonly number[], Op extends string> = ShapeError<`${Op}: ${ShowShape<P>} is not a permutation of the axes of ${ShowShape<S>}`>;
 
-type PermuteChecked<S extends Shape, P extends readonly number[], N> = IsError<N> extends true
+type PermuteChecked<S extends Shape, P extends readonly number[], N, Op extends string> = IsError<N> extends true
   ? N
   : N extends readonly number[]
     ? HasDuplicate<N> extends true
-      ? NotAPermutation<S, P>
+      ? NotAPermutation<S, P, Op>
       : { -readonly [K in keyof N]: S[N[K] & number] }
     : never;
 
@@ -61,11 +61,11 @@ export function permuteShape<const S extends RuntimeShape, const P extends reado
   return permuteRule(shape, perm as readonly number[]) as RuntimeResult<PermuteShape<S, P>>;
 }
 
-function permuteRule(shape: RuntimeShape, perm: readonly number[]): number[] {
-  const notPermutation = (): never =>
-    shapeError("permute", `${formatShape(perm)} is not a permutation of the axes of ${formatShape(shape)}`);
+/** The run-time permute rule; errors name `op` (`transpose` when the user called that). */
+export function permuteRule(shape: RuntimeShape, perm: readonly number[], op = "permute"): number[] {
+  const notPermutation = (): never => shapeError(op, `${formatShape(perm)} is not a permutation of the axes of ${formatShape(shape)}`);
   if (perm.length !== shape.length) notPermutation();
-  const axes = perm.map((axis) => normalizeAxis("permute", axis, shape.length));
+  const axes = perm.map((axis) => normalizeAxis(op, axis, shape.length));
   if (new Set(axes).size !== axes.length) notPermutation();
   return axes.map((axis) => shape[axis] ?? 0);
 }

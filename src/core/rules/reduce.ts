@@ -16,28 +16,28 @@ export type ReduceAxes = number | readonly number[] | undefined;
 
 /**
  * The shape of a reduction of `x` of shape `S` over `Axes`, or a `ShapeError`
- * for an axis out of range or repeated.
+ * for an axis out of range or repeated, naming `Op`.
  *
  * @example
  * type S = ReduceShape<["batch", 10], -1>; // ["batch"]
  * type K = ReduceShape<["batch", 10], [1], true>; // ["batch", 1]
  */
-export type ReduceShape<S extends Shape, Axes extends ReduceAxes = undefined, KeepDims extends boolean = false> = IsTuple<S> extends false
+export type ReduceShape<S extends Shape, Axes extends ReduceAxes = undefined, KeepDims extends boolean = false, Op extends string = "reduce"> = IsTuple<S> extends false
   ? Dim[]
   : Axes extends undefined
     ? KeepDims extends true
       ? { -readonly [K in keyof S]: 1 }
       : []
     : Axes extends number
-      ? ReduceOver<S, [Axes], [Axes], KeepDims>
+      ? ReduceOver<S, [Axes], [Axes], KeepDims, Op>
       : Axes extends readonly number[]
         ? IsTuple<Axes> extends false
           ? Dim[]
-          : ReduceOver<S, Axes, Axes, KeepDims>
+          : ReduceOver<S, Axes, Axes, KeepDims, Op>
         : never;
 
-type ReduceOver<S extends Shape, Axes extends readonly number[], Shown, KeepDims extends boolean> = NormalizeAxes<
-  "reduce",
+type ReduceOver<S extends Shape, Axes extends readonly number[], Shown, KeepDims extends boolean, Op extends string> = NormalizeAxes<
+  Op,
   Axes,
   S["length"]
 > extends infer N
@@ -47,7 +47,7 @@ type ReduceOver<S extends Shape, Axes extends readonly number[], Shown, KeepDims
       ? number extends N[number]
         ? Dim[]
         : HasDuplicate<N> extends true
-          ? ShapeError<`reduce: an axis is repeated in ${ShowShape<Shown>}`>
+          ? ShapeError<`${Op}: an axis is repeated in ${ShowShape<Shown>}`>
           : Reduced<S, N[number], KeepDims>
       : never
   : never;
@@ -86,11 +86,14 @@ export function reduceShape<
   return out as RuntimeResult<ReduceShape<S, Axes, KeepDims>>;
 }
 
-/** The normalised, distinct axes a reduction runs over, in increasing order. */
-export function reducedAxes(shape: RuntimeShape, axes: ReduceAxes): number[] {
+/**
+ * The normalised, distinct axes a reduction runs over, in increasing order;
+ * errors name `op` (the op the user called: `sum`, `mean`, ...).
+ */
+export function reducedAxes(shape: RuntimeShape, axes: ReduceAxes, op = "reduce"): number[] {
   if (axes === undefined) return shape.map((_, i) => i);
   const list = typeof axes === "number" ? [axes] : axes;
-  const out = list.map((axis) => normalizeAxis("reduce", axis, shape.length));
-  if (new Set(out).size !== out.length) shapeError("reduce", `an axis is repeated in ${formatShape(list)}`);
+  const out = list.map((axis) => normalizeAxis(op, axis, shape.length));
+  if (new Set(out).size !== out.length) shapeError(op, `an axis is repeated in ${formatShape(list)}`);
   return out.sort((a, b) => a - b);
 }

@@ -34,4 +34,6 @@ export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
 export { customJvp, customVjp, stopGradient } from "./transforms/custom.js";
 export { printProgram, typecheckProgram, type Eqn, type Program, type Var } from "./ir/program.js";
 export type { Tree } from "./core/tree.js";
+export * from "./random/index.js";
+export * from "./io/index.js";
 export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";

@@ -22,5 +22,3 @@ export type NumericDType = "float32" | "float64" | "int32";
  */
 export type ShapeOf<R> = R extends infer S extends Shape ? S : never;
 
-/** The dtype a JavaScript number becomes when it meets a tensor of dtype `D`. */
-export type ScalarDType<D extends DType> = D;

@@ -10,21 +10,13 @@
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
-import { compileProgram as compileFused } from "../ir/execute.js";
+import { compileProgram } from "../ir/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { traceProgram } from "./trace.js";
 
 /** A compiled program: tensors in, tensors out. */
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
-
-/** How a program becomes an executable; fusion replaces the default interpreter. */
-let compileProgram: (p: Program) => Executable = compileFused;
-
-/** Installs the program compiler (the fused-kernel backend does this). */
-export function setProgramCompiler(compile: (p: Program) => Executable): void {
-  compileProgram = compile;
-}
 
 interface Compiled {
   readonly program: Program;

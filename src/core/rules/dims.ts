@@ -12,7 +12,7 @@
 
 import type { Add, Gte, Lt, Sub } from "../arith/index.js";
 import type { ShapeError } from "../errors.js";
-import type { Dim, Shape } from "../shape.js";
+import type { Shape } from "../shape.js";
 
 /**
  * The parameter type of an argument checked by a rule: `T` when the rule's
@@ -133,8 +133,6 @@ export type SplitLast<S extends readonly unknown[], N extends number, Tail exten
     ? SplitLast<Rest, N, [L, ...Tail]>
     : [S, Tail];
 
-/** A shape as a mutable tuple of dims (a rule's result type). */
-export type DimsOf<S extends Shape> = { -readonly [K in keyof S]: S[K] } & Dim[];
 
 /** The first `N` elements of `S`. */
 export type Take<S extends readonly unknown[], N extends number, Acc extends unknown[] = []> = Acc["length"] extends N

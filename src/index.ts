@@ -37,4 +37,5 @@ export type { Tree } from "./core/tree.js";
 export * from "./random/index.js";
 export * from "./io/index.js";
 export * from "./optim/index.js";
+export * as layers from "./layers/index.js";
 export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";

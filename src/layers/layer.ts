@@ -1,0 +1,117 @@
+/**
+ * The layer contract: a layer is a pair of pure functions, `init(key) -> p`
+ * and `apply(p, x) -> y`, plus a type-level shape function that says what
+ * `apply` does to shapes.
+ *
+ * The idea is Flax/Haiku's (parameters are a plain tree passed in, never held
+ * by the layer), with the shapes of TypeScript tensors: `dense(784, 512)` has
+ * parameters `{ w: Tensor<[784, 512]>; b: Tensor<[512]> }` and maps
+ * `Tensor<[...B, 784]>` to `Tensor<[...B, 512]>` for any batch prefix `B`.
+ *
+ * TypeScript has no higher-kinded types, so a layer's shape function is an
+ * interface whose `output` reads its own `input` through `this` (the encoding
+ * hotscript uses): `ApplyShape<F, S>` sets `input` to `S` and reads `output`.
+ * `sequential` folds these functions over its layers at compile time.
+ * Deliberately left out: state (batch norm) and keys at apply time (dropout);
+ * they will extend `ApplyOptions` and the result, not this contract.
+ */
+
+import type { Dim, Shape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Checked } from "../core/rules/dims.js";
+import type { ShapeOf } from "../ops/types.js";
+import type { Key } from "../random/key.js";
+
+/**
+ * A layer's shape function at the type level. `output` is computed from
+ * `input` (a shape, or a `ShapeError` when the layer does not accept it);
+ * `probe` is the most general input the layer accepts, written with the
+ * symbolic dim `"..."` for the batch prefix (`["...", 784]` for a dense layer),
+ * or `Dim[]` when any shape is accepted; `expects` is how the probe reads in a
+ * message.
+ */
+export interface ShapeFn {
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly probe: Shape;
+  readonly expects: string;
+}
+
+/**
+ * The output shape of the shape function `F` for input `S`, or its `ShapeError`.
+ *
+ * @example
+ * type Y = ApplyShape<DenseFn<784, 512>, ["batch", 784]>; // ["batch", 512]
+ */
+export type ApplyShape<F extends ShapeFn, S extends Shape> = (F & { readonly input: S })["output"];
+
+/**
+ * The input of a shape function, as a shape: what its `output` reads.
+ * NOTE: `input` is declared `unknown` (not `Shape`) so that `ApplyShape`'s
+ * intersection gives `S` itself; `Shape & S` would not match tuple patterns.
+ */
+export type InputOf<F extends ShapeFn> = F["input"] extends infer S extends Shape ? S : never;
+
+/** The options of `apply`. Reserved for training-time switches (dropout, batch statistics). */
+export interface ApplyOptions {
+  readonly training?: boolean;
+}
+
+/**
+ * A layer with parameters `P` and shape function `F`: `init` makes the
+ * parameters from a key (deterministically), `apply` maps an input of any shape
+ * `F` accepts to the shape `F` gives. Both are pure.
+ *
+ * @example
+ * const layer = dense(784, 512);
+ * const p = layer.init(key(0)); // { w: Tensor<[784, 512]>; b: Tensor<[512]> }
+ * layer.apply(p, zeros([32, 784])); // Tensor<[32, 512]>
+ */
+export interface Layer<P, F extends ShapeFn> {
+  /** The shape function; exists only in the types. */
+  readonly shapeFn?: F;
+  /** The parameters for `k`; the same key gives the same parameters. */
+  init(k: Key): P;
+  /** The layer applied to `x` with parameters `p`. */
+  apply<S extends Shape>(p: P, x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>, opts?: ApplyOptions): Tensor<ShapeOf<ApplyShape<F, S>>>;
+}
+
+/**
+ * Any layer, for constraints (`P` and `F` are read back with `ParamsOf` and
+ * `ShapeFnOf`). NOTE: `apply` takes `never` so that every layer's `apply`,
+ * whatever its parameters and accepted shapes, is assignable here.
+ */
+export interface AnyLayer {
+  readonly shapeFn?: ShapeFn;
+  init(k: Key): unknown;
+  apply(p: never, x: never, opts?: ApplyOptions): Tensor<Shape>;
+}
+
+/** The parameters of a layer. */
+export type ParamsOf<L> = L extends Layer<infer P, ShapeFn> ? P : never;
+
+/** The shape function of a layer. */
+export type ShapeFnOf<L> = L extends { readonly shapeFn?: infer F extends ShapeFn } ? F : never;
+
+/** The output shape of layer `L` for input `S` (a `ShapeError` when `L` does not accept `S`). */
+export type LayerOut<L, S extends Shape> = ApplyShape<ShapeFnOf<L>, S>;
+
+/** The identity shape function: activations and other elementwise layers. */
+export interface SameShape extends ShapeFn {
+  readonly output: InputOf<this>;
+  readonly probe: Dim[];
+  readonly expects: "any shape";
+}
+
+/** The untyped form of `apply` that layer implementations write once; the typed `Layer` is a view of it. */
+export type UntypedApply<P> = (p: P, x: Tensor<Shape>, opts?: ApplyOptions) => Tensor<Shape>;
+
+/**
+ * A layer from its two functions. `apply` is written against `Tensor<Shape>`;
+ * the shape function `F` states what it does to shapes, and the tests check
+ * the two agree.
+ */
+export function makeLayer<P, F extends ShapeFn>(init: (k: Key) => P, apply: UntypedApply<P>): Layer<P, F> {
+  // `apply` computes the shape `F` describes (checked by each layer's tests); the typed view only narrows its types.
+  return { init, apply: apply as unknown as Layer<P, F>["apply"] };
+}

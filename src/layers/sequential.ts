@@ -1,0 +1,118 @@
+/**
+ * `sequential(...layers)`: layers applied one after another, checked at
+ * compile time by folding their shape functions.
+ *
+ * As Keras's `Sequential` and Flax's `nn.Sequential`, with the parameters a
+ * tuple (one entry per layer) and `init` splitting its key once per layer.
+ * The compile-time check runs each layer's shape function on the previous
+ * one's output, starting from the first layer's most general input (its
+ * `probe`, with `"..."` standing for the batch prefix); where a layer accepts
+ * any shape, the next layer's probe takes over. A mismatch types the argument
+ * at that position as `ShapeError<"sequential: layer 2 expects [..., 256] but
+ * gets [..., 512]">`. Deliberately left out: named layers and branching (write
+ * a function, or `residual`).
+ */
+
+import type { ShapeError } from "../core/errors.js";
+import type { Dim, Shape, ShowShape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import type { IsTuple } from "../core/rules/dims.js";
+import { split } from "../random/key.js";
+import { makeLayer, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+
+/** The shape functions of a list of layers. */
+export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
+
+/** The parameters of a list of layers: a tuple with one entry per layer. */
+export type ParamsTuple<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ParamsOf<Ls[K]> };
+
+/**
+ * The shape functions `Fs` folded over the input `S`: the last output, or a
+ * `ShapeError` naming the first layer that does not accept its input. With
+ * `Probing`, an input of unknown rank is replaced by the layer's probe.
+ */
+export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing extends boolean, I extends unknown[] = []> = Fs extends readonly [
+  infer F extends ShapeFn,
+  ...infer R,
+]
+  ? StepInput<F, S, Probing> extends infer In extends Shape
+    ? ApplyShape<F, In> extends infer Out
+      ? Out extends Shape
+        ? FoldShapes<R, Out, Probing, [...I, F]>
+        : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>
+      : never
+    : never
+  : S;
+
+type StepInput<F extends ShapeFn, S extends Shape, Probing extends boolean> = Probing extends true
+  ? IsTuple<S> extends false
+    ? F["probe"]
+    : S
+  : S;
+
+/** The shape function of a sequential stack: its layers' functions folded. */
+export interface SequentialFn<Fs extends readonly ShapeFn[]> extends ShapeFn {
+  readonly output: FoldShapes<Fs, InputOf<this>, false>;
+  readonly probe: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? F["probe"] : Dim[];
+  readonly expects: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? F["expects"] : "any shape";
+}
+
+/** The layer `sequential(...Ls)`. */
+export type Sequential<Ls extends readonly AnyLayer[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
+
+/**
+ * `unknown` when the stack fits together, otherwise a tuple that is `unknown`
+ * everywhere but at the first layer that does not fit, where it is that
+ * layer's `ShapeError`.
+ */
+export type CheckStack<Ls extends readonly unknown[]> = CheckFold<ShapeFnsOf<Ls>, Dim[], []>;
+
+type CheckFold<Fs extends readonly unknown[], S extends Shape, I extends unknown[]> = Fs extends readonly [infer F extends ShapeFn, ...infer R]
+  ? StepInput<F, S, true> extends infer In extends Shape
+    ? ApplyShape<F, In> extends infer Out
+      ? Out extends Shape
+        ? CheckFold<R, Out, [...I, unknown]>
+        : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>, ...unknown[]]
+      : never
+    : never
+  : unknown;
+
+/**
+ * The parameter list of `sequential`: each layer, intersected with its
+ * `ShapeError` where the stack stops fitting, so the message lands on that argument.
+ */
+export type StackArgs<Ls extends readonly unknown[]> = {
+  [K in keyof Ls]: Ls[K] & (CheckStack<Ls> extends infer C extends readonly unknown[] ? C[K & keyof C] : unknown);
+};
+
+/**
+ * The layers applied in order; fails to compile when one layer's output does
+ * not fit the next layer's input. The parameters are a tuple, one entry per
+ * layer.
+ *
+ * @example
+ * const mlp = sequential(dense(784, 512), relu(), dense(512, 10));
+ * const p = mlp.init(key(0)); // [{ w, b }, {}, { w, b }]
+ * mlp.apply(p, zeros([32, 784])); // Tensor<[32, 10]>
+ */
+export function sequential<const Ls extends readonly AnyLayer[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
+  // Each layer is used with its own parameters and the previous layer's output, which the compile-time fold checked.
+  const list: readonly UntypedLayer[] = layers as unknown as readonly UntypedLayer[];
+  return makeLayer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>(
+    (k) => {
+      const keys = list.length === 0 ? [] : split(k, list.length);
+      // one entry per layer, in order: the shape of ParamsTuple<Ls>
+      return list.map((layer, i) => layer.init(keys[i] ?? k)) as ParamsTuple<Ls>;
+    },
+    (p, x, opts) => {
+      const params: readonly unknown[] = p;
+      return list.reduce((y, layer, i) => layer.apply(params[i], y, opts), x);
+    },
+  );
+}
+
+/** A layer seen without its types, as `sequential` runs it. */
+interface UntypedLayer {
+  init(k: unknown): unknown;
+  apply(p: unknown, x: Tensor<Shape>, opts?: unknown): Tensor<Shape>;
+}

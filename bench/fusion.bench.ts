@@ -13,18 +13,17 @@
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { Tensor } from "../src/core/tensor.js";
 import { fusionPlan } from "../src/ir/execute.js";
 import { gelu } from "../src/ops/activations.js";
 import { add, mul } from "../src/ops/elementwise.js";
 import { jit } from "../src/transforms/jit.js";
+import { median, randomData, setUpTfjs } from "./support/measure.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ROWS = 4096;
@@ -32,19 +31,8 @@ const COLS = 1024;
 const WARMUP = 3;
 const RUNS = 21;
 
-/** A deterministic pseudo-random float32 array in [-3, 3). */
-function randomData(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 6 - 3;
-  }
-  return out;
-}
-
 /** The median time of `runs` calls of `f` after `warmup` untimed ones, in ms. */
-function median(f: () => void, warmup: number, runs: number): number {
+function timeCalls(f: () => void, warmup: number, runs: number): number {
   for (let i = 0; i < warmup; i++) f();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -52,13 +40,12 @@ function median(f: () => void, warmup: number, runs: number): number {
     f();
     times.push(performance.now() - start);
   }
-  times.sort((p, q) => p - q);
-  return times[Math.floor(times.length / 2)] ?? NaN;
+  return median(times);
 }
 
-const xData = randomData(ROWS * COLS, 1);
-const aData = randomData(COLS, 2);
-const bData = randomData(COLS, 3);
+const xData = randomData(ROWS * COLS, 1, 3);
+const aData = randomData(COLS, 2, 3);
+const bData = randomData(COLS, 3, 3);
 
 type X = Tensor<[4096, 1024]>;
 type Row = Tensor<[1024]>;
@@ -79,8 +66,8 @@ first.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - (eagerRes
 if (maxDiff !== 0) throw new Error(`jit and eager differ by ${maxDiff}`);
 
 let sink = 0;
-const stratumJit = median(() => (sink += fused(x, a, b).data[0] ?? 0), WARMUP, RUNS);
-const stratumEager = median(() => (sink += chain(x, a, b).data[0] ?? 0), 1, 5);
+const stratumJit = timeCalls(() => (sink += fused(x, a, b).data[0] ?? 0), WARMUP, RUNS);
+const stratumEager = timeCalls(() => (sink += chain(x, a, b).data[0] ?? 0), 1, 5);
 
 /** gelu(x * a + b) with tfjs ops, the same tanh formula, read back. */
 function tfChain(tx: tf.Tensor2D, ta: tf.Tensor1D, tb: tf.Tensor1D): number {
@@ -109,14 +96,12 @@ async function timeBackend(name: string): Promise<{ ms: number; maxDiff: number 
   let diff = 0;
   values.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - (first.data[i] ?? NaN)))));
   check.dispose();
-  const ms = median(() => (sink += tfChain(tx, ta, tb)), WARMUP, RUNS);
+  const ms = timeCalls(() => (sink += tfChain(tx, ta, tb)), WARMUP, RUNS);
   tf.dispose([tx, ta, tb]);
   return { ms, maxDiff: diff };
 }
 
-tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-const wasmDir = dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"));
-setWasmPaths(`${wasmDir}/`);
+await setUpTfjs(tf);
 const tfCpu = await timeBackend("cpu");
 const tfWasm = await timeBackend("wasm");
 const wasmSimd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");

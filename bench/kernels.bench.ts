@@ -26,14 +26,13 @@
 
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/kernels/conv.js";
 import { matmul } from "../src/kernels/matmul.js";
+import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -77,34 +76,6 @@ async function timeInterleaved(runners: readonly Runner[], budgetMs: number, min
   const start = performance.now();
   for (let timed = 0; timed < MAX_ROUNDS && (timed < minRounds || performance.now() - start < budgetMs); timed++) await round(r++, true);
   return times;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
-}
-
-/** Uniform values in [-1, 1) from a fixed seed. */
-function randomData(size: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** The largest difference between two results, relative to the largest magnitude in `want`. */
-function relativeDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? Number.NaN)));
-    scale = Math.max(scale, Math.abs(want[i] ?? 0));
-  }
-  return diff / (scale || 1);
 }
 
 /** One case: how to run it on each side, and how to read its figure. */
@@ -200,15 +171,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  setWasmPaths(`${dirname(require.resolve("@tensorflow/tfjs-backend-wasm"))}/`);
-  // NOTE: must be set before the wasm backend initializes; Node has no wasm threads in tfjs 4.22 anyway.
-  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-  for (const backend of ["cpu", "wasm"]) {
-    if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js backend ${backend} did not initialize`);
-  }
-  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-  const wasmRan = `XNNPACK, ${simd ? "SIMD" : "no SIMD"}, single thread (tfjs-backend-wasm${simd ? "-simd" : ""}.wasm)`;
+  const wasmRan = await setUpTfjs(tf);
   const cpu = cpus()[0]?.model ?? "unknown";
   console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version_core}`);
   console.log(`ours: single-thread JavaScript; tfjs-cpu: pure-JS CPU backend; tfjs-wasm: ${wasmRan}\n`);

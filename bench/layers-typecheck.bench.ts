@@ -10,13 +10,11 @@
  * `npx tsc -p tsconfig.run.json && node .build/bench/layers-typecheck.bench.js`.
  */
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { compilers, measure, root, type Figures } from "./support/typecheck.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const LAYERS = 50;
 const sizes = [784, 512, 256, 128];
 const activations = ["relu", "gelu", "silu", "tanh", "sigmoid"];
@@ -60,55 +58,11 @@ function source(folded: boolean): string {
   return lines.join("\n") + "\n";
 }
 
-interface Figures {
-  checkSeconds: number;
-  totalSeconds: number;
-  instantiations: number;
-  types: number;
-  memoryKiB: number;
-}
-
-function measure(tsc: string, file: string): Figures {
-  const args = [
-    tsc,
-    "--ignoreConfig",
-    "--noEmit",
-    "--extendedDiagnostics",
-    "--strict",
-    "--exactOptionalPropertyTypes",
-    "--noUncheckedIndexedAccess",
-    "--target",
-    "es2022",
-    "--module",
-    "nodenext",
-    "--skipLibCheck",
-    file,
-  ];
-  const run = spawnSync(process.execPath, args, { encoding: "utf8", cwd: dirname(file) });
-  const out = run.stdout + run.stderr;
-  if (/error TS\d+/.test(out)) throw new Error(`type errors in the generated stack:\n${out}`);
-  const read = (label: string): number => {
-    const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(out);
-    return m === null ? Number.NaN : Number(m[1]);
-  };
-  return {
-    checkSeconds: read("Check time"),
-    totalSeconds: read("Total time"),
-    instantiations: read("Instantiations"),
-    types: read("Types"),
-    memoryKiB: read("Memory used"),
-  };
-}
-
 const dir = mkdtempSync(join(tmpdir(), "stratum-layers-typecheck-"));
 const files = { sequential: join(dir, "sequential.ts"), unfolded: join(dir, "unfolded.ts") };
 writeFileSync(files.sequential, source(true));
 writeFileSync(files.unfolded, source(false));
 
-const compilers = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-};
 const results: Record<string, { sequential: Figures; unfolded: Figures }> = {};
 for (const [name, tsc] of Object.entries(compilers)) {
   results[name] = { sequential: measure(tsc, files.sequential), unfolded: measure(tsc, files.unfolded) };

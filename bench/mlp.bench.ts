@@ -32,9 +32,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { arch, cpus, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +40,7 @@ import { Tensor } from "../src/core/tensor.js";
 import { add, matmul, mean, mul, relu, softmaxCrossEntropy, sub } from "../src/index.js";
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
+import { median, relativeDifference, setUpTfjs } from "./support/measure.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -217,13 +216,6 @@ function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) =
 // Timing and checks
 // ---------------------------------------------------------------------------
 
-/** The median of some times, in ms. */
-function median(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
-}
-
 /**
  * Rounds of one step of each side, back to back, so that a busy machine
  * slows all of them alike: `warmup` untimed rounds, then timed rounds until
@@ -247,17 +239,6 @@ function timeRounds<K extends string>(steps: Record<K, () => number>, warmup: nu
   return times;
 }
 
-/** The largest difference between two arrays, relative to the largest magnitude in `want`. */
-function relativeDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? Number.NaN)));
-    scale = Math.max(scale, Math.abs(want[i] ?? 0));
-  }
-  return diff / (scale || 1);
-}
-
 /** The largest relative difference over all parameters. */
 function treeDifference(got: (n: ParamName) => ArrayLike<number>, want: (n: ParamName) => ArrayLike<number>): number {
   return Math.max(...PARAM_NAMES.map((n) => relativeDifference(got(n), want(n))));
@@ -274,15 +255,7 @@ function check(what: string, difference: number, tolerance: number): void {
 type Side = "stratum eager" | "stratum jit" | "tfjs-cpu" | "tfjs-wasm";
 
 async function main(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  setWasmPaths(`${dirname(require.resolve("@tensorflow/tfjs-backend-wasm"))}/`);
-  // NOTE: must be set before the wasm backend initializes.
-  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-  for (const backend of ["cpu", "wasm"]) {
-    if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js backend ${backend} did not initialize`);
-  }
-  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-  const wasmRan = `XNNPACK, ${simd ? "SIMD" : "no SIMD"}, single thread (tfjs-backend-wasm${simd ? "-simd" : ""}.wasm)`;
+  const wasmRan = await setUpTfjs(tf);
   const cpu = cpus()[0]?.model ?? "unknown";
   console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
   console.log(`MLP ${SIZES.join("-")}, relu, batch ${BATCH}, float32, SGD lr ${LR}; tfjs-wasm: ${wasmRan}\n`);

@@ -10,14 +10,12 @@
  * `bench/results/typecheck.json`. Run with `npm run bench:types`.
  */
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import * as R from "../src/core/rules/index.js";
+import { compilers, measure, root, type Figures } from "./support/typecheck.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** One link of the chain: its source, given the previous result's name, and what it computes. */
 interface Link {
@@ -66,41 +64,11 @@ function chain(typed: boolean): string {
   return lines.join("\n") + "\n";
 }
 
-interface Figures {
-  checkSeconds: number;
-  totalSeconds: number;
-  instantiations: number;
-  types: number;
-  memoryKiB: number;
-}
-
-function measure(tsc: string, file: string): Figures {
-  const args = [tsc, "--noEmit", "--extendedDiagnostics", "--strict", "--target", "es2022", "--module", "nodenext", "--skipLibCheck", file];
-  const run = spawnSync(process.execPath, args, { encoding: "utf8", cwd: dirname(file) });
-  const out = run.stdout + run.stderr;
-  if (/error TS\d+/.test(out)) throw new Error(`type errors in the generated chain:\n${out}`);
-  const read = (label: string): number => {
-    const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(out);
-    return m === null ? Number.NaN : Number(m[1]);
-  };
-  return {
-    checkSeconds: read("Check time"),
-    totalSeconds: read("Total time"),
-    instantiations: read("Instantiations"),
-    types: read("Types"),
-    memoryKiB: read("Memory used"),
-  };
-}
-
 const dir = mkdtempSync(join(tmpdir(), "stratum-typecheck-"));
 const files = { shaped: join(dir, "shaped.ts"), untyped: join(dir, "untyped.ts") };
 writeFileSync(files.shaped, chain(true));
 writeFileSync(files.untyped, chain(false));
 
-const compilers = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-};
 const results: Record<string, Record<string, Figures>> = {};
 for (const [name, tsc] of Object.entries(compilers)) {
   results[name] = { shaped: measure(tsc, files.shaped), untyped: measure(tsc, files.untyped) };

@@ -284,7 +284,7 @@ describe("every run-time shape rule gives the shape of what the naive reference 
         return sizeOf(t.filter((_, k) => k !== i)) === 0 ? t : setDim(t, i, -1);
       }),
     );
-    /** Targets that may not fit: any shape (with a -1 sometimes), two -1s, or a dim that is neither a size nor -1. */
+    /** Targets that may not fit: a shape of every kind (with a -1 sometimes), two -1s, or a dim that is neither a size nor -1. */
     const spoilt = withArgs(shape(), (s) =>
       fc.oneof(
         fc.tuple(shape(), fc.option(fc.nat(), { nil: undefined })).map(([t, at]) => (at === undefined || t.length === 0 ? t : setDim(t, at, -1))),

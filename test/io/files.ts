@@ -1,5 +1,5 @@
 /**
- * Hand-built safetensors files for the tests: any header text, any data,
+ * Hand-built safetensors files for the tests: arbitrary header text and data,
  * any declared header length.
  */
 

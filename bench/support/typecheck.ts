@@ -1,0 +1,59 @@
+/**
+ * Type-checking one generated file with `--extendedDiagnostics` under each of
+ * our compilers, for the compile-time benchmarks.
+ */
+
+import { spawnSync } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file runs from `.build/bench/support/`). */
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** The compilers the figures are taken with. */
+export const compilers: Readonly<Record<string, string>> = {
+  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
+  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
+};
+
+/** What `--extendedDiagnostics` reports of one check. */
+export interface Figures {
+  checkSeconds: number;
+  totalSeconds: number;
+  instantiations: number;
+  types: number;
+  memoryKiB: number;
+}
+
+/** Type-checks `file` alone with the project's strictness; throws on any type error. */
+export function measure(tsc: string, file: string): Figures {
+  const args = [
+    tsc,
+    "--ignoreConfig",
+    "--noEmit",
+    "--extendedDiagnostics",
+    "--strict",
+    "--exactOptionalPropertyTypes",
+    "--noUncheckedIndexedAccess",
+    "--target",
+    "es2022",
+    "--module",
+    "nodenext",
+    "--skipLibCheck",
+    file,
+  ];
+  const run = spawnSync(process.execPath, args, { encoding: "utf8", cwd: dirname(file) });
+  const out = run.stdout + run.stderr;
+  if (/error TS\d+/.test(out)) throw new Error(`type errors in ${file}:\n${out}`);
+  const read = (label: string): number => {
+    const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(out);
+    return m === null ? Number.NaN : Number(m[1]);
+  };
+  return {
+    checkSeconds: read("Check time"),
+    totalSeconds: read("Total time"),
+    instantiations: read("Instantiations"),
+    types: read("Types"),
+    memoryKiB: read("Memory used"),
+  };
+}

@@ -31,17 +31,15 @@
  */
 
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
-import { allocate, type DType } from "../src/core/dtype.js";
+import { describe, test } from "vitest";
 import { Tensor } from "../src/core/tensor.js";
-import { evaluateProgram } from "../src/ir/interpret.js";
 import * as ops from "../src/ops/index.js";
 import { bind } from "../src/prims/bind.js";
 import { primitives, primNames, type PrimName } from "../src/prims/registry.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { grad } from "../src/transforms/grad.js";
-import { isFloatDType, jvp, jvpFlat } from "../src/transforms/jvp.js";
-import { linearizeFlat, transposeProgram, vjp } from "../src/transforms/linearize.js";
+import { jvp } from "../src/transforms/jvp.js";
+import { vjp } from "../src/transforms/linearize.js";
 import {
   arrayOf,
   broadcastPair,
@@ -66,6 +64,25 @@ import {
   vectorPair,
   type Naive,
 } from "./support/op-cases.js";
+import {
+  adjointIdentity,
+  combine,
+  expectClose,
+  inFloat,
+  inDType,
+  jvpIsLinear,
+  jvpMatchesDifferences,
+  maxAbs,
+  randomLike,
+  seeds,
+  tensorFrom,
+  tolerances,
+  uniform,
+  valuesOf,
+  type FloatDType,
+  type Subject,
+  type Tolerance,
+} from "./support/gradient-laws.js";
 import { cases as primCases, convCase, poolCase, tensorOf as primTensorOf, type Case } from "./support/prim-cases.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -74,202 +91,8 @@ const numRuns = heavy ? 500 : 50;
 const chainRuns = heavy ? 1000 : 100;
 const secondOrderRuns = heavy ? 500 : 50;
 
-type FloatDType = "float32" | "float64";
 type F64 = Tensor<number[], "float64">;
 type Scalar = Tensor<[], "float64">;
-
-// ---------------------------------------------------------------------------
-// Tensors as lists of numbers
-// ---------------------------------------------------------------------------
-
-const valuesOf = (x: AnyTensor): number[] => Array.from(x.data, Number);
-
-/** A tensor of `shape` and `dtype` holding `values` (rounded to the dtype by its storage). */
-function tensorFrom(shape: readonly number[], dtype: DType, values: readonly number[]): AnyTensor {
-  const data = allocate(dtype, values.length);
-  values.forEach((v, i) => (data[i] = v));
-  return new Tensor([...shape], dtype, data);
-}
-
-/**
- * A stream of numbers uniform in [-1, 1) from a 32-bit seed (mulberry32), so
- * that the tangents of a case are replayed by fast-check's seed.
- */
-function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 });
-
-/** A tensor like `like` with values uniform in [-1, 1). */
-function randomLike(like: AnyTensor, random: () => number): AnyTensor {
-  return tensorFrom(like.shape, like.dtype, valuesOf(like).map(() => random()));
-}
-
-/** `a x + b y` elementwise, in the dtype of `x`. */
-function combine(a: number, x: AnyTensor, b: number, y: AnyTensor): AnyTensor {
-  const ys = valuesOf(y);
-  return tensorFrom(x.shape, x.dtype, valuesOf(x).map((v, i) => a * v + b * (ys[i] ?? NaN)));
-}
-
-/** `x` converted to `dtype` when it is a float tensor of another float dtype. */
-function inDType(x: AnyTensor, dtype: FloatDType): AnyTensor {
-  return isFloatDType(x.dtype) && x.dtype !== dtype ? tensorFrom(x.shape, dtype, valuesOf(x)) : x;
-}
-
-/** The products of matching elements of `a` and `b` (which have one shape). */
-function products(a: AnyTensor, b: AnyTensor): number[] {
-  const bs = valuesOf(b);
-  return valuesOf(a).map((v, i) => v * (bs[i] ?? NaN));
-}
-
-const sumOf = (values: readonly number[]): number => values.reduce((s, v) => s + v, 0);
-const maxAbs = (values: readonly number[]): number => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-
-/**
- * Expects `got` to equal `want` element by element within `bound`, naming the
- * worst element in the failure message (a NaN is the worst).
- */
-function expectClose(got: readonly number[], want: readonly number[], bound: number, message: string): void {
-  expect(got.length, `${message}: ${got.length} values, expected ${want.length}`).toBe(want.length);
-  let worst = 0;
-  let at = -1;
-  want.forEach((w, i) => {
-    const error = Math.abs((got[i] ?? NaN) - w);
-    const e = Number.isNaN(error) ? Infinity : error;
-    if (at < 0 || e > worst) [worst, at] = [e, i];
-  });
-  expect(worst, `${message}: element ${at} is ${got[at]}, expected ${want[at]} (bound ${bound})`).toBeLessThanOrEqual(bound);
-}
-
-// ---------------------------------------------------------------------------
-// The laws, on a function of tensors
-// ---------------------------------------------------------------------------
-
-/** A function of tensors under the laws: a primitive or an op applied to inputs. */
-interface Subject {
-  readonly name: string;
-  readonly inputs: readonly AnyTensor[];
-  readonly f: (xs: readonly AnyTensor[]) => AnyTensor;
-  /** The parameters or arguments besides the inputs, for failure messages. */
-  readonly detail: string;
-}
-
-/** What a failure message says of a subject: its name, its details and its inputs' types. */
-function describeSubject(s: Subject): string {
-  const inputs = s.inputs.map((x) => `${x.dtype}[${x.shape.join(", ")}]`).join(", ");
-  return `${s.name}${s.detail === "" ? "" : ` ${s.detail}`} on (${inputs})`;
-}
-
-/** `s` with its float inputs converted to `dtype`. */
-function inFloat(s: Subject, dtype: FloatDType): Subject {
-  return { ...s, inputs: s.inputs.map((x) => inDType(x, dtype)) };
-}
-
-/** How closely the laws hold in one dtype. */
-interface Tolerance {
-  /** The step of the central differences. */
-  readonly eps: number;
-  /** `|fd - jvp| <= fd (1 + max|fd|)`. */
-  readonly fd: number;
-  /** `|<ct, J t> - <J^T ct, t>| <= adjoint (1 + sum|ct J t| + sum|J^T ct t|)`; also linearity's. */
-  readonly adjoint: number;
-}
-
-const tolerances: Record<FloatDType, Tolerance> = {
-  float64: { eps: 1e-6, fd: 1e-6, adjoint: 1e-10 },
-  float32: { eps: 1e-2, fd: 2e-3, adjoint: 2e-3 },
-};
-
-/** Random tangents for the float inputs of `s`; none for the others. */
-function tangentsFor(s: Subject, random: () => number): (AnyTensor | null)[] {
-  return s.inputs.map((x) => (isFloatDType(x.dtype) ? randomLike(x, random) : null));
-}
-
-/** The output of `s` and its tangent along `tangents` (`null` for a symbolic zero). */
-function jvpOf(s: Subject, tangents: readonly (AnyTensor | null)[]): { y: AnyTensor; dy: AnyTensor | null } {
-  const out = jvpFlat((xs) => [s.f(xs)], s.inputs, tangents);
-  const y = out.primals[0];
-  if (y === undefined) throw new Error(`${describeSubject(s)}: no output`);
-  return { y, dy: out.tangents[0] ?? null };
-}
-
-/** The values of a tangent of `y`, zeros for a symbolic zero. */
-const tangentValues = (dy: AnyTensor | null, y: AnyTensor): number[] => (dy === null ? valuesOf(y).map(() => 0) : valuesOf(dy));
-
-/** (a) The JVP along random tangents equals central differences of `f` along them. */
-function jvpMatchesDifferences(s: Subject, seed: number, tol: Tolerance): void {
-  const at = describeSubject(s);
-  const tangents = tangentsFor(s, uniform(seed));
-  const { y, dy } = jvpOf(s, tangents);
-  if (!isFloatDType(y.dtype)) {
-    expect(dy, `${at}: a ${y.dtype} output has a tangent`).toBeNull();
-    return;
-  }
-  // f(x + eps t), in the inputs' own dtype (float32 rounds the step as it would round anything)
-  const shifted = (sign: number): number[] =>
-    valuesOf(s.f(s.inputs.map((x, i) => {
-      const t = tangents[i];
-      return t === null || t === undefined ? x : combine(1, x, sign * tol.eps, t);
-    })));
-  const [plus, minus] = [shifted(1), shifted(-1)];
-  const differences = plus.map((p, i) => (p - (minus[i] ?? NaN)) / (2 * tol.eps));
-  expectClose(tangentValues(dy, y), differences, tol.fd * (1 + maxAbs(differences)), `${at}: the JVP against central differences`);
-}
-
-/** (b) `<ct, J t> = <J^T ct, t>` between the linearized program and its transpose. */
-function adjointIdentity(s: Subject, seed: number, tol: Tolerance): void {
-  const at = describeSubject(s);
-  const random = uniform(seed);
-  const lin = linearizeFlat((xs) => [s.f(xs)], s.inputs);
-  const y = lin.outputs[0];
-  if (y === undefined || !isFloatDType(y.dtype)) return;
-  // an input without a tangent is never read by the program: its primal stands in for it
-  const tangents = s.inputs.map((x) => (isFloatDType(x.dtype) ? randomLike(x, random) : x));
-  const [jt] = evaluateProgram(lin.program, tangents);
-  if (jt === undefined) throw new Error(`${at}: the linear program has no output`);
-  const ct = randomLike(y, random);
-  const cts = transposeProgram(lin.program, [ct]);
-  const forward = products(ct, jt);
-  const backward: number[] = [];
-  s.inputs.forEach((x, i) => {
-    const c = cts[i] ?? null;
-    if (!isFloatDType(x.dtype)) {
-      expect(c, `${at}: the ${x.dtype} input ${i} got a cotangent`).toBeNull();
-      return;
-    }
-    if (c === null) return;
-    expect([c.dtype, [...c.shape]], `${at}: the cotangent of input ${i}`).toEqual([x.dtype, [...x.shape]]);
-    backward.push(...products(c, tangents[i] ?? x));
-  });
-  const [lhs, rhs] = [sumOf(forward), sumOf(backward)];
-  const bound = tol.adjoint * (1 + sumOf(forward.map(Math.abs)) + sumOf(backward.map(Math.abs)));
-  expect(Math.abs(lhs - rhs), `${at}: <ct, J t> = ${lhs} but <J^T ct, t> = ${rhs} (bound ${bound})`).toBeLessThanOrEqual(bound);
-}
-
-/** (c) `jvp(a t1 + b t2) = a jvp(t1) + b jvp(t2)`. */
-function jvpIsLinear(s: Subject, seed: number, tol: Tolerance): void {
-  const at = describeSubject(s);
-  const random = uniform(seed);
-  const [t1, t2] = [tangentsFor(s, random), tangentsFor(s, random)];
-  const [a, b] = [2 * random(), 2 * random()];
-  const mixed = t1.map((t, i) => {
-    const u = t2[i];
-    return t === null || u === null || u === undefined ? null : combine(a, t, b, u);
-  });
-  const [one, two, both] = [jvpOf(s, t1), jvpOf(s, t2), jvpOf(s, mixed)];
-  if (!isFloatDType(both.y.dtype)) return;
-  const [j1, j2] = [tangentValues(one.dy, one.y), tangentValues(two.dy, two.y)];
-  const want = j1.map((v, i) => a * v + b * (j2[i] ?? NaN));
-  const scale = maxAbs(j1.map((v, i) => Math.abs(a * v) + Math.abs(b * (j2[i] ?? NaN))));
-  expectClose(tangentValues(both.dy, both.y), want, tol.adjoint * (1 + scale), `${at}: jvp(${a} t1 + ${b} t2) against ${a} jvp(t1) + ${b} jvp(t2)`);
-}
 
 type Law = (s: Subject, seed: number, tol: Tolerance) => void;
 
@@ -412,7 +235,7 @@ interface Applied {
 
 /** An op with no derivative to check, and why. */
 interface NoDerivative {
-  readonly skip: string;
+  readonly noDerivative: string;
 }
 
 type OpName = keyof typeof ops;
@@ -526,15 +349,15 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
     ({ a, b, cond }) => [tensorFrom(cond.shape, "bool", cond.data), fromNaive(a), fromNaive(b)],
     (_, xs) => ops.where(xs[0] as Tensor<number[], "bool">, f64(xs, 1), f64(xs, 2)), // input 0 is the bool condition
   ),
-  cast: { skip: "a change of dtype: the float32 laws check the cast primitive between float32 and float64" },
-  equal: { skip: "a bool result" },
-  notEqual: { skip: "a bool result" },
-  less: { skip: "a bool result" },
-  lessEqual: { skip: "a bool result" },
-  greater: { skip: "a bool result" },
-  greaterEqual: { skip: "a bool result" },
-  isFinite: { skip: "a bool result" },
-  isNaN: { skip: "a bool result" },
+  cast: { noDerivative: "a change of dtype: the float32 laws check the cast primitive between float32 and float64" },
+  equal: { noDerivative: "a bool result" },
+  notEqual: { noDerivative: "a bool result" },
+  less: { noDerivative: "a bool result" },
+  lessEqual: { noDerivative: "a bool result" },
+  greater: { noDerivative: "a bool result" },
+  greaterEqual: { noDerivative: "a bool result" },
+  isFinite: { noDerivative: "a bool result" },
+  isNaN: { noDerivative: "a bool result" },
   abs: unary(ops.abs, awayFrom([0])),
   sign: unary(ops.sign, awayFrom([0])),
   relu: unary(ops.relu, awayFrom([0])),
@@ -557,8 +380,9 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   variance: reduction(ops.variance),
   // entries away from 0, so that no norm is 0
   norm: reduction(ops.norm, awayFromZero),
-  argmax: { skip: "an int32 result" },
-  argmin: { skip: "an int32 result" },
+  argmax: { noDerivative: "an int32 result" },
+  accuracy: { noDerivative: "a count: piecewise constant" },
+  argmin: { noDerivative: "an int32 result" },
   softmax: normalization(ops.softmax),
   logSoftmax: normalization(ops.logSoftmax),
   // Products.
@@ -579,7 +403,7 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   pad: opCase(padArgs, ({ x }) => [fromNaive(x)], ({ widths, value }, xs) => ops.pad(f64(xs), widths, value)),
   tile: opCase(tileArgs, ({ x }) => [fromNaive(x)], ({ reps }, xs) => ops.tile(f64(xs), reps)),
   repeat: opCase(repeatArgs, ({ x }) => [fromNaive(x)], ({ repeats, axis }, xs) => ops.repeat(f64(xs), repeats, axis)),
-  oneHot: { skip: "int32 indices in, constants out" },
+  oneHot: { noDerivative: "int32 indices in, constants out" },
   // Losses.
   mse: binary(ops.mse),
   huber: binary((x, y) => ops.huber(x, y, 1.5)),
@@ -622,14 +446,14 @@ const opNames = Object.keys(opCases) as OpName[]; // the keys of an object typed
 /** The op `name` as subjects of the laws, or why it has no derivative. */
 function opSubjects(name: OpName): fc.Arbitrary<Subject> | NoDerivative {
   const entry = opCases[name];
-  return "skip" in entry ? entry : entry.map((a) => ({ name, ...a }));
+  return "noDerivative" in entry ? entry : entry.map((a) => ({ name, ...a }));
 }
 
 describe("every public op in float64", () => {
   for (const name of opNames) {
     const subjects = opSubjects(name);
     // an op with a bool or int result has no derivative: its table entry says why
-    if ("skip" in subjects) continue;
+    if ("noDerivative" in subjects) continue;
     test(`${name}: its JVP matches central differences`, () => holds(subjects, jvpMatchesDifferences, "float64"));
     test(`${name}: its transpose is the adjoint of its linearization`, () => holds(subjects, adjointIdentity, "float64"));
   }
@@ -750,7 +574,7 @@ describe("float32: JVPs against float32 differences, and adjoints", () => {
   }
   for (const name of float32Ops) {
     const subjects = opSubjects(name);
-    if ("skip" in subjects) throw new Error(`${name} has no derivative to check`);
+    if ("noDerivative" in subjects) throw new Error(`${name} has no derivative to check`);
     test(`${name}: its JVP matches central differences in float32`, () => holds(subjects, jvpMatchesDifferences, "float32"));
     test(`${name}: its transpose is the adjoint of its linearization in float32`, () => holds(subjects, adjointIdentity, "float32"));
   }

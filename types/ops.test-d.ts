@@ -38,6 +38,7 @@ import {
   slice,
   softmax,
   softmaxCrossEntropy,
+  accuracy,
   softplus,
   square,
   squeeze,
@@ -233,6 +234,10 @@ expectType<Tensor<[32]>>(softmaxCrossEntropy(typeOf<Tensor<[32, 10]>>(), typeOf<
 expectType<Tensor<["batch", 10]>>(sigmoidBinaryCrossEntropy(batch, batch));
 expectType<Tensor<["batch", 10]>>(mse(batch, batch));
 expectType<Tensor<["batch", 10]>>(huber(batch, typeOf<Tensor<[10]>>(), 0.5));
+expectType<Tensor<[], "float32">>(accuracy(batch, labels));
+expectType<Tensor<[], "float32">>(accuracy(typeOf<Tensor<[32, 10], "float64">>(), typeOf<Tensor<[32, 10], "float64">>()));
+expectError(accuracy(batch, typeOf<Tensor<["batch", 3], "int32">>()));
+expectError(accuracy(typeOf<Tensor<[32, 10]>>(), typeOf<Tensor<[16], "int32">>()));
 
 // A loss over any batch prefix, as a training step written once for every model.
 function loss<B extends (string | number)[]>(logits: Tensor<[...B, 10]>, y: Tensor<B, "int32">): Tensor<B> {

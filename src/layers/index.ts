@@ -3,10 +3,12 @@
  * composition (`sequential`, `residual`).
  */
 
-export { makeLayer, type AnyLayer, type ApplyOptions, type ApplyShape, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf } from "./layer.js";
+export { makeLayer, type AnyLayer, type ApplyOptions, type ApplyShape, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf, type StatefulLayer } from "./layer.js";
 export { fans, glorotUniform, heNormal, initializers, lecunNormal, zeros as zerosInit, type Initializer, type InitializerName } from "./init.js";
 export { dense, type Dense, type DenseFn, type DenseOptions, type DenseParams, type DenseShape } from "./dense.js";
 export { activation, gelu, relu, sigmoid, silu, softmax, tanh, type Activation, type NoParams } from "./activations.js";
 export { flatten, reshape, type FlattenFn, type ReshapeFn } from "./reshape.js";
 export { sequential, type CheckStack, type FoldShapes, type ParamsTuple, type Sequential, type SequentialFn, type ShapeFnsOf, type StackArgs } from "./sequential.js";
 export { residual, type Residual, type ResidualFn, type SameOut } from "./residual.js";
+export { embedding, type Embedding, type EmbeddingFn, type EmbeddingOptions, type EmbeddingParams } from "./embedding.js";
+export { dropout, type Dropout } from "./dropout.js";

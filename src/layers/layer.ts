@@ -12,8 +12,8 @@
  * interface whose `output` reads its own `input` through `this` (the encoding
  * hotscript uses): `ApplyShape<F, S>` sets `input` to `S` and reads `output`.
  * `sequential` folds these functions over its layers at compile time.
- * Deliberately left out: state (batch norm) and keys at apply time (dropout);
- * they will extend `ApplyOptions` and the result, not this contract.
+ * Stochastic layers (dropout) read a key from `ApplyOptions`; stateful layers
+ * (batch norm) are `StatefulLayer`s, which take and return their state.
  */
 
 import type { Dim, Shape } from "../core/shape.js";
@@ -52,9 +52,14 @@ export type ApplyShape<F extends ShapeFn, S extends Shape> = (F & { readonly inp
  */
 export type InputOf<F extends ShapeFn> = F["input"] extends infer S extends Shape ? S : never;
 
-/** The options of `apply`. Reserved for training-time switches (dropout, batch statistics). */
+/**
+ * The options of `apply`: whether the model is training (dropout drops,
+ * batch norm uses the batch's statistics) and the key a stochastic layer
+ * draws from. `sequential` splits the key once per layer.
+ */
 export interface ApplyOptions {
   readonly training?: boolean;
+  readonly key?: Key;
 }
 
 /**
@@ -114,4 +119,31 @@ export type UntypedApply<P> = (p: P, x: Tensor<Shape>, opts?: ApplyOptions) => T
 export function makeLayer<P, F extends ShapeFn>(init: (k: Key) => P, apply: UntypedApply<P>): Layer<P, F> {
   // `apply` computes the shape `F` describes (checked by each layer's tests); the typed view only narrows its types.
   return { init, apply: apply as unknown as Layer<P, F>["apply"] };
+}
+
+/**
+ * A layer with state besides its parameters (batch norm's running
+ * statistics): `initState` makes the first state, and `apply` takes the state
+ * and returns the new one with the output. Both are pure; the state is a tree
+ * of tensors like the parameters, and is not differentiated.
+ *
+ * @example
+ * const bn = batchNorm(64);
+ * const [p, s] = [bn.init(key(0)), bn.initState()];
+ * const [y, s2] = bn.apply(p, s, x, { training: true });
+ */
+export interface StatefulLayer<P, St, F extends ShapeFn> {
+  /** The shape function; exists only in the types. */
+  readonly shapeFn?: F;
+  /** The parameters for `k`; the same key gives the same parameters. */
+  init(k: Key): P;
+  /** The state before any step. */
+  initState(): St;
+  /** The output for `x` and the state after it. */
+  apply<S extends Shape>(
+    p: P,
+    state: St,
+    x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>,
+    opts?: ApplyOptions,
+  ): [Tensor<ShapeOf<ApplyShape<F, S>>>, St];
 }

@@ -18,7 +18,7 @@ import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { split } from "../random/key.js";
-import { makeLayer, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+import { makeLayer, type ApplyOptions, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
 
 /** The shape functions of a list of layers. */
 export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
@@ -106,7 +106,12 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
     },
     (p, x, opts) => {
       const params: readonly unknown[] = p;
-      return list.reduce((y, layer, i) => layer.apply(params[i], y, opts), x);
+      // each layer draws from its own key, so two dropouts in a stack drop different units
+      const keys = opts?.key === undefined || list.length === 0 ? undefined : split(opts.key, list.length);
+      return list.reduce((y, layer, i) => {
+        const k = keys?.[i];
+        return layer.apply(params[i], y, k === undefined ? opts : { ...opts, key: k });
+      }, x);
     },
   );
 }
@@ -114,5 +119,5 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
 /** A layer seen without its types, as `sequential` runs it. */
 interface UntypedLayer {
   init(k: unknown): unknown;
-  apply(p: unknown, x: Tensor<Shape>, opts?: unknown): Tensor<Shape>;
+  apply(p: unknown, x: Tensor<Shape>, opts?: ApplyOptions): Tensor<Shape>;
 }

@@ -77,6 +77,6 @@ export {
   type SwapAxesShape,
   type TileShape,
 } from "./shape.js";
-export { huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";
+export { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";
 export type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 export { avgPool2d, conv1d, conv2d, maxPool2d, type Conv2dOptions, type Conv2dShape, type Pool2dOp, type Pool2dOptions, type Pool2dShape } from "./conv.js";

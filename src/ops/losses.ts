@@ -1,7 +1,7 @@
 /**
  * Loss functions, per example: `softmaxCrossEntropy`,
- * `sigmoidBinaryCrossEntropy`, `mse` and `huber`. Reduce the result with
- * `mean` (or `sum`) separately.
+ * `sigmoidBinaryCrossEntropy`, `mse` and `huber`, and the `accuracy` metric.
+ * Reduce a loss with `mean` (or `sum`) separately.
  *
  * The cross-entropies take logits and go through `logSoftmax` and
  * `logSigmoid`, never the log of a probability, so extreme logits (±1000)
@@ -21,9 +21,9 @@ import type { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
 import { logSigmoid } from "./activations.js";
 import { broadcastOperands } from "./broadcast.js";
-import { add, equal, minimum, mul, neg, sub, where } from "./elementwise.js";
+import { add, cast, equal, minimum, mul, neg, sub, where } from "./elementwise.js";
 import { abs, clip, square } from "./math.js";
-import { logSoftmax, sum } from "./reduce.js";
+import { argmax, logSoftmax, mean, sum } from "./reduce.js";
 import { oneHot } from "./shape.js";
 import type { FloatDType, ShapeOf } from "./types.js";
 
@@ -71,6 +71,22 @@ function xlogy<D extends FloatDType>(p: Wide<D>, logq: Wide<D>): Wide<D> {
 }
 
 /**
+ * The class count of `logits` and whether `labels` are int32 indices (else
+ * probabilities of the logits' dtype); a `ShapeError` naming `op` when the
+ * labels do not fit.
+ */
+function checkLabels(op: string, logits: Wide, labels: AnyTensor): { classes: number; indices: boolean } {
+  const rank = logits.shape.length;
+  if (rank === 0) shapeError(op, "logits of shape [] have no class axis");
+  const indices = labels.dtype === "int32";
+  if (!sameShape(labels.shape, indices ? logits.shape.slice(0, -1) : logits.shape)) {
+    shapeError(op, `labels of shape ${formatShape(labels.shape)} do not fit logits of shape ${formatShape(logits.shape)}`);
+  }
+  if (!indices && labels.dtype !== logits.dtype) shapeError(op, `labels must be int32 or ${logits.dtype}, got ${labels.dtype}`);
+  return { classes: logits.shape[rank - 1] ?? 0, indices };
+}
+
+/**
  * The cross-entropy between `softmax(logits)` over the last axis and the
  * labels, one loss per example: `[...B, C]` logits with int32 class indices
  * `[...B]`, or with probabilities (one-hot or soft) `[...B, C]` of the
@@ -102,17 +118,9 @@ export function softmaxCrossEntropy<B extends Shape, C extends Dim, L extends Sh
 ): Tensor<ShapeOf<LabelsFit<[...B, C], B, L>>, D>;
 // The implementation returns `unknown` so that it is compatible with every overload, error types included.
 export function softmaxCrossEntropy(logits: Wide, labels: AnyTensor): unknown {
-  const op = "softmaxCrossEntropy";
-  const rank = logits.shape.length;
-  if (rank === 0) shapeError(op, "logits of shape [] have no class axis");
-  const classes = logits.shape[rank - 1] ?? 0;
-  const indices = labels.dtype === "int32";
-  if (!sameShape(labels.shape, indices ? logits.shape.slice(0, -1) : logits.shape)) {
-    shapeError(op, `labels of shape ${formatShape(labels.shape)} do not fit logits of shape ${formatShape(logits.shape)}`);
-  }
+  const { classes, indices } = checkLabels("softmaxCrossEntropy", logits, labels);
   const logp = logSoftmax(logits);
   if (!indices) {
-    if (labels.dtype !== logits.dtype) shapeError(op, `labels must be int32 or ${logits.dtype}, got ${labels.dtype}`);
     // -sum(p log q) over the classes
     return negated(sum(xlogy(labels as Wide, logp), -1)); // labels has the logits' float dtype, checked just above
   }
@@ -123,6 +131,31 @@ export function softmaxCrossEntropy(logits: Wide, labels: AnyTensor): unknown {
   // NOTE: an index outside [0, C) picks nothing; its loss is NaN, not a silent 0.
   if (classes === 0) return add(loss, NaN);
   return where(equal(clip(ids, 0, classes - 1), ids), loss, NaN);
+}
+
+/**
+ * The fraction of examples whose largest logit is at the label: `[...B, C]`
+ * logits with int32 class indices `[...B]`, or with probabilities `[...B, C]`
+ * (the label is then their argmax). A float32 scalar; NaN for an empty batch,
+ * and NaN when an index lies outside `[0, C)`, as the cross-entropy's loss is.
+ * Ties go to the first largest logit. Not differentiable (it is a count).
+ *
+ * @example
+ * accuracy(tensor([[2, 1], [0, 3]]), tensor([0, 0], "int32")).item(); // 0.5
+ */
+export function accuracy<B extends Shape, C extends Dim, D extends FloatDType>(
+  logits: Tensor<[...B, C], D>,
+  labels: Tensor<[...B, C], NoInfer<D>>,
+): Tensor<[], "float32">;
+export function accuracy<B extends Shape, C extends Dim, D extends FloatDType>(logits: Tensor<[...B, C], D>, labels: Tensor<B, "int32">): Tensor<[], "float32">;
+export function accuracy(logits: Wide, labels: AnyTensor): Tensor<[], "float32"> {
+  const { classes, indices } = checkLabels("accuracy", logits, labels);
+  const predicted = argmax(logits, -1);
+  // the int32 branch reads the labels as indices; the other takes the argmax of the probabilities (checked float just above)
+  const target = indices ? (labels as Tensor<Shape, "int32">) : argmax(labels as Wide, -1);
+  const hits = cast(equal(predicted, target), "float32");
+  const inRange = equal(clip(target, 0, Math.max(classes - 1, 0)), target);
+  return mean(where(classes === 0 ? equal(target, -1) : inRange, hits, NaN)) as Tensor<[], "float32">; // the mean of every element is a scalar
 }
 
 // ---------------------------------------------------------------------------

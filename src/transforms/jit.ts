@@ -15,6 +15,17 @@ import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { traceProgram } from "./trace.js";
 
+let staging = 0;
+
+/**
+ * Whether a `jit` is tracing its function now. Code that draws randomness
+ * from a JavaScript value (dropout's key) asks, because such a value would be
+ * frozen into the program as a constant and replayed on every call.
+ */
+export function insideJit(): boolean {
+  return staging > 0;
+}
+
 /** A compiled program: tensors in, tensors out. */
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
@@ -53,12 +64,18 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
     let compiled = cache.get(key);
     if (compiled === undefined) {
       let outDef: TreeDef = { kind: "leaf" };
-      const program = traceProgram((inputs) => {
-        const out = f(...unflattenTree<Args>(def, inputs));
-        const flat = flattenTree(out, "jit result");
-        outDef = flat.def;
-        return flat.leaves;
-      }, leaves);
+      staging++;
+      let program: Program;
+      try {
+        program = traceProgram((inputs) => {
+          const out = f(...unflattenTree<Args>(def, inputs));
+          const flat = flattenTree(out, "jit result");
+          outDef = flat.def;
+          return flat.leaves;
+        }, leaves);
+      } finally {
+        staging--;
+      }
       compiled = { program, run: compileProgram(program), outDef };
       cache.set(key, compiled);
       traces++;

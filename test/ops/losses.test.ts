@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { tensor, zeros } from "../../src/core/create.js";
 import { ShapeError } from "../../src/core/errors.js";
 import type { Tensor } from "../../src/core/tensor.js";
-import { huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../../src/ops/losses.js";
+import { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../../src/ops/losses.js";
 import { mean } from "../../src/ops/reduce.js";
 
 describe("softmaxCrossEntropy", () => {
@@ -80,5 +80,31 @@ describe("the doc examples", () => {
     expect(sigmoidBinaryCrossEntropy(tensor([1000, -1000]), tensor([0, 0])).toArray()).toEqual([1000, 0]);
     expect(mse(tensor([1, 2]), tensor([3, 2])).toArray()).toEqual([4, 0]);
     expect(huber(tensor([0.5, 3]), tensor([0, 0])).toArray()).toEqual([0.125, 2.5]);
+  });
+});
+
+describe("accuracy", () => {
+  const logits = tensor([[2, 1, 0], [0, 3, 1], [1, 1, 0], [0, 0, 5]]);
+  test("counts the examples whose largest logit is at the int32 label", () => {
+    expect(accuracy(logits, tensor([0, 1, 1, 0], "int32")).item()).toBe(0.5);
+    expect(accuracy(logits, tensor([0, 1, 0, 2], "int32")).item()).toBe(1);
+  });
+  test("reads probabilities by their argmax", () => {
+    const hot = tensor([[1, 0, 0], [0, 0, 1], [1, 0, 0], [0, 0, 1]]);
+    expect(accuracy(logits, hot).item()).toBe(0.75);
+  });
+  test("is a float32 scalar, also under a batch prefix", () => {
+    const y = accuracy(zeros([2, 3, 4]), zeros([2, 3], "int32"));
+    expect([y.shape, y.dtype, y.item()]).toEqual([[], "float32", 1]);
+  });
+  test("is NaN for a label outside the classes, and for an empty batch", () => {
+    expect(accuracy(logits, tensor([0, 1, 0, 3], "int32")).item()).toBeNaN();
+    expect(accuracy(logits, tensor([0, 1, 0, -1], "int32")).item()).toBeNaN();
+    expect(accuracy(zeros([0, 3]), zeros([0], "int32")).item()).toBeNaN();
+  });
+  test("refuses labels that do not fit, naming both shapes", () => {
+    // the dims widened to `number`, so that the mismatch reaches the run-time check
+    expect(() => accuracy(logits as Tensor<[number, number]>, zeros([3], "int32") as Tensor<[number], "int32">)).toThrow(ShapeError);
+    expect(() => accuracy(logits as Tensor<[number, number]>, zeros([3], "int32") as Tensor<[number], "int32">)).toThrow("accuracy: labels of shape [3] do not fit logits of shape [4, 3]");
   });
 });

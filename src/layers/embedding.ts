@@ -1,0 +1,88 @@
+/**
+ * The embedding layer: int32 indices to rows of a learned table.
+ *
+ * As PyTorch's `nn.Embedding` and Flax's `nn.Embed`: the table is
+ * `[numEmbeddings, features]`, initialised from a unit normal (both their
+ * defaults), and `[...B]` indices give `[...B, features]`. An index outside
+ * `[0, numEmbeddings)` is an error naming it, never a read past the table
+ * (the `gather` primitive checks every index, eagerly and under `jit`). The
+ * gradient with respect to the table adds each output row back at its index
+ * (`scatter_add`); indices have no gradient. Deliberately left out: a padding
+ * index and max-norm renormalisation.
+ */
+
+import { shapeError } from "../core/errors.js";
+import { badDim, formatShape, type Dim, type Shape } from "../core/shape.js";
+import type { Tensor } from "../core/tensor.js";
+import { bind } from "../prims/bind.js";
+import { normal } from "../random/distributions.js";
+import type { Key } from "../random/key.js";
+import type { Initializer } from "./init.js";
+import type { InputOf, Layer, ShapeFn } from "./layer.js";
+
+/**
+ * The shape function of `embedding(N, F)`: indices `[...B]` to `[...B, F]`.
+ *
+ * @example
+ * type Y = ApplyShape<EmbeddingFn<F>, ["batch", 32]>; // ["batch", 32, F]
+ */
+export interface EmbeddingFn<F extends Dim> extends ShapeFn {
+  readonly output: [...InputOf<this>, F];
+  readonly probe: Dim[];
+  readonly expects: "int32 indices";
+}
+
+/** The parameters of `embedding(N, F)`: the table. */
+export interface EmbeddingParams<N extends number, F extends number> {
+  table: Tensor<[N, F]>;
+}
+
+/** The options of `embedding`. */
+export interface EmbeddingOptions {
+  /** The table's initialiser (default a unit normal). */
+  readonly init?: Initializer;
+}
+
+/**
+ * The layer `embedding(N, F)`. Its `apply` takes int32 indices, so it is a
+ * `Layer` whose input dtype is int32 rather than float32.
+ */
+export interface Embedding<N extends number, F extends number> {
+  /** The shape function; exists only in the types. */
+  readonly shapeFn?: EmbeddingFn<F>;
+  /** The table for `k`; the same key gives the same table. */
+  init(k: Key): EmbeddingParams<N, F>;
+  /** The rows of the table at `indices`. */
+  apply<S extends Shape>(p: EmbeddingParams<N, F>, indices: Tensor<S, "int32">): Tensor<[...S, F]>;
+}
+
+/** A unit normal: the default table of PyTorch and Flax. */
+const unitNormal: Initializer = (k, shape) => normal(k, shape);
+
+/**
+ * An embedding of `numEmbeddings` rows of `features` values each.
+ *
+ * @example
+ * const embed = embedding(256, 64);
+ * const p = embed.init(key(0)); // { table: Tensor<[256, 64]> }
+ * embed.apply(p, tensor([[72, 105]], "int32")); // Tensor<[1, 2, 64]>
+ */
+export function embedding<const N extends number, const F extends number>(numEmbeddings: N, features: F, options: EmbeddingOptions = {}): Embedding<N, F> {
+  for (const [name, n] of [["numEmbeddings", numEmbeddings], ["features", features]] as const) {
+    const bad = badDim(n);
+    if (bad !== undefined) shapeError("embedding", `${name}: ${bad}`);
+  }
+  const init = options.init ?? unitNormal;
+  return {
+    init: (k) => ({ table: init(k, [numEmbeddings, features]) }),
+    apply: <S extends Shape>(p: EmbeddingParams<N, F>, indices: Tensor<S, "int32">): Tensor<[...S, F]> => {
+      if (indices.dtype !== "int32") shapeError("embedding", `expects int32 indices but gets ${String(indices.dtype)} ${formatShape(indices.shape)}`);
+      const table: Tensor<Shape> = p.table;
+      if (table.shape.length !== 2 || table.shape[0] !== numEmbeddings || table.shape[1] !== features) {
+        shapeError("embedding", `expects a table [${numEmbeddings}, ${features}] but gets ${formatShape(table.shape)}`);
+      }
+      // gather along axis 0 gives indices.shape + [features], which is [...S, F]
+      return bind("gather", [table, indices], { axis: 0 }) as Tensor<[...S, F]>;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { expectError, expectType } from "tsd";
+import { tensor, zeros } from "../src/core/create.js";
+import type { Tensor } from "../src/core/tensor.js";
+import { key } from "../src/random/key.js";
+import { dense, dropout, embedding, relu, sequential, type Dropout, type EmbeddingParams, type NoParams } from "../src/layers/index.js";
+
+const k = key(0);
+declare const ids: Tensor<["batch", 32], "int32">;
+declare const hidden: Tensor<["batch", 512]>;
+declare const input: Tensor<["batch", 784]>;
+
+// embedding: int32 indices of any shape to rows of the table
+const embed = embedding(256, 64);
+const pe = embed.init(k);
+expectType<EmbeddingParams<256, 64>>(pe);
+expectType<Tensor<[256, 64]>>(pe.table);
+expectType<Tensor<["batch", 32, 64]>>(embed.apply(pe, ids));
+expectType<Tensor<[2, 64]>>(embed.apply(pe, tensor([1, 2], "int32")));
+expectType<Tensor<[64]>>(embed.apply(pe, tensor(7, "int32")));
+// float indices are refused, and so is a table of another size
+expectError(embed.apply(pe, zeros([2, 3])));
+expectError(embed.apply(embedding(128, 64).init(k), ids));
+expectError(embedding(256, 32).apply(pe, ids));
+
+// dropout: no parameters, the shape of its input, with a key and a training flag
+const drop = dropout(0.1);
+expectType<Dropout>(drop);
+expectType<NoParams>(drop.init(k));
+expectType<Tensor<["batch", 512]>>(drop.apply({}, hidden, { training: true, key: k }));
+expectType<Tensor<["batch", 512]>>(drop.apply({}, hidden));
+expectError(drop.apply({}, hidden, { training: true, key: 3 }));
+expectError(drop.apply({}, hidden, { train: true }));
+
+// in a stack, dropout keeps the shape that the next layer checks
+const mlp = sequential(dense(784, 512), relu(), dropout(0.5), dense(512, 10));
+expectType<Tensor<["batch", 10]>>(mlp.apply(mlp.init(k), input, { training: true, key: k }));
+expectError(sequential(dense(784, 512), dropout(0.5), dense(256, 10)));

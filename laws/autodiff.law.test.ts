@@ -199,6 +199,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   max_pool2d_grad: onInput(0, distinct),
   max_pool2d_pick: onInput(0, distinct),
   custom_linear: anywhere,
+  random_bits: anywhere,
   avg_pool2d_grad: anywhere,
 };
 

@@ -13,7 +13,12 @@ import {
   truncatedNormal,
   uniform,
   type Key,
+  bernoulliMask,
+  keyData,
+  splitKeys,
+  type KeyData,
 } from "../src/random/index.js";
+import { zeros } from "../src/core/create.js";
 
 const k = key(0);
 declare const logits: Tensor<["batch", 10]>;
@@ -53,3 +58,13 @@ expectError(normal([0, 0], [2]));
 expectError(bernoulli(k, [2], 0.5));
 expectError(randint(k, [2], 0));
 expectError(categorical(k, cube, 3));
+
+// keys as tensors, for randomness under jit
+expectType<KeyData>(keyData(key(0)));
+expectType<Tensor<[2], "int32">>(keyData(key(0)));
+expectType<KeyData[]>(splitKeys(keyData(key(0)), 3));
+expectType<Key[]>(splitKeys(key(0), 3));
+expectType<Tensor<[4, 5], "bool">>(bernoulliMask(keyData(key(0)), 0.9, [4, 5]));
+expectType<Tensor<[4, 5], "bool">>(bernoulliMask(key(0), 0.9, [4, 5]));
+expectError(bernoulliMask(zeros([2]), 0.5, [3]));
+expectError(keyData(zeros([2], "int32")));

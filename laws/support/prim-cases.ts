@@ -228,4 +228,9 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
     })),
   ),
   avg_pool2d_grad: poolCase.chain(({ x, y, params }) => tensorOf(y).map((t) => ({ inputs: [t], params: { ...params, inShape: x } }))),
+  // a key's two words, any 32-bit pattern
+  random_bits: fc.tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), shape()).map(([hi, lo, s]) => ({
+    inputs: [new Tensor([2], "int32", Int32Array.of(hi, lo))],
+    params: { shape: s },
+  })),
 };

@@ -6,19 +6,21 @@
  * Randomness is explicit, as in Flax: the mask is drawn from the key in the
  * apply options (`{ training: true, key }`), so one key gives one mask and a
  * training step without a key is an error rather than a hidden global
- * generator. `sequential` splits its key once per layer. Under `jit`, a key is
- * a JavaScript value that the trace would freeze into the program (every call
- * would reuse the first mask), so training-mode dropout inside `jit` is refused
- * with a message; take the gradient under `jit` without dropout, or apply the
- * model outside `jit`. Deliberately left out: noise shapes (dropping whole
- * channels); build the mask with `random.bernoulli` for those.
+ * generator. `sequential` splits its key once per layer. Under `jit` the key
+ * must be a tensor argument (`keyData(k)`), drawn from by the `random_bits`
+ * primitive on every call; a `Key` value there would be frozen into the
+ * program (every call would reuse the first mask), so it is refused with a
+ * message. Eagerly and under `jit`, one key gives one mask. Deliberately left
+ * out: noise shapes (dropping whole channels); build the mask with
+ * `bernoulliMask` for those.
  */
 
 import { shapeError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { mul, where } from "../ops/elementwise.js";
-import { bernoulli } from "../random/distributions.js";
+import { Key } from "../random/key.js";
+import { bernoulliMask } from "../random/staged.js";
 import { insideJit } from "../transforms/jit.js";
 import type { NoParams } from "./activations.js";
 import { makeLayer, type Layer, type SameShape } from "./layer.js";
@@ -41,11 +43,11 @@ export function dropout(rate: number): Dropout {
     (_p, x, opts) => {
       if (opts?.training !== true || rate === 0) return x;
       if (opts.key === undefined) throw new Error("dropout: training needs a key: apply(p, x, { training: true, key })");
-      if (insideJit()) {
-        throw new Error("dropout: a training step inside jit would replay the mask of its first call; apply dropout outside jit, or with training: false");
+      if (opts.key instanceof Key && insideJit()) {
+        throw new Error("dropout: a Key inside jit would replay the mask of its first call; pass keyData(k) as an argument of the jitted function");
       }
       if (x.dtype !== "float32" && x.dtype !== "float64") shapeError("dropout", `expects a float input but gets ${String(x.dtype)}`);
-      const keep = bernoulli(opts.key, 1 - rate, [...x.shape]) as Tensor<Shape, "bool">; // the shape of x, widened to Shape
+      const keep = bernoulliMask(opts.key, 1 - rate, [...x.shape]) as Tensor<Shape, "bool">; // the shape of x, widened to Shape
       return where(keep, mul(x, 1 / (1 - rate)), 0);
     },
   );

@@ -21,6 +21,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { ShapeOf } from "../ops/types.js";
 import type { Key } from "../random/key.js";
+import type { AnyKey } from "../random/staged.js";
 
 /**
  * A layer's shape function at the type level. `output` is computed from
@@ -55,11 +56,12 @@ export type InputOf<F extends ShapeFn> = F["input"] extends infer S extends Shap
 /**
  * The options of `apply`: whether the model is training (dropout drops,
  * batch norm uses the batch's statistics) and the key a stochastic layer
- * draws from. `sequential` splits the key once per layer.
+ * draws from: a `Key`, or its data as a tensor (`keyData(k)`) under `jit`.
+ * `sequential` splits the key once per layer.
  */
 export interface ApplyOptions {
   readonly training?: boolean;
-  readonly key?: Key;
+  readonly key?: AnyKey;
 }
 
 /**

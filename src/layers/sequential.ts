@@ -18,6 +18,7 @@ import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { split } from "../random/key.js";
+import { splitKeys } from "../random/staged.js";
 import { makeLayer, type ApplyOptions, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
 
 /** The shape functions of a list of layers. */
@@ -107,7 +108,7 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
     (p, x, opts) => {
       const params: readonly unknown[] = p;
       // each layer draws from its own key, so two dropouts in a stack drop different units
-      const keys = opts?.key === undefined || list.length === 0 ? undefined : split(opts.key, list.length);
+      const keys = opts?.key === undefined || list.length === 0 ? undefined : splitKeys(opts.key, list.length);
       return list.reduce((y, layer, i) => {
         const k = keys?.[i];
         return layer.apply(params[i], y, k === undefined ? opts : { ...opts, key: k });

@@ -47,6 +47,7 @@ import {
 import { customLinear, type CustomLinearParams } from "./custom.js";
 import { gather, scatterAdd } from "./indexing.js";
 import { dotGeneral, type DotParams } from "./linalg.js";
+import { randomBits, type RandomBitsParams } from "./random.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
 import { broadcast, concatenate, pad, reshape, slice, transpose, type SliceParams } from "./structural.js";
 import type { Primitive } from "./types.js";
@@ -92,6 +93,7 @@ export interface ParamsOf {
   max_pool2d_pick: PoolParams;
   avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
   custom_linear: CustomLinearParams;
+  random_bits: RandomBitsParams;
 }
 
 /** The name of a primitive. */
@@ -138,6 +140,7 @@ export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = 
   max_pool2d_pick: maxPool2dPick,
   avg_pool2d_grad: avgPool2dGrad,
   custom_linear: customLinear,
+  random_bits: randomBits,
 };
 
 installPrimitives(primitives);

@@ -10,6 +10,7 @@
 
 export { threefry2x32 } from "./threefry.js";
 export { Key, foldIn, key, randomBits, split } from "./key.js";
+export { bernoulliMask, keyData, splitKeys, type AnyKey, type KeyData } from "./staged.js";
 export { erf, erfc, erfinv } from "./erf.js";
 export {
   bernoulli,

@@ -8,6 +8,7 @@ import { embedding } from "../../src/layers/embedding.js";
 import { sequential } from "../../src/layers/sequential.js";
 import { sum } from "../../src/ops/reduce.js";
 import { key } from "../../src/random/key.js";
+import { keyData, type KeyData } from "../../src/random/staged.js";
 import { grad } from "../../src/transforms/grad.js";
 import { jit } from "../../src/transforms/jit.js";
 
@@ -96,13 +97,32 @@ describe("dropout", () => {
     expect(single.apply({}, x, { training: true, key: key(4) }).shape).toEqual([200, 100]);
   });
 
-  test("needs a key to train, and refuses to train inside jit", () => {
+  test("needs a key to train", () => {
     expect(() => dropout(0.5).apply({}, x, { training: true })).toThrow("dropout: training needs a key");
+  });
+
+  test("under jit, draws a new mask for each key tensor, the same mask as eagerly", () => {
+    const drop = dropout(0.5);
+    const step = jit((input: Tensor<[200, 100]>, k: KeyData) => drop.apply({}, input, { training: true, key: k }));
+    const [a, b] = [step(x, keyData(key(1))), step(x, keyData(key(2)))];
+    expect(step.traces).toBe(1);
+    expect(Array.from(a.data)).not.toEqual(Array.from(b.data));
+    expect(Array.from(a.data)).toEqual(Array.from(drop.apply({}, x, { training: true, key: key(1) }).data));
+    expect(Array.from(a.data)).toEqual(Array.from(drop.apply({}, x, { training: true, key: keyData(key(1)) }).data));
+  });
+
+  test("under jit, a stack splits a key tensor as it splits a Key", () => {
+    const stack = sequential(dropout(0.5), dropout(0.5));
+    const step = jit((input: Tensor<[200, 100]>, k: KeyData) => stack.apply([{}, {}], input, { training: true, key: k }));
+    expect(Array.from(step(x, keyData(key(9))).data)).toEqual(Array.from(stack.apply([{}, {}], x, { training: true, key: key(9) }).data));
+  });
+
+  test("refuses a Key value inside jit, which would replay one mask", () => {
     const layer = dense(100, 4);
     const p = layer.init(key(0));
     const model = sequential(dense(100, 4), dropout(0.5));
     const step = jit((w: Tensor<[100, 4]>, input: Tensor<[200, 100]>) => model.apply([{ w, b: p.b }, {}], input, { training: true, key: key(0) }));
-    expect(() => step(p.w, x)).toThrow("dropout: a training step inside jit would replay the mask of its first call");
+    expect(() => step(p.w, x)).toThrow("dropout: a Key inside jit would replay the mask of its first call; pass keyData(k) as an argument");
     const inference = jit((w: Tensor<[100, 4]>, input: Tensor<[200, 100]>) => model.apply([{ w, b: p.b }, {}], input));
     expect(inference(p.w, x).shape).toEqual([200, 4]);
   });

@@ -1,15 +1,15 @@
 /**
  * The layer cases of `embedding` and `dropout` (see `types.ts`). The
- * embedding's reference copies rows by index; dropout's draws its mask from
- * the same key with `bernoulli` (the stream of bits is the key's, checked by
- * the random laws) and applies it and the scale by hand, in training and not.
+ * embedding's reference copies rows by index; dropout's computes its mask
+ * from the key's Threefry words (`randomBits`, checked against the published
+ * vectors by the random laws) compared with `(1 - rate) · 2^32`, and applies
+ * it and the scale by hand, in training and not.
  */
 
 import fc from "fast-check";
 import { Tensor } from "../../../src/core/tensor.js";
 import * as layers from "../../../src/layers/index.js";
-import { bernoulli } from "../../../src/random/distributions.js";
-import { key } from "../../../src/random/key.js";
+import { key, randomBits } from "../../../src/random/key.js";
 import { leaf, numbers, seeded, seeds, uniformValues, untyped } from "./basic.js";
 import type { LayerCase, LayerCases } from "./types.js";
 
@@ -47,7 +47,8 @@ const dropout = fc
       x: seeded(shape, seed),
       apply: (p, x) => layer.apply(p, x, opts),
       naive: (_p, x) => {
-        const keep = training && rate > 0 ? Array.from(bernoulli(k, 1 - rate, [...x.shape]).data, Boolean) : numbers(x).map(() => true);
+        const words = randomBits(k, x.size);
+        const keep = numbers(x).map((_v, i) => !training || rate === 0 || (words[i] ?? 0) < (1 - rate) * 2 ** 32);
         const scale = training ? 1 / (1 - rate) : 1;
         return { shape: [...x.shape], data: numbers(x).map((v, i) => (keep[i] === true ? v * scale : 0)) };
       },

@@ -12,3 +12,4 @@ export { sequential, type CheckStack, type FoldShapes, type ParamsTuple, type Se
 export { residual, type Residual, type ResidualFn, type SameOut } from "./residual.js";
 export { embedding, type Embedding, type EmbeddingFn, type EmbeddingOptions, type EmbeddingParams } from "./embedding.js";
 export { dropout, type Dropout } from "./dropout.js";
+export { gru, lstm, rnn, type Gru, type GruParams, type HiddenState, type Lstm, type LstmParams, type LstmState, type RecurrentFn, type RecurrentOptions, type RecurrentShape, type RecurrentStateShape, type Rnn, type RnnOptions, type RnnParams } from "./recurrent.js";

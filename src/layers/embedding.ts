@@ -18,7 +18,7 @@ import { bind } from "../prims/bind.js";
 import { normal } from "../random/distributions.js";
 import type { Key } from "../random/key.js";
 import type { Initializer } from "./init.js";
-import type { InputOf, Layer, ShapeFn } from "./layer.js";
+import type { InputOf, ShapeFn } from "./layer.js";
 
 /**
  * The shape function of `embedding(N, F)`: indices `[...B]` to `[...B, F]`.

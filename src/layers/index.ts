@@ -13,3 +13,5 @@ export { residual, type Residual, type ResidualFn, type SameOut } from "./residu
 export { embedding, type Embedding, type EmbeddingFn, type EmbeddingOptions, type EmbeddingParams } from "./embedding.js";
 export { dropout, type Dropout } from "./dropout.js";
 export { gru, lstm, rnn, type Gru, type GruParams, type HiddenState, type Lstm, type LstmParams, type LstmState, type RecurrentFn, type RecurrentOptions, type RecurrentShape, type RecurrentStateShape, type Rnn, type RnnOptions, type RnnParams } from "./recurrent.js";
+export { batchNorm, layerNorm, rmsNorm, type BatchNorm, type BatchNormOptions, type BatchNormParams, type BatchNormState, type FeatureFn, type FeatureShape, type LayerNorm, type LayerNormOptions, type LayerNormParams, type RmsNorm, type RmsNormOptions, type RmsNormParams } from "./norm.js";
+export { multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions, type AttentionLayer, type AttentionOptions, type AttentionParams, type MultiHeadAttention, type SequenceFn, type SequenceShape, type TransformerEncoderBlock, type TransformerEncoderOptions, type TransformerEncoderParams } from "./attention.js";

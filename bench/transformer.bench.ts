@@ -1,0 +1,348 @@
+/**
+ * Forward and backward of one transformer encoder block against TensorFlow.js
+ * 4.22 (the issue's block): d_model 128, 4 heads, feed-forward 512 (GELU,
+ * tanh form), sequence 64, batch 8, float32, pre-norm
+ * (`x + mha(ln1(x))`, then `+ ffn(ln2(.))`), no mask, no dropout.
+ *
+ * One step is the scalar loss `mean(y²)` and its gradient with respect to all
+ * 16 parameter tensors (no update): Stratum's `jit(valueAndGrad(loss))` over
+ * `layers.transformerEncoderBlock`, against the same block written with tfjs
+ * ops (`tf.moments`, batched `tf.matMul`, `tf.softmax`) under
+ * `tf.variableGrads`, on tfjs's pure-JavaScript CPU backend and on its
+ * WebAssembly backend (XNNPACK, single-threaded, SIMD where the engine has
+ * it). All sides start from the same weights and input.
+ *
+ * Before any timing, the losses of every side must agree to 1e-4 (relative)
+ * and the gradients of Stratum (eager and jitted) must match tfjs-cpu's to
+ * 1e-3 relative to the largest magnitude of each parameter's gradient (the
+ * key bias, whose gradient is 0, must be 1e-3 of the query bias's). Then
+ * rounds of one step per side, our jitted step beside tfjs-cpu and then
+ * beside tfjs-wasm, so that a busy machine slows the sides compared alike;
+ * medians in ms per step and the ratios time(tfjs) / time(ours) from the same
+ * rounds. Results go to `bench/results/transformer.json`. Run with
+ * `npm run --silent compile && node .build/bench/transformer.bench.js`.
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { arch, cpus, platform } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Tensor } from "../src/core/tensor.js";
+import { mean, square } from "../src/index.js";
+import { transformerEncoderBlock, type TransformerEncoderParams } from "../src/layers/attention.js";
+import { valueAndGrad } from "../src/transforms/grad.js";
+import { jit } from "../src/transforms/jit.js";
+import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const D = 128;
+const HEADS = 4;
+const FFN = 512;
+const T = 64;
+const BATCH = 8;
+const EPS = 1e-5;
+const LOSS_TOLERANCE = 1e-4;
+const GRAD_TOLERANCE = 1e-3;
+
+// ---------------------------------------------------------------------------
+// Weights and data
+// ---------------------------------------------------------------------------
+
+/** The parameters by flat name, with their shapes and how they start. */
+const PARAMS = {
+  "ln1.scale": { shape: [D], init: "scale" },
+  "ln1.bias": { shape: [D], init: "bias" },
+  "mha.wq": { shape: [D, D], init: "kernel" },
+  "mha.wk": { shape: [D, D], init: "kernel" },
+  "mha.wv": { shape: [D, D], init: "kernel" },
+  "mha.wo": { shape: [D, D], init: "kernel" },
+  "mha.bq": { shape: [D], init: "bias" },
+  "mha.bk": { shape: [D], init: "bias" },
+  "mha.bv": { shape: [D], init: "bias" },
+  "mha.bo": { shape: [D], init: "bias" },
+  "ln2.scale": { shape: [D], init: "scale" },
+  "ln2.bias": { shape: [D], init: "bias" },
+  "ffn1.w": { shape: [D, FFN], init: "kernel" },
+  "ffn1.b": { shape: [FFN], init: "bias" },
+  "ffn2.w": { shape: [FFN, D], init: "kernel" },
+  "ffn2.b": { shape: [D], init: "bias" },
+} as const;
+type ParamName = keyof typeof PARAMS;
+const PARAM_NAMES = Object.keys(PARAMS) as ParamName[]; // the keys of PARAMS, in order
+
+/** Glorot-uniform kernels, biases uniform in ±0.1, norm scales 1 ± 0.1: every parameter matters to the gradient. */
+const initial = Object.fromEntries(
+  PARAM_NAMES.map((name, i) => {
+    const { shape, init } = PARAMS[name];
+    const size = shape.reduce((a: number, b: number) => a * b, 1);
+    const [fanIn = 1, fanOut = 1] = shape;
+    const values =
+      init === "kernel" ? randomData(size, 100 + i, Math.sqrt(6 / (fanIn + fanOut))) : init === "bias" ? randomData(size, 100 + i, 0.1) : randomData(size, 100 + i, 0.1).map((v) => 1 + v);
+    return [name, values];
+  }),
+) as Record<ParamName, Float32Array>; // one entry per name, just built
+const inputData = randomData(BATCH * T * D, 7);
+
+// ---------------------------------------------------------------------------
+// Stratum
+// ---------------------------------------------------------------------------
+
+type Params = TransformerEncoderParams<128, 4, 512>;
+type Input = Tensor<[8, 64, 128]>;
+
+const block = transformerEncoderBlock(D, HEADS, FFN, { activation: "gelu", eps: EPS });
+
+/** A float32 tensor holding a copy of the initial values of `name`. */
+function leaf<S extends readonly number[]>(name: ParamName, shape: S): Tensor<[...S]> {
+  const dims: number[] = [...shape];
+  return new Tensor(dims, "float32", initial[name].slice()) as unknown as Tensor<[...S]>; // dims is `shape`, the shape PARAMS gives `name`
+}
+
+function stratumParams(): Params {
+  return {
+    ln1: { scale: leaf("ln1.scale", [D]), bias: leaf("ln1.bias", [D]) },
+    mha: {
+      wq: leaf("mha.wq", [D, D]),
+      wk: leaf("mha.wk", [D, D]),
+      wv: leaf("mha.wv", [D, D]),
+      wo: leaf("mha.wo", [D, D]),
+      bq: leaf("mha.bq", [D]),
+      bk: leaf("mha.bk", [D]),
+      bv: leaf("mha.bv", [D]),
+      bo: leaf("mha.bo", [D]),
+    },
+    ln2: { scale: leaf("ln2.scale", [D]), bias: leaf("ln2.bias", [D]) },
+    ffn1: { w: leaf("ffn1.w", [D, FFN]), b: leaf("ffn1.b", [FFN]) },
+    ffn2: { w: leaf("ffn2.w", [FFN, D]), b: leaf("ffn2.b", [D]) },
+  };
+}
+
+/** A parameter (or its gradient) of the tree by flat name. */
+function byName(p: Params, name: ParamName): Tensor<readonly number[]> {
+  const [group = "", field = ""] = name.split(".");
+  const record = (p as unknown as Record<string, Record<string, Tensor<readonly number[]>>>)[group]; // Params is a record of records of tensors
+  const t = record?.[field];
+  if (t === undefined) throw new Error(`no parameter ${name}`);
+  return t;
+}
+
+/** The loss: the mean square of the block's output. */
+function loss(p: Params, x: Input): Tensor<[], "float32"> {
+  return mean(square(block.apply(p, x)));
+}
+
+const lossAndGrad = valueAndGrad(loss);
+const jittedStep = jit(lossAndGrad);
+
+// ---------------------------------------------------------------------------
+// TensorFlow.js
+// ---------------------------------------------------------------------------
+
+let variableCount = 0;
+
+interface TfModel {
+  readonly vars: Record<ParamName, tf.Variable>;
+  readonly x: tf.Tensor3D;
+}
+
+function tfModel(): TfModel {
+  const vars = Object.fromEntries(
+    PARAM_NAMES.map((name) => [name, tf.variable(tf.tensor(initial[name].slice(), [...PARAMS[name].shape]), true, `${name}_${variableCount++}`)]),
+  ) as Record<ParamName, tf.Variable>; // one variable per name, just built
+  return { vars, x: tf.tensor3d(inputData.slice(), [BATCH, T, D]) };
+}
+
+function tfDispose(m: TfModel): void {
+  tf.dispose([...PARAM_NAMES.map((n) => m.vars[n]), m.x]);
+}
+
+/** The same block with tfjs ops. */
+function tfLoss(m: TfModel): tf.Scalar {
+  const v = m.vars;
+  const dk = D / HEADS;
+  const norm = (x: tf.Tensor, scale: tf.Tensor, bias: tf.Tensor): tf.Tensor => {
+    const { mean: mu, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mu), tf.rsqrt(tf.add(variance, EPS))), scale), bias);
+  };
+  const dense = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.add(tf.matMul(x, w), b);
+  const heads = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(x, [BATCH, T, HEADS, dk]), [0, 2, 1, 3]);
+  const gelu = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  const x = tf.reshape(m.x, [BATCH * T, D]);
+  const h = norm(x, v["ln1.scale"], v["ln1.bias"]);
+  const q = heads(tf.mul(dense(h, v["mha.wq"], v["mha.bq"]), 1 / Math.sqrt(dk)));
+  const k = heads(dense(h, v["mha.wk"], v["mha.bk"]));
+  const val = heads(dense(h, v["mha.wv"], v["mha.bv"]));
+  const weights = tf.softmax(tf.matMul(q, k, false, true));
+  const attended = tf.reshape(tf.transpose(tf.matMul(weights, val), [0, 2, 1, 3]), [BATCH * T, D]);
+  const x1 = tf.add(x, dense(attended, v["mha.wo"], v["mha.bo"]));
+  const hidden = gelu(dense(norm(x1, v["ln2.scale"], v["ln2.bias"]), v["ffn1.w"], v["ffn1.b"]));
+  const y = tf.add(x1, dense(hidden, v["ffn2.w"], v["ffn2.b"]));
+  return tf.mean(tf.square(y));
+}
+
+/** The loss and its gradients inside `tf.tidy`; `inspect` sees the gradients by name. Returns the loss, read back. */
+function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) => void): number {
+  const value = tf.tidy(() => {
+    const { value: l, grads } = tf.variableGrads(() => tfLoss(m), PARAM_NAMES.map((n) => m.vars[n]));
+    if (inspect !== undefined) {
+      const read = (n: ParamName): Float32Array => {
+        const g = grads[m.vars[n].name];
+        if (g === undefined) throw new Error(`tf.variableGrads gave no gradient for ${n}`);
+        return Float32Array.from(g.dataSync());
+      };
+      inspect(Object.fromEntries(PARAM_NAMES.map((n) => [n, read(n)])) as Record<ParamName, Float32Array>); // one entry per name, just built
+    }
+    return l;
+  });
+  const out = value.dataSync()[0] ?? Number.NaN;
+  value.dispose();
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Timing
+// ---------------------------------------------------------------------------
+
+/** Rounds of one step per side, `warmup` untimed, then until `budgetMs` is spent (between `minRounds` and `maxRounds`). */
+function timeRounds<K extends string>(steps: Record<K, () => number>, warmup: number, minRounds: number, maxRounds: number, budgetMs: number): Record<K, number[]> {
+  const sides = Object.keys(steps) as K[]; // the keys of a Record<K, ...>
+  const times = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<K, number[]>; // one entry per side, just built
+  let sink = 0;
+  for (let i = 0; i < warmup; i++) for (const side of sides) sink += steps[side]();
+  const start = performance.now();
+  for (let round = 0; round < minRounds || (round < maxRounds && performance.now() - start < budgetMs); round++) {
+    for (const side of sides) {
+      const t = performance.now();
+      sink += steps[side]();
+      times[side].push(performance.now() - t);
+    }
+  }
+  if (!Number.isFinite(sink)) throw new Error(`a loss was ${sink}`);
+  return times;
+}
+
+function check(what: string, difference: number, tolerance: number): void {
+  if (!(difference <= tolerance)) throw new Error(`${what}: relative difference ${difference} exceeds ${tolerance}`);
+}
+
+/**
+ * The largest relative difference over the parameters but `mha.bk`.
+ * NOTE: the key bias adds `q · bk` to every score of a row, which the softmax
+ * ignores: its gradient is 0 in exact arithmetic, and what each side computes
+ * is rounding noise, so it is compared by its size instead (`noiseOfKeyBias`).
+ */
+function gradDifference(got: (n: ParamName) => ArrayLike<number>, want: (n: ParamName) => ArrayLike<number>): number {
+  return Math.max(...PARAM_NAMES.filter((n) => n !== "mha.bk").map((n) => relativeDifference(got(n), want(n))));
+}
+
+/** The largest |gradient| of `mha.bk` relative to the largest |gradient| of `mha.bq`. */
+function noiseOfKeyBias(grads: (n: ParamName) => ArrayLike<number>): number {
+  const largest = (xs: ArrayLike<number>): number => Array.from(xs).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return largest(grads("mha.bk")) / largest(grads("mha.bq"));
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const wasmRan = await setUpTfjs(tf);
+  const cpu = cpus()[0]?.model ?? "unknown";
+  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
+  console.log(`transformer encoder block: d_model ${D}, ${HEADS} heads, ffn ${FFN} (gelu), sequence ${T}, batch ${BATCH}, float32, pre-norm; forward + backward of mean(y²); tfjs-wasm: ${wasmRan}\n`);
+
+  const p = stratumParams();
+  const x: Input = new Tensor([BATCH, T, D], "float32", inputData.slice());
+
+  // Step 0 on every side, from the same weights and input.
+  const [eagerLoss, eagerGrads] = lossAndGrad(p, x);
+  const compileStart = performance.now();
+  const [jitLoss, jitGrads] = jittedStep(p, x);
+  const compileMs = performance.now() - compileStart;
+  const losses: Record<string, number> = { "stratum eager": eagerLoss.item(), "stratum jit": jitLoss.item() };
+  const tfGrads: Partial<Record<"cpu" | "wasm", Record<ParamName, Float32Array>>> = {};
+  for (const backend of ["cpu", "wasm"] as const) {
+    await tf.setBackend(backend);
+    const m = tfModel();
+    losses[`tfjs-${backend}`] = tfStep(m, (g) => (tfGrads[backend] = g));
+    tfDispose(m);
+  }
+  const [cpuGrads, wasmGrads] = [tfGrads.cpu, tfGrads.wasm];
+  if (cpuGrads === undefined || wasmGrads === undefined) throw new Error("tfjs gave no gradients at step 0");
+  const reference = losses["tfjs-cpu"] ?? Number.NaN;
+  const lossDifference = Math.max(...Object.values(losses).map((l) => Math.abs(l - reference) / Math.abs(reference)));
+  const differences = {
+    eagerVsTfjsCpu: gradDifference((n) => byName(eagerGrads, n).data, (n) => cpuGrads[n]),
+    jitVsTfjsCpu: gradDifference((n) => byName(jitGrads, n).data, (n) => cpuGrads[n]),
+    tfjsWasmVsTfjsCpu: gradDifference((n) => wasmGrads[n], (n) => cpuGrads[n]),
+    keyBiasNoise: { stratumJit: noiseOfKeyBias((n) => byName(jitGrads, n).data), tfjsCpu: noiseOfKeyBias((n) => cpuGrads[n]), tfjsWasm: noiseOfKeyBias((n) => wasmGrads[n]) },
+  };
+  console.log(`step 0 losses: ${Object.entries(losses).map(([side, l]) => `${side} ${l.toFixed(6)}`).join(", ")}`);
+  console.log(`largest relative loss difference ${lossDifference.toExponential(2)}; gradients, relative: eager vs tfjs-cpu ${differences.eagerVsTfjsCpu.toExponential(2)}, jit vs tfjs-cpu ${differences.jitVsTfjsCpu.toExponential(2)}, tfjs-wasm vs tfjs-cpu ${differences.tfjsWasmVsTfjsCpu.toExponential(2)}`);
+  console.log(`the key bias's gradient (0 in exact arithmetic), relative to the query bias's: ${Object.entries(differences.keyBiasNoise).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ")}`);
+  check("step 0 loss", lossDifference, LOSS_TOLERANCE);
+  check("step 0 gradient, stratum eager vs tfjs-cpu", differences.eagerVsTfjsCpu, GRAD_TOLERANCE);
+  check("step 0 gradient, stratum jit vs tfjs-cpu", differences.jitVsTfjsCpu, GRAD_TOLERANCE);
+  check("step 0 gradient of the key bias, stratum jit", differences.keyBiasNoise.stratumJit, GRAD_TOLERANCE);
+
+  const ours = (): number => jittedStep(p, x)[0].item();
+  const timeBeside = async (backend: "cpu" | "wasm", warmup: number, minRounds: number, maxRounds: number, budgetMs: number) => {
+    await tf.setBackend(backend);
+    const m = tfModel();
+    const before = tf.memory().numTensors;
+    const times = timeRounds({ "stratum jit": ours, tfjs: () => tfStep(m) }, warmup, minRounds, maxRounds, budgetMs);
+    if (tf.memory().numTensors !== before) throw new Error(`tfjs ${backend} leaked ${tf.memory().numTensors - before} tensors`);
+    tfDispose(m);
+    return times;
+  };
+  // NOTE: tfjs-cpu takes over a second per step: fewer rounds beside it.
+  const besideCpu = await timeBeside("cpu", 1, 5, 10, 15000);
+  const besideWasm = await timeBeside("wasm", 3, 20, 60, 20000);
+  if (jittedStep.traces !== 1) throw new Error(`the jitted step was traced ${jittedStep.traces} times, not once`);
+
+  const [cpuMs, wasmMs] = [median(besideCpu.tfjs), median(besideWasm.tfjs)];
+  const [oursCpuMs, oursWasmMs] = [median(besideCpu["stratum jit"]), median(besideWasm["stratum jit"])];
+  const all = [...besideCpu["stratum jit"], ...besideWasm["stratum jit"]];
+  const rows = [
+    { side: "stratum jit", msPerStep: median(all), runs: all.length, tfjsCpuOverThis: cpuMs / oursCpuMs, tfjsWasmOverThis: wasmMs / oursWasmMs, msInTfjsCpuRounds: oursCpuMs, msInTfjsWasmRounds: oursWasmMs },
+    { side: "tfjs-cpu", msPerStep: cpuMs, runs: besideCpu.tfjs.length, tfjsCpuOverThis: 1, tfjsWasmOverThis: wasmMs / cpuMs, msInTfjsCpuRounds: cpuMs, msInTfjsWasmRounds: null },
+    { side: "tfjs-wasm", msPerStep: wasmMs, runs: besideWasm.tfjs.length, tfjsCpuOverThis: cpuMs / wasmMs, tfjsWasmOverThis: 1, msInTfjsCpuRounds: null, msInTfjsWasmRounds: wasmMs },
+  ].map((r) => ({ ...r, lossAtStep0: losses[r.side] ?? Number.NaN }));
+  const header = ["side", "ms / step", "runs", "loss at step 0", "tfjs-cpu / this", "tfjs-wasm / this"];
+  const table = rows.map((r) => [r.side, r.msPerStep.toFixed(1), String(r.runs), r.lossAtStep0.toFixed(6), `${r.tfjsCpuOverThis.toFixed(2)}x`, `${r.tfjsWasmOverThis.toFixed(2)}x`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  console.log(`\n${line(header)}`);
+  for (const row of table) console.log(line(row));
+  const vsWasm = wasmMs / oursWasmMs;
+  const bar = { jitFasterThanTfjsWasm: vsWasm > 1 };
+  console.log(`\njit compile (first call, trace + compile + run): ${compileMs.toFixed(0)} ms`);
+  console.log("ms / step: median over all timed rounds; ratios: time(tfjs) / time(this side) in the same rounds, above 1x this side is faster.");
+  console.log(`bar: jit faster than tfjs-wasm: ${bar.jitFasterThanTfjsWasm ? "met" : "not met"} (${vsWasm.toFixed(2)}x)`);
+
+  const results = {
+    benchmark: "transformer encoder block, forward + backward",
+    model: { dModel: D, heads: HEADS, ffn: FFN, activation: "gelu (tanh form)", norm: "pre-norm layer norms, eps 1e-5", sequence: T, batch: BATCH, dtype: "float32", loss: "mean(y²)", gradient: "all 16 parameter tensors, no update" },
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu,
+    logicalCores: cpus().length,
+    platform: `${platform()} ${arch()}`,
+    tfjs: tf.version.tfjs,
+    tfjsWasm: wasmRan,
+    jitCompileMs: compileMs,
+    step0: { losses, lossDifference, gradDifference: differences },
+    timing: "rounds of one step per side (ours beside tfjs-cpu, then beside tfjs-wasm), each step reading its loss back; msPerStep is the median over the timed rounds",
+    ratios: "tfjsCpuOverThis and tfjsWasmOverThis are median time(tfjs) / median time(this side) over the same rounds: above 1, this side is faster",
+    results: rows,
+    bar,
+  };
+  const out = join(root, "bench", "results", "transformer.json");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten to ${out}`);
+}
+
+await main();

@@ -1,0 +1,74 @@
+import { expectError, expectType } from "tsd";
+import { zeros } from "../src/core/create.js";
+import type { Tensor } from "../src/core/tensor.js";
+import { key } from "../src/random/key.js";
+import { batchNorm, dense, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type NoParams } from "../src/layers/index.js";
+
+const k = key(0);
+declare const tokens: Tensor<["N", 64, 128]>;
+declare const memory: Tensor<["N", 10, 128]>;
+declare const otherBatch: Tensor<["M", 10, 128]>;
+declare const images: Tensor<["N", 7, 7, 64]>;
+declare const padding: Tensor<["N", 64], "bool">;
+
+// layerNorm and rmsNorm: [...B, F] to itself, parameters of [F]
+const ln = layerNorm(128);
+const pln = ln.init(k);
+expectType<{ scale: Tensor<[128]>; bias: Tensor<[128]> }>(pln);
+expectType<{ scale: Tensor<[128]> }>(layerNorm(128, { useBias: false }).init(k));
+expectType<NoParams>(layerNorm(128, { useScale: false, useBias: false }).init(k));
+expectType<Tensor<["N", 64, 128]>>(ln.apply(pln, tokens));
+expectType<Tensor<[32, 128]>>(ln.apply(pln, zeros([32, 128])));
+expectError(ln.apply(pln, zeros([32, 64])));
+expectError(ln.apply(pln, zeros([])));
+const rms = rmsNorm(128);
+expectType<{ scale: Tensor<[128]> }>(rms.init(k));
+expectType<Tensor<["N", 64, 128]>>(rms.apply(rms.init(k), tokens));
+expectError(rms.apply(rms.init(k), zeros([4, 100])));
+
+// batchNorm: a stateful layer, channels last
+const bn = batchNorm(64);
+const pbn = bn.init(k);
+const state = bn.initState();
+expectType<BatchNormState<64>>(state);
+expectType<{ mean: Tensor<[64]>; var: Tensor<[64]> }>(state);
+expectType<[Tensor<["N", 7, 7, 64]>, BatchNormState<64>]>(bn.apply(pbn, state, images, { training: true }));
+expectError(bn.apply(pbn, state, zeros([8, 32])));
+expectError(bn.apply(pbn, batchNorm(32).initState(), images));
+
+// multiHeadAttention: [N, T, D] to itself; cross-attention keeps the query's shape
+const mha = multiHeadAttention(128, 4);
+const pmha = mha.init(k);
+expectType<Tensor<[128, 128]>>(pmha.wq);
+expectType<Tensor<[128]>>(pmha.bo);
+const wide = multiHeadAttention(128, 4, { keyDim: 16, valueDim: 8 }).init(k);
+expectType<Tensor<[128, 64]>>(wide.wk);
+expectType<Tensor<[128, 32]>>(wide.wv);
+expectType<Tensor<[32, 128]>>(wide.wo);
+expectType<Tensor<["N", 64, 128]>>(mha.apply(pmha, tokens));
+expectType<Tensor<["N", 64, 128]>>(mha.apply(pmha, tokens, { causal: true, mask: padding }));
+expectType<Tensor<["N", 64, 128]>>(mha.attend(pmha, tokens, memory));
+expectType<Tensor<[2, 5, 128]>>(mha.attend(pmha, zeros([2, 5, 128]), zeros([2, 3, 128])));
+expectError(mha.apply(pmha, zeros([2, 5, 64])));
+expectError(mha.apply(pmha, zeros([5, 128])));
+expectError(mha.apply(pmha, zeros([2, 2, 5, 128])));
+expectError(mha.attend(pmha, tokens, zeros([2, 10, 64])));
+expectError(mha.attend(pmha, tokens, otherBatch));
+
+// transformerEncoderBlock: [N, T, D] to itself, and in a stack
+const block = transformerEncoderBlock(128, 4, 512);
+const pblock = block.init(k);
+expectType<Tensor<[128, 512]>>(pblock.ffn1.w);
+expectType<Tensor<[512, 128]>>(pblock.ffn2.w);
+expectType<Tensor<[128, 32]>>(multiHeadAttention(128, 4, { keyDim: 8 }).init(k).wq);
+expectType<Tensor<["N", 64, 128]>>(block.apply(pblock, tokens, { causal: true }));
+expectError(block.apply(pblock, zeros([8, 64, 64])));
+expectError(block.apply(pblock, zeros([64, 128])));
+
+const model = sequential(transformerEncoderBlock(128, 4, 512), layerNorm(128), dense(128, 10));
+expectType<Tensor<["N", 64, 10]>>(model.apply(model.init(k), tokens));
+expectType<Tensor<[8, 64, 10]>>(model.apply(model.init(k), zeros([8, 64, 128])));
+expectError(model.apply(model.init(k), zeros([8, 64, 100])));
+expectError(sequential(transformerEncoderBlock(128, 4, 512), layerNorm(64)));
+expectError(sequential(dense(128, 64), transformerEncoderBlock(128, 4, 512)));
+expectError(sequential(transformerEncoderBlock(128, 4, 512), relu(), layerNorm(100)));

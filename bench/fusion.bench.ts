@@ -4,8 +4,9 @@
  * `x` is a float32 [4096, 1024] (4,194,304 elements), `a` and `b` are [1024]
  * rows broadcast over it. Stratum runs it jitted (traced and compiled once,
  * then one generated loop per call) and eagerly (one kernel per primitive, for
- * reference). TensorFlow.js 4.22 runs the same tanh formula composed from its
- * ops, on its CPU backend and on its WebAssembly backend (single-threaded,
+ * reference); the plan line names the backend each kernel ran on (WebAssembly
+ * or JavaScript, as the kernel cache picked it). TensorFlow.js 4.22 runs the
+ * same tanh formula composed from its ops, on its CPU backend and on its WebAssembly backend (single-threaded,
  * SIMD where the platform has it). Each row is the median of several timed
  * calls after warm-up, in ms per call, with every result read back so nothing
  * is left pending. Results go to `bench/results/fusion.json`. Run with
@@ -19,7 +20,9 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { Tensor } from "../src/core/tensor.js";
+import { loopKernelBackend } from "../src/fusion/compile.js";
 import { fusionPlan } from "../src/ir/execute.js";
+import { fuseProgram } from "../src/ir/fuse.js";
 import { gelu } from "../src/ops/activations.js";
 import { add, mul } from "../src/ops/elementwise.js";
 import { jit } from "../src/transforms/jit.js";
@@ -60,6 +63,8 @@ const first = fused(x, a, b);
 const program = fused.lastProgram;
 if (program === undefined) throw new Error("jit traced nothing");
 const plan = fusionPlan(program);
+// The backend of each kernel of the plan (WebAssembly or JavaScript), as the kernel cache picks it.
+const backends = fuseProgram(program).steps.flatMap((s) => (s.kind === "kernel" ? [loopKernelBackend(s.nest)] : []));
 const eagerResult = chain(x, a, b);
 let maxDiff = 0;
 first.data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - (eagerResult.data[i] ?? NaN)))));
@@ -107,13 +112,13 @@ const tfWasm = await timeBackend("wasm");
 const wasmSimd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
 
 const rows: [string, number, string][] = [
-  ["stratum jit (fused, 1 loop)", stratumJit, ""],
+  [`stratum jit (fused, 1 loop, ${backends.join(", ")})`, stratumJit, ""],
   ["stratum eager (unfused)", stratumEager, ""],
   ["tfjs 4.22 cpu", tfCpu.ms, `max |diff| ${tfCpu.maxDiff.toExponential(2)}`],
   [`tfjs 4.22 wasm (1 thread${wasmSimd ? ", simd" : ""})`, tfWasm.ms, `max |diff| ${tfWasm.maxDiff.toExponential(2)}`],
 ];
 console.log(`gelu(x * a + b), x float32 [${ROWS}, ${COLS}], a and b [${COLS}]; median of ${RUNS} runs; ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
-console.log(`plan: ${plan.kernels} kernel(s), loop depth ${plan.steps.map((s) => (s.kind === "kernel" ? s.depth : 0)).join(", ")}`);
+console.log(`plan: ${plan.kernels} kernel(s), loop depth ${plan.steps.map((s) => (s.kind === "kernel" ? s.depth : 0)).join(", ")}, backend ${backends.join(", ")}`);
 console.log("| runner | ms / call | jit is faster by | note |");
 console.log("|---|---:|---:|---|");
 for (const [name, ms, note] of rows) console.log(`| ${name} | ${ms.toFixed(1)} | ${(ms / stratumJit).toFixed(1)}x | ${note} |`);
@@ -130,6 +135,7 @@ const results = {
   node: process.version,
   cpu: cpus()[0]?.model ?? "unknown",
   kernels: plan.kernels,
+  backends,
   msPerCall: { stratumJit, stratumEager, tfjsCpu: tfCpu.ms, tfjsWasm: tfWasm.ms },
   speedup: { vsEager: stratumEager / stratumJit, vsTfjsCpu: tfCpu.ms / stratumJit, vsTfjsWasm: tfWasm.ms / stratumJit },
   tfjsMaxAbsDiff: { cpu: tfCpu.maxDiff, wasm: tfWasm.maxDiff },

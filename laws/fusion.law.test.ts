@@ -5,19 +5,25 @@
  *    that computes what its `scalar` function computes, rounded alike, on
  *    random operands mixed with 0, -0, NaN, infinities and large values; and
  *    fused into a loop, its result is rounded as eager evaluation rounds it;
- * 2. every float32 fast path of the code generator equals `Math.fround` of
- *    the primitive's own expression, on special values, random bit patterns
- *    and runs of neighbouring floats;
- * 3. the generated code of every loop nest equals the loop-IR interpreter, on
- *    random programs of elementwise, broadcast, transpose, slice, reshape and
- *    reduce equations with random shapes (0 and 1 dims included) and dtypes;
- * 4. `compileProgram(p)` equals `interpretProgram(p)`, the unfused
- *    reference, bit for bit, on the same random programs.
+ * 2. every float32 unary primitive that a backend compiles (the JavaScript
+ *    generator's fast paths, WebAssembly's own tanh among them) equals
+ *    `Math.fround` of the primitive's own expression, on special values,
+ *    random bit patterns and runs of neighbouring floats;
+ * 3. on every backend, the kernel of every loop nest equals the loop-IR
+ *    interpreter, on random programs of elementwise, broadcast, transpose,
+ *    slice, reshape and reduce equations and scalar constants, with random
+ *    shapes (0 and 1 dims included) and dtypes (and all float32, the dtype
+ *    WebAssembly compiles);
+ * 4. `compileProgram(p)` (whichever backend the kernel cache picks) equals
+ *    `interpretProgram(p)`, the unfused reference, bit for bit, on the same
+ *    random programs.
  *
- * Primitives are found by iterating the registry, so a new elementwise
- * primitive is covered without editing this file (one with parameters also
- * needs an entry in `paramChoices`). `STRATUM_HEAVY=1` runs more cases; a
- * failing law prints its seed and the shrunk counterexample.
+ * Primitives are found by iterating the registry and backends by iterating
+ * `backends`, so a new elementwise primitive or a new backend is covered
+ * without editing the laws (a primitive with parameters also needs an entry
+ * in `paramChoices`, a backend an entry in `backends`, which its type
+ * demands). `STRATUM_HEAVY=1` runs more cases; a failing law prints its seed
+ * and the shrunk counterexample.
  */
 
 import { fc, test } from "@fast-check/vitest";
@@ -25,21 +31,48 @@ import { describe, expect } from "vitest";
 import { allocate, DTYPES, type DType, type Storage } from "../src/core/dtype.js";
 import { shapeSize } from "../src/core/shape.js";
 import { Tensor } from "../src/core/tensor.js";
-import { compileKernel } from "../src/fusion/compile.js";
+import { compileKernel, type KernelBackend } from "../src/fusion/compile.js";
 import { generateKernel } from "../src/fusion/codegen.js";
-import { FLOAT32_FAST_PATHS } from "../src/fusion/fast-math.js";
 import { interpretLoopNest } from "../src/fusion/interpret.js";
-import type { LoopNest } from "../src/fusion/loop-ir.js";
+import { outputDType, outputShape, type Kernel, type LoopNest } from "../src/fusion/loop-ir.js";
+import { wasmKernel } from "../src/fusion/wasm/runtime.js";
 import { compileProgram, fusionPlan } from "../src/ir/execute.js";
+import { fuseProgram } from "../src/ir/fuse.js";
 import { interpretProgram } from "../src/ir/interpret.js";
 import { printProgram, type Program } from "../src/ir/program.js";
 import { COMPARISONS, round, roundExpr, type Comparison } from "../src/prims/elementwise.js";
+import { fullLike } from "../src/prims/lax.js";
 import { primitives, type ParamsOf, type PrimName } from "../src/prims/registry.js";
 import type { AnyTensor, DTypeClass, ElementwiseRule } from "../src/prims/types.js";
 import { bind, traceProgram } from "../src/transforms/trace.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
 const numRuns = heavy ? 1000 : 200;
+
+// ---------------------------------------------------------------------------
+// The backends that run loop kernels
+
+/**
+ * Each backend's kernel of a nest, undefined for a nest it does not compile.
+ * The JavaScript kernel is compiled under a key of its own, so that the
+ * kernel cache does not hand the nest to WebAssembly; the WebAssembly kernel
+ * fails the law when it declines a call instead of running it.
+ */
+const backends: { readonly [B in KernelBackend]: (nest: LoopNest) => Kernel | undefined } = {
+  javascript: (nest) => {
+    const { key, source } = generateKernel(nest);
+    return compileKernel<() => Kernel>(`law:js:${key}`, [], source)();
+  },
+  webassembly: (nest) => {
+    const kernel = wasmKernel(nest);
+    if (kernel === undefined) return undefined;
+    return (buffers, constants) => {
+      if (!kernel.run(buffers, constants)) throw new Error("the WebAssembly kernel declined a call");
+    };
+  },
+};
+// the keys of `backends` are exactly the KernelBackends
+const backendNames = Object.keys(backends) as KernelBackend[];
 
 // ---------------------------------------------------------------------------
 // The elementwise primitives, from the registry
@@ -214,7 +247,7 @@ describe("elementwise primitives in fused code", () => {
 });
 
 // ---------------------------------------------------------------------------
-// Law 2: fast paths are exact
+// Law 2: float32 math routines are exact
 
 /** A nest applying `prim` to every element of a float32 vector. */
 function unaryNest(prim: PrimName, n: number): LoopNest {
@@ -233,21 +266,29 @@ function unaryNest(prim: PrimName, n: number): LoopNest {
 
 const float32Bits = fc.integer({ min: 0, max: 2 ** 32 - 1 }).map((bits) => new Float32Array(new Uint32Array([bits]).buffer)[0] ?? 0);
 
-describe("float32 fast paths", () => {
+describe("float32 unary primitives on every backend", () => {
   const N = 4096;
-  // the fast paths are keyed by PrimName
-  for (const prim of Object.keys(FLOAT32_FAST_PATHS) as PrimName[]) {
-    const kernel = generateKernel(unaryNest(prim, N));
+  const unaryFloat = elementwisePrims.filter((p) => p.rule.arity === 1 && accepts(p.rule.accepts, "float32") && paramChoices[p.name] === undefined);
+  const cases = backendNames.flatMap((backend) =>
+    unaryFloat.flatMap(({ name: prim }) => {
+      const kernel = backends[backend](unaryNest(prim, N));
+      return kernel === undefined ? [] : [{ backend, prim, kernel }];
+    }),
+  );
+  test("every backend compiles tanh", () => {
+    for (const backend of backendNames) expect(cases.some((c) => c.backend === backend && c.prim === "tanh"), backend).toBe(true);
+  });
+  for (const { backend, prim, kernel } of cases) {
     const check = (x: Float32Array): void => {
       const got = new Float32Array(N);
       const want = new Float32Array(N);
-      kernel.run([x, got], []);
+      kernel([x, got], []);
       interpretLoopNest(unaryNest(prim, N), [x, want], []);
       for (let i = 0; i < N; i++) {
         if (!Object.is(got[i], want[i])) expect(`${prim}(${x[i]}) = ${got[i]}`).toBe(`${prim}(${x[i]}) = ${want[i]}`);
       }
     };
-    test(`${prim} agrees with Math.fround of its expression on special values`, () => {
+    test(`${prim} on ${backend} agrees with Math.fround of its expression on special values`, () => {
       const x = new Float32Array(N);
       const specials = [...float32Specials, 1 / 1024, -1 / 1024, 9.5, -9.5, 9.499999, 22, 2 ** -149, -(2 ** -149), 2 ** -126];
       const neighbours = specials.flatMap((v) => {
@@ -258,10 +299,10 @@ describe("float32 fast paths", () => {
       x.set([...specials, ...neighbours].slice(0, N).map(Math.fround));
       check(x);
     });
-    test.prop([fc.array(float32Bits, { minLength: N, maxLength: N })], { numRuns: heavy ? 200 : 10 })(`${prim} agrees on random float32 bit patterns`, (xs) => {
+    test.prop([fc.array(float32Bits, { minLength: N, maxLength: N })], { numRuns: heavy ? 200 : 10 })(`${prim} on ${backend} agrees on random float32 bit patterns`, (xs) => {
       check(Float32Array.from(xs));
     });
-    test.prop([fc.float({ min: -12, max: 12, noNaN: true })], { numRuns: heavy ? 200 : 10 })(`${prim} agrees on runs of neighbouring floats`, (start) => {
+    test.prop([fc.float({ min: -12, max: 12, noNaN: true })], { numRuns: heavy ? 200 : 10 })(`${prim} on ${backend} agrees on runs of neighbouring floats`, (start) => {
       const bits = new Uint32Array(new Float32Array([start]).buffer)[0] ?? 0;
       const x = new Float32Array(new Uint32Array(N).map((_, i) => (bits + i) >>> 0).buffer);
       check(x.map((v) => (Number.isNaN(v) ? 0 : v)));
@@ -291,6 +332,9 @@ const recipe: fc.Arbitrary<Recipe> = fc.record({
   seed: fc.integer(),
 });
 
+/** The same recipes with every input float32 (the dtype the WebAssembly backend compiles). */
+const float32Recipe: fc.Arbitrary<Recipe> = recipe.map((r) => ({ ...r, inputs: r.inputs.map((i) => ({ ...i, dtype: "float32" as const })) }));
+
 const pickFrom = <T>(xs: readonly T[], k: number): T | undefined => xs[k % Math.max(xs.length, 1)];
 
 /** `x` reshaped and broadcast to `shape` when NumPy's rules allow it, else undefined. */
@@ -309,7 +353,7 @@ function buildProgram(r: Recipe): Program {
       // mostly one of the newest values, so that steps chain
       const x = a % 4 === 0 ? pickFrom(pool, a >> 2) : pool[pool.length - 1 - ((a >> 2) % Math.min(pool.length, 2))];
       if (x === undefined) break;
-      const made = applyStep(kind % 12, x, pool, b, c);
+      const made = applyStep(kind % 13, x, pool, b, c);
       if (made !== undefined) pool.push(made);
     }
     const last = pool[pool.length - 1];
@@ -414,6 +458,16 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       const axes = x.shape.map((_, i) => i).filter((i) => ((b >> i) & 1) === 1);
       return bind(c % 2 === 0 ? "reduce_sum" : "reduce_max", [x], { axes });
     }
+    case 12: {
+      // a binary elementwise primitive with a scalar constant (which becomes a constant of the nest)
+      if (x.dtype === "bool") return undefined;
+      const binary = elementwisePrims.filter((p) => p.rule.arity === 2 && accepts(p.rule.accepts, x.dtype));
+      const p = pickFrom(binary, b);
+      if (p === undefined) return undefined;
+      const value = pickFrom([0.5, -2, 3, 0.044715, -0, NaN, 1e-3, 7], c) ?? 1;
+      const operands = c % 2 === 0 ? [x, fullLike(x, value)] : [fullLike(x, value), x];
+      return bind(p.name, operands, pickFrom(paramsOf(p.name), b) as ParamsOf[typeof p.name]); // as above
+    }
     default: {
       // cast to another dtype
       const dtype = pickFrom(DTYPES, b) ?? "float32";
@@ -429,6 +483,31 @@ function inputsFor(p: Program, seed: number): AnyTensor[] {
 
 // ---------------------------------------------------------------------------
 // Laws 3 and 4
+
+/**
+ * Runs every loop nest of `p`'s fused plan with `kernel` and with the
+ * interpreter, on inputs drawn from `seed` and the plan's constants, and
+ * expects equal outputs, bit for bit. Returns how many nests `kernel` compiled.
+ */
+function expectNestsAgree(p: Program, kernel: (nest: LoopNest) => Kernel | undefined, seed: number, what: string): number {
+  let compiled = 0;
+  fuseProgram(p).steps.forEach((step, s) => {
+    if (step.kind !== "kernel") return;
+    const run = kernel(step.nest);
+    if (run === undefined) return;
+    compiled++;
+    const inputs = step.nest.inputs.map((input, i) => valuesFrom(seed + 31 * s + 7 * i, input.dtype, input.size));
+    const fresh = (): Storage<DType>[] => step.nest.outputs.map((out) => allocate(outputDType(step.nest, out), shapeSize(outputShape(step.nest, out))));
+    const [got, want] = [fresh(), fresh()];
+    run([...inputs, ...got], step.constants);
+    interpretLoopNest(step.nest, [...inputs, ...want], step.constants);
+    got.forEach((g, j) => {
+      const w = want[j] ?? [];
+      if (!sameValues(g, w)) expect([...g].map(show), `${what}, nest ${s}, output ${j}:\n${printProgram(p)}`).toEqual([...w].map(show));
+    });
+  });
+  return compiled;
+}
 
 const reduction = fc.record({
   shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 }),
@@ -451,7 +530,18 @@ describe("fused programs", () => {
     expectSameTensors(compileProgram(p)(inputs), interpretProgram(p, inputs), printProgram(p));
   });
 
-  test.prop([recipe], { numRuns })("generated kernels compute what the loop-IR interpreter computes", (r) => {
+  const ran = new Map<KernelBackend, number>(backendNames.map((b) => [b, 0]));
+  for (const backend of backendNames) {
+    test.prop([fc.oneof(recipe, float32Recipe)], { numRuns })(`${backend} kernels compute what the loop-IR interpreter computes`, (r) => {
+      const p = buildProgram(r);
+      ran.set(backend, (ran.get(backend) ?? 0) + expectNestsAgree(p, backends[backend], r.seed, backend));
+    });
+  }
+  test("every backend ran kernels of the random programs above", () => {
+    for (const backend of backendNames) expect(ran.get(backend) ?? 0, backend).toBeGreaterThan(numRuns / 10);
+  });
+
+  test.prop([recipe], { numRuns })("the kernels compileProgram picks compute what the loop-IR interpreter computes", (r) => {
     const p = buildProgram(r);
     const inputs = inputsFor(p, r.seed);
     const generated = compileProgram(p)(inputs);

@@ -46,7 +46,7 @@ import {
   type ReduceOp,
 } from "./loop-ir.js";
 import { roundExpr } from "../prims/elementwise.js";
-import { compileKernel, localName, safeInt } from "./compile.js";
+import { compileKernel, localName, safeInt, selectLoopKernel } from "./compile.js";
 import { FLOAT32_FAST_PATHS, type FastPath } from "./fast-math.js";
 
 /** A generated kernel, with what it was made of (for inspection and tests). */
@@ -411,7 +411,7 @@ export function generateKernel(nest: LoopNest): GeneratedKernel {
   const make = compileKernel<() => Kernel>(key, [], source);
   let run = made.get(make);
   if (run === undefined) {
-    run = make();
+    run = selectLoopKernel(nest, make());
     made.set(make, run);
   }
   return { key, source, depth, run };

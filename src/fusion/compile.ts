@@ -8,7 +8,16 @@
  * is ever printed into it. Compiled functions are cached by a key that the
  * generator derives from the kernel's structure, shapes and dtypes, in a
  * bounded least-recently-used cache.
+ *
+ * A loop kernel (`generateKernel`) runs on the backend that `loopKernelBackend`
+ * picks (`selectLoopKernel`): the WebAssembly generator's module (`wasm/`)
+ * when it compiles the nest, with the JavaScript kernel for the calls it
+ * cannot run, else the JavaScript kernel alone. Both hang off one cache entry.
  */
+
+import type { Kernel, LoopNest } from "./loop-ir.js";
+import { wasmSupports } from "./wasm/codegen.js";
+import { wasmAvailable, wasmKernel } from "./wasm/runtime.js";
 
 /** How many compiled kernels the cache keeps. */
 export const KERNEL_CACHE_SIZE = 512;
@@ -56,4 +65,37 @@ export function compileKernel<F>(key: string, params: readonly string[], source:
     if (oldest !== undefined) cache.delete(oldest);
   }
   return compiled;
+}
+
+/** The backends a loop kernel runs on. */
+export type KernelBackend = "webassembly" | "javascript";
+
+/**
+ * The backend that runs `nest`: WebAssembly when WebAssembly with SIMD is
+ * available and the nest is one its generator compiles (float32 elementwise
+ * chains of the primitives it computes exactly, see `wasm/codegen.ts`),
+ * otherwise JavaScript. Both compute what the loop-IR interpreter computes.
+ *
+ * @example
+ * loopKernelBackend(nestOf(gelu(add(mul(x, a), b)))); // "webassembly"
+ */
+export function loopKernelBackend(nest: LoopNest): KernelBackend {
+  return wasmAvailable() && wasmSupports(nest) ? "webassembly" : "javascript";
+}
+
+/**
+ * The kernel that runs `nest` on its `loopKernelBackend`: the WebAssembly
+ * kernel, which hands a call it cannot run (see `wasm/runtime.ts`) to `js`,
+ * or `js` itself.
+ *
+ * @example
+ * selectLoopKernel(nest, jsKernel)([x, out], constants); // fills out
+ */
+export function selectLoopKernel(nest: LoopNest, js: Kernel): Kernel {
+  const wasm = loopKernelBackend(nest) === "webassembly" ? wasmKernel(nest) : undefined;
+  if (wasm === undefined) return js;
+  const run = wasm.run;
+  return (buffers, constants) => {
+    if (!run(buffers, constants)) js(buffers, constants);
+  };
 }

@@ -182,13 +182,7 @@ export function validateNest(nest: LoopNest): void {
           fail(`node ${n} has index map ${offset} + ${formatShape(strides)} for ${formatShape(nest.shape)}`);
         }
         if (empty) return;
-        let lo = offset;
-        let hi = offset;
-        strides.forEach((s, d) => {
-          const reach = s * ((nest.shape[d] ?? 1) - 1);
-          if (reach < 0) lo += reach;
-          else hi += reach;
-        });
+        const [lo, hi] = accessRange(node.map, nest.shape);
         if (lo < 0 || hi >= input.size) fail(`node ${n} reads [${lo}, ${hi}] of a buffer of ${input.size}`);
         return;
       }
@@ -232,4 +226,22 @@ function stableJson(x: unknown): string {
  */
 export function nestKey(nest: LoopNest): string {
   return stableJson(nest);
+}
+
+/**
+ * The lowest and highest element an index map reaches over a loop nest of
+ * shape `shape` (not empty).
+ *
+ * @example
+ * accessRange({ offset: 5, strides: [-1, 0] }, [3, 4]); // [3, 5]
+ */
+export function accessRange(map: IndexMap, shape: readonly number[]): [number, number] {
+  let lo = map.offset;
+  let hi = map.offset;
+  map.strides.forEach((s, d) => {
+    const reach = s * ((shape[d] ?? 1) - 1);
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  });
+  return [lo, hi];
 }

@@ -201,3 +201,54 @@ export const maxPool2d = ((x: AnyTensor, window: Pair, options: Pool2dOptions = 
  */
 export const avgPool2d = ((x: AnyTensor, window: Pair, options: Pool2dOptions = {}) => pool2d("avg_pool2d", x, window, options)) as Pool2dOp<"avgPool2d">; // the signature's shape is pool2d's
 
+
+/** The options of `convTranspose2d`. */
+export interface ConvTranspose2dOptions {
+  readonly stride?: Pair;
+  readonly dilation?: Pair;
+  /** `"valid"`, `"same"` (the output is the input times the stride), one size, or `[[top, bottom], [left, right]]`. */
+  readonly padding?: Padding2d;
+  /** Extra rows and columns at the bottom and right of the output, each below the stride (not with `"same"`). */
+  readonly outputPadding?: Pair;
+}
+
+/**
+ * Transposed 2-D convolution, the gradient of `conv2d` with respect to its
+ * input: `x: [N, H, W, C]` with `w: [KH, KW, O, C]` (Keras's layout) gives
+ * `[N, OH, OW, O]`, `OH = (H - 1) * stride - padTotal + dilation * (KH - 1) + 1 + outputPadding`,
+ * or `H * stride` for `"same"`. The shape is checked at run time only.
+ *
+ * @example
+ * convTranspose2d(zeros([8, 7, 7, 64]), zeros([3, 3, 32, 64]), { stride: 2, padding: "same" }).shape; // [8, 14, 14, 32]
+ */
+export function convTranspose2d<D extends FloatDType>(x: Tensor<Shape, D>, w: Tensor<Shape, D>, options: ConvTranspose2dOptions = {}): Tensor<Dim[], D> {
+  if (x.shape.length !== 4) shapeError("convTranspose2d", `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
+  if (w.shape.length !== 4 || w.shape[3] !== x.shape[3]) {
+    shapeError("convTranspose2d", `the filter must be [KH, KW, O, C] with C = ${x.shape[3] ?? 0} of the input ${formatShape(x.shape)}, got ${formatShape(w.shape)}`);
+  }
+  const stride = pairOf(options.stride ?? 1);
+  const dilation = pairOf(options.dilation ?? 1);
+  const outputPadding = pairOf(options.outputPadding ?? 0);
+  const padding = options.padding ?? "valid";
+  const kernel: readonly [number, number] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
+  const axes = [0, 1].map((i) => {
+    const at = i === 0 ? 0 : 1;
+    const [size, k, s, d, extra] = [x.shape[1 + at] ?? 0, kernel[at], stride[at], dilation[at], outputPadding[at]];
+    if (!Number.isInteger(extra) || extra < 0 || extra >= s) shapeError("convTranspose2d", `outputPadding ${extra} must be an integer in [0, stride ${s})`);
+    if (padding === "same") {
+      if (extra !== 0) shapeError("convTranspose2d", `outputPadding ${extra} does not go with "same" padding`);
+      // the forward "same" convolution of an input of size·stride has `size` outputs
+      return { out: size * s, pads: windowPadding(size * s, k, s, d, "same") };
+    }
+    const pads = windowPadding(size, k, s, d, typeof padding === "object" ? (padding[at] ?? [0, 0]) : padding);
+    // OH = (H - 1) s - (lo + hi) + d (K - 1) + 1 + outputPadding
+    const out = (size - 1) * s - pads[0] - pads[1] + d * (k - 1) + 1 + extra;
+    if (out < 1) shapeError("convTranspose2d", `padding [${pads.join(", ")}] leaves no output of input ${formatShape(x.shape)} with filter ${formatShape(w.shape)}`);
+    return { out, pads };
+  });
+  const [rows, cols] = axes as [(typeof axes)[0], (typeof axes)[0]]; // one entry per spatial axis
+  const inShape = [x.shape[0] ?? 0, rows.out, cols.out, w.shape[2] ?? 0];
+  const params = { stride, dilation, padding: [rows.pads, cols.pads] as const, groups: 1, inShape };
+  // conv2d_input_grad's result has shape inShape; its rule checks x is the forward output of that shape.
+  return bind("conv2d_input_grad", [x, w], params) as Tensor<Dim[], D>;
+}

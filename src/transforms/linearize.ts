@@ -17,7 +17,8 @@ import type { Program } from "../ir/program.js";
 import { bind, withTrace } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
 import { primitives } from "../prims/registry.js";
-import type { AnyTensor, LinearInput, TransposeRule } from "../prims/types.js";
+import type { SliceParams } from "../prims/structural.js";
+import type { AnyTensor, Aval, LinearInput, TransposeRule } from "../prims/types.js";
 import { isFloatDType, jvpFlat } from "./jvp.js";
 import { StagingTrace } from "./trace.js";
 
@@ -48,13 +49,32 @@ export function linearizeFlat(f: (inputs: readonly AnyTensor[]) => readonly AnyT
 /**
  * Runs the linear program `p` backwards: the cotangents of its outputs in,
  * the cotangents of its inputs out (`null` where nothing flows back).
+ *
+ * The cotangents of the slices of one variable are kept apart until that
+ * variable's cotangent is needed: windows along one axis that do not overlap
+ * (the steps of a sequence, an LSTM's gates) are then joined by one
+ * `concatenate` with zeros in the gaps, instead of each being scattered into
+ * a tensor of the variable's full size and summed, which would cost the
+ * variable's size once per slice (quadratic in a sequence's length).
  */
 export function transposeProgram(p: Program, cts: readonly AnyTensor[]): (AnyTensor | null)[] {
   const known = new Map<number, AnyTensor>(p.consts.map((c) => [c.v.id, c.value]));
   const ctOf = new Map<number, AnyTensor>();
+  const sliced = new Map<number, SlicedCotangent[]>();
   const accumulate = (id: number, ct: AnyTensor): void => {
     const before = ctOf.get(id);
     ctOf.set(id, before === undefined ? ct : bind("add", [before, ct], {}));
+  };
+  /** The whole cotangent of variable `id`, its slices' pieces joined in; undefined when none flowed back. */
+  const take = (id: number, aval: Aval): AnyTensor | undefined => {
+    const pieces = sliced.get(id);
+    if (pieces !== undefined) {
+      sliced.delete(id);
+      for (const ct of joinSlices(pieces, aval)) accumulate(id, ct);
+    }
+    const ct = ctOf.get(id);
+    ctOf.delete(id);
+    return ct;
   };
   p.outputs.forEach((v, i) => {
     const ct = cts[i];
@@ -63,9 +83,15 @@ export function transposeProgram(p: Program, cts: readonly AnyTensor[]): (AnyTen
   for (let e = p.eqns.length - 1; e >= 0; e--) {
     const eqn = p.eqns[e];
     if (eqn === undefined) continue;
-    const ct = ctOf.get(eqn.out.id);
+    const ct = take(eqn.out.id, eqn.out.aval);
     if (ct === undefined) continue;
-    ctOf.delete(eqn.out.id);
+    const [source] = eqn.inputs;
+    if (eqn.prim === "slice" && source !== undefined && !known.has(source.id)) {
+      const pieces = sliced.get(source.id) ?? [];
+      pieces.push({ ct, params: eqn.params as SliceParams }); // a slice equation's params are SliceParams
+      sliced.set(source.id, pieces);
+      continue;
+    }
     const rule = (primitives[eqn.prim] as { transpose?: TransposeRule<unknown> }).transpose; // each primitive's rule takes its own params
     if (rule === undefined) {
       throw new Error(`transpose: ${eqn.prim} has no transpose rule: it is not linear, so it cannot appear in a linearized program`);
@@ -80,8 +106,66 @@ export function transposeProgram(p: Program, cts: readonly AnyTensor[]): (AnyTen
       if (c !== null && c !== undefined && !known.has(v.id)) accumulate(v.id, c);
     });
   }
-  return p.inputs.map((v) => ctOf.get(v.id) ?? null);
+  return p.inputs.map((v) => take(v.id, v.aval) ?? null);
 }
+
+/** The cotangent of one slice of a variable, with the slice's parameters. */
+interface SlicedCotangent {
+  readonly ct: AnyTensor;
+  readonly params: SliceParams;
+}
+
+/**
+ * Cotangents of the variable `aval` from the cotangents of its slices: one
+ * `concatenate` for the largest set of unit-step windows along one axis that
+ * do not overlap (zeros fill the gaps), and the slice transpose for the rest.
+ */
+function joinSlices(pieces: readonly SlicedCotangent[], aval: Aval): AnyTensor[] {
+  /** The one axis a slice narrows with step 1, -1 when it narrows none, undefined when it is not such a window. */
+  const windowAxis = ({ params }: SlicedCotangent): number | undefined => {
+    const narrowed = aval.shape.flatMap((d, a) => (params.starts[a] === 0 && params.steps[a] === 1 && params.sizes[a] === d ? [] : [a]));
+    if (narrowed.length === 0) return -1;
+    const [a] = narrowed;
+    return narrowed.length === 1 && a !== undefined && params.steps[a] === 1 ? a : undefined;
+  };
+  const byAxis = new Map<number, SlicedCotangent[]>();
+  const out: AnyTensor[] = [];
+  const rest: SlicedCotangent[] = [];
+  for (const piece of pieces) {
+    const a = windowAxis(piece);
+    if (a === -1) out.push(piece.ct);
+    else if (a === undefined) rest.push(piece);
+    else byAxis.set(a, [...(byAxis.get(a) ?? []), piece]);
+  }
+  const [axis, group] = [...byAxis.entries()].reduce<[number, SlicedCotangent[]]>((best, entry) => (entry[1].length > best[1].length ? entry : best), [-1, []]);
+  for (const [a, others] of byAxis) if (a !== axis) rest.push(...others);
+  const windows = [...group].sort((x, y) => (x.params.starts[axis] ?? 0) - (y.params.starts[axis] ?? 0));
+  const overlap = windows.some((w, i) => i > 0 && (w.params.starts[axis] ?? 0) < end(windows[i - 1], axis));
+  if (overlap || windows.length < 2) rest.push(...windows);
+  else {
+    const parts: AnyTensor[] = [];
+    let at = 0;
+    const zeros = (size: number): AnyTensor => zerosLike({ shape: aval.shape.map((d, a) => (a === axis ? size : d)), dtype: aval.dtype });
+    for (const w of windows) {
+      const start = w.params.starts[axis] ?? 0;
+      if (start > at) parts.push(zeros(start - at));
+      parts.push(w.ct);
+      at = end(w, axis);
+    }
+    const size = aval.shape[axis] ?? 0;
+    if (at < size) parts.push(zeros(size - at));
+    out.push(parts.length === 1 ? (parts[0] ?? zeros(size)) : bind("concatenate", parts, { axis }));
+  }
+  const transpose = primitives.slice.transpose;
+  for (const piece of rest) {
+    const [ct] = transpose?.(piece.ct, [{ linear: true, aval }], piece.params) ?? [];
+    if (ct !== null && ct !== undefined) out.push(ct);
+  }
+  return out;
+}
+
+/** One past the last index a unit-step window reads along `axis`. */
+const end = (w: SlicedCotangent | undefined, axis: number): number => (w?.params.starts[axis] ?? 0) + (w?.params.sizes[axis] ?? 0);
 
 /** The pullback of a linearized function: output cotangents to input cotangents, zeros made explicit. */
 export function pullbackOf(lin: Linearized, primals: readonly AnyTensor[]): (cts: readonly AnyTensor[]) => AnyTensor[] {

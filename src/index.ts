@@ -39,3 +39,4 @@ export * from "./io/index.js";
 export * from "./optim/index.js";
 export * as layers from "./layers/index.js";
 export type { Add, CeilDiv, FloorDiv, Gt, Gte, IsNatural, Lt, Lte, Mod, Mul, Product, Sub } from "./core/arith/index.js";
+export * as data from "./data/index.js";

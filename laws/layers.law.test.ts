@@ -53,6 +53,7 @@ const numRuns = heavy ? 200 : 12;
 /** The exports of the namespace that are not layer factories, and why. */
 const notLayers: Readonly<Record<string, string>> = {
   makeLayer: "builds a layer from two functions",
+  checkParams: "checks parameter shapes for layer implementations",
   activation: "builds a layer from an elementwise function",
   sequential: "composition; checked through the layers it composes",
   residual: "composition; checked through the layers it composes",

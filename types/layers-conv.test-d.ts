@@ -71,6 +71,20 @@ expectType<Tensor<[8, 14, 14, 32]>>(convTranspose2d(64, 32, 3, { stride: 2, padd
 expectType<Tensor<[8, 11, 11, 32]>>(convTranspose2d(64, 32, 3, { dilation: 2 }).apply(pct, small));
 expectError(ct.apply(pct, features));
 
+// configurations the run-time rules reject do not compile: groups must divide both channel counts
+declare const someGroups: number;
+expectType<{ w: Tensor<[3, 3, 2, 6]>; b: Tensor<[6]> }>(conv2d(4, 6, 3, { groups: 2 }).init(k));
+expectType<{ w: Tensor<[3, 3, number, 6]>; b: Tensor<[6]> }>(conv2d(3, 6, 3, { groups: someGroups }).init(k)); // checked at run time
+expectError(conv2d(3, 6, 3, { groups: 2 })); // 2 does not divide 3 input channels
+expectError(conv2d(4, 6, 3, { groups: 4 })); // 4 does not divide 6 output channels
+expectError(conv1d(3, 6, 3, { groups: 2 }));
+// and the output padding must be below the stride, and 0 with "same"
+const ct4 = convTranspose2d(4, 2, 3);
+expectType<Tensor<[1, 18, 18, 2]>>(convTranspose2d(4, 2, 3, { stride: 2, outputPadding: 1 }).apply(ct4.init(k), zeros([1, 8, 8, 4])));
+expectError(convTranspose2d(4, 2, 3, { stride: 2, outputPadding: 3 }).apply(ct4.init(k), zeros([1, 8, 8, 4])));
+expectError(convTranspose2d(4, 2, 3, { stride: 2, outputPadding: [0, 2] }).apply(ct4.init(k), zeros([1, 8, 8, 4])));
+expectError(convTranspose2d(4, 2, 3, { stride: 2, padding: "same", outputPadding: 1 }).apply(ct4.init(k), zeros([1, 8, 8, 4])));
+
 // pools: no parameters, the stride defaults to the window
 expectType<NoParams>(maxPool2d(2).init(k));
 expectType<Tensor<[8, 7, 7, 32]>>(maxPool2d(2).apply({}, features));

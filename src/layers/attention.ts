@@ -33,7 +33,7 @@ import { dense, type DenseParams } from "./dense.js";
 import { dropout } from "./dropout.js";
 import { initializers, zeros, type Initializer, type InitializerName } from "./init.js";
 import { layerNorm, type LayerNormParams } from "./norm.js";
-import type { ApplyOptions, ApplyShape, InputOf, Layer, ShapeFn } from "./layer.js";
+import { checkParams, type ApplyOptions, type ApplyShape, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 /** A tensor as the layer implementations see it: float32 by the layer contract (float64 at run time works alike). */
 type AnyTensor = Tensor<Shape>;
@@ -219,11 +219,15 @@ export function multiHeadAttention<
     return (useBias ? { ...kernels, ...biases } : kernels) as unknown as P;
   };
 
+  const [bq, bv, bo] = useBias ? [[qk], [hv], [dModel]] : [undefined, undefined, undefined];
+  const expected = { wq: [dModel, qk], wk: [dModel, qk], wv: [dModel, hv], wo: [hv, dModel], bq, bk: bq, bv, bo };
+
   const checkSequence = (what: string, x: AnyTensor): void => {
     if (x.shape.length !== 3 || x.shape[2] !== dModel) shapeError(op, `expects ${what} [N, T, ${dModel}] but gets ${formatShape(x.shape)}`);
   };
 
   const attend = (p: P, query: AnyTensor, keyValue: AnyTensor, opts?: AttentionApplyOptions): AnyTensor => {
+    checkParams(op, p, expected);
     checkSequence("a query", query);
     checkSequence("keys and values", keyValue);
     const [n = 0, tq = 0] = query.shape;
@@ -231,7 +235,7 @@ export function multiHeadAttention<
     if (keyValue.shape[0] !== n) shapeError(op, `query ${formatShape(query.shape)} and keys ${formatShape(keyValue.shape)} have different batch sizes`);
     const masks = masksOf(op, query.shape, keyValue.shape, opts);
     const params: WideAttentionParams = p;
-    const project = (x: AnyTensor, w: AnyTensor, b: AnyTensor | undefined): AnyTensor => (b === undefined ? matmul(x, w) : add(matmul(x, w), b));
+    const project = (x: AnyTensor, w: AnyTensor, b: AnyTensor | undefined): AnyTensor => (!useBias || b === undefined ? matmul(x, w) : add(matmul(x, w), b));
     // heads out of the columns: [N, T, H·dk] -> [N, T, H, dk] -> [N, H, T, dk]; keys straight to [N, H, dk, Tk]
     const q = transpose(reshape(mul(project(query, params.wq, params.bq), 1 / Math.sqrt(keyDim)), [n, tq, numHeads, keyDim]), [0, 2, 1, 3]);
     const kT = transpose(reshape(project(keyValue, params.wk, params.bk), [n, tk, numHeads, keyDim]), [0, 2, 3, 1]);
@@ -371,8 +375,16 @@ export function transformerEncoderBlock<const D extends number, const H extends 
   const dropLayer = dropout(rate);
   const [ffn1, ffn2] = [dense(dModel, ffnDim), dense(ffnDim, dModel)];
   type P = TransformerEncoderParams<D, H, F>;
+  const [d, f, dd] = [[dModel], [ffnDim], [dModel, dModel]];
+  // every sublayer's parameters, by their path in P, so that a wrong one is named from the block
+  const expected = {
+    "ln1.scale": d, "ln1.bias": d, "ln2.scale": d, "ln2.bias": d,
+    "mha.wq": dd, "mha.wk": dd, "mha.wv": dd, "mha.wo": dd, "mha.bq": d, "mha.bk": d, "mha.bv": d, "mha.bo": d,
+    "ffn1.w": [dModel, ffnDim], "ffn1.b": f, "ffn2.w": [ffnDim, dModel], "ffn2.b": d,
+  };
 
   const apply = (p: P, x: AnyTensor, opts?: AttentionApplyOptions): AnyTensor => {
+    checkParams(op, p, expected);
     if (x.shape.length !== 3 || x.shape[2] !== dModel) shapeError(op, `expects [N, T, ${dModel}] but gets ${formatShape(x.shape)}`);
     const dropping = opts?.training === true && rate > 0;
     if (dropping && opts.key === undefined) shapeError(op, `training with dropout ${rate} needs opts.key, for input ${formatShape(x.shape)}`);

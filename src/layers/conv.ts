@@ -19,7 +19,7 @@
  * convolution.
  */
 
-import type { Add, FloorDiv, Lt, Mul, Sub } from "../core/arith/index.js";
+import type { Add, FloorDiv, Lt, Mod, Mul, Sub } from "../core/arith/index.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { badDim, formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -30,7 +30,7 @@ import { add } from "../ops/elementwise.js";
 import { reshape as reshapeOp, transpose } from "../ops/shape.js";
 import { split, type Key } from "../random/key.js";
 import { initializers, zeros, type Initializer, type InitializerName } from "./init.js";
-import { makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
+import { checkParams, makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 // ---------------------------------------------------------------------------
 // Type-level helpers
@@ -63,6 +63,23 @@ export type ImageProbe<C extends Dim, Fmt extends DataFormat2d> = Fmt extends "N
 
 /** The input channels of each group: `C / G` (a literal when both are). */
 export type PerGroup<C extends number, G extends number> = G extends 1 ? C : number extends C | G ? number : FloorDiv<C, G>;
+
+/**
+ * What the options of a convolution `Op` must also be for `G` groups of `C`
+ * input and `O` output channels: anything when `G` divides both (or a count
+ * is only `number`), else an object whose `groups` is a `ShapeError`, so that
+ * the call does not compile and the message says why.
+ *
+ * @example
+ * type E = GroupsCheck<"conv2d", 3, 6, 2>; // { readonly groups: ShapeError<"conv2d: groups 2 must divide both inChannels 3 and outChannels 6"> }
+ */
+export type GroupsCheck<Op extends string, C extends number, O extends number, G extends number> = G extends 1
+  ? unknown
+  : number extends C | O | G
+    ? unknown
+    : [Mod<C, G>, Mod<O, G>] extends [0, 0]
+      ? unknown
+      : { readonly groups: ShapeError<`${Op}: groups ${G} must divide both inChannels ${C} and outChannels ${O}`> };
 
 /**
  * The output shape of a 2-D layer `Op` with `C` input and `O` output
@@ -172,19 +189,28 @@ export function conv2d<
   const G extends number = 1,
   const Bias extends boolean = true,
   const Fmt extends DataFormat2d = "NHWC",
->(inChannels: C, outChannels: O, kernelSize: K, options: Conv2dLayerOptions<S, Dl, P, G, Bias, Fmt> = {}): Conv2d<C, O, K, S, Dl, P, G, Bias, Fmt> {
+>(
+  inChannels: C,
+  outChannels: O,
+  kernelSize: K,
+  given?: Conv2dLayerOptions<S, Dl, P, G, Bias, Fmt> & GroupsCheck<"conv2d", C, O, G>,
+): Conv2d<C, O, K, S, Dl, P, G, Bias, Fmt> {
+  const options: Conv2dLayerOptions<S, Dl, P, G, Bias, Fmt> = given ?? {};
   const groups = options.groups ?? 1;
   const [kh, kw] = pairOf(kernelSize);
   checkConfig("conv2d", { inChannels, outChannels, groups, kernelSize: [kh, kw], stride: options.stride, dilation: options.dilation, padding: options.padding });
   const fmt: DataFormat2d = options.dataFormat ?? "NHWC";
   // The filter shape [KH, KW, C / groups, O] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[AxisOf<K, 0>, AxisOf<K, 1>, PerGroup<C, G>, O], O, Bias>;
-  const init = paramsInit<Params>([kh, kw, inChannels / groups, outChannels], outChannels, options);
+  const filter = [kh, kw, inChannels / groups, outChannels];
+  const init = paramsInit<Params>(filter, outChannels, options);
+  const expected = expectedParams(filter, outChannels, options);
   return makeLayer<Params, Conv2dFn<C, O, K, S, Dl, P, Fmt>>(init, (p, x) => {
+    checkParams("conv2d", p, expected);
     checkImage("conv2d", x.shape, inChannels, fmt);
     const params: { w: Tensor<Shape>; b?: Tensor<Shape> } = p;
     const y = conv2dOp(toNHWC(x, fmt), params.w, { stride: options.stride ?? 1, dilation: options.dilation ?? 1, padding: options.padding ?? "valid", groups });
-    return fromNHWC(params.b === undefined ? y : add(y, params.b), fmt);
+    return fromNHWC(withBias(y, params.b, expected), fmt);
   });
 }
 
@@ -286,7 +312,13 @@ export function conv1d<
   const G extends number = 1,
   const Bias extends boolean = true,
   const Fmt extends DataFormat1d = "NWC",
->(inChannels: C, outChannels: O, kernelSize: K, options: Conv1dLayerOptions<S, Dl, P, G, Bias, Fmt> = {}): Conv1d<C, O, K, S, Dl, P, G, Bias, Fmt> {
+>(
+  inChannels: C,
+  outChannels: O,
+  kernelSize: K,
+  given?: Conv1dLayerOptions<S, Dl, P, G, Bias, Fmt> & GroupsCheck<"conv1d", C, O, G>,
+): Conv1d<C, O, K, S, Dl, P, G, Bias, Fmt> {
+  const options: Conv1dLayerOptions<S, Dl, P, G, Bias, Fmt> = given ?? {};
   const groups = options.groups ?? 1;
   const padding = options.padding ?? "valid";
   // a height-1 image: no padding on the height axis ("same" with a height-1 kernel pads nothing)
@@ -295,8 +327,11 @@ export function conv1d<
   const channelsFirst = options.dataFormat === "NCW";
   // The filter shape [K, C / groups, O] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[K, PerGroup<C, G>, O], O, Bias>;
-  const init = paramsInit<Params>([kernelSize, inChannels / groups, outChannels], outChannels, options);
+  const filter = [kernelSize, inChannels / groups, outChannels];
+  const init = paramsInit<Params>(filter, outChannels, options);
+  const expected = expectedParams(filter, outChannels, options);
   return makeLayer<Params, Conv1dFn<C, O, K, S, Dl, P, Fmt>>(init, (p, x) => {
+    checkParams("conv1d", p, expected);
     const expects = channelsFirst ? `[N, ${inChannels}, W]` : `[N, W, ${inChannels}]`;
     if (x.shape.length !== 3 || x.shape[channelsFirst ? 1 : 2] !== inChannels) shapeError("conv1d", `expects ${expects} but gets ${formatShape(x.shape)}`);
     const nwc = channelsFirst ? transpose(x, [0, 2, 1]) : x;
@@ -309,7 +344,7 @@ export function conv1d<
       groups,
     });
     const y = reshapeOp(image, [n, image.shape[2] ?? 0, outChannels]);
-    const biased = params.b === undefined ? y : add(y, params.b);
+    const biased = withBias(y, params.b, expected);
     return channelsFirst ? transpose(biased, [0, 2, 1]) : biased;
   });
 }
@@ -328,13 +363,36 @@ type PadTotal<P extends Padding2d, I extends 0 | 1> = P extends "valid"
       : number;
 
 /**
+ * A `ShapeError` when the output padding `OP` is not in `[0, S)` for the
+ * stride `S`, or is not 0 with `"same"` padding (the run-time rule's two
+ * errors); `never` when it is fine or not known.
+ *
+ * @example
+ * type E = OutputPaddingError<2, "valid", 3>; // ShapeError<"convTranspose2d: outputPadding 3 must be an integer in [0, stride 2)">
+ */
+export type OutputPaddingError<S extends number, P extends Padding2d, OP extends number> = number extends S | OP
+  ? never
+  : [Lt<OP, 0>, Lt<OP, S>] extends [false, true]
+    ? [P] extends ["same"]
+      ? [OP] extends [0]
+        ? never
+        : ShapeError<`convTranspose2d: outputPadding ${OP} does not go with "same" padding`>
+      : never
+    : ShapeError<`convTranspose2d: outputPadding ${OP} must be an integer in [0, stride ${S})`>;
+
+/**
  * The output size of a transposed convolution along one axis:
- * `(In - 1) * S - padTotal + D * (K - 1) + 1 + OP`, or `In * S` for `"same"`.
+ * `(In - 1) * S - padTotal + D * (K - 1) + 1 + OP`, or `In * S` for `"same"`;
+ * a `ShapeError` for an output padding the run-time rule rejects.
  *
  * @example
  * type N = ConvTransposeOutSize<14, 3, 2, 1, "same", 0, 0>; // 28
  */
-export type ConvTransposeOutSize<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> = In extends number
+export type ConvTransposeOutSize<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> =
+  [OutputPaddingError<S, P, OP>] extends [never] ? ConvTransposeOutSizeOk<In, K, S, D, P, I, OP> : OutputPaddingError<S, P, OP>;
+
+/** `ConvTransposeOutSize` for an output padding already known to be fine. */
+type ConvTransposeOutSizeOk<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> = In extends number
   ? number extends In | K | S | D | OP
     ? number
     : P extends "same"
@@ -464,8 +522,11 @@ export function convTranspose2d<
   const fmt: DataFormat2d = options.dataFormat ?? "NHWC";
   // The filter shape [KH, KW, O, C] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[AxisOf<K, 0>, AxisOf<K, 1>, O, C], O, Bias>;
-  const init = paramsInit<Params>([kh, kw, outChannels, inChannels], outChannels, options);
+  const filter = [kh, kw, outChannels, inChannels];
+  const init = paramsInit<Params>(filter, outChannels, options);
+  const expected = expectedParams(filter, outChannels, options);
   return makeLayer<Params, ConvTranspose2dFn<C, O, K, S, Dl, P, OP, Fmt>>(init, (p, x) => {
+    checkParams("convTranspose2d", p, expected);
     checkImage("convTranspose2d", x.shape, inChannels, fmt);
     const params: { w: Tensor<Shape>; b?: Tensor<Shape> } = p;
     const y = convTranspose2dOp(toNHWC(x, fmt), params.w, {
@@ -474,7 +535,7 @@ export function convTranspose2d<
       padding: options.padding ?? "valid",
       outputPadding: options.outputPadding ?? 0,
     });
-    return fromNHWC(params.b === undefined ? y : add(y, params.b), fmt);
+    return fromNHWC(withBias(y, params.b, expected), fmt);
   });
 }
 
@@ -555,4 +616,14 @@ function paramsInit<P>(filter: readonly number[], outChannels: number, options: 
     // `filter` holds the sizes of P's filter type and `b` is present exactly when its Bias is not false.
     return (useBias ? { w, b: zeros(kb, [outChannels]) } : { w }) as P;
   };
+}
+
+/** The parameter shapes `checkParams` holds a convolution to: the filter, and the bias `[O]` unless it is turned off. */
+function expectedParams(filter: readonly number[], outChannels: number, options: ConvLayerOptions<boolean>): { readonly w: readonly number[]; readonly b: readonly number[] | undefined } {
+  return { w: filter, b: options.useBias !== false ? [outChannels] : undefined };
+}
+
+/** `y + b` per output channel when the layer has a bias, `y` itself otherwise. */
+function withBias(y: Tensor<Shape>, b: Tensor<Shape> | undefined, expected: { readonly b: readonly number[] | undefined }): Tensor<Shape> {
+  return expected.b === undefined || b === undefined ? y : add(y, b);
 }

@@ -16,7 +16,7 @@ import { add } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { split } from "../random/key.js";
 import { initializers, zeros, type Initializer, type InitializerName } from "./init.js";
-import { makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
+import { checkParams, makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 /**
  * The shape function of `dense(I, O)`: `[...B, I]` to `[...B, O]`.
@@ -76,6 +76,7 @@ export function dense<const I extends number, const O extends number, const Bias
   const kernelInit = typeof options.init === "function" ? options.init : initializers[options.init ?? "glorotUniform"];
   // The parameter record is built to match DenseParams<I, O, Bias>: `b` is present exactly when Bias is not false.
   type P = DenseParams<I, O, Bias>;
+  const expected = { w: [inFeatures, outFeatures], b: useBias ? [outFeatures] : undefined };
   return makeLayer<P, DenseFn<I, O>>(
     (k) => {
       const [kw = k, kb = k] = split(k, 2);
@@ -84,11 +85,12 @@ export function dense<const I extends number, const O extends number, const Bias
       return (useBias ? { w, b: zeros(kb, [outFeatures]) } : { w }) as P;
     },
     (p, x) => {
+      checkParams("dense", p, expected);
       const last = x.shape[x.shape.length - 1];
       if (last !== inFeatures) shapeError("dense", `expects [..., ${inFeatures}] but gets ${formatShape(x.shape)}`);
       const params: { w: Tensor<[I, O]>; b?: Tensor<[O]> } = p;
       const y = matmul(x as Tensor<[...Shape, I]>, params.w); // the last dim was checked just above
-      return params.b === undefined ? y : add(y, params.b);
+      return useBias && params.b !== undefined ? add(y, params.b) : y;
     },
   );
 }

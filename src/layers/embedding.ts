@@ -18,7 +18,7 @@ import { bind } from "../prims/bind.js";
 import { normal } from "../random/distributions.js";
 import type { Key } from "../random/key.js";
 import type { Initializer } from "./init.js";
-import type { InputOf, ShapeFn } from "./layer.js";
+import { checkParams, type InputOf, type ShapeFn } from "./layer.js";
 
 /**
  * The shape function of `embedding(N, F)`: indices `[...B]` to `[...B, F]`.
@@ -77,12 +77,9 @@ export function embedding<const N extends number, const F extends number>(numEmb
     init: (k) => ({ table: init(k, [numEmbeddings, features]) }),
     apply: <S extends Shape>(p: EmbeddingParams<N, F>, indices: Tensor<S, "int32">): Tensor<[...S, F]> => {
       if (indices.dtype !== "int32") shapeError("embedding", `expects int32 indices but gets ${String(indices.dtype)} ${formatShape(indices.shape)}`);
-      const table: Tensor<Shape> = p.table;
-      if (table.shape.length !== 2 || table.shape[0] !== numEmbeddings || table.shape[1] !== features) {
-        shapeError("embedding", `expects a table [${numEmbeddings}, ${features}] but gets ${formatShape(table.shape)}`);
-      }
+      checkParams("embedding", p, { table: [numEmbeddings, features] });
       // gather along axis 0 gives indices.shape + [features], which is [...S, F]
-      return bind("gather", [table, indices], { axis: 0 }) as Tensor<[...S, F]>;
+      return bind("gather", [p.table, indices], { axis: 0 }) as Tensor<[...S, F]>;
     },
   };
 }

@@ -14,9 +14,12 @@
  * `sequential` folds these functions over its layers at compile time.
  * Stochastic layers (dropout) read a key from `ApplyOptions`; stateful layers
  * (batch norm) are `StatefulLayer`s, which take and return their state.
+ * Every `apply` starts with `checkParams`, so a hand-built or cast parameter
+ * tree fails with a message naming the layer, never deep inside an op.
  */
 
-import type { Dim, Shape } from "../core/shape.js";
+import { shapeError } from "../core/errors.js";
+import { formatShape, type Dim, type Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { ShapeOf } from "../ops/types.js";
@@ -148,4 +151,39 @@ export interface StatefulLayer<P, St, F extends ShapeFn> {
     x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>,
     opts?: ApplyOptions,
   ): [Tensor<ShapeOf<ApplyShape<F, S>>>, St];
+}
+
+/**
+ * Throws a `ShapeError` naming `layer` unless every parameter of `params`
+ * named in `expected` is there with exactly the expected shape. A name may be
+ * a dotted path into nested parameters (`"mha.wq"`); a parameter whose
+ * expected shape is `undefined` is one the layer does not use (a bias turned
+ * off), and is not looked at. Only `.shape` is read, so it works alike on
+ * tensors and on the tracers of `jit` and `grad`.
+ *
+ * @example
+ * checkParams("dense", { w: zeros([3, 7]) }, { w: [3, 5] });
+ * // throws ShapeError("dense: parameter w must be [3, 5] but is [3, 7]")
+ */
+export function checkParams(layer: string, params: unknown, expected: Readonly<Record<string, readonly number[] | undefined>>): void {
+  for (const name in expected) {
+    const want = expected[name];
+    if (want === undefined) continue;
+    const shape = shapeAt(params, name);
+    if (shape === undefined) shapeError(layer, `parameter ${name} is missing; it must be a tensor ${formatShape(want)}`);
+    if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+      shapeError(layer, `parameter ${name} must be ${formatShape(want)} but is ${formatShape(shape)}`);
+    }
+  }
+}
+
+/** The shape of the tensor at the dotted `path` in `tree`, or `undefined` when there is none. */
+function shapeAt(tree: unknown, path: string): readonly number[] | undefined {
+  let node = tree;
+  for (const name of path.split(".")) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Readonly<Record<string, unknown>>)[name]; // a non-null object can be indexed by name; a missing key reads undefined
+  }
+  if (typeof node !== "object" || node === null || !("shape" in node) || !Array.isArray(node.shape)) return undefined;
+  return node.shape as readonly number[]; // a tensor's (or tracer's) shape is an array of dims
 }

@@ -6,7 +6,9 @@
  * `nn.LayerNorm`: `(x - mean) / sqrt(var + eps) * scale + bias`, with the
  * biased (population) variance. RMS norm is Zhang & Sennrich 2019 as in T5
  * and `nn.RMSNorm`: `x / sqrt(mean(x²) + eps) * scale`. Batch norm is Ioffe &
- * Szegedy 2015, channels last, as Keras's `BatchNormalization`; its running
+ * Szegedy 2015, channels last, with Keras's momentum convention and eps
+ * default (`BatchNormalization`) but PyTorch's update of the running variance
+ * (from the unbiased batch variance; Keras uses the biased one); its running
  * statistics are explicit state (a `StatefulLayer`). Deliberately left out:
  * normalising over several trailing axes, group and instance norm, and
  * synchronised statistics across devices.
@@ -25,7 +27,7 @@ import { reshape } from "../ops/shape.js";
 type AnyTensor = Tensor<Shape>;
 import { stopGradient } from "../transforms/custom.js";
 import type { NoParams } from "./activations.js";
-import { makeLayer, type ApplyOptions, type InputOf, type Layer, type ShapeFn, type StatefulLayer } from "./layer.js";
+import { checkParams, makeLayer, type ApplyOptions, type InputOf, type Layer, type ShapeFn, type StatefulLayer } from "./layer.js";
 
 // ---------------------------------------------------------------------------
 // The shape function shared by the three layers
@@ -139,17 +141,19 @@ export function layerNorm<const F extends number, const Scale extends boolean = 
   checkConfig("layerNorm", features, eps);
   const [useScale, useBias] = [options.useScale !== false, options.useBias !== false];
   type P = LayerNormParams<F, Scale, Bias>;
+  const expected = { scale: useScale ? [features] : undefined, bias: useBias ? [features] : undefined };
   return makeLayer<P, FeatureFn<"layerNorm", F>>(
     // useScale and useBias mirror Scale and Bias at run time, so the record has P's keys.
     () => ({ ...(useScale ? { scale: ones([features]) } : {}), ...(useBias ? { bias: zeros([features]) } : {}) }) as P,
     (p, x) => {
+      checkParams("layerNorm", p, expected);
       checkFeatures("layerNorm", x, features);
       // P has `scale` exactly when Scale is not false and `bias` exactly when Bias is not false (see init).
       const params = p as { scale?: AnyTensor; bias?: AnyTensor };
       const centred = sub(x, mean(x, -1, true));
       // y = (x - mean) / sqrt(mean((x - mean)²) + eps)
       const y = mul(centred, rsqrt(add(mean(square(centred), -1, true), eps)));
-      return affine(y, params.scale, params.bias);
+      return affine(y, useScale ? params.scale : undefined, useBias ? params.bias : undefined);
     },
   );
 }
@@ -199,6 +203,7 @@ export function rmsNorm<const F extends number>(features: F, options: RmsNormOpt
   return makeLayer<RmsNormParams<F>, FeatureFn<"rmsNorm", F>>(
     () => ({ scale: ones([features]) }),
     (p, x) => {
+      checkParams("rmsNorm", p, { scale: [features] });
       checkFeatures("rmsNorm", x, features);
       // y = x / sqrt(mean(x²) + eps) * scale
       return mul(mul(x, rsqrt(add(mean(square(x), -1, true), eps))), p.scale);
@@ -235,8 +240,8 @@ export type BatchNormState<F extends number> = { mean: Tensor<[F]>; var: Tensor<
 export interface BatchNormOptions {
   /**
    * Keras's convention (default 0.99): the running statistics become
-   * `momentum * running + (1 - momentum) * batch`. PyTorch's `momentum=0.1`
-   * is Keras's 0.9.
+   * `momentum * running + (1 - momentum) * batch` (the batch's variance
+   * unbiased, as PyTorch). PyTorch's `momentum=0.1` is Keras's 0.9.
    */
   readonly momentum?: number;
   /** Added to the variance before the square root (default 1e-3, as Keras). */
@@ -253,7 +258,9 @@ export type BatchNorm<F extends number> = StatefulLayer<BatchNormParams<F>, Batc
 
 /**
  * Batch normalisation, channels last: each of the `F` channels of
- * `[...B, F]` is normalised over all the other axes.
+ * `[...B, F]` is normalised over all the other axes. The momentum and eps
+ * follow Keras's convention and defaults; the running variance follows
+ * PyTorch (see below).
  *
  * With `training: true` the batch's own mean and biased variance normalise
  * `x`, and the returned state moves toward the batch's mean and its
@@ -276,6 +283,7 @@ export function batchNorm<const F extends number>(features: F, options: BatchNor
   type P = BatchNormParams<F>;
   type St = BatchNormState<F>;
   const apply = (p: P, state: St, x: AnyTensor, opts?: ApplyOptions): [AnyTensor, St] => {
+    checkParams(op, p, { scale: [features], bias: [features] });
     checkFeatures(op, x, features);
     if (state.mean.shape.length !== 1 || state.mean.shape[0] !== features || state.var.shape.length !== 1 || state.var.shape[0] !== features) {
       shapeError(op, `expects a state of [${features}] and [${features}] but gets ${formatShape(state.mean.shape)} and ${formatShape(state.var.shape)}`);

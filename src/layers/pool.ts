@@ -14,7 +14,6 @@
 
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { formatShape, type Dim, type Shape, type ShowShape } from "../core/shape.js";
-import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { avgPool2d as avgPoolOp, maxPool2d as maxPoolOp, type Padding2d, type Pair, type Pool2dShape } from "../ops/conv.js";
 import { mean } from "../ops/reduce.js";

@@ -46,7 +46,7 @@ import { reshape, slice, stack, transpose } from "../ops/shape.js";
 import type { ShapeOf } from "../ops/types.js";
 import { split, type Key } from "../random/key.js";
 import { initializers, type Initializer, type InitializerName } from "./init.js";
-import { makeLayer, type ApplyShape, type InputOf, type Layer, type ShapeFn } from "./layer.js";
+import { checkParams, makeLayer, type ApplyShape, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 // ---------------------------------------------------------------------------
 // Shapes
@@ -207,6 +207,7 @@ export function rnn<const I extends number, const H extends number, const Seq ex
   const spec: CellSpec<RnnParams<I, H>> = {
     name: "rnn",
     hasCell: false,
+    params: { wx: [inputSize, hiddenSize], wh: [hiddenSize, hiddenSize], b: [hiddenSize] },
     init: (k) => {
       const [kx = k, kh = k] = split(k, 2);
       return { wx: pick(options.init)(kx, [inputSize, hiddenSize]), wh: pick(options.recurrentInit)(kh, [hiddenSize, hiddenSize]), b: filled(hiddenSize, () => 0) as Tensor<[H]> }; // [H]: a vector of hiddenSize entries
@@ -238,6 +239,7 @@ export function lstm<const I extends number, const H extends number, const Seq e
   const spec: CellSpec<LstmParams<I, H>> = {
     name: "lstm",
     hasCell: true,
+    params: { wx: [inputSize, 4 * hiddenSize], wh: [hiddenSize, 4 * hiddenSize], b: [4 * hiddenSize] },
     init: (k) => {
       const [kx = k, kh = k] = split(k, 2);
       const g = 4 * hiddenSize;
@@ -280,6 +282,7 @@ export function gru<const I extends number, const H extends number, const Seq ex
   const spec: CellSpec<GruParams<I, H>> = {
     name: "gru",
     hasCell: false,
+    params: { wx: [inputSize, 3 * hiddenSize], wh: [hiddenSize, 3 * hiddenSize], bx: [3 * hiddenSize], bh: [3 * hiddenSize] },
     init: (k) => {
       const [kx = k, kh = k] = split(k, 2);
       const g = 3 * hiddenSize;
@@ -332,6 +335,8 @@ interface CellSpec<P> {
   /** Whether the state has a cell `c` besides `h` (LSTM). */
   readonly hasCell: boolean;
   readonly init: (k: Key) => P;
+  /** The shape of each parameter, for `checkParams`. */
+  readonly params: Readonly<Record<string, readonly number[]>>;
   /** The input projection's kernel `[I, G·H]` and bias `[G·H]`. */
   readonly project: (p: P) => { readonly w: Tensor<Shape>; readonly b: Tensor<Shape> };
   /** One step: the projected input `[M, G·H]` (bias included) and the state `[M, H]` to the next state. */
@@ -388,6 +393,7 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
 
   /** The output and the final state for `x` of shape `[...lead, T, I]` from `initial`. */
   const run = (p: P, x: Tensor<Shape>, initial: { readonly h?: Tensor<Shape>; readonly c?: Tensor<Shape> }): { y: Wide; h: Wide; c?: Wide } => {
+    checkParams(spec.name, p, spec.params);
     const rank = x.shape.length;
     if (rank < 3 || x.shape[rank - 1] !== inputSize) {
       shapeError(spec.name, `expects [N, T, ${inputSize}] but gets ${formatShape(x.shape)}`);

@@ -73,7 +73,8 @@ describe("conv2d", () => {
     expect(() => layer.apply(p, rank3)).toThrow("conv2d: expects [N, H, W, 3] but gets [8, 8, 3]");
     const tooSmall: Tensor<Shape> = zeros([1, 2, 2, 3]);
     expect(() => layer.apply(p, tooSmall)).toThrow(ShapeError);
-    expect(() => void conv2d(4, 6, 3, { groups: 4 })).toThrow("conv2d: groups 4 must divide both inChannels 4 and outChannels 6");
+    const groups: number = 4; // widened, so that the run-time check is what refuses it (the types refuse the literal)
+    expect(() => void conv2d(4, 6, 3, { groups })).toThrow("conv2d: groups 4 must divide both inChannels 4 and outChannels 6");
     expect(() => void conv2d(0, 6, 3)).toThrow(ShapeError);
     expect(() => void conv2d(1, 6, 3, { stride: 0 })).toThrow("conv2d: stride: 0 is not positive");
   });
@@ -171,8 +172,10 @@ describe("convTranspose2d", () => {
     const p = convTranspose2d(1, 1, 3, { stride: 2 }).init(key(0));
     const x = zeros([1, 4, 4, 1]);
     expect(convTranspose2d(1, 1, 3, { stride: 2, padding: 1, outputPadding: [1, 0] }).apply(p, x).shape).toEqual([1, 8, 7, 1]);
-    expect(() => convTranspose2d(1, 1, 3, { stride: 2, outputPadding: 2 }).apply(p, x)).toThrow("convTranspose2d: outputPadding 2 must be an integer in [0, stride 2)");
-    expect(() => convTranspose2d(1, 1, 3, { stride: 2, padding: "same", outputPadding: 1 }).apply(p, x)).toThrow(ShapeError);
+    // widened, so that the run-time checks are what refuse them (the types refuse the literals)
+    const [two, one]: number[] = [2, 1];
+    expect(() => convTranspose2d(1, 1, 3, { stride: 2, outputPadding: two ?? 2 }).apply(p, x)).toThrow("convTranspose2d: outputPadding 2 must be an integer in [0, stride 2)");
+    expect(() => convTranspose2d(1, 1, 3, { stride: 2, padding: "same", outputPadding: one ?? 1 }).apply(p, x)).toThrow(ShapeError);
   });
 
   test("init gives Keras's filter layout [KH, KW, O, C]", () => {

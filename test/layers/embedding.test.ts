@@ -50,7 +50,7 @@ describe("embedding", () => {
     expect(() => embed.apply(p, floats)).toThrow("embedding: expects int32 indices but gets float32 [2]");
     // a table of the wrong shape, as a checkpoint of another model could give
     const wrong = { table: zeros([4, 3]) } as unknown as typeof p;
-    expect(() => embed.apply(wrong, tensor([0], "int32"))).toThrow("embedding: expects a table [5, 3] but gets [4, 3]");
+    expect(() => embed.apply(wrong, tensor([0], "int32"))).toThrow("embedding: parameter table must be [5, 3] but is [4, 3]");
   });
 
   test("adds the gradient of a repeated index into its row", () => {

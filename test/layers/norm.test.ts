@@ -85,7 +85,7 @@ describe("batchNorm", () => {
   // channel 0: 1, 3, 5 (mean 3, biased variance 8/3, unbiased 4); channel 1: 2, 4, 9 (mean 5, biased 26/3, unbiased 13)
   const x = make([1, 2, 3, 4, 5, 9], [3, 2]);
 
-  test("in training, moves the running mean and unbiased variance by the momentum (Keras's convention)", () => {
+  test("in training, moves the running mean and variance by the momentum (Keras's momentum convention, PyTorch's unbiased running variance)", () => {
     const bn = batchNorm(2, { momentum: 0.9 });
     const [, state] = bn.apply(bn.init(key(0)), bn.initState(), x, { training: true });
     // 0.9 * running + 0.1 * batch, from mean 0 and variance 1

@@ -2,7 +2,7 @@ import { expectError, expectType } from "tsd";
 import { tensor, zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { key } from "../src/random/key.js";
-import { dense, dropout, embedding, relu, sequential, type Dropout, type EmbeddingParams, type NoParams } from "../src/layers/index.js";
+import { dense, dropout, embedding, lstm, relu, sequential, type Dropout, type EmbeddingParams, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
 declare const ids: Tensor<["batch", 32], "int32">;
@@ -35,3 +35,10 @@ expectError(drop.apply({}, hidden, { train: true }));
 const mlp = sequential(dense(784, 512), relu(), dropout(0.5), dense(512, 10));
 expectType<Tensor<["batch", 10]>>(mlp.apply(mlp.init(k), input, { training: true, key: k }));
 expectError(sequential(dense(784, 512), dropout(0.5), dense(256, 10)));
+
+// an embedding starts a stack: the stack takes int32 indices, and later layers see float32 rows
+const charModel = sequential(embedding(256, 64), lstm(64, 128, { returnSequences: false }), dense(128, 10));
+expectType<Tensor<["batch", 10]>>(charModel.apply(charModel.init(k), ids));
+expectError(charModel.apply(charModel.init(k), zeros([2, 32])));
+// anywhere else, an embedding would be fed float32 values: a compile error naming it
+expectError(sequential(dense(784, 64), embedding(256, 64)));

@@ -11,14 +11,14 @@
  * index and max-norm renormalisation.
  */
 
+import type { DType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { badDim, formatShape, type Dim, type Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { bind } from "../prims/bind.js";
 import { normal } from "../random/distributions.js";
-import type { Key } from "../random/key.js";
 import type { Initializer } from "./init.js";
-import { checkParams, type InputOf, type ShapeFn } from "./layer.js";
+import { checkParams, makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 /**
  * The shape function of `embedding(N, F)`: indices `[...B]` to `[...B, F]`.
@@ -30,12 +30,14 @@ export interface EmbeddingFn<F extends Dim> extends ShapeFn {
   readonly output: [...InputOf<this>, F];
   readonly probe: Dim[];
   readonly expects: "int32 indices";
+  readonly inputDType: "int32";
 }
 
+// NOTE: a type alias, not an interface, so that it is a `Tree` (grad and optimizers take trees)
 /** The parameters of `embedding(N, F)`: the table. */
-export interface EmbeddingParams<N extends number, F extends number> {
+export type EmbeddingParams<N extends number, F extends number> = {
   table: Tensor<[N, F]>;
-}
+};
 
 /** The options of `embedding`. */
 export interface EmbeddingOptions {
@@ -44,17 +46,10 @@ export interface EmbeddingOptions {
 }
 
 /**
- * The layer `embedding(N, F)`. Its `apply` takes int32 indices, so it is a
- * `Layer` whose input dtype is int32 rather than float32.
+ * The layer `embedding(N, F)`: int32 indices in (its shape function's
+ * `inputDType`), float32 rows out. It can start a `sequential` stack.
  */
-export interface Embedding<N extends number, F extends number> {
-  /** The shape function; exists only in the types. */
-  readonly shapeFn?: EmbeddingFn<F>;
-  /** The table for `k`; the same key gives the same table. */
-  init(k: Key): EmbeddingParams<N, F>;
-  /** The rows of the table at `indices`. */
-  apply<S extends Shape>(p: EmbeddingParams<N, F>, indices: Tensor<S, "int32">): Tensor<[...S, F]>;
-}
+export type Embedding<N extends number, F extends number> = Layer<EmbeddingParams<N, F>, EmbeddingFn<F>>;
 
 /** A unit normal: the default table of PyTorch and Flax. */
 const unitNormal: Initializer = (k, shape) => normal(k, shape);
@@ -73,13 +68,15 @@ export function embedding<const N extends number, const F extends number>(numEmb
     if (bad !== undefined) shapeError("embedding", `${name}: ${bad}`);
   }
   const init = options.init ?? unitNormal;
-  return {
-    init: (k) => ({ table: init(k, [numEmbeddings, features]) }),
-    apply: <S extends Shape>(p: EmbeddingParams<N, F>, indices: Tensor<S, "int32">): Tensor<[...S, F]> => {
-      if (indices.dtype !== "int32") shapeError("embedding", `expects int32 indices but gets ${String(indices.dtype)} ${formatShape(indices.shape)}`);
+  return makeLayer<EmbeddingParams<N, F>, EmbeddingFn<F>>(
+    (k) => ({ table: init(k, [numEmbeddings, features]) }),
+    (p, x) => {
+      // the typed view takes int32 indices (EmbeddingFn's inputDType); the dtype is checked here for untyped callers
+      const indices = x as Tensor<Shape, DType>;
+      if (indices.dtype !== "int32") shapeError("embedding", `expects int32 indices but gets ${indices.dtype} ${formatShape(indices.shape)}`);
       checkParams("embedding", p, { table: [numEmbeddings, features] });
-      // gather along axis 0 gives indices.shape + [features], which is [...S, F]
-      return bind("gather", [p.table, indices], { axis: 0 }) as Tensor<[...S, F]>;
+      // gather along axis 0 gives indices.shape + [features]
+      return bind("gather", [p.table, indices], { axis: 0 }) as Tensor<Shape>;
     },
-  };
+  );
 }

@@ -18,6 +18,7 @@
  * tree fails with a message naming the layer, never deep inside an op.
  */
 
+import type { DType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, type Dim, type Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -39,7 +40,17 @@ export interface ShapeFn {
   readonly output: unknown;
   readonly probe: Shape;
   readonly expects: string;
+  /** The dtype of the input, when it is not float32 (an embedding's int32 indices). */
+  readonly inputDType?: DType;
 }
+
+/**
+ * The input dtype of the shape function `F`: its `inputDType`, float32 by default.
+ *
+ * @example
+ * type D = InputDType<EmbeddingFn<64>>; // "int32"
+ */
+export type InputDType<F extends ShapeFn> = F extends { readonly inputDType: infer D extends DType } ? D : "float32";
 
 /**
  * The output shape of the shape function `F` for input `S`, or its `ShapeError`.
@@ -83,7 +94,7 @@ export interface Layer<P, F extends ShapeFn> {
   /** The parameters for `k`; the same key gives the same parameters. */
   init(k: Key): P;
   /** The layer applied to `x` with parameters `p`. */
-  apply<S extends Shape>(p: P, x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>, opts?: ApplyOptions): Tensor<ShapeOf<ApplyShape<F, S>>>;
+  apply<S extends Shape>(p: P, x: Tensor<S, InputDType<F>> & Checked<ApplyShape<F, S>, unknown>, opts?: ApplyOptions): Tensor<ShapeOf<ApplyShape<F, S>>>;
 }
 
 /**

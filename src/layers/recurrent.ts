@@ -144,14 +144,15 @@ export interface RnnOptions<Seq extends boolean = true> extends RecurrentOptions
 }
 
 /** The state of a recurrent layer with input `S`: the hidden state `h`, `[N, ...B, H]`. */
-export interface HiddenState<S extends Shape, H extends Dim> {
+// NOTE: type aliases, not interfaces, so that a state is a `Tree` (a gradient can be taken with respect to it)
+export type HiddenState<S extends Shape, H extends Dim> = {
   readonly h: Tensor<RecurrentStateShape<S, H>>;
-}
+};
 
 /** The state of an LSTM with input `S`: the hidden state `h` and the cell state `c`, both `[N, ...B, H]`. */
-export interface LstmState<S extends Shape, H extends Dim> extends HiddenState<S, H> {
+export type LstmState<S extends Shape, H extends Dim> = HiddenState<S, H> & {
   readonly c: Tensor<RecurrentStateShape<S, H>>;
-}
+};
 
 /**
  * `apply` from a given initial state, returning the final state too. The

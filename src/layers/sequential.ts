@@ -19,7 +19,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { split } from "../random/key.js";
 import { splitKeys } from "../random/staged.js";
-import { makeLayer, type ApplyOptions, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
 
 /** The shape functions of a list of layers. */
 export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
@@ -39,11 +39,16 @@ export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing e
   ? StepInput<F, S, Probing> extends infer In extends Shape
     ? ApplyShape<F, In> extends infer Out
       ? Out extends Shape
-        ? FoldShapes<R, Out, Probing, [...I, F]>
+        ? TakesFloats<F, I> extends true
+          ? FoldShapes<R, Out, Probing, [...I, F]>
+          : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>
         : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>
       : never
     : never
   : S;
+
+/** Whether the layer at position `I["length"]` can take the previous layer's float32 output: any layer can start the stack. */
+type TakesFloats<F extends ShapeFn, I extends unknown[]> = I extends [] ? true : InputDType<F> extends "float32" ? true : false;
 
 type StepInput<F extends ShapeFn, S extends Shape, Probing extends boolean> = Probing extends true
   ? IsTuple<S> extends false
@@ -56,6 +61,7 @@ export interface SequentialFn<Fs extends readonly ShapeFn[]> extends ShapeFn {
   readonly output: FoldShapes<Fs, InputOf<this>, false>;
   readonly probe: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? F["probe"] : Dim[];
   readonly expects: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? F["expects"] : "any shape";
+  readonly inputDType: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? InputDType<F> : "float32";
 }
 
 /** The layer `sequential(...Ls)`. */
@@ -72,7 +78,9 @@ type CheckFold<Fs extends readonly unknown[], S extends Shape, I extends unknown
   ? StepInput<F, S, true> extends infer In extends Shape
     ? ApplyShape<F, In> extends infer Out
       ? Out extends Shape
-        ? CheckFold<R, Out, [...I, unknown]>
+        ? TakesFloats<F, I> extends true
+          ? CheckFold<R, Out, [...I, unknown]>
+          : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>, ...unknown[]]
         : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>, ...unknown[]]
       : never
     : never

@@ -58,6 +58,18 @@ describe("embedding", () => {
     expect(Array.from(g.data)).toEqual([0, 0, 0, 3, 3, 3, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
   });
 
+  test("starts a stack: indices in, the gradient flows to the table", () => {
+    const model = sequential(embedding(5, 3), dense(3, 2));
+    const params = model.init(key(2));
+    const ids = tensor([[0, 4], [4, 4]], "int32");
+    expect(model.apply(params, ids).shape).toEqual([2, 2, 2]);
+    const g = grad((p: typeof params) => sum(model.apply(p, ids)))(params);
+    const rows = Array.from(g[0].table.data);
+    // rows 1, 2 and 3 are never looked up; row 4 three times as often as row 0
+    expect(rows.slice(3, 12).every((v) => v === 0)).toBe(true);
+    expect(rows.slice(12, 15)).toEqual(rows.slice(0, 3).map((v) => 3 * v));
+  });
+
   test("refuses sizes that are not dims", () => {
     expect(() => embedding(0.5, 3)).toThrow(ShapeError);
     expect(() => embedding(5, -1)).toThrow(ShapeError);

@@ -47,7 +47,7 @@ export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing e
     : never
   : S;
 
-/** Whether the layer at position `I["length"]` can take the previous layer's float32 output: any layer can start the stack. */
+/** Whether the layer at position `I["length"]` can take the previous layer's float32 output (the first layer takes its own input dtype). */
 type TakesFloats<F extends ShapeFn, I extends unknown[]> = I extends [] ? true : InputDType<F> extends "float32" ? true : false;
 
 type StepInput<F extends ShapeFn, S extends Shape, Probing extends boolean> = Probing extends true

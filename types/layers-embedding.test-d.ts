@@ -2,7 +2,10 @@ import { expectError, expectType } from "tsd";
 import { tensor, zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { key } from "../src/random/key.js";
-import { dense, dropout, embedding, lstm, relu, sequential, type Dropout, type EmbeddingParams, type NoParams } from "../src/layers/index.js";
+import { checkParams, dense, dropout, embedding, lstm, relu, sequential, type DenseFn, type Dropout, type EmbeddingFn, type EmbeddingParams, type InputDType, type NoParams } from "../src/layers/index.js";
+
+/** A value of type `T`, for type tests of type-level functions. */
+declare function typeOf<T>(): T;
 
 const k = key(0);
 declare const ids: Tensor<["batch", 32], "int32">;
@@ -42,3 +45,9 @@ expectType<Tensor<["batch", 10]>>(charModel.apply(charModel.init(k), ids));
 expectError(charModel.apply(charModel.init(k), zeros([2, 32])));
 // anywhere else, an embedding would be fed float32 values: a compile error naming it
 expectError(sequential(dense(784, 64), embedding(256, 64)));
+
+// the input dtype of a shape function, and the parameter check for layer implementations
+expectType<"int32">(typeOf<InputDType<EmbeddingFn<64>>>());
+expectType<"float32">(typeOf<InputDType<DenseFn<784, 512>>>());
+expectType<void>(checkParams("dense", dense(784, 512).init(k), { w: [784, 512], b: [512] }));
+expectError(checkParams("dense", dense(784, 512).init(k), { w: "784x512" }));

@@ -3,7 +3,7 @@
  * composition (`sequential`, `residual`).
  */
 
-export { checkParams, makeLayer, type AnyLayer, type ApplyOptions, type ApplyShape, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf, type StatefulLayer } from "./layer.js";
+export { checkParams, makeLayer, type AnyLayer, type ApplyOptions, type ApplyShape, type InputDType, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf, type StatefulLayer } from "./layer.js";
 export { fans, glorotUniform, heNormal, initializers, lecunNormal, zeros as zerosInit, type Initializer, type InitializerName } from "./init.js";
 export { dense, type Dense, type DenseFn, type DenseOptions, type DenseParams, type DenseShape } from "./dense.js";
 export { activation, gelu, relu, sigmoid, silu, softmax, tanh, type Activation, type NoParams } from "./activations.js";

@@ -36,18 +36,13 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { arch, cpus, platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/core/tensor.js";
 import { mean, mul, softmaxCrossEntropy, sub } from "../src/index.js";
 import { conv2d, dense, flatten, maxPool2d, relu, sequential } from "../src/layers/index.js";
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
-import { median, relativeDifference, setUpTfjs } from "./support/measure.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { check, median, normalData, relativeDifference, setUpTfjs, uniforms } from "./support/measure.js";
+import { describeEnvironment, environment, printTable, writeResults } from "./support/report.js";
 
 const BATCH = 64;
 const LR = 0.01;
@@ -59,28 +54,6 @@ const OURS_ONLY = process.env["CNN_OURS_ONLY"] === "1";
 // ---------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------
-
-/** A linear congruential generator: uniform floats in [0, 1) from a seed. */
-function uniforms(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** `n` normal samples with standard deviation `std` (Box-Muller). */
-function normalData(n: number, std: number, seed: number): Float32Array {
-  const next = uniforms(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const radius = std * Math.sqrt(-2 * Math.log(1 - next()));
-    const angle = 2 * Math.PI * next();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
-}
 
 type ParamName = "w1" | "b1" | "w2" | "b2" | "w3" | "b3";
 const PARAM_NAMES: readonly ParamName[] = ["w1", "b1", "w2", "b2", "w3", "b3"];
@@ -237,18 +210,13 @@ function timeSides<K extends string>(steps: Record<K, () => number>, warmup: num
   return times;
 }
 
-function check(what: string, difference: number, tolerance: number): void {
-  if (!(difference <= tolerance)) throw new Error(`${what}: difference ${difference} exceeds ${tolerance}`);
-}
-
 // ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const wasmRan = await setUpTfjs(tf);
-  const cpu = cpus()[0]?.model ?? "unknown";
-  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
+  console.log(describeEnvironment(environment(tf.version.tfjs)));
   console.log(`CNN conv3x3(32, same)-relu-maxpool2-conv3x3(64, same)-relu-maxpool2-flatten-dense(3136 -> 10), batch ${BATCH}, float32, SGD lr ${LR}\n`);
 
   const x: Images = new Tensor([BATCH, 28, 28, 1], "float32", inputData.slice());
@@ -341,16 +309,11 @@ async function main(): Promise<void> {
   const rows = [row("stratum eager"), row("stratum jit")];
   const jitRow = rows[1];
   if (jitRow === undefined) throw new Error("no row for the jitted step");
-  const header = ["side", "ms / step", "before tfjs", "after tfjs", "runs", "tfjs-cpu / this"];
-  const table = [
+  printTable(["side", "ms / step", "before tfjs", "after tfjs", "runs", "tfjs-cpu / this"], [
     ...rows.map((r) => [r.side, r.msPerStep.toFixed(1), r.msBefore.toFixed(1), r.msAfter.toFixed(1), String(r.runs), `${r.tfjsCpuOverThis.toFixed(1)}x`]),
     ["tfjs-cpu", tfjsCpuMs.toFixed(0), "", "", String(tfjsCpu?.ms.length ?? 0), "1.0x"],
     ["tfjs-wasm", tfjsWasm.status === "ran" ? tfjsWasm.ms.toFixed(0) : tfjsWasm.status, "", "", tfjsWasm.status === "ran" ? "1" : "0", ""],
-  ];
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${line(header)}`);
-  for (const r of table) console.log(line(r));
+  ]);
   const bar = { jitAtLeast100xTfjsCpu: jitRow.tfjsCpuOverThis >= 100 };
   console.log(`\nms / step: medians; tfjs-cpu / this: median time(tfjs-cpu step) / median time(this side's step).`);
   console.log(`bar: jit >= 100x tfjs-cpu: ${bar.jitAtLeast100xTfjsCpu ? "met" : "not met"} (${jitRow.tfjsCpuOverThis.toFixed(1)}x)`);
@@ -367,12 +330,7 @@ async function main(): Promise<void> {
       optimizer: `SGD lr ${LR}`,
       init: "He normal weights, zero biases, fixed seeds",
     },
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu,
-    logicalCores: cpus().length,
-    platform: `${platform()} ${arch()}`,
-    tfjs: tf.version.tfjs,
+    ...environment(tf.version.tfjs),
     jitCompileMs: compileMs,
     step0: { stratumEagerLoss: eagerLoss0.item(), stratumJitLoss: jitLoss0, tfjsCpuLoss: tfjsCpu?.loss0, lossDifference: tfjsCpu?.lossDifference, gradDifferenceEagerVsTfjsCpu: tfjsCpu?.gradDifference },
     step1: { stratumLossAfterJitUpdate: jitLoss1, tfjsCpuLoss: tfjsCpu?.loss1 },
@@ -382,10 +340,7 @@ async function main(): Promise<void> {
     tfjsWasm: { backend: wasmRan, ...tfjsWasm },
     bar,
   };
-  const out = join(root, "bench", "results", "cnn.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  writeResults("cnn", results);
 }
 
 await main();

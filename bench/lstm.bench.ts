@@ -26,18 +26,14 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { arch, cpus, platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/core/tensor.js";
 import { mean } from "../src/index.js";
 import { lstm, type LstmParams } from "../src/layers/recurrent.js";
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
-import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { check, median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
+import { describeEnvironment, environment, printTable, writeResults } from "./support/report.js";
+import { tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
 const [BATCH, STEPS, INPUT, HIDDEN] = [32, 32, 64, 128] as const;
 const TOLERANCE = 1e-4;
@@ -121,36 +117,15 @@ function tfPass(m: TfModel, inspect?: (grads: Record<Name, Float32Array>) => voi
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Timing
-// ---------------------------------------------------------------------------
+const tfSide: TfSide<TfModel, Record<Name, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfPass };
 
-/** Rounds of one pass per side: `warmup` untimed, then timed until `budgetMs` is spent (between `minRounds` and `maxRounds`). */
-function timeRounds<K extends string>(passes: Record<K, () => number>, warmup: number, minRounds: number, maxRounds: number, budgetMs: number): Record<K, number[]> {
-  const sides = Object.keys(passes) as K[]; // the keys of a Record<K, ...>
-  const times = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<K, number[]>; // one entry per side, just built
-  let sink = 0;
-  for (let i = 0; i < warmup; i++) for (const side of sides) sink += passes[side]();
-  const start = performance.now();
-  for (let round = 0; round < minRounds || (round < maxRounds && performance.now() - start < budgetMs); round++) {
-    for (const side of sides) {
-      const t = performance.now();
-      sink += passes[side]();
-      times[side].push(performance.now() - t);
-    }
-  }
-  if (!Number.isFinite(sink)) throw new Error(`a loss was ${sink}`);
-  return times;
-}
-
-function check(what: string, difference: number): void {
-  if (!(difference <= TOLERANCE)) throw new Error(`${what}: difference ${difference} exceeds ${TOLERANCE}`);
-}
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const wasmRan = await setUpTfjs(tf);
-  const cpu = cpus()[0]?.model ?? "unknown";
-  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
+  console.log(describeEnvironment(environment(tf.version.tfjs)));
   console.log(`LSTM input ${INPUT}, hidden ${HIDDEN}, sequence ${STEPS}, batch ${BATCH}, float32; loss: mean of the last h; forward + backward; tfjs-wasm: ${wasmRan}\n`);
 
   const x: Inputs = new Tensor([BATCH, STEPS, INPUT], "float32", inputData.slice());
@@ -158,37 +133,21 @@ async function main(): Promise<void> {
   const compileStart = performance.now();
   const [loss0, grads0] = step(p, x);
   const compileMs = performance.now() - compileStart;
-  const losses: Record<"stratum jit" | "tfjs-cpu" | "tfjs-wasm", number> = { "stratum jit": loss0.item(), "tfjs-cpu": Number.NaN, "tfjs-wasm": Number.NaN };
-  const tfGrads: Partial<Record<"cpu" | "wasm", Record<Name, Float32Array>>> = {};
-  for (const backend of ["cpu", "wasm"] as const) {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    losses[`tfjs-${backend}`] = tfPass(m, (g) => (tfGrads[backend] = g));
-    tfDispose(m);
-  }
-  const [cpuGrads, wasmGrads] = [tfGrads.cpu, tfGrads.wasm];
-  if (cpuGrads === undefined || wasmGrads === undefined) throw new Error("tfjs gave no gradients");
+  const tfjs0 = await tfjsStepZero(tf, tfSide);
+  const losses = { "stratum jit": loss0.item(), ...tfjs0.losses };
+  const { cpu: cpuGrads, wasm: wasmGrads } = tfjs0.grads;
   const lossDifference = Math.max(...Object.values(losses).map((l) => Math.abs(l - losses["tfjs-cpu"])));
   const gradDifference = Math.max(...NAMES.map((n) => relativeDifference(grads0[n].data, cpuGrads[n])));
   const wasmGradDifference = Math.max(...NAMES.map((n) => relativeDifference(wasmGrads[n], cpuGrads[n])));
   console.log(`losses: ${Object.entries(losses).map(([side, l]) => `${side} ${l.toFixed(7)}`).join(", ")}`);
   console.log(`largest |loss difference| ${lossDifference.toExponential(2)}; gradients, relative: stratum vs tfjs-cpu ${gradDifference.toExponential(2)}, tfjs-wasm vs tfjs-cpu ${wasmGradDifference.toExponential(2)}`);
-  check("loss", lossDifference);
-  check("gradient, stratum vs tfjs-cpu", gradDifference);
+  check("loss", lossDifference, TOLERANCE);
+  check("gradient, stratum vs tfjs-cpu", gradDifference, TOLERANCE);
 
-  const ours = (): number => step(p, x)[0].item();
-  const timeBeside = async (backend: "cpu" | "wasm", warmup: number, minRounds: number, maxRounds: number, budgetMs: number) => {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    const before = tf.memory().numTensors;
-    const times = timeRounds({ stratum: ours, tfjs: () => tfPass(m) }, warmup, minRounds, maxRounds, budgetMs);
-    if (tf.memory().numTensors !== before) throw new Error(`tfjs ${backend} leaked ${tf.memory().numTensors - before} tensors`);
-    tfDispose(m);
-    return times;
-  };
+  const ours = { stratum: (): number => step(p, x)[0].item() };
   // NOTE: tfjs-cpu takes seconds per pass: few rounds beside it.
-  const besideCpu = await timeBeside("cpu", 1, 3, 6, 12000);
-  const besideWasm = await timeBeside("wasm", 2, 10, 40, 15000);
+  const besideCpu = await timeBeside(tf, "cpu", tfSide, ours, { warmup: 1, minRounds: 3, maxRounds: 6, budgetMs: 12000 });
+  const besideWasm = await timeBeside(tf, "wasm", tfSide, ours, { warmup: 2, minRounds: 10, maxRounds: 40, budgetMs: 15000 });
   if (step.traces !== 1) throw new Error(`the jitted pass was traced ${step.traces} times, not once`);
 
   const rows: { side: keyof typeof losses; msPerPass: number; runs: number }[] = [
@@ -203,12 +162,10 @@ async function main(): Promise<void> {
     stratumMsInCpuRounds: median(besideCpu.stratum),
     stratumMsInWasmRounds: median(besideWasm.stratum),
   };
-  const header = ["side", "ms / pass", "runs", "loss"];
-  const table = rows.map((r) => [r.side, r.msPerPass.toFixed(1), String(r.runs), losses[r.side].toFixed(7)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${line(header)}`);
-  for (const row of table) console.log(line(row));
+  printTable(
+    ["side", "ms / pass", "runs", "loss"],
+    rows.map((r) => [r.side, r.msPerPass.toFixed(1), String(r.runs), losses[r.side].toFixed(7)]),
+  );
   console.log(`\ntfjs-cpu / stratum ${ratios.tfjsCpuOverStratum.toFixed(2)}x (stratum ${ratios.stratumMsInCpuRounds.toFixed(1)} ms in those rounds); tfjs-wasm / stratum ${ratios.tfjsWasmOverStratum.toFixed(2)}x (stratum ${ratios.stratumMsInWasmRounds.toFixed(1)} ms in those rounds)`);
   console.log(`jit compile (first call: trace + compile + run): ${compileMs.toFixed(0)} ms`);
   const bar = { fasterThanTfjsWasm: ratios.tfjsWasmOverStratum > 1 };
@@ -217,12 +174,7 @@ async function main(): Promise<void> {
   const results = {
     benchmark: "LSTM forward + backward",
     model: { input: INPUT, hidden: HIDDEN, sequence: STEPS, batch: BATCH, dtype: "float32", gates: "i, f, g, o", loss: "mean of the last hidden state", gradients: "wx, wh, b" },
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu,
-    logicalCores: cpus().length,
-    platform: `${platform()} ${arch()}`,
-    tfjs: tf.version.tfjs,
+    ...environment(tf.version.tfjs),
     tfjsWasm: wasmRan,
     jitCompileMs: compileMs,
     check: { losses, lossDifference, gradDifference: { stratumVsTfjsCpu: gradDifference, tfjsWasmVsTfjsCpu: wasmGradDifference } },
@@ -231,10 +183,7 @@ async function main(): Promise<void> {
     ratios,
     bar,
   };
-  const out = join(root, "bench", "results", "lstm.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  writeResults("lstm", results);
 }
 
 await main();

@@ -32,17 +32,13 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { arch, cpus, platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/core/tensor.js";
 import { add, matmul, mean, mul, relu, softmaxCrossEntropy, sub } from "../src/index.js";
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
-import { median, relativeDifference, setUpTfjs } from "./support/measure.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { check, normalData, relativeDifference, setUpTfjs, uniforms } from "./support/measure.js";
+import { describeEnvironment, environment, writeResults } from "./support/report.js";
+import { comparisonRows, printComparison, RATIOS, tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
 const BATCH = 128;
 const SIZES = [784, 512, 256, 10] as const;
@@ -52,28 +48,6 @@ const TOLERANCE = 1e-4;
 // ---------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------
-
-/** A linear congruential generator: uniform floats in [0, 1) from a seed. */
-function uniforms(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** `n` normal samples with standard deviation `std` (Box-Muller). */
-function normalData(n: number, std: number, seed: number): Float32Array {
-  const next = uniforms(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const radius = std * Math.sqrt(-2 * Math.log(1 - next()));
-    const angle = 2 * Math.PI * next();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
-}
 
 /** The parameters as flat arrays, by name (the names are the keys of `Params`). */
 type ParamData = Record<ParamName, Float32Array>;
@@ -212,40 +186,15 @@ function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) =
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Timing and checks
-// ---------------------------------------------------------------------------
+const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
 
-/**
- * Rounds of one step of each side, back to back, so that a busy machine
- * slows all of them alike: `warmup` untimed rounds, then timed rounds until
- * `budgetMs` is spent (at least `minRounds`, at most `maxRounds`). Returns
- * every side's step times, in ms.
- */
-function timeRounds<K extends string>(steps: Record<K, () => number>, warmup: number, minRounds: number, maxRounds: number, budgetMs: number): Record<K, number[]> {
-  const sides = Object.keys(steps) as K[]; // the keys of a Record<K, ...>
-  const times = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<K, number[]>; // one entry per side, just built
-  let sink = 0;
-  for (let i = 0; i < warmup; i++) for (const side of sides) sink += steps[side]();
-  const start = performance.now();
-  for (let round = 0; round < minRounds || (round < maxRounds && performance.now() - start < budgetMs); round++) {
-    for (const side of sides) {
-      const t = performance.now();
-      sink += steps[side]();
-      times[side].push(performance.now() - t);
-    }
-  }
-  if (!Number.isFinite(sink)) throw new Error(`training diverged: a loss was ${sink}`);
-  return times;
-}
+// ---------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------
 
 /** The largest relative difference over all parameters. */
 function treeDifference(got: (n: ParamName) => ArrayLike<number>, want: (n: ParamName) => ArrayLike<number>): number {
   return Math.max(...PARAM_NAMES.map((n) => relativeDifference(got(n), want(n))));
-}
-
-function check(what: string, difference: number, tolerance: number): void {
-  if (!(difference <= tolerance)) throw new Error(`${what}: relative difference ${difference} exceeds ${tolerance}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -256,8 +205,7 @@ type Side = "stratum eager" | "stratum jit" | "tfjs-cpu" | "tfjs-wasm";
 
 async function main(): Promise<void> {
   const wasmRan = await setUpTfjs(tf);
-  const cpu = cpus()[0]?.model ?? "unknown";
-  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
+  console.log(describeEnvironment(environment(tf.version.tfjs)));
   console.log(`MLP ${SIZES.join("-")}, relu, batch ${BATCH}, float32, SGD lr ${LR}; tfjs-wasm: ${wasmRan}\n`);
 
   const x: Inputs = new Tensor([BATCH, 784], "float32", inputData.slice());
@@ -269,18 +217,10 @@ async function main(): Promise<void> {
   const compileStart = performance.now();
   const jit0 = jittedStep(p0, x, y);
   const compileMs = performance.now() - compileStart;
-  const losses0: Record<Side, number> = { "stratum eager": eagerLoss0.item(), "stratum jit": jit0.loss.item(), "tfjs-cpu": Number.NaN, "tfjs-wasm": Number.NaN };
-  const tfGrads0: Partial<Record<"cpu" | "wasm", Record<ParamName, Float32Array>>> = {};
-  for (const backend of ["cpu", "wasm"] as const) {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    losses0[backend === "cpu" ? "tfjs-cpu" : "tfjs-wasm"] = tfStep(m, (g) => (tfGrads0[backend] = g));
-    tfDispose(m);
-  }
+  const tfjs0 = await tfjsStepZero(tf, tfSide);
+  const losses0: Record<Side, number> = { "stratum eager": eagerLoss0.item(), "stratum jit": jit0.loss.item(), ...tfjs0.losses };
   const lossDifference = Math.max(...Object.values(losses0).map((l) => Math.abs(l - losses0["tfjs-cpu"])));
-  const cpuGrads = tfGrads0.cpu;
-  const wasmGrads = tfGrads0.wasm;
-  if (cpuGrads === undefined || wasmGrads === undefined) throw new Error("tfjs gave no gradients at step 0");
+  const { cpu: cpuGrads, wasm: wasmGrads } = tfjs0.grads;
   const gradDifference = treeDifference((n) => eagerGrad0[n].data, (n) => cpuGrads[n]);
   const wasmGradDifference = treeDifference((n) => wasmGrads[n], (n) => cpuGrads[n]);
   // The jitted step's update, divided by lr, is its gradient (up to the rounding of p - lr * g).
@@ -310,78 +250,33 @@ async function main(): Promise<void> {
       return out.loss.item();
     },
   };
-  /** Our two sides in rounds with one step of a tfjs backend; the step times of each. */
-  const timeBeside = async (backend: "cpu" | "wasm", warmup: number, minRounds: number, maxRounds: number, budgetMs: number) => {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    const before = tf.memory().numTensors;
-    const times = timeRounds({ ...ours, tfjs: () => tfStep(m) }, warmup, minRounds, maxRounds, budgetMs);
-    if (tf.memory().numTensors !== before) throw new Error(`tfjs ${backend} leaked ${tf.memory().numTensors - before} tensors`);
-    tfDispose(m);
-    return times;
-  };
   // NOTE: tfjs-cpu takes most of a second per step: fewer rounds beside it.
-  const besideCpu = await timeBeside("cpu", 2, 10, 20, 15000);
-  const besideWasm = await timeBeside("wasm", 3, 20, 80, 25000);
+  const besideCpu = await timeBeside(tf, "cpu", tfSide, ours, { warmup: 2, minRounds: 10, maxRounds: 20, budgetMs: 15000 });
+  const besideWasm = await timeBeside(tf, "wasm", tfSide, ours, { warmup: 3, minRounds: 20, maxRounds: 80, budgetMs: 25000 });
   if (jittedStep.traces !== 1) throw new Error(`the jitted step was traced ${jittedStep.traces} times, not once`);
 
-  const tfjsCpuMs = median(besideCpu.tfjs);
-  const tfjsWasmMs = median(besideWasm.tfjs);
-  const oursRow = (side: "stratum eager" | "stratum jit") => {
-    const all = [...besideCpu[side], ...besideWasm[side]];
-    const cpuRounds = median(besideCpu[side]);
-    const wasmRounds = median(besideWasm[side]);
-    // Each ratio compares medians of the same rounds.
-    return { side, msPerStep: median(all), runs: all.length, tfjsCpuOverThis: tfjsCpuMs / cpuRounds, tfjsWasmOverThis: tfjsWasmMs / wasmRounds, msInTfjsCpuRounds: cpuRounds, msInTfjsWasmRounds: wasmRounds };
-  };
-  const tfjsRow = (side: "tfjs-cpu" | "tfjs-wasm", times: readonly number[]) => {
-    const ms = median(times);
-    return { side, msPerStep: ms, runs: times.length, tfjsCpuOverThis: tfjsCpuMs / ms, tfjsWasmOverThis: tfjsWasmMs / ms, msInTfjsCpuRounds: side === "tfjs-cpu" ? ms : null, msInTfjsWasmRounds: side === "tfjs-wasm" ? ms : null };
-  };
-  const rows = [oursRow("stratum eager"), oursRow("stratum jit"), tfjsRow("tfjs-cpu", besideCpu.tfjs), tfjsRow("tfjs-wasm", besideWasm.tfjs)].map((r) => ({ ...r, lossAtStep0: losses0[r.side] }));
+  const rows = comparisonRows(["stratum eager", "stratum jit"], besideCpu, besideWasm, losses0);
   const jitRow = rows[1];
   if (jitRow === undefined) throw new Error("no row for the jitted step");
-  const header = ["side", "ms / step", "runs", "loss at step 0", "tfjs-cpu / this", "tfjs-wasm / this"];
-  const table = rows.map((r) => [
-    r.side,
-    r.msPerStep.toFixed(1),
-    String(r.runs),
-    r.lossAtStep0.toFixed(6),
-    `${r.tfjsCpuOverThis.toFixed(2)}x`,
-    `${r.tfjsWasmOverThis.toFixed(2)}x`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${line(header)}`);
-  for (const row of table) console.log(line(row));
+  printComparison(rows, compileMs);
   const vsCpu = jitRow.tfjsCpuOverThis;
   const vsWasm = jitRow.tfjsWasmOverThis;
   const bar = { jitAtLeast4xTfjsCpu: vsCpu >= 4, jitFasterThanTfjsWasm: vsWasm > 1 };
-  console.log(`\njit compile (first call, trace + compile + run): ${compileMs.toFixed(0)} ms`);
-  console.log("ms / step: median over all timed rounds; ratios: time(tfjs) / time(this side) in the same rounds, above 1x this side is faster.");
   console.log(`bar: jit >= 4x tfjs-cpu: ${bar.jitAtLeast4xTfjsCpu ? "met" : "not met"} (${vsCpu.toFixed(2)}x); jit faster than tfjs-wasm: ${bar.jitFasterThanTfjsWasm ? "met" : "not met"} (${vsWasm.toFixed(2)}x)`);
 
   const results = {
     benchmark: "MLP training step",
     model: { sizes: SIZES, activation: "relu", loss: "mean softmax cross-entropy, int32 labels", batch: BATCH, dtype: "float32", optimizer: `SGD lr ${LR}`, init: "He normal weights, zero biases, fixed seeds" },
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu,
-    logicalCores: cpus().length,
-    platform: `${platform()} ${arch()}`,
-    tfjs: tf.version.tfjs,
+    ...environment(tf.version.tfjs),
     tfjsWasm: wasmRan,
     jitCompileMs: compileMs,
     step0: { losses: losses0, lossDifference, gradDifference: { eagerVsTfjsCpu: gradDifference, tfjsWasmVsTfjsCpu: wasmGradDifference, jitUpdateVsEager: jitGradDifference } },
     timing: "rounds of one step per side (ours beside tfjs-cpu, then ours beside tfjs-wasm), each step reading its loss back; msPerStep is the median over all timed rounds, msInTfjs*Rounds the median within one backend's rounds",
-    ratios: "tfjsCpuOverThis and tfjsWasmOverThis are median time(tfjs) / median time(this side) over the same rounds: above 1, this side is faster",
+    ratios: RATIOS,
     results: rows,
     bar,
   };
-  const out = join(root, "bench", "results", "mlp.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  writeResults("mlp", results);
 }
 
 await main();

@@ -24,18 +24,14 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { arch, cpus, platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/core/tensor.js";
 import { mean, square } from "../src/index.js";
 import { transformerEncoderBlock, type TransformerEncoderParams } from "../src/layers/attention.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
-import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+import { check, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
+import { describeEnvironment, environment, writeResults } from "./support/report.js";
+import { comparisonRows, printComparison, RATIOS, tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
 const D = 128;
 const HEADS = 4;
@@ -201,31 +197,11 @@ function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) =
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Timing
-// ---------------------------------------------------------------------------
+const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
 
-/** Rounds of one step per side, `warmup` untimed, then until `budgetMs` is spent (between `minRounds` and `maxRounds`). */
-function timeRounds<K extends string>(steps: Record<K, () => number>, warmup: number, minRounds: number, maxRounds: number, budgetMs: number): Record<K, number[]> {
-  const sides = Object.keys(steps) as K[]; // the keys of a Record<K, ...>
-  const times = Object.fromEntries(sides.map((side) => [side, [] as number[]])) as Record<K, number[]>; // one entry per side, just built
-  let sink = 0;
-  for (let i = 0; i < warmup; i++) for (const side of sides) sink += steps[side]();
-  const start = performance.now();
-  for (let round = 0; round < minRounds || (round < maxRounds && performance.now() - start < budgetMs); round++) {
-    for (const side of sides) {
-      const t = performance.now();
-      sink += steps[side]();
-      times[side].push(performance.now() - t);
-    }
-  }
-  if (!Number.isFinite(sink)) throw new Error(`a loss was ${sink}`);
-  return times;
-}
-
-function check(what: string, difference: number, tolerance: number): void {
-  if (!(difference <= tolerance)) throw new Error(`${what}: relative difference ${difference} exceeds ${tolerance}`);
-}
+// ---------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------
 
 /**
  * The largest relative difference over the parameters but `mha.bk`.
@@ -249,8 +225,7 @@ function noiseOfKeyBias(grads: (n: ParamName) => ArrayLike<number>): number {
 
 async function main(): Promise<void> {
   const wasmRan = await setUpTfjs(tf);
-  const cpu = cpus()[0]?.model ?? "unknown";
-  console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version.tfjs}`);
+  console.log(describeEnvironment(environment(tf.version.tfjs)));
   console.log(`transformer encoder block: d_model ${D}, ${HEADS} heads, ffn ${FFN} (gelu), sequence ${T}, batch ${BATCH}, float32, pre-norm; forward + backward of mean(y²); tfjs-wasm: ${wasmRan}\n`);
 
   const p = stratumParams();
@@ -261,17 +236,10 @@ async function main(): Promise<void> {
   const compileStart = performance.now();
   const [jitLoss, jitGrads] = jittedStep(p, x);
   const compileMs = performance.now() - compileStart;
-  const losses: Record<string, number> = { "stratum eager": eagerLoss.item(), "stratum jit": jitLoss.item() };
-  const tfGrads: Partial<Record<"cpu" | "wasm", Record<ParamName, Float32Array>>> = {};
-  for (const backend of ["cpu", "wasm"] as const) {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    losses[`tfjs-${backend}`] = tfStep(m, (g) => (tfGrads[backend] = g));
-    tfDispose(m);
-  }
-  const [cpuGrads, wasmGrads] = [tfGrads.cpu, tfGrads.wasm];
-  if (cpuGrads === undefined || wasmGrads === undefined) throw new Error("tfjs gave no gradients at step 0");
-  const reference = losses["tfjs-cpu"] ?? Number.NaN;
+  const tfjs0 = await tfjsStepZero(tf, tfSide);
+  const losses = { "stratum eager": eagerLoss.item(), "stratum jit": jitLoss.item(), ...tfjs0.losses };
+  const { cpu: cpuGrads, wasm: wasmGrads } = tfjs0.grads;
+  const reference = losses["tfjs-cpu"];
   const lossDifference = Math.max(...Object.values(losses).map((l) => Math.abs(l - reference) / Math.abs(reference)));
   const differences = {
     eagerVsTfjsCpu: gradDifference((n) => byName(eagerGrads, n).data, (n) => cpuGrads[n]),
@@ -287,62 +255,33 @@ async function main(): Promise<void> {
   check("step 0 gradient, stratum jit vs tfjs-cpu", differences.jitVsTfjsCpu, GRAD_TOLERANCE);
   check("step 0 gradient of the key bias, stratum jit", differences.keyBiasNoise.stratumJit, GRAD_TOLERANCE);
 
-  const ours = (): number => jittedStep(p, x)[0].item();
-  const timeBeside = async (backend: "cpu" | "wasm", warmup: number, minRounds: number, maxRounds: number, budgetMs: number) => {
-    await tf.setBackend(backend);
-    const m = tfModel();
-    const before = tf.memory().numTensors;
-    const times = timeRounds({ "stratum jit": ours, tfjs: () => tfStep(m) }, warmup, minRounds, maxRounds, budgetMs);
-    if (tf.memory().numTensors !== before) throw new Error(`tfjs ${backend} leaked ${tf.memory().numTensors - before} tensors`);
-    tfDispose(m);
-    return times;
-  };
+  const ours = { "stratum jit": (): number => jittedStep(p, x)[0].item() };
   // NOTE: tfjs-cpu takes over a second per step: fewer rounds beside it.
-  const besideCpu = await timeBeside("cpu", 1, 5, 10, 15000);
-  const besideWasm = await timeBeside("wasm", 3, 20, 60, 20000);
+  const besideCpu = await timeBeside(tf, "cpu", tfSide, ours, { warmup: 1, minRounds: 5, maxRounds: 10, budgetMs: 15000 });
+  const besideWasm = await timeBeside(tf, "wasm", tfSide, ours, { warmup: 3, minRounds: 20, maxRounds: 60, budgetMs: 20000 });
   if (jittedStep.traces !== 1) throw new Error(`the jitted step was traced ${jittedStep.traces} times, not once`);
 
-  const [cpuMs, wasmMs] = [median(besideCpu.tfjs), median(besideWasm.tfjs)];
-  const [oursCpuMs, oursWasmMs] = [median(besideCpu["stratum jit"]), median(besideWasm["stratum jit"])];
-  const all = [...besideCpu["stratum jit"], ...besideWasm["stratum jit"]];
-  const rows = [
-    { side: "stratum jit", msPerStep: median(all), runs: all.length, tfjsCpuOverThis: cpuMs / oursCpuMs, tfjsWasmOverThis: wasmMs / oursWasmMs, msInTfjsCpuRounds: oursCpuMs, msInTfjsWasmRounds: oursWasmMs },
-    { side: "tfjs-cpu", msPerStep: cpuMs, runs: besideCpu.tfjs.length, tfjsCpuOverThis: 1, tfjsWasmOverThis: wasmMs / cpuMs, msInTfjsCpuRounds: cpuMs, msInTfjsWasmRounds: null },
-    { side: "tfjs-wasm", msPerStep: wasmMs, runs: besideWasm.tfjs.length, tfjsCpuOverThis: cpuMs / wasmMs, tfjsWasmOverThis: 1, msInTfjsCpuRounds: null, msInTfjsWasmRounds: wasmMs },
-  ].map((r) => ({ ...r, lossAtStep0: losses[r.side] ?? Number.NaN }));
-  const header = ["side", "ms / step", "runs", "loss at step 0", "tfjs-cpu / this", "tfjs-wasm / this"];
-  const table = rows.map((r) => [r.side, r.msPerStep.toFixed(1), String(r.runs), r.lossAtStep0.toFixed(6), `${r.tfjsCpuOverThis.toFixed(2)}x`, `${r.tfjsWasmOverThis.toFixed(2)}x`]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${line(header)}`);
-  for (const row of table) console.log(line(row));
-  const vsWasm = wasmMs / oursWasmMs;
+  const rows = comparisonRows(["stratum jit"], besideCpu, besideWasm, losses);
+  const jitRow = rows[0];
+  if (jitRow === undefined) throw new Error("no row for the jitted step");
+  printComparison(rows, compileMs);
+  const vsWasm = jitRow.tfjsWasmOverThis;
   const bar = { jitFasterThanTfjsWasm: vsWasm > 1 };
-  console.log(`\njit compile (first call, trace + compile + run): ${compileMs.toFixed(0)} ms`);
-  console.log("ms / step: median over all timed rounds; ratios: time(tfjs) / time(this side) in the same rounds, above 1x this side is faster.");
   console.log(`bar: jit faster than tfjs-wasm: ${bar.jitFasterThanTfjsWasm ? "met" : "not met"} (${vsWasm.toFixed(2)}x)`);
 
   const results = {
     benchmark: "transformer encoder block, forward + backward",
     model: { dModel: D, heads: HEADS, ffn: FFN, activation: "gelu (tanh form)", norm: "pre-norm layer norms, eps 1e-5", sequence: T, batch: BATCH, dtype: "float32", loss: "mean(y²)", gradient: "all 16 parameter tensors, no update" },
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu,
-    logicalCores: cpus().length,
-    platform: `${platform()} ${arch()}`,
-    tfjs: tf.version.tfjs,
+    ...environment(tf.version.tfjs),
     tfjsWasm: wasmRan,
     jitCompileMs: compileMs,
     step0: { losses, lossDifference, gradDifference: differences },
     timing: "rounds of one step per side (ours beside tfjs-cpu, then beside tfjs-wasm), each step reading its loss back; msPerStep is the median over the timed rounds",
-    ratios: "tfjsCpuOverThis and tfjsWasmOverThis are median time(tfjs) / median time(this side) over the same rounds: above 1, this side is faster",
+    ratios: RATIOS,
     results: rows,
     bar,
   };
-  const out = join(root, "bench", "results", "transformer.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  writeResults("transformer", results);
 }
 
 await main();

@@ -96,7 +96,7 @@ export function windows(text: string, vocab: Vocabulary, stride: number): E.Eith
   if (starts.length === 0) return E.left(new Error(`windows: a text of ${codes.length} characters has no window of ${WINDOW + 1}`));
   const x = starts.flatMap((s) => codes.slice(s, s + WINDOW));
   const y = starts.flatMap((s) => codes.slice(s + 1, s + WINDOW + 1));
-  return E.mapLeft((e: Error) => e)(data.fromArrays(x, ["n", WINDOW], y, ["n", WINDOW], { xDType: "int32", yDType: "int32" }));
+  return data.fromArrays(x, ["n", WINDOW], y, ["n", WINDOW], { xDType: "int32", yDType: "int32" });
 }
 
 /** The character model's three layers, for a vocabulary of `size` characters. */
@@ -144,7 +144,11 @@ export function charTrainer(vocab: Vocabulary, learningRate: number): CharTraine
     const r = model.lstm.applyWithState(p.lstm, model.embed.apply(p.embed, x), { h, c });
     return { logits: div(model.head.apply(p.head, r.y), t), h: r.h, c: r.c };
   });
-  const code = (ch: string): number => vocab.index.get(ch) ?? 0;
+  const code = (ch: string): number => {
+    const i = vocab.index.get(ch);
+    if (i === undefined) throw new RangeError(`char-model: the prompt's character ${JSON.stringify(ch)} is not in the text's vocabulary`);
+    return i;
+  };
   return {
     init: (k) => {
       const [ke = k, kl = k, kh = k] = split(k, 3);
@@ -152,7 +156,7 @@ export function charTrainer(vocab: Vocabulary, learningRate: number): CharTraine
       return { params, state: opt.init(params) };
     },
     step: (p, s, batch) => {
-      const r = step(p, s, data.assertBatch(batch, ["batch", WINDOW], ["batch", WINDOW]));
+      const r = step(p, s, data.assertBatch(batch, ["batch", WINDOW], ["batch", WINDOW], { x: "int32", y: "int32" }));
       return { loss: r.loss.item(), params: r.params, state: r.state };
     },
     sample: (p, prompt, length, temperature, k) => {
@@ -192,6 +196,11 @@ function main(): void {
   const [initKey = key(seed), orderKey = key(seed), sampleKey = key(seed)] = split(key(seed), 3);
   let { params, state } = trainer.init(initKey);
   const windowCount = ds.right.x.shape[0];
+  // dropLast leaves no batch when one is larger than all the text's windows: the loop below would never end
+  if (batchSize > windowCount) {
+    console.error(`error: --batch-size ${batchSize} is more than the ${windowCount} windows of the text`);
+    process.exit(2);
+  }
   console.log(`Stratum example: a character-level LSTM on ${text.length} characters of Coriolanus (${vocab.chars.length} distinct)`);
   console.log(`  embedding ${EMBED} - lstm ${HIDDEN} - dense ${vocab.chars.length}; ${windowCount} windows of ${WINDOW}; batch ${batchSize}; ${steps} steps of Adam at ${lr}\n`);
   const say = (label: string, prompt: string, k: Key): void => {

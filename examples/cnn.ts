@@ -103,7 +103,7 @@ export function makeTrainer(learningRate: LearningRate): Trainer {
     const [value, acc] = loss(p, batch);
     return { loss: value, accuracy: acc };
   });
-  const check = (batch: data.Dataset): DigitBatch => data.assertBatch(batch, ["batch", 28, 28, 1], ["batch"]);
+  const check = (batch: data.Dataset): DigitBatch => data.assertBatch(batch, ["batch", 28, 28, 1], ["batch"], { x: "float32", y: "int32" });
   return {
     init: (k) => {
       const params = model.init(k);

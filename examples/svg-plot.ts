@@ -34,19 +34,33 @@ export interface Chart {
  * niceTicks(0, 0.93, 5); // [0, 0.2, 0.4, 0.6, 0.8, 1]
  */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (!(hi > lo)) [lo, hi] = [lo - 1, lo + 1];
   const raw = (hi - lo) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  // a step below the spacing of doubles at lo (values near 1e16) cannot move a tick: the ends stand in
+  if (!(step > 0) || !Number.isFinite(step) || lo + step === lo) return [lo, hi];
   const first = Math.floor(lo / step + 1e-9) * step;
   const ticks: number[] = [];
-  for (let t = first; t <= hi + step * (1 - 1e-9); t += step) ticks.push(Number(t.toPrecision(12)));
+  // each tick from its index, not by repeated addition, and never more than a screenful
+  for (let i = 0; i <= MAX_TICKS; i++) {
+    const t = first + i * step;
+    if (t > hi + step * (1 - 1e-9)) break;
+    ticks.push(Number(t.toPrecision(12)));
+  }
   return ticks;
 }
 
+/** The most ticks an axis gets. */
+const MAX_TICKS = 100;
+
 /** `text` safe inside an SVG text node or attribute. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  // control characters other than tab and newlines are not allowed in XML 1.0 at all: they are dropped
+  return text
+    .replace(/[\x00-\x08\x0B\x0C\x0E-\x1F]/g, "")
+    .replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 }
 
 /** A number as a coordinate: two decimals, no exponent. */
@@ -68,7 +82,13 @@ export function lineChart(chart: Chart): string {
   const plot = { x: margin.left, y: margin.top, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom };
   const finite = (s: readonly Series[]): (readonly [number, number])[] => s.flatMap((x) => x.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)));
   const all = finite(chart.series);
-  const extent = (values: number[]): [number, number] => (values.length === 0 ? [0, 1] : [Math.min(...values), Math.max(...values)]);
+  const extent = (values: readonly number[]): [number, number] => {
+    if (values.length === 0) return [0, 1];
+    // a loop, not Math.min(...values): a spread of a long series overflows the stack
+    let [lo, hi] = [Infinity, -Infinity];
+    for (const v of values) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    return [lo, hi];
+  };
   const xTicks = niceTicks(...extent(all.map(([x]) => x)), 8);
   const axisTicks = (axis: "left" | "right"): number[] => {
     const ys = finite(chart.series.filter((s) => (s.axis ?? "left") === axis)).map(([, y]) => y);

@@ -87,7 +87,7 @@ console.log();
 // get the same message from the run-time rule:
 const fromFile = JSON.parse("[512, 10]") as number[]; // say, a config file's weight shape
 try {
-  matmulShape(flat as readonly number[], fromFile);
+  matmulShape(flat as readonly number[], fromFile); // widened to number dims, as a shape read at run time would be
 } catch (e) {
   if (!(e instanceof ShapeError)) throw e;
   console.log("A mismatched layer, caught by the same rule at run time:");

@@ -140,20 +140,25 @@ export function fromArrays<
 /**
  * `batch` retyped to the shapes `xShape` and `yShape` after checking at run
  * time that it has them: the same ranks, each number dim equal, each symbolic
- * dim (`"batch"`) one size wherever it occurs in either shape. Throws a
- * `ShapeError` naming both shapes, so a training step refuses a bad batch
+ * dim (`"batch"`) one size wherever it occurs in either shape, and, when
+ * `dtypes` names them, the dtypes of `x` and `y`. Throws a `ShapeError`
+ * naming both shapes (or both dtypes), so a training step refuses a bad batch
  * before it does any work.
  *
  * @example
- * const b = assertBatch(batch, ["batch", 28, 28, 1], ["batch"]); // Dataset<["batch", 28, 28, 1], ["batch"]>
+ * const b = assertBatch(batch, ["batch", 28, 28, 1], ["batch"], { x: "float32", y: "int32" }); // Dataset<["batch", 28, 28, 1], ["batch"]>
  */
 export function assertBatch<const SX extends Shape, const SY extends Shape, DX extends DType, DY extends DType>(
   batch: Dataset<Shape, Shape, DX, DY>,
   xShape: SX,
   yShape: SY,
+  dtypes: { readonly x?: DX; readonly y?: DY } = {},
 ): Dataset<[...SX], [...SY], DX, DY> {
   const op = "assertBatch";
   checkDataset(op, batch);
+  for (const [name, t, expected] of [["x", batch.x, dtypes.x], ["y", batch.y, dtypes.y]] as const) {
+    if (expected !== undefined && t.dtype !== expected) shapeError(op, `${name} has dtype ${t.dtype} but ${expected} is expected`);
+  }
   const bound = new Map<string, number>();
   const fits = (actual: readonly number[], expected: Shape): boolean =>
     actual.length === expected.length &&

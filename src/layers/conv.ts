@@ -135,6 +135,17 @@ export interface ConvLayerOptions<Bias extends boolean = true> {
   readonly init?: InitializerName | Initializer;
 }
 
+/** The options of every 2-D convolution layer (`conv2d`, `convTranspose2d`): the window's stride and dilation, and the data format. */
+export interface Conv2dWindowOptions<S extends Pair = Pair, Dl extends Pair = Pair, Bias extends boolean = true, Fmt extends DataFormat2d = DataFormat2d>
+  extends ConvLayerOptions<Bias> {
+  /** The stride, one for both axes or `[height, width]` (default 1). */
+  readonly stride?: S;
+  /** The dilation, one for both axes or `[height, width]` (default 1). */
+  readonly dilation?: Dl;
+  /** `"NHWC"` (default) or `"NCHW"`. */
+  readonly dataFormat?: Fmt;
+}
+
 /** The options of `conv2d`. */
 export interface Conv2dLayerOptions<
   S extends Pair = Pair,
@@ -143,17 +154,11 @@ export interface Conv2dLayerOptions<
   G extends number = number,
   Bias extends boolean = true,
   Fmt extends DataFormat2d = DataFormat2d,
-> extends ConvLayerOptions<Bias> {
-  /** The stride, one for both axes or `[height, width]` (default 1). */
-  readonly stride?: S;
-  /** The dilation, one for both axes or `[height, width]` (default 1). */
-  readonly dilation?: Dl;
+> extends Conv2dWindowOptions<S, Dl, Bias, Fmt> {
   /** `"valid"` (default), `"same"`, one size for every side, or `[[top, bottom], [left, right]]`. */
   readonly padding?: P;
   /** The number of groups; it divides both channel counts (default 1). */
   readonly groups?: G;
-  /** `"NHWC"` (default) or `"NCHW"`. */
-  readonly dataFormat?: Fmt;
 }
 
 /** The layer `conv2d(C, O, K, ...)`. */
@@ -203,15 +208,13 @@ export function conv2d<
   // The filter shape [KH, KW, C / groups, O] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[AxisOf<K, 0>, AxisOf<K, 1>, PerGroup<C, G>, O], O, Bias>;
   const filter = [kh, kw, inChannels / groups, outChannels];
-  const init = paramsInit<Params>(filter, outChannels, options);
-  const expected = expectedParams(filter, outChannels, options);
-  return makeLayer<Params, Conv2dFn<C, O, K, S, Dl, P, Fmt>>(init, (p, x) => {
-    checkParams("conv2d", p, expected);
-    checkImage("conv2d", x.shape, inChannels, fmt);
-    const params: { w: Tensor<Shape>; b?: Tensor<Shape> } = p;
-    const y = conv2dOp(toNHWC(x, fmt), params.w, { stride: options.stride ?? 1, dilation: options.dilation ?? 1, padding: options.padding ?? "valid", groups });
-    return fromNHWC(withBias(y, params.b, expected), fmt);
-  });
+  return convLayer<Params, Conv2dFn<C, O, K, S, Dl, P, Fmt>>(
+    "conv2d",
+    filter,
+    outChannels,
+    options,
+    imageForward("conv2d", inChannels, fmt, (x, w) => conv2dOp(x, w, { stride: options.stride ?? 1, dilation: options.dilation ?? 1, padding: options.padding ?? "valid", groups })),
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -328,23 +331,19 @@ export function conv1d<
   // The filter shape [K, C / groups, O] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[K, PerGroup<C, G>, O], O, Bias>;
   const filter = [kernelSize, inChannels / groups, outChannels];
-  const init = paramsInit<Params>(filter, outChannels, options);
-  const expected = expectedParams(filter, outChannels, options);
-  return makeLayer<Params, Conv1dFn<C, O, K, S, Dl, P, Fmt>>(init, (p, x) => {
-    checkParams("conv1d", p, expected);
+  return convLayer<Params, Conv1dFn<C, O, K, S, Dl, P, Fmt>>("conv1d", filter, outChannels, options, (x, w, addBias) => {
     const expects = channelsFirst ? `[N, ${inChannels}, W]` : `[N, W, ${inChannels}]`;
     if (x.shape.length !== 3 || x.shape[channelsFirst ? 1 : 2] !== inChannels) shapeError("conv1d", `expects ${expects} but gets ${formatShape(x.shape)}`);
     const nwc = channelsFirst ? transpose(x, [0, 2, 1]) : x;
     const [n = 0, width = 0] = nwc.shape;
-    const params: { w: Tensor<Shape>; b?: Tensor<Shape> } = p;
-    const image = conv2dOp(reshapeOp(nwc, [n, 1, width, inChannels]), reshapeOp(params.w, [1, kernelSize, inChannels / groups, outChannels]), {
+    const image = conv2dOp(reshapeOp(nwc, [n, 1, width, inChannels]), reshapeOp(w, [1, kernelSize, inChannels / groups, outChannels]), {
       stride: [1, options.stride ?? 1],
       dilation: [1, options.dilation ?? 1],
       padding: padding2d,
       groups,
     });
     const y = reshapeOp(image, [n, image.shape[2] ?? 0, outChannels]);
-    const biased = withBias(y, params.b, expected);
+    const biased = addBias(y);
     return channelsFirst ? transpose(biased, [0, 2, 1]) : biased;
   });
 }
@@ -464,17 +463,11 @@ export interface ConvTranspose2dLayerOptions<
   OP extends Pair = Pair,
   Bias extends boolean = true,
   Fmt extends DataFormat2d = DataFormat2d,
-> extends ConvLayerOptions<Bias> {
-  /** The stride, one for both axes or `[height, width]` (default 1). */
-  readonly stride?: S;
-  /** The dilation, one for both axes or `[height, width]` (default 1). */
-  readonly dilation?: Dl;
+> extends Conv2dWindowOptions<S, Dl, Bias, Fmt> {
   /** `"valid"` (default), `"same"` (the output is the input times the stride), one size, or `[[top, bottom], [left, right]]`. */
   readonly padding?: P;
   /** Extra rows and columns at the bottom and right, each below the stride (default 0; not with `"same"`). */
   readonly outputPadding?: OP;
-  /** `"NHWC"` (default) or `"NCHW"`. */
-  readonly dataFormat?: Fmt;
 }
 
 /** The layer `convTranspose2d(C, O, K, ...)`. */
@@ -523,20 +516,15 @@ export function convTranspose2d<
   // The filter shape [KH, KW, O, C] of the parameter type, computed at run time from the same sizes.
   type Params = ConvParams<[AxisOf<K, 0>, AxisOf<K, 1>, O, C], O, Bias>;
   const filter = [kh, kw, outChannels, inChannels];
-  const init = paramsInit<Params>(filter, outChannels, options);
-  const expected = expectedParams(filter, outChannels, options);
-  return makeLayer<Params, ConvTranspose2dFn<C, O, K, S, Dl, P, OP, Fmt>>(init, (p, x) => {
-    checkParams("convTranspose2d", p, expected);
-    checkImage("convTranspose2d", x.shape, inChannels, fmt);
-    const params: { w: Tensor<Shape>; b?: Tensor<Shape> } = p;
-    const y = convTranspose2dOp(toNHWC(x, fmt), params.w, {
-      stride: options.stride ?? 1,
-      dilation: options.dilation ?? 1,
-      padding: options.padding ?? "valid",
-      outputPadding: options.outputPadding ?? 0,
-    });
-    return fromNHWC(withBias(y, params.b, expected), fmt);
-  });
+  return convLayer<Params, ConvTranspose2dFn<C, O, K, S, Dl, P, OP, Fmt>>(
+    "convTranspose2d",
+    filter,
+    outChannels,
+    options,
+    imageForward("convTranspose2d", inChannels, fmt, (x, w) =>
+      convTranspose2dOp(x, w, { stride: options.stride ?? 1, dilation: options.dilation ?? 1, padding: options.padding ?? "valid", outputPadding: options.outputPadding ?? 0 }),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -626,4 +614,38 @@ function expectedParams(filter: readonly number[], outChannels: number, options:
 /** `y + b` per output channel when the layer has a bias, `y` itself otherwise. */
 function withBias(y: Tensor<Shape>, b: Tensor<Shape> | undefined, expected: { readonly b: readonly number[] | undefined }): Tensor<Shape> {
   return expected.b === undefined || b === undefined ? y : add(y, b);
+}
+
+/** What a convolution's `apply` runs after the parameter check: the input, the filter, and `addBias` for a channels-last output. */
+type ConvForward = (x: Tensor<Shape>, w: Tensor<Shape>, addBias: (y: Tensor<Shape>) => Tensor<Shape>) => Tensor<Shape>;
+
+/**
+ * The layer of convolution `op` with filter shape `filter`: `init` makes
+ * the filter and the bias, and `apply` checks the parameters' shapes, then
+ * runs `forward`.
+ */
+function convLayer<P extends { readonly w: Tensor<Shape>; readonly b?: Tensor<Shape> }, F extends ShapeFn>(
+  op: string,
+  filter: readonly number[],
+  outChannels: number,
+  options: ConvLayerOptions<boolean>,
+  forward: ConvForward,
+): Layer<P, F> {
+  const expected = expectedParams(filter, outChannels, options);
+  return makeLayer<P, F>(paramsInit<P>(filter, outChannels, options), (p, x) => {
+    checkParams(op, p, expected);
+    return forward(x, p.w, (y) => withBias(y, p.b, expected));
+  });
+}
+
+/**
+ * The `forward` of a 2-D layer `op` on `fmt` images with `channels`
+ * channels: checks the input, runs `conv` on it channels-last, adds the
+ * bias, and puts the output back in `fmt`.
+ */
+function imageForward(op: string, channels: number, fmt: DataFormat2d, conv: (x: Tensor<Shape>, w: Tensor<Shape>) => Tensor<Shape>): ConvForward {
+  return (x, w, addBias) => {
+    checkImage(op, x.shape, channels, fmt);
+    return fromNHWC(addBias(conv(toNHWC(x, fmt), w)), fmt);
+  };
 }

@@ -81,6 +81,9 @@ describe("assertBatch", () => {
     expect(() => assertBatch(wrong, ["batch", 28, 28, 1], ["batch"])).toThrow(ShapeError);
     const ragged: Dataset<Shape, Shape> = { x: zeros([3, 2]), y: tensor([0, 1, 2, 3], "int32") };
     expect(() => assertBatch(ragged, ["b", 2], ["b"])).toThrow("assertBatch: x has 3 examples but y has 4");
+    // the dtypes, when named: float32 labels where int32 class indices are expected
+    const floatLabels = { x: zeros([2, 28, 28, 1]), y: zeros([2]) } as unknown as Dataset<Shape, Shape, "float32", "int32">; // a mislabelled batch, as untyped data could give
+    expect(() => assertBatch(floatLabels, ["batch", 28, 28, 1], ["batch"], { x: "float32", y: "int32" })).toThrow("assertBatch: y has dtype float32 but int32 is expected");
   });
 });
 

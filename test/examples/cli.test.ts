@@ -1,6 +1,6 @@
 import * as E from "fp-ts/lib/Either.js";
-import { describe, expect, test } from "vitest";
-import { helpText, parseOptions, USAGE_EXIT_CODE } from "../../examples/cli.js";
+import { describe, expect, test, vi } from "vitest";
+import { helpText, optionsOrExit, parseOptions, USAGE_EXIT_CODE } from "../../examples/cli.js";
 import { DEMO_COMMAND, DEMO_OPTIONS, DEMO_SUMMARY } from "../../examples/demo.js";
 
 const parse = (argv: readonly string[]) => parseOptions(argv, DEMO_OPTIONS);
@@ -49,8 +49,46 @@ describe("the demo's command line", () => {
     expect(error(["--out", ""])).toBe("--out: expected a non-empty value");
   });
 
-  test("exits with code 2 on a usage error", () => {
+  /** What `optionsOrExit` wrote and the code it exited with; `process.exit` is replaced by a throw for the call. */
+  function run(argv: readonly string[]): { code: number | undefined; stdout: string; stderr: string } {
+    const written = { stdout: "", stderr: "" };
+    class Exit extends Error {
+      constructor(readonly code: number | undefined) {
+        super(`exit ${String(code)}`);
+      }
+    }
+    const exit = vi.spyOn(process, "exit").mockImplementation((code) => {
+      throw new Exit(typeof code === "number" ? code : undefined);
+    });
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((written.stdout += String(chunk)), true));
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((written.stderr += String(chunk)), true));
+    try {
+      optionsOrExit(argv, DEMO_COMMAND, DEMO_SUMMARY, DEMO_OPTIONS);
+      return { code: undefined, ...written };
+    } catch (e) {
+      if (e instanceof Exit) return { code: e.code, ...written };
+      throw e;
+    } finally {
+      exit.mockRestore();
+      out.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  test("a usage error prints the message and the help to stderr and exits with code 2", () => {
     expect(USAGE_EXIT_CODE).toBe(2);
+    const bad = run(["--bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: .*bogus/);
+    expect(bad.stderr).toContain("Usage: npm run demo -- [options]");
+    expect(bad.stdout).toBe("");
+  });
+
+  test("--help prints the help to stdout and exits with 0; good options return their values", () => {
+    const help = run(["--help"]);
+    expect([help.code, help.stderr]).toEqual([0, ""]);
+    expect(help.stdout).toContain("Usage: npm run demo -- [options]");
+    expect(run(["--epochs", "3"])).toEqual({ code: undefined, stdout: "", stderr: "" });
   });
 
   test("has a help that lists every option with its default", () => {

@@ -1,5 +1,5 @@
 import * as E from "fp-ts/lib/Either.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -60,12 +60,17 @@ describe("the MNIST loader", () => {
 
   test("gives a Left for a missing or corrupt file", () => {
     const folder = mkdtempSync(join(tmpdir(), "mnist-"));
-    expect(message(readDigits(folder))).toMatch(/^mnist: cannot read .*0\.json/);
-    for (let label = 0; label < 10; label++) writeFileSync(join(folder, `${label}.json`), label === 2 ? "{ not json" : '{"data": []}');
-    expect(message(readDigits(folder))).toMatch(/^mnist: cannot read .*2\.json/);
+    try {
+      expect(message(readDigits(folder))).toMatch(/^mnist: cannot read .*0\.json/);
+      for (let label = 0; label < 10; label++) writeFileSync(join(folder, `${label}.json`), label === 2 ? "{ not json" : '{"data": []}');
+      expect(message(readDigits(folder))).toMatch(/^mnist: cannot read .*2\.json/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   test("finds the package's digits folder", () => {
-    expect(digitsFolder()).toMatch(/mnist[/\\]src[/\\]digits$/);
+    const folder = digitsFolder();
+    expect(E.isRight(folder) && /mnist[/\\]src[/\\]digits$/.test(folder.right)).toBe(true);
   });
 });

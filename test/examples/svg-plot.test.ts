@@ -61,3 +61,22 @@ describe("lineChart", () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   });
 });
+
+describe("extreme inputs", () => {
+  test("ticks stop where a step cannot move a double, and for non-finite ends", () => {
+    expect(niceTicks(1e16, 1e16 + 4, 5)).toEqual([1e16, 1e16 + 4]);
+    expect(niceTicks(Number.NaN, 1)).toEqual([]);
+    expect(niceTicks(0, Infinity)).toEqual([]);
+    expect(niceTicks(0, 1e6, 5).length).toBeLessThanOrEqual(101);
+  });
+
+  test("a long series (200,000 points) is drawn without exhausting the stack", () => {
+    const points = Array.from({ length: 200_000 }, (_, i): [number, number] => [i, Math.sin(i)]);
+    const svg = lineChart({ title: "long", xLabel: "step", leftLabel: "loss", series: [{ name: "loss", points, color: "#d62728" }] });
+    expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+  });
+
+  test("control characters, which XML forbids, are dropped from text", () => {
+    expect(escapeXml("a\u0001b\u001fc\td\ne")).toBe("abc\td\ne");
+  });
+});

@@ -5,6 +5,10 @@
  * (`@tensorflow/tfjs-backend-wasm`, XNNPACK; forced single-threaded, with
  * SIMD when the engine has it, which the output reports).
  *
+ * Our matrix products run twice: as `matmul` picks (`ours`: the WebAssembly
+ * SIMD kernel where the engine has it) and on our JavaScript kernel alone
+ * (`ours-js`, `backend: "javascript"`); convolutions run as `conv2d` picks.
+ *
  * Cases: float32 matrix products at N = 64, 256, 512 and 1024 (GFLOP/s), and
  * two convolutions (ms per call): batch 32 of 28 x 28 x 1 to 32 channels,
  * and batch 32 of 14 x 14 x 32 to 64 channels, both 3 x 3 with padding
@@ -36,8 +40,8 @@ import { median, randomData, relativeDifference, setUpTfjs } from "./support/mea
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-type Side = "ours" | "tfjs-cpu" | "tfjs-wasm";
-const SIDES: readonly Side[] = ["ours", "tfjs-cpu", "tfjs-wasm"];
+type Side = "ours" | "ours-js" | "tfjs-cpu" | "tfjs-wasm";
+const SIDES: readonly Side[] = ["ours", "ours-js", "tfjs-cpu", "tfjs-wasm"];
 
 /** One side of a case as the timing loop sees it: what to do before a call (untimed), and the call. */
 interface Runner {
@@ -85,6 +89,8 @@ interface Case {
   readonly flops: number;
   /** Runs our kernel once into a preallocated output, which it returns. */
   readonly ours: () => Float32Array;
+  /** The same on our JavaScript kernel alone, where the case can choose it. */
+  readonly oursJs?: () => Float32Array;
   /** Runs the TensorFlow.js op once on the current backend (inputs made on it), returning the output. */
   readonly tfjs: (inputs: readonly tf.Tensor[]) => tf.Tensor;
   /** The inputs for TensorFlow.js. */
@@ -98,11 +104,13 @@ function matmulCase(n: number): Case {
   const a = randomData(n * n, 1);
   const b = randomData(n * n, 2);
   const out = new Float32Array(n * n);
+  const outJs = new Float32Array(n * n);
   return {
     name: `matmul ${n} x ${n} x ${n} f32`,
     unit: "GFLOP/s",
     flops: 2 * n * n * n,
     ours: () => matmul(out, a, b, { m: n, k: n, n }),
+    oursJs: () => matmul(outJs, a, b, { m: n, k: n, n, backend: "javascript" }),
     tfjs: ([x, y]) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), // the two inputs made below are rank 2
     inputs: () => [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])],
     // One tfjs-cpu call takes about 0.5 s at n = 512 and 3 s at n = 1024.
@@ -159,10 +167,10 @@ const cases: Case[] = [
 interface Row {
   readonly name: string;
   readonly unit: string;
-  /** GFLOP/s or ms per call, per side. */
-  readonly figures: Record<Side, number>;
-  readonly medianMs: Record<Side, number>;
-  readonly runs: Record<Side, number>;
+  /** GFLOP/s or ms per call, per side (`ours-js` only where the case has it). */
+  readonly figures: Partial<Record<Side, number>>;
+  readonly medianMs: Partial<Record<Side, number>>;
+  readonly runs: Partial<Record<Side, number>>;
   /** Throughput of ours over theirs: above 1, ours is faster. */
   readonly speedupVsCpu: number;
   readonly speedupVsWasm: number;
@@ -174,7 +182,7 @@ async function main(): Promise<void> {
   const wasmRan = await setUpTfjs(tf);
   const cpu = cpus()[0]?.model ?? "unknown";
   console.log(`node ${process.version}, ${cpu} (${cpus().length} logical cores), TensorFlow.js ${tf.version_core}`);
-  console.log(`ours: single-thread JavaScript; tfjs-cpu: pure-JS CPU backend; tfjs-wasm: ${wasmRan}\n`);
+  console.log(`ours: single thread, WebAssembly SIMD where matmul picks it; ours-js: our JavaScript kernel; tfjs-cpu: pure-JS CPU backend; tfjs-wasm: ${wasmRan}\n`);
 
   const rows: Row[] = [];
   for (const c of cases) {
@@ -189,26 +197,31 @@ async function main(): Promise<void> {
       check.dispose();
     }
     if (difference > 1e-4) throw new Error(`${c.name}: our result differs from tfjs-cpu's by ${difference} (relative)`);
+    const oursJs = c.oursJs;
+    if (oursJs !== undefined && relativeDifference(oursJs(), c.ours()) > 1e-4) throw new Error(`${c.name}: our two kernels differ`);
     const tfjsRunner = (backend: "cpu" | "wasm"): Runner => ({
       prepare: async () => {
         await tf.setBackend(backend);
       },
       run: () => c.tfjs(inputs[backend]).dispose(),
     });
-    const [ours = [], cpuTimes = [], wasmTimes = []] = await timeInterleaved(
-      [{ prepare: async () => {}, run: c.ours }, tfjsRunner("cpu"), tfjsRunner("wasm")],
-      c.budgetMs,
-      c.minRounds,
-    );
+    const runners = [{ prepare: async () => {}, run: c.ours }, tfjsRunner("cpu"), tfjsRunner("wasm")];
+    if (oursJs !== undefined) runners.push({ prepare: async () => {}, run: oursJs });
+    const [ours = [], cpuTimes = [], wasmTimes = [], jsTimes] = await timeInterleaved(runners, c.budgetMs, c.minRounds);
     for (const tensors of Object.values(inputs)) tensors.forEach((t) => t.dispose());
-    const ms = { ours: median(ours), "tfjs-cpu": median(cpuTimes), "tfjs-wasm": median(wasmTimes) };
-    const figure = (side: Side): number => (c.unit === "ms" ? ms[side] : c.flops / ms[side] / 1e6);
+    const ms = { ours: median(ours), "tfjs-cpu": median(cpuTimes), "tfjs-wasm": median(wasmTimes), ...(jsTimes === undefined ? {} : { "ours-js": median(jsTimes) }) };
+    const figure = (time: number): number => (c.unit === "ms" ? time : c.flops / time / 1e6);
+    const figures: Partial<Record<Side, number>> = {};
+    for (const side of SIDES) {
+      const time = ms[side];
+      if (time !== undefined) figures[side] = figure(time);
+    }
     rows.push({
       name: c.name,
       unit: c.unit,
-      figures: { ours: figure("ours"), "tfjs-cpu": figure("tfjs-cpu"), "tfjs-wasm": figure("tfjs-wasm") },
+      figures,
       medianMs: ms,
-      runs: { ours: ours.length, "tfjs-cpu": cpuTimes.length, "tfjs-wasm": wasmTimes.length },
+      runs: { ours: ours.length, "tfjs-cpu": cpuTimes.length, "tfjs-wasm": wasmTimes.length, ...(jsTimes === undefined ? {} : { "ours-js": jsTimes.length }) },
       speedupVsCpu: ms["tfjs-cpu"] / ms.ours,
       speedupVsWasm: ms["tfjs-wasm"] / ms.ours,
       relativeDifference: difference,
@@ -219,7 +232,7 @@ async function main(): Promise<void> {
   const table = rows.map((r) => [
     r.name,
     r.unit,
-    ...SIDES.map((s) => r.figures[s].toFixed(r.unit === "ms" ? 1 : 2)),
+    ...SIDES.map((s) => r.figures[s]?.toFixed(r.unit === "ms" ? 1 : 2) ?? "-"),
     `${r.speedupVsCpu.toFixed(2)}x`,
     `${r.speedupVsWasm.toFixed(2)}x`,
   ]);

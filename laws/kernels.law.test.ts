@@ -5,7 +5,9 @@
  * odd and even kernels, strides above 1, every padding scheme, groups):
  *
  * - `matmul` and `gemm` equal the triple loop, for transposed operands,
- *   broadcast batches, strided views, accumulation and the fused epilogue;
+ *   broadcast batches, strided views, accumulation and the fused epilogue,
+ *   on every backend (`matmulBackends`: the JavaScript kernel, the
+ *   WebAssembly SIMD one, and the size-based choice between them);
  * - `conv2d` equals the 7-deep loop with explicit bounds checks, on each of
  *   its paths (windows summed directly, Winograd's F(2 x 2, 3 x 3) for 3 x 3
  *   filters over 16 or more channels per group, columns and `gemm`);
@@ -17,7 +19,9 @@
  *   (ties and NaN included), and average pooling is adjoint to its gradient;
  * - the reductions equal one pass over the array in row-major order.
  *
- * Matmul sizes reach past a packed block (k past 288, m past 256), and
+ * Matmul sizes reach past a packed block (k past 288 and 256, m past 256
+ * and 128, the JavaScript and WebAssembly kernels' blocks) and cover sizes
+ * that are not multiples of the 4 x 8 WebAssembly tile, and
  * convolutions are big enough now and then for the blocked product.
  *
  * Float64 results agree to 1e-12 and float32 results to 1e-5, relative to
@@ -44,7 +48,8 @@ import {
   type Padding2d,
   type Pool2dParams,
 } from "../src/kernels/conv.js";
-import { gemm, matmul, type FloatArray } from "../src/kernels/matmul.js";
+import { gemm, matmul, type FloatArray, type MatmulBackend } from "../src/kernels/matmul.js";
+import { wasmMatmulAvailable } from "../src/kernels/wasm-matmul.js";
 import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/kernels/reduce.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -113,9 +118,26 @@ const size = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 60, max: 72 }) },
 );
 
-describe("matmul", () => {
+/**
+ * The backends every matmul law runs on, with the dtypes each is checked in
+ * (the WebAssembly kernel runs float32 products; float64 ones would only
+ * test its fall-back).
+ */
+const matmulBackends: { readonly [B in MatmulBackend]: fc.Arbitrary<FloatDType> } = {
+  javascript: dtypes,
+  wasm: fc.constant<FloatDType>("float32"),
+  auto: dtypes,
+};
+// the keys of `matmulBackends` are exactly the MatmulBackends
+const matmulBackendNames = Object.keys(matmulBackends) as MatmulBackend[];
+
+test("WebAssembly SIMD runs here, so the wasm laws below test the WebAssembly kernel", () => {
+  expect(wasmMatmulAvailable()).toBe(true);
+});
+
+describe.each(matmulBackendNames)("matmul on the %s backend", (backend) => {
   const matmulCase = fc.record({
-    dtype: dtypes,
+    dtype: matmulBackends[backend],
     batch: fc.integer({ min: 0, max: 3 }),
     m: fc.oneof({ weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.integer({ min: 250, max: 262 }) }),
     k: fc.oneof({ weight: 6, arbitrary: size }, { weight: 1, arbitrary: fc.integer({ min: 380, max: 400 }) }),
@@ -138,7 +160,7 @@ describe("matmul", () => {
         const b = randomArray(dtype, repeat === "b" ? k * n : batch * k * n, seed + 1);
         const biasValues = bias ? randomArray(dtype, n, seed + 2) : undefined;
         const out = allocateFloat(dtype, batch * m * n).fill(Number.NaN);
-        matmul(out, a, b, { batch, m, k, n, aBatchStride, bBatchStride, transA, transB, bias: biasValues, activation });
+        matmul(out, a, b, { batch, m, k, n, aBatchStride, bBatchStride, transA, transB, bias: biasValues, activation, backend });
         // The triple loop, reading A[i, p] and B[p, j] through the layout by hand.
         const want = new Float64Array(batch * m * n);
         const scale = new Float64Array(batch * m * n);
@@ -167,7 +189,7 @@ describe("matmul", () => {
 
   test("gemm reads and writes strided views in place, and accumulate adds to what C holds", () => {
     const gemmCase = fc.record({
-      dtype: dtypes,
+      dtype: matmulBackends[backend],
       m: size,
       k: size,
       n: size,
@@ -186,7 +208,7 @@ describe("matmul", () => {
         const c = randomArray(dtype, cSize, seed + 2);
         const before = c.slice();
         const cView = transC ? { data: c, offset: cOffset, rowStride: 1, colStride: m + cPad } : { data: c, offset: cOffset, rowStride: n + cPad, colStride: 1 };
-        gemm(m, k, n, aView, bView, cView, { accumulate });
+        gemm(m, k, n, aView, bView, cView, { accumulate, backend });
         const want = Float64Array.from(before);
         const scale = new Float64Array(cSize);
         for (let i = 0; i < m; i++) {

@@ -35,8 +35,12 @@
  * throughout. The epilogue (bias, then relu) runs on the last block as the
  * sums are stored, so it costs no extra pass over C.
  *
- * Leaves out: threads, SIMD and WebAssembly (the CPU backend is plain
- * JavaScript, single thread), integer products, and complex numbers.
+ * A float32 product big enough to pay goes to the WebAssembly SIMD kernel
+ * of `wasm-matmul.ts` (a 4 x 8 register tile, 5 to 6x faster from n = 256
+ * on) when the engine runs it; the rest, float64 and engines without
+ * WebAssembly SIMD take the JavaScript kernel here (`MatmulBackend`).
+ *
+ * Leaves out: threads, integer products, and complex numbers.
  *
  * NOTE: the packing buffer is module state, reused across calls and grown on
  * demand; a product never calls out while it runs, so this is safe in
@@ -44,6 +48,7 @@
  */
 
 import { shapeError } from "../core/errors.js";
+import { wasmGemm } from "./wasm-matmul.js";
 
 /** The float storages the kernels read and write. */
 export type FloatArray = Float32Array | Float64Array;
@@ -74,8 +79,23 @@ export interface MatrixView<F extends FloatArray = FloatArray> {
   readonly colStride: number;
 }
 
+/**
+ * Which kernel runs a product: `"auto"` (the default) hands a float32 product
+ * of at least WASM_MIN_WORK multiply-adds to the WebAssembly SIMD kernel
+ * (`wasm-matmul.ts`) when the engine runs it; `"wasm"` does so at any size;
+ * `"javascript"` never does. Float64 products, and any product the
+ * WebAssembly kernel cannot run, take the JavaScript kernel.
+ */
+export type MatmulBackend = "auto" | "javascript" | "wasm";
+
+/** The choice of kernel, in the options of `gemm` and `matmul`. */
+export interface BackendOption {
+  /** Default `"auto"`. */
+  readonly backend?: MatmulBackend | undefined;
+}
+
 /** The options of `gemm`: an epilogue, and whether to add to what C holds. */
-export interface GemmOptions extends Epilogue {
+export interface GemmOptions extends Epilogue, BackendOption {
   /**
    * When true, `C = act(C + A @ B + bias)`: the product is added to C's old
    * values (used to sum a product over chunks of k). Default false.
@@ -84,7 +104,7 @@ export interface GemmOptions extends Epilogue {
 }
 
 /** The sizes, layout and epilogue of a batched product. */
-export interface MatmulOptions extends Epilogue {
+export interface MatmulOptions extends Epilogue, BackendOption {
   /** How many products (default 1). */
   readonly batch?: number | undefined;
   /** Rows of each A and C. */
@@ -123,7 +143,7 @@ export function matmul<F extends FloatArray>(out: F, a: F, b: F, options: Matmul
     if (!Number.isInteger(x) || x < 0) shapeError("matmul", `${name} ${x} must be a non-negative integer`);
   }
   if (out.length < batch * m * n) shapeError("matmul", `output holds ${out.length} elements, needs ${batch * m * n}`);
-  const epilogue: GemmOptions = { bias: options.bias, biasOffset: options.biasOffset, activation: options.activation };
+  const epilogue: GemmOptions = { bias: options.bias, biasOffset: options.biasOffset, activation: options.activation, backend: options.backend };
   const aView = (offset: number): MatrixView => ({ data: a, offset, rowStride: transA ? 1 : k, colStride: transA ? m : 1 });
   const bView = (offset: number): MatrixView => ({ data: b, offset, rowStride: transB ? 1 : n, colStride: transB ? k : 1 });
   // One B for a batch of contiguous row-major A's is a single product with
@@ -146,6 +166,21 @@ const LANES = 4;
 const KC = 288;
 /** Rows of a packed block of A. */
 const MC = 256;
+/**
+ * The float32 products that `"auto"` hands to the WebAssembly kernel: at
+ * least WASM_MIN_WORK multiply-adds, WASM_MIN_OUTPUTS elements of C and
+ * WASM_MIN_COLS columns. Measured on the bench machine (Node 20, x64, a
+ * benchmark running on the other core), WebAssembly takes 0.5 to 0.8 of the
+ * JavaScript kernel's time from 6 x 6 x 6 and 8 x 64 x 8 on, 0.3 at 8 x 8 x
+ * 64, and 0.1 to 0.2 from 256 x 256 x 256; it loses (1.2 to 10x slower) on
+ * dot products and thin products with 1 to 9 outputs (1 x 1024 x 1, 2 x 1024
+ * x 2, 3 x 1000 x 3), which pad its 4 x 8 tile, on a single column
+ * (0.9 to 1.1 either way), and below about 500 multiply-adds (4 x 4 x 4:
+ * 0.5 against 0.4 us).
+ */
+const WASM_MIN_WORK = 512;
+const WASM_MIN_OUTPUTS = 16;
+const WASM_MIN_COLS = 2;
 /** Products with fewer rows than this take the small path, unpacked. */
 const MIN_ROWS = 4;
 /** Products with fewer columns than this take the small path, unpacked. */
@@ -199,14 +234,17 @@ export function gemm(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
   checkView("gemm", "A", a, m, k);
   checkView("gemm", "B", b, k, n);
   checkView("gemm", "C", c, m, n);
-  const { bias, biasOffset = 0, activation = "none", accumulate = false } = options;
+  const { bias, biasOffset = 0, activation = "none", accumulate = false, backend = "auto" } = options;
   if (bias !== undefined && n > 0 && (biasOffset < 0 || biasOffset + n > bias.length)) {
     shapeError("gemm", `bias of ${bias.length} elements has no ${n} entries from ${biasOffset}`);
   }
   if (m === 0 || n === 0) return;
   const last: Finish = { beta: accumulate, bias, biasOffset, relu: activation === "relu" };
+  const wasm = backend === "wasm" || (backend === "auto" && n >= WASM_MIN_COLS && m * n >= WASM_MIN_OUTPUTS && m * k * n >= WASM_MIN_WORK);
   if (k === 0) {
     finishOnly(m, n, c, last);
+  } else if (wasm && wasmGemm(m, k, n, a, b, c, last)) {
+    return;
   } else if (m < MIN_ROWS || n < MIN_COLS) {
     gemmSmall(m, k, n, a, b, c, last);
   } else {

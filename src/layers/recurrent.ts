@@ -18,13 +18,12 @@
  *   `h' = (1 - z) n + z h`.
  * - `rnn`: `h' = act(x wx + h wh + b)`, `act` tanh (default) or relu.
  *
- * Each step does two matmuls for all gates at once, `x_t @ wx` and
- * `h @ wh` (G = 4 gates for the LSTM, 3 for the GRU, fused in one kernel
- * each), then a few elementwise ops, which `jit` fuses; σ is written
- * `(1 + tanh(x / 2)) / 2`, one tanh per gate. The loop over time is a
- * JavaScript loop: under `jit` it unrolls into one program. The input
- * projection is not hoisted out of the loop as one `[T·N, I] @ [I, G·H]`
- * (see the NOTE in the loop: it would make the backward pass O(T²)). Input
+ * The input projection of all steps is one matmul, `[T·N, I] @ [I, G·H]`
+ * (G = 4 gates for the LSTM, 3 for the GRU); each step then does one
+ * `h @ wh` for all gates at once and a few elementwise ops, which `jit`
+ * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. The loop
+ * over time is a JavaScript loop: under `jit` it unrolls into one program,
+ * and its backward pass joins the steps' slices with one concatenate. Input
  * and recurrent kernels start glorot-uniform (Keras uses an orthogonal
  * recurrent kernel; we have no QR), biases at 0.
  *
@@ -410,11 +409,11 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     const flat = (s: Tensor<Shape> | undefined): Wide | undefined => (s === undefined ? undefined : wide(reshape(wide(s), [rows, hiddenSize])));
     let state: LoopState = { h: flat(initial.h), c: flat(initial.c) };
     const outputs: Wide[] = [];
+    // the input projection of every step at once: one [T·M, I] @ [I, G·H]; the transpose joins
+    // the steps' slices with one concatenate, so the backward pass stays linear in T
+    const projected = wide(reshape(wide(add(wide(matmul(wide(reshape(timeMajor, [steps * rows, inputSize])), wide(w))), wide(b))), [steps, rows, -1]));
     for (let t = 0; t < steps; t++) {
-      // NOTE: one [M, I] @ [I, G·H] per step, not one [T·M, I] @ [I, G·H] before the loop: the
-      // transpose of slicing step t out of a precomputed [T, M, G·H] is a scatter into all of it,
-      // which makes the backward pass O(T²) in time and memory.
-      const xw = wide(add(wide(matmul(wide(slice(timeMajor, [t])), wide(w))), wide(b)));
+      const xw = wide(slice(projected, [t]));
       state = spec.step(p, xw, state);
       if (returnSequences && state.h !== undefined) outputs.push(state.h);
     }

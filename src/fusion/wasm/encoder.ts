@@ -1,7 +1,7 @@
 /**
  * A small encoder of WebAssembly modules in the binary format: LEB128
- * integers, the opcodes the loop-kernel generator uses, function bodies and
- * the sections of a module.
+ * integers, the opcodes the loop-kernel generator and the WebAssembly matmul
+ * kernel use, function bodies and the sections of a module.
  *
  * The format is the one of the WebAssembly core specification (chapter 5,
  * "Binary Format") with the fixed-width SIMD proposal (128-bit vectors). Every
@@ -36,6 +36,7 @@ export const Op = {
   i64_const: 0x42,
   f64_const: 0x44,
   i32_ne: 0x47,
+  i32_sub: 0x6b,
   f32_ne: 0x5c,
   i32_add: 0x6a,
   i64_add: 0x7c,
@@ -65,6 +66,7 @@ export type Op = (typeof Op)[keyof typeof Op];
 /** SIMD opcodes: each follows the prefix byte 0xfd as an unsigned LEB128. */
 export const SimdOp = {
   v128_load: 0x00,
+  v128_load32_splat: 0x09,
   v128_store: 0x0b,
   v128_const: 0x0c,
   i8x16_shuffle: 0x0d,
@@ -159,6 +161,8 @@ function float64Bytes(v: number): number[] {
 
 /** Alignment hints, as log2 of the byte count, for the memory accesses here. */
 export const ALIGN_4 = 2;
+/** The alignment hint of a 16-byte access. */
+export const ALIGN_16 = 4;
 
 /**
  * The instructions of one function body, appended by the methods below;
@@ -211,6 +215,11 @@ export class FunctionBody {
 
   i64(n: bigint): this {
     return this.op(Op.i64_const, signedLeb(n));
+  }
+
+  /** `v128.const` of four zero lanes. */
+  zeros(): this {
+    return this.simd(SimdOp.v128_const, new Array<number>(16).fill(0));
   }
 
   f64(v: number): this {

@@ -140,3 +140,34 @@ export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
   };
   return { run };
 }
+
+/**
+ * The exports of `binary`, a module that imports the shared memory as
+ * `MEMORY_IMPORT` (and nothing else); undefined when WebAssembly with SIMD
+ * is not available here.
+ *
+ * @example
+ * const exports = instantiateWithSharedMemory(encodeModule(spec));
+ * const kernel = exports?.["kernel"];
+ */
+export function instantiateWithSharedMemory(binary: Uint8Array): Record<string, unknown> | undefined {
+  if (!wasmAvailable() || api === undefined) return undefined;
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
+  return new api.Instance(new api.Module(binary), imports).exports;
+}
+
+/**
+ * The shared memory's buffer, grown to hold at least `bytes` (the memory
+ * keeps its largest size); undefined when WebAssembly is not available or
+ * the memory cannot grow that far. A grown memory has a new buffer, so views
+ * of an earlier one must be made again after each call.
+ *
+ * @example
+ * const heap = sharedHeap(1024);
+ * if (heap !== undefined) new Float32Array(heap, 0, 256).fill(0);
+ */
+export function sharedHeap(bytes: number): ArrayBuffer | undefined {
+  if (!wasmAvailable() || api === undefined) return undefined;
+  sharedMemory(api);
+  return heapOf(bytes);
+}

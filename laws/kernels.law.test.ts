@@ -24,9 +24,13 @@
  * that are not multiples of the 4 x 8 WebAssembly tile, and
  * convolutions are big enough now and then for the blocked product.
  *
- * Float64 results agree to 1e-12 and float32 results to 1e-5, relative to
+ * Float64 results agree to 1e-12 and float32 results to 2e-5, relative to
  * the sum of the absolute values of the terms (the scale of a dot product's
- * rounding error, which is what a cancelling sum can be compared to).
+ * rounding error, which is what a cancelling sum can be compared to). The
+ * float32 bound is a worst case, not a guess: the WebAssembly kernel sums
+ * blocks of 256 terms in float32 and then the blocks, so its error is at
+ * most (256 + k / 256 + 2) roundings of 2^-24 of that sum, under 1.6e-5 for
+ * every size these laws reach.
  * `STRATUM_HEAVY=1` runs more cases.
  */
 
@@ -57,7 +61,7 @@ const numRuns = heavy ? 1000 : 100;
 
 type FloatDType = "float32" | "float64";
 const dtypes = fc.constantFrom<FloatDType>("float64", "float32");
-const tolerance = (dtype: FloatDType): number => (dtype === "float64" ? 1e-12 : 1e-5);
+const tolerance = (dtype: FloatDType): number => (dtype === "float64" ? 1e-12 : 2e-5);
 
 /** A small seeded generator (mulberry32), so that big arrays cost one integer to shrink. */
 function generator(seed: number): () => number {

@@ -27,9 +27,9 @@
  * NOTE: sums over k accumulate in float32 (the JavaScript kernel sums in
  * float64), in blocks of KC, each block then added to the staged sum: the
  * worst-case error is (KC + k / KC) float32 roundings of the sum of the
- * terms' absolute values (1.5e-5 of it at k = 400), and errors of random
- * sign grow like its square root (about 1e-6), inside the 1e-5 the kernel
- * laws allow.
+ * terms' absolute values (1.5e-5 of it at k = 400), inside the 2e-5 the
+ * kernel laws allow; errors of random sign grow like its square root
+ * (about 1e-6 in practice).
  *
  * The module is built in memory with our encoder from fixed opcodes and the
  * validated tile sizes below; nothing from the data or a caller goes into

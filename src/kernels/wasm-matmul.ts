@@ -22,7 +22,7 @@
  * JavaScript kernel and 27 to 31 for TensorFlow.js's XNNPACK. A 6 x 8 tile
  * (12 accumulators) made 22 to 24 and an 8 x 8 one 23: V8 has 16 vector
  * registers, and the 4 x 8 tile needs 11 of them. KC = 256 and MC = 128
- * did as well as any of 128, 256, 512 by 64, 128, 256 (within the noise).
+ * matched every other pair of 128, 256, 512 by 64, 128, 256 (within the noise).
  *
  * NOTE: sums over k accumulate in float32 (the JavaScript kernel sums in
  * float64), in blocks of KC, each block then added to the staged sum: the

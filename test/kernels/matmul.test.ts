@@ -1,24 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { ShapeError } from "../../src/core/errors.js";
 import { gemm, matmul, type FloatArray, type MatrixView } from "../../src/kernels/matmul.js";
+import { naiveMatmul as naive } from "./support.js";
 
 /** Integer-valued data (exact in float32 and float64 sums of moderate length). */
 function ints(size: number, seed: number): Float64Array {
   return Float64Array.from({ length: size }, (_, i) => ((i * 7 + seed * 13) % 11) - 5);
 }
 
-/** The triple loop over row-major `[m, k]` and `[k, n]`. */
-function naive(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (a[i * k + p] ?? 0) * (b[p * n + j] ?? 0);
-      out.push(s);
-    }
-  }
-  return out;
-}
 
 /** The transpose of a row-major `[rows, cols]` array. */
 function transpose(x: ArrayLike<number>, rows: number, cols: number): Float64Array {

@@ -2,24 +2,13 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { sharedHeap } from "../../src/fusion/wasm/runtime.js";
 import { gemm, matmul, type MatmulOptions, type MatrixView } from "../../src/kernels/matmul.js";
 import { wasmGemm, wasmMatmulAvailable, type WasmEpilogue } from "../../src/kernels/wasm-matmul.js";
+import { naiveMatmul as naive } from "./support.js";
 
 /** Small integers (sums of them are exact in float32 at these sizes). */
 function ints(size: number, seed: number): Float32Array {
   return Float32Array.from({ length: size }, (_, i) => ((i * 7 + seed * 13) % 11) - 5);
 }
 
-/** The triple loop over row-major `[m, k]` and `[k, n]`, in float64. */
-function naive(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += (a[i * k + p] ?? 0) * (b[p * n + j] ?? 0);
-      out.push(s);
-    }
-  }
-  return out;
-}
 
 const rowMajor = (data: Float32Array | Float64Array, cols: number): MatrixView => ({ data, offset: 0, rowStride: cols, colStride: 1 });
 const plain: WasmEpilogue = { beta: false, bias: undefined, biasOffset: 0, relu: false };

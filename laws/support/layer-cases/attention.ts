@@ -16,6 +16,7 @@ import { multiHeadAttention, transformerEncoderBlock } from "../../../src/layers
 import { batchNorm, layerNorm, rmsNorm } from "../../../src/layers/norm.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
 import { tensorFrom, uniform, valuesOf } from "../gradient-laws.js";
+import { naiveGelu, seeds as seed } from "./basic.js";
 import type { LayerCase, LayerCases, NaiveOutput } from "./types.js";
 
 // ---------------------------------------------------------------------------
@@ -132,14 +133,10 @@ function naiveAttention(p: unknown, query: readonly number[], keyValue: readonly
   return naiveDense(concat, wo ?? [], value("bo"), heads * valueDim, d);
 }
 
-/** GELU, tanh form. */
-const naiveGelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
-
 // ---------------------------------------------------------------------------
 // Cases
 // ---------------------------------------------------------------------------
 
-const seed = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 const batchPrefix = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 0, maxLength: 2 });
 
 const layerNormCases = fc

@@ -101,6 +101,9 @@ function parameterFree(name: string, make: () => unknown, naive: (x: AnyTensor) 
   });
 }
 
+/** GELU, tanh form, from its formula. */
+export const naiveGelu = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+
 const elementwise = (f: (v: number) => number) => (x: AnyTensor): NaiveOutput => ({ shape: [...x.shape], data: numbers(x).map(f) });
 
 /** Away from relu's kink at 0, where it has no derivative. */
@@ -137,7 +140,7 @@ const reshapeCase = fc.record({ batch: small, a: small, b: small, c: small, seed
 export const cases: LayerCases = {
   dense,
   relu: parameterFree("relu", layers.relu, elementwise((v) => (v > 0 ? v : 0)), awayFromZero),
-  gelu: parameterFree("gelu", layers.gelu, elementwise((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))))),
+  gelu: parameterFree("gelu", layers.gelu, elementwise(naiveGelu)),
   silu: parameterFree("silu", layers.silu, elementwise((v) => v * sigmoidOf(v))),
   tanh: parameterFree("tanh", layers.tanh, elementwise(Math.tanh)),
   sigmoid: parameterFree("sigmoid", layers.sigmoid, elementwise(sigmoidOf)),

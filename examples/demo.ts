@@ -13,10 +13,11 @@
  */
 
 import * as E from "fp-ts/lib/Either.js";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cosineDecay, data, foldIn, key, saveTree, split } from "../src/index.js";
+import { cosineDecay, data, foldIn, key, split } from "../src/index.js";
+import { saveTreeFile, writeFileAtomic } from "../src/node/index.js";
 import { optionsOrExit, type Spec } from "./cli.js";
 import { shiftImages } from "./augment.js";
 import { makeTrainer, MODEL_SUMMARY, type Params } from "./cnn.js";
@@ -114,8 +115,8 @@ function main(): void {
   const checkpoint = join(folder, "mnist-cnn.safetensors");
   const plot = join(folder, "training.svg");
   try {
-    writeFileSync(checkpoint, saveTree(params, { model: "stratum mnist cnn", epochs: String(epochs), test_accuracy: finalAccuracy.toFixed(4) }));
-    writeFileSync(
+    saveTreeFile(checkpoint, params, { model: "stratum mnist cnn", epochs: String(epochs), test_accuracy: finalAccuracy.toFixed(4) });
+    writeFileAtomic(
       plot,
       lineChart({
         title: `MNIST CNN: ${TRAIN} training digits, test accuracy ${(100 * finalAccuracy).toFixed(2)}%`,

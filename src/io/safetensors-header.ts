@@ -17,6 +17,7 @@
 
 import * as E from "fp-ts/lib/Either.js";
 import { MAX_DIM } from "../core/shape.js";
+import { utf8DecodeStrict } from "../core/host.js";
 import { loadError, type LoadError } from "./load-error.js";
 import { FORMATS, isFormatDType, UNSUPPORTED, type FormatDType } from "./safetensors-format.js";
 
@@ -150,7 +151,7 @@ export function parseHeader(bytes: Uint8Array): E.Either<LoadError, Header> {
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
+    text = utf8DecodeStrict(bytes.subarray(8, dataStart));
   } catch {
     return E.left(loadError("the header is not valid UTF-8"));
   }

@@ -13,6 +13,7 @@
 
 import * as E from "fp-ts/lib/Either.js";
 import { allocate, type DType, type Storage } from "../core/dtype.js";
+import { utf8Encode } from "../core/host.js";
 import type { Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { loadError, type LoadError } from "./load-error.js";
@@ -121,7 +122,7 @@ export function encodeSafetensors(tensors: readonly RawTensor[], metadata: Metad
     fields.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + t.bytes.length}]}`);
     offset += t.bytes.length;
   }
-  const json = new TextEncoder().encode(`{${fields.join(",")}}`);
+  const json = utf8Encode(`{${fields.join(",")}}`);
   const headerLength = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + headerLength + offset);
   const view = new DataView(out.buffer);

@@ -26,6 +26,7 @@ export {
 export * from "./core/rules/index.js";
 export * from "./ops/index.js";
 export { jit, type Jitted } from "./transforms/jit.js";
+export { wasmAvailable } from "./fusion/wasm/runtime.js";
 export { traceProgram } from "./transforms/trace.js";
 export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";

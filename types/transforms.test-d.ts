@@ -1,5 +1,5 @@
 import { expectError, expectType } from "tsd";
-import { grad, hessian, jacfwd, jacrev, jvp, matmul, mul, sin, sum, valueAndGrad, vjp, type Tensor } from "../src/index.js";
+import { grad, hessian, jacfwd, jacrev, jvp, matmul, mul, sin, sum, valueAndGrad, vjp, wasmAvailable, type Tensor } from "../src/index.js";
 
 declare const x: Tensor<[3]>;
 declare const wrongTangent: Tensor<[4]>;
@@ -41,3 +41,7 @@ expectType<Tensor<[3, 3]>>(hessian((a: Tensor<[3]>): Tensor<[]> => sum(mul(a, a)
 expectError(grad((p: typeof params, ys: typeof labels): Tensor<[]> => loss(p, batch, ys), { argnums: 1 })(params, labels));
 expectError(grad((ys: typeof labels): Tensor<[]> => sum(matmul(batch, params.w)))(labels));
 expectType<{ w: Tensor<[784, 512]>; b: Tensor<[512]> }>(grad((p: typeof params, ys: typeof labels): Tensor<[]> => loss(p, batch, ys))(params, labels));
+
+// wasmAvailable says whether the WebAssembly SIMD kernels run here.
+expectType<boolean>(wasmAvailable());
+expectError(wasmAvailable(true));

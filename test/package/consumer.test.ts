@@ -89,7 +89,7 @@ describe.each(Object.entries(compilers))("a consumer compiled by %s", (compilerN
     const tag = `${compilerName.replace(" ", "")}-${resolution}`;
 
     test("type-checks the model program without Node or DOM typings", () => {
-      const r = compile(compiler, tsconfig(`${tag}-main`, resolution, ["main.ts", "program.ts"], []));
+      const r = compile(compiler, tsconfig(`${tag}-main`, resolution, ["main.ts", "program.ts", "browser-page.ts"], []));
       expect(r.output).toBe("");
       expect(r.status).toBe(0);
     });

@@ -55,6 +55,7 @@ const notLayers: Readonly<Record<string, string>> = {
   makeLayer: "builds a layer from two functions",
   checkParams: "checks parameter shapes for layer implementations",
   activation: "builds a layer from an elementwise function",
+  summary: "describes a model (its rows are tested in test/layers/summary.test.ts)",
   sequential: "composition; checked through the layers it composes",
   residual: "composition; checked through the layers it composes",
   fans: "initialiser arithmetic",

@@ -27,22 +27,23 @@ export type Activation = Layer<NoParams, SameShape>;
  * @example
  * const leaky = activation((x) => maximum(x, mul(0.01, x)));
  */
-export function activation(f: (x: Tensor<Shape>) => Tensor<Shape>): Activation {
+export function activation(f: (x: Tensor<Shape>) => Tensor<Shape>, name = "activation"): Activation {
   return makeLayer<NoParams, SameShape>(
     () => ({}),
     (_p, x) => f(x),
+    { name },
   );
 }
 
 /** `max(x, 0)` as a layer. @example sequential(dense(784, 512), relu()) */
-export const relu = (): Activation => activation(reluOp);
+export const relu = (): Activation => activation(reluOp, "relu");
 /** GELU (tanh approximation) as a layer. @example sequential(dense(768, 3072), gelu()) */
-export const gelu = (): Activation => activation(geluOp);
+export const gelu = (): Activation => activation(geluOp, "gelu");
 /** `x · sigmoid(x)` as a layer. @example sequential(dense(512, 512), silu()) */
-export const silu = (): Activation => activation(siluOp);
+export const silu = (): Activation => activation(siluOp, "silu");
 /** `tanh(x)` as a layer. @example sequential(dense(512, 512), tanh()) */
-export const tanh = (): Activation => activation(tanhOp);
+export const tanh = (): Activation => activation(tanhOp, "tanh");
 /** `1 / (1 + e^-x)` as a layer. @example sequential(dense(512, 1), sigmoid()) */
-export const sigmoid = (): Activation => activation(sigmoidOp);
+export const sigmoid = (): Activation => activation(sigmoidOp, "sigmoid");
 /** Softmax over the last axis as a layer. @example sequential(dense(512, 10), softmax()) */
-export const softmax = (): Activation => activation((x) => softmaxOp(x));
+export const softmax = (): Activation => activation((x) => softmaxOp(x), "softmax");

@@ -247,6 +247,7 @@ export function multiHeadAttention<
   };
 
   return {
+    name: "multiHeadAttention",
     init,
     // `apply` and `attend` compute the shapes SequenceFn and the signature describe (checked by the tests); the typed view only narrows their types.
     apply: ((p: P, x: AnyTensor, opts?: AttentionApplyOptions) => attend(p, x, x, opts)) as unknown as MultiHeadAttention<D, H, K, V, Bias>["apply"],
@@ -396,6 +397,7 @@ export function transformerEncoderBlock<const D extends number, const H extends 
   };
 
   return {
+    name: "transformerEncoderBlock",
     init: (k) => {
       const [k1 = k, k2 = k, k3 = k, k4 = k, k5 = k] = split(k, 5);
       return { ln1: ln1.init(k1), mha: mha.init(k2), ln2: ln2.init(k3), ffn1: ffn1.init(k4), ffn2: ffn2.init(k5) };

@@ -635,7 +635,7 @@ function convLayer<P extends { readonly w: Tensor<Shape>; readonly b?: Tensor<Sh
   return makeLayer<P, F>(paramsInit<P>(filter, outChannels, options), (p, x) => {
     checkParams(op, p, expected);
     return forward(x, p.w, (y) => withBias(y, p.b, expected));
-  });
+  }, { name: op });
 }
 
 /**

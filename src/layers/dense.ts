@@ -92,5 +92,6 @@ export function dense<const I extends number, const O extends number, const Bias
       const y = matmul(x as Tensor<[...Shape, I]>, params.w); // the last dim was checked just above
       return useBias && params.b !== undefined ? add(y, params.b) : y;
     },
+    { name: "dense" },
   );
 }

@@ -50,5 +50,6 @@ export function dropout(rate: number): Dropout {
       const keep = bernoulliMask(opts.key, 1 - rate, [...x.shape]) as Tensor<Shape, "bool">; // the shape of x, widened to Shape
       return where(keep, mul(x, 1 / (1 - rate)), 0);
     },
+    { name: "dropout" },
   );
 }

@@ -78,5 +78,6 @@ export function embedding<const N extends number, const F extends number>(numEmb
       // gather along axis 0 gives indices.shape + [features]
       return bind("gather", [p.table, indices], { axis: 0 }) as Tensor<Shape>;
     },
+    { name: "embedding", inputDType: "int32" },
   );
 }

@@ -3,7 +3,7 @@
  * composition (`sequential`, `residual`).
  */
 
-export { checkParams, makeLayer, type AnyLayer, type ApplyOptions, type ApplyShape, type InputDType, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf, type StatefulLayer } from "./layer.js";
+export { checkParams, makeLayer, type AnyLayer, type ApplyOptions, type LayerInfo, type ApplyShape, type InputDType, type InputOf, type Layer, type LayerOut, type ParamsOf, type SameShape, type ShapeFn, type ShapeFnOf, type StatefulLayer } from "./layer.js";
 export { fans, glorotUniform, heNormal, initializers, lecunNormal, zeros as zerosInit, type Initializer, type InitializerName } from "./init.js";
 export { dense, type Dense, type DenseFn, type DenseOptions, type DenseParams, type DenseShape } from "./dense.js";
 export { activation, gelu, relu, sigmoid, silu, softmax, tanh, type Activation, type NoParams } from "./activations.js";
@@ -16,4 +16,5 @@ export { gru, lstm, rnn, type Gru, type GruParams, type HiddenState, type Lstm, 
 export { batchNorm, layerNorm, rmsNorm, type BatchNorm, type BatchNormOptions, type BatchNormParams, type BatchNormState, type FeatureFn, type FeatureShape, type LayerNorm, type LayerNormOptions, type LayerNormParams, type RmsNorm, type RmsNormOptions, type RmsNormParams } from "./norm.js";
 export { multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions, type AttentionLayer, type AttentionOptions, type AttentionParams, type MultiHeadAttention, type SequenceFn, type SequenceShape, type TransformerEncoderBlock, type TransformerEncoderOptions, type TransformerEncoderParams } from "./attention.js";
 export { conv1d, conv2d, convTranspose2d, type Conv2dWindowOptions, type Conv1d, type Conv1dFn, type Conv1dLayerOptions, type Conv2d, type Conv2dFn, type Conv2dLayerOptions, type ConvParams, type ConvLayerOptions, type ConvTranspose2d, type ConvTranspose2dFn, type ConvTranspose2dLayerOptions, type DataFormat1d, type DataFormat2d } from "./conv.js";
+export { summary, type ModelSummary, type SummaryOptions, type SummaryRow } from "./summary.js";
 export { avgPool2d, globalAvgPool, maxPool2d, type GlobalAvgPool, type GlobalAvgPoolFn, type GlobalAvgPoolOptions, type Pool2d, type Pool2dFn, type Pool2dLayerOptions } from "./pool.js";

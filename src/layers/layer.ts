@@ -88,7 +88,7 @@ export interface ApplyOptions {
  * const p = layer.init(key(0)); // { w: Tensor<[784, 512]>; b: Tensor<[512]> }
  * layer.apply(p, zeros([32, 784])); // Tensor<[32, 512]>
  */
-export interface Layer<P, F extends ShapeFn> {
+export interface Layer<P, F extends ShapeFn> extends LayerInfo {
   /** The shape function; exists only in the types. */
   readonly shapeFn?: F;
   /** The parameters for `k`; the same key gives the same parameters. */
@@ -98,11 +98,24 @@ export interface Layer<P, F extends ShapeFn> {
 }
 
 /**
+ * What a layer says of itself at run time, for `summary`: its kind
+ * (`"dense"`, `"conv2d"`, ...), for a stack the layers it runs one after
+ * another (each with its own entry of the parameter tuple), and the dtype of
+ * its input where that is not float32 (the run-time twin of `InputDType`).
+ */
+export interface LayerInfo {
+  readonly name?: string;
+  readonly layers?: readonly AnyLayer[];
+  /** The dtype its input must have, when it is not float32 (an embedding's int32 indices). */
+  readonly inputDType?: DType;
+}
+
+/**
  * Any layer, for constraints (`P` and `F` are read back with `ParamsOf` and
  * `ShapeFnOf`). NOTE: `apply` takes `never` so that every layer's `apply`,
  * whatever its parameters and accepted shapes, is assignable here.
  */
-export interface AnyLayer {
+export interface AnyLayer extends LayerInfo {
   readonly shapeFn?: ShapeFn;
   init(k: Key): unknown;
   apply(p: never, x: never, opts?: ApplyOptions): Tensor<Shape>;
@@ -128,13 +141,17 @@ export interface SameShape extends ShapeFn {
 export type UntypedApply<P> = (p: P, x: Tensor<Shape>, opts?: ApplyOptions) => Tensor<Shape>;
 
 /**
- * A layer from its two functions. `apply` is written against `Tensor<Shape>`;
- * the shape function `F` states what it does to shapes, and the tests check
- * the two agree.
+ * A layer from its two functions, and what it says of itself (its name;
+ * default `"layer"`). `apply` is written against `Tensor<Shape>`; the shape
+ * function `F` states what it does to shapes, and the tests check the two
+ * agree.
+ *
+ * @example
+ * const scale = makeLayer<NoParams, SameShape>(() => ({}), (_p, x) => mul(x, 2), { name: "scale" });
  */
-export function makeLayer<P, F extends ShapeFn>(init: (k: Key) => P, apply: UntypedApply<P>): Layer<P, F> {
+export function makeLayer<P, F extends ShapeFn>(init: (k: Key) => P, apply: UntypedApply<P>, info: LayerInfo = { name: "layer" }): Layer<P, F> {
   // `apply` computes the shape `F` describes (checked by each layer's tests); the typed view only narrows its types.
-  return { init, apply: apply as unknown as Layer<P, F>["apply"] };
+  return { ...info, init, apply: apply as unknown as Layer<P, F>["apply"] };
 }
 
 /**
@@ -148,7 +165,7 @@ export function makeLayer<P, F extends ShapeFn>(init: (k: Key) => P, apply: Unty
  * const [p, s] = [bn.init(key(0)), bn.initState()];
  * const [y, s2] = bn.apply(p, s, x, { training: true });
  */
-export interface StatefulLayer<P, St, F extends ShapeFn> {
+export interface StatefulLayer<P, St, F extends ShapeFn> extends LayerInfo {
   /** The shape function; exists only in the types. */
   readonly shapeFn?: F;
   /** The parameters for `k`; the same key gives the same parameters. */

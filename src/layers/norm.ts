@@ -155,6 +155,7 @@ export function layerNorm<const F extends number, const Scale extends boolean = 
       const y = mul(centred, rsqrt(add(mean(square(centred), -1, true), eps)));
       return affine(y, useScale ? params.scale : undefined, useBias ? params.bias : undefined);
     },
+    { name: "layerNorm" },
   );
 }
 
@@ -208,6 +209,7 @@ export function rmsNorm<const F extends number>(features: F, options: RmsNormOpt
       // y = x / sqrt(mean(x²) + eps) * scale
       return mul(mul(x, rsqrt(add(mean(square(x), -1, true), eps))), p.scale);
     },
+    { name: "rmsNorm" },
   );
 }
 
@@ -308,6 +310,7 @@ export function batchNorm<const F extends number>(features: F, options: BatchNor
     return [y, next as St];
   };
   return {
+    name: "batchNorm",
     init: () => ({ scale: ones([features]), bias: zeros([features]) }),
     initState: () => ({ mean: zeros([features]), var: ones([features]) }),
     // `apply` computes the shape FeatureFn describes (checked by the tests); the typed view only narrows its types.

@@ -76,6 +76,7 @@ function poolLayer<Op extends "maxPool2d" | "avgPool2d", Win extends Pair, S ext
       const y = pool(toNHWC(x, fmt), window, { stride: options.stride ?? window, padding: options.padding ?? "valid" });
       return fromNHWC(y, fmt);
     },
+    { name: op },
   );
 }
 
@@ -158,5 +159,6 @@ export function globalAvgPool<const Fmt extends DataFormat2d = "NHWC", const Kee
       if (x.shape.length !== 4) shapeError("globalAvgPool", `expects ${channelsFirst ? "[N, C, H, W]" : "[N, H, W, C]"} but gets ${formatShape(x.shape)}`);
       return mean(x, channelsFirst ? [2, 3] : [1, 2], keepDims);
     },
+    { name: "globalAvgPool" },
   );
 }

@@ -427,7 +427,7 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     return spec.hasCell ? { y, h, ...(c === undefined ? {} : { c }) } : { y, h };
   };
 
-  const layer = makeLayer<P, ShapeFn>(spec.init, (p, x) => run(p, x, {}).y);
+  const layer = makeLayer<P, ShapeFn>(spec.init, (p, x) => run(p, x, {}).y, { name: spec.name });
   const applyWithState = (p: P, x: Tensor<Shape>, state: { readonly h?: Tensor<Shape>; readonly c?: Tensor<Shape> } = {}) => run(p, x, state);
   // L is Rnn/Lstm/Gru of these P, I, H and Seq: apply computes RecurrentShape and applyWithState returns the state of RecurrentStateShape.
   return { ...layer, applyWithState } as unknown as L;

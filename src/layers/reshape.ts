@@ -44,6 +44,7 @@ export function flatten(): Layer<NoParams, FlattenFn> {
   return makeLayer<NoParams, FlattenFn>(
     () => ({}),
     (_p, x) => flattenOp(x as Tensor<Dim[]>), // Dim[] defers the rank check to flatten's run-time rule
+    { name: "flatten" },
   );
 }
 
@@ -61,5 +62,6 @@ export function reshape<const T extends readonly number[]>(shape: T): Layer<NoPa
       if (first === undefined) shapeError("reshape", "a scalar has no batch dim to keep");
       return reshapeOp(x as Tensor<Dim[]>, [first, ...shape]); // Dim[] defers the size check to reshape's run-time rule
     },
+    { name: "reshape" },
   );
 }

@@ -51,5 +51,6 @@ export function residual<L extends AnyLayer>(layer: L & Checked<ResidualCheck<Sh
   return makeLayer<ParamsOf<L>, ResidualFn<ShapeFnOf<L>>>(
     (k) => inner.init(k),
     (p, x, opts) => add(x, inner.apply(p, x, opts)),
+    { name: `residual(${layer.name ?? "layer"})` },
   );
 }

@@ -13,6 +13,7 @@
  * a function, or `residual`).
  */
 
+import type { DType } from "../core/dtype.js";
 import type { ShapeError } from "../core/errors.js";
 import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -122,11 +123,13 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
         return layer.apply(params[i], y, k === undefined ? opts : { ...opts, key: k });
       }, x);
     },
+    { name: "sequential", layers: list, ...(list[0]?.inputDType === undefined ? {} : { inputDType: list[0].inputDType }) },
   );
 }
 
 /** A layer seen without its types, as `sequential` runs it. */
 interface UntypedLayer {
+  readonly inputDType?: DType;
   init(k: unknown): unknown;
   apply(p: unknown, x: Tensor<Shape>, opts?: ApplyOptions): Tensor<Shape>;
 }

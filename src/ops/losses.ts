@@ -18,6 +18,7 @@ import type { BroadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.js";
 import { formatShape, sameShape, type Dim, type Shape, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat, checkTensor } from "../core/validate.js";
 import type { AnyTensor } from "../prims/types.js";
 import { logSigmoid } from "./activations.js";
 import { broadcastOperands } from "./broadcast.js";
@@ -76,6 +77,8 @@ function xlogy<D extends FloatDType>(p: Wide<D>, logq: Wide<D>): Wide<D> {
  * labels do not fit.
  */
 function checkLabels(op: string, logits: Wide, labels: AnyTensor): { classes: number; indices: boolean } {
+  checkFloat(op, logits, "logits");
+  checkTensor(op, "labels", labels);
   const rank = logits.shape.length;
   if (rank === 0) shapeError(op, "logits of shape [] have no class axis");
   const indices = labels.dtype === "int32";
@@ -180,10 +183,9 @@ export interface ElementwiseLoss<Op extends string, Rest extends unknown[] = []>
 
 /** Both operands broadcast to one shape, checked to be of one float dtype. */
 function floatPair(op: string, x: AnyTensor, y: AnyTensor): [Wide, Wide] {
-  if (x.dtype !== y.dtype) shapeError(op, `operand dtypes ${x.dtype} and ${y.dtype} differ`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(op, `needs float operands, got ${x.dtype}`);
   const [a, b] = broadcastOperands(op, [x, y]);
   if (a === undefined || b === undefined) throw new Error(`${op}: broadcastOperands lost an operand`);
+  checkFloat(op, a);
   return [a as Wide, b as Wide]; // both have the float dtype checked above
 }
 

@@ -5,11 +5,17 @@
  */
 
 import type { Tensor } from "../core/tensor.js";
+import { describeValue } from "../core/validate.js";
 import { neg } from "../ops/elementwise.js";
 import type { Count, Schedule } from "./schedule.js";
 
-/** Throws a `RangeError` unless `ok`: "`op`: `name` must be `rule`, got `value`". */
+/**
+ * Throws a `RangeError` unless `value` is a number and `ok`: "`op`: `name`
+ * must be `rule`, got `value`". A string such as `"0.1"` is refused here, not
+ * coerced by the comparison that computed `ok`.
+ */
 export function check(op: string, name: string, value: number, ok: boolean, rule: string): void {
+  if (typeof value !== "number") throw new RangeError(`${op}: ${name} must be ${rule}, got ${describeValue(value)}`);
   if (!ok || Number.isNaN(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${value}`);
 }
 
@@ -21,9 +27,13 @@ export function checkUnit(op: string, name: string, value: number): void {
 /** A learning rate: a non-negative number, or a schedule of the step count. */
 export type LearningRate = number | Schedule;
 
-/** Checks a learning rate given as a number (a schedule is checked by its own constructor). */
+/**
+ * Checks a learning rate given as a number, and that anything else is a
+ * function (a schedule's values are checked at every step by `descentFactor`).
+ */
 export function checkLearningRate(op: string, learningRate: LearningRate): void {
-  if (typeof learningRate === "number") check(op, "learningRate", learningRate, learningRate >= 0 && Number.isFinite(learningRate), "a non-negative finite number");
+  if (typeof learningRate === "function") return;
+  check(op, "learningRate", learningRate, learningRate >= 0 && Number.isFinite(learningRate), "a non-negative finite number");
 }
 
 /**

@@ -94,7 +94,8 @@ function checkLabels(op: string, logits: Wide, labels: AnyTensor): { classes: nu
  * labels, one loss per example: `[...B, C]` logits with int32 class indices
  * `[...B]`, or with probabilities (one-hot or soft) `[...B, C]` of the
  * logits' dtype. An index outside `[0, C)` gives a NaN loss rather than a
- * silent 0.
+ * silent 0, and a NaN gradient on that example's logits, so that a loop that
+ * watches either sees it.
  *
  * NOTE: the probability signatures come first: an int32 signature first
  * would make an inline `tensor([[0, 1]])` argument infer an int32 dtype
@@ -127,13 +128,14 @@ export function softmaxCrossEntropy(logits: Wide, labels: AnyTensor): unknown {
     // -sum(p log q) over the classes
     return negated(sum(xlogy(labels as Wide, logp), -1)); // labels has the logits' float dtype, checked just above
   }
+  if (classes === 0) return add(negated(sum(logp, -1)), NaN); // no class for any label: every loss is NaN
   const ids = labels as Tensor<Shape, "int32">; // labels is int32 in this branch
-  const hot = oneHot(ids, classes, "bool");
+  const clipped = clip(ids, 0, classes - 1);
   // -log q[label], picked by a select so that a -Infinity elsewhere is never multiplied by 0
-  const loss = negated(sum(where(hot, logp, 0), -1));
-  // NOTE: an index outside [0, C) picks nothing; its loss is NaN, not a silent 0.
-  if (classes === 0) return add(loss, NaN);
-  return where(equal(clip(ids, 0, classes - 1), ids), loss, NaN);
+  const loss = negated(sum(where(oneHot(clipped, classes, "bool"), logp, 0), -1));
+  // NOTE: an index outside [0, C) gives a NaN loss, not a silent 0, and a NaN gradient row: its loss
+  // (at the clipped index, so that the select passes a cotangent on) is scaled by NaN.
+  return mul(loss, cast(where(equal(clipped, ids), 1, NaN), logits.dtype));
 }
 
 /**

@@ -13,7 +13,7 @@ import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from 
 import { compileProgram } from "../ir/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
-import { traceProgram } from "./trace.js";
+import { traceProgram, tracerOf } from "./trace.js";
 
 let staging = 0;
 
@@ -29,10 +29,43 @@ export function insideJit(): boolean {
 /** A compiled program: tensors in, tensors out. */
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
+/**
+ * A check of scalar values that a program computes: `failure` reads their
+ * numbers and gives the error to throw, or undefined when they are fine.
+ */
+interface ValueCheck {
+  readonly values: readonly AnyTensor[];
+  readonly failure: (values: readonly number[]) => Error | undefined;
+}
+
+/** The checks recorded by the function that a jit is tracing now, if any. */
+let pendingChecks: ValueCheck[] | undefined;
+
+/**
+ * Checks scalar values once they exist: at once for concrete tensors; while
+ * a `jit` traces, the values become extra outputs of its program, read after
+ * every run (so a check costs one scalar per call, never a sync inside the
+ * program). Inside another transform (grad, vmap) of values not traced by a
+ * jit, the check is skipped.
+ *
+ * @example
+ * checkValues([rate], ([r]) => (r >= 0 ? undefined : new RangeError(`sgd: the rate ${r} is negative`)));
+ */
+export function checkValues(values: readonly AnyTensor[], failure: (values: readonly number[]) => Error | undefined): void {
+  if (values.every((x) => x.tracer === undefined)) {
+    const error = failure(values.map((x) => Number(x.data[0])));
+    if (error !== undefined) throw error;
+    return;
+  }
+  pendingChecks?.push({ values, failure });
+}
+
 interface Compiled {
   readonly program: Program;
   readonly run: Executable;
   readonly outDef: TreeDef;
+  /** The checks whose values follow the result's leaves among the program's outputs. */
+  readonly checks: readonly ValueCheck[];
 }
 
 /** A jitted function, with what it has traced (for tests and inspection). */
@@ -64,24 +97,40 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
     let compiled = cache.get(key);
     if (compiled === undefined) {
       let outDef: TreeDef = { kind: "leaf" };
+      let checks: ValueCheck[] = [];
+      const outer = pendingChecks;
       staging++;
       let program: Program;
       try {
         program = traceProgram((inputs) => {
+          pendingChecks = [];
           const out = f(...unflattenTree<Args>(def, inputs));
           const flat = flattenTree(out, "jit result");
           outDef = flat.def;
-          return flat.leaves;
+          // only values of this trace can be its outputs (a check inside grad of a jitted function is skipped)
+          const trace = inputs[0] === undefined ? undefined : tracerOf(inputs[0])?.trace;
+          const ours = (x: AnyTensor): boolean => x.tracer === undefined || (trace !== undefined && tracerOf(x)?.trace === trace);
+          checks = pendingChecks.filter((c) => c.values.every(ours));
+          return [...flat.leaves, ...checks.flatMap((c) => c.values)];
         }, leaves);
       } finally {
+        pendingChecks = outer;
         staging--;
       }
-      compiled = { program, run: compileProgram(program), outDef };
+      compiled = { program, run: compileProgram(program), outDef, checks };
       cache.set(key, compiled);
       traces++;
       lastProgram = program;
     }
-    return unflattenTree<R>(compiled.outDef, compiled.run(leaves));
+    const outs = compiled.run(leaves);
+    let at = outs.length - compiled.checks.reduce((n, c) => n + c.values.length, 0);
+    const results = outs.slice(0, at);
+    for (const c of compiled.checks) {
+      const values = outs.slice(at, (at += c.values.length)).map((x) => Number(x.data[0]));
+      const error = c.failure(values);
+      if (error !== undefined) throw error;
+    }
+    return unflattenTree<R>(compiled.outDef, results);
   };
   return Object.defineProperties(call, {
     traces: { get: () => traces },

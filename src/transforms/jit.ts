@@ -6,13 +6,16 @@
  * caches the result under that signature; later calls with the same signature
  * run the compiled program without tracing again. Arguments and results are
  * trees of tensors (records and arrays). Values captured from the closure are
- * constants of the program.
+ * constants of the program. The cache is bounded (`jit-cache.ts`): at most
+ * `maxSignatures` programs per function (64 by default), least recently used
+ * evicted first, within a byte budget shared by every jitted function.
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
 import { compileProgram } from "../ir/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
+import { DEFAULT_MAX_SIGNATURES, programBytes, SignatureCache } from "./jit-cache.js";
 import { traceProgram, tracerOf } from "./trace.js";
 
 let staging = 0;
@@ -68,10 +71,18 @@ interface Compiled {
   readonly checks: readonly ValueCheck[];
 }
 
+/** The options of `jit`. */
+export interface JitOptions {
+  /** How many signatures to keep compiled, least recently used evicted first (default 64). */
+  readonly maxSignatures?: number;
+}
+
 /** A jitted function, with what it has traced (for tests and inspection). */
 export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Args) => R) & {
-  /** How many times `f` was traced (once per distinct signature). */
+  /** How many times `f` was traced (once per distinct signature, again after an eviction). */
   readonly traces: number;
+  /** How many signatures are compiled and kept now (at most `maxSignatures`). */
+  readonly cached: number;
   /** The program traced for the most recent new signature. */
   readonly lastProgram: Program | undefined;
 };
@@ -80,12 +91,12 @@ export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Ar
  * Compiles `f` once per distinct signature of its arguments.
  *
  * @example
- * const f = jit((x: Tensor<[3]>) => exp(neg(x)));
+ * const f = jit((x: Tensor<[3]>) => exp(neg(x)), { maxSignatures: 8 });
  * f(tensor([1, 2, 3])); // traced and compiled
  * f(tensor([4, 5, 6])); // reused
  */
-export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: Args) => R): Jitted<Args, R> {
-  const cache = new Map<string, Compiled>();
+export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> {
+  const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
   let traces = 0;
   let lastProgram: Program | undefined;
   const call = (...args: Args): R => {
@@ -118,7 +129,7 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
         staging--;
       }
       compiled = { program, run: compileProgram(program), outDef, checks };
-      cache.set(key, compiled);
+      cache.set(key, compiled, programBytes(program));
       traces++;
       lastProgram = program;
     }
@@ -134,6 +145,7 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
   };
   return Object.defineProperties(call, {
     traces: { get: () => traces },
+    cached: { get: () => cache.size },
     lastProgram: { get: () => lastProgram },
   }) as Jitted<Args, R>; // call has the signature of f, and the two getters are defined above
 }

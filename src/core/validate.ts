@@ -21,14 +21,14 @@ const QUOTE_LIMIT = 40;
 
 /**
  * What `x` is, for a message: `the string "2"`, `null`, `an array of 3
- * elements`, `a float32 Tensor of shape [2, 3]`, `a Key`, ...
+ * elements`, `an int32 Tensor of shape [2, 3]`, `a Key`, ...
  *
  * @example
  * describeValue("2"); // 'the string "2"'
  */
 export function describeValue(x: unknown): string {
   if (x === null || x === undefined) return String(x);
-  if (x instanceof Tensor) return `a ${String(x.dtype)} Tensor of shape ${formatShape(x.shape)}`;
+  if (x instanceof Tensor) return `${/^[aeiou]/.test(String(x.dtype)) ? "an" : "a"} ${String(x.dtype)} Tensor of shape ${formatShape(x.shape)}`;
   if (Array.isArray(x)) return `an array of ${x.length} elements`;
   switch (typeof x) {
     case "string": {
@@ -62,11 +62,6 @@ export function checkDType<D extends DType>(fn: string, dtype: D): D {
 
 /** A tensor of any shape and dtype. */
 type AnyTensor = Tensor<Shape, DType>;
-
-/** True when `x` is a tensor whose dtype is one Stratum knows (not a forged one). */
-export function isTensor(x: unknown): x is AnyTensor {
-  return x instanceof Tensor && isDType(x.dtype);
-}
 
 /**
  * Throws a `ShapeError` unless `x` is a tensor of a known dtype:
@@ -109,16 +104,4 @@ export function checkSameDType(fn: string, tensors: readonly AnyTensor[]): void 
 export function checkFloat(fn: string, x: unknown, arg = "x"): void {
   checkTensor(fn, arg, x);
   if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(fn, `${arg} must be float32 or float64, got ${x.dtype}`);
-}
-
-/**
- * Throws a `RangeError` unless `x` is one of `choices`:
- * `"fn: arg must be "a" or "b", got <what>"`.
- */
-export function checkChoice<C extends string>(fn: string, arg: string, x: unknown, choices: readonly C[]): asserts x is C {
-  if (!(choices as readonly unknown[]).includes(x)) {
-    const listed = choices.map((c) => JSON.stringify(c));
-    const words = listed.length > 1 ? `${listed.slice(0, -1).join(", ")} or ${listed[listed.length - 1] ?? ""}` : (listed[0] ?? "nothing");
-    throw new RangeError(`${fn}: ${arg} must be ${words}, got ${describeValue(x)}`);
-  }
 }

@@ -97,7 +97,17 @@ const rows: readonly Row[] = [
   ["a forged dtype written to a file", () => writeSafetensors({ w: forged("float16") }), ShapeError, /^writeSafetensors: tensor "w": unknown dtype "float16"/],
   ["sgd with a string learning rate", () => sgd({ learningRate: hostile("0.1") }), RangeError, /^sgd: learningRate must be a non-negative finite number, got the string "0.1"/],
   ["sgd with a string momentum", () => sgd({ learningRate: 0.1, momentum: hostile("0.9") }), RangeError, /^sgd: momentum must be in \[0, 1\), got the string "0.9"/],
-  ["uniform of a key tensor", () => uniform(hostile(keyData(key(0))), [2]), RangeError, /^uniform: k must be a Key from key\(seed\), split or foldIn, got a int32 Tensor of shape \[2\] \(a key tensor/],
+  [
+    "a schedule that gives a number for the step count",
+    () => {
+      const opt = sgd({ learningRate: hostile(() => 0.1) });
+      return opt.update({ w: ones([2]) }, opt.init({ w: ones([2]) }), { w: ones([2]) });
+    },
+    RangeError,
+    /^sgd: a learningRate schedule must give a rank-0 float tensor for the step count, got the number 0.1/,
+  ],
+  ["jit with no room for a signature", () => jit((a: Tensor<[2]>) => exp(a), { maxSignatures: 0 }), RangeError, /^jit: maxSignatures must be an integer of at least 1, got 0/],
+  ["uniform of a key tensor", () => uniform(hostile(keyData(key(0))), [2]), RangeError, /^uniform: k must be a Key from key\(seed\), split or foldIn, got an int32 Tensor of shape \[2\] \(a key tensor/],
   ["normal of a seed", () => normal(hostile(0), [2]), RangeError, /^normal: k must be a Key .*, got the number 0/],
   ["split of a string", () => split(hostile("k")), RangeError, /^split: k must be a Key .*, got the string "k"/],
   ["keyData of a number", () => keyData(hostile(1)), RangeError, /^keyData: k must be a Key .*, got the number 1/],

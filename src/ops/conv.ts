@@ -18,7 +18,7 @@ import { windowPadding, type ConvOutSize, type PoolOutSize } from "../core/rules
 import type { Checked, DimsMatch, IsLiteralSize, IsTuple } from "../core/rules/dims.js";
 import { formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { checkTensor, describeValue } from "../core/validate.js";
+import { checkFloat, checkTensor, describeValue } from "../core/validate.js";
 import type { Pads2d } from "../prims/conv.js";
 import type { AnyTensor } from "../prims/types.js";
 import { bind } from "../transforms/trace.js";
@@ -164,6 +164,7 @@ export function conv1d<
   w: Tensor<[K, CG, O], NoInfer<D>> & Checked<Conv2dShape<[N, 1, L, C], [1, K, CG, O], [1, S], [1, Dl], Conv1dPadding<P>, G>, unknown>,
   options?: { readonly stride?: S; readonly dilation?: Dl; readonly padding?: P; readonly groups?: G },
 ): Tensor<NoInfer<[N, ConvOutSize<L, K, S, Dl, P> & (number | string), O]>, D> {
+  checkFloat("conv1d", x);
   const [n = 0, l = 0, c = 0] = x.shape;
   const [k = 0, cg = 0, o = 0] = w.shape;
   const padding = options?.padding ?? "valid";
@@ -185,7 +186,7 @@ type Conv1dPadding<P> = P extends readonly [number, number] ? [[0, 0], P] : P ex
 
 function pool2d(prim: "max_pool2d" | "avg_pool2d", x: AnyTensor, window: Pair, options: Pool2dOptions): AnyTensor {
   const op = prim === "max_pool2d" ? "maxPool2d" : "avgPool2d";
-  checkTensor(op, "x", x);
+  checkFloat(op, x);
   if (x.shape.length !== 4) shapeError(op, `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
   const win = pairOf(window);
   const stride = pairOf(options.stride ?? win);

@@ -76,6 +76,7 @@ const rows: readonly Row[] = [
   ["softmax of int32", () => softmax(hostile(ints)), ShapeError, /^softmax: x must be float32 or float64, got int32/],
   ["logSoftmax of int32", () => logSoftmax(hostile(ints)), ShapeError, /^logSoftmax: x must be float32 or float64, got int32/],
   ["cross-entropy of int32 logits", () => softmaxCrossEntropy(hostile(tensor([[1, 2]], "int32")), tensor([0], "int32")), ShapeError, /^softmaxCrossEntropy: logits must be float32 or float64, got int32/],
+  ["maxPool2d of int32", () => maxPool2d(hostile(zeros([1, 2, 2, 1], "int32")), 2), ShapeError, /^maxPool2d: x must be float32 or float64, got int32/],
   ["matmul of int32", () => matmul(hostile(tensor([[1]], "int32")), hostile(tensor([[1]], "int32"))), ShapeError, /^matmul: /],
   // 2. every slice spec is validated
   ["slice with an array spec", () => slice(ones([3]), hostile([[5, 9]])), ShapeError, /^slice: spec 0 must be an index, null or \{ start, stop, step \}, got an array of 2 elements/],

@@ -25,7 +25,8 @@ export {
 } from "./core/create.js";
 export * from "./core/rules/index.js";
 export * from "./ops/index.js";
-export { jit, type Jitted } from "./transforms/jit.js";
+export { jit, type JitOptions, type Jitted } from "./transforms/jit.js";
+export { DEFAULT_CACHE_BYTES, DEFAULT_MAX_SIGNATURES, jitCacheStats, setJitCacheBudget } from "./transforms/jit-cache.js";
 export { wasmAvailable } from "./fusion/wasm/runtime.js";
 export { traceProgram } from "./transforms/trace.js";
 export { jvp } from "./transforms/jvp.js";

@@ -3,7 +3,7 @@ import { expectError, expectType } from "tsd";
 import { tensor, zeros } from "../src/core/create.js";
 import type { DType } from "../src/core/dtype.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { loadTree, readSafetensors, saveTree, writeSafetensors, type LoadError, type Safetensors } from "../src/io/index.js";
+import { encodeSafetensors, loadTree, readSafetensors, saveTree, writeSafetensors, type LoadError, type Safetensors } from "../src/io/index.js";
 
 declare const bytes: Uint8Array;
 
@@ -28,3 +28,9 @@ expectType<Uint8Array>(saveTree(params));
 expectError(loadTree(bytes, { w: [1, 2, 3] }));
 expectError(saveTree({ w: "weights" }));
 expectError(writeSafetensors({ w: zeros([2]) }, { step: 3 }));
+
+// encodeSafetensors writes every format dtype the reader reads, the unsigned and 64-bit ones included, and no other.
+expectType<Uint8Array>(encodeSafetensors([{ name: "ids", dtype: "U16", shape: [1], bytes }, { name: "n", dtype: "U64", shape: [1], bytes }]));
+expectType<Uint8Array>(encodeSafetensors([{ name: "x", dtype: "U32", shape: [1], bytes }]));
+expectError(encodeSafetensors([{ name: "x", dtype: "F8_E4M3", shape: [1], bytes }]));
+expectError(encodeSafetensors([{ name: "x", dtype: "float32", shape: [1], bytes }]));

@@ -1,5 +1,5 @@
 import { expectError, expectType } from "tsd";
-import { grad, hessian, jacfwd, jacrev, jvp, matmul, mul, sin, sum, valueAndGrad, vjp, wasmAvailable, type Tensor } from "../src/index.js";
+import { grad, hessian, jacfwd, jacrev, jit, jitCacheStats, jvp, matmul, mul, setJitCacheBudget, sin, sum, valueAndGrad, vjp, wasmAvailable, type Tensor } from "../src/index.js";
 
 declare const x: Tensor<[3]>;
 declare const wrongTangent: Tensor<[4]>;
@@ -45,3 +45,14 @@ expectType<{ w: Tensor<[784, 512]>; b: Tensor<[512]> }>(grad((p: typeof params, 
 // wasmAvailable says whether the WebAssembly SIMD kernels run here.
 expectType<boolean>(wasmAvailable());
 expectError(wasmAvailable(true));
+
+// jit takes an optional bound on its signatures and reports what it holds; the global budget is a number of bytes.
+const jitted = jit((a: Tensor<[3]>) => sin(a), { maxSignatures: 8 });
+expectType<Tensor<[3]>>(jitted(x));
+expectType<number>(jitted.cached);
+expectType<number>(jitted.traces);
+expectType<number>(setJitCacheBudget(2 ** 20));
+expectType<{ readonly programs: number; readonly bytes: number; readonly budget: number }>(jitCacheStats());
+expectError(jit((a: Tensor<[3]>) => sin(a), { maxSignatures: "8" }));
+expectError(jit((a: Tensor<[3]>) => sin(a), { maxSignature: 8 }));
+expectError(setJitCacheBudget("1GB"));

@@ -17,7 +17,7 @@
  */
 
 import * as E from "fp-ts/lib/Either.js";
-import { allocate, isDType, type DType, type Storage } from "./dtype.js";
+import { allocate, type DType, type Storage } from "./dtype.js";
 import { ShapeError, shapeError } from "./errors.js";
 import {
   badDim,
@@ -31,6 +31,7 @@ import {
   type ShowShape,
 } from "./shape.js";
 import { Tensor } from "./tensor.js";
+import { checkDType } from "./validate.js";
 
 // ---------------------------------------------------------------------------
 // Types
@@ -418,15 +419,6 @@ function fill<S extends RuntimeShape, D extends DType>(
   const data = allocateChecked(op, d, sizes);
   data.fill(stored);
   return make(sizes, d, data);
-}
-
-/** `dtype` when it names a dtype; otherwise throws (dtypes can come from files). */
-function checkDType<D extends DType>(op: string, dtype: D): D {
-  if (!isDType(dtype)) {
-    const name = typeof dtype === "string" ? JSON.stringify(String(dtype).slice(0, 40)) : typeof dtype;
-    shapeError(op, `unknown dtype ${name} (expected float32, float64, int32 or bool)`);
-  }
-  return dtype;
 }
 
 /**

@@ -5,25 +5,30 @@
  * and how one element reads from little-endian bytes. The names and sizes
  * follow the reference implementation (huggingface/safetensors,
  * `safetensors/src/tensor.rs`, `enum Dtype`), whose declaration order is also
- * the alignment order the writer sorts by. Deliberately left out: U16, U32,
- * U64 and the 8-bit and smaller floats, which are refused by name.
+ * the alignment order the writer sorts by. The unsigned and 64-bit integers
+ * have no Stratum dtype of their own: U16 reads as int32, and U32, I64 and U64
+ * as int32 when every value fits, else as float64 when every value is exact
+ * there (`safetensors.ts` applies this policy). Deliberately left out: the
+ * 8-bit and smaller floats, which are refused by name.
  */
 
 import type { DType } from "../core/dtype.js";
 
 /** A safetensors dtype that this reader decodes. */
-export type FormatDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
+export type FormatDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "U64" | "I32" | "U32" | "I16" | "U16" | "I8" | "U8" | "BOOL";
 
 /** How one format dtype is stored and decoded. */
 export interface Format {
   /** Bytes per element. */
   readonly size: number;
-  /** The Stratum dtype it decodes to. */
+  /** The Stratum dtype it decodes to (for a `wide` format: when every value fits in it). */
   readonly dtype: DType;
   /** True when its bytes are exactly the storage of `dtype` on a little-endian host. */
   readonly native: boolean;
-  /** Reads element `i` (a number; I64 may exceed the int32 range and is checked by the caller). */
+  /** Reads element `i` (a number; a `wide` format may exceed the int32 range and is checked by the caller). */
   readonly read: (view: DataView, i: number) => number;
+  /** For the integers wider than int32 (U32, I64, U64): element `i` exactly, as a bigint. */
+  readonly wide?: (view: DataView, i: number) => bigint;
 }
 
 /** The bits of an IEEE half (1 sign, 5 exponent, 10 fraction bits) as a number. */
@@ -49,9 +54,12 @@ export const FORMATS: { readonly [F in FormatDType]: Format } = {
   F32: { size: 4, dtype: "float32", native: true, read: (v, i) => v.getFloat32(i * 4, true) },
   F16: { size: 2, dtype: "float32", native: false, read: (v, i) => halfToNumber(v.getUint16(i * 2, true)) },
   BF16: { size: 2, dtype: "float32", native: false, read: (v, i) => bfloatToNumber(v.getUint16(i * 2, true)) },
-  I64: { size: 8, dtype: "int32", native: false, read: (v, i) => Number(v.getBigInt64(i * 8, true)) },
+  I64: { size: 8, dtype: "int32", native: false, read: (v, i) => Number(v.getBigInt64(i * 8, true)), wide: (v, i) => v.getBigInt64(i * 8, true) },
+  U64: { size: 8, dtype: "int32", native: false, read: (v, i) => Number(v.getBigUint64(i * 8, true)), wide: (v, i) => v.getBigUint64(i * 8, true) },
   I32: { size: 4, dtype: "int32", native: true, read: (v, i) => v.getInt32(i * 4, true) },
+  U32: { size: 4, dtype: "int32", native: false, read: (v, i) => v.getUint32(i * 4, true), wide: (v, i) => BigInt(v.getUint32(i * 4, true)) },
   I16: { size: 2, dtype: "int32", native: false, read: (v, i) => v.getInt16(i * 2, true) },
+  U16: { size: 2, dtype: "int32", native: false, read: (v, i) => v.getUint16(i * 2, true) },
   I8: { size: 1, dtype: "int32", native: false, read: (v, i) => v.getInt8(i) },
   U8: { size: 1, dtype: "int32", native: false, read: (v, i) => v.getUint8(i) },
   BOOL: { size: 1, dtype: "bool", native: true, read: (v, i) => (v.getUint8(i) === 0 ? 0 : 1) },
@@ -63,7 +71,7 @@ export function isFormatDType(x: string): x is FormatDType {
 }
 
 /** Format dtypes the reference knows that this reader refuses by name. */
-export const UNSUPPORTED: readonly string[] = ["U16", "U32", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"];
+export const UNSUPPORTED: readonly string[] = ["F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64"];
 
 /** The format dtype each Stratum dtype is written as. */
 export const WRITTEN_AS: { readonly [D in DType]: "F64" | "F32" | "I32" | "BOOL" } = {
@@ -82,12 +90,15 @@ export const ALIGNMENT_RANK: { readonly [F in FormatDType]: number } = {
   U8: 1,
   I8: 2,
   I16: 5,
+  U16: 6,
   F16: 7,
   BF16: 8,
   I32: 9,
+  U32: 10,
   F32: 11,
   F64: 12,
   I64: 13,
+  U64: 14,
 };
 
 /** True when this machine stores typed arrays little-endian (every current engine does). */

@@ -10,9 +10,11 @@
  * the byte ranges must tile the data section exactly from 0 to its end, and
  * each range's length must be the shape's size times the dtype's size.
  *
- * Beyond the reference we refuse duplicate JSON keys (JSON.parse would keep
- * the last one silently) and dims over 2^31 - 1 (a Stratum tensor's limit).
- * Like the reference we ignore unknown fields inside a tensor entry.
+ * Like the reference we accept JSON whitespace before the `{`, refuse a
+ * string that escapes a lone or reversed surrogate (`"\ud800"`, which is no
+ * Unicode text), and ignore unknown fields inside a tensor entry. Beyond the
+ * reference we refuse duplicate JSON keys (JSON.parse would keep the last one
+ * silently) and dims over 2^31 - 1 (a Stratum tensor's limit).
  */
 
 import * as E from "fp-ts/lib/Either.js";
@@ -47,6 +49,33 @@ function describe(x: unknown): string {
   if (x === null) return "null";
   if (Array.isArray(x)) return "an array";
   return typeof x === "object" ? "an object" : `${typeof x} ${JSON.stringify(x)}`;
+}
+
+/** A surrogate that is not half of a high-low pair. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when `text` is well-formed Unicode: no lone or reversed surrogate. */
+export function wellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** The first string (key or value) anywhere in parsed JSON that is not well-formed, if any. */
+function illFormedString(json: unknown): string | undefined {
+  const pending: unknown[] = [json];
+  while (pending.length > 0) {
+    const x = pending.pop();
+    if (typeof x === "string") {
+      if (!wellFormed(x)) return x;
+    } else if (Array.isArray(x)) {
+      for (const y of x) pending.push(y);
+    } else if (isObject(x)) {
+      for (const key of Object.keys(x)) {
+        if (!wellFormed(key)) return key;
+        pending.push(x[key]);
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -155,7 +184,7 @@ export function parseHeader(bytes: Uint8Array): E.Either<LoadError, Header> {
   } catch {
     return E.left(loadError("the header is not valid UTF-8"));
   }
-  if (!text.startsWith("{")) return E.left(loadError("the header must be a JSON object starting with '{'"));
+  if (!/^[ \t\n\r]*\{/.test(text)) return E.left(loadError("the header must be a JSON object starting with '{'"));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -163,6 +192,8 @@ export function parseHeader(bytes: Uint8Array): E.Either<LoadError, Header> {
     return E.left(loadError(`the header is not valid JSON (${e instanceof Error ? e.message : String(e)})`));
   }
   if (!isObject(json)) return E.left(loadError(`the header must be a JSON object, got ${describe(json)}`));
+  const illFormed = illFormedString(json);
+  if (illFormed !== undefined) return E.left(loadError(`the header holds a string with a lone surrogate: ${JSON.stringify(illFormed.slice(0, 40))}`));
   const duplicate = findDuplicateKey(text);
   if (duplicate !== undefined) return E.left(loadError(`the header names ${JSON.stringify(duplicate)} twice`));
 

@@ -7,8 +7,9 @@
  * `__metadata__` entry first, the header padded with spaces so the data
  * section starts at a multiple of 8. Reading validates the whole header before
  * allocating any tensor, never throws, and decodes F16 and BF16 to float32,
- * the integer types to int32 (I64 only when every value fits) and BOOL to
- * bool. Deliberately left out: lazy or memory-mapped loading, writing F16.
+ * the integer types to int32 (U32, I64 and U64 when every value fits, else
+ * float64 when every value is exact there, else a `Left` naming the value) and
+ * BOOL to bool. Deliberately left out: lazy or memory-mapped loading, writing F16.
  */
 
 import * as E from "fp-ts/lib/Either.js";
@@ -16,9 +17,10 @@ import { allocate, type DType, type Storage } from "../core/dtype.js";
 import { utf8Encode } from "../core/host.js";
 import type { Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { checkTensor, describeValue } from "../core/validate.js";
 import { loadError, type LoadError } from "./load-error.js";
-import { parseHeader, type HeaderEntry } from "./safetensors-header.js";
-import { ALIGNMENT_RANK, FORMATS, LITTLE_ENDIAN_HOST, WRITTEN_AS, type FormatDType } from "./safetensors-format.js";
+import { parseHeader, wellFormed, type HeaderEntry } from "./safetensors-header.js";
+import { ALIGNMENT_RANK, FORMATS, isFormatDType, LITTLE_ENDIAN_HOST, WRITTEN_AS, type FormatDType } from "./safetensors-format.js";
 
 /** What a safetensors file holds: tensors by name, and string metadata. */
 export interface Safetensors {
@@ -44,26 +46,43 @@ function entriesOf<V>(x: ReadonlyMap<string, V> | { readonly [key: string]: V })
   return x instanceof Map ? [...x.entries()] : Object.entries(x);
 }
 
-/** Decodes one validated entry; a `Left` only for I64 values outside int32. */
+/**
+ * The dtype that holds every value of a wide integer entry (U32, I64, U64):
+ * int32 when every value fits, else float64 when every value is exact there,
+ * else a `Left` naming the first value that is not, printed exactly.
+ */
+function wideDType(view: DataView, e: HeaderEntry, count: number, exactly: (view: DataView, i: number) => bigint): E.Either<LoadError, DType> {
+  const read = FORMATS[e.format].read;
+  let dtype: DType = "int32";
+  for (let i = 0; i < count; i++) {
+    const x = read(view, i);
+    if (x >= -(2 ** 31) && x <= 2 ** 31 - 1) continue;
+    dtype = "float64";
+    // NOTE: read rounds to the nearest double; the value is exact there when that double converts back to it
+    if (Math.abs(x) > Number.MAX_SAFE_INTEGER && BigInt(x) !== exactly(view, i)) {
+      const value = exactly(view, i).toString();
+      return E.left(loadError(`tensor ${JSON.stringify(e.name)}: ${e.format} value ${value} at index ${i} fits neither int32 nor float64 exactly`));
+    }
+  }
+  return E.right(dtype);
+}
+
+/** Decodes one validated entry; a `Left` only for a wide integer that no dtype holds exactly. */
 function decode(bytes: Uint8Array, e: HeaderEntry): E.Either<LoadError, Tensor<number[], DType>> {
   const format = FORMATS[e.format];
   const count = (e.end - e.begin) / format.size;
-  const data: Storage<DType> = allocate(format.dtype, count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
+  const dtype = format.wide === undefined ? E.right(format.dtype) : wideDType(view, e, count, format.wide);
+  if (E.isLeft(dtype)) return dtype;
+  const data: Storage<DType> = allocate(dtype.right, count);
   if (format.native && LITTLE_ENDIAN_HOST) {
     // The file's bytes are this dtype's storage: copy them bit for bit (NaN payloads included).
     new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
     if (format.dtype === "bool") for (let i = 0; i < count; i++) data[i] = data[i] === 0 ? 0 : 1;
   } else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
-    for (let i = 0; i < count; i++) {
-      const x = format.read(view, i);
-      if (e.format === "I64" && (x < -(2 ** 31) || x > 2 ** 31 - 1)) {
-        return E.left(loadError(`tensor ${JSON.stringify(e.name)}: I64 value ${x} at index ${i} does not fit in int32`));
-      }
-      data[i] = x;
-    }
+    for (let i = 0; i < count; i++) data[i] = format.read(view, i);
   }
-  return E.right(new Tensor<number[], DType>(e.shape.slice(), format.dtype, data));
+  return E.right(new Tensor<number[], DType>(e.shape.slice(), dtype.right, data));
 }
 
 /**
@@ -105,12 +124,47 @@ function compareNames(a: string, b: string): number {
 }
 
 /**
+ * Throws a `RangeError` naming `op` for what a reader would refuse: a name
+ * or metadata string that is not well-formed Unicode (a lone surrogate), a
+ * tensor named `__metadata__`, two tensors of one name, an unknown dtype, a
+ * shape that is not sizes, bytes that are not a `Uint8Array`.
+ */
+function checkRaw(op: string, tensors: readonly RawTensor[], metadata: readonly [string, string][]): void {
+  if (!Array.isArray(tensors)) throw new RangeError(`${op}: tensors must be an array, got ${describeValue(tensors)}`);
+  for (const [k, v] of metadata) {
+    if (typeof v !== "string" || !wellFormed(k) || !wellFormed(v)) {
+      throw new RangeError(`${op}: metadata ${JSON.stringify(k)} must be a well-formed string, got ${describeValue(v)}`);
+    }
+  }
+  const names = new Set<string>();
+  for (const t of tensors) {
+    const name: unknown = t.name;
+    if (typeof name !== "string" || !wellFormed(name)) throw new RangeError(`${op}: a tensor name must be a well-formed string, got ${describeValue(name)}`);
+    const at = `${op}: tensor ${JSON.stringify(name)}`;
+    if (name === "__metadata__") throw new RangeError(`${at}: the name __metadata__ is reserved for the metadata`);
+    if (names.has(name)) throw new RangeError(`${at}: two tensors have this name`);
+    names.add(name);
+    if (!isFormatDType(String(t.dtype))) throw new RangeError(`${at}: dtype must be one of ${Object.keys(FORMATS).join(", ")}, got ${describeValue(t.dtype)}`);
+    if (!Array.isArray(t.shape) || badShape(t.shape)) throw new RangeError(`${at}: shape must be an array of sizes, got ${describeValue(t.shape)}`);
+    if (!(t.bytes instanceof Uint8Array)) throw new RangeError(`${at}: bytes must be a Uint8Array, got ${describeValue(t.bytes)}`);
+  }
+}
+
+/** True when some dim is not a size (a non-negative safe integer). */
+function badShape(shape: readonly unknown[]): boolean {
+  return shape.some((d) => typeof d !== "number" || !Number.isSafeInteger(d) || d < 0);
+}
+
+/**
  * Writes raw tensors in any format dtype, as the reference writer does:
  * sorted by descending dtype alignment then by name, `__metadata__` first
  * (its keys sorted), the header padded with spaces to a multiple of 8 bytes.
- * Throws a `RangeError` when a tensor's byte length does not fit its shape.
+ * Throws a `RangeError` when a tensor's byte length does not fit its shape,
+ * and for what `readSafetensors` would refuse: a tensor named `__metadata__`,
+ * two tensors of one name, a lone surrogate in a name or in the metadata.
  */
 export function encodeSafetensors(tensors: readonly RawTensor[], metadata: Metadata = {}): Uint8Array {
+  checkRaw("encodeSafetensors", tensors, entriesOf(metadata));
   const sorted = tensors.slice().sort((a, b) => ALIGNMENT_RANK[b.dtype] - ALIGNMENT_RANK[a.dtype] || compareNames(a.name, b.name));
   const fields: string[] = [];
   const meta = entriesOf(metadata).sort(([a], [b]) => compareNames(a, b));
@@ -118,7 +172,7 @@ export function encodeSafetensors(tensors: readonly RawTensor[], metadata: Metad
   let offset = 0;
   for (const t of sorted) {
     const expected = t.shape.reduce((n, d) => n * d, FORMATS[t.dtype].size);
-    if (t.bytes.length !== expected) throw new RangeError(`writeSafetensors: tensor ${JSON.stringify(t.name)} has ${t.bytes.length} bytes, its shape needs ${expected}`);
+    if (t.bytes.length !== expected) throw new RangeError(`encodeSafetensors: tensor ${JSON.stringify(t.name)} has ${t.bytes.length} bytes, its shape needs ${expected}`);
     fields.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + t.bytes.length}]}`);
     offset += t.bytes.length;
   }
@@ -164,6 +218,9 @@ function bytesOf(x: Tensor<Shape, DType>): Uint8Array {
  * E.isRight(readSafetensors(file)); // true
  */
 export function writeSafetensors(tensors: NamedTensors, metadata: Metadata = {}): Uint8Array {
-  const raw = entriesOf(tensors).map(([name, x]): RawTensor => ({ name, dtype: WRITTEN_AS[x.dtype], shape: x.shape, bytes: bytesOf(x) }));
+  const raw = entriesOf(tensors).map(([name, x]): RawTensor => {
+    checkTensor("writeSafetensors", `tensor ${JSON.stringify(name)}`, x);
+    return { name, dtype: WRITTEN_AS[x.dtype], shape: x.shape, bytes: bytesOf(x) };
+  });
   return encodeSafetensors(raw, metadata);
 }

@@ -10,6 +10,7 @@
 
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat } from "../core/validate.js";
 import { add, div, exp, greaterEqual, log1p, maximum, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
 import type { FloatDType } from "./types.js";
 
@@ -20,6 +21,7 @@ import type { FloatDType } from "./types.js";
  * relu(tensor([-1, 2])); // [0, 2]
  */
 export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("relu", x);
   return maximum(x, 0);
 }
 
@@ -31,6 +33,7 @@ export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Te
  * sigmoid(tensor([0])); // [0.5]
  */
 export function sigmoid<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("sigmoid", x);
   // sigmoid(x) = 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: each branch smooth and free of overflow
   const { up, down, positive } = split(x);
   const below = exp(down);
@@ -57,6 +60,7 @@ function split<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): { up: Te
  * softplus(tensor([0])); // [0.6931...]
  */
 export function softplus<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("softplus", x);
   // softplus(x) = x + log1p(e^-x) for x >= 0, log1p(e^x) below
   const { up, down, positive } = split(x);
   return where(positive, add(up, log1p(exp(neg(up)))), log1p(exp(down)));
@@ -69,11 +73,13 @@ export function softplus<S extends Shape, D extends FloatDType>(x: Tensor<S, D>)
  * logSigmoid(tensor([-1000])); // [-1000]
  */
 export function logSigmoid<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("logSigmoid", x);
   return neg(softplus(neg(x)));
 }
 
 /** The hyperbolic tangent. @example tanh(tensor([0])); // [0] */
 export function tanh<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("tanh", x);
   return tanhOp(x);
 }
 
@@ -87,6 +93,7 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
  * gelu(tensor([0, 1])); // [0, 0.8412]
  */
 export function gelu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("gelu", x);
   const inner = mul(SQRT_2_OVER_PI, add(x, mul(0.044715, mul(x, mul(x, x)))));
   return mul(mul(0.5, x), add(1, tanhOp(inner)));
 }
@@ -98,5 +105,6 @@ export function gelu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Te
  * silu(tensor([0])); // [0]
  */
 export function silu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("silu", x);
   return mul(x, sigmoid(x));
 }

@@ -17,6 +17,7 @@ import { broadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.js";
 import { formatShape, sameShape, type Dim, type RuntimeShape, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { checkOperand, checkSameDType } from "../core/validate.js";
 import type { AnyTensor } from "../prims/types.js";
 import { bind } from "../transforms/trace.js";
 import type { ShapeOf } from "./types.js";
@@ -85,8 +86,19 @@ export function scalarOf(value: number, dtype: DType): AnyTensor {
   return new Tensor([], dtype, data);
 }
 
-/** The operands of an elementwise op, numbers made tensors and all broadcast to one shape. */
+/** How `broadcastOperands` names its operands in a message: `x, y`, or `cond, x, y` for `where`. */
+const OPERAND_NAMES: readonly (readonly string[])[] = [[], ["x"], ["x", "y"], ["cond", "x", "y"]];
+
+/**
+ * The operands of an elementwise op, numbers made tensors and all broadcast
+ * to one shape. Each operand must be a tensor or a number, and the tensors
+ * after a `where` condition must share one dtype: a `ShapeError` naming `op`,
+ * the operand and what it is, otherwise.
+ */
 export function broadcastOperands(op: string, operands: readonly (AnyTensor | number)[]): AnyTensor[] {
+  const names = OPERAND_NAMES[operands.length] ?? [];
+  operands.forEach((x, i) => checkOperand(op, names[i] ?? `operand ${i}`, x));
+  checkSameDType(op, operands.filter((x, i): x is AnyTensor => typeof x !== "number" && names[i] !== "cond"));
   const like = operands.find((x): x is AnyTensor => typeof x !== "number");
   const dtype: DType = like?.dtype ?? "float32";
   const tensors = operands.map((x) => (typeof x === "number" ? scalarOf(x, dtype) : x));

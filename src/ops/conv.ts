@@ -18,6 +18,7 @@ import { windowPadding, type ConvOutSize, type PoolOutSize } from "../core/rules
 import type { Checked, DimsMatch, IsLiteralSize, IsTuple } from "../core/rules/dims.js";
 import { formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat, checkTensor, describeValue } from "../core/validate.js";
 import type { Pads2d } from "../prims/conv.js";
 import type { AnyTensor } from "../prims/types.js";
 import { bind } from "../transforms/trace.js";
@@ -87,8 +88,19 @@ type ShapeOfResult<R> = R extends Shape ? R : never;
 
 const pairOf = (x: Pair): readonly [number, number] => (typeof x === "number" ? [x, x] : x);
 
+/**
+ * Throws a `ShapeError` naming `op` unless `padding` is `"valid"`, `"same"`,
+ * a number or an array (whose sizes the shape rules check): a misspelt scheme
+ * must not be read as a pair of sizes.
+ */
+function checkPadding(op: string, padding: unknown): void {
+  if (typeof padding === "number" || padding === "valid" || padding === "same" || Array.isArray(padding)) return;
+  shapeError(op, `padding must be "valid", "same", a size or explicit [lo, hi] sizes, got ${describeValue(padding)}`);
+}
+
 /** The explicit padding of each spatial axis for the sizes of `x`. */
-function resolvePads(x: readonly number[], kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number], padding: Padding2d): Pads2d {
+function resolvePads(op: string, x: readonly number[], kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number], padding: Padding2d): Pads2d {
+  checkPadding(op, padding);
   if (typeof padding === "object") return padding;
   return [0, 1].map((i) => {
     const at = i === 0 ? 0 : 1;
@@ -117,12 +129,14 @@ export function conv2d<
   options?: Conv2dOptions<S, Dl, P, G>,
 ): Tensor<NoInfer<ShapeOfResult<Conv2dShape<X, W, S, Dl, P, G>>>, D>;
 export function conv2d(x: AnyTensor, w: AnyTensor, options: Conv2dOptions = {}): AnyTensor {
+  checkTensor("conv2d", "x", x);
+  checkTensor("conv2d", "w", w);
   if (x.shape.length !== 4) shapeError("conv2d", `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
   if (w.shape.length !== 4) shapeError("conv2d", `the filter must be [KH, KW, C / groups, O], got ${formatShape(w.shape)}`);
   const stride = pairOf(options.stride ?? 1);
   const dilation = pairOf(options.dilation ?? 1);
   const kernel: readonly [number, number] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
-  const padding = resolvePads(x.shape, kernel, stride, dilation, options.padding ?? "valid");
+  const padding = resolvePads("conv2d", x.shape, kernel, stride, dilation, options.padding ?? "valid");
   return bind("conv2d", [x, w], { stride, dilation, padding, groups: options.groups ?? 1 });
 }
 
@@ -150,9 +164,11 @@ export function conv1d<
   w: Tensor<[K, CG, O], NoInfer<D>> & Checked<Conv2dShape<[N, 1, L, C], [1, K, CG, O], [1, S], [1, Dl], Conv1dPadding<P>, G>, unknown>,
   options?: { readonly stride?: S; readonly dilation?: Dl; readonly padding?: P; readonly groups?: G },
 ): Tensor<NoInfer<[N, ConvOutSize<L, K, S, Dl, P> & (number | string), O]>, D> {
+  checkFloat("conv1d", x);
   const [n = 0, l = 0, c = 0] = x.shape;
   const [k = 0, cg = 0, o = 0] = w.shape;
   const padding = options?.padding ?? "valid";
+  checkPadding("conv1d", padding);
   const widthPad: readonly [number, number] =
     typeof padding === "number" ? [padding, padding] : typeof padding === "string" ? windowPadding(l, k, options?.stride ?? 1, options?.dilation ?? 1, padding) : padding;
   const y = bind("conv2d", [reshape(x as AnyTensor, [n, 1, l, c]), reshape(w as AnyTensor, [1, k, cg, o])], {
@@ -169,10 +185,12 @@ export function conv1d<
 type Conv1dPadding<P> = P extends readonly [number, number] ? [[0, 0], P] : P extends number ? [[0, 0], [P, P]] : P extends "valid" | "same" ? P : never;
 
 function pool2d(prim: "max_pool2d" | "avg_pool2d", x: AnyTensor, window: Pair, options: Pool2dOptions): AnyTensor {
-  if (x.shape.length !== 4) shapeError(prim === "max_pool2d" ? "maxPool2d" : "avgPool2d", `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
+  const op = prim === "max_pool2d" ? "maxPool2d" : "avgPool2d";
+  checkFloat(op, x);
+  if (x.shape.length !== 4) shapeError(op, `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
   const win = pairOf(window);
   const stride = pairOf(options.stride ?? win);
-  const padding = resolvePads(x.shape, win, stride, [1, 1], options.padding ?? "valid");
+  const padding = resolvePads(op, x.shape, win, stride, [1, 1], options.padding ?? "valid");
   return bind(prim, [x], { window: win, stride, padding });
 }
 
@@ -222,6 +240,8 @@ export interface ConvTranspose2dOptions {
  * convTranspose2d(zeros([8, 7, 7, 64]), zeros([3, 3, 32, 64]), { stride: 2, padding: "same" }).shape; // [8, 14, 14, 32]
  */
 export function convTranspose2d<D extends FloatDType>(x: Tensor<Shape, D>, w: Tensor<Shape, D>, options: ConvTranspose2dOptions = {}): Tensor<Dim[], D> {
+  checkTensor("convTranspose2d", "x", x);
+  checkTensor("convTranspose2d", "w", w);
   if (x.shape.length !== 4) shapeError("convTranspose2d", `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
   if (w.shape.length !== 4 || w.shape[3] !== x.shape[3]) {
     shapeError("convTranspose2d", `the filter must be [KH, KW, O, C] with C = ${x.shape[3] ?? 0} of the input ${formatShape(x.shape)}, got ${formatShape(w.shape)}`);
@@ -230,6 +250,7 @@ export function convTranspose2d<D extends FloatDType>(x: Tensor<Shape, D>, w: Te
   const dilation = pairOf(options.dilation ?? 1);
   const outputPadding = pairOf(options.outputPadding ?? 0);
   const padding = options.padding ?? "valid";
+  checkPadding("convTranspose2d", padding);
   const kernel: readonly [number, number] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
   const axes = [0, 1].map((i) => {
     const at = i === 0 ? 0 : 1;

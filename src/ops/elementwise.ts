@@ -16,6 +16,7 @@ import type { BroadcastShapes } from "../core/rules/broadcast.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkDType, checkTensor } from "../core/validate.js";
 import type { Comparison } from "../prims/elementwise.js";
 import type { PrimName } from "../prims/registry.js";
 import type { AnyTensor } from "../prims/types.js";
@@ -144,6 +145,8 @@ export function where(cond: AnyTensor, x: AnyTensor | number, y: AnyTensor | num
  * cast(arange(3), "int32"); // Tensor<[3], "int32">
  */
 export function cast<S extends Shape, D extends DType>(x: Tensor<S, DType>, dtype: D): Tensor<S, D> {
+  checkTensor("cast", "x", x);
+  checkDType("cast", dtype);
   if (x.dtype === dtype) return x as Tensor<S, D>; // the same tensor, with the dtype it has
   return bind("cast", [x], { dtype }) as Tensor<S, D>; // cast keeps the shape and gives dtype D
 }

@@ -18,6 +18,7 @@ import type { BroadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.js";
 import { formatShape, sameShape, type Dim, type Shape, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat, checkTensor } from "../core/validate.js";
 import type { AnyTensor } from "../prims/types.js";
 import { logSigmoid } from "./activations.js";
 import { broadcastOperands } from "./broadcast.js";
@@ -76,6 +77,8 @@ function xlogy<D extends FloatDType>(p: Wide<D>, logq: Wide<D>): Wide<D> {
  * labels do not fit.
  */
 function checkLabels(op: string, logits: Wide, labels: AnyTensor): { classes: number; indices: boolean } {
+  checkFloat(op, logits, "logits");
+  checkTensor(op, "labels", labels);
   const rank = logits.shape.length;
   if (rank === 0) shapeError(op, "logits of shape [] have no class axis");
   const indices = labels.dtype === "int32";
@@ -91,7 +94,8 @@ function checkLabels(op: string, logits: Wide, labels: AnyTensor): { classes: nu
  * labels, one loss per example: `[...B, C]` logits with int32 class indices
  * `[...B]`, or with probabilities (one-hot or soft) `[...B, C]` of the
  * logits' dtype. An index outside `[0, C)` gives a NaN loss rather than a
- * silent 0.
+ * silent 0, and a NaN gradient on that example's logits, so that a loop that
+ * watches either sees it.
  *
  * NOTE: the probability signatures come first: an int32 signature first
  * would make an inline `tensor([[0, 1]])` argument infer an int32 dtype
@@ -124,13 +128,14 @@ export function softmaxCrossEntropy(logits: Wide, labels: AnyTensor): unknown {
     // -sum(p log q) over the classes
     return negated(sum(xlogy(labels as Wide, logp), -1)); // labels has the logits' float dtype, checked just above
   }
+  if (classes === 0) return add(negated(sum(logp, -1)), NaN); // no class for any label: every loss is NaN
   const ids = labels as Tensor<Shape, "int32">; // labels is int32 in this branch
-  const hot = oneHot(ids, classes, "bool");
+  const clipped = clip(ids, 0, classes - 1);
   // -log q[label], picked by a select so that a -Infinity elsewhere is never multiplied by 0
-  const loss = negated(sum(where(hot, logp, 0), -1));
-  // NOTE: an index outside [0, C) picks nothing; its loss is NaN, not a silent 0.
-  if (classes === 0) return add(loss, NaN);
-  return where(equal(clip(ids, 0, classes - 1), ids), loss, NaN);
+  const loss = negated(sum(where(oneHot(clipped, classes, "bool"), logp, 0), -1));
+  // NOTE: an index outside [0, C) gives a NaN loss, not a silent 0, and a NaN gradient row: its loss
+  // (at the clipped index, so that the select passes a cotangent on) is scaled by NaN.
+  return mul(loss, cast(where(equal(clipped, ids), 1, NaN), logits.dtype));
 }
 
 /**
@@ -180,10 +185,9 @@ export interface ElementwiseLoss<Op extends string, Rest extends unknown[] = []>
 
 /** Both operands broadcast to one shape, checked to be of one float dtype. */
 function floatPair(op: string, x: AnyTensor, y: AnyTensor): [Wide, Wide] {
-  if (x.dtype !== y.dtype) shapeError(op, `operand dtypes ${x.dtype} and ${y.dtype} differ`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(op, `needs float operands, got ${x.dtype}`);
   const [a, b] = broadcastOperands(op, [x, y]);
   if (a === undefined || b === undefined) throw new Error(`${op}: broadcastOperands lost an operand`);
+  checkFloat(op, a);
   return [a as Wide, b as Wide]; // both have the float dtype checked above
 }
 

@@ -8,6 +8,7 @@
 
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat } from "../core/validate.js";
 import { div, equal, greater, less, maximum, minimum, mul, neg, notEqual, sqrt, sub, where } from "./elementwise.js";
 import type { FloatDType, NumericDType } from "./types.js";
 
@@ -34,11 +35,13 @@ export function clip<S extends Shape, D extends NumericDType>(x: Tensor<S, D>, l
 
 /** `1 / x` (Infinity at 0). @example reciprocal(tensor([2, 4])); // [0.5, 0.25] */
 export function reciprocal<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("reciprocal", x);
   return div(1, x);
 }
 
 /** `1 / sqrt(x)`. @example rsqrt(tensor([4, 16])); // [0.5, 0.25] */
 export function rsqrt<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  checkFloat("rsqrt", x);
   return div(1, sqrt(x));
 }
 
@@ -49,6 +52,7 @@ export function rsqrt<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): T
  * isFinite(tensor([1, Infinity, NaN])); // [true, false, false]
  */
 export function isFinite<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, "bool"> {
+  checkFloat("isFinite", x);
   // x - x is 0 for a finite x and NaN for ±Infinity and NaN
   return equal(sub(x, x), 0);
 }
@@ -60,5 +64,6 @@ export function isFinite<S extends Shape, D extends FloatDType>(x: Tensor<S, D>)
  * isNaN(tensor([1, NaN])); // [false, true]
  */
 export function isNaN<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, "bool"> {
+  checkFloat("isNaN", x);
   return notEqual(x, x); // NaN is the one value not equal to itself
 }

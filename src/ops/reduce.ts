@@ -20,6 +20,7 @@ import { reducedAxes, type ReduceAxes, type ReduceShape } from "../core/rules/re
 import type { Checked } from "../core/rules/dims.js";
 import type { Dim, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import { checkFloat, checkTensor } from "../core/validate.js";
 import { bind } from "../transforms/trace.js";
 import { add, div, exp, log, neg, sqrt, sub, where } from "./elementwise.js";
 import { isFinite, square } from "./math.js";
@@ -77,13 +78,16 @@ export interface Normalization<Op extends string = "reduce"> {
 type Wide<D extends DType> = Tensor<Shape, D>;
 
 /**
- * `f` with its axes checked first under the op's own name, so that a bad axis
- * is a `ShapeError` naming `sum` or `softmax` rather than the rule.
+ * `f` with its operand and axes checked first under the op's own name, so
+ * that a bad axis, a non-tensor or (for the `"float"` ops) an int32 operand
+ * is a `ShapeError` naming `sum` or `softmax` rather than a primitive.
  */
-function named<F extends (...args: never[]) => unknown>(op: string, f: F, byDefault?: ReduceAxes): F {
+function named<F extends (...args: never[]) => unknown>(op: string, f: F, operand: "numeric" | "float" = "numeric"): F {
   const call = f as unknown as (...args: unknown[]) => unknown; // every reduction takes (x, axis?, ...) as g passes them on
   const g = (x: Wide<DType>, axis?: ReduceAxes, ...rest: unknown[]): unknown => {
-    reducedAxes(x.shape, axis ?? byDefault, op);
+    if (operand === "float") checkFloat(op, x);
+    else checkTensor(op, "x", x);
+    reducedAxes(x.shape, axis, op);
     return call(x, axis, ...rest);
   };
   return g as unknown as F; // g has f's parameters and returns what f returns
@@ -133,7 +137,7 @@ export const sum: Reduction<NumericDType, "sum"> = named("sum", (x: Wide<Numeric
  * mean(tensor([[1, 2], [3, 4]]), 0).toArray(); // [2, 3]
  */
 export const mean: Reduction<FloatDType, "mean"> = named("mean", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
-  div(reduceWith("reduce_sum", x, axis, keepDims), countOver(x.shape, axis))) as Reduction<FloatDType, "mean">; // as for sum
+  div(reduceWith("reduce_sum", x, axis, keepDims), countOver(x.shape, axis)), "float") as Reduction<FloatDType, "mean">; // as for sum
 
 /**
  * The largest element over `axis` (NaN if any is NaN; -Infinity over an
@@ -208,7 +212,7 @@ export const logsumexp: Reduction<FloatDType, "logsumexp"> = named("logsumexp", 
   // logsumexp(x) = m + log(sum(exp(x - m)))
   const s = reduceWith("reduce_sum", exp(sub(x, m)), axis, keepDims);
   return add(log(s), keepDims ? m : reshape(m, s.shape));
-}) as Reduction<FloatDType, "logsumexp">; // as for sum
+}, "float") as Reduction<FloatDType, "logsumexp">; // as for sum
 
 /**
  * `exp(x) / sum(exp(x))` along `axis` (default -1), computed stably from
@@ -221,7 +225,7 @@ export const logsumexp: Reduction<FloatDType, "logsumexp"> = named("logsumexp", 
 export const softmax: Normalization<"softmax"> = named("softmax", <D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
   const e = exp(sub(x, shiftOf(x, axis)));
   return div(e, reduceWith("reduce_sum", e, axis, true));
-}) as Normalization<"softmax">; // the result has the operand's shape and dtype
+}, "float") as Normalization<"softmax">; // the result has the operand's shape and dtype
 
 /**
  * `log(softmax(x))` along `axis` (default -1), computed as
@@ -233,7 +237,7 @@ export const softmax: Normalization<"softmax"> = named("softmax", <D extends Flo
 export const logSoftmax: Normalization<"logSoftmax"> = named("logSoftmax", <D extends FloatDType>(x: Wide<D>, axis: number | readonly number[] = -1) => {
   const shifted = sub(x, shiftOf(x, axis));
   return sub(shifted, log(reduceWith("reduce_sum", exp(shifted), axis, true)));
-}) as Normalization<"logSoftmax">; // as for softmax
+}, "float") as Normalization<"logSoftmax">; // as for softmax
 
 /**
  * The population variance over `axis`: the mean of the squared deviations
@@ -245,7 +249,7 @@ export const logSoftmax: Normalization<"logSoftmax"> = named("logSoftmax", <D ex
 export const variance: Reduction<FloatDType, "variance"> = named("variance", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) => {
   const deviation = sub(x, mean(x, axis, true));
   return mean(square(deviation), axis, keepDims);
-}) as Reduction<FloatDType, "variance">; // as for sum
+}, "float") as Reduction<FloatDType, "variance">; // as for sum
 
 /**
  * The Euclidean (L2) norm over `axis`, `sqrt(sum(x^2))`.
@@ -256,4 +260,4 @@ export const variance: Reduction<FloatDType, "variance"> = named("variance", <D 
  * norm(tensor([3, 4])).item(); // 5
  */
 export const norm: Reduction<FloatDType, "norm"> = named("norm", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
-  sqrt(reduceWith("reduce_sum", square(x), axis, keepDims))) as Reduction<FloatDType, "norm">; // as for sum
+  sqrt(reduceWith("reduce_sum", square(x), axis, keepDims)), "float") as Reduction<FloatDType, "norm">; // as for sum

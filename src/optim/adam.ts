@@ -77,7 +77,7 @@ function adamLike(op: string, { learningRate, b1 = 0.9, b2 = 0.999, eps = 1e-8 }
     (params) => ({ count: zeros([], "int32"), mu: mapLeaves(op, [params], zerosLike), nu: mapLeaves(op, [params], zerosLike) }),
     (grads, state, params) => {
       const { count, mu, nu } = state as AdamState<Tree>; // the state passed in is one that init built
-      const factor = descentFactor(learningRate, count);
+      const factor = descentFactor(op, learningRate, count);
       const t = cast(add(count, 1), "float64");
       // 1 - b^t, the bias corrections of the moments after t steps
       const mu1 = sub(1, pow(b1, t));

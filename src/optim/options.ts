@@ -4,12 +4,19 @@
  * optimizer is built, never later inside a step.
  */
 
-import type { Tensor } from "../core/tensor.js";
+import { Tensor } from "../core/tensor.js";
+import { describeValue } from "../core/validate.js";
 import { neg } from "../ops/elementwise.js";
+import { checkValues } from "../transforms/jit.js";
 import type { Count, Schedule } from "./schedule.js";
 
-/** Throws a `RangeError` unless `ok`: "`op`: `name` must be `rule`, got `value`". */
+/**
+ * Throws a `RangeError` unless `value` is a number and `ok`: "`op`: `name`
+ * must be `rule`, got `value`". A string such as `"0.1"` is refused here, not
+ * coerced by the comparison that computed `ok`.
+ */
 export function check(op: string, name: string, value: number, ok: boolean, rule: string): void {
+  if (typeof value !== "number") throw new RangeError(`${op}: ${name} must be ${rule}, got ${describeValue(value)}`);
   if (!ok || Number.isNaN(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${value}`);
 }
 
@@ -21,15 +28,32 @@ export function checkUnit(op: string, name: string, value: number): void {
 /** A learning rate: a non-negative number, or a schedule of the step count. */
 export type LearningRate = number | Schedule;
 
-/** Checks a learning rate given as a number (a schedule is checked by its own constructor). */
+/**
+ * Checks a learning rate given as a number, and that anything else is a
+ * function (a schedule's values are checked at every step by `descentFactor`).
+ */
 export function checkLearningRate(op: string, learningRate: LearningRate): void {
-  if (typeof learningRate === "number") check(op, "learningRate", learningRate, learningRate >= 0 && Number.isFinite(learningRate), "a non-negative finite number");
+  if (typeof learningRate === "function") return;
+  check(op, "learningRate", learningRate, learningRate >= 0 && Number.isFinite(learningRate), "a non-negative finite number");
 }
 
 /**
  * `-learningRate` at step `count` (the count of updates done before this one,
  * as optax's `scale_by_schedule` reads it): the factor of a descent update.
+ * A schedule's value is checked once per step (`checkValues`: under `jit`,
+ * one scalar read after the program runs): anything but a rank-0 float tensor
+ * is a `RangeError` at once, and a NaN, infinite or negative rate a
+ * `RangeError` naming `op`, the step and the rate, before any parameter is
+ * updated with it.
  */
-export function descentFactor(learningRate: LearningRate, count: Count): number | Tensor<[], "float64"> {
-  return typeof learningRate === "number" ? -learningRate : neg(learningRate(count));
+export function descentFactor(op: string, learningRate: LearningRate, count: Count): number | Tensor<[], "float64"> {
+  if (typeof learningRate === "number") return -learningRate;
+  const rate: unknown = learningRate(count);
+  if (!(rate instanceof Tensor) || rate.shape.length !== 0 || (rate.dtype !== "float32" && rate.dtype !== "float64")) {
+    throw new RangeError(`${op}: a learningRate schedule must give a rank-0 float tensor for the step count, got ${describeValue(rate)}`);
+  }
+  checkValues([rate, count], ([r = NaN, step = NaN]) =>
+    r >= 0 && Number.isFinite(r) ? undefined : new RangeError(`${op}: the learningRate schedule gave ${r} at step ${step}; a rate must be a non-negative finite number`),
+  );
+  return neg(rate as Tensor<[], "float64">); // a rank-0 float tensor, checked just above (float32 rates are cast per leaf as float64 ones are)
 }

@@ -52,7 +52,7 @@ export function rmsprop({ learningRate, decay = 0.9, eps = 1e-8, momentum = 0 }:
     (params) => ({ count: zeros([], "int32"), nu: mapLeaves(op, [params], zerosLike), trace: mapLeaves(op, [params], zerosLike) }),
     (grads, state, params) => {
       const { count, nu, trace } = state as RmspropState<Tree>; // the state passed in is one that init built
-      const factor = descentFactor(learningRate, count);
+      const factor = descentFactor(op, learningRate, count);
       const nextNu = mapLeaves(op, [grads, nu, params], (g, v) => add(mul(v, decay), mul(square(g), 1 - decay)));
       // t = -lr * g / sqrt(nu + eps) + momentum * t_prev
       const nextTrace = mapLeaves(op, [grads, nextNu, trace], (g, v, t) => add(scaleLeaf(div(g, sqrt(add(v, eps))), factor), mul(t, momentum)));

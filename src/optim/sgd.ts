@@ -49,7 +49,7 @@ export function sgd({ learningRate, momentum = 0, nesterov = false }: SgdOptions
     (params) => ({ count: zeros([], "int32"), trace: mapLeaves("sgd", [params], zerosLike) }),
     (grads, state, params) => {
       const { count, trace } = state as SgdState<Tree>; // the state passed in is one that init built
-      const factor = descentFactor(learningRate, count);
+      const factor = descentFactor("sgd", learningRate, count);
       // t = g + momentum * t_prev
       const next = mapLeaves("sgd", [grads, trace, params], (g, t) => add(g, mul(t, momentum)));
       // nesterov: u = -lr * (g + momentum * t); else u = -lr * t

@@ -12,10 +12,17 @@
  */
 
 import type { Traced } from "../core/tensor.js";
+import { checkTensor } from "../core/validate.js";
 import type { ParamsOf, PrimName } from "./registry.js";
-import type { AnyTensor } from "./types.js";
+import type { AnyTensor, Aval } from "./types.js";
 
-type Implementations = { readonly [K in PrimName]: { readonly impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor } };
+/** What eager evaluation needs of a primitive: its shape rule (the checks) and its implementation. */
+interface Eager<P> {
+  readonly shape: (inputs: readonly Aval[], params: P) => Aval;
+  readonly impl: (inputs: readonly AnyTensor[], params: P) => AnyTensor;
+}
+
+type Implementations = { readonly [K in PrimName]: Eager<ParamsOf[K]> };
 
 let implementations: Implementations | undefined;
 
@@ -63,8 +70,13 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (tr
  * The trace is chosen among the inputs' and, when given, the `context`
  * tensors': a constant that will meet a traced value (a scalar broadcast to
  * an operand's shape) is then staged with it instead of computed at once.
+ * Every input must be a tensor of a known dtype, and an eager call passes the
+ * primitive's shape rule first, as a staged one does: eager and jitted code
+ * refuse the same operands (mixed dtypes, `exp` of an int32) with the same
+ * `ShapeError`.
  */
 export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K], context: readonly AnyTensor[] = []): AnyTensor {
+  inputs.forEach((x, i) => checkTensor(prim, `operand ${i}`, x));
   let top: Trace | undefined;
   for (const x of inputs.length === 0 || context.length === 0 ? inputs : [...inputs, ...context]) {
     const t = tracerOf(x);
@@ -72,6 +84,7 @@ export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], 
   }
   if (top !== undefined) return top.process(prim, inputs, params);
   if (implementations === undefined) throw new Error("bind: no primitives installed (import src/prims/registry.ts)");
-  const rule = implementations[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // implementations[K] takes ParamsOf[K]
+  const rule = implementations[prim] as Eager<ParamsOf[K]>; // implementations[K] takes ParamsOf[K]
+  rule.shape(inputs, params);
   return rule.impl(inputs, params);
 }

@@ -23,7 +23,7 @@ import type { ReduceShape } from "../core/rules/reduce.js";
 import { Tensor } from "../core/tensor.js";
 import type { FloatDType, ShapeOf } from "../ops/types.js";
 import { erf, erfinv } from "./erf.js";
-import { checkCount, foldIn, randomBits, split, type Key } from "./key.js";
+import { checkCount, checkKey, foldIn, randomBits, split, type Key } from "./key.js";
 
 // ---------------------------------------------------------------------------
 // Options
@@ -58,6 +58,7 @@ export function uniform<const S extends RuntimeShape, D extends FloatDType = "fl
   options?: UniformOptions<D>,
 ): Tensor<[...S], D> {
   const op = "uniform";
+  checkKey(op, k);
   const dtype = floatDType(op, options?.dtype);
   const sizes = checkShape(op, shape);
   const { minval = 0, maxval = 1 } = options ?? {};
@@ -79,6 +80,7 @@ export function normal<const S extends RuntimeShape, D extends FloatDType = "flo
   options?: FloatOptions<D>,
 ): Tensor<[...S], D> {
   const op = "normal";
+  checkKey(op, k);
   const dtype = floatDType(op, options?.dtype);
   const sizes = checkShape(op, shape);
   const cast = castTo(dtype);
@@ -106,6 +108,7 @@ export function truncatedNormal<const S extends RuntimeShape, D extends FloatDTy
   options?: FloatOptions<D>,
 ): Tensor<[...S], D> {
   const op = "truncatedNormal";
+  checkKey(op, k);
   const dtype = floatDType(op, options?.dtype);
   const sizes = checkShape(op, shape);
   checkFinite(op, { lower, upper });
@@ -134,6 +137,7 @@ export function truncatedNormal<const S extends RuntimeShape, D extends FloatDTy
  */
 export function bernoulli<const S extends RuntimeShape>(k: Key, p: number, shape: S): Tensor<[...S], "bool"> {
   const op = "bernoulli";
+  checkKey(op, k);
   if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new RangeError(`${op}: p must be in [0, 1], got ${String(p)}`);
   const sizes = checkShape(op, shape);
   const u = uniformIn(op, k, size(op, sizes), "float32", 0, 1);
@@ -157,6 +161,7 @@ export function categorical<S extends Shape, D extends FloatDType, const Axis ex
   axis?: Checked<ReduceShape<S, Axis>, Axis>,
 ): Tensor<ShapeOf<ReduceShape<S, Axis>>, "int32"> {
   const op = "categorical";
+  checkKey(op, k);
   floatDType(op, logits.dtype);
   const shape: readonly number[] = logits.shape;
   // Checked<R, Axis> is Axis (a number) whenever the call type-checks.
@@ -199,6 +204,7 @@ export function categorical<S extends Shape, D extends FloatDType, const Axis ex
  */
 export function permutation<N extends number>(k: Key, n: N): Tensor<[N], "int32"> {
   const op = "permutation";
+  checkKey(op, k);
   checkCount(op, n, 0, 2 ** 31 - 1);
   let order = Array.from({ length: n }, (_, i) => i);
   // enough rounds that a tie among the sort keys has probability about n^-3
@@ -231,6 +237,7 @@ export function randint<const S extends RuntimeShape>(
   maxval: number,
 ): Tensor<[...S], "int32"> {
   const op = "randint";
+  checkKey(op, k);
   const sizes = checkShape(op, shape);
   checkFinite(op, { minval, maxval });
   if (!Number.isInteger(minval) || !Number.isInteger(maxval) || minval < -(2 ** 31) || maxval > 2 ** 31) {

@@ -12,6 +12,8 @@
  * and the partitionable layout of newer JAX versions.
  */
 
+import { Tensor } from "../core/tensor.js";
+import { describeValue } from "../core/validate.js";
 import { threefry2x32Counters, threefry2x32Iota } from "./threefry.js";
 
 /** The most counters one call draws bits from (the element limit of a tensor). */
@@ -65,6 +67,7 @@ export function key(seed: number): Key {
  * const [k1, k2] = split(key(0)); // k1.words: [4146024105, 967050713]
  */
 export function split(k: Key, n = 2): Key[] {
+  checkKey("split", k);
   checkCount("split", n, 1, MAX_COUNT / 2);
   const bits = threefry2x32Iota(k.words, 2 * n);
   return Array.from({ length: n }, (_, i) => new Key(bits[2 * i] ?? 0, bits[2 * i + 1] ?? 0));
@@ -80,6 +83,7 @@ export function split(k: Key, n = 2): Key[] {
  * foldIn(key(0), 1); // a new key, the same one every time
  */
 export function foldIn(k: Key, data: number): Key {
+  checkKey("foldIn", k);
   if (!Number.isInteger(data) || data < -(2 ** 31) || data > 2 ** 32 - 1) {
     throw new RangeError(`foldIn: data must be an integer from -2^31 to 2^32 - 1, got ${String(data)}`);
   }
@@ -95,8 +99,20 @@ export function foldIn(k: Key, data: number): Key {
  * randomBits(key(0), 4).length; // 4
  */
 export function randomBits(k: Key, count: number): Uint32Array {
+  checkKey("randomBits", k);
   checkCount("randomBits", count, 0, MAX_COUNT);
   return threefry2x32Iota(k.words, count);
+}
+
+/**
+ * Throws a `RangeError` naming `op` unless `k` is a `Key` (a key's data,
+ * `keyData(k)`, is a tensor for the staged samplers, not a `Key`).
+ */
+export function checkKey(op: string, k: unknown): asserts k is Key {
+  if (!(k instanceof Key)) {
+    const hint = k instanceof Tensor ? " (a key tensor from keyData goes to splitKeys or bernoulliMask)" : "";
+    throw new RangeError(`${op}: k must be a Key from key(seed), split or foldIn, got ${describeValue(k)}${hint}`);
+  }
 }
 
 /** Throws a `RangeError` unless `n` is an integer from `min` to `max`. */

@@ -20,7 +20,7 @@ import { Tensor } from "../core/tensor.js";
 import { bind } from "../prims/bind.js";
 import { add, cast, less, where } from "../ops/elementwise.js";
 import { slice } from "../ops/shape.js";
-import { Key, split } from "./key.js";
+import { checkKey, Key, split } from "./key.js";
 
 /** A key's two words in an int32 tensor, as `random_bits` reads them. */
 export type KeyData = Tensor<[2], "int32">;
@@ -35,6 +35,7 @@ export type AnyKey = Key | KeyData;
  * keyData(key(42)).toArray(); // [0, 42]
  */
 export function keyData(k: Key): KeyData {
+  checkKey("keyData", k);
   return new Tensor([2], "int32", Int32Array.of(k.words[0] | 0, k.words[1] | 0));
 }
 

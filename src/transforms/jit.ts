@@ -6,14 +6,17 @@
  * caches the result under that signature; later calls with the same signature
  * run the compiled program without tracing again. Arguments and results are
  * trees of tensors (records and arrays). Values captured from the closure are
- * constants of the program.
+ * constants of the program. The cache is bounded (`jit-cache.ts`): at most
+ * `maxSignatures` programs per function (64 by default), least recently used
+ * evicted first, within a byte budget shared by every jitted function.
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
 import { compileProgram } from "../ir/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
-import { traceProgram } from "./trace.js";
+import { DEFAULT_MAX_SIGNATURES, programBytes, SignatureCache } from "./jit-cache.js";
+import { traceProgram, tracerOf } from "./trace.js";
 
 let staging = 0;
 
@@ -29,16 +32,57 @@ export function insideJit(): boolean {
 /** A compiled program: tensors in, tensors out. */
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
+/**
+ * A check of scalar values that a program computes: `failure` reads their
+ * numbers and gives the error to throw, or undefined when they are fine.
+ */
+interface ValueCheck {
+  readonly values: readonly AnyTensor[];
+  readonly failure: (values: readonly number[]) => Error | undefined;
+}
+
+/** The checks recorded by the function that a jit is tracing now, if any. */
+let pendingChecks: ValueCheck[] | undefined;
+
+/**
+ * Checks scalar values once they exist: at once for concrete tensors; while
+ * a `jit` traces, the values become extra outputs of its program, read after
+ * every run (so a check costs one scalar per call, never a sync inside the
+ * program). Inside another transform (grad, vmap) of values not traced by a
+ * jit, the check is skipped.
+ *
+ * @example
+ * checkValues([rate], ([r]) => (r >= 0 ? undefined : new RangeError(`sgd: the rate ${r} is negative`)));
+ */
+export function checkValues(values: readonly AnyTensor[], failure: (values: readonly number[]) => Error | undefined): void {
+  if (values.every((x) => x.tracer === undefined)) {
+    const error = failure(values.map((x) => Number(x.data[0])));
+    if (error !== undefined) throw error;
+    return;
+  }
+  pendingChecks?.push({ values, failure });
+}
+
 interface Compiled {
   readonly program: Program;
   readonly run: Executable;
   readonly outDef: TreeDef;
+  /** The checks whose values follow the result's leaves among the program's outputs. */
+  readonly checks: readonly ValueCheck[];
+}
+
+/** The options of `jit`. */
+export interface JitOptions {
+  /** How many signatures to keep compiled, least recently used evicted first (default 64). */
+  readonly maxSignatures?: number;
 }
 
 /** A jitted function, with what it has traced (for tests and inspection). */
 export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Args) => R) & {
-  /** How many times `f` was traced (once per distinct signature). */
+  /** How many times `f` was traced (once per distinct signature, again after an eviction). */
   readonly traces: number;
+  /** How many signatures are compiled and kept now (at most `maxSignatures`). */
+  readonly cached: number;
   /** The program traced for the most recent new signature. */
   readonly lastProgram: Program | undefined;
 };
@@ -47,12 +91,12 @@ export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Ar
  * Compiles `f` once per distinct signature of its arguments.
  *
  * @example
- * const f = jit((x: Tensor<[3]>) => exp(neg(x)));
+ * const f = jit((x: Tensor<[3]>) => exp(neg(x)), { maxSignatures: 8 });
  * f(tensor([1, 2, 3])); // traced and compiled
  * f(tensor([4, 5, 6])); // reused
  */
-export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: Args) => R): Jitted<Args, R> {
-  const cache = new Map<string, Compiled>();
+export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> {
+  const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
   let traces = 0;
   let lastProgram: Program | undefined;
   const call = (...args: Args): R => {
@@ -64,27 +108,44 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
     let compiled = cache.get(key);
     if (compiled === undefined) {
       let outDef: TreeDef = { kind: "leaf" };
+      let checks: ValueCheck[] = [];
+      const outer = pendingChecks;
       staging++;
       let program: Program;
       try {
         program = traceProgram((inputs) => {
+          pendingChecks = [];
           const out = f(...unflattenTree<Args>(def, inputs));
           const flat = flattenTree(out, "jit result");
           outDef = flat.def;
-          return flat.leaves;
+          // only values of this trace can be its outputs (a check inside grad of a jitted function is skipped)
+          const trace = inputs[0] === undefined ? undefined : tracerOf(inputs[0])?.trace;
+          const ours = (x: AnyTensor): boolean => x.tracer === undefined || (trace !== undefined && tracerOf(x)?.trace === trace);
+          checks = pendingChecks.filter((c) => c.values.every(ours));
+          return [...flat.leaves, ...checks.flatMap((c) => c.values)];
         }, leaves);
       } finally {
+        pendingChecks = outer;
         staging--;
       }
-      compiled = { program, run: compileProgram(program), outDef };
-      cache.set(key, compiled);
+      compiled = { program, run: compileProgram(program), outDef, checks };
+      cache.set(key, compiled, programBytes(program));
       traces++;
       lastProgram = program;
     }
-    return unflattenTree<R>(compiled.outDef, compiled.run(leaves));
+    const outs = compiled.run(leaves);
+    let at = outs.length - compiled.checks.reduce((n, c) => n + c.values.length, 0);
+    const results = outs.slice(0, at);
+    for (const c of compiled.checks) {
+      const values = outs.slice(at, (at += c.values.length)).map((x) => Number(x.data[0]));
+      const error = c.failure(values);
+      if (error !== undefined) throw error;
+    }
+    return unflattenTree<R>(compiled.outDef, results);
   };
   return Object.defineProperties(call, {
     traces: { get: () => traces },
+    cached: { get: () => cache.size },
     lastProgram: { get: () => lastProgram },
   }) as Jitted<Args, R>; // call has the signature of f, and the two getters are defined above
 }

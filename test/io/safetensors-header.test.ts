@@ -70,7 +70,7 @@ describe("readSafetensors refuses malformed files with a clear message", () => {
       [`{"a":[1]}`, /"a": entry must be an object, got an array/],
       [`{"a":{"dtype":7,"shape":[],"data_offsets":[0,1]}}`, /"a": dtype must be a string, got number 7/],
       [`{"a":{"dtype":"F99","shape":[],"data_offsets":[0,1]}}`, /"a": unknown dtype "F99"/],
-      [`{"a":{"dtype":"U16","shape":[],"data_offsets":[0,2]}}`, /"a": dtype U16 is not supported/],
+      [`{"a":{"dtype":"F8_E4M3","shape":[],"data_offsets":[0,1]}}`, /"a": dtype F8_E4M3 is not supported/],
       [`{"a":{"dtype":"U8","shape":"1","data_offsets":[0,1]}}`, /"a": shape must be an array of sizes, got string "1"/],
       [`{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}`, /dim 0 must be a non-negative integer, got number -1/],
       [`{"a":{"dtype":"U8","shape":[1.5],"data_offsets":[0,1]}}`, /dim 0 must be a non-negative integer/],
@@ -91,6 +91,25 @@ describe("readSafetensors refuses malformed files with a clear message", () => {
     expect(refusal(fileOf('"{}"'))).toMatch(/starting with '\{'/);
     expect(refusal(fileOf("{"))).toMatch(/^safetensors: the header is not valid JSON/);
     expect(refusal(fileOf("{} x"))).toMatch(/not valid JSON/);
+  });
+
+  test("JSON whitespace before the opening brace is accepted, as the reference accepts it", () => {
+    for (const space of [" ", "\n", "\t\r\n "]) {
+      const file = readSafetensors(fileOf(`${space}{"a":${entry("U8", [1], 0, 1)}}`, 1));
+      expect(E.isRight(file) && file.right.tensors.get("a")?.shape).toEqual([1]);
+    }
+    expect(refusal(fileOf("\u000b{}"))).toMatch(/starting with '\{'/); // a vertical tab is not JSON whitespace
+  });
+
+  test("a lone or reversed surrogate escape in a name, a metadata key or a value is refused", () => {
+    for (const text of ["\\ud800", "\\udc00", "\\udc00\\ud800", "a\\ud83d"]) {
+      expect(refusal(fileOf(`{"${text}":${entry("U8", [1], 0, 1)}}`, 1))).toMatch(/^safetensors: the header holds a string with a lone surrogate/);
+      expect(refusal(fileOf(`{"__metadata__":{"${text}":"v"}}`))).toMatch(/lone surrogate/);
+      expect(refusal(fileOf(`{"__metadata__":{"k":"${text}"}}`))).toMatch(/lone surrogate/);
+    }
+    // a proper pair is text: U+1F600
+    const file = readSafetensors(fileOf(`{"__metadata__":{"k":"\\ud83d\\ude00"}}`));
+    expect(E.isRight(file) && file.right.metadata.get("k")).toBe("\u{1F600}");
   });
 
   test("a header that is not valid UTF-8", () => {

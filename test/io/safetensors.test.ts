@@ -4,7 +4,7 @@ import { fromArray, tensor, zeros } from "../../src/core/create.js";
 import type { DType } from "../../src/core/dtype.js";
 import type { Shape } from "../../src/core/shape.js";
 import type { Tensor } from "../../src/core/tensor.js";
-import { encodeSafetensors, readSafetensors, writeSafetensors, type Safetensors } from "../../src/io/index.js";
+import { encodeSafetensors, readSafetensors, writeSafetensors, type FormatDType, type Safetensors } from "../../src/io/index.js";
 import { fileOf } from "./files.js";
 
 /** The tensor of a `Right`; a `Left` fails the test. */
@@ -98,7 +98,7 @@ describe("the writer's layout follows the reference writer", () => {
 });
 
 describe("readSafetensors decodes the format's dtypes", () => {
-  const one = (dtype: "F16" | "BF16" | "I64" | "I16" | "I8" | "U8" | "BOOL", shape: number[], bytes: Uint8Array) =>
+  const one = (dtype: FormatDType, shape: number[], bytes: Uint8Array) =>
     readSafetensors(encodeSafetensors([{ name: "x", dtype, shape, bytes }]));
 
   test("F16 decodes to float32, normals, subnormals, infinities and NaN", () => {
@@ -128,13 +128,61 @@ describe("readSafetensors decodes the format's dtypes", () => {
     }
   });
 
-  test("an I64 value outside int32 is a Left naming the tensor", () => {
-    const x = one("I64", [2], bytesOf(new BigInt64Array([1n, 2n ** 40n])));
-    expect(E.isLeft(x) && x.left.message).toMatch(/tensor "x": I64 value 1099511627776 at index 1 does not fit in int32/);
+  test("U16 decodes to int32, and U32, I64 and U64 to int32 when every value fits", () => {
+    const u16 = one("U16", [2], bytesOf(new Uint16Array([0, 65535])));
+    const u32 = one("U32", [2], bytesOf(new Uint32Array([0, 2 ** 31 - 1])));
+    const u64 = one("U64", [2], bytesOf(new BigUint64Array([0n, 2n ** 31n - 1n])));
+    for (const [x, values] of [[u16, [0, 65535]], [u32, [0, 2 ** 31 - 1]], [u64, [0, 2 ** 31 - 1]]] as const) {
+      expect(E.isRight(x) && get(x.right, "x").dtype).toBe("int32");
+      expect(E.isRight(x) && get(x.right, "x").toArray()).toEqual(values);
+    }
+  });
+
+  test("U32, I64 and U64 beyond int32 decode to float64 when every value is exact there", () => {
+    const u32 = one("U32", [2], bytesOf(new Uint32Array([1, 2 ** 32 - 1])));
+    const i64 = one("I64", [3], bytesOf(new BigInt64Array([1n, 2n ** 40n, -(2n ** 53n) - 2n])));
+    const u64 = one("U64", [2], bytesOf(new BigUint64Array([2n ** 64n - 2048n, 2n ** 53n])));
+    for (const [x, values] of [[u32, [1, 2 ** 32 - 1]], [i64, [1, 2 ** 40, -(2 ** 53) - 2]], [u64, [2 ** 64 - 2048, 2 ** 53]]] as const) {
+      expect(E.isRight(x) && get(x.right, "x").dtype).toBe("float64");
+      expect(E.isRight(x) && get(x.right, "x").toArray()).toEqual(values);
+    }
+  });
+
+  test("an I64 or U64 value no double holds is a Left naming the tensor and the exact value", () => {
+    const i64 = one("I64", [2], bytesOf(new BigInt64Array([1n, 2n ** 53n + 1n])));
+    expect(E.isLeft(i64) && i64.left.message).toBe('safetensors: tensor "x": I64 value 9007199254740993 at index 1 fits neither int32 nor float64 exactly');
+    const u64 = one("U64", [1], bytesOf(new BigUint64Array([2n ** 64n - 1n])));
+    expect(E.isLeft(u64) && u64.left.message).toMatch(/U64 value 18446744073709551615 at index 0 fits neither/);
+    const min = one("I64", [1], bytesOf(new BigInt64Array([-(2n ** 63n) + 1n])));
+    expect(E.isLeft(min) && min.left.message).toMatch(/I64 value -9223372036854775807 at index 0/);
   });
 
   test("BOOL bytes other than 0 read as true", () => {
     const x = one("BOOL", [3], new Uint8Array([0, 1, 7]));
     expect(E.isRight(x) && get(x.right, "x").toArray()).toEqual([false, true, true]);
+  });
+});
+
+describe("the writers refuse what the reader would refuse", () => {
+  const raw = (name: string) => ({ name, dtype: "U8" as const, shape: [1], bytes: new Uint8Array(1) });
+
+  test("a tensor named __metadata__", () => {
+    expect(() => encodeSafetensors([raw("__metadata__")])).toThrow(new RangeError('encodeSafetensors: tensor "__metadata__": the name __metadata__ is reserved for the metadata'));
+    expect(() => writeSafetensors({ __metadata__: zeros([1]) })).toThrow(/the name __metadata__ is reserved/);
+  });
+
+  test("two tensors of one name", () => {
+    expect(() => encodeSafetensors([raw("w"), raw("b"), raw("w")])).toThrow(new RangeError('encodeSafetensors: tensor "w": two tensors have this name'));
+  });
+
+  test("a lone surrogate in a name or in the metadata", () => {
+    expect(() => encodeSafetensors([raw("\ud800")])).toThrow(/^encodeSafetensors: a tensor name must be a well-formed string/);
+    expect(() => writeSafetensors({ w: zeros([1]) }, { k: "\udc00" })).toThrow(/^encodeSafetensors: metadata "k" must be a well-formed string/);
+  });
+
+  test("a shape or bytes of the wrong kind", () => {
+    expect(() => encodeSafetensors([{ ...raw("w"), shape: [-1] }])).toThrow(/^encodeSafetensors: tensor "w": shape must be an array of sizes/);
+    // a caller past the types: bytes that are not a Uint8Array
+    expect(() => encodeSafetensors([{ ...raw("w"), bytes: [0] as unknown as Uint8Array }])).toThrow(/bytes must be a Uint8Array, got an array of 1 elements/);
   });
 });

@@ -4,6 +4,8 @@ import { ShapeError } from "../../src/core/errors.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../../src/ops/losses.js";
 import { mean } from "../../src/ops/reduce.js";
+import { grad } from "../../src/transforms/grad.js";
+import { jit } from "../../src/transforms/jit.js";
 
 describe("softmaxCrossEntropy", () => {
   test("with int32 labels is -log softmax at the label, per example", () => {
@@ -31,6 +33,18 @@ describe("softmaxCrossEntropy", () => {
   });
   test("a label out of range gives NaN, not 0", () => {
     expect(softmaxCrossEntropy(tensor([[0, 0], [0, 0]]), tensor([2, -1], "int32")).toArray()).toEqual([NaN, NaN]);
+  });
+  test("a label out of range makes that example's gradient NaN, eagerly and under jit; the others stay exact", () => {
+    const labels = tensor([1, 5, 0], "int32");
+    const loss = (logits: Tensor<[3, 2], "float64">) => mean(softmaxCrossEntropy(logits, labels));
+    const logits = tensor([[0, 0], [1, 2], [0, Math.log(3)]], "float64");
+    for (const g of [grad(loss)(logits), jit(grad(loss))(logits)]) {
+      const rows = g.toNested();
+      expect(rows[1]).toEqual([NaN, NaN]);
+      // d/dlogits mean(-log softmax[label]) = (softmax - onehot) / 3 on the good rows
+      expect(rows[0]?.[0]).toBeCloseTo(0.5 / 3, 14);
+      expect(rows[2]?.[0]).toBeCloseTo((0.25 - 1) / 3, 14);
+    }
   });
   test("batch dims of any rank, zero-size ones included", () => {
     expect(softmaxCrossEntropy(zeros([2, 3, 4]), zeros([2, 3], "int32")).shape).toEqual([2, 3]);

@@ -12,6 +12,7 @@
 
 import type { Add, CeilDiv, Gt, Lt, Sub } from "../arith/index.js";
 import { shapeError, type ShapeError } from "../errors.js";
+import { describeValue } from "../validate.js";
 import { formatShape, type Dim, type RuntimeShape, type Shape, type ShowShape } from "../shape.js";
 import type { Checked, IsLiteralSize, IsTuple, RuntimeResult } from "./dims.js";
 
@@ -149,6 +150,8 @@ export function sliceRule(shape: RuntimeShape, specs: readonly SliceSpec[]): Axi
   if (specs.length > shape.length) {
     shapeError("slice", `${specs.length} specs for ${formatShape(shape)} of rank ${shape.length}`);
   }
+  if (!Array.isArray(specs)) shapeError("slice", `the specs must be an array, got ${describeValue(specs)}`);
+  specs.forEach(checkSpec);
   return shape.map((d, axis) => {
     const spec = specs[axis] ?? null;
     if (spec === null) return { start: 0, step: 1, size: d };
@@ -162,12 +165,27 @@ export function sliceRule(shape: RuntimeShape, specs: readonly SliceSpec[]): Axi
   });
 }
 
+const RANGE_FIELDS: readonly string[] = ["start", "stop", "step"];
+
+/**
+ * Throws a `ShapeError` unless `spec` is an index, `null`, or a range object
+ * whose only fields are `start`, `stop` and `step`, each an integer or left
+ * out: an array such as `[5, 9]` or a misspelt field is never read as "the
+ * whole axis".
+ */
+function checkSpec(spec: unknown, axis: number): void {
+  if (spec === null || typeof spec === "number") return;
+  const what = `spec ${axis} must be an index, null or { start, stop, step }, got ${describeValue(spec)}`;
+  if (typeof spec !== "object" || Array.isArray(spec)) shapeError("slice", what);
+  for (const [field, x] of Object.entries(spec)) {
+    if (!RANGE_FIELDS.includes(field)) shapeError("slice", `spec ${axis} has an unknown field ${JSON.stringify(field.slice(0, 40))}`);
+    if (x !== undefined && !Number.isInteger(x)) shapeError("slice", `spec ${axis}: ${field} must be an integer, got ${describeValue(x)}`);
+  }
+}
+
 /** Python's `slice.indices`: resolves a range against an axis of size `d`. */
 function rangeOf(d: number, { start, stop, step = 1 }: SliceRange): AxisSlice {
   if (step === 0) shapeError("slice", "step must not be 0");
-  for (const x of [start, stop, step]) {
-    if (x !== undefined && !Number.isInteger(x)) shapeError("slice", `bound ${x} is not an integer`);
-  }
   const [low, high] = step > 0 ? [0, d] : [-1, d - 1];
   const resolve = (x: number | undefined, byDefault: number): number => {
     if (x === undefined) return byDefault;

@@ -80,12 +80,16 @@ describe("safetensors laws", () => {
 
   const mutations = fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 });
 
-  test.prop([trees, mutations, fc.nat({ max: 8 })], { numRuns: 300 })("random byte mutations never throw and finish quickly", (tree, edits, cut) => {
+  // NOTE: no timing here (a hang is the test timeout's to catch); what is bounded is what a mutated file can make the reader allocate.
+  test.prop([trees, mutations, fc.nat({ max: 8 })], { numRuns: 300 })("random byte mutations never throw and allocate no more than the file holds", (tree, edits, cut) => {
     const bytes = saveTree(tree).slice();
     for (const [at, value] of edits) bytes[at % bytes.length] = value;
-    const start = performance.now();
-    const file = readSafetensors(bytes.subarray(0, bytes.length - cut));
+    const input = bytes.subarray(0, bytes.length - cut);
+    const file = readSafetensors(input);
     expect(E.isLeft(file) || E.isRight(file)).toBe(true);
-    expect(performance.now() - start).toBeLessThan(500);
+    if (E.isRight(file)) {
+      const held = [...file.right.tensors.values()].reduce((n, x) => n + x.data.byteLength, 0);
+      expect(held).toBeLessThanOrEqual(4 * input.length); // a stored byte becomes at most one int32 or float32 (bool, u8 widen)
+    }
   });
 });

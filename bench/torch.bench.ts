@@ -206,54 +206,66 @@ function geluWorkload(): Workload {
   };
 }
 
-function mlpWorkload(): Workload {
-  const x: Tensor<[128, 784]> = new Tensor([mlp.BATCH, 784], "float32", mlp.inputData.slice());
-  const y: Tensor<[128], "int32"> = new Tensor([mlp.BATCH], "int32", mlp.labelData.slice());
-  const [first, compileMs] = firstCall(() => mlp.jittedStep(mlp.stratumParams(), x, y));
+/** What `sgdWorkload` uses of an SGD-step bench module (`mlp.bench.ts`, `cnn.bench.ts`). */
+interface SgdBench<P, X, Y, N extends string> {
+  readonly jittedStep: (p: P, x: X, y: Y) => { readonly loss: Tensor<[], "float32">; readonly params: P };
+  readonly loss: (p: P, x: X, y: Y) => Tensor<[], "float32">;
+  readonly stratumParams: () => P;
+  readonly PARAM_NAMES: readonly N[];
+  readonly PARAM_SHAPES: Readonly<Record<N, readonly number[]>>;
+  readonly initial: Readonly<Record<N, Float32Array>>;
+  readonly inputData: Float32Array;
+  readonly labelData: Int32Array;
+}
+
+/** An SGD step of `bench` on inputs `x` and labels `y` (holding copies of its data), training on from step 0. */
+function sgdWorkload<P, X extends Tensor<readonly number[]>, Y extends Tensor<readonly number[], "int32">, N extends string>(
+  bench: SgdBench<P, X, Y, N>,
+  x: X,
+  y: Y,
+  about: Pick<Workload, "key" | "title" | "torch" | "tfjs">,
+): Workload {
+  const [first, compileMs] = firstCall(() => bench.jittedStep(bench.stratumParams(), x, y));
   let params = first.params;
-  const tensors: Record<string, HostTensor> = { x: host(x.shape, mlp.inputData), y: host(y.shape, mlp.labelData) };
-  for (const n of mlp.PARAM_NAMES) tensors[n] = host(mlp.PARAM_SHAPES[n], mlp.initial[n]);
+  const tensors: Record<string, HostTensor> = { x: host(x.shape, bench.inputData), y: host(y.shape, bench.labelData) };
+  for (const n of bench.PARAM_NAMES) tensors[n] = host(bench.PARAM_SHAPES[n], bench.initial[n]);
   return {
-    key: "mlp",
-    title: "MLP 784-512-256-10, batch 128, SGD step",
-    torch: [{ label: "PyTorch", script: "mlp" }],
+    ...about,
     tensors,
     stratum: () => {
-      const out = mlp.jittedStep(params, x, y);
+      const out = bench.jittedStep(params, x, y);
       params = out.params;
       return out.loss.item();
     },
-    check: { loss0: first.loss.item(), loss1: mlp.loss(first.params, x, y).item() },
+    check: { loss0: first.loss.item(), loss1: bench.loss(first.params, x, y).item() },
     compileMs,
+  };
+}
+
+function mlpWorkload(): Workload {
+  const x: Tensor<[128, 784]> = new Tensor([mlp.BATCH, 784], "float32", mlp.inputData.slice());
+  const y: Tensor<[128], "int32"> = new Tensor([mlp.BATCH], "int32", mlp.labelData.slice());
+  return sgdWorkload(mlp, x, y, {
+    key: "mlp",
+    title: "MLP 784-512-256-10, batch 128, SGD step",
+    torch: [{ label: "PyTorch", script: "mlp" }],
     // the side of mlp.bench.ts, typed by its model and gradients; this bench only calls it through TfSide's methods
     tfjs: mlp.tfSide as TfSide<unknown, unknown>,
-  };
+  });
 }
 
 function cnnWorkload(): Workload {
   const x: Tensor<[64, 28, 28, 1]> = new Tensor([cnn.BATCH, 28, 28, 1], "float32", cnn.inputData.slice());
   const y: Tensor<[64], "int32"> = new Tensor([cnn.BATCH], "int32", cnn.labelData.slice());
-  const [first, compileMs] = firstCall(() => cnn.jittedStep(cnn.stratumParams(), x, y));
-  let params = first.params;
-  const tensors: Record<string, HostTensor> = { x: host(x.shape, cnn.inputData), y: host(y.shape, cnn.labelData) };
-  for (const n of cnn.PARAM_NAMES) tensors[n] = host(cnn.PARAM_SHAPES[n], cnn.initial[n]);
-  return {
+  return sgdWorkload(cnn, x, y, {
     key: "cnn",
     title: "CNN conv32-pool-conv64-pool-dense, 28x28x1, batch 64, SGD step",
     torch: [
       { label: "PyTorch", script: "cnn-nchw" },
       { label: "PyTorch channels-last", script: "cnn-cl" },
     ],
-    tensors,
-    stratum: () => {
-      const out = cnn.jittedStep(params, x, y);
-      params = out.params;
-      return out.loss.item();
-    },
-    check: { loss0: first.loss.item(), loss1: cnn.loss(first.params, x, y).item() },
-    compileMs,
     tfjs: "not run: tfjs-wasm has no conv filter gradient, and a tfjs-cpu step takes most of a minute (cnn.bench.ts)",
-  };
+  });
 }
 
 function lstmWorkload(): Workload {
@@ -460,11 +472,11 @@ function markdown(rows: readonly Row[], header: string): string {
   const lines = [
     header,
     "",
-    "| workload | Stratum jit | PyTorch 1T | Stratum / PyTorch | PyTorch 1T channels-last | tfjs-wasm 1T | step-0 check | rounds x steps |",
-    "|---|---:|---:|---:|---:|---:|---|---:|",
+    "| workload | Stratum jit | PyTorch 1T | Stratum / PyTorch | PyTorch 1T channels-last | tfjs-wasm 1T | step-0 checks | rounds x steps | load before / after |",
+    "|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ...rows.map((r) => {
       const [first, second] = r.torch;
-      const allChecks = Object.values(r.checks).flat();
+      const allChecks = Object.values(r.checks).flat().filter((c) => Number.isFinite(c.tolerance));
       const checked = allChecks.length === 0 ? "not compared" : allChecks.every((c) => c.passed) ? `${allChecks.length} passed` : `FAILED ${allChecks.filter((c) => !c.passed).length}`;
       return [
         r.title,
@@ -475,10 +487,11 @@ function markdown(rows: readonly Row[], header: string): string {
         "ms" in r.tfjsWasm ? `${r.tfjsWasm.ms.toFixed(2)} ms` : "-",
         checked,
         `${r.rounds} x ${r.stepsPerRound}`,
+        `${(r.loadAverage.before[0] ?? Number.NaN).toFixed(1)} / ${(r.loadAverage.after[0] ?? Number.NaN).toFixed(1)}`,
       ].join(" | ");
     }).map((line) => `| ${line} |`),
     "",
-    "Medians of per-step times over interleaved rounds (Stratum, then each PyTorch variant, then tfjs-wasm, every round). Stratum / PyTorch above 1x means Stratum is slower; the channels-last column's ratio is Stratum / PyTorch channels-last.",
+    "Medians of per-step times over interleaved rounds (Stratum, then each PyTorch variant, then tfjs-wasm, every round). Stratum / PyTorch above 1x means Stratum is slower; the channels-last column's ratio is Stratum / PyTorch channels-last. Step-0 checks: forward workloads compare outputs (max |diff| / max |Stratum| <= 1e-4), SGD steps the loss at step 0 and after the first update (relative 1e-4), forward + backward workloads the loss and every gradient's norm (relative 1e-3; the transformer's key-bias gradient, 0 in exact arithmetic, is reported but not checked); the details are in torch.json. Load: the 1-minute load average of the machine (2 logical cores) before and after the workload.",
     "",
   ];
   return lines.join("\n");

@@ -27,15 +27,16 @@
  * backward workloads' loss and the norm of every gradient.
  *
  * Timing is in rounds, so that the load of a shared machine hits every side
- * alike: a round is `k` Stratum steps, then `k` steps of each PyTorch
- * variant (one long-lived Python process per variant, asked for a round at
- * a time), then, where an existing bench already compares with
- * TensorFlow.js and the model is the same, `k` steps of tfjs-wasm
- * (single-threaded XNNPACK) as a second column. Every step reads a value
- * back. One untimed round first, then rounds until the workload's budget is
+ * alike: a round is `k` Stratum steps, `k` steps of each PyTorch variant
+ * (one long-lived Python process per variant, asked for a round at a time)
+ * and, where an existing bench already compares with TensorFlow.js and the
+ * model is the same, `k` steps of tfjs-wasm (single-threaded XNNPACK) as a
+ * second column, the order rotating from round to round. Every step reads a
+ * value back. One untimed round first, then rounds until the workload's budget is
  * spent (between MIN_ROUNDS and MAX_ROUNDS); each side's figure is the
  * median of all its timed steps, and the ratio is median(Stratum) /
- * median(PyTorch): above 1, Stratum is slower. The load average before and
+ * median(PyTorch): above 1, Stratum is slower; the quartiles of the same
+ * ratio taken round by round show the noise. The load average before and
  * after each workload goes into the results.
  *
  * Results: `bench/results/torch.json` and `bench/results/torch.md`. Run with
@@ -58,7 +59,7 @@ import { jit } from "../src/transforms/jit.js";
 import * as cnn from "./cnn.bench.js";
 import * as lstmBench from "./lstm.bench.js";
 import * as mlp from "./mlp.bench.js";
-import { median, randomData, setUpTfjs, timeRounds } from "./support/measure.js";
+import { median, quantile, randomData, setUpTfjs, timeRounds } from "./support/measure.js";
 import { describeEnvironment, environment, printTable, writeResults, writeResultsFile } from "./support/report.js";
 import type { TfSide } from "./support/side-by-side.js";
 import { startTorch, torchStatus, writeTensors, type HostTensor, type TorchCheck, type TorchWorkload } from "./support/torch.js";
@@ -371,25 +372,45 @@ function timeSteps(step: () => number, k: number): number[] {
   return timeRounds({ side: step }, { warmup: 0, minRounds: k, maxRounds: k, budgetMs: 0 }).side;
 }
 
-/** Rounds of `k` steps per side: Stratum, each PyTorch variant, tfjs. One untimed round first. */
-async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjsStep: (() => number) | undefined, k: number): Promise<{ times: Times; rounds: number }> {
-  const times: Times = { stratum: [], ...Object.fromEntries(torch.map((t) => [t.workload, [] as number[]])), ...(tfjsStep === undefined ? {} : { tfjs: [] }) };
-  const round = async (record: boolean): Promise<void> => {
-    const add = (side: string, ms: readonly number[]): void => {
-      if (record) times[side]?.push(...ms);
-    };
-    add("stratum", timeSteps(w.stratum, k));
-    for (const t of torch) add(t.workload, await t.run(k));
-    if (tfjsStep !== undefined) add("tfjs", timeSteps(tfjsStep, k));
+/**
+ * Rounds of `k` steps per side: Stratum, each PyTorch variant, tfjs, the
+ * order rotating from round to round. One untimed round first. Returns
+ * every side's step times and the median of each of its rounds.
+ */
+async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjsStep: (() => number) | undefined, k: number): Promise<{ times: Times; roundMedians: Times; rounds: number }> {
+  const sides: { readonly name: string; readonly run: () => Promise<number[]> }[] = [
+    { name: "stratum", run: async () => timeSteps(w.stratum, k) },
+    ...torch.map((t) => ({ name: t.workload, run: () => t.run(k) })),
+    ...(tfjsStep === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjsStep, k) }]),
+  ];
+  const times: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
+  const roundMedians: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
+  const round = async (r: number, record: boolean): Promise<void> => {
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(r + i) % sides.length];
+      if (side === undefined) continue;
+      const ms = await side.run();
+      if (!record) continue;
+      times[side.name]?.push(...ms);
+      roundMedians[side.name]?.push(median(ms));
+    }
   };
-  await round(false);
+  await round(0, false);
   const start = performance.now();
   let count = 0;
   while (count < MIN_ROUNDS || (count < MAX_ROUNDS && performance.now() - start < BUDGET_MS)) {
-    await round(true);
+    await round(count + 1, true);
     count++;
   }
-  return { times, rounds: count };
+  return { times, roundMedians, rounds: count };
+}
+
+/** The quartiles of the per-round ratios median(Stratum) / median(other side) over the same rounds. */
+function ratioQuartiles(roundMedians: Times, other: string): [number, number] {
+  const ours = roundMedians["stratum"] ?? [];
+  const theirs = roundMedians[other] ?? [];
+  const ratios = ours.map((ms, i) => ms / (theirs[i] ?? Number.NaN));
+  return [quantile(ratios, 0.25), quantile(ratios, 0.75)];
 }
 
 // ---------------------------------------------------------------------------
@@ -406,7 +427,7 @@ interface Row {
   readonly stratumGflops: number | null;
   readonly jitFirstCallMs: number;
   /** Per PyTorch variant: median ms and median(Stratum) / median(PyTorch). */
-  readonly torch: readonly { readonly label: string; readonly script: string; readonly ms: number; readonly stratumOverTorch: number; readonly gflops: number | null }[];
+  readonly torch: readonly { readonly label: string; readonly script: string; readonly ms: number; readonly stratumOverTorch: number; readonly perRoundRatioQuartiles: readonly [number, number]; readonly gflops: number | null }[];
   readonly tfjsWasm: { readonly ms: number; readonly stratumOverTfjs: number } | { readonly skipped: string };
   readonly checks: Readonly<Record<string, readonly Comparison[]>>;
   readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
@@ -437,7 +458,7 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
   // Steps per round from one warm step of Stratum.
   const [, warmMs] = firstCall(w.stratum);
   const k = Math.max(1, Math.min(50, Math.round(ROUND_MS / Math.max(warmMs, 0.01))));
-  const { times, rounds: count } = await rounds(w, torch, tfjsStep, k);
+  const { times, roundMedians, rounds: count } = await rounds(w, torch, tfjsStep, k);
   for (const t of torch) t.close();
   if (tfjsSide !== undefined) tfjsSide.dispose(tfjsModel);
   const stratumMs = median(times["stratum"] ?? []);
@@ -455,13 +476,13 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
       const ts = times[v.script];
       if (ts === undefined) return [];
       const ms = median(ts);
-      return [{ label: v.label, script: v.script, ms, stratumOverTorch: stratumMs / ms, gflops: gflops(ms) }];
+      return [{ label: v.label, script: v.script, ms, stratumOverTorch: stratumMs / ms, perRoundRatioQuartiles: ratioQuartiles(roundMedians, v.script), gflops: gflops(ms) }];
     }),
     tfjsWasm: tfjsStep === undefined ? { skipped: typeof w.tfjs === "string" ? w.tfjs : "not run" } : { ms: tfjsMs, stratumOverTfjs: stratumMs / tfjsMs },
     checks,
     loadAverage: { before, after: loadavg() },
   };
-  const others = [...row.torch.map((t) => `${t.label} ${t.ms.toFixed(2)} ms (stratum / torch ${t.stratumOverTorch.toFixed(2)}x)`), ..."ms" in row.tfjsWasm ? [`tfjs-wasm ${row.tfjsWasm.ms.toFixed(2)} ms`] : []];
+  const others = [...row.torch.map((t) => `${t.label} ${t.ms.toFixed(2)} ms (stratum / torch ${t.stratumOverTorch.toFixed(2)}x, per round ${t.perRoundRatioQuartiles.map((q) => q.toFixed(2)).join(" to ")})`), ..."ms" in row.tfjsWasm ? [`tfjs-wasm ${row.tfjsWasm.ms.toFixed(2)} ms`] : []];
   console.log(`  ${count} rounds of ${k} steps: stratum ${stratumMs.toFixed(2)} ms; ${others.join("; ")}; load ${row.loadAverage.after.map((l) => l.toFixed(2)).join(" ")}`);
   return row;
 }
@@ -482,7 +503,7 @@ function markdown(rows: readonly Row[], header: string): string {
         r.title,
         fmt(r.stratumMs, r.stratumGflops),
         first === undefined ? "-" : fmt(first.ms, first.gflops),
-        first === undefined ? "-" : `${first.stratumOverTorch.toFixed(2)}x`,
+        first === undefined ? "-" : `${first.stratumOverTorch.toFixed(2)}x (${first.perRoundRatioQuartiles.map((q) => q.toFixed(2)).join("-")})`,
         second === undefined ? "-" : `${second.ms.toFixed(2)} ms (${second.stratumOverTorch.toFixed(2)}x)`,
         "ms" in r.tfjsWasm ? `${r.tfjsWasm.ms.toFixed(2)} ms` : "-",
         checked,
@@ -491,7 +512,7 @@ function markdown(rows: readonly Row[], header: string): string {
       ].join(" | ");
     }).map((line) => `| ${line} |`),
     "",
-    "Medians of per-step times over interleaved rounds (Stratum, then each PyTorch variant, then tfjs-wasm, every round). Stratum / PyTorch above 1x means Stratum is slower; the channels-last column's ratio is Stratum / PyTorch channels-last. Step-0 checks: forward workloads compare outputs (max |diff| / max |Stratum| <= 1e-4), SGD steps the loss at step 0 and after the first update (relative 1e-4), forward + backward workloads the loss and every gradient's norm (relative 1e-3; the transformer's key-bias gradient, 0 in exact arithmetic, is reported but not checked); the details are in torch.json. Load: the 1-minute load average of the machine (2 logical cores) before and after the workload.",
+    "Medians of per-step times over interleaved rounds (every round: k steps of Stratum, of each PyTorch variant and of tfjs-wasm, the order rotating). Stratum / PyTorch above 1x means Stratum is slower; in brackets, the quartiles of the same ratio taken round by round (the noise); the channels-last column's ratio is Stratum / PyTorch channels-last. Step-0 checks: forward workloads compare outputs (max |diff| / max |Stratum| <= 1e-4), SGD steps the loss at step 0 and after the first update (relative 1e-4), forward + backward workloads the loss and every gradient's norm (relative 1e-3; the transformer's key-bias gradient, 0 in exact arithmetic, is reported but not checked); the details are in torch.json. Load: the 1-minute load average of the machine (2 logical cores) before and after the workload.",
     "",
   ];
   return lines.join("\n");
@@ -534,8 +555,8 @@ async function main(): Promise<void> {
     torch: status,
     tfjsWasm: wasmRan,
     loadAverageAtEnd: loadavg(),
-    timing: `rounds of k steps per side (Stratum, each PyTorch variant, tfjs-wasm), one untimed round first, then ${MIN_ROUNDS} to ${MAX_ROUNDS} timed rounds within ${BUDGET_MS} ms; k makes Stratum's share of a round about ${ROUND_MS} ms; every step reads a value back; figures are medians of per-step times`,
-    ratios: "stratumOverTorch = median(Stratum) / median(PyTorch variant) over the same rounds: above 1, Stratum is slower",
+    timing: `rounds of k steps per side (Stratum, each PyTorch variant, tfjs-wasm; the order rotating), one untimed round first, then ${MIN_ROUNDS} to ${MAX_ROUNDS} timed rounds within ${BUDGET_MS} ms; k makes Stratum's share of a round about ${ROUND_MS} ms; every step reads a value back; figures are medians of per-step times`,
+    ratios: "stratumOverTorch = median(Stratum) / median(PyTorch variant) over the same rounds: above 1, Stratum is slower; perRoundRatioQuartiles are the 25th and 75th percentiles of median(Stratum round) / median(PyTorch round), round by round",
     compared:
       "before timing: forward workloads compare outputs (the script gets Stratum's output and reports max |diff| / max |Stratum|), SGD steps compare the loss at step 0 and after the first update, forward + backward workloads compare the loss and each gradient's norm; both sides start from the same inputs and weights (written by the runner, layouts converted by the script)",
     failedChecks: failed,

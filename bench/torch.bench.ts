@@ -43,8 +43,9 @@
  * `npm run bench:torch`. Environment: `TORCH_BENCH_ONLY=mlp,cnn` runs some
  * workloads (and writes nothing), `TORCH_BENCH_STRATUM_ONLY=1` times Stratum
  * alone (for profiling; writes nothing), `TORCH_BENCH_BUDGET_MS` sets the
- * budget per workload (default 12000). When `/usr/bin/python3` has no
- * torch, the bench says so and reports Stratum (and tfjs) alone.
+ * budget per workload (default 12000), `TORCH_BENCH_PYTHON` the interpreter
+ * (default `/usr/bin/python3`). When the interpreter has no torch, the
+ * bench says so and reports Stratum (and tfjs) alone.
  */
 
 import * as tf from "@tensorflow/tfjs";
@@ -62,7 +63,7 @@ import * as mlp from "./mlp.bench.js";
 import { median, quantile, randomData, setUpTfjs, timeRounds } from "./support/measure.js";
 import { describeEnvironment, environment, printTable, writeResults, writeResultsFile } from "./support/report.js";
 import type { TfSide } from "./support/side-by-side.js";
-import { startTorch, torchStatus, writeTensors, type HostTensor, type TorchCheck, type TorchWorkload } from "./support/torch.js";
+import { PYTHON, startTorch, torchStatus, writeTensors, type HostTensor, type TorchCheck, type TorchWorkload } from "./support/torch.js";
 import * as transformer from "./transformer.bench.js";
 
 const BUDGET_MS = Number(process.env["TORCH_BENCH_BUDGET_MS"] ?? "12000");
@@ -483,7 +484,7 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
     loadAverage: { before, after: loadavg() },
   };
   const others = [...row.torch.map((t) => `${t.label} ${t.ms.toFixed(2)} ms (stratum / torch ${t.stratumOverTorch.toFixed(2)}x, per round ${t.perRoundRatioQuartiles.map((q) => q.toFixed(2)).join(" to ")})`), ..."ms" in row.tfjsWasm ? [`tfjs-wasm ${row.tfjsWasm.ms.toFixed(2)} ms`] : []];
-  console.log(`  ${count} rounds of ${k} steps: stratum ${stratumMs.toFixed(2)} ms; ${others.join("; ")}; load ${row.loadAverage.after.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`  ${count} rounds of ${k} steps: ${[`stratum ${stratumMs.toFixed(2)} ms`, ...others, `load ${row.loadAverage.after.map((l) => l.toFixed(2)).join(" ")}`].join("; ")}`);
   return row;
 }
 
@@ -525,7 +526,7 @@ async function main(): Promise<void> {
   if (!STRATUM_ONLY) await tf.setBackend("wasm");
   const env = environment(tf.version.tfjs);
   console.log(describeEnvironment(env));
-  console.log(status.available ? `PyTorch ${status.version} (${status.blas}) at /usr/bin/python3, one thread` : `PyTorch is not available (${status.reason}): reporting Stratum${STRATUM_ONLY ? "" : " and tfjs-wasm"} alone`);
+  console.log(status.available ? `PyTorch ${status.version} (${status.blas}) at ${PYTHON}, one thread` : `PyTorch is not available (${status.reason}): reporting Stratum${STRATUM_ONLY ? "" : " and tfjs-wasm"} alone`);
   console.log(`tfjs-wasm: ${wasmRan}; load average at the start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
   const dir = mkdtempSync(join(tmpdir(), "stratum-torch-"));
@@ -545,7 +546,8 @@ async function main(): Promise<void> {
     rows.map((r) => [r.key, r.stratumMs.toFixed(2), r.torch[0]?.ms.toFixed(2) ?? "-", r.torch[0] === undefined ? "-" : `${r.torch[0].stratumOverTorch.toFixed(2)}x`, r.torch[1]?.ms.toFixed(2) ?? "-", "ms" in r.tfjsWasm ? r.tfjsWasm.ms.toFixed(2) : "-"]),
   );
   const failed = rows.flatMap((r) => Object.entries(r.checks).flatMap(([script, cs]) => cs.filter((c) => !c.passed).map((c) => `${script}: ${c.what}`)));
-  console.log(failed.length === 0 ? "\nstep-0 checks: all passed" : `\nstep-0 checks FAILED: ${failed.join("; ")}`);
+  const compared = rows.some((r) => Object.keys(r.checks).length > 0);
+  console.log(!compared ? "\nstep-0 checks: none (no PyTorch side)" : failed.length === 0 ? "\nstep-0 checks: all passed" : `\nstep-0 checks FAILED: ${failed.join("; ")}`);
   if (ONLY !== undefined || STRATUM_ONLY) return; // a partial run: nothing written
 
   const torchLine = status.available ? `PyTorch ${status.version} (${status.blas}), 1 thread` : `PyTorch not available (${status.reason})`;

@@ -13,8 +13,8 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-/** The interpreter that has Debian's `python3-torch` (not the first `python3` on PATH). */
-export const PYTHON = "/usr/bin/python3";
+/** The interpreter that has Debian's `python3-torch` (not the first `python3` on PATH); `TORCH_BENCH_PYTHON` overrides it, e.g. to try the bench without torch. */
+export const PYTHON = process.env["TORCH_BENCH_PYTHON"] ?? "/usr/bin/python3";
 
 /** The script, in the sources (this module runs as `.build/bench/support/torch.js`). */
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "torch", "workloads.py");

@@ -374,15 +374,16 @@ function timeSteps(step: () => number, k: number): number[] {
 }
 
 /**
- * Rounds of `k` steps per side: Stratum, each PyTorch variant, tfjs, the
- * order rotating from round to round. One untimed round first. Returns
+ * Rounds of `k` steps of Stratum and of each PyTorch variant, and `tfjs.k`
+ * steps of tfjs (fewer where it is much slower, so that it does not take up
+ * the budget), the order rotating from round to round. One untimed round first. Returns
  * every side's step times and the median of each of its rounds.
  */
-async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjsStep: (() => number) | undefined, k: number): Promise<{ times: Times; roundMedians: Times; rounds: number }> {
+async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjs: { readonly step: () => number; readonly k: number } | undefined, k: number): Promise<{ times: Times; roundMedians: Times; rounds: number }> {
   const sides: { readonly name: string; readonly run: () => Promise<number[]> }[] = [
     { name: "stratum", run: async () => timeSteps(w.stratum, k) },
     ...torch.map((t) => ({ name: t.workload, run: () => t.run(k) })),
-    ...(tfjsStep === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjsStep, k) }]),
+    ...(tfjs === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjs.step, tfjs.k) }]),
   ];
   const times: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
   const roundMedians: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
@@ -429,7 +430,7 @@ interface Row {
   readonly jitFirstCallMs: number;
   /** Per PyTorch variant: median ms and median(Stratum) / median(PyTorch). */
   readonly torch: readonly { readonly label: string; readonly script: string; readonly ms: number; readonly stratumOverTorch: number; readonly perRoundRatioQuartiles: readonly [number, number]; readonly gflops: number | null }[];
-  readonly tfjsWasm: { readonly ms: number; readonly stratumOverTfjs: number } | { readonly skipped: string };
+  readonly tfjsWasm: { readonly ms: number; readonly stratumOverTfjs: number; readonly stepsPerRound: number } | { readonly skipped: string };
   readonly checks: Readonly<Record<string, readonly Comparison[]>>;
   readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
 }
@@ -456,10 +457,11 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
   const tfjsSide = useTfjs && typeof w.tfjs !== "string" ? w.tfjs : undefined;
   if (tfjsSide !== undefined) tfjsModel = tfjsSide.model();
   const tfjsStep = tfjsSide === undefined ? undefined : (): number => tfjsSide.step(tfjsModel);
-  // Steps per round from one warm step of Stratum.
-  const [, warmMs] = firstCall(w.stratum);
-  const k = Math.max(1, Math.min(50, Math.round(ROUND_MS / Math.max(warmMs, 0.01))));
-  const { times, roundMedians, rounds: count } = await rounds(w, torch, tfjsStep, k);
+  // Steps per round from one warm step: Stratum's for Stratum and PyTorch, tfjs's own for tfjs.
+  const stepsPerRound = (step: () => number): number => Math.max(1, Math.min(50, Math.round(ROUND_MS / Math.max(firstCall(step)[1], 0.01))));
+  const k = stepsPerRound(w.stratum);
+  const tfjs = tfjsStep === undefined ? undefined : { step: tfjsStep, k: Math.min(k, stepsPerRound(tfjsStep)) };
+  const { times, roundMedians, rounds: count } = await rounds(w, torch, tfjs, k);
   for (const t of torch) t.close();
   if (tfjsSide !== undefined) tfjsSide.dispose(tfjsModel);
   const stratumMs = median(times["stratum"] ?? []);
@@ -479,7 +481,7 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
       const ms = median(ts);
       return [{ label: v.label, script: v.script, ms, stratumOverTorch: stratumMs / ms, perRoundRatioQuartiles: ratioQuartiles(roundMedians, v.script), gflops: gflops(ms) }];
     }),
-    tfjsWasm: tfjsStep === undefined ? { skipped: typeof w.tfjs === "string" ? w.tfjs : "not run" } : { ms: tfjsMs, stratumOverTfjs: stratumMs / tfjsMs },
+    tfjsWasm: tfjs === undefined ? { skipped: typeof w.tfjs === "string" ? w.tfjs : "not run" } : { ms: tfjsMs, stratumOverTfjs: stratumMs / tfjsMs, stepsPerRound: tfjs.k },
     checks,
     loadAverage: { before, after: loadavg() },
   };
@@ -513,7 +515,7 @@ function markdown(rows: readonly Row[], header: string): string {
       ].join(" | ");
     }).map((line) => `| ${line} |`),
     "",
-    "Medians of per-step times over interleaved rounds (every round: k steps of Stratum, of each PyTorch variant and of tfjs-wasm, the order rotating). Stratum / PyTorch above 1x means Stratum is slower; in brackets, the quartiles of the same ratio taken round by round (the noise); the channels-last column's ratio is Stratum / PyTorch channels-last. Step-0 checks: forward workloads compare outputs (max |diff| / max |Stratum| <= 1e-4), SGD steps the loss at step 0 and after the first update (relative 1e-4), forward + backward workloads the loss and every gradient's norm (relative 1e-3; the transformer's key-bias gradient, 0 in exact arithmetic, is reported but not checked); the details are in torch.json. Load: the 1-minute load average of the machine (2 logical cores) before and after the workload.",
+    "Medians of per-step times over interleaved rounds (every round: k steps of Stratum and of each PyTorch variant, and as many of tfjs-wasm or fewer, the order rotating). Stratum / PyTorch above 1x means Stratum is slower; in brackets, the quartiles of the same ratio taken round by round (the noise); the channels-last column's ratio is Stratum / PyTorch channels-last. Step-0 checks: forward workloads compare outputs (max |diff| / max |Stratum| <= 1e-4), SGD steps the loss at step 0 and after the first update (relative 1e-4), forward + backward workloads the loss and every gradient's norm (relative 1e-3; the transformer's key-bias gradient, 0 in exact arithmetic, is reported but not checked); the details are in torch.json. Load: the 1-minute load average of the machine (2 logical cores) before and after the workload.",
     "",
   ];
   return lines.join("\n");
@@ -557,7 +559,7 @@ async function main(): Promise<void> {
     torch: status,
     tfjsWasm: wasmRan,
     loadAverageAtEnd: loadavg(),
-    timing: `rounds of k steps per side (Stratum, each PyTorch variant, tfjs-wasm; the order rotating), one untimed round first, then ${MIN_ROUNDS} to ${MAX_ROUNDS} timed rounds within ${BUDGET_MS} ms; k makes Stratum's share of a round about ${ROUND_MS} ms; every step reads a value back; figures are medians of per-step times`,
+    timing: `rounds of k steps of Stratum and of each PyTorch variant (k such that Stratum's share of a round is about ${ROUND_MS} ms) and of min(k, the count that makes its share about ${ROUND_MS} ms) tfjs-wasm steps, the order rotating; one untimed round first, then ${MIN_ROUNDS} to ${MAX_ROUNDS} timed rounds within ${BUDGET_MS} ms; every step reads a value back; figures are medians of per-step times`,
     ratios: "stratumOverTorch = median(Stratum) / median(PyTorch variant) over the same rounds: above 1, Stratum is slower; perRoundRatioQuartiles are the 25th and 75th percentiles of median(Stratum round) / median(PyTorch round), round by round",
     compared:
       "before timing: forward workloads compare outputs (the script gets Stratum's output and reports max |diff| / max |Stratum|), SGD steps compare the loss at step 0 and after the first update, forward + backward workloads compare the loss and each gradient's norm; both sides start from the same inputs and weights (written by the runner, layouts converted by the script)",

@@ -385,8 +385,8 @@ async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjs: { read
     ...torch.map((t) => ({ name: t.workload, run: () => t.run(k) })),
     ...(tfjs === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjs.step, tfjs.k) }]),
   ];
-  const times: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
-  const roundMedians: Times = Object.fromEntries(sides.map((s) => [s.name, [] as number[]]));
+  const times: Times = Object.fromEntries(sides.map((s): [string, number[]] => [s.name, []]));
+  const roundMedians: Times = Object.fromEntries(sides.map((s): [string, number[]] => [s.name, []]));
   const round = async (r: number, record: boolean): Promise<void> => {
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(r + i) % sides.length];

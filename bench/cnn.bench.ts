@@ -42,9 +42,9 @@ import { conv2d, dense, flatten, maxPool2d, relu, sequential } from "../src/laye
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { check, median, normalData, relativeDifference, setUpTfjs, uniforms } from "./support/measure.js";
-import { describeEnvironment, environment, printTable, writeResults } from "./support/report.js";
+import { describeEnvironment, environment, isEntryPoint, printTable, writeResults } from "./support/report.js";
 
-const BATCH = 64;
+export const BATCH = 64;
 const LR = 0.01;
 const LOSS_TOLERANCE = 1e-4;
 const GRAD_TOLERANCE = 1e-3;
@@ -55,12 +55,12 @@ const OURS_ONLY = process.env["CNN_OURS_ONLY"] === "1";
 // Data
 // ---------------------------------------------------------------------------
 
-type ParamName = "w1" | "b1" | "w2" | "b2" | "w3" | "b3";
-const PARAM_NAMES: readonly ParamName[] = ["w1", "b1", "w2", "b2", "w3", "b3"];
-const PARAM_SHAPES: Record<ParamName, readonly number[]> = { w1: [3, 3, 1, 32], b1: [32], w2: [3, 3, 32, 64], b2: [64], w3: [3136, 10], b3: [10] };
+export type ParamName = "w1" | "b1" | "w2" | "b2" | "w3" | "b3";
+export const PARAM_NAMES: readonly ParamName[] = ["w1", "b1", "w2", "b2", "w3", "b3"];
+export const PARAM_SHAPES: Record<ParamName, readonly number[]> = { w1: [3, 3, 1, 32], b1: [32], w2: [3, 3, 32, 64], b2: [64], w3: [3136, 10], b3: [10] };
 
 /** He initialisation: weights ~ N(0, 2 / fan-in), biases 0. */
-const initial: Record<ParamName, Float32Array> = {
+export const initial: Record<ParamName, Float32Array> = {
   w1: normalData(3 * 3 * 1 * 32, Math.sqrt(2 / 9), 11),
   b1: new Float32Array(32),
   w2: normalData(3 * 3 * 32 * 64, Math.sqrt(2 / (9 * 32)), 12),
@@ -68,9 +68,9 @@ const initial: Record<ParamName, Float32Array> = {
   w3: normalData(3136 * 10, Math.sqrt(2 / 3136), 13),
   b3: new Float32Array(10),
 };
-const inputData = Float32Array.from({ length: BATCH * 28 * 28 }, uniforms(21));
+export const inputData = Float32Array.from({ length: BATCH * 28 * 28 }, uniforms(21));
 const labelNext = uniforms(22);
-const labelData = Int32Array.from({ length: BATCH }, () => Math.floor(labelNext() * 10));
+export const labelData = Int32Array.from({ length: BATCH }, () => Math.floor(labelNext() * 10));
 
 // ---------------------------------------------------------------------------
 // Stratum
@@ -86,12 +86,12 @@ const cnn = sequential(
   flatten(),
   dense(3136, 10),
 );
-type Params = ReturnType<typeof cnn.init>;
+export type Params = ReturnType<typeof cnn.init>;
 type Images = Tensor<[64, 28, 28, 1]>;
 type Labels = Tensor<[64], "int32">;
 
 /** Fresh Stratum parameters holding copies of the initial values. */
-function stratumParams(): Params {
+export function stratumParams(): Params {
   const t = (name: ParamName) => initial[name].slice();
   return [
     { w: new Tensor([3, 3, 1, 32], "float32", t("w1")), b: new Tensor([32], "float32", t("b1")) },
@@ -110,7 +110,7 @@ function byName(p: Params): Record<ParamName, Tensor<readonly number[]>> {
   return { w1: p[0].w, b1: p[0].b, w2: p[3].w, b2: p[3].b, w3: p[7].w, b3: p[7].b };
 }
 
-function loss(p: Params, x: Images, y: Labels): Tensor<[], "float32"> {
+export function loss(p: Params, x: Images, y: Labels): Tensor<[], "float32"> {
   return mean(softmaxCrossEntropy(cnn.apply(p, x), y));
 }
 
@@ -124,7 +124,7 @@ function sgd(p: Params, g: Params): Params {
 }
 
 const lossAndGrad = valueAndGrad(loss);
-const jittedStep = jit((p: Params, x: Images, y: Labels) => {
+export const jittedStep = jit((p: Params, x: Images, y: Labels) => {
   const [l, g] = lossAndGrad(p, x, y);
   return { loss: l, params: sgd(p, g) };
 });
@@ -343,4 +343,4 @@ async function main(): Promise<void> {
   writeResults("cnn", results);
 }
 
-await main();
+if (isEntryPoint(import.meta.url)) await main();

@@ -32,34 +32,34 @@ import { lstm, type LstmParams } from "../src/layers/recurrent.js";
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { check, median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
-import { describeEnvironment, environment, printTable, writeResults } from "./support/report.js";
+import { describeEnvironment, environment, isEntryPoint, printTable, writeResults } from "./support/report.js";
 import { tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
-const [BATCH, STEPS, INPUT, HIDDEN] = [32, 32, 64, 128] as const;
+export const [BATCH, STEPS, INPUT, HIDDEN] = [32, 32, 64, 128] as const;
 const TOLERANCE = 1e-4;
 
-type Name = "wx" | "wh" | "b";
+export type Name = "wx" | "wh" | "b";
 const NAMES: readonly Name[] = ["wx", "wh", "b"];
-const SHAPES: Record<Name, readonly number[]> = { wx: [INPUT, 4 * HIDDEN], wh: [HIDDEN, 4 * HIDDEN], b: [4 * HIDDEN] };
-const initial: Record<Name, Float32Array> = {
+export const SHAPES: Record<Name, readonly number[]> = { wx: [INPUT, 4 * HIDDEN], wh: [HIDDEN, 4 * HIDDEN], b: [4 * HIDDEN] };
+export const initial: Record<Name, Float32Array> = {
   wx: randomData(INPUT * 4 * HIDDEN, 31, 0.1),
   wh: randomData(HIDDEN * 4 * HIDDEN, 32, 0.1),
   b: randomData(4 * HIDDEN, 33, 0.1),
 };
-const inputData = randomData(BATCH * STEPS * INPUT, 34);
+export const inputData = randomData(BATCH * STEPS * INPUT, 34);
 
 // ---------------------------------------------------------------------------
 // Stratum
 // ---------------------------------------------------------------------------
 
-type Params = LstmParams<64, 128>;
-type Inputs = Tensor<[32, 32, 64]>;
+export type Params = LstmParams<64, 128>;
+export type Inputs = Tensor<[32, 32, 64]>;
 
 const layer = lstm(INPUT, HIDDEN, { returnSequences: false });
 const loss = (p: Params, x: Inputs): Tensor<[]> => mean(layer.apply(p, x));
 const step = jit(valueAndGrad(loss));
 
-const stratumParams = (): Params => ({
+export const stratumParams = (): Params => ({
   wx: new Tensor([64, 512], "float32", initial.wx.slice()),
   wh: new Tensor([128, 512], "float32", initial.wh.slice()),
   b: new Tensor([512], "float32", initial.b.slice()),
@@ -186,4 +186,4 @@ async function main(): Promise<void> {
   writeResults("lstm", results);
 }
 
-await main();
+if (isEntryPoint(import.meta.url)) await main();

@@ -37,12 +37,12 @@ import { add, matmul, mean, mul, relu, softmaxCrossEntropy, sub } from "../src/i
 import { jit } from "../src/transforms/jit.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { check, normalData, relativeDifference, setUpTfjs, uniforms } from "./support/measure.js";
-import { describeEnvironment, environment, writeResults } from "./support/report.js";
+import { describeEnvironment, environment, isEntryPoint, writeResults } from "./support/report.js";
 import { comparisonRows, printComparison, RATIOS, tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
-const BATCH = 128;
-const SIZES = [784, 512, 256, 10] as const;
-const LR = 0.01;
+export const BATCH = 128;
+export const SIZES = [784, 512, 256, 10] as const;
+export const LR = 0.01;
 const TOLERANCE = 1e-4;
 
 // ---------------------------------------------------------------------------
@@ -51,9 +51,9 @@ const TOLERANCE = 1e-4;
 
 /** The parameters as flat arrays, by name (the names are the keys of `Params`). */
 type ParamData = Record<ParamName, Float32Array>;
-type ParamName = "w1" | "b1" | "w2" | "b2" | "w3" | "b3";
-const PARAM_NAMES: readonly ParamName[] = ["w1", "b1", "w2", "b2", "w3", "b3"];
-const PARAM_SHAPES: Record<ParamName, readonly number[]> = {
+export type ParamName = "w1" | "b1" | "w2" | "b2" | "w3" | "b3";
+export const PARAM_NAMES: readonly ParamName[] = ["w1", "b1", "w2", "b2", "w3", "b3"];
+export const PARAM_SHAPES: Record<ParamName, readonly number[]> = {
   w1: [SIZES[0], SIZES[1]],
   b1: [SIZES[1]],
   w2: [SIZES[1], SIZES[2]],
@@ -63,7 +63,7 @@ const PARAM_SHAPES: Record<ParamName, readonly number[]> = {
 };
 
 /** He initialisation: weights ~ N(0, 2 / fan-in), biases 0. */
-const initial: ParamData = {
+export const initial: ParamData = {
   w1: normalData(SIZES[0] * SIZES[1], Math.sqrt(2 / SIZES[0]), 11),
   b1: new Float32Array(SIZES[1]),
   w2: normalData(SIZES[1] * SIZES[2], Math.sqrt(2 / SIZES[1]), 12),
@@ -71,15 +71,15 @@ const initial: ParamData = {
   w3: normalData(SIZES[2] * SIZES[3], Math.sqrt(2 / SIZES[2]), 13),
   b3: new Float32Array(SIZES[3]),
 };
-const inputData = Float32Array.from({ length: BATCH * SIZES[0] }, uniforms(21));
+export const inputData = Float32Array.from({ length: BATCH * SIZES[0] }, uniforms(21));
 const labelNext = uniforms(22);
-const labelData = Int32Array.from({ length: BATCH }, () => Math.floor(labelNext() * SIZES[3]));
+export const labelData = Int32Array.from({ length: BATCH }, () => Math.floor(labelNext() * SIZES[3]));
 
 // ---------------------------------------------------------------------------
 // Stratum
 // ---------------------------------------------------------------------------
 
-type Params = {
+export type Params = {
   readonly w1: Tensor<[784, 512]>;
   readonly b1: Tensor<[512]>;
   readonly w2: Tensor<[512, 256]>;
@@ -91,7 +91,7 @@ type Inputs = Tensor<[128, 784]>;
 type Labels = Tensor<[128], "int32">;
 
 /** Fresh Stratum parameters holding copies of the initial values. */
-function stratumParams(): Params {
+export function stratumParams(): Params {
   return {
     w1: new Tensor([784, 512], "float32", initial.w1.slice()),
     b1: new Tensor([512], "float32", initial.b1.slice()),
@@ -103,7 +103,7 @@ function stratumParams(): Params {
 }
 
 /** The mean softmax cross-entropy of the MLP on one batch. */
-function loss(p: Params, x: Inputs, y: Labels): Tensor<[], "float32"> {
+export function loss(p: Params, x: Inputs, y: Labels): Tensor<[], "float32"> {
   const h1 = relu(add(matmul(x, p.w1), p.b1));
   const h2 = relu(add(matmul(h1, p.w2), p.b2));
   const logits = add(matmul(h2, p.w3), p.b3);
@@ -117,7 +117,7 @@ function sgd(p: Params, g: Params): Params {
 }
 
 const lossAndGrad = valueAndGrad(loss);
-const jittedStep = jit((p: Params, x: Inputs, y: Labels) => {
+export const jittedStep = jit((p: Params, x: Inputs, y: Labels) => {
   const [l, g] = lossAndGrad(p, x, y);
   return { loss: l, params: sgd(p, g) };
 });
@@ -186,7 +186,7 @@ function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) =
   return out;
 }
 
-const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
+export const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
 
 // ---------------------------------------------------------------------------
 // Checks
@@ -279,4 +279,4 @@ async function main(): Promise<void> {
   writeResults("mlp", results);
 }
 
-await main();
+if (isEntryPoint(import.meta.url)) await main();

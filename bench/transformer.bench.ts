@@ -30,14 +30,14 @@ import { transformerEncoderBlock, type TransformerEncoderParams } from "../src/l
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
 import { check, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
-import { describeEnvironment, environment, writeResults } from "./support/report.js";
+import { describeEnvironment, environment, isEntryPoint, writeResults } from "./support/report.js";
 import { comparisonRows, printComparison, RATIOS, tfjsStepZero, timeBeside, type TfSide } from "./support/side-by-side.js";
 
-const D = 128;
-const HEADS = 4;
+export const D = 128;
+export const HEADS = 4;
 const FFN = 512;
-const T = 64;
-const BATCH = 8;
+export const T = 64;
+export const BATCH = 8;
 const EPS = 1e-5;
 const LOSS_TOLERANCE = 1e-4;
 const GRAD_TOLERANCE = 1e-3;
@@ -47,7 +47,7 @@ const GRAD_TOLERANCE = 1e-3;
 // ---------------------------------------------------------------------------
 
 /** The parameters by flat name, with their shapes and how they start. */
-const PARAMS = {
+export const PARAMS = {
   "ln1.scale": { shape: [D], init: "scale" },
   "ln1.bias": { shape: [D], init: "bias" },
   "mha.wq": { shape: [D, D], init: "kernel" },
@@ -65,11 +65,11 @@ const PARAMS = {
   "ffn2.w": { shape: [FFN, D], init: "kernel" },
   "ffn2.b": { shape: [D], init: "bias" },
 } as const;
-type ParamName = keyof typeof PARAMS;
-const PARAM_NAMES = Object.keys(PARAMS) as ParamName[]; // the keys of PARAMS, in order
+export type ParamName = keyof typeof PARAMS;
+export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[]; // the keys of PARAMS, in order
 
 /** Glorot-uniform kernels, biases uniform in ±0.1, norm scales 1 ± 0.1: every parameter matters to the gradient. */
-const initial = Object.fromEntries(
+export const initial = Object.fromEntries(
   PARAM_NAMES.map((name, i) => {
     const { shape, init } = PARAMS[name];
     const size = shape.reduce((a: number, b: number) => a * b, 1);
@@ -79,7 +79,7 @@ const initial = Object.fromEntries(
     return [name, values];
   }),
 ) as Record<ParamName, Float32Array>; // one entry per name, just built
-const inputData = randomData(BATCH * T * D, 7);
+export const inputData = randomData(BATCH * T * D, 7);
 
 // ---------------------------------------------------------------------------
 // Stratum
@@ -96,7 +96,7 @@ function leaf<S extends readonly number[]>(name: ParamName, shape: S): Tensor<[.
   return new Tensor(dims, "float32", initial[name].slice()) as unknown as Tensor<[...S]>; // dims is `shape`, the shape PARAMS gives `name`
 }
 
-function stratumParams(): Params {
+export function stratumParams(): Params {
   return {
     ln1: { scale: leaf("ln1.scale", [D]), bias: leaf("ln1.bias", [D]) },
     mha: {
@@ -116,7 +116,7 @@ function stratumParams(): Params {
 }
 
 /** A parameter (or its gradient) of the tree by flat name. */
-function byName(p: Params, name: ParamName): Tensor<readonly number[]> {
+export function byName(p: Params, name: ParamName): Tensor<readonly number[]> {
   const [group = "", field = ""] = name.split(".");
   const record = (p as unknown as Record<string, Record<string, Tensor<readonly number[]>>>)[group]; // Params is a record of records of tensors
   const t = record?.[field];
@@ -130,7 +130,7 @@ function loss(p: Params, x: Input): Tensor<[], "float32"> {
 }
 
 const lossAndGrad = valueAndGrad(loss);
-const jittedStep = jit(lossAndGrad);
+export const jittedStep = jit(lossAndGrad);
 
 // ---------------------------------------------------------------------------
 // TensorFlow.js
@@ -197,7 +197,7 @@ function tfStep(m: TfModel, inspect?: (grads: Record<ParamName, Float32Array>) =
   return out;
 }
 
-const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
+export const tfSide: TfSide<TfModel, Record<ParamName, Float32Array>> = { model: tfModel, dispose: tfDispose, step: tfStep };
 
 // ---------------------------------------------------------------------------
 // Checks
@@ -284,4 +284,4 @@ async function main(): Promise<void> {
   writeResults("transformer", results);
 }
 
-await main();
+if (isEntryPoint(import.meta.url)) await main();

@@ -1,5 +1,5 @@
 /**
- * What the benchmarks share: medians, relative differences, seeded data,
+ * What the benchmarks share: medians and quantiles, relative differences, seeded data,
  * tolerance checks, timing in rounds, and setting TensorFlow.js up for a
  * side-by-side run (its CPU backend and its WebAssembly backend,
  * single-threaded).
@@ -14,6 +14,15 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
+/** The `q` quantile of some values (0.5 is the median), interpolating between the two nearest. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const below = sorted[lo] ?? Number.NaN;
+  return below + ((sorted[lo + 1] ?? below) - below) * (at - lo);
 }
 
 /** The largest difference between two results, relative to the largest magnitude in `want`. */

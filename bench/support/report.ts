@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The repository root (this module runs as `.build/bench/support/report.js`). */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -39,10 +39,21 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
   for (const row of rows) console.log(line(row));
 }
 
+/** Writes `text` as `bench/results/<file>` and says where. */
+export function writeResultsFile(file: string, text: string): void {
+  const out = join(root, "bench", "results", file);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  console.log(`\nwritten to ${out}`);
+}
+
 /** Writes `results` as `bench/results/<name>.json` and says where. */
 export function writeResults(name: string, results: unknown): void {
-  const out = join(root, "bench", "results", `${name}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  writeResultsFile(`${name}.json`, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** Whether the module at `url` (its `import.meta.url`) is the script node was started with, not an import. */
+export function isEntryPoint(url: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && url === pathToFileURL(script).href;
 }

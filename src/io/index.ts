@@ -18,3 +18,5 @@ export { MAX_HEADER_SIZE } from "./safetensors-header.js";
 export type { FormatDType } from "./safetensors-format.js";
 export { loadTree, saveTree } from "./tree-io.js";
 export { crc32, gunzip, inflateRaw, isGzip } from "./inflate.js";
+export { readIdx, readIdxAs, readIdxHeader, type IdxDType, type IdxHeader, type IdxOptions, type IdxType } from "./idx.js";
+export { DEFAULT_MAX_BYTES } from "./reader-kit.js";

@@ -17,6 +17,13 @@ import { formatShape, type Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { LoadError } from "./load-error.js";
 
+/**
+ * The largest decompressed size the readers accept unless told otherwise
+ * (their `maxBytes` option): 1 GiB, some twenty times the MNIST training
+ * images. A few forged bytes of DEFLATE can describe a thousand times more.
+ */
+export const DEFAULT_MAX_BYTES = 2 ** 30;
+
 /** A `Left` with the single problem `"reader: detail"`. */
 export function fail(reader: string, detail: string): E.Either<LoadError, never> {
   return E.left(new LoadError([`${reader}: ${detail}`]));

@@ -19,4 +19,5 @@ export type { FormatDType } from "./safetensors-format.js";
 export { loadTree, saveTree } from "./tree-io.js";
 export { crc32, gunzip, inflateRaw, isGzip } from "./inflate.js";
 export { readIdx, readIdxAs, readIdxHeader, type IdxDType, type IdxHeader, type IdxOptions, type IdxType } from "./idx.js";
+export { encodeNpy, readNpy, readNpyAs } from "./npy.js";
 export { DEFAULT_MAX_BYTES } from "./reader-kit.js";

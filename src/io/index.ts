@@ -20,4 +20,6 @@ export { loadTree, saveTree } from "./tree-io.js";
 export { crc32, gunzip, inflateRaw, isGzip } from "./inflate.js";
 export { readIdx, readIdxAs, readIdxHeader, type IdxDType, type IdxHeader, type IdxOptions, type IdxType } from "./idx.js";
 export { encodeNpy, readNpy, readNpyAs } from "./npy.js";
+export { readNpz } from "./npz.js";
 export { DEFAULT_MAX_BYTES } from "./reader-kit.js";
+export { readZip, type ZipOptions } from "./zip.js";

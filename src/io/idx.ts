@@ -15,11 +15,11 @@
 
 import * as E from "fp-ts/lib/Either.js";
 import { allocate, type DType } from "../core/dtype.js";
-import { formatShape, MAX_DIM, type Shape } from "../core/shape.js";
+import { MAX_DIM, type Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { gunzip, isGzip } from "./inflate.js";
 import type { LoadError } from "./load-error.js";
-import { DEFAULT_MAX_BYTES, exactCount, expectTensor, fail, guard, within } from "./reader-kit.js";
+import { DEFAULT_MAX_BYTES, dataCount, expectTensor, fail, guard, within } from "./reader-kit.js";
 
 /** The dtypes an IDX file loads as. */
 export type IdxDType = "int32" | "float32" | "float64";
@@ -90,13 +90,9 @@ function parse(bytes: Uint8Array): E.Either<LoadError, { header: IdxHeader; form
     if (d > MAX_DIM) return fail(READER, `dim ${i} is ${d}, larger than 2^31 - 1`);
     shape.push(d);
   }
-  const available = bytes.length - start;
-  const count = exactCount(shape, format.size, available);
-  if (count === undefined) {
-    const needed = shape.reduce((n, d) => n * BigInt(d), BigInt(format.size));
-    return fail(READER, `shape ${formatShape(shape)} of ${format.name} needs ${needed} bytes after the ${start}-byte header, the file has ${available}`);
-  }
-  return E.right({ header: { type: format.name, shape, dtype: format.dtype }, format, start, count });
+  const count = dataCount(READER, shape, format.size, format.name, start, bytes.length);
+  if (E.isLeft(count)) return count;
+  return E.right({ header: { type: format.name, shape, dtype: format.dtype }, format, start, count: count.right });
 }
 
 function hex(byte: number): string {

@@ -18,11 +18,11 @@
 import * as E from "fp-ts/lib/Either.js";
 import { allocate, type DType, type Storage } from "../core/dtype.js";
 import { utf8DecodeStrict, utf8Encode } from "../core/host.js";
-import { formatShape, type Shape } from "../core/shape.js";
+import type { Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { LoadError } from "./load-error.js";
 import { parseNpyHeader } from "./npy-header.js";
-import { exactCount, expectTensor, fail, guard } from "./reader-kit.js";
+import { dataCount, expectTensor, fail, guard } from "./reader-kit.js";
 import { LITTLE_ENDIAN_HOST } from "./safetensors-format.js";
 
 /** One element kind of `descr` (without its byte order): its size, the dtype it loads as, how to read one. */
@@ -147,14 +147,11 @@ export function readNpy(bytes: Uint8Array): E.Either<LoadError, Tensor<number[],
     const dtype = formatOf(descr);
     if (E.isLeft(dtype)) return dtype;
     const { format, little } = dtype.right;
-    const available = bytes.length - start;
-    const count = exactCount(shape, format.size, available);
-    if (count === undefined) {
-      const needed = shape.reduce((n, d) => n * BigInt(d), BigInt(format.size));
-      return fail(READER, `shape ${formatShape(shape)} of ${descr} needs ${needed} bytes after the ${start}-byte header, the file has ${available}`);
-    }
+    const counted = dataCount(READER, shape, format.size, descr, start, bytes.length);
+    if (E.isLeft(counted)) return counted;
+    const count = counted.right;
     const data: Storage<DType> = allocate(format.dtype, count);
-    const body = new DataView(bytes.buffer, bytes.byteOffset + start, available);
+    const body = new DataView(bytes.buffer, bytes.byteOffset + start, bytes.length - start);
     const at = fortranOrder && shape.length > 1 ? rowMajorIndexOfFortran(shape, count) : undefined;
     for (let j = 0; j < count; j++) {
       const x = format.read(body, j * format.size, little);

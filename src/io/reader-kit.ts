@@ -47,20 +47,30 @@ export function guard<A>(reader: string, read: () => E.Either<LoadError, A>): E.
 }
 
 /**
- * The number of elements of `dims` when they hold exactly `available` bytes
- * of `elementSize`-byte elements, or `undefined` when they do not. The
- * product is compared as it grows, so a forged dim never overflows it: past
- * `available` it cannot come back down (except through a zero dim, which
- * makes the whole product zero).
+ * The number of elements of `shape` when its `elementSize`-byte elements
+ * fill the `length - start` bytes after a `start`-byte header exactly, or a
+ * `Left` naming `reader`, the shape, its element type `typeName` and both
+ * byte counts. The product is compared as it grows, so a forged dim never
+ * overflows it: past the available bytes it cannot come back down (except
+ * through a zero dim, which makes the whole product zero). Allocates nothing.
  */
-export function exactCount(dims: readonly number[], elementSize: number, available: number): number | undefined {
-  if (dims.includes(0)) return available === 0 ? 0 : undefined;
-  let bytes = elementSize;
-  for (const d of dims) {
+export function dataCount(
+  reader: string,
+  shape: readonly number[],
+  elementSize: number,
+  typeName: string,
+  start: number,
+  length: number,
+): E.Either<LoadError, number> {
+  const available = length - start;
+  let bytes = shape.includes(0) ? 0 : elementSize;
+  for (const d of shape) {
     bytes *= d;
-    if (bytes > available) return undefined;
+    if (bytes > available) break;
   }
-  return bytes === available ? bytes / elementSize : undefined;
+  if (bytes === available) return E.right(bytes / elementSize);
+  const needed = shape.reduce((n, d) => n * BigInt(d), BigInt(elementSize)); // exact, for the message only
+  return fail(reader, `shape ${formatShape(shape)} of ${typeName} needs ${needed} bytes after the ${start}-byte header, the file has ${available}`);
 }
 
 /**

@@ -89,7 +89,7 @@ export function expectTensor<const S extends Shape, D extends DType>(
     // The dtype was checked above, so x is a Tensor<number[], D>.
     return E.right(assertShape(x as Tensor<number[], D>, shape));
   } catch (e) {
-    if (e instanceof ShapeError) return fail(reader, `the file's shape does not fit the one asked for: ${e.message}`);
+    if (e instanceof ShapeError) return fail(reader, `the file's shape does not fit: ${e.message.replace(/^assertShape: /, "")}`);
     throw e;
   }
 }

@@ -70,7 +70,7 @@ describe("readNpy on NumPy's files", () => {
     const x = readNpyAs(fixture("f4-le.npy"), ["rows", 4], "float32");
     if (E.isLeft(x)) throw x.left;
     expect(x.right.shape).toEqual([3, 4]);
-    expect(leftMessage(readNpyAs(fixture("f4-le.npy"), [4, 3], "float32"))).toMatch(/^npy: the file's shape does not fit the one asked for: .*\[3, 4\]/);
+    expect(leftMessage(readNpyAs(fixture("f4-le.npy"), [4, 3], "float32"))).toMatch(/^npy: the file's shape does not fit: .*\[3, 4\]/);
     expect(leftMessage(readNpyAs(fixture("f4-le.npy"), [3, 4], "float64"))).toBe("npy: the file holds float32 of shape [3, 4], not float64");
   });
 });

@@ -37,6 +37,7 @@ expectType<Either<LoadError, Tensor<[60000, 28, 28], "int32">>>(readIdxAs(bytes,
 expectType<Either<LoadError, Tensor<["n", 28, 28], "int32">>>(readIdxAs(bytes, ["n", 28, 28]));
 expectType<Either<LoadError, Tensor<["n"], "float32">>>(readIdxAs(bytes, ["n"], { dtype: "float32" }));
 expectType<Either<LoadError, Tensor<[10, 3], "float64">>>(readIdxAs(bytes, [10, 3], { dtype: "float64", maxBytes: 4096 }));
+expectType<Either<LoadError, Tensor<[2], "int32">>>(readIdxAs(bytes, [2], { dtype: "int32" }));
 
 // The typed .npy reader takes the shape and the dtype.
 expectType<Either<LoadError, Tensor<[784, "h"], "float32">>>(readNpyAs(bytes, [784, "h"], "float32"));
@@ -45,6 +46,7 @@ expectType<Either<LoadError, Tensor<[], "bool">>>(readNpyAs(bytes, [], "bool"));
 // IDX has no bool; shapes are tuples of dims; a gzip limit is a number; the .npy dtype is required.
 expectError(readIdxAs(bytes, [2], { dtype: "bool" }));
 expectError(readIdxAs(bytes, [true]));
+expectError(readIdxAs<[2], "float32">(bytes, [2])); // a dtype in the type must be passed as a value too
 expectError(readIdxAs(bytes, 784));
 expectError(readIdx(bytes, { maxBytes: "1 GiB" }));
 expectError(readNpyAs(bytes, [2, 3]));
@@ -60,4 +62,5 @@ expectType<Either<LoadError, Tensor<number[], IdxDType>>>(readIdxFile("train-lab
 expectType<Either<LoadError, Tensor<[60000, 28, 28], "int32">>>(readIdxFileAs("train-images-idx3-ubyte.gz", [60000, 28, 28]));
 expectType<Either<LoadError, Tensor<number[], DType>>>(readNpyFile("x.npy"));
 expectType<Either<LoadError, Map<string, Tensor<number[], DType>>>>(readNpzFile("x.npz"));
+expectType<Either<LoadError, Tensor<["n"], "float64">>>(readIdxFileAs("x-idx1-double", ["n"], { dtype: "float64" }));
 expectError(readIdxFile(bytes));

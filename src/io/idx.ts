@@ -151,12 +151,20 @@ export function readIdx(bytes: Uint8Array, options: IdxOptions = {}): E.Either<L
  * const images = readIdxAs(bytes, [60000, 28, 28]); // Either<LoadError, Tensor<[60000, 28, 28], "int32">>
  * const labels = readIdxAs(bytes, ["n"]); // Either<LoadError, Tensor<["n"], "int32">>
  */
-export function readIdxAs<const S extends Shape, D extends IdxDType = "int32">(
+export function readIdxAs<const S extends Shape>(
   bytes: Uint8Array,
   shape: S,
-  options: IdxOptions & { readonly dtype?: D } = {},
-): E.Either<LoadError, Tensor<[...S], D>> {
-  // With no dtype given, D is its default "int32" (the caller cannot name another without passing it).
-  const dtype = (options.dtype ?? "int32") as D;
-  return E.flatMap(readIdx(bytes, options), (x: Tensor<number[], DType>) => expectTensor(READER, x, shape, dtype));
+  options?: IdxOptions & { readonly dtype?: "int32" },
+): E.Either<LoadError, Tensor<[...S], "int32">>;
+export function readIdxAs<const S extends Shape, D extends IdxDType>(
+  bytes: Uint8Array,
+  shape: S,
+  options: IdxOptions & { readonly dtype: D },
+): E.Either<LoadError, Tensor<[...S], D>>;
+export function readIdxAs<const S extends Shape>(
+  bytes: Uint8Array,
+  shape: S,
+  options: IdxOptions & { readonly dtype?: IdxDType } = {},
+): E.Either<LoadError, Tensor<[...S], IdxDType>> {
+  return E.flatMap(readIdx(bytes, options), (x: Tensor<number[], DType>) => expectTensor(READER, x, shape, options.dtype ?? "int32"));
 }

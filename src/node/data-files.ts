@@ -54,12 +54,22 @@ export function readIdxFile(path: string, options: IdxOptions = {}): E.Either<Lo
  * @example
  * const images = readIdxFileAs("data/train-images-idx3-ubyte.gz", [60000, 28, 28]); // Either<LoadError, Tensor<[60000, 28, 28], "int32">>
  */
-export function readIdxFileAs<const S extends Shape, D extends IdxDType = "int32">(
+export function readIdxFileAs<const S extends Shape>(
   path: string,
   shape: S,
-  options: IdxOptions & { readonly dtype?: D } = {},
-): E.Either<LoadError, Tensor<[...S], D>> {
-  return readWith(path, (bytes) => readIdxAs(bytes, shape, options));
+  options?: IdxOptions & { readonly dtype?: "int32" },
+): E.Either<LoadError, Tensor<[...S], "int32">>;
+export function readIdxFileAs<const S extends Shape, D extends IdxDType>(
+  path: string,
+  shape: S,
+  options: IdxOptions & { readonly dtype: D },
+): E.Either<LoadError, Tensor<[...S], D>>;
+export function readIdxFileAs<const S extends Shape>(
+  path: string,
+  shape: S,
+  options: IdxOptions & { readonly dtype?: IdxDType } = {},
+): E.Either<LoadError, Tensor<[...S], IdxDType>> {
+  return readWith(path, (bytes) => readIdxAs(bytes, shape, { ...options, dtype: options.dtype ?? "int32" }));
 }
 
 /**

@@ -369,7 +369,13 @@ export function inflateRaw(bytes: Uint8Array, maxOutput: number): E.Either<LoadE
   );
 }
 
-/** True when `bytes` start with the gzip magic number (1f 8b). */
+/**
+ * True when `bytes` start with the gzip magic number (1f 8b), as the readers
+ * tell a compressed file from a plain one.
+ *
+ * @example
+ * isGzip(new Uint8Array([0x1f, 0x8b, 8, 0])); // true
+ */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }

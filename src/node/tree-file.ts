@@ -13,12 +13,12 @@
  */
 
 import * as E from "fp-ts/lib/Either.js";
-import { readFileSync } from "node:fs";
 import type { Tree } from "../core/tree.js";
-import { LoadError } from "../io/load-error.js";
+import type { LoadError } from "../io/load-error.js";
 import type { Metadata } from "../io/safetensors.js";
 import { loadTree, saveTree } from "../io/tree-io.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { readFileBytes } from "./data-files.js";
 
 /**
  * Saves `tree` (and string `metadata`) as a safetensors file at `path`,
@@ -43,12 +43,5 @@ export function saveTreeFile(path: string, tree: Tree, metadata: Metadata = {}):
  * const loaded = loadTreeFile("out/mlp.safetensors", params); // Either<LoadError, typeof params>
  */
 export function loadTreeFile<P extends Tree>(path: string, like: P): E.Either<LoadError, P> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return E.left(new LoadError([`cannot read ${JSON.stringify(path)}: ${reason}`]));
-  }
-  return loadTree(bytes, like);
+  return E.flatMap(readFileBytes(path), (bytes) => loadTree(bytes, like));
 }

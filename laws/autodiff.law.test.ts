@@ -568,7 +568,7 @@ describe("second order: jvp of grad matches central differences of grad", () => 
 const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d"];
 
 describe("float32: JVPs against float32 differences, and adjoints", () => {
-  for (const name of primNames.filter((n) => primitives[n].elementwise !== undefined)) {
+  for (const name of primNames.filter((n) => primitives[n].scalarOp !== undefined)) {
     const subjects = primSubjects(name, "float32");
     test(`${name}: its JVP matches central differences in float32`, () => holds(subjects, jvpMatchesDifferences, "float32"));
     test(`${name}: its transpose is the adjoint of its linearization in float32`, () => holds(subjects, adjointIdentity, "float32"));

@@ -51,10 +51,10 @@ import {
   type ConvGeometry,
   type Padding2d,
   type Pool2dParams,
-} from "../src/kernels/conv.js";
-import { gemm, matmul, type FloatArray, type MatmulBackend } from "../src/kernels/matmul.js";
-import { wasmMatmulAvailable } from "../src/kernels/wasm-matmul.js";
-import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/kernels/reduce.js";
+} from "../src/backend/kernels/conv.js";
+import { gemm, matmul, type FloatArray, type MatmulBackend } from "../src/backend/kernels/matmul.js";
+import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
+import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/backend/kernels/reduce.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
 const numRuns = heavy ? 1000 : 100;

@@ -16,7 +16,7 @@ import type { BroadcastShapes } from "../core/rules/broadcast.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { Comparison } from "../prims/elementwise.js";
+import type { Comparison } from "../backend/scalar-ops.js";
 import type { PrimName } from "../prims/registry.js";
 import type { AnyTensor } from "../prims/types.js";
 import { bind } from "../transforms/trace.js";

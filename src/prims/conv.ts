@@ -26,8 +26,8 @@ import {
   maxPool2dBackward,
   type Conv2dParams,
   type Pool2dParams,
-} from "../kernels/conv.js";
-import type { FloatArray } from "../kernels/matmul.js";
+} from "../backend/kernels/conv.js";
+import type { FloatArray } from "../backend/kernels/matmul.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";

@@ -12,7 +12,7 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { matmul, type FloatArray } from "../kernels/matmul.js";
+import { matmul, type FloatArray } from "../backend/kernels/matmul.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";

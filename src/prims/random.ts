@@ -14,7 +14,7 @@
 import { shapeError } from "../core/errors.js";
 import { badDim, formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { threefry2x32Iota } from "../random/threefry.js";
+import { threefry2x32Iota } from "../backend/kernels/threefry.js";
 import { nonlinear } from "./elementwise.js";
 import type { Aval, Primitive } from "./types.js";
 

@@ -13,7 +13,7 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { argReduce, reduce, type NumericArray } from "../kernels/reduce.js";
+import { argReduce, reduce, type NumericArray } from "../backend/kernels/reduce.js";
 import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
 

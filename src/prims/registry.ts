@@ -8,30 +8,8 @@
  * remembering to add it.
  */
 
-import type { DType } from "../core/dtype.js";
 import { installPrimitives } from "./bind.js";
-import {
-  add,
-  cast,
-  compare,
-  cos,
-  div,
-  exp,
-  log,
-  log1p,
-  max,
-  min,
-  mul,
-  neg,
-  pow,
-  select,
-  sin,
-  sqrt,
-  sub,
-  tanh,
-  type Comparison,
-  type NoParams,
-} from "./elementwise.js";
+import { elementwisePrimitives, type ElementwiseParamsOf } from "./elementwise.js";
 import {
   avgPool2d,
   avgPool2dGrad,
@@ -49,29 +27,12 @@ import { gather, scatterAdd } from "./indexing.js";
 import { dotGeneral, type DotParams } from "./linalg.js";
 import { randomBits, type RandomBitsParams } from "./random.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
-import { broadcast, concatenate, pad, reshape, slice, transpose, type SliceParams } from "./structural.js";
+import type { SliceParams } from "../backend/strided-view.js";
+import { broadcast, concatenate, pad, reshape, slice, transpose } from "./structural.js";
 import type { Primitive } from "./types.js";
 
-/** Every primitive's name and its parameters. */
-export interface ParamsOf {
-  neg: NoParams;
-  exp: NoParams;
-  log: NoParams;
-  log1p: NoParams;
-  sin: NoParams;
-  cos: NoParams;
-  sqrt: NoParams;
-  tanh: NoParams;
-  add: NoParams;
-  sub: NoParams;
-  mul: NoParams;
-  div: NoParams;
-  max: NoParams;
-  min: NoParams;
-  pow: NoParams;
-  compare: { readonly op: Comparison };
-  select: NoParams;
-  cast: { readonly dtype: DType };
+/** Every primitive's name and its parameters (the elementwise ones: their scalar op's). */
+export interface ParamsOf extends ElementwiseParamsOf {
   reduce_sum: { readonly axes: readonly number[] };
   reduce_max: { readonly axes: readonly number[] };
   argmax: { readonly axis: number };
@@ -101,24 +62,7 @@ export type PrimName = keyof ParamsOf;
 
 /** Every primitive, by name. */
 export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = {
-  neg,
-  exp,
-  log,
-  log1p,
-  sin,
-  cos,
-  sqrt,
-  tanh,
-  add,
-  sub,
-  mul,
-  div,
-  max,
-  min,
-  pow,
-  compare,
-  select,
-  cast,
+  ...elementwisePrimitives,
   reduce_sum: reduceSum,
   reduce_max: reduceMax,
   argmax,

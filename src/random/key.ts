@@ -12,7 +12,7 @@
  * and the partitionable layout of newer JAX versions.
  */
 
-import { threefry2x32Counters, threefry2x32Iota } from "./threefry.js";
+import { threefry2x32Counters, threefry2x32Iota } from "../backend/kernels/threefry.js";
 
 /** The most counters one call draws bits from (the element limit of a tensor). */
 const MAX_COUNT = 2 ** 31 - 1;

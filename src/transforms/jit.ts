@@ -10,7 +10,7 @@
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
-import { compileProgram } from "../ir/execute.js";
+import { compileProgram } from "../ir/fusion/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { traceProgram } from "./trace.js";

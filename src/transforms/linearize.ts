@@ -17,7 +17,7 @@ import type { Program } from "../ir/program.js";
 import { bind, withTrace } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
 import { primitives } from "../prims/registry.js";
-import type { SliceParams } from "../prims/structural.js";
+import type { SliceParams } from "../backend/strided-view.js";
 import type { AnyTensor, Aval, LinearInput, TransposeRule } from "../prims/types.js";
 import { isFloatDType, jvpFlat } from "./jvp.js";
 import { StagingTrace } from "./trace.js";

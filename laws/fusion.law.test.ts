@@ -44,9 +44,11 @@ import { interpretProgram } from "../src/ir/interpret.js";
 import { printProgram, type Program } from "../src/ir/program.js";
 import { accepts, COMPARISONS, round, roundExpr, SCALAR_OP_NAMES, scalarOpDType, scalarOpRow, type Comparison, type ScalarOp, type ScalarOpParams, type ScalarOpRow } from "../src/backend/scalar-ops.js";
 import { fullLike } from "../src/prims/lax.js";
-import { primitives, primNames, type ParamsOf } from "../src/prims/registry.js";
+import { primitives, primNames } from "../src/prims/registry.js";
+import type { PrimParams } from "../src/prims/params.js";
 import type { AnyTensor } from "../src/prims/types.js";
-import { bind, traceProgram } from "../src/transforms/trace.js";
+import { bind } from "../src/prims/index.js";
+import { traceProgram } from "../src/transforms/trace.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
 const numRuns = heavy ? 1000 : 200;
@@ -233,7 +235,7 @@ describe("elementwise primitives in fused code", () => {
       paramsOf(p.name).forEach((params, index) => {
         // cast to float64 shows the fused value exactly as computed, so a result left unrounded is seen.
         const avals = operandDTypes(p, dtype).map((d) => ({ shape: [N], dtype: d }));
-        const program = traceProgram((xs) => [bind("cast", [bind(prim, xs, params as ParamsOf[typeof prim])], { dtype: "float64" })], avals); // params are p's own, and an elementwise primitive's are its op's
+        const program = traceProgram((xs) => [bind("cast", [bind(prim, xs, params as PrimParams[typeof prim])], { dtype: "float64" })], avals); // params are p's own, and an elementwise primitive's are its op's
         test.prop([fc.integer()], { numRuns: heavy ? 20 : 2 })(`${p.name}${index > 0 ? `#${index}` : ""} on ${dtype} is rounded in a fused loop as eager rounds it`, (seed) => {
           const inputs = inputsFor(program, seed);
           expect(fusionPlan(program).kernels).toBe(1);
@@ -381,7 +383,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       const unary = elementwisePrims.filter((p) => p.rule.arity === 1 && accepts(p.rule.accepts, x.dtype));
       const p = pickFrom(unary, b);
       if (p === undefined) return undefined;
-      return bind(p.name, [x], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // paramChoices lists p's own params
+      return bind(p.name, [x], pickFrom(paramsOf(p.name), c) as PrimParams[typeof p.name]); // paramChoices lists p's own params
     }
     case 2:
     case 3:
@@ -397,7 +399,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       const binary = elementwisePrims.filter((p) => p.rule.arity === 2 && accepts(p.rule.accepts, x.dtype));
       const p = pickFrom(binary, b);
       if (p === undefined) return undefined;
-      return bind(p.name, [x, y], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // as above
+      return bind(p.name, [x, y], pickFrom(paramsOf(p.name), c) as PrimParams[typeof p.name]); // as above
     }
     case 6: {
       // broadcast: a new axis of size 1 to 3 at a random place, or a stretched 1
@@ -476,7 +478,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       if (p === undefined) return undefined;
       const value = pickFrom([0.5, -2, 3, 0.044715, -0, NaN, 1e-3, 7], c) ?? 1;
       const operands = c % 2 === 0 ? [x, fullLike(x, value)] : [fullLike(x, value), x];
-      return bind(p.name, operands, pickFrom(paramsOf(p.name), b) as ParamsOf[typeof p.name]); // as above
+      return bind(p.name, operands, pickFrom(paramsOf(p.name), b) as PrimParams[typeof p.name]); // as above
     }
     default: {
       // cast to another dtype

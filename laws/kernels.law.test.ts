@@ -52,7 +52,8 @@ import {
   type Padding2d,
   type Pool2dParams,
 } from "../src/backend/kernels/conv.js";
-import { gemm, matmul, type FloatArray, type MatmulBackend } from "../src/backend/kernels/matmul.js";
+import { gemm, matmul, type MatmulBackend } from "../src/backend/kernels/matmul.js";
+import type { FloatArray } from "../src/backend/kernels/matrix-view.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
 import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/backend/kernels/reduce.js";
 

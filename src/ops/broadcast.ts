@@ -18,7 +18,7 @@ import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.j
 import { formatShape, sameShape, type Dim, type RuntimeShape, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import type { ShapeOf } from "./types.js";
 
 /**

@@ -18,9 +18,9 @@ import { windowPadding, type ConvOutSize, type PoolOutSize } from "../core/rules
 import type { Checked, DimsMatch, IsLiteralSize, IsTuple } from "../core/rules/dims.js";
 import { formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import type { Pads2d } from "../prims/conv.js";
+import type { Pads2d } from "../prims/params.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { reshape } from "./shape.js";
 import type { FloatDType } from "./types.js";
 

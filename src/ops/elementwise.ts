@@ -17,9 +17,9 @@ import type { Checked } from "../core/rules/dims.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Comparison } from "../backend/scalar-ops.js";
-import type { PrimName } from "../prims/registry.js";
+import type { PrimName } from "../prims/params.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { broadcastOperands, scalarOf } from "./broadcast.js";
 import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 

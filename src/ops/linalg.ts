@@ -18,7 +18,7 @@ import { matmulShape, type MatmulShape } from "../core/rules/matmul.js";
 import { formatShape, shapeSize, type Dim, type Shape, type ShowDim } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { broadcastTo } from "./broadcast.js";
 import { mul } from "./elementwise.js";
 import { reshape } from "./shape.js";

@@ -20,7 +20,7 @@ import { reducedAxes, type ReduceAxes, type ReduceShape } from "../core/rules/re
 import type { Checked } from "../core/rules/dims.js";
 import type { Dim, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { add, div, exp, log, neg, sqrt, sub, where } from "./elementwise.js";
 import { isFinite, square } from "./math.js";
 import { reshape } from "./shape.js";

@@ -29,7 +29,7 @@ import { expandDimsShape, squeezeShape, type ExpandDimsShape, type SqueezeShape 
 import { formatShape, normalizeAxis, sameShape, type Dim, type RuntimeShape, type Shape, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { cast, equal } from "./elementwise.js";
 import type { ShapeOf } from "./types.js";
 

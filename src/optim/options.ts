@@ -6,12 +6,8 @@
 
 import type { Tensor } from "../core/tensor.js";
 import { neg } from "../ops/elementwise.js";
+import { check } from "./check.js";
 import type { Count, Schedule } from "./schedule.js";
-
-/** Throws a `RangeError` unless `ok`: "`op`: `name` must be `rule`, got `value`". */
-export function check(op: string, name: string, value: number, ok: boolean, rule: string): void {
-  if (!ok || Number.isNaN(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${value}`);
-}
 
 /** Checks that a coefficient lies in [0, 1). */
 export function checkUnit(op: string, name: string, value: number): void {

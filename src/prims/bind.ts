@@ -12,10 +12,10 @@
  */
 
 import type { Traced } from "../core/tensor.js";
-import type { ParamsOf, PrimName } from "./registry.js";
+import type { PrimName, PrimParams } from "./params.js";
 import type { AnyTensor } from "./types.js";
 
-type Implementations = { readonly [K in PrimName]: { readonly impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor } };
+type Implementations = { readonly [K in PrimName]: { readonly impl: (inputs: readonly AnyTensor[], params: PrimParams[K]) => AnyTensor } };
 
 let implementations: Implementations | undefined;
 
@@ -37,7 +37,7 @@ export interface Tracer extends Traced {
 export abstract class Trace {
   constructor(readonly level: number) {}
   /** Evaluates `prim` on inputs of which at least one is this trace's. */
-  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor;
+  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor;
 }
 
 /** The tracer of `x`, or undefined for a concrete tensor. */
@@ -64,7 +64,7 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (tr
  * tensors': a constant that will meet a traced value (a scalar broadcast to
  * an operand's shape) is then staged with it instead of computed at once.
  */
-export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K], context: readonly AnyTensor[] = []): AnyTensor {
+export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K], context: readonly AnyTensor[] = []): AnyTensor {
   let top: Trace | undefined;
   for (const x of inputs.length === 0 || context.length === 0 ? inputs : [...inputs, ...context]) {
     const t = tracerOf(x);
@@ -72,6 +72,6 @@ export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], 
   }
   if (top !== undefined) return top.process(prim, inputs, params);
   if (implementations === undefined) throw new Error("bind: no primitives installed (import src/prims/registry.ts)");
-  const rule = implementations[prim] as { impl: (inputs: readonly AnyTensor[], params: ParamsOf[K]) => AnyTensor }; // implementations[K] takes ParamsOf[K]
+  const rule = implementations[prim] as { impl: (inputs: readonly AnyTensor[], params: PrimParams[K]) => AnyTensor }; // implementations[K] takes PrimParams[K]
   return rule.impl(inputs, params);
 }

@@ -27,29 +27,12 @@ import {
   type Conv2dParams,
   type Pool2dParams,
 } from "../backend/kernels/conv.js";
-import type { FloatArray } from "../backend/kernels/matmul.js";
+import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import type { ConvParams, PoolParams } from "./params.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
-
-/** Explicit padding of the two spatial axes. */
-export type Pads2d = readonly [readonly [number, number], readonly [number, number]];
-
-/** The window options of a convolution. */
-export interface ConvParams {
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  readonly padding: Pads2d;
-  readonly groups: number;
-}
-
-/** The window options of a pooling. */
-export interface PoolParams {
-  readonly window: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: Pads2d;
-}
 
 function floatPair(name: string, inputs: readonly Aval[]): [Aval, Aval] {
   const [a, b] = inputs;

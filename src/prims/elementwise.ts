@@ -210,6 +210,3 @@ export const cast = elementwise("cast", {
  * a definition above.
  */
 export const elementwisePrimitives = { neg, exp, log, log1p, sin, cos, sqrt, tanh, add, sub, mul, div, max, min, pow, compare, select, cast } as const;
-
-/** The names of the elementwise primitives and their parameters. */
-export type ElementwiseParamsOf = { [K in keyof typeof elementwisePrimitives]: ScalarOpParams[K] };

@@ -12,17 +12,13 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { matmul, type FloatArray } from "../backend/kernels/matmul.js";
+import { matmul } from "../backend/kernels/matmul.js";
+import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import type { DotParams } from "./params.js";
 import type { Aval, Primitive } from "./types.js";
-
-/** The parameters of `dot_general`. */
-export interface DotParams {
-  readonly transA: boolean;
-  readonly transB: boolean;
-}
 
 interface DotDims {
   readonly batch: readonly number[];

@@ -53,7 +53,8 @@
 
 import { shapeError } from "../../core/errors.js";
 import { convOutSize, poolOutSize, windowPadding, type Padding } from "../../core/rules/conv.js";
-import { gemm, type Activation, type Epilogue, type FloatArray, type MatrixView } from "./matmul.js";
+import { gemm, type Activation, type Epilogue } from "./matmul.js";
+import type { FloatArray, MatrixView } from "./matrix-view.js";
 import { wasmMatmulAvailable } from "./wasm-matmul.js";
 
 /** Padding of both spatial axes: one scheme for both, or one per axis. */

@@ -48,10 +48,8 @@
  */
 
 import { shapeError } from "../../core/errors.js";
+import type { FloatArray, MatrixView } from "./matrix-view.js";
 import { wasmGemm } from "./wasm-matmul.js";
-
-/** The float storages the kernels read and write. */
-export type FloatArray = Float32Array | Float64Array;
 
 /** The activation of a fused epilogue. */
 export type Activation = "none" | "relu";
@@ -64,19 +62,6 @@ export interface Epilogue {
   readonly biasOffset?: number | undefined;
   /** Applied last: `"relu"` is `x < 0 ? 0 : x` (NaN stays NaN). Default `"none"`. */
   readonly activation?: Activation | undefined;
-}
-
-/**
- * A matrix read in place: element `(i, j)` is
- * `data[offset + i * rowStride + j * colStride]`. A row-major `[rows, cols]`
- * array is `{ offset: 0, rowStride: cols, colStride: 1 }`; its transpose is the
- * same data with the strides swapped.
- */
-export interface MatrixView<F extends FloatArray = FloatArray> {
-  readonly data: F;
-  readonly offset: number;
-  readonly rowStride: number;
-  readonly colStride: number;
 }
 
 /**

@@ -45,7 +45,7 @@
 import { ALIGN_16, ALIGN_4, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../wasm/encoder.js";
 import { MEMORY_IMPORT } from "../wasm/codegen.js";
 import { instantiateWithSharedMemory, sharedHeap } from "../wasm/runtime.js";
-import type { FloatArray, MatrixView } from "./matmul.js";
+import type { FloatArray, MatrixView } from "./matrix-view.js";
 
 /** Rows of a register tile (A panels are MR rows wide). */
 const MR = 4;

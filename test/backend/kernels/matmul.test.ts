@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ShapeError } from "../../../src/core/errors.js";
-import { gemm, matmul, type FloatArray, type MatrixView } from "../../../src/backend/kernels/matmul.js";
+import { gemm, matmul } from "../../../src/backend/kernels/matmul.js";
+import type { FloatArray, MatrixView } from "../../../src/backend/kernels/matrix-view.js";
 import { naiveMatmul as naive } from "./support.js";
 
 /** Integer-valued data (exact in float32 and float64 sums of moderate length). */

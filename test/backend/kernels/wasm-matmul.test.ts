@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
-import { gemm, matmul, type MatmulOptions, type MatrixView } from "../../../src/backend/kernels/matmul.js";
+import { gemm, matmul, type MatmulOptions } from "../../../src/backend/kernels/matmul.js";
+import type { MatrixView } from "../../../src/backend/kernels/matrix-view.js";
 import { wasmGemm, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
 import { naiveMatmul as naive } from "./support.js";
 

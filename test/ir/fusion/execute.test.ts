@@ -9,7 +9,8 @@ import { gelu } from "../../../src/ops/activations.js";
 import { add, mul } from "../../../src/ops/elementwise.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
 import { jit } from "../../../src/transforms/jit.js";
-import { bind, traceProgram } from "../../../src/transforms/trace.js";
+import { bind } from "../../../src/prims/index.js";
+import { traceProgram } from "../../../src/transforms/trace.js";
 import { aval, randomValues, tensorOf, valuesOf } from "../../backend/support.js";
 
 /** Softmax over the last axis of a [rows, cols] value, from primitives. */

@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { fuseProgram, type PlanStep } from "../../../src/ir/fusion/fuse.js";
 import type { Program } from "../../../src/ir/program.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
-import { bind, traceProgram } from "../../../src/transforms/trace.js";
+import { bind } from "../../../src/prims/index.js";
+import { traceProgram } from "../../../src/transforms/trace.js";
 import { aval, tensorOf } from "../../backend/support.js";
 
 /** Each step as `kernel[prims]` or `prim`. */

@@ -1,5 +1,5 @@
 /**
- * Speed of the hand-tuned CPU kernels (`src/kernels/`) against TensorFlow.js
+ * Speed of the hand-tuned CPU kernels (`src/backend/kernels/`) against TensorFlow.js
  * 4.22 in the same process: its pure-JavaScript CPU backend
  * (`@tensorflow/tfjs-backend-cpu`) and its WebAssembly backend
  * (`@tensorflow/tfjs-backend-wasm`, XNNPACK; forced single-threaded, with

@@ -54,6 +54,7 @@ import {
   padArgs,
   reducedArgs,
   repeatArgs,
+  takeArgs,
   reshapeArgs,
   shapeOf,
   sliceArgs,
@@ -406,6 +407,11 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   tile: opCase(tileArgs, ({ x }) => [fromNaive(x)], ({ reps }, xs) => ops.tile(f64(xs), reps)),
   repeat: opCase(repeatArgs, ({ x }) => [fromNaive(x)], ({ repeats, axis }, xs) => ops.repeat(f64(xs), repeats, axis)),
   oneHot: { noDerivative: "int32 indices in, constants out" },
+  take: opCase(
+    takeArgs,
+    ({ x, indices }) => [fromNaive(x), tensorFrom(indices.shape, "int32", indices.data)],
+    (_, xs) => ops.take(f64(xs), xs[1] as Tensor<number[], "int32">), // the second input is the int32 indices, made just above
+  ),
   // Losses.
   mse: binary(ops.mse),
   huber: binary((x, y) => ops.huber(x, y, 1.5)),

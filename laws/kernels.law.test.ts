@@ -1,5 +1,5 @@
 /**
- * Laws of the hand-tuned kernels (`src/kernels/`): each equals a naive
+ * Laws of the hand-tuned kernels (`src/backend/kernels/`): each equals a naive
  * reference written here, loop by loop, with no blocking, packing, im2col or
  * fast path, over random sizes (size 0 and 1 included, non-square matrices,
  * odd and even kernels, strides above 1, every padding scheme, groups):

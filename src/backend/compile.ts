@@ -2,7 +2,7 @@
  * Compiling generated kernels: JavaScript source in, a cached function out.
  *
  * Every generated kernel goes through here. The source is assembled by the
- * code generators from names in fixed tables (primitive expressions, local
+ * code generators from names in fixed tables (scalar-op expressions, local
  * variable names this module validates) and integers that have been checked to
  * be safe integers; no value that comes from data, a file or a caller's string
  * is ever printed into it. Compiled functions are cached by a key that the
@@ -59,7 +59,7 @@ export type KernelBackend = "webassembly" | "javascript";
 /**
  * The backend that runs `nest`: WebAssembly when WebAssembly with SIMD is
  * available and the nest is one its generator compiles (float32 elementwise
- * chains of the primitives it computes exactly, see `wasm/codegen.ts`),
+ * chains of the scalar ops it computes exactly, see `wasm/codegen.ts`),
  * otherwise JavaScript. Both compute what the loop-IR interpreter computes.
  *
  * @example

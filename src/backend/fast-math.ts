@@ -1,6 +1,6 @@
 /**
- * Faster float32 code for transcendental primitives, bit for bit equal to
- * `Math.fround` of the primitive's own expression.
+ * Faster float32 code for transcendental scalar ops, bit for bit equal to
+ * `Math.fround` of the op's own expression (a row's `jsFloat32`).
  *
  * `Math.tanh` costs about 20 ns an element, several times the rest of a
  * fused loop. When the result is rounded to float32, a float64 approximation
@@ -23,7 +23,7 @@
  * every float32 result is +-1. The source holds
  * only integers and fixed names (`Math.LN2`), like every generated line.
  * Leaves out: float64 results (which must be `Math.tanh` exactly) and other
- * primitives (exp would follow the same pattern).
+ * ops (exp would follow the same pattern).
  */
 
 import { safeInt } from "./generated-names.js";
@@ -34,7 +34,7 @@ export interface FastPath {
   readonly prologue: (table: string) => readonly string[];
   /**
    * Statements that declare `out` as the float32-rounded result of the
-   * primitive on the float32 value named `x`, using fresh names from `temp`.
+   * op on the float32 value named `x`, using fresh names from `temp`.
    */
   readonly statements: (x: string, out: string, table: string, temp: () => string) => readonly string[];
 }

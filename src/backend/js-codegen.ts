@@ -9,9 +9,9 @@
  * pointers: each access keeps one running offset per loop that moves it.
  * Every node is a `const` local placed in the outermost loop whose index it
  * depends on (reads of a broadcast row are hoisted out of the inner loop), and
- * every primitive's result is rounded to its dtype as eager evaluation rounds
+ * every scalar op's result is rounded to its dtype as eager evaluation rounds
  * it, so generated code agrees with eager bit for bit (the one exception to
- * "print the primitive's `expr`" is float32 `tanh`, whose checked fast path in
+ * "print the op's `expr`" is float32 `tanh`, whose checked fast path in
  * `fast-math.ts` gives the same bits). A reduction whose axes are innermost
  * keeps a scalar accumulator per output element; otherwise it accumulates
  * into a float64 scratch array in the same order. When the innermost loop
@@ -19,10 +19,10 @@
  * needs, the node, the rest), which keeps each loop's chain of dependent
  * operations short enough for the processor to overlap elements.
  *
- * What reaches the source: names from fixed tables (the primitives' `expr`,
+ * What reaches the source: names from fixed tables (the scalar ops' `expr`,
  * `roundExpr`, `localName`, the fast paths) and integers checked by
  * `safeInt`. Constant values are read from the constants array when the
- * kernel runs; primitive parameters only choose among fixed fragments.
+ * kernel runs; op parameters only choose among fixed fragments.
  * Compiled kernels are cached by `nestKey`. Left out: WebAssembly, SIMD, and
  * loop reordering for transposed reads.
  */

@@ -6,7 +6,7 @@
  * evaluates a small DAG of scalar nodes: reads of input buffers through an
  * index map (`offset + sum(strides[d] * index[d])`, stride 0 along a broadcast
  * axis), constants (whose values arrive in a constants array when the kernel
- * runs, never in its text), and elementwise primitives applied to earlier
+ * runs, never in its text), and scalar ops applied to earlier
  * nodes (rows of the scalar-op table, `scalar-ops.ts`), each rounded to its
  * dtype as eager evaluation rounds it. Outputs store
  * a node at every index, or reduce it (sum or max) over `reducedAxes`; a
@@ -218,7 +218,7 @@ function stableJson(x: unknown): string {
 
 /**
  * A key that describes `nest` completely: its structure, shapes, index maps,
- * dtypes and primitive parameters (never constant values, which a nest does
+ * dtypes and op parameters (never constant values, which a nest does
  * not hold). Two nests with one key generate one kernel.
  */
 export function nestKey(nest: LoopNest): string {

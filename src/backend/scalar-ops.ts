@@ -22,7 +22,7 @@
  * transcendentals (each row's JavaScript form calls the engine's `Math`).
  */
 
-import type { DType } from "../core/dtype.js";
+import { isFloatDType, type DType } from "../core/dtype.js";
 import type { NoParams } from "../core/tree.js";
 import { tanhFastPath, type FastPath } from "./fast-math.js";
 import { Op, SimdOp } from "./wasm/encoder.js";
@@ -63,7 +63,7 @@ export type DTypeClass = "float" | "numeric" | "any";
 export function accepts(cls: DTypeClass, dtype: DType): boolean {
   if (cls === "any") return true;
   if (cls === "numeric") return dtype !== "bool";
-  return dtype === "float32" || dtype === "float64";
+  return isFloatDType(dtype);
 }
 
 /**

@@ -69,12 +69,14 @@ export {
   squeeze,
   stack,
   swapAxes,
+  take,
   tile,
   transpose,
   type PadShape,
   type PadWidths,
   type RepeatShape,
   type SwapAxesShape,
+  type TakeShape,
   type TileShape,
 } from "./shape.js";
 export { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";

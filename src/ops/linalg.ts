@@ -11,6 +11,7 @@
  * float64). Deliberately left out: `einsum` and `tensordot`.
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { broadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch } from "../core/rules/dims.js";
@@ -27,7 +28,7 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 /** Checks that both operands of a product have one float dtype. */
 function checkFloat(op: string, x: AnyTensor, y: AnyTensor): void {
   if (x.dtype !== y.dtype) shapeError(op, `operand dtypes ${x.dtype} and ${y.dtype} differ`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(op, `needs float operands, got ${x.dtype}`);
+  if (!isFloatDType(x.dtype)) shapeError(op, `needs float operands, got ${x.dtype}`);
 }
 
 /** `dot_general` of `[...B, M, K]` and `[...B, K, N]` with equal batch dims. */

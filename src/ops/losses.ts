@@ -13,6 +13,7 @@
  * labels before the call).
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import type { BroadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.js";
@@ -181,7 +182,7 @@ export interface ElementwiseLoss<Op extends string, Rest extends unknown[] = []>
 /** Both operands broadcast to one shape, checked to be of one float dtype. */
 function floatPair(op: string, x: AnyTensor, y: AnyTensor): [Wide, Wide] {
   if (x.dtype !== y.dtype) shapeError(op, `operand dtypes ${x.dtype} and ${y.dtype} differ`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(op, `needs float operands, got ${x.dtype}`);
+  if (!isFloatDType(x.dtype)) shapeError(op, `needs float operands, got ${x.dtype}`);
   const [a, b] = broadcastOperands(op, [x, y]);
   if (a === undefined || b === undefined) throw new Error(`${op}: broadcastOperands lost an operand`);
   return [a as Wide, b as Wide]; // both have the float dtype checked above

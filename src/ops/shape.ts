@@ -459,6 +459,27 @@ export function repeat(x: AnyTensor, repeats: number, axis: number): AnyTensor {
 }
 
 // ---------------------------------------------------------------------------
+// take
+// ---------------------------------------------------------------------------
+
+/** The shape of `take(x, indices)`: the indices' shape, then the rows' shape. */
+export type TakeShape<S extends Shape, I extends Shape> = S extends readonly [Dim, ...infer Row extends Shape] ? [...I, ...Row] : Shape;
+
+/**
+ * The rows of `x` at int32 `indices` (NumPy's `take` along axis 0): the
+ * result has the indices' shape followed by a row's shape. An index out of
+ * `[0, x.shape[0])` is an error (the `gather` primitive checks every one, eagerly
+ * and under `jit`). Its gradient adds each row's cotangent back at its index.
+ *
+ * @example
+ * take(tensor([[1, 2], [3, 4], [5, 6]]), tensor([2, 0], "int32")).toNested(); // [[5, 6], [1, 2]], a Tensor<[2, 2]>
+ */
+export function take<S extends Shape, I extends Shape, D extends DType>(x: Tensor<S, D>, indices: Tensor<I, "int32">): Tensor<TakeShape<S, I>, D>;
+export function take(x: AnyTensor, indices: AnyTensor): AnyTensor {
+  return bind("gather", [x, indices], { axis: 0 });
+}
+
+// ---------------------------------------------------------------------------
 // oneHot
 // ---------------------------------------------------------------------------
 

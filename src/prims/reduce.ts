@@ -3,7 +3,7 @@
  *
  * The reduced axes are removed (the ops reshape for `keepDims`). Axes arrive
  * normalised (non-negative, distinct, increasing); the rule checks it. The
- * work is done by `kernels/reduce.ts`: sums accumulate in float64 and are
+ * work is done by `backend/kernels/reduce.ts`: sums accumulate in float64 and are
  * rounded once to the result dtype; `argmax` reduces one axis to int32
  * indices, the first maximum on ties, and a NaN counts as the maximum (as in
  * NumPy).

@@ -10,7 +10,7 @@
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
-import { compileProgram } from "../ir/fusion/execute.js";
+import { compileProgram, type Executable } from "../ir/fusion/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { traceProgram } from "./trace.js";
@@ -25,9 +25,6 @@ let staging = 0;
 export function insideJit(): boolean {
   return staging > 0;
 }
-
-/** A compiled program: tensors in, tensors out. */
-export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
 interface Compiled {
   readonly program: Program;

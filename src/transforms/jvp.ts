@@ -9,7 +9,7 @@
  * rules skip zero inputs. Autodidax's JVPTrace is the model.
  */
 
-import type { DType } from "../core/dtype.js";
+import { isFloatDType, type DType } from "../core/dtype.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
@@ -53,10 +53,6 @@ export class JvpTrace extends Trace {
   }
 }
 
-/** True for the dtypes that have tangents. */
-export function isFloatDType(dtype: DType): boolean {
-  return dtype === "float32" || dtype === "float64";
-}
 
 /**
  * Runs `f` under a new JVP trace on tensors carrying the given tangents

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly code generator: one module per float32 loop nest, the
- * twin of the JavaScript generator (`../codegen.ts`) for the nests it covers.
+ * twin of the JavaScript generator (`../js-codegen.ts`) for the nests it covers.
  *
  * The nest is simplified as the JavaScript generator simplifies it (axes of
  * size 1 dropped, neighbouring axes merged where every access steps through
@@ -16,7 +16,7 @@
  * float64 operation rounded to float32 does (a double has more than twice
  * float32's precision plus two bits), and f32 `min`, `max` and `neg` treat
  * NaN and signed zeros as `Math.min`, `Math.max` and `-x` do. `tanh`, which
- * WebAssembly lacks, follows `fast-math.ts`: an approximation `a` in float64
+ * WebAssembly lacks, follows `../fast-math.ts`: an approximation `a` in float64
  * is kept only when `a (1 - d)` and `a (1 + d)` round to one float32, and
  * any other lane (about 1 in 3000, and NaN) calls the imported `Math.tanh`,
  * so the result is `Math.fround(Math.tanh(x))` exactly. Here
@@ -123,7 +123,7 @@ interface Access {
 
 /**
  * Drops axes of size 1 and merges axis `d` into `d + 1` wherever every access
- * has `stride[d] = stride[d + 1] * size[d + 1]` (as `../codegen.ts` does, for a
+ * has `stride[d] = stride[d + 1] * size[d + 1]` (as `../js-codegen.ts` does, for a
  * nest without reductions).
  */
 function coalesce(shape: readonly number[], maps: readonly (IndexMap & { readonly buffer: number })[]): { sizes: number[]; accesses: Access[] } {

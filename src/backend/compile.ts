@@ -16,6 +16,7 @@
  */
 
 import type { Kernel, LoopNest } from "./loop-ir.js";
+import { SCALAR_OP_NAMES, scalarOpRow } from "./scalar-ops.js";
 import { wasmSupports } from "./wasm/codegen.js";
 import { wasmAvailable, wasmKernel } from "./wasm/runtime.js";
 
@@ -28,8 +29,22 @@ const cache = new Map<string, unknown>();
 export const kernelCacheStats = { compiled: 0, hits: 0 };
 
 /**
+ * The functions that generated code may call as `Scalar.<op>(...)`: the
+ * `fn` of every scalar-op row that has one (an op JavaScript's `Math` lacks),
+ * a fixed table frozen at load.
+ */
+const SCALAR_FUNCTIONS: Readonly<Record<string, (...args: number[]) => number>> = Object.freeze(
+  Object.fromEntries(SCALAR_OP_NAMES.flatMap((op) => {
+    const fn = scalarOpRow(op).fn;
+    return fn === undefined ? [] : [[op, fn]];
+  })),
+);
+
+/**
  * The function that `source` defines with parameters `params`, compiled once
- * per `key` (a description of the kernel: same key, same source).
+ * per `key` (a description of the kernel: same key, same source). The source
+ * sees one name besides its parameters and the globals: `Scalar`, the table
+ * of scalar-op functions.
  */
 export function compileKernel<F>(key: string, params: readonly string[], source: string): F {
   const hit = cache.get(key);
@@ -43,7 +58,8 @@ export function compileKernel<F>(key: string, params: readonly string[], source:
     if (!/^[a-z][0-9]*$/.test(p)) throw new Error(`codegen: bad parameter name ${JSON.stringify(p)}`);
   }
   // The source is built only from fixed-table fragments and validated integers (see the header).
-  const compiled = new Function(...params, `"use strict";\n${source}`) as F;
+  const make = new Function("Scalar", `return function (${params.join(", ")}) {\n"use strict";\n${source}\n};`);
+  const compiled = make(SCALAR_FUNCTIONS) as F; // the function the source defines, of the caller's type F
   kernelCacheStats.compiled++;
   cache.set(key, compiled);
   if (cache.size > KERNEL_CACHE_SIZE) {

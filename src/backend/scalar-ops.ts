@@ -15,9 +15,9 @@
  *
  * The idea is jax-js's `alu.ts` and tinygrad's `code_for_op`: the scalar
  * meaning of an op is one table row, and the code generators print from it.
- * What reaches generated source is only fixed text from these rows, operand
- * names the generators chose, and helper functions from the fixed
- * `SCALAR_HELPERS` table. Left out: ops on more than three operands,
+ * What reaches generated source is only fixed text from these rows and operand
+ * names the generators chose; a row's `fn` is called from generated code by
+ * its op's name (`Scalar.erf(x)`), from a table the compiler fixes at load. Left out: ops on more than three operands,
  * vectorised float64 lowerings, and approximations of our own for the
  * transcendentals (each row's JavaScript form calls the engine's `Math`).
  */
@@ -102,6 +102,11 @@ export interface ScalarOpRow<P> {
    * other than a name chosen from a fixed table.
    */
   readonly expr: (args: readonly string[], dtype: DType, params: P) => string;
+  /**
+   * A plain function that `expr` calls as `Scalar.<op>(...)`, for an op that
+   * JavaScript's `Math` lacks (the compiler hands generated code these alone).
+   */
+  readonly fn?: (...args: number[]) => number;
   /** A faster float32 form for generated JavaScript, equal bit for bit to `Math.fround` of `expr`. */
   readonly jsFloat32?: FastPath;
   /** The float32 WebAssembly lowering. */

@@ -22,7 +22,8 @@ import type { Checked } from "../core/rules/dims.js";
 import type { ReduceShape } from "../core/rules/reduce.js";
 import { Tensor } from "../core/tensor.js";
 import type { FloatDType, ShapeOf } from "../ops/types.js";
-import { erf, erfinv } from "./erf.js";
+import { erf } from "../backend/erf.js";
+import { erfinv } from "./erf.js";
 import { checkCount, foldIn, randomBits, split, type Key } from "./key.js";
 
 // ---------------------------------------------------------------------------

@@ -165,6 +165,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   cos: anywhere,
   sqrt: onInput(0, positive),
   tanh: anywhere,
+  erf: anywhere,
   add: anywhere,
   sub: anywhere,
   mul: anywhere,

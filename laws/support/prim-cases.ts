@@ -125,6 +125,7 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   cos: unary(none),
   sqrt: unary(none),
   tanh: unary(none),
+  erf: unary(none),
   add: binary(none),
   sub: binary(none),
   mul: binary(none),

@@ -24,6 +24,7 @@
 
 import { isFloatDType, type DType } from "../core/dtype.js";
 import type { NoParams } from "../core/tree.js";
+import { erf } from "./erf.js";
 import { tanhFastPath, type FastPath } from "./fast-math.js";
 import { Op, SimdOp } from "./wasm/encoder.js";
 
@@ -41,6 +42,7 @@ export interface ScalarOpParams {
   cos: NoParams;
   sqrt: NoParams;
   tanh: NoParams;
+  erf: NoParams;
   add: NoParams;
   sub: NoParams;
   mul: NoParams;
@@ -173,6 +175,8 @@ export const SCALAR_OPS: { readonly [K in ScalarOp]: ScalarOpRow<ScalarOpParams[
   cos: unary("float", Math.cos, (x) => `Math.cos(${x})`, "none", LIBM),
   sqrt: unary("float", Math.sqrt, (x) => `Math.sqrt(${x})`, { scalar: Op.f32_sqrt, vector: SimdOp.f32x4_sqrt }, CORRECTLY_ROUNDED),
   tanh: { ...unary("float", Math.tanh, (x) => `Math.tanh(${x})`, "tanh", LIBM), jsFloat32: tanhFastPath },
+  // erf: the series / continued fraction of backend/erf.ts, measured within 9 ulp of a 400-bit reference
+  erf: { ...unary("float", erf, (x) => `Scalar.erf(${x})`, "none", { float32: 1, float64: 16 }), fn: erf },
   add: binary("numeric", (x, y) => x + y, (x, y) => `(${x} + ${y})`, { scalar: Op.f32_add, vector: SimdOp.f32x4_add }, CORRECTLY_ROUNDED),
   sub: binary("numeric", (x, y) => x - y, (x, y) => `(${x} - ${y})`, { scalar: Op.f32_sub, vector: SimdOp.f32x4_sub }, CORRECTLY_ROUNDED),
   // NOTE: int32 products use Math.imul: a double product of two int32s can pass 2^53 and lose its low bits.

@@ -87,6 +87,12 @@ export const cos: UnaryOp<FloatDType> = unaryOp("cos");
 export const sqrt: UnaryOp<FloatDType> = unaryOp("sqrt");
 /** The hyperbolic tangent. @example tanh(zeros([2])); // zeros */
 export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
+/**
+ * The error function `2/√π ∫₀ˣ e^{-t²} dt`, elementwise (for exact GELU). Not in
+ * the public barrel: the package's `erf` is the scalar function of `random/`.
+ * @example erf(zeros([2])); // zeros
+ */
+export const erf: UnaryOp<FloatDType> = unaryOp("erf");
 
 /** A comparison op: the result is a bool tensor of the broadcast shape. */
 export interface CompareOp {

@@ -34,7 +34,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/backend/kernels/conv.js";
+import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/backend/kernels/conv/index.js";
 import { matmul } from "../src/backend/kernels/matmul.js";
 import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
 

@@ -51,7 +51,7 @@ import {
   type ConvGeometry,
   type Padding2d,
   type Pool2dParams,
-} from "../src/backend/kernels/conv.js";
+} from "../src/backend/kernels/conv/index.js";
 import { gemm, matmul, type MatmulBackend } from "../src/backend/kernels/matmul.js";
 import type { FloatArray } from "../src/backend/kernels/matrix-view.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";

@@ -26,7 +26,7 @@ import {
   maxPool2dBackward,
   type Conv2dParams,
   type Pool2dParams,
-} from "../backend/kernels/conv.js";
+} from "../backend/kernels/conv/index.js";
 import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv.js";
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv/index.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
 
 /** Seeded values in [-1, 1). */

@@ -11,7 +11,7 @@ import {
   maxPool2dBackward,
   type Conv2dParams,
   type Pool2dParams,
-} from "../../../src/backend/kernels/conv.js";
+} from "../../../src/backend/kernels/conv/index.js";
 import { matmul } from "../../../src/backend/kernels/matmul.js";
 
 /** Small integers (exact sums in float64, whatever the order). */

@@ -2,8 +2,10 @@
  * Stratum: a functional tensor DSL for TypeScript, with shapes in the types.
  *
  * This is the public surface. The folders under `src/` are the pipeline:
- * `core/` (dtypes, shapes and their rules, the tensor, constructors) first;
- * primitives, transforms, fusion, ops and layers build on it.
+ * `core/` (dtypes, shapes and their rules, the tensor, constructors) first,
+ * then `backend/` (scalar ops, loop kernels, WebAssembly), `prims/`, `ir/`
+ * (programs and the fusion pass), `transforms/`, `ops/`, and the user-facing
+ * `layers/`, `optim/`, `data/`, `io/` and `random/` on top.
  */
 
 export type { DType, Scalar, Storage } from "./core/dtype.js";

@@ -15,7 +15,8 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import type { LoopNest } from "../loop-ir.js";
-import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, TANH_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
+import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
+import { TANH_IMPORT } from "./tanh.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 /** The part of the WebAssembly JavaScript API used here. */

@@ -58,8 +58,9 @@ export function compileKernel<F>(key: string, params: readonly string[], source:
     if (!/^[a-z][0-9]*$/.test(p)) throw new Error(`codegen: bad parameter name ${JSON.stringify(p)}`);
   }
   // The source is built only from fixed-table fragments and validated integers (see the header).
-  const make = new Function("Scalar", `return function (${params.join(", ")}) {\n"use strict";\n${source}\n};`);
-  const compiled = make(SCALAR_FUNCTIONS) as F; // the function the source defines, of the caller's type F
+  // The maker returns the function the source defines, which the caller's type F describes.
+  const make = new Function("Scalar", `return function (${params.join(", ")}) {\n"use strict";\n${source}\n};`) as (scalar: typeof SCALAR_FUNCTIONS) => F;
+  const compiled = make(SCALAR_FUNCTIONS);
   kernelCacheStats.compiled++;
   cache.set(key, compiled);
   if (cache.size > KERNEL_CACHE_SIZE) {

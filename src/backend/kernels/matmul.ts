@@ -42,13 +42,15 @@
  *
  * Leaves out: threads, integer products, and complex numbers.
  *
- * NOTE: the packing buffer is module state, reused across calls and grown on
- * demand; a product never calls out while it runs, so this is safe in
- * single-threaded JavaScript (each worker has its own module instance).
+ * NOTE: the packing buffer comes from the kernels' scratch allocator
+ * (`scratch.ts`), reused across calls and grown on demand; a product never
+ * calls out while it runs, so this is safe in single-threaded JavaScript
+ * (each worker has its own module instance).
  */
 
 import { shapeError } from "../../core/errors.js";
 import type { FloatArray, MatrixView } from "./matrix-view.js";
+import { scratch } from "./scratch.js";
 import { wasmGemm } from "./wasm-matmul.js";
 
 /** The activation of a fused epilogue. */
@@ -173,12 +175,6 @@ const MIN_COLS = 3;
 /** The narrowest C whose rows the small path sums as rows rather than as dot products. */
 const ROW_FORM_MIN_N = 16;
 
-/** A packed block of A (rows `width` apart), then the float64 sums of a block of C (LANES per row). */
-let pack = new Float64Array(0);
-/** The block of B of one sweep, `[lane][tap]`, on its way to scalar locals. */
-const stationary = new Float64Array(LANES * TAPS);
-/** Row accumulators of the small path. */
-let rowSums = new Float64Array(0);
 
 /** The epilogue of one block of k, as the micro-kernel applies it to each stored sum. */
 interface Finish {
@@ -261,8 +257,7 @@ function gemmSmall(m: number, k: number, n: number, a: MatrixView, b: MatrixView
   const bd = b.data;
   const cd = c.data;
   if (b.colStride === 1 && n >= ROW_FORM_MIN_N) {
-    if (rowSums.length < n) rowSums = new Float64Array(n);
-    const sums = rowSums;
+    const sums = scratch.float64("rowSums", n); // row accumulators of the small path
     for (let i = 0; i < m; i++) {
       sums.fill(0, 0, n);
       const aRow = a.offset + i * a.rowStride;
@@ -304,8 +299,10 @@ function gemmBlocked(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
   const width = roundUp(depth, TAPS);
   const sumsAt = Math.min(m, MC) * width;
   const size = sumsAt + Math.min(m, MC) * LANES;
-  if (pack.length < size) pack = new Float64Array(size);
-  const buffer = pack;
+  // a packed block of A (rows `width` apart), then the float64 sums of a block of C (LANES per row)
+  const buffer = scratch.float64("pack", size);
+  // the block of B of one sweep, `[lane][tap]`, on its way to scalar locals
+  const stationary = scratch.float64("gemmStationary", LANES * TAPS);
   for (let pc = 0; pc < k; pc += depth) {
     const kc = Math.min(depth, k - pc);
     const f: Finish = pc + kc === k ? { ...last, beta: last.beta || pc > 0 } : { beta: last.beta || pc > 0, bias: undefined, biasOffset: 0, relu: false };
@@ -316,8 +313,8 @@ function gemmBlocked(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
         const lanes = Math.min(LANES, n - jc);
         buffer.fill(0, sumsAt, sumsAt + mc * LANES);
         for (let p = 0; p < kc; p += TAPS) {
-          loadStationary(b, pc + p, Math.min(TAPS, kc - p), jc, lanes);
-          sweep(buffer, mc, p, width, sumsAt);
+          loadStationary(stationary, b, pc + p, Math.min(TAPS, kc - p), jc, lanes);
+          sweep(stationary, buffer, mc, p, width, sumsAt);
         }
         storeSums(c, buffer, sumsAt, ic, mc, jc, lanes, f);
       }
@@ -343,7 +340,7 @@ function packA(buffer: Float64Array, a: MatrixView, i0: number, mc: number, p0: 
 }
 
 /** Puts `B[p0 .. p0 + taps, j0 .. j0 + lanes]` in `stationary` as `[lane][tap]`, zero past `taps` and `lanes`. */
-function loadStationary(b: MatrixView, p0: number, taps: number, j0: number, lanes: number): void {
+function loadStationary(stationary: Float64Array, b: MatrixView, p0: number, taps: number, j0: number, lanes: number): void {
   const { data, offset, rowStride, colStride } = b;
   for (let lane = 0; lane < LANES; lane++) {
     for (let t = 0; t < TAPS; t++) stationary[lane * TAPS + t] = t < taps && lane < lanes ? (data[offset + (p0 + t) * rowStride + (j0 + lane) * colStride] ?? 0) : 0;
@@ -363,7 +360,7 @@ function loadStationary(b: MatrixView, p0: number, taps: number, j0: number, lan
  * made 7 loads for 12 and spilled its accumulators: 0.8 to 0.87 of its time
  * from n = 256 to 1024).
  */
-function sweep(buffer: Float64Array, rows: number, p: number, width: number, sumsAt: number): void {
+function sweep(stationary: Float64Array, buffer: Float64Array, rows: number, p: number, width: number, sumsAt: number): void {
   const k = stationary;
   // w{lane}{tap}
   const w00 = k[0] ?? 0, w01 = k[1] ?? 0, w02 = k[2] ?? 0, w03 = k[3] ?? 0, w04 = k[4] ?? 0, w05 = k[5] ?? 0, w06 = k[6] ?? 0, w07 = k[7] ?? 0, w08 = k[8] ?? 0;

@@ -32,6 +32,7 @@
 import { shapeError } from "../../core/errors.js";
 import { formatShape, type RuntimeShape } from "../../core/shape.js";
 import { reducedAxes, type ReduceAxes } from "../../core/rules/reduce.js";
+import { scratch } from "./scratch.js";
 
 /** The storages the reductions read and write. */
 export type NumericArray = Float32Array | Float64Array | Int32Array;
@@ -200,16 +201,12 @@ function reduceRun(op: ReduceOp, x: NumericArray, at: number, count: number): nu
   }
 }
 
-/** Float64 accumulators of `reduceRows`, one per column. */
-let rowAccumulators = new Float64Array(0);
-
 /**
  * Reduces `count` rows of `width` contiguous elements from `x[at]`, column by
  * column, into `out[outAt .. outAt + width]`: row by row, in memory order.
  */
 function reduceRows(op: ReduceOp, out: NumericArray, outAt: number, x: NumericArray, at: number, count: number, width: number): void {
-  if (rowAccumulators.length < width) rowAccumulators = new Float64Array(width);
-  const acc = rowAccumulators;
+  const acc = scratch.float64("rowAccumulators", width); // one float64 accumulator per column
   acc.fill(op === "sum" ? -0 : op === "prod" ? 1 : op === "max" ? -Infinity : Infinity, 0, width);
   for (let r = 0, row = at; r < count; r++, row += width) {
     switch (op) {
@@ -296,13 +293,9 @@ function argRun(sign: number, x: NumericArray, at: number, count: number): numbe
   return index;
 }
 
-/** Running best values of `argRows`, one per column. */
-let rowBest = new Float64Array(0);
-
 /** The argmax/argmin down each column of `count` rows of `width` from `x[at]`, into `out[outAt ..]`. */
 function argRows(sign: number, out: Int32Array, outAt: number, x: NumericArray, at: number, count: number, width: number): void {
-  if (rowBest.length < width) rowBest = new Float64Array(width);
-  const best = rowBest;
+  const best = scratch.float64("rowBest", width); // the running best value of each column
   for (let j = 0; j < width; j++) best[j] = x[at + j] ?? 0;
   out.fill(0, outAt, outAt + width);
   for (let r = 1, row = at + width; r < count; r++, row += width) {

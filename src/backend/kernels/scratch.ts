@@ -11,8 +11,7 @@
  * NOTE: a kernel never calls out while it holds a buffer, and one thread runs
  * one kernel at a time, so reuse is safe; a worker has its own module
  * instance, and so its own allocator. Left out: giving memory back (a buffer
- * keeps its largest size), and the matmul packing buffer (`matmul.ts` keeps
- * its own).
+ * keeps its largest size).
  */
 
 /** What each scratch buffer is for (one buffer per purpose). */
@@ -24,7 +23,12 @@ export type ScratchPurpose =
   | "stationary" // the weights and biases of one sweep of the window kernel
   | "lanes" // the per-pixel lane sums of the window kernel
   | "flipped" // the filter turned by 180 degrees for the Winograd input gradient
-  | "positions"; // per-channel positions of the maxima of max-pool backward
+  | "positions" // per-channel positions of the maxima of max-pool backward
+  | "pack" // the packed block of A and the sums of a block of C of the blocked matmul
+  | "gemmStationary" // the block of B of one sweep of the matmul micro-kernel
+  | "rowSums" // the row accumulators of the matmul's small path
+  | "rowAccumulators" // the per-column float64 accumulators of a row-wise reduction
+  | "rowBest"; // the per-column running best values of a row-wise argmax/argmin
 
 /** Growable buffers by purpose, one table per element type. */
 export class ScratchAllocator {

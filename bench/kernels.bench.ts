@@ -1,5 +1,5 @@
 /**
- * Speed of the hand-tuned CPU kernels (`src/kernels/`) against TensorFlow.js
+ * Speed of the hand-tuned CPU kernels (`src/backend/kernels/`) against TensorFlow.js
  * 4.22 in the same process: its pure-JavaScript CPU backend
  * (`@tensorflow/tfjs-backend-cpu`) and its WebAssembly backend
  * (`@tensorflow/tfjs-backend-wasm`, XNNPACK; forced single-threaded, with
@@ -34,8 +34,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { arch, cpus, platform, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/kernels/conv.js";
-import { matmul } from "../src/kernels/matmul.js";
+import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/backend/kernels/conv/index.js";
+import { matmul } from "../src/backend/kernels/matmul.js";
 import { median, randomData, relativeDifference, setUpTfjs } from "./support/measure.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

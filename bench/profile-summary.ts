@@ -21,7 +21,7 @@
  * convolution counts as convolution. Samples with no kernel on their stack
  * go by their own frame: the garbage collector and `allocate` as allocation,
  * the rest of `src/` as tracing and dispatch, Node's internals as start-up.
- * Files are matched by name (`conv.js`, `wasm-matmul.js`, `fusion/wasm/`)
+ * Files are matched by path (`backend/kernels/conv/`, `wasm-matmul.js`, `backend/wasm/`)
  * so that the rules survive the move of the backend to `src/backend/`.
  * WebAssembly and generated JavaScript have no source file: by file, they
  * are grouped under the nearest caller that has one. Lines are those of the
@@ -62,6 +62,11 @@ function inKernelFile(f: Frame, base: RegExp): boolean {
   return base.test(name) && !/(^|\/)(prims|ops|layers)\//.test(f.file);
 }
 
+/** Whether `f` is in the convolution and pooling kernels (`backend/kernels/conv/`). */
+function inConvKernels(f: Frame): boolean {
+  return /(^|\/)backend\/kernels\/conv\//.test(f.file);
+}
+
 /** Whether `f` is generated JavaScript (no file) that Stratum's code called. */
 function generated(f: Frame): boolean {
   return f.file === "" && !f.wasm && !f.name.startsWith("(") && /(^|\/)src\//.test(nearestFile(f));
@@ -70,11 +75,11 @@ function generated(f: Frame): boolean {
 /** A kernel family and whether a frame belongs to it (tried outermost frame first). */
 const KERNEL_FAMILIES: readonly (readonly [string, (f: Frame) => boolean])[] = [
   ["matmul (JS and Wasm, packing included)", (f) => inKernelFile(f, /^(wasm-)?matmul\.js$/)],
-  ["conv / pool backward", (f) => inKernelFile(f, /^conv\.js$/) && /Backprop|Backward|backpropBy/.test(f.name)],
-  ["conv / pool forward", (f) => inKernelFile(f, /^conv\.js$/)],
+  ["conv / pool backward", (f) => inConvKernels(f) && (/(^|\/)backward\.js$/.test(f.file) || /Backprop|Backward|backpropBy/.test(f.name))],
+  ["conv / pool forward", inConvKernels],
   ["reduction kernels", (f) => inKernelFile(f, /^reduce\.js$/)],
-  ["fused loops, Wasm", (f) => /(^|\/)fusion\/wasm\//.test(f.file)],
-  ["fused loops, interpreter", (f) => /(^|\/)fusion\/interpret\.js$/.test(f.file)],
+  ["fused loops, Wasm", (f) => /(^|\/)backend\/wasm\//.test(f.file)],
+  ["fused loops, interpreter", (f) => /(^|\/)backend\/interpret\.js$/.test(f.file)],
   ["fused loops, generated JS", generated],
   ["transposes / copies", (f) => /(^|\/)prims\/structural\.js$/.test(f.file) || /(^|\/)strided-view\.js$/.test(f.file)],
 ];

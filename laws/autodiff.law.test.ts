@@ -35,7 +35,8 @@ import { describe, test } from "vitest";
 import { Tensor } from "../src/core/tensor.js";
 import * as ops from "../src/ops/index.js";
 import { bind } from "../src/prims/bind.js";
-import { primitives, primNames, type PrimName } from "../src/prims/registry.js";
+import { primitives, primNames } from "../src/prims/registry.js";
+import type { PrimName } from "../src/prims/params.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { grad } from "../src/transforms/grad.js";
 import { jvp } from "../src/transforms/jvp.js";
@@ -53,6 +54,7 @@ import {
   padArgs,
   reducedArgs,
   repeatArgs,
+  takeArgs,
   reshapeArgs,
   shapeOf,
   sliceArgs,
@@ -163,6 +165,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   cos: anywhere,
   sqrt: onInput(0, positive),
   tanh: anywhere,
+  erf: anywhere,
   add: anywhere,
   sub: anywhere,
   mul: anywhere,
@@ -405,6 +408,11 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   tile: opCase(tileArgs, ({ x }) => [fromNaive(x)], ({ reps }, xs) => ops.tile(f64(xs), reps)),
   repeat: opCase(repeatArgs, ({ x }) => [fromNaive(x)], ({ repeats, axis }, xs) => ops.repeat(f64(xs), repeats, axis)),
   oneHot: { noDerivative: "int32 indices in, constants out" },
+  take: opCase(
+    takeArgs,
+    ({ x, indices }) => [fromNaive(x), tensorFrom(indices.shape, "int32", indices.data)],
+    (_, xs) => ops.take(f64(xs), xs[1] as Tensor<number[], "int32">), // the second input is the int32 indices, made just above
+  ),
   // Losses.
   mse: binary(ops.mse),
   huber: binary((x, y) => ops.huber(x, y, 1.5)),
@@ -568,7 +576,7 @@ describe("second order: jvp of grad matches central differences of grad", () => 
 const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d"];
 
 describe("float32: JVPs against float32 differences, and adjoints", () => {
-  for (const name of primNames.filter((n) => primitives[n].elementwise !== undefined)) {
+  for (const name of primNames.filter((n) => primitives[n].scalarOp !== undefined)) {
     const subjects = primSubjects(name, "float32");
     test(`${name}: its JVP matches central differences in float32`, () => holds(subjects, jvpMatchesDifferences, "float32"));
     test(`${name}: its transpose is the adjoint of its linearization in float32`, () => holds(subjects, adjointIdentity, "float32"));

@@ -1,14 +1,16 @@
 /**
  * Laws of fusion and code generation, each against an independent reference:
  *
- * 1. every elementwise primitive in the registry prints an expression (`expr`)
- *    that computes what its `scalar` function computes, rounded alike, on
- *    random operands mixed with 0, -0, NaN, infinities and large values; and
- *    fused into a loop, its result is rounded as eager evaluation rounds it;
- * 2. every float32 unary primitive that a backend compiles (the JavaScript
+ * 1. every row of the scalar-op table prints an expression (`expr`) that
+ *    computes what its reference function (`scalar`) computes, rounded alike,
+ *    on random operands mixed with 0, -0, NaN, infinities and large values;
+ *    and every elementwise primitive, fused into a loop, is rounded as eager
+ *    evaluation rounds it;
+ * 2. every float32 unary op that a backend compiles (the JavaScript
  *    generator's fast paths, WebAssembly's own tanh among them) equals
- *    `Math.fround` of the primitive's own expression, on special values,
- *    random bit patterns and runs of neighbouring floats;
+ *    `Math.fround` of the op's own expression, on special values, random bit
+ *    patterns and runs of neighbouring floats, and so stays within its row's
+ *    stated float32 error bound of the float64 reference;
  * 3. on every backend, the kernel of every loop nest equals the loop-IR
  *    interpreter, on random programs of elementwise, broadcast, transpose,
  *    slice, reshape and reduce equations and scalar constants, with random
@@ -18,11 +20,11 @@
  *    `interpretProgram(p)`, the unfused reference, bit for bit, on the same
  *    random programs.
  *
- * Primitives are found by iterating the registry and backends by iterating
- * `backends`, so a new elementwise primitive or a new backend is covered
- * without editing the laws (a primitive with parameters also needs an entry
- * in `paramChoices`, a backend an entry in `backends`, which its type
- * demands). `STRATUM_HEAVY=1` runs more cases; a failing law prints its seed
+ * Scalar ops are found by iterating the scalar-op table, primitives by
+ * iterating the registry and backends by iterating `backends`, so a new
+ * elementwise primitive or a new backend is covered without editing the laws
+ * (an op with parameters also needs an entry in `paramChoices`, a backend an
+ * entry in `backends`, which its type demands). `STRATUM_HEAVY=1` runs more cases; a failing law prints its seed
  * and the shrunk counterexample.
  */
 
@@ -31,20 +33,22 @@ import { describe, expect } from "vitest";
 import { allocate, DTYPES, type DType, type Storage } from "../src/core/dtype.js";
 import { shapeSize } from "../src/core/shape.js";
 import { Tensor } from "../src/core/tensor.js";
-import { compileKernel, type KernelBackend } from "../src/fusion/compile.js";
-import { generateKernel } from "../src/fusion/codegen.js";
-import { interpretLoopNest } from "../src/fusion/interpret.js";
-import { outputDType, outputShape, type Kernel, type LoopNest } from "../src/fusion/loop-ir.js";
-import { wasmKernel } from "../src/fusion/wasm/runtime.js";
-import { compileProgram, fusionPlan } from "../src/ir/execute.js";
-import { fuseProgram } from "../src/ir/fuse.js";
+import { compileKernel, type KernelBackend } from "../src/backend/compile.js";
+import { generateKernel } from "../src/backend/js-codegen.js";
+import { interpretLoopNest } from "../src/backend/interpret.js";
+import { outputDType, outputShape, type Kernel, type LoopNest } from "../src/backend/loop-ir.js";
+import { wasmKernel } from "../src/backend/wasm/runtime.js";
+import { compileProgram, fusionPlan } from "../src/ir/fusion/execute.js";
+import { fuseProgram } from "../src/ir/fusion/fuse.js";
 import { interpretProgram } from "../src/ir/interpret.js";
 import { printProgram, type Program } from "../src/ir/program.js";
-import { COMPARISONS, round, roundExpr, type Comparison } from "../src/prims/elementwise.js";
+import { accepts, COMPARISONS, round, roundExpr, SCALAR_OP_NAMES, scalarOpDType, scalarOpRow, type Comparison, type ScalarOp, type ScalarOpParams, type ScalarOpRow } from "../src/backend/scalar-ops.js";
 import { fullLike } from "../src/prims/lax.js";
-import { primitives, type ParamsOf, type PrimName } from "../src/prims/registry.js";
-import type { AnyTensor, DTypeClass, ElementwiseRule } from "../src/prims/types.js";
-import { bind, traceProgram } from "../src/transforms/trace.js";
+import { primitives, primNames } from "../src/prims/registry.js";
+import type { PrimParams } from "../src/prims/params.js";
+import type { AnyTensor } from "../src/prims/types.js";
+import { bind } from "../src/prims/index.js";
+import { traceProgram } from "../src/transforms/trace.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
 const numRuns = heavy ? 1000 : 200;
@@ -75,42 +79,33 @@ const backends: { readonly [B in KernelBackend]: (nest: LoopNest) => Kernel | un
 const backendNames = Object.keys(backends) as KernelBackend[];
 
 // ---------------------------------------------------------------------------
-// The elementwise primitives, from the registry
+// The scalar ops, from the backend's table, and the elementwise primitives that name them
 
 interface Elementwise {
-  readonly name: PrimName;
-  readonly rule: ElementwiseRule<unknown>;
+  readonly name: ScalarOp;
+  readonly rule: ScalarOpRow<unknown>;
 }
 
-// the registry's keys are exactly the PrimNames
-const elementwisePrims: readonly Elementwise[] = (Object.keys(primitives) as PrimName[]).flatMap((name) => {
-  // each rule takes its primitive's own params, which paramChoices supplies
-  const rule = (primitives[name] as { elementwise?: ElementwiseRule<unknown> }).elementwise;
-  return rule === undefined ? [] : [{ name, rule }];
-});
+// each row takes its op's own params, which paramChoices supplies
+const elementwisePrims: readonly Elementwise[] = SCALAR_OP_NAMES.map((name) => ({ name, rule: scalarOpRow(name) }));
+
+/** The primitive that names scalar op `op`, if one does. */
+const primitiveOf = (op: ScalarOp) => primNames.find((n) => primitives[n].scalarOp === op);
 
 const comparisons = Object.keys(COMPARISONS) as Comparison[]; // COMPARISONS is keyed by Comparison
 
 /** The parameters an elementwise primitive can take (`{}` for those without). */
-const paramChoices: { readonly [K in PrimName]?: readonly ParamsOf[K][] } = {
+const paramChoices: { readonly [K in ScalarOp]?: readonly ScalarOpParams[K][] } = {
   compare: comparisons.map((op) => ({ op })),
   cast: DTYPES.map((dtype) => ({ dtype })),
 };
 
-function paramsOf(name: PrimName): readonly unknown[] {
+function paramsOf(name: ScalarOp): readonly unknown[] {
   return paramChoices[name] ?? [{}];
 }
 
-function accepts(cls: DTypeClass, dtype: DType): boolean {
-  if (cls === "any") return true;
-  if (cls === "numeric") return dtype !== "bool";
-  return dtype === "float32" || dtype === "float64";
-}
-
 /** The dtype of `rule`'s result on operands of `dtype`. */
-function outDType(rule: ElementwiseRule<unknown>, dtype: DType, params: unknown): DType {
-  return rule.outDType?.(dtype, params) ?? dtype;
-}
+const outDType = scalarOpDType;
 
 /** Equal bit for bit, as far as JavaScript numbers tell: NaN equals NaN, -0 differs from 0. */
 function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -230,12 +225,17 @@ describe("elementwise primitives", () => {
 
 describe("elementwise primitives in fused code", () => {
   const N = 4096;
+  test("every scalar op is named by an elementwise primitive", () => {
+    for (const p of elementwisePrims) expect(primitiveOf(p.name), p.name).toBeDefined();
+  });
   for (const p of elementwisePrims) {
+    const prim = primitiveOf(p.name);
+    if (prim === undefined) continue;
     for (const dtype of DTYPES.filter((d) => accepts(p.rule.accepts, d))) {
       paramsOf(p.name).forEach((params, index) => {
         // cast to float64 shows the fused value exactly as computed, so a result left unrounded is seen.
         const avals = operandDTypes(p, dtype).map((d) => ({ shape: [N], dtype: d }));
-        const program = traceProgram((xs) => [bind("cast", [bind(p.name, xs, params as ParamsOf[typeof p.name])], { dtype: "float64" })], avals); // params are p's own
+        const program = traceProgram((xs) => [bind("cast", [bind(prim, xs, params as PrimParams[typeof prim])], { dtype: "float64" })], avals); // params are p's own, and an elementwise primitive's are its op's
         test.prop([fc.integer()], { numRuns: heavy ? 20 : 2 })(`${p.name}${index > 0 ? `#${index}` : ""} on ${dtype} is rounded in a fused loop as eager rounds it`, (seed) => {
           const inputs = inputsFor(program, seed);
           expect(fusionPlan(program).kernels).toBe(1);
@@ -249,19 +249,23 @@ describe("elementwise primitives in fused code", () => {
 // ---------------------------------------------------------------------------
 // Law 2: float32 math routines are exact
 
-/** A nest applying `prim` to every element of a float32 vector. */
-function unaryNest(prim: PrimName, n: number): LoopNest {
-  const rule = primitives[prim].elementwise;
-  if (rule === undefined) throw new Error(`${prim} is not elementwise`);
+/** A nest applying `op` to every element of a float32 vector. */
+function unaryNest(op: ScalarOp, n: number): LoopNest {
   return {
     shape: [n],
     reducedAxes: [],
     inputs: [{ dtype: "float32", size: n }],
     constants: [],
     // the fast paths are unary primitives without parameters
-    nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", prim, params: {}, args: [0] } as LoopNest["nodes"][number]],
+    nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]],
     outputs: [{ node: 1 }],
   };
+}
+
+/** The spacing of float32 values at `v`: 2^(e - 23) for 2^e <= |v| < 2^(e+1), 2^-149 among the subnormals. */
+function float32Ulp(v: number): number {
+  const a = Math.abs(v);
+  return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
 const float32Bits = fc.integer({ min: 0, max: 2 ** 32 - 1 }).map((bits) => new Float32Array(new Uint32Array([bits]).buffer)[0] ?? 0);
@@ -286,6 +290,14 @@ describe("float32 unary primitives on every backend", () => {
       interpretLoopNest(unaryNest(prim, N), [x, want], []);
       for (let i = 0; i < N; i++) {
         if (!Object.is(got[i], want[i])) expect(`${prim}(${x[i]}) = ${got[i]}`).toBe(`${prim}(${x[i]}) = ${want[i]}`);
+      }
+      // the row's stated float32 bound, against the float64 reference
+      const row = scalarOpRow(prim);
+      for (let i = 0; i < N; i++) {
+        const [v, reference] = [got[i] ?? NaN, row.scalar([x[i] ?? NaN], "float32", {})];
+        if (!Number.isFinite(v) || !Number.isFinite(reference) || Math.abs(reference) > 3.4028234663852886e38) continue;
+        const error = Math.abs(v - reference) / float32Ulp(reference);
+        if (error > row.error.float32) expect(`${prim}(${x[i]}) = ${v}: ${error} ulp`).toBe(`within ${row.error.float32} ulp of ${reference}`);
       }
     };
     test(`${prim} on ${backend} agrees with Math.fround of its expression on special values`, () => {
@@ -371,7 +383,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       const unary = elementwisePrims.filter((p) => p.rule.arity === 1 && accepts(p.rule.accepts, x.dtype));
       const p = pickFrom(unary, b);
       if (p === undefined) return undefined;
-      return bind(p.name, [x], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // paramChoices lists p's own params
+      return bind(p.name, [x], pickFrom(paramsOf(p.name), c) as PrimParams[typeof p.name]); // paramChoices lists p's own params
     }
     case 2:
     case 3:
@@ -387,7 +399,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       const binary = elementwisePrims.filter((p) => p.rule.arity === 2 && accepts(p.rule.accepts, x.dtype));
       const p = pickFrom(binary, b);
       if (p === undefined) return undefined;
-      return bind(p.name, [x, y], pickFrom(paramsOf(p.name), c) as ParamsOf[typeof p.name]); // as above
+      return bind(p.name, [x, y], pickFrom(paramsOf(p.name), c) as PrimParams[typeof p.name]); // as above
     }
     case 6: {
       // broadcast: a new axis of size 1 to 3 at a random place, or a stretched 1
@@ -466,7 +478,7 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
       if (p === undefined) return undefined;
       const value = pickFrom([0.5, -2, 3, 0.044715, -0, NaN, 1e-3, 7], c) ?? 1;
       const operands = c % 2 === 0 ? [x, fullLike(x, value)] : [fullLike(x, value), x];
-      return bind(p.name, operands, pickFrom(paramsOf(p.name), b) as ParamsOf[typeof p.name]); // as above
+      return bind(p.name, operands, pickFrom(paramsOf(p.name), b) as PrimParams[typeof p.name]); // as above
     }
     default: {
       // cast to another dtype

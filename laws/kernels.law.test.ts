@@ -1,5 +1,5 @@
 /**
- * Laws of the hand-tuned kernels (`src/kernels/`): each equals a naive
+ * Laws of the hand-tuned kernels (`src/backend/kernels/`): each equals a naive
  * reference written here, loop by loop, with no blocking, packing, im2col or
  * fast path, over random sizes (size 0 and 1 included, non-square matrices,
  * odd and even kernels, strides above 1, every padding scheme, groups):
@@ -51,10 +51,11 @@ import {
   type ConvGeometry,
   type Padding2d,
   type Pool2dParams,
-} from "../src/kernels/conv.js";
-import { gemm, matmul, type FloatArray, type MatmulBackend } from "../src/kernels/matmul.js";
-import { wasmMatmulAvailable } from "../src/kernels/wasm-matmul.js";
-import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/kernels/reduce.js";
+} from "../src/backend/kernels/conv/index.js";
+import { gemm, matmul, type MatmulBackend } from "../src/backend/kernels/matmul.js";
+import type { FloatArray } from "../src/backend/kernels/matrix-view.js";
+import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
+import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/backend/kernels/reduce.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
 const numRuns = heavy ? 1000 : 100;

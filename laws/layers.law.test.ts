@@ -27,7 +27,7 @@ import { flattenTree, unflattenTree } from "../src/core/tree.js";
 import * as layers from "../src/layers/index.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { key } from "../src/random/key.js";
-import { isFloatDType } from "../src/transforms/jvp.js";
+import { isFloatDType } from "../src/core/dtype.js";
 import { linearizeFlat, transposeProgram } from "../src/transforms/linearize.js";
 import {
   adjointIdentity,

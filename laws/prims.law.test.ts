@@ -11,10 +11,12 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { DType } from "../src/core/dtype.js";
 import { typecheckProgram } from "../src/ir/program.js";
-import { primitives, type ParamsOf, type PrimName } from "../src/prims/registry.js";
+import { primitives } from "../src/prims/registry.js";
+import type { PrimName, PrimParams } from "../src/prims/params.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { jit } from "../src/transforms/jit.js";
-import { bind, traceProgram } from "../src/transforms/trace.js";
+import { bind } from "../src/prims/index.js";
+import { traceProgram } from "../src/transforms/trace.js";
 import { cases, type Case } from "./support/prim-cases.js";
 
 const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 300 : 40;
@@ -33,11 +35,11 @@ describe("every primitive in the registry", () => {
       fc.assert(
         fc.property(arb, ({ inputs, params }) => {
           const aval = rule.shape(inputs, params);
-          const eager = bind(name, inputs, params as ParamsOf[typeof name]);
+          const eager = bind(name, inputs, params as PrimParams[typeof name]);
           expect([eager.shape, eager.dtype]).toEqual([[...aval.shape], aval.dtype]);
-          const program = traceProgram((xs) => [bind(name, xs, params as ParamsOf[typeof name])], inputs);
+          const program = traceProgram((xs) => [bind(name, xs, params as PrimParams[typeof name])], inputs);
           expect(typecheckProgram(program)).toEqual([]);
-          const jitted = jit((...xs: AnyTensor[]) => bind(name, xs, params as ParamsOf[typeof name]))(...inputs);
+          const jitted = jit((...xs: AnyTensor[]) => bind(name, xs, params as PrimParams[typeof name]))(...inputs);
           expect(sameValues(jitted, eager)).toBe(true);
         }),
         { numRuns },

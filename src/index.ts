@@ -2,8 +2,10 @@
  * Stratum: a functional tensor DSL for TypeScript, with shapes in the types.
  *
  * This is the public surface. The folders under `src/` are the pipeline:
- * `core/` (dtypes, shapes and their rules, the tensor, constructors) first;
- * primitives, transforms, fusion, ops and layers build on it.
+ * `core/` (dtypes, shapes and their rules, the tensor, constructors) first,
+ * then `backend/` (scalar ops, loop kernels, WebAssembly), `prims/`, `ir/`
+ * (programs and the fusion pass), `transforms/`, `ops/`, and the user-facing
+ * `layers/`, `optim/`, `data/`, `io/` and `random/` on top.
  */
 
 export type { DType, Scalar, Storage } from "./core/dtype.js";
@@ -27,7 +29,7 @@ export * from "./core/rules/index.js";
 export * from "./ops/index.js";
 export { jit, type JitOptions, type Jitted } from "./transforms/jit.js";
 export { DEFAULT_CACHE_BYTES, DEFAULT_MAX_SIGNATURES, jitCacheStats, setJitCacheBudget } from "./transforms/jit-cache.js";
-export { wasmAvailable } from "./fusion/wasm/runtime.js";
+export { wasmAvailable } from "./backend/wasm/runtime.js";
 export { traceProgram } from "./transforms/trace.js";
 export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";

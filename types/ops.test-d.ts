@@ -45,6 +45,7 @@ import {
   stack,
   sum,
   swapAxes,
+  take,
   tile,
   transpose,
   variance,
@@ -171,6 +172,8 @@ expectType<Tensor<["batch", 10]>>(broadcastTo(typeOf<Tensor<["batch", 1]>>(), [t
 expectType<Tensor<[2, 3]>>(broadcastTo(zeros([3]), [2, 3]));
 expectType<Tensor<["batch", 10]>>(oneHot(labels, 10));
 expectType<Tensor<["batch", 10], "int32">>(oneHot(labels, 10, "int32"));
+expectType<Tensor<["batch", 64]>>(take(typeOf<Tensor<[256, 64]>>(), labels));
+expectType<Tensor<[2, 3, 64], "float64">>(take(typeOf<Tensor<[256, 64], "float64">>(), typeOf<Tensor<[2, 3], "int32">>()));
 expectType<Tensor<["batch", 32]>>(pad(typeOf<Tensor<["batch", 28]>>(), [[0, 0], [2, 2]]));
 expectType<Tensor<["batch", 20]>>(tile(batch, [1, 2]));
 expectType<Tensor<["batch", 30]>>(repeat(batch, 3, -1));

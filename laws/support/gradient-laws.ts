@@ -12,7 +12,8 @@ import { allocate, type DType } from "../../src/core/dtype.js";
 import { Tensor } from "../../src/core/tensor.js";
 import { evaluateProgram } from "../../src/ir/interpret.js";
 import type { AnyTensor } from "../../src/prims/types.js";
-import { isFloatDType, jvpFlat } from "../../src/transforms/jvp.js";
+import { jvpFlat } from "../../src/transforms/jvp.js";
+import { isFloatDType } from "../../src/core/dtype.js";
 import { linearizeFlat, transposeProgram } from "../../src/transforms/linearize.js";
 
 export type FloatDType = "float32" | "float64";

@@ -206,3 +206,8 @@ export const tileArgs: fc.Arbitrary<{ x: Naive; reps: number[] }> = arrayOf(0, 3
 
 /** The arguments of `repeat`: an array of rank >= 1, 0 to 3 repetitions and an axis. */
 export const repeatArgs: fc.Arbitrary<{ x: Naive; repeats: number; axis: number }> = arrayOf(1, 3).chain((x) => fc.record({ x: fc.constant(x), repeats: fc.nat({ max: 3 }), axis: axisOf(x.shape.length) }));
+
+/** The arguments of `take`: an array with at least one row, and in-range int32 indices of rank 0 to 2. */
+export const takeArgs: fc.Arbitrary<{ x: Naive; indices: Naive }> = fc
+  .tuple(fc.integer({ min: 1, max: 4 }), shapeOf(0, 2))
+  .chain(([rows, row]) => fc.record({ x: dataFor([rows, ...row]), indices: arrayOf(0, 2, fc.integer({ min: 0, max: rows - 1 })) }));

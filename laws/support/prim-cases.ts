@@ -16,14 +16,14 @@ import fc from "fast-check";
 import { allocate, type DType } from "../../src/core/dtype.js";
 import { shapeSize } from "../../src/core/shape.js";
 import { Tensor } from "../../src/core/tensor.js";
-import type { ParamsOf, PrimName } from "../../src/prims/registry.js";
+import type { PrimName, PrimParams } from "../../src/prims/params.js";
 import * as lax from "../../src/prims/lax.js";
 import type { AnyTensor } from "../../src/prims/types.js";
 
 /** Operands and parameters of one application of primitive `K`. */
 export interface Case<K extends PrimName> {
   readonly inputs: readonly AnyTensor[];
-  readonly params: ParamsOf[K];
+  readonly params: PrimParams[K];
 }
 
 /** A dim: mostly 1 to 4, now and then 0, 1 or 7. */
@@ -109,11 +109,11 @@ export const poolCase = fc
     };
   });
 
-const unary = <K extends PrimName>(params: ParamsOf[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
+const unary = <K extends PrimName>(params: PrimParams[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
   shape().chain((s) => tensorOf(s, dtype).map((x) => ({ inputs: [x], params })));
-const binary = <K extends PrimName>(params: ParamsOf[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
+const binary = <K extends PrimName>(params: PrimParams[K], dtype: DType = "float64"): fc.Arbitrary<Case<K>> =>
   shape().chain((s) => fc.tuple(tensorOf(s, dtype), tensorOf(s, dtype)).map((xs) => ({ inputs: xs, params })));
-const none = {} as ParamsOf["add"]; // the empty parameter record of parameterless primitives
+const none = {} as PrimParams["add"]; // the empty parameter record of parameterless primitives
 
 /** One generator per primitive of the registry. */
 export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
@@ -125,6 +125,7 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   cos: unary(none),
   sqrt: unary(none),
   tanh: unary(none),
+  erf: unary(none),
   add: binary(none),
   sub: binary(none),
   mul: binary(none),

@@ -22,6 +22,14 @@ export interface StorageOf {
 /** The storage of one dtype, e.g. `Storage<"int32">` is `Int32Array`. */
 export type Storage<D extends DType> = StorageOf[D];
 
+/** The float dtypes, the ones with tangents. */
+export type FloatDType = "float32" | "float64";
+
+/** True when `dtype` is a float dtype. */
+export function isFloatDType(dtype: DType): dtype is FloatDType {
+  return dtype === "float32" || dtype === "float64";
+}
+
 /** What one element reads as in JavaScript: `boolean` for bool, else `number`. */
 export type Scalar<D extends DType> = D extends "bool" ? boolean : number;
 

@@ -16,8 +16,19 @@
  */
 
 import type { DType } from "./dtype.js";
-import { formatShape, stridesOf, type Shape } from "./shape.js";
-import type { Tensor } from "./tensor.js";
+import { formatShape, stridesOf } from "./shape.js";
+
+/**
+ * What printing needs of a tensor: its shape, size, dtype and elements. A
+ * structural type, so that `tensor.ts` can use this module without this
+ * module importing it back.
+ */
+export interface Printable {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly dtype: DType;
+  readonly data: ArrayLike<number>;
+}
 
 const PREFIX = "tensor(";
 const LINE_WIDTH = 75;
@@ -36,7 +47,7 @@ const SUMMARY = "...";
  * // tensor([[1., 2., 3.],
  * //         [4., 5., 6.]], dtype=float32)
  */
-export function formatTensor(t: Tensor<Shape, DType>): string {
+export function formatTensor(t: Printable): string {
   const shape: readonly number[] = t.shape;
   const summarise = t.size > THRESHOLD;
   const extras: string[] = [];
@@ -60,7 +71,7 @@ function shownIndices(n: number, summarise: boolean): (number | undefined)[] {
 }
 
 /** The bracketed elements, wrapped and aligned as NumPy's `_formatArray` does. */
-function formatElements(t: Tensor<Shape, DType>, summarise: boolean): string {
+function formatElements(t: Printable, summarise: boolean): string {
   const shape: readonly number[] = t.shape;
   const strides = stridesOf(shape);
   const rank = shape.length;

@@ -12,6 +12,9 @@ import type { DType } from "./dtype.js";
 import type { Shape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
+/** The parameters of something that takes none (a primitive, a layer): the empty record. */
+export type NoParams = { readonly [key: string]: never };
+
 /** A tree of tensors. */
 export type Tree = Tensor<Shape, DType> | readonly Tree[] | { readonly [key: string]: Tree };
 

@@ -11,7 +11,8 @@
 
 import type { DType } from "../core/dtype.js";
 import { formatShape } from "../core/shape.js";
-import { primitives, type ParamsOf, type PrimName } from "../prims/registry.js";
+import { primitives } from "../prims/registry.js";
+import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, Aval } from "../prims/types.js";
 
 /** A variable of a program. */
@@ -22,7 +23,7 @@ export interface Var {
 
 /** One equation: `out = prim[params](inputs)`. */
 export type Eqn = {
-  [K in PrimName]: { readonly prim: K; readonly params: ParamsOf[K]; readonly inputs: readonly Var[]; readonly out: Var };
+  [K in PrimName]: { readonly prim: K; readonly params: PrimParams[K]; readonly inputs: readonly Var[]; readonly out: Var };
 }[PrimName];
 
 /** A program: inputs and constants in, equations, outputs out. */
@@ -67,7 +68,7 @@ export function printProgram(p: Program): string {
 
 /** Runs one equation's shape rule on its inputs' avals. */
 export function eqnAval(e: Eqn): Aval {
-  const prim = primitives[e.prim] as { shape: (inputs: readonly Aval[], params: unknown) => Aval }; // e.params is ParamsOf[e.prim]
+  const prim = primitives[e.prim] as { shape: (inputs: readonly Aval[], params: unknown) => Aval }; // e.params is PrimParams[e.prim]
   return prim.shape(e.inputs.map((v) => v.aval), e.params);
 }
 

@@ -14,9 +14,10 @@ import { gelu as geluOp, relu as reluOp, sigmoid as sigmoidOp, silu as siluOp } 
 import { tanh as tanhOp } from "../ops/elementwise.js";
 import { softmax as softmaxOp } from "../ops/reduce.js";
 import { makeLayer, type Layer, type SameShape } from "./layer.js";
+import type { NoParams } from "../core/tree.js";
 
 /** The parameters of a layer that has none: an empty record. */
-export type NoParams = { readonly [key: string]: never };
+export type { NoParams };
 
 /** A layer with no parameters that keeps the shape of its input. */
 export type Activation = Layer<NoParams, SameShape>;

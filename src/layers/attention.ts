@@ -20,15 +20,13 @@ import { badDim, formatShape, type Dim, type Shape, type ShowDim, type ShowShape
 import type { Tensor } from "../core/tensor.js";
 import type { Checked, DimsMatch, IsTuple } from "../core/rules/dims.js";
 import { gelu as geluOp, relu as reluOp } from "../ops/activations.js";
-import { add, div, exp, greater, lessEqual, mul, sub, where } from "../ops/elementwise.js";
+import { add, lessEqual, mul } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
-import { isFinite } from "../ops/math.js";
-import { max, softmax, sum } from "../ops/reduce.js";
+import { maskedSoftmax } from "../ops/reduce.js";
 import { reshape, transpose } from "../ops/shape.js";
 import type { ShapeOf } from "../ops/types.js";
 import { split, type Key } from "../random/key.js";
 import { splitKeys, type AnyKey } from "../random/staged.js";
-import { stopGradient } from "../transforms/custom.js";
 import { dense, type DenseParams } from "./dense.js";
 import { dropout } from "./dropout.js";
 import { initializers, zeros, type Initializer, type InitializerName } from "./init.js";
@@ -36,7 +34,7 @@ import { layerNorm, type LayerNormParams } from "./norm.js";
 import { checkParams, type ApplyOptions, type ApplyShape, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 /** A tensor as the layer implementations see it: float32 by the layer contract (float64 at run time works alike). */
-type AnyTensor = Tensor<Shape>;
+type Float32Tensor = Tensor<Shape>;
 
 // ---------------------------------------------------------------------------
 // Shapes and options
@@ -160,14 +158,14 @@ export interface MultiHeadAttention<D extends number, H extends number, K extend
 
 /** The parameters seen without their types, as the implementation reads them. */
 interface WideAttentionParams {
-  readonly wq: AnyTensor;
-  readonly wk: AnyTensor;
-  readonly wv: AnyTensor;
-  readonly wo: AnyTensor;
-  readonly bq?: AnyTensor;
-  readonly bk?: AnyTensor;
-  readonly bv?: AnyTensor;
-  readonly bo?: AnyTensor;
+  readonly wq: Float32Tensor;
+  readonly wk: Float32Tensor;
+  readonly wv: Float32Tensor;
+  readonly wo: Float32Tensor;
+  readonly bq?: Float32Tensor;
+  readonly bk?: Float32Tensor;
+  readonly bv?: Float32Tensor;
+  readonly bo?: Float32Tensor;
 }
 
 /** Checks that `n` is a positive whole number, naming `what`. */
@@ -222,11 +220,11 @@ export function multiHeadAttention<
   const [bq, bv, bo] = useBias ? [[qk], [hv], [dModel]] : [undefined, undefined, undefined];
   const expected = { wq: [dModel, qk], wk: [dModel, qk], wv: [dModel, hv], wo: [hv, dModel], bq, bk: bq, bv, bo };
 
-  const checkSequence = (what: string, x: AnyTensor): void => {
+  const checkSequence = (what: string, x: Float32Tensor): void => {
     if (x.shape.length !== 3 || x.shape[2] !== dModel) shapeError(op, `expects ${what} [N, T, ${dModel}] but gets ${formatShape(x.shape)}`);
   };
 
-  const attend = (p: P, query: AnyTensor, keyValue: AnyTensor, opts?: AttentionApplyOptions): AnyTensor => {
+  const attend = (p: P, query: Float32Tensor, keyValue: Float32Tensor, opts?: AttentionApplyOptions): Float32Tensor => {
     checkParams(op, p, expected);
     checkSequence("a query", query);
     checkSequence("keys and values", keyValue);
@@ -235,7 +233,7 @@ export function multiHeadAttention<
     if (keyValue.shape[0] !== n) shapeError(op, `query ${formatShape(query.shape)} and keys ${formatShape(keyValue.shape)} have different batch sizes`);
     const masks = masksOf(op, query.shape, keyValue.shape, opts);
     const params: WideAttentionParams = p;
-    const project = (x: AnyTensor, w: AnyTensor, b: AnyTensor | undefined): AnyTensor => (!useBias || b === undefined ? matmul(x, w) : add(matmul(x, w), b));
+    const project = (x: Float32Tensor, w: Float32Tensor, b: Float32Tensor | undefined): Float32Tensor => (!useBias || b === undefined ? matmul(x, w) : add(matmul(x, w), b));
     // heads out of the columns: [N, T, H·dk] -> [N, T, H, dk] -> [N, H, T, dk]; keys straight to [N, H, dk, Tk]
     const q = transpose(reshape(mul(project(query, params.wq, params.bq), 1 / Math.sqrt(keyDim)), [n, tq, numHeads, keyDim]), [0, 2, 1, 3]);
     const kT = transpose(reshape(project(keyValue, params.wk, params.bk), [n, tk, numHeads, keyDim]), [0, 2, 3, 1]);
@@ -250,7 +248,7 @@ export function multiHeadAttention<
     name: "multiHeadAttention",
     init,
     // `apply` and `attend` compute the shapes SequenceFn and the signature describe (checked by the tests); the typed view only narrows their types.
-    apply: ((p: P, x: AnyTensor, opts?: AttentionApplyOptions) => attend(p, x, x, opts)) as unknown as MultiHeadAttention<D, H, K, V, Bias>["apply"],
+    apply: ((p: P, x: Float32Tensor, opts?: AttentionApplyOptions) => attend(p, x, x, opts)) as unknown as MultiHeadAttention<D, H, K, V, Bias>["apply"],
     attend: attend as unknown as MultiHeadAttention<D, H, K, V, Bias>["attend"],
   };
 }
@@ -278,23 +276,6 @@ function masksOf(op: string, query: readonly number[], keys: readonly number[], 
     else shapeError(op, `a mask must be [${n}, ${tk}] or [${n}, ${tq}, ${tk}] for ${shapes}, but gets ${formatShape(mask.shape)}`);
   }
   return masks;
-}
-
-/**
- * Softmax over the last axis of `scores` restricted to where every mask is
- * true; zero weights elsewhere, and zero rows where no key is allowed.
- * NOTE: masked scores become -Infinity before the exponential, never after,
- * so that no `0 · Infinity` reaches the gradient.
- */
-function maskedSoftmax(scores: AnyTensor, masks: readonly Tensor<Shape, "bool">[]): AnyTensor {
-  if (masks.length === 0) return softmax(scores);
-  const masked = masks.reduce((s, m) => where(m, s, -Infinity), scores);
-  const top = stopGradient(max(masked, -1, true));
-  // the shift cancels in the ratio; a row with no key allowed shifts by 0
-  const e = exp(sub(masked, where(isFinite(top), top, 0)));
-  const total = sum(e, -1, true);
-  // p = e / sum(e), and 0 for a row whose sum is 0
-  return div(e, where(greater(total, 0), total, 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -384,13 +365,13 @@ export function transformerEncoderBlock<const D extends number, const H extends 
     "ffn1.w": [dModel, ffnDim], "ffn1.b": f, "ffn2.w": [ffnDim, dModel], "ffn2.b": d,
   };
 
-  const apply = (p: P, x: AnyTensor, opts?: AttentionApplyOptions): AnyTensor => {
+  const apply = (p: P, x: Float32Tensor, opts?: AttentionApplyOptions): Float32Tensor => {
     checkParams(op, p, expected);
     if (x.shape.length !== 3 || x.shape[2] !== dModel) shapeError(op, `expects [N, T, ${dModel}] but gets ${formatShape(x.shape)}`);
     const dropping = opts?.training === true && rate > 0;
     if (dropping && opts.key === undefined) shapeError(op, `training with dropout ${rate} needs opts.key, for input ${formatShape(x.shape)}`);
     const [k1, k2] = dropping && opts.key !== undefined ? splitKeys(opts.key, 2) : [undefined, undefined];
-    const drop = (y: AnyTensor, k: AnyKey | undefined): AnyTensor => (k === undefined ? y : dropLayer.apply({}, y, { training: true, key: k }));
+    const drop = (y: Float32Tensor, k: AnyKey | undefined): Float32Tensor => (k === undefined ? y : dropLayer.apply({}, y, { training: true, key: k }));
     const x1 = add(x, drop(mha.apply(p.mha, ln1.apply(p.ln1, x), opts), k1));
     const hidden = activation(ffn1.apply(p.ffn1, ln2.apply(p.ln2, x1)));
     return add(x1, drop(ffn2.apply(p.ffn2, hidden), k2));

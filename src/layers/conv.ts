@@ -19,12 +19,12 @@
  * convolution.
  */
 
-import type { Add, FloorDiv, Lt, Mod, Mul, Sub } from "../core/arith/index.js";
+import type { FloorDiv, Mod } from "../core/arith/index.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { badDim, formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { DimsMatch, IsTuple } from "../core/rules/dims.js";
-import type { ConvOutSize } from "../core/rules/conv.js";
+import type { ConvOutSize, ConvTransposeOutSize } from "../core/rules/conv.js";
 import { conv2d as conv2dOp, convTranspose2d as convTranspose2dOp, type Conv2dShape, type Padding2d, type Pair } from "../ops/conv.js";
 import { add } from "../ops/elementwise.js";
 import { reshape as reshapeOp, transpose } from "../ops/shape.js";
@@ -351,61 +351,6 @@ export function conv1d<
 // ---------------------------------------------------------------------------
 // convTranspose2d
 // ---------------------------------------------------------------------------
-
-/** The padding of one axis `I` of a 2-D padding, as its total `lo + hi`. */
-type PadTotal<P extends Padding2d, I extends 0 | 1> = P extends "valid"
-  ? 0
-  : P extends number
-    ? Mul<P, 2>
-    : P extends readonly [readonly [number, number], readonly [number, number]]
-      ? Add<P[I][0], P[I][1]>
-      : number;
-
-/**
- * A `ShapeError` when the output padding `OP` is not in `[0, S)` for the
- * stride `S`, or is not 0 with `"same"` padding (the run-time rule's two
- * errors); `never` when it is fine or not known.
- *
- * @example
- * type E = OutputPaddingError<2, "valid", 3>; // ShapeError<"convTranspose2d: outputPadding 3 must be an integer in [0, stride 2)">
- */
-export type OutputPaddingError<S extends number, P extends Padding2d, OP extends number> = number extends S | OP
-  ? never
-  : [Lt<OP, 0>, Lt<OP, S>] extends [false, true]
-    ? [P] extends ["same"]
-      ? [OP] extends [0]
-        ? never
-        : ShapeError<`convTranspose2d: outputPadding ${OP} does not go with "same" padding`>
-      : never
-    : ShapeError<`convTranspose2d: outputPadding ${OP} must be an integer in [0, stride ${S})`>;
-
-/**
- * The output size of a transposed convolution along one axis:
- * `(In - 1) * S - padTotal + D * (K - 1) + 1 + OP`, or `In * S` for `"same"`;
- * a `ShapeError` for an output padding the run-time rule rejects.
- *
- * @example
- * type N = ConvTransposeOutSize<14, 3, 2, 1, "same", 0, 0>; // 28
- */
-export type ConvTransposeOutSize<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> =
-  [OutputPaddingError<S, P, OP>] extends [never] ? ConvTransposeOutSizeOk<In, K, S, D, P, I, OP> : OutputPaddingError<S, P, OP>;
-
-/** `ConvTransposeOutSize` for an output padding already known to be fine. */
-type ConvTransposeOutSizeOk<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> = In extends number
-  ? number extends In | K | S | D | OP
-    ? number
-    : P extends "same"
-      ? Mul<In, S>
-      : PadTotal<P, I> extends infer T extends number
-        ? number extends T
-          ? number
-          : Add<Add<Mul<Sub<In, 1>, S>, Add<Mul<D, Sub<K, 1>>, 1>>, OP> extends infer Full extends number
-            ? Lt<T, Full> extends true
-              ? Sub<Full, T>
-              : ShapeError<`convTranspose2d: padding ${T} leaves no output of input size ${In}`>
-            : never
-        : never
-  : number;
 
 /** The output shape of `convTranspose2d` on `X`, or a `ShapeError`. */
 export type ConvTranspose2dLayerShape<

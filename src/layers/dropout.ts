@@ -15,6 +15,7 @@
  * `bernoulliMask` for those.
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -46,7 +47,7 @@ export function dropout(rate: number): Dropout {
       if (opts.key instanceof Key && insideJit()) {
         throw new Error("dropout: a Key inside jit would replay the mask of its first call; pass keyData(k) as an argument of the jitted function");
       }
-      if (x.dtype !== "float32" && x.dtype !== "float64") shapeError("dropout", `expects a float input but gets ${String(x.dtype)}`);
+      if (!isFloatDType(x.dtype)) shapeError("dropout", `expects a float input but gets ${String(x.dtype)}`);
       const keep = bernoulliMask(opts.key, 1 - rate, [...x.shape]) as Tensor<Shape, "bool">; // the shape of x, widened to Shape
       return where(keep, mul(x, 1 / (1 - rate)), 0);
     },

@@ -24,7 +24,7 @@ import { rsqrt, square } from "../ops/math.js";
 import { mean } from "../ops/reduce.js";
 import { reshape } from "../ops/shape.js";
 /** A tensor as the layer implementations see it: float32 by the layer contract (float64 at run time works alike). */
-type AnyTensor = Tensor<Shape>;
+type Float32Tensor = Tensor<Shape>;
 import { stopGradient } from "../transforms/custom.js";
 import type { NoParams } from "./activations.js";
 import { checkParams, makeLayer, type ApplyOptions, type InputOf, type Layer, type ShapeFn, type StatefulLayer } from "./layer.js";
@@ -69,14 +69,14 @@ function checkConfig(op: string, features: number, eps: number): void {
 }
 
 /** Checks at apply time that the last dim of `x` is `features`. */
-function checkFeatures(op: string, x: AnyTensor, features: number): void {
+function checkFeatures(op: string, x: Float32Tensor, features: number): void {
   if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== features) {
     shapeError(op, `expects [..., ${features}] but gets ${formatShape(x.shape)}`);
   }
 }
 
 /** `y * scale + bias`, leaving out the parameters that are absent. */
-function affine(y: AnyTensor, scale: AnyTensor | undefined, bias: AnyTensor | undefined): AnyTensor {
+function affine(y: Float32Tensor, scale: Float32Tensor | undefined, bias: Float32Tensor | undefined): Float32Tensor {
   const scaled = scale === undefined ? y : mul(y, scale);
   return bias === undefined ? scaled : add(scaled, bias);
 }
@@ -149,7 +149,7 @@ export function layerNorm<const F extends number, const Scale extends boolean = 
       checkParams("layerNorm", p, expected);
       checkFeatures("layerNorm", x, features);
       // P has `scale` exactly when Scale is not false and `bias` exactly when Bias is not false (see init).
-      const params = p as { scale?: AnyTensor; bias?: AnyTensor };
+      const params = p as { scale?: Float32Tensor; bias?: Float32Tensor };
       const centred = sub(x, mean(x, -1, true));
       // y = (x - mean) / sqrt(mean((x - mean)²) + eps)
       const y = mul(centred, rsqrt(add(mean(square(centred), -1, true), eps)));
@@ -284,15 +284,15 @@ export function batchNorm<const F extends number>(features: F, options: BatchNor
   if (!(typeof momentum === "number" && momentum >= 0 && momentum <= 1)) shapeError(op, `momentum must be in [0, 1] (Keras's convention), got ${String(momentum)}`);
   type P = BatchNormParams<F>;
   type St = BatchNormState<F>;
-  const apply = (p: P, state: St, x: AnyTensor, opts?: ApplyOptions): [AnyTensor, St] => {
+  const apply = (p: P, state: St, x: Float32Tensor, opts?: ApplyOptions): [Float32Tensor, St] => {
     checkParams(op, p, { scale: [features], bias: [features] });
     checkFeatures(op, x, features);
     if (state.mean.shape.length !== 1 || state.mean.shape[0] !== features || state.var.shape.length !== 1 || state.var.shape[0] !== features) {
       shapeError(op, `expects a state of [${features}] and [${features}] but gets ${formatShape(state.mean.shape)} and ${formatShape(state.var.shape)}`);
     }
     const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const runningMean: AnyTensor = stopGradient(state.mean);
-    const runningVar: AnyTensor = stopGradient(state.var);
+    const runningMean: Float32Tensor = stopGradient(state.mean);
+    const runningVar: Float32Tensor = stopGradient(state.var);
     if (opts?.training !== true) return [affine(mul(sub(x, runningMean), rsqrt(add(runningVar, eps))), p.scale, p.bias), state];
     const n = x.size / features;
     if (n < 2) shapeError(op, `training needs at least 2 values per channel, but ${formatShape(x.shape)} has ${n}`);

@@ -38,7 +38,7 @@ import { shapeError, type ShapeError } from "../core/errors.js";
 import { badDim, formatShape, shapeSize, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { Checked, DimsMatch, IsTuple } from "../core/rules/dims.js";
-import { relu } from "../ops/activations.js";
+import { relu, sigmoidByTanh as sigmoid } from "../ops/activations.js";
 import { add, mul, sub, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { reshape, slice, stack, transpose } from "../ops/shape.js";
@@ -341,16 +341,6 @@ interface CellSpec<P> {
   readonly project: (p: P) => { readonly w: Tensor<Shape>; readonly b: Tensor<Shape> };
   /** One step: the projected input `[M, G·H]` (bias included) and the state `[M, H]` to the next state. */
   readonly step: (p: P, xw: Wide, state: LoopState) => LoopState;
-}
-
-/**
- * The logistic function as `(1 + tanh(x / 2)) / 2`: exact, finite for every
- * `x`, and one `tanh` (a fast path of the float32 kernels) where the
- * two-branch `sigmoid` of the ops needs two exponentials and a select.
- */
-function sigmoid(x: Wide): Wide {
-  // σ(x) = (1 + tanh(x / 2)) / 2
-  return mul(add(tanh(mul(x, 0.5)), 1), 0.5);
 }
 
 /** The initialiser named by an option, glorot-uniform by default. */

@@ -108,3 +108,18 @@ export function silu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Te
   checkFloat("silu", x);
   return mul(x, sigmoid(x));
 }
+
+/**
+ * The logistic function as `(1 + tanh(x / 2)) / 2`: exact, finite for every
+ * `x`, and one `tanh` (a fast path of the float32 kernels) where the
+ * two-branch `sigmoid` needs two exponentials and a select. Its error is
+ * absolute, not relative (the left tail rounds to 0 sooner than `sigmoid`'s):
+ * right for gates, which the recurrent layers use it for.
+ *
+ * @example
+ * sigmoidByTanh(tensor([0])).toArray(); // [0.5]
+ */
+export function sigmoidByTanh<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+  // σ(x) = (1 + tanh(x / 2)) / 2
+  return mul(add(tanhOp(mul(x, 0.5)), 1), 0.5);
+}

@@ -19,7 +19,7 @@ import { formatShape, sameShape, type Dim, type RuntimeShape, type Shape, type S
 import { Tensor } from "../core/tensor.js";
 import { checkOperand, checkSameDType } from "../core/validate.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import type { ShapeOf } from "./types.js";
 
 /**

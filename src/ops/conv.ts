@@ -14,22 +14,22 @@
 
 import type { Mul } from "../core/arith/index.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
-import { windowPadding, type ConvOutSize, type PoolOutSize } from "../core/rules/conv.js";
+import { convTransposeOutSize, windowPadding, type ConvOutSize, type Padding2d, type PoolOutSize } from "../core/rules/conv.js";
 import type { Checked, DimsMatch, IsLiteralSize, IsTuple } from "../core/rules/dims.js";
 import { formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkFloat, checkTensor, describeValue } from "../core/validate.js";
-import type { Pads2d } from "../prims/conv.js";
+import type { Pads2d } from "../prims/params.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { reshape } from "./shape.js";
 import type { FloatDType } from "./types.js";
 
 /** One size for both spatial axes, or `[height, width]`. */
 export type Pair = number | readonly [number, number];
 
-/** Padding of a 2-D window: a scheme, one size for all sides, or `[[top, bottom], [left, right]]`. */
-export type Padding2d = "valid" | "same" | number | readonly [readonly [number, number], readonly [number, number]];
+export type { Padding2d };
+
 
 /** The options of `conv2d`. */
 export interface Conv2dOptions<S extends Pair = Pair, Dl extends Pair = Pair, P extends Padding2d = Padding2d, G extends number = number> {
@@ -252,22 +252,12 @@ export function convTranspose2d<D extends FloatDType>(x: Tensor<Shape, D>, w: Te
   const padding = options.padding ?? "valid";
   checkPadding("convTranspose2d", padding);
   const kernel: readonly [number, number] = [w.shape[0] ?? 0, w.shape[1] ?? 0];
-  const axes = [0, 1].map((i) => {
-    const at = i === 0 ? 0 : 1;
-    const [size, k, s, d, extra] = [x.shape[1 + at] ?? 0, kernel[at], stride[at], dilation[at], outputPadding[at]];
-    if (!Number.isInteger(extra) || extra < 0 || extra >= s) shapeError("convTranspose2d", `outputPadding ${extra} must be an integer in [0, stride ${s})`);
-    if (padding === "same") {
-      if (extra !== 0) shapeError("convTranspose2d", `outputPadding ${extra} does not go with "same" padding`);
-      // the forward "same" convolution of an input of size·stride has `size` outputs
-      return { out: size * s, pads: windowPadding(size * s, k, s, d, "same") };
-    }
-    const pads = windowPadding(size, k, s, d, typeof padding === "object" ? (padding[at] ?? [0, 0]) : padding);
-    // OH = (H - 1) s - (lo + hi) + d (K - 1) + 1 + outputPadding
-    const out = (size - 1) * s - pads[0] - pads[1] + d * (k - 1) + 1 + extra;
-    if (out < 1) shapeError("convTranspose2d", `padding [${pads.join(", ")}] leaves no output of input ${formatShape(x.shape)} with filter ${formatShape(w.shape)}`);
-    return { out, pads };
-  });
-  const [rows, cols] = axes as [(typeof axes)[0], (typeof axes)[0]]; // one entry per spatial axis
+  const where = `input ${formatShape(x.shape)} with filter ${formatShape(w.shape)}`;
+  const axis = (at: 0 | 1): ReturnType<typeof convTransposeOutSize> => {
+    const pad = padding === "same" || padding === "valid" || typeof padding === "number" ? padding : padding[at];
+    return convTransposeOutSize(x.shape[1 + at] ?? 0, kernel[at], stride[at], dilation[at], pad, outputPadding[at], where);
+  };
+  const [rows, cols] = [axis(0), axis(1)];
   const inShape = [x.shape[0] ?? 0, rows.out, cols.out, w.shape[2] ?? 0];
   const params = { stride, dilation, padding: [rows.pads, cols.pads] as const, groups: 1, inShape };
   // conv2d_input_grad's result has shape inShape; its rule checks x is the forward output of that shape.

@@ -16,11 +16,12 @@ import type { BroadcastShapes } from "../core/rules/broadcast.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
+import type { Comparison } from "../backend/scalar-ops.js";
+import type { NoParams } from "../core/tree.js";
 import { checkDType, checkTensor } from "../core/validate.js";
-import type { Comparison } from "../prims/elementwise.js";
-import type { PrimName } from "../prims/registry.js";
+import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { broadcastOperands, scalarOf } from "./broadcast.js";
 import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 
@@ -38,15 +39,15 @@ export interface BinaryOp<C extends DType> {
 /** A unary elementwise op over tensors of one dtype class. */
 export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<S, D>) => Tensor<S, D>;
 
-type BinaryPrim = "add" | "sub" | "mul" | "div" | "max" | "min" | "pow";
-type UnaryPrim = "neg" | "exp" | "log" | "log1p" | "sin" | "cos" | "sqrt" | "tanh";
+/** The primitives without parameters: the ones a plain unary or binary op binds. */
+type PlainPrim = { [K in PrimName]: PrimParams[K] extends NoParams ? K : never }[PrimName];
 
-function binaryOp<C extends DType>(prim: BinaryPrim, op: string): BinaryOp<C> {
+function binaryOp<C extends DType>(prim: PlainPrim, op: string): BinaryOp<C> {
   const f = (x: AnyTensor | number, y: AnyTensor | number): AnyTensor => bind(prim, broadcastOperands(op, [x, y]), {});
   return f as BinaryOp<C>; // the overloads describe f's result for each kind of operand
 }
 
-function unaryOp<C extends DType>(prim: UnaryPrim): UnaryOp<C> {
+function unaryOp<C extends DType>(prim: PlainPrim): UnaryOp<C> {
   const f = (x: AnyTensor): AnyTensor => bind(prim, [x], {});
   return f as UnaryOp<C>; // elementwise: the result has the operand's shape and dtype
 }
@@ -87,6 +88,12 @@ export const cos: UnaryOp<FloatDType> = unaryOp("cos");
 export const sqrt: UnaryOp<FloatDType> = unaryOp("sqrt");
 /** The hyperbolic tangent. @example tanh(zeros([2])); // zeros */
 export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
+/**
+ * The error function `2/√π ∫₀ˣ e^{-t²} dt`, elementwise (for exact GELU). Not in
+ * the public barrel: the package's `erf` is the scalar function of `random/`.
+ * @example erf(zeros([2])); // zeros
+ */
+export const erf: UnaryOp<FloatDType> = unaryOp("erf");
 
 /** A comparison op: the result is a bool tensor of the broadcast shape. */
 export interface CompareOp {
@@ -150,6 +157,3 @@ export function cast<S extends Shape, D extends DType>(x: Tensor<S, DType>, dtyp
   if (x.dtype === dtype) return x as Tensor<S, D>; // the same tensor, with the dtype it has
   return bind("cast", [x], { dtype }) as Tensor<S, D>; // cast keeps the shape and gives dtype D
 }
-
-/** The primitives behind the elementwise ops, for laws that map ops to primitives. */
-export const elementwisePrims: readonly PrimName[] = ["add", "sub", "mul", "div", "max", "min", "pow", "neg", "exp", "log", "log1p", "sin", "cos", "sqrt", "tanh", "compare", "select", "cast"];

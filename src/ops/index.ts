@@ -4,7 +4,7 @@
  * losses. Every op is a composite of primitives, typed by the type-level
  * twin of its shape rule, and runs eagerly or under `jit` alike.
  *
- * Internal helpers (`broadcastOperands`, `scalarOf`, `elementwisePrims`) are
+ * Internal helpers (`broadcastOperands`, `scalarOf`) are
  * left out on purpose, as is `activations.ts`'s `tanh`, which is the same op
  * as the elementwise `tanh` exported here.
  */
@@ -69,12 +69,14 @@ export {
   squeeze,
   stack,
   swapAxes,
+  take,
   tile,
   transpose,
   type PadShape,
   type PadWidths,
   type RepeatShape,
   type SwapAxesShape,
+  type TakeShape,
   type TileShape,
 } from "./shape.js";
 export { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";

@@ -11,6 +11,7 @@
  * float64). Deliberately left out: `einsum` and `tensordot`.
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { broadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch } from "../core/rules/dims.js";
@@ -18,7 +19,7 @@ import { matmulShape, type MatmulShape } from "../core/rules/matmul.js";
 import { formatShape, shapeSize, type Dim, type Shape, type ShowDim } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { broadcastTo } from "./broadcast.js";
 import { mul } from "./elementwise.js";
 import { reshape } from "./shape.js";
@@ -27,7 +28,7 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 /** Checks that both operands of a product have one float dtype. */
 function checkFloat(op: string, x: AnyTensor, y: AnyTensor): void {
   if (x.dtype !== y.dtype) shapeError(op, `operand dtypes ${x.dtype} and ${y.dtype} differ`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(op, `needs float operands, got ${x.dtype}`);
+  if (!isFloatDType(x.dtype)) shapeError(op, `needs float operands, got ${x.dtype}`);
 }
 
 /** `dot_general` of `[...B, M, K]` and `[...B, K, N]` with equal batch dims. */

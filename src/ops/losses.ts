@@ -13,6 +13,7 @@
  * labels before the call).
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import type { BroadcastIn } from "../core/rules/broadcast.js";
 import type { Checked, DimsMatch, IsTuple, MergeDim } from "../core/rules/dims.js";

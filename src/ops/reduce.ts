@@ -21,8 +21,9 @@ import type { Checked } from "../core/rules/dims.js";
 import type { Dim, Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkFloat, checkTensor } from "../core/validate.js";
-import { bind } from "../transforms/trace.js";
-import { add, div, exp, log, neg, sqrt, sub, where } from "./elementwise.js";
+import { bind } from "../prims/index.js";
+import { stopGradient } from "../transforms/custom.js";
+import { add, div, exp, greater, log, neg, sqrt, sub, where } from "./elementwise.js";
 import { isFinite, square } from "./math.js";
 import { reshape } from "./shape.js";
 import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
@@ -261,3 +262,24 @@ export const variance: Reduction<FloatDType, "variance"> = named("variance", <D 
  */
 export const norm: Reduction<FloatDType, "norm"> = named("norm", <D extends FloatDType>(x: Wide<D>, axis?: ReduceAxes, keepDims = false) =>
   sqrt(reduceWith("reduce_sum", square(x), axis, keepDims)), "float") as Reduction<FloatDType, "norm">; // as for sum
+
+/**
+ * Softmax over the last axis of `scores` restricted to where every mask is
+ * true (each mask broadcasts against `scores`): zero weights elsewhere, and
+ * zero rows where no entry is allowed. Attention's masked softmax.
+ * NOTE: masked scores become -Infinity before the exponential, never after,
+ * so that no `0 · Infinity` reaches the gradient.
+ *
+ * @example
+ * maskedSoftmax(tensor([[1, 1, 5]]), [tensor([[true, true, false]], "bool")]).toNested(); // [[0.5, 0.5, 0]]
+ */
+export function maskedSoftmax(scores: Tensor<Shape>, masks: readonly Tensor<Shape, "bool">[]): Tensor<Shape> {
+  if (masks.length === 0) return softmax(scores);
+  const masked = masks.reduce((s, m) => where(m, s, -Infinity), scores);
+  const top = stopGradient(max(masked, -1, true));
+  // the shift cancels in the ratio; a row with no entry allowed shifts by 0
+  const e = exp(sub(masked, where(isFinite(top), top, 0)));
+  const total = sum(e, -1, true);
+  // p = e / sum(e), and 0 for a row whose sum is 0
+  return div(e, where(greater(total, 0), total, 1));
+}

@@ -29,7 +29,7 @@ import { expandDimsShape, squeezeShape, type ExpandDimsShape, type SqueezeShape 
 import { formatShape, normalizeAxis, sameShape, type Dim, type RuntimeShape, type Shape, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { AnyTensor } from "../prims/types.js";
-import { bind } from "../transforms/trace.js";
+import { bind } from "../prims/index.js";
 import { cast, equal } from "./elementwise.js";
 import type { ShapeOf } from "./types.js";
 
@@ -456,6 +456,27 @@ export function repeat(x: AnyTensor, repeats: number, axis: number): AnyTensor {
   const spread = [...x.shape.slice(0, a + 1), r, ...x.shape.slice(a + 1)];
   const wide = bind("broadcast", [x], { shape: spread, dims: x.shape.map((_, i) => (i <= a ? i : i + 1)) });
   return reshape(wide, x.shape.map((d, i) => (i === a ? d * r : d)));
+}
+
+// ---------------------------------------------------------------------------
+// take
+// ---------------------------------------------------------------------------
+
+/** The shape of `take(x, indices)`: the indices' shape, then the rows' shape. */
+export type TakeShape<S extends Shape, I extends Shape> = S extends readonly [Dim, ...infer Row extends Shape] ? [...I, ...Row] : Shape;
+
+/**
+ * The rows of `x` at int32 `indices` (NumPy's `take` along axis 0): the
+ * result has the indices' shape followed by a row's shape. An index out of
+ * `[0, x.shape[0])` is an error (the `gather` primitive checks every one, eagerly
+ * and under `jit`). Its gradient adds each row's cotangent back at its index.
+ *
+ * @example
+ * take(tensor([[1, 2], [3, 4], [5, 6]]), tensor([2, 0], "int32")).toNested(); // [[5, 6], [1, 2]], a Tensor<[2, 2]>
+ */
+export function take<S extends Shape, I extends Shape, D extends DType>(x: Tensor<S, D>, indices: Tensor<I, "int32">): Tensor<TakeShape<S, I>, D>;
+export function take(x: AnyTensor, indices: AnyTensor): AnyTensor {
+  return bind("gather", [x, indices], { axis: 0 });
 }
 
 // ---------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 import type { DType } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 
-/** The float dtypes. */
-export type FloatDType = "float32" | "float64";
+/** The float dtypes (defined beside `isFloatDType` in `core/dtype.ts`). */
+export type { FloatDType } from "../core/dtype.js";
 
 /** The dtypes that hold numbers (not bool). */
 export type NumericDType = "float32" | "float64" | "int32";

@@ -16,7 +16,8 @@ import type { Tensor } from "../core/tensor.js";
 import type { Tree } from "../core/tree.js";
 import { add, cast, div, mul, pow, sqrt, sub } from "../ops/elementwise.js";
 import { square } from "../ops/math.js";
-import { check, checkLearningRate, checkUnit, descentFactor, type LearningRate } from "./options.js";
+import { check } from "./check.js";
+import { checkLearningRate, checkUnit, descentFactor, type LearningRate } from "./options.js";
 import { divideLeaf, mapLeaves, scaleLeaf, zerosLike } from "./tree-map.js";
 import { transformation, type StateKind, type Transformation } from "./transformation.js";
 

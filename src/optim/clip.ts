@@ -13,7 +13,7 @@ import type { Tensor } from "../core/tensor.js";
 import { add, cast, div, minimum, sqrt } from "../ops/elementwise.js";
 import { square } from "../ops/math.js";
 import { sum } from "../ops/reduce.js";
-import { check } from "./options.js";
+import { check } from "./check.js";
 import { floatLeaves, mapLeaves, scaleLeaf } from "./tree-map.js";
 import { transformation, type StateKind, type Transformation } from "./transformation.js";
 

@@ -8,17 +8,8 @@ import { Tensor } from "../core/tensor.js";
 import { describeValue } from "../core/validate.js";
 import { neg } from "../ops/elementwise.js";
 import { checkValues } from "../transforms/jit.js";
+import { check } from "./check.js";
 import type { Count, Schedule } from "./schedule.js";
-
-/**
- * Throws a `RangeError` unless `value` is a number and `ok`: "`op`: `name`
- * must be `rule`, got `value`". A string such as `"0.1"` is refused here, not
- * coerced by the comparison that computed `ok`.
- */
-export function check(op: string, name: string, value: number, ok: boolean, rule: string): void {
-  if (typeof value !== "number") throw new RangeError(`${op}: ${name} must be ${rule}, got ${describeValue(value)}`);
-  if (!ok || Number.isNaN(value)) throw new RangeError(`${op}: ${name} must be ${rule}, got ${value}`);
-}
 
 /** Checks that a coefficient lies in [0, 1). */
 export function checkUnit(op: string, name: string, value: number): void {

@@ -13,7 +13,8 @@ import type { Tensor } from "../core/tensor.js";
 import type { Tree } from "../core/tree.js";
 import { add, div, mul, sqrt } from "../ops/elementwise.js";
 import { square } from "../ops/math.js";
-import { check, checkLearningRate, checkUnit, descentFactor, type LearningRate } from "./options.js";
+import { check } from "./check.js";
+import { checkLearningRate, checkUnit, descentFactor, type LearningRate } from "./options.js";
 import { mapLeaves, scaleLeaf, zerosLike } from "./tree-map.js";
 import { transformation, type StateKind, type Transformation } from "./transformation.js";
 

@@ -18,7 +18,7 @@
 import { tensor } from "../core/create.js";
 import type { Tensor } from "../core/tensor.js";
 import { add, cast, cos, less, maximum, minimum, mul, pow, sub, where } from "../ops/elementwise.js";
-import { check } from "./options.js";
+import { check } from "./check.js";
 
 /** The step count as an optimizer state carries it. */
 export type Count = Tensor<[], "int32">;

@@ -8,6 +8,7 @@
  * asserted once, in `transformation.ts`).
  */
 
+import { isFloatDType } from "../core/dtype.js";
 import { zeros } from "../core/create.js";
 import type { Shape } from "../core/shape.js";
 import { flattenTree, treeDefKey, unflattenTree, type Tree } from "../core/tree.js";
@@ -20,7 +21,7 @@ import type { FloatDType } from "../ops/types.js";
 export type Leaf = Tensor<Shape, FloatDType>;
 
 function isFloatLeaf(x: AnyTensor): x is Leaf {
-  return x.dtype === "float32" || x.dtype === "float64";
+  return isFloatDType(x.dtype);
 }
 
 /** The float leaves of `tree`, in `flattenTree`'s order. */

@@ -13,7 +13,7 @@
 
 import type { Traced } from "../core/tensor.js";
 import { checkTensor } from "../core/validate.js";
-import type { ParamsOf, PrimName } from "./registry.js";
+import type { PrimName, PrimParams } from "./params.js";
 import type { AnyTensor, Aval } from "./types.js";
 
 /** What eager evaluation needs of a primitive: its shape rule (the checks) and its implementation. */
@@ -22,7 +22,7 @@ interface Eager<P> {
   readonly impl: (inputs: readonly AnyTensor[], params: P) => AnyTensor;
 }
 
-type Implementations = { readonly [K in PrimName]: Eager<ParamsOf[K]> };
+type Implementations = { readonly [K in PrimName]: Eager<PrimParams[K]> };
 
 let implementations: Implementations | undefined;
 
@@ -44,7 +44,7 @@ export interface Tracer extends Traced {
 export abstract class Trace {
   constructor(readonly level: number) {}
   /** Evaluates `prim` on inputs of which at least one is this trace's. */
-  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor;
+  abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor;
 }
 
 /** The tracer of `x`, or undefined for a concrete tensor. */
@@ -75,7 +75,7 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, f: (tr
  * refuse the same operands (mixed dtypes, `exp` of an int32) with the same
  * `ShapeError`.
  */
-export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K], context: readonly AnyTensor[] = []): AnyTensor {
+export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K], context: readonly AnyTensor[] = []): AnyTensor {
   inputs.forEach((x, i) => checkTensor(prim, `operand ${i}`, x));
   let top: Trace | undefined;
   for (const x of inputs.length === 0 || context.length === 0 ? inputs : [...inputs, ...context]) {
@@ -84,7 +84,7 @@ export function bind<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], 
   }
   if (top !== undefined) return top.process(prim, inputs, params);
   if (implementations === undefined) throw new Error("bind: no primitives installed (import src/prims/registry.ts)");
-  const rule = implementations[prim] as Eager<ParamsOf[K]>; // implementations[K] takes ParamsOf[K]
+  const rule = implementations[prim] as Eager<PrimParams[K]>; // implementations[K] takes PrimParams[K]
   rule.shape(inputs, params);
   return rule.impl(inputs, params);
 }

@@ -8,10 +8,10 @@
  * filter gradients are convolutions in their own right (`conv2d_input_grad`
  * also serves the transposed convolution). Pooling windows slide over H and W
  * per channel; average pooling counts only the elements inside the input.
- * The work is done by the kernels in `kernels/conv.ts`.
+ * The work is done by the kernels in `backend/kernels/conv/`.
  */
 
-import { allocate, type DType } from "../core/dtype.js";
+import { isFloatDType, allocate, type DType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -26,35 +26,18 @@ import {
   maxPool2dBackward,
   type Conv2dParams,
   type Pool2dParams,
-} from "../kernels/conv.js";
-import type { FloatArray } from "../kernels/matmul.js";
+} from "../backend/kernels/conv/index.js";
+import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import type { ConvParams, PoolParams } from "./params.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
-
-/** Explicit padding of the two spatial axes. */
-export type Pads2d = readonly [readonly [number, number], readonly [number, number]];
-
-/** The window options of a convolution. */
-export interface ConvParams {
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  readonly padding: Pads2d;
-  readonly groups: number;
-}
-
-/** The window options of a pooling. */
-export interface PoolParams {
-  readonly window: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: Pads2d;
-}
 
 function floatPair(name: string, inputs: readonly Aval[]): [Aval, Aval] {
   const [a, b] = inputs;
   if (inputs.length !== 2 || a === undefined || b === undefined) shapeError(name, `takes 2 operands, got ${inputs.length}`);
-  if (a.dtype !== b.dtype || (a.dtype !== "float32" && a.dtype !== "float64")) {
+  if (a.dtype !== b.dtype || !isFloatDType(a.dtype)) {
     shapeError(name, `needs two operands of one float dtype, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.shape.length !== 4 || b.shape.length !== 4) shapeError(name, `needs rank-4 operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
@@ -209,7 +192,7 @@ function poolParams(xs: readonly number[], p: PoolParams): Pool2dParams {
 
 function poolOutShape(name: string, x: Aval, p: PoolParams): number[] {
   if (x.shape.length !== 4) shapeError(name, `needs a rank-4 operand, got ${formatShape(x.shape)}`);
-  if (x.dtype !== "float32" && x.dtype !== "float64") shapeError(name, `needs a float dtype, got ${x.dtype}`);
+  if (!isFloatDType(x.dtype)) shapeError(name, `needs a float dtype, got ${x.dtype}`);
   // A pooling window is a depthwise convolution's window: reuse its geometry and checks.
   const g = conv2dGeometry({
     batch: dim(x.shape, 0),

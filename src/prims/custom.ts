@@ -13,19 +13,8 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import { bind } from "./bind.js";
 import { zerosLike } from "./lax.js";
+import type { CustomLinearParams } from "./params.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
-
-/** The parameters of `custom_linear`. */
-export interface CustomLinearParams {
-  /** A name for messages and printed programs. */
-  readonly name: string;
-  /** The output's aval. */
-  readonly out: Aval;
-  /** The linear map, when it is known. */
-  readonly forward: ((tangents: readonly AnyTensor[]) => AnyTensor) | undefined;
-  /** The transpose: the output's cotangent to one cotangent per input (`null` for none). */
-  readonly transpose: (ct: AnyTensor) => readonly (AnyTensor | null)[];
-}
 
 function run(inputs: readonly AnyTensor[], p: CustomLinearParams): AnyTensor {
   if (p.forward === undefined) {

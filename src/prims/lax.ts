@@ -12,7 +12,7 @@
 import { allocate, storeValue, type DType } from "../core/dtype.js";
 import { Tensor } from "../core/tensor.js";
 import { bind } from "./bind.js";
-import type { Comparison } from "./elementwise.js";
+import type { Comparison } from "../backend/scalar-ops.js";
 import type { AnyTensor } from "./types.js";
 
 /** A tangent or cotangent: a tensor, or `null` for a symbolic zero. */

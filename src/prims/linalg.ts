@@ -5,24 +5,20 @@
  * `[...B, K, N]` (or `[...B, N, K]` with `transB`), with equal batch dims (the
  * ops broadcast them first); the result is `[...B, M, N]`. Transposed operands
  * are read in place, which is what the autodiff needs for `ct @ B^T` and
- * `A^T @ ct`. The work is done by the blocked kernel in `kernels/`.
+ * `A^T @ ct`. The work is done by the blocked kernel in `backend/kernels/`.
  */
 
-import { allocate } from "../core/dtype.js";
+import { isFloatDType, allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { matmul, type FloatArray } from "../kernels/matmul.js";
+import { matmul } from "../backend/kernels/matmul.js";
+import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import type { DotParams } from "./params.js";
 import type { Aval, Primitive } from "./types.js";
-
-/** The parameters of `dot_general`. */
-export interface DotParams {
-  readonly transA: boolean;
-  readonly transB: boolean;
-}
 
 interface DotDims {
   readonly batch: readonly number[];
@@ -42,7 +38,7 @@ function dotDims(inputs: readonly Aval[], { transA, transB }: DotParams): DotDim
   const [m = 0, k = 0] = transA ? [a.shape[r - 1], a.shape[r - 2]] : [a.shape[r - 2], a.shape[r - 1]];
   const [k2 = 0, n = 0] = transB ? [b.shape[r - 1], b.shape[r - 2]] : [b.shape[r - 2], b.shape[r - 1]];
   if (k !== k2) shapeError("dot_general", `inner dims ${k} and ${k2} differ in ${shapes}`);
-  if (a.dtype !== b.dtype || (a.dtype !== "float32" && a.dtype !== "float64")) {
+  if (a.dtype !== b.dtype || !isFloatDType(a.dtype)) {
     shapeError("dot_general", `needs two operands of one float dtype, got ${a.dtype} and ${b.dtype}`);
   }
   return { batch, m, k, n, dtype: a.dtype };

@@ -14,14 +14,10 @@
 import { shapeError } from "../core/errors.js";
 import { badDim, formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { threefry2x32Iota } from "../random/threefry.js";
+import { threefry2x32Iota } from "../backend/kernels/threefry.js";
 import { nonlinear } from "./elementwise.js";
+import type { RandomBitsParams } from "./params.js";
 import type { Aval, Primitive } from "./types.js";
-
-/** The parameters of `random_bits`: the shape of the bits. */
-export interface RandomBitsParams {
-  readonly shape: readonly number[];
-}
 
 function bitsShape(inputs: readonly Aval[], shape: readonly number[]): Aval {
   const [k] = inputs;

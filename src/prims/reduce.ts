@@ -3,7 +3,7 @@
  *
  * The reduced axes are removed (the ops reshape for `keepDims`). Axes arrive
  * normalised (non-negative, distinct, increasing); the rule checks it. The
- * work is done by `kernels/reduce.ts`: sums accumulate in float64 and are
+ * work is done by `backend/kernels/reduce.ts`: sums accumulate in float64 and are
  * rounded once to the result dtype; `argmax` reduces one axis to int32
  * indices, the first maximum on ties, and a NaN counts as the maximum (as in
  * NumPy).
@@ -13,7 +13,7 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { argReduce, reduce, type NumericArray } from "../kernels/reduce.js";
+import { argReduce, reduce, type NumericArray } from "../backend/kernels/reduce.js";
 import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
 

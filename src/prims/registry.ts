@@ -1,124 +1,29 @@
 /**
  * The registry: the closed set of primitives, one entry each.
  *
- * `ParamsOf` names every primitive and the parameters it takes; the registry's
- * type `{ [K in PrimName]: Primitive<ParamsOf[K]> }` makes a primitive that
+ * `PrimParams` (`params.ts`) names every primitive and the parameters it
+ * takes; the registry's type `{ [K in PrimName]: Primitive<PrimParams[K]> }`
+ * makes a primitive that
  * lacks an entry (or an entry that lacks a rule) a compile error. Laws iterate
  * this object, so a new primitive is covered by them without anyone
  * remembering to add it.
  */
 
-import type { DType } from "../core/dtype.js";
 import { installPrimitives } from "./bind.js";
-import {
-  add,
-  cast,
-  compare,
-  cos,
-  div,
-  exp,
-  log,
-  log1p,
-  max,
-  min,
-  mul,
-  neg,
-  pow,
-  select,
-  sin,
-  sqrt,
-  sub,
-  tanh,
-  type Comparison,
-  type NoParams,
-} from "./elementwise.js";
-import {
-  avgPool2d,
-  avgPool2dGrad,
-  conv2d,
-  conv2dFilterGrad,
-  conv2dInputGrad,
-  maxPool2d,
-  maxPool2dGrad,
-  maxPool2dPick,
-  type ConvParams,
-  type PoolParams,
-} from "./conv.js";
-import { customLinear, type CustomLinearParams } from "./custom.js";
+import { avgPool2d, avgPool2dGrad, conv2d, conv2dFilterGrad, conv2dInputGrad, maxPool2d, maxPool2dGrad, maxPool2dPick } from "./conv.js";
+import { customLinear } from "./custom.js";
+import { elementwisePrimitives } from "./elementwise.js";
 import { gather, scatterAdd } from "./indexing.js";
-import { dotGeneral, type DotParams } from "./linalg.js";
-import { randomBits, type RandomBitsParams } from "./random.js";
+import { dotGeneral } from "./linalg.js";
+import type { PrimName, PrimParams } from "./params.js";
+import { randomBits } from "./random.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
-import { broadcast, concatenate, pad, reshape, slice, transpose, type SliceParams } from "./structural.js";
+import { broadcast, concatenate, pad, reshape, slice, transpose } from "./structural.js";
 import type { Primitive } from "./types.js";
 
-/** Every primitive's name and its parameters. */
-export interface ParamsOf {
-  neg: NoParams;
-  exp: NoParams;
-  log: NoParams;
-  log1p: NoParams;
-  sin: NoParams;
-  cos: NoParams;
-  sqrt: NoParams;
-  tanh: NoParams;
-  add: NoParams;
-  sub: NoParams;
-  mul: NoParams;
-  div: NoParams;
-  max: NoParams;
-  min: NoParams;
-  pow: NoParams;
-  compare: { readonly op: Comparison };
-  select: NoParams;
-  cast: { readonly dtype: DType };
-  reduce_sum: { readonly axes: readonly number[] };
-  reduce_max: { readonly axes: readonly number[] };
-  argmax: { readonly axis: number };
-  reshape: { readonly shape: readonly number[] };
-  broadcast: { readonly shape: readonly number[]; readonly dims: readonly number[] };
-  transpose: { readonly perm: readonly number[] };
-  slice: SliceParams;
-  pad: { readonly lo: readonly number[]; readonly hi: readonly number[]; readonly value: number };
-  concatenate: { readonly axis: number };
-  dot_general: DotParams;
-  gather: { readonly axis: number };
-  scatter_add: { readonly axis: number; readonly size: number };
-  conv2d: ConvParams;
-  conv2d_input_grad: ConvParams & { readonly inShape: readonly number[] };
-  conv2d_filter_grad: ConvParams & { readonly filterShape: readonly number[] };
-  max_pool2d: PoolParams;
-  avg_pool2d: PoolParams;
-  max_pool2d_grad: PoolParams;
-  max_pool2d_pick: PoolParams;
-  avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
-  custom_linear: CustomLinearParams;
-  random_bits: RandomBitsParams;
-}
-
-/** The name of a primitive. */
-export type PrimName = keyof ParamsOf;
-
 /** Every primitive, by name. */
-export const primitives: { readonly [K in PrimName]: Primitive<ParamsOf[K]> } = {
-  neg,
-  exp,
-  log,
-  log1p,
-  sin,
-  cos,
-  sqrt,
-  tanh,
-  add,
-  sub,
-  mul,
-  div,
-  max,
-  min,
-  pow,
-  compare,
-  select,
-  cast,
+export const primitives: { readonly [K in PrimName]: Primitive<PrimParams[K]> } = {
+  ...elementwisePrimitives,
   reduce_sum: reduceSum,
   reduce_max: reduceMax,
   argmax,

@@ -16,6 +16,7 @@ import { shapeError } from "../core/errors.js";
 import { reshapeRule } from "../core/rules/reshape.js";
 import { formatShape, shapeSize, stridesOf } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import type { SliceParams } from "../backend/strided-view.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
@@ -154,12 +155,6 @@ export const transpose: Primitive<{ readonly perm: readonly number[] }> = {
   },
 };
 
-/** The parameters of `slice`: per axis, the first index read, the step and the count. */
-export interface SliceParams {
-  readonly starts: readonly number[];
-  readonly steps: readonly number[];
-  readonly sizes: readonly number[];
-}
 
 /** A strided window of the same rank: `sizes[d]` indices from `starts[d]` by `steps[d]`. */
 export const slice: Primitive<SliceParams> = {

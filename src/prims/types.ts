@@ -4,12 +4,13 @@
  * A primitive has a run-time shape rule (`shape`: abstract values in, the
  * abstract value out, or a `ShapeError` naming the primitive and the shapes)
  * and a reference implementation (`impl`: concrete tensors in, a tensor out).
- * Elementwise primitives also carry their scalar semantics twice over: `scalar`,
- * a plain function the loop-IR interpreter calls, and `expr`, the source
- * fragment the fused-kernel generator prints; a law checks that the two agree.
+ * An elementwise primitive also names its row of the backend's scalar-op
+ * table, which holds its scalar semantics (reference function, expression,
+ * lowerings, error bound); fusion turns its equations into nodes of that op.
  * The autodiff rules (JVP, transpose) join these slots in the same object.
  */
 
+import type { ScalarOp } from "../backend/scalar-ops.js";
 import type { DType } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -22,27 +23,6 @@ export interface Aval {
 
 /** A tensor of any shape and dtype (the untyped currency below the ops). */
 export type AnyTensor = Tensor<Shape, DType>;
-
-/** Which dtypes a primitive accepts. */
-export type DTypeClass = "float" | "numeric" | "any";
-
-/** The scalar rule of an elementwise primitive. */
-export interface ElementwiseRule<P> {
-  /** The number of operands (all of one shape; `select`'s condition is bool). */
-  readonly arity: 1 | 2 | 3;
-  /** The dtypes of the operands it accepts (for `select`: of the two values). */
-  readonly accepts: DTypeClass;
-  /** The result dtype, when it is not the operands' dtype. */
-  readonly outDType?: (dtype: DType, params: P) => DType;
-  /** The value of one element, for the reference interpreter. */
-  readonly scalar: (args: readonly number[], dtype: DType, params: P) => number;
-  /**
-   * The same value as a JavaScript expression over the operand names `args`.
-   * Built only from fixed text and `args`; never from a value of `params`
-   * other than a name chosen from a fixed table.
-   */
-  readonly expr: (args: readonly string[], dtype: DType, params: P) => string;
-}
 
 /**
  * The forward-mode rule: the output tangent from the primals, their tangents
@@ -73,8 +53,8 @@ export interface Primitive<P> {
   readonly shape: (inputs: readonly Aval[], params: P) => Aval;
   /** Computes the result on concrete tensors (whose avals passed `shape`). */
   readonly impl: (inputs: readonly AnyTensor[], params: P) => AnyTensor;
-  /** For elementwise primitives: the scalar rule that fusion uses. */
-  readonly elementwise?: ElementwiseRule<P>;
+  /** For elementwise primitives: the name of its row in the backend's scalar-op table (its params are the row's). */
+  readonly scalarOp?: ScalarOp;
   /** The forward-mode derivative. */
   readonly jvp: JvpRule<P>;
   /** For primitives linear in some inputs: the transpose. */

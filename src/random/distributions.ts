@@ -16,13 +16,14 @@
  * keys agree; float rounding may differ in the last place).
  */
 
-import { allocate, type DType, type Storage } from "../core/dtype.js";
+import { allocate, isDType, isFloatDType, type DType, type Storage } from "../core/dtype.js";
 import { checkShape, normalizeAxis, type RuntimeShape, type Shape } from "../core/shape.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { ReduceShape } from "../core/rules/reduce.js";
 import { Tensor } from "../core/tensor.js";
 import type { FloatDType, ShapeOf } from "../ops/types.js";
-import { erf, erfinv } from "./erf.js";
+import { erf } from "../backend/erf.js";
+import { erfinv } from "./erf.js";
 import { checkCount, checkKey, foldIn, randomBits, split, type Key } from "./key.js";
 
 // ---------------------------------------------------------------------------
@@ -285,7 +286,7 @@ function size(op: string, sizes: readonly number[]): number {
 /** The float dtype named (float32 when left out); throws for any other. */
 function floatDType<D extends FloatDType>(op: string, dtype: D | undefined): D {
   const d: unknown = dtype ?? "float32";
-  if (d !== "float32" && d !== "float64") throw new RangeError(`${op}: the dtype must be float32 or float64, got ${String(d)}`);
+  if (!isDType(d) || !isFloatDType(d)) throw new RangeError(`${op}: the dtype must be float32 or float64, got ${String(d)}`);
   // d is "float32" only when dtype was left out, where D is its default "float32".
   return d as D;
 }

@@ -1,53 +1,18 @@
 /**
- * The error function and its inverse in double precision, for the normal
- * samplers.
+ * The inverse error function in double precision, for the normal samplers
+ * (`erf` and `erfc` themselves are the backend's, `backend/erf.ts`).
  *
  * `erfinv` starts from Giles' single-precision approximation ("Approximating
  * the erfinv function", GPU Computing Gems, 2011; the one XLA uses for
  * float32) and polishes it with Newton steps, on `erf` in the middle and on
  * `log erfc` in the tails, which makes it accurate to a few ulps of a double.
- * `erf` uses the all-positive series `erf x = 2/√π e^{-x²} Σ 2^n x^{2n+1} /
- * (2n+1)!!` for |x| < 2 and `erfc` its continued fraction beyond, so neither
- * cancels badly. Deliberately left out: speed (these run once per sample, on
+ * Deliberately left out: speed (these run once per sample, on
  * the CPU, in plain JS).
  */
 
+import { erf, erfc } from "../backend/erf.js";
+
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-
-/**
- * The complementary error function `erfc x = 1 - erf x`, accurate also
- * where it is tiny.
- *
- * @example
- * erfc(0); // 1
- */
-export function erfc(x: number): number {
-  if (x < 2) return 1 - erf(x);
-  // erfc x = e^{-x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
-  let tail = 0;
-  for (let n = 60; n >= 1; n--) tail = n / 2 / (x + tail);
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / (x + tail);
-}
-
-/**
- * The error function `erf x = 2/√π ∫₀ˣ e^{-t²} dt`.
- *
- * @example
- * erf(0); // 0
- */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return x;
-  if (x < 0) return -erf(-x);
-  if (x >= 2) return 1 - erfc(x);
-  // erf x = 2/√π e^{-x²} Σ_n 2^n x^{2n+1} / (1·3·…·(2n+1))
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 100 && term > sum * 1e-17; n++) {
-    term *= (2 * x * x) / (2 * n + 1);
-    sum += term;
-  }
-  return TWO_OVER_SQRT_PI * Math.exp(-x * x) * sum;
-}
 
 /**
  * The inverse error function on (-1, 1): `erf(erfinv(y)) = y`; ±Infinity at

@@ -8,10 +8,11 @@
  * const drop = bernoulli(k2, 0.9, [10]); // Tensor<[10], "bool">
  */
 
-export { threefry2x32 } from "./threefry.js";
+export { threefry2x32 } from "../backend/kernels/threefry.js";
 export { Key, foldIn, key, randomBits, split } from "./key.js";
 export { bernoulliMask, keyData, splitKeys, type AnyKey, type KeyData } from "./staged.js";
-export { erf, erfc, erfinv } from "./erf.js";
+export { erf, erfc } from "../backend/erf.js";
+export { erfinv } from "./erf.js";
 export {
   bernoulli,
   categorical,

@@ -14,7 +14,7 @@
 
 import { Tensor } from "../core/tensor.js";
 import { describeValue } from "../core/validate.js";
-import { threefry2x32Counters, threefry2x32Iota } from "./threefry.js";
+import { threefry2x32Counters, threefry2x32Iota } from "../backend/kernels/threefry.js";
 
 /** The most counters one call draws bits from (the element limit of a tensor). */
 const MAX_COUNT = 2 ** 31 - 1;

@@ -17,7 +17,7 @@ import type { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
 import { fullLike } from "../prims/lax.js";
 import type { AnyTensor } from "../prims/types.js";
-import { isFloatDType } from "./jvp.js";
+import { isFloatDType } from "../core/dtype.js";
 import { linearizeFlat, pullbackOf } from "./linearize.js";
 
 /** A scalar float: what `grad` differentiates. */

@@ -12,11 +12,12 @@
  */
 
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
-import { compileProgram } from "../ir/execute.js";
+import { compileProgram, type Executable } from "../ir/fusion/execute.js";
 import type { Program } from "../ir/program.js";
 import type { AnyTensor } from "../prims/types.js";
 import { DEFAULT_MAX_SIGNATURES, programBytes, SignatureCache } from "./jit-cache.js";
-import { traceProgram, tracerOf } from "./trace.js";
+import { tracerOf } from "../prims/bind.js";
+import { traceProgram } from "./trace.js";
 
 let staging = 0;
 
@@ -28,9 +29,6 @@ let staging = 0;
 export function insideJit(): boolean {
   return staging > 0;
 }
-
-/** A compiled program: tensors in, tensors out. */
-export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
 /**
  * A check of scalar values that a program computes: `failure` reads their

@@ -9,13 +9,14 @@
  * rules skip zero inputs. Autodidax's JVPTrace is the model.
  */
 
-import type { DType } from "../core/dtype.js";
+import { isFloatDType, type DType } from "../core/dtype.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
 import { bind, Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
-import { primitives, type ParamsOf, type PrimName } from "../prims/registry.js";
+import { primitives } from "../prims/registry.js";
+import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, JvpRule } from "../prims/types.js";
 
 interface JvpTracer extends Tracer {
@@ -42,20 +43,16 @@ export class JvpTrace extends Trace {
     return [x, null];
   }
 
-  process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor {
+  process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor {
     const pairs = inputs.map((x) => this.unpair(x));
     const primals = pairs.map(([p]) => p);
     const tangents = pairs.map(([, t]) => t);
     const out = bind(prim, primals, params);
-    const rule = primitives[prim] as { jvp: JvpRule<ParamsOf[K]> }; // primitives[K] takes ParamsOf[K]
+    const rule = primitives[prim] as { jvp: JvpRule<PrimParams[K]> }; // primitives[K] takes PrimParams[K]
     return this.pair(out, rule.jvp(primals, tangents, params, out));
   }
 }
 
-/** True for the dtypes that have tangents. */
-export function isFloatDType(dtype: DType): boolean {
-  return dtype === "float32" || dtype === "float64";
-}
 
 /**
  * Runs `f` under a new JVP trace on tensors carrying the given tangents

@@ -17,9 +17,10 @@ import type { Program } from "../ir/program.js";
 import { bind, withTrace } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
 import { primitives } from "../prims/registry.js";
-import type { SliceParams } from "../prims/structural.js";
+import type { SliceParams } from "../backend/strided-view.js";
 import type { AnyTensor, Aval, LinearInput, TransposeRule } from "../prims/types.js";
-import { isFloatDType, jvpFlat } from "./jvp.js";
+import { jvpFlat } from "./jvp.js";
+import { isFloatDType } from "../core/dtype.js";
 import { StagingTrace } from "./trace.js";
 
 /** The primal outputs of `f` and the linear program of its derivative. */

@@ -11,10 +11,9 @@
 import { Tensor } from "../core/tensor.js";
 import type { Eqn, Program, Var } from "../ir/program.js";
 import { Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
-import { primitives, type ParamsOf, type PrimName } from "../prims/registry.js";
+import { primitives } from "../prims/registry.js";
+import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, Aval } from "../prims/types.js";
-
-export { bind, Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
 
 interface StagedTracer extends Tracer {
   readonly v: Var;
@@ -63,9 +62,9 @@ export class StagingTrace extends Trace {
     return v;
   }
 
-  process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: ParamsOf[K]): AnyTensor {
+  process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor {
     const vars = inputs.map((x) => this.varOf(x));
-    const rule = primitives[prim] as { shape: (inputs: readonly Aval[], params: ParamsOf[K]) => Aval }; // primitives[K] takes ParamsOf[K]
+    const rule = primitives[prim] as { shape: (inputs: readonly Aval[], params: PrimParams[K]) => Aval }; // primitives[K] takes PrimParams[K]
     const out = this.newVar(rule.shape(vars.map((v) => v.aval), params));
     // An Eqn pairs each prim with its own params, as this call does.
     this.eqns.push({ prim, params, inputs: vars, out } as Eqn);

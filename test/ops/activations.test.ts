@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { tensor } from "../../src/core/create.js";
-import { gelu, logSigmoid, relu, sigmoid, silu, softplus, tanh } from "../../src/ops/activations.js";
+import { gelu, logSigmoid, relu, sigmoid, sigmoidByTanh, silu, softplus, tanh } from "../../src/ops/activations.js";
 
 const extremes = tensor([-1000, -30, 0, 30, 1000], "float64");
 
@@ -49,5 +49,14 @@ describe("the doc examples", () => {
     expect(tanh(tensor([0])).toArray()).toEqual([0]);
     expect(gelu(tensor([0, 1])).toArray()[1]).toBeCloseTo(0.8412, 4);
     expect(silu(tensor([0])).toArray()).toEqual([0]);
+  });
+});
+
+describe("sigmoidByTanh", () => {
+  test("is the logistic function within an absolute 1e-15, and exactly 0.5 at 0", () => {
+    const x = tensor([-30, -2, -0.5, 0, 0.5, 2, 30], "float64");
+    const got = sigmoidByTanh(x).toArray();
+    expect(got[3]).toBe(0.5);
+    x.toArray().forEach((v, i) => expect(Math.abs((got[i] ?? NaN) - 1 / (1 + Math.exp(-v)))).toBeLessThan(1e-15));
   });
 });

@@ -3,7 +3,7 @@ import { tensor, zeros } from "../../src/core/create.js";
 import { ShapeError } from "../../src/core/errors.js";
 import type { Shape } from "../../src/core/shape.js";
 import type { Tensor } from "../../src/core/tensor.js";
-import { argmax, argmin, logSoftmax, logsumexp, max, mean, min, norm, softmax, sum, variance } from "../../src/ops/reduce.js";
+import { argmax, argmin, logSoftmax, logsumexp, maskedSoftmax, max, mean, min, norm, softmax, sum, variance } from "../../src/ops/reduce.js";
 
 /** A tensor typed with an unknown shape, so that only the run-time rule checks it. */
 const untyped = <D extends "float32" | "int32">(x: Tensor<Shape, D>): Tensor<number[], D> => x as Tensor<number[], D>; // the same tensor, typed with an unknown shape
@@ -160,5 +160,16 @@ describe("the doc examples", () => {
     expect(logSoftmax(tensor([0, -1000])).toArray()).toEqual([0, -1000]);
     expect(variance(tensor([1, 2, 3, 4])).item()).toBe(1.25);
     expect(norm(tensor([3, 4])).item()).toBe(5);
+  });
+});
+
+describe("maskedSoftmax", () => {
+  test("gives masked entries weight 0 and the rest a softmax among themselves", () => {
+    expect(maskedSoftmax(tensor([[1, 1, 5]]), [tensor([[true, true, false]], "bool")]).toNested()).toEqual([[0.5, 0.5, 0]]);
+  });
+
+  test("gives a row with no entry allowed zeros, and equals softmax without masks", () => {
+    expect(maskedSoftmax(tensor([[1, 2]]), [tensor([[false, false]], "bool")]).toNested()).toEqual([[0, 0]]);
+    expect(maskedSoftmax(tensor([[0, 0]]), []).toNested()).toEqual([[0.5, 0.5]]);
   });
 });

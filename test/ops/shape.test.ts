@@ -9,6 +9,7 @@ import {
   flatten,
   oneHot,
   pad,
+  take,
   repeat,
   reshape,
   slice,
@@ -179,5 +180,18 @@ describe("the doc examples", () => {
     expect(repeat(tensor([1, 2]), 2, 0).toArray()).toEqual([1, 1, 2, 2]);
     expect(oneHot(tensor([2, 0], "int32"), 3).toNested()).toEqual([[0, 0, 1], [1, 0, 0]]);
     expect(broadcastTo(tensor([[1], [2]]), [2, 3]).toNested()).toEqual([[1, 1, 1], [2, 2, 2]]);
+  });
+});
+
+describe("take", () => {
+  test("takes the rows at the indices: the indices' shape, then a row's shape", () => {
+    const rows = take(tensor([[1, 2], [3, 4], [5, 6]]), tensor([2, 0], "int32"));
+    expect(rows.shape).toEqual([2, 2]);
+    expect(rows.toNested()).toEqual([[5, 6], [1, 2]]);
+    expect(take(tensor([[1, 2], [3, 4], [5, 6]]), tensor([[1, 1]], "int32")).toNested()).toEqual([[[3, 4], [3, 4]]]);
+  });
+
+  test("an index out of range is a ShapeError", () => {
+    expect(() => take(tensor([[1, 2]]), tensor([1], "int32"))).toThrow(ShapeError);
   });
 });

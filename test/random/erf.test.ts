@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { erf, erfc, erfinv } from "../../src/random/erf.js";
+import { erf, erfc } from "../../src/backend/erf.js";
+import { erfinv } from "../../src/random/erf.js";
 
 describe("erf", () => {
   test("matches published values", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { tensor } from "../../src/core/create.js";
 import type { Tensor } from "../../src/core/tensor.js";
-import { fusionPlan } from "../../src/ir/execute.js";
+import { fusionPlan } from "../../src/ir/fusion/execute.js";
 import { printProgram } from "../../src/ir/program.js";
 import { gelu, tanh } from "../../src/ops/activations.js";
 import { mul, sin } from "../../src/ops/elementwise.js";

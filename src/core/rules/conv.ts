@@ -202,3 +202,100 @@ export function poolOutSize<
   // The type-level twin runs the same formula (the twin laws check it).
   return windowOutSize("pool", size, window as number, { stride, padding }) as PoolOutSize<In, Window, Stride, Pad>;
 }
+
+// ---------------------------------------------------------------------------
+// Transposed convolutions: the type and its run-time twin
+// ---------------------------------------------------------------------------
+
+/** Padding of a 2-D window: a scheme, one size for all sides, or `[[top, bottom], [left, right]]`. */
+export type Padding2d = "valid" | "same" | number | readonly [readonly [number, number], readonly [number, number]];
+
+/** The padding of one axis `I` of a 2-D padding, as its total `lo + hi`. */
+type PadTotal<P extends Padding2d, I extends 0 | 1> = P extends "valid"
+  ? 0
+  : P extends number
+    ? Mul<P, 2>
+    : P extends readonly [readonly [number, number], readonly [number, number]]
+      ? Add<P[I][0], P[I][1]>
+      : number;
+
+/**
+ * A `ShapeError` when the output padding `OP` is not in `[0, S)` for the
+ * stride `S`, or is not 0 with `"same"` padding (the run-time rule's two
+ * errors); `never` when it is fine or not known.
+ *
+ * @example
+ * type E = OutputPaddingError<2, "valid", 3>; // ShapeError<"convTranspose2d: outputPadding 3 must be an integer in [0, stride 2)">
+ */
+export type OutputPaddingError<S extends number, P extends Padding2d, OP extends number> = number extends S | OP
+  ? never
+  : [Lt<OP, 0>, Lt<OP, S>] extends [false, true]
+    ? [P] extends ["same"]
+      ? [OP] extends [0]
+        ? never
+        : ShapeError<`convTranspose2d: outputPadding ${OP} does not go with "same" padding`>
+      : never
+    : ShapeError<`convTranspose2d: outputPadding ${OP} must be an integer in [0, stride ${S})`>;
+
+/**
+ * The output size of a transposed convolution along one axis:
+ * `(In - 1) * S - padTotal + D * (K - 1) + 1 + OP`, or `In * S` for `"same"`;
+ * a `ShapeError` for an output padding the run-time rule rejects.
+ *
+ * @example
+ * type N = ConvTransposeOutSize<14, 3, 2, 1, "same", 0, 0>; // 28
+ */
+export type ConvTransposeOutSize<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> =
+  [OutputPaddingError<S, P, OP>] extends [never] ? ConvTransposeOutSizeOk<In, K, S, D, P, I, OP> : OutputPaddingError<S, P, OP>;
+
+/** `ConvTransposeOutSize` for an output padding already known to be fine. */
+type ConvTransposeOutSizeOk<In, K extends number, S extends number, D extends number, P extends Padding2d, I extends 0 | 1, OP extends number> = In extends number
+  ? number extends In | K | S | D | OP
+    ? number
+    : P extends "same"
+      ? Mul<In, S>
+      : PadTotal<P, I> extends infer T extends number
+        ? number extends T
+          ? number
+          : Add<Add<Mul<Sub<In, 1>, S>, Add<Mul<D, Sub<K, 1>>, 1>>, OP> extends infer Full extends number
+            ? Lt<T, Full> extends true
+              ? Sub<Full, T>
+              : ShapeError<`convTranspose2d: padding ${T} leaves no output of input size ${In}`>
+            : never
+        : never
+  : number;
+
+/**
+ * The output size of a transposed convolution along one axis, and the
+ * padding of the forward convolution it transposes: `(size - 1) stride -
+ * (lo + hi) + dilation (kernel - 1) + 1 + outputPadding`, or `size · stride`
+ * for `"same"`. The run-time twin of `ConvTransposeOutSize`; throws a
+ * `ShapeError` for an output padding outside `[0, stride)` or not 0 with
+ * `"same"`, and for padding that leaves no output (`where` names the operands).
+ *
+ * @example
+ * convTransposeOutSize(14, 3, 2, 1, "same", 0, "input [1, 14, 14, 1]"); // { out: 28, pads: [0, 1] }
+ */
+export function convTransposeOutSize(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: Padding,
+  outputPadding: number,
+  where: string,
+): { readonly out: number; readonly pads: [number, number] } {
+  if (!Number.isInteger(outputPadding) || outputPadding < 0 || outputPadding >= stride) {
+    shapeError("convTranspose2d", `outputPadding ${outputPadding} must be an integer in [0, stride ${stride})`);
+  }
+  if (padding === "same") {
+    if (outputPadding !== 0) shapeError("convTranspose2d", `outputPadding ${outputPadding} does not go with "same" padding`);
+    // the forward "same" convolution of an input of size·stride has `size` outputs
+    return { out: size * stride, pads: windowPadding(size * stride, kernel, stride, dilation, "same") };
+  }
+  const pads = windowPadding(size, kernel, stride, dilation, padding);
+  // OH = (H - 1) s - (lo + hi) + d (K - 1) + 1 + outputPadding
+  const out = (size - 1) * stride - pads[0] - pads[1] + dilation * (kernel - 1) + 1 + outputPadding;
+  if (out < 1) shapeError("convTranspose2d", `padding [${pads.join(", ")}] leaves no output of ${where}`);
+  return { out, pads };
+}

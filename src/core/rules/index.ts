@@ -9,9 +9,11 @@ export { broadcastShapes, type BroadcastDim, type BroadcastShapes } from "./broa
 export { concatShape, stackShape, type ConcatShape, type StackShape } from "./concat.js";
 export {
   convOutSize,
+  convTransposeOutSize,
   poolOutSize,
   windowPadding,
   type ConvOutSize,
+  type ConvTransposeOutSize,
   type Padding,
   type PoolOutSize,
   type WindowOptions,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { ShapeError } from "../../../src/core/errors.js";
 import { broadcastShapes } from "../../../src/core/rules/broadcast.js";
 import { concatShape, stackShape } from "../../../src/core/rules/concat.js";
-import { convOutSize, poolOutSize, windowPadding } from "../../../src/core/rules/conv.js";
+import { convOutSize, convTransposeOutSize, poolOutSize, windowPadding } from "../../../src/core/rules/conv.js";
 import { matmulShape } from "../../../src/core/rules/matmul.js";
 import { permuteShape, transposeShape } from "../../../src/core/rules/permute.js";
 import { reduceShape, reducedAxes } from "../../../src/core/rules/reduce.js";
@@ -180,5 +180,19 @@ describe("convOutSize and poolOutSize", () => {
     expect(shapeErrorOf(() => convOutSize(dyn(5)[0] ?? 5, 7))).toBe("conv: input size 5 (padded 5) is smaller than kernel 7 with dilation 1");
     expect(shapeErrorOf(() => convOutSize(5, 3, { stride: dyn(0)[0] ?? 0 }))).toBe("conv: stride 0 must be a positive integer");
     expect(shapeErrorOf(() => poolOutSize(5, 2, { padding: dyn(-1)[0] ?? -1 }))).toBe("pool: padding -1 must be a non-negative integer");
+  });
+});
+
+describe("convTransposeOutSize", () => {
+  test("inverts the forward size: size times stride for same, (size - 1) s - pads + d (k - 1) + 1 + outputPadding otherwise", () => {
+    expect(convTransposeOutSize(14, 3, 2, 1, "same", 0, "x")).toEqual({ out: 28, pads: windowPadding(28, 3, 2, 1, "same") });
+    expect(convTransposeOutSize(7, 3, 2, 1, "valid", 1, "x").out).toBe(16);
+    expect(convOutSize(16, 3, { stride: 2 })).toBe(7);
+  });
+
+  test("refuses an output padding outside [0, stride), or with same padding, and padding that leaves nothing", () => {
+    expect(() => convTransposeOutSize(7, 3, 2, 1, "valid", 2, "x")).toThrow(/outputPadding 2 must be an integer in \[0, stride 2\)/);
+    expect(() => convTransposeOutSize(7, 3, 2, 1, "same", 1, "x")).toThrow(/does not go with "same" padding/);
+    expect(() => convTransposeOutSize(1, 1, 1, 1, [1, 1], 0, "input x")).toThrow(/leaves no output of input x/);
   });
 });

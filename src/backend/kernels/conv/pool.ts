@@ -1,0 +1,184 @@
+/**
+ * Max and average pooling and their gradients, as direct loops over the
+ * window. Average pooling divides by the input elements under the window,
+ * padding excluded (as TensorFlow and Keras do with "same"); max pooling
+ * takes the first maximum on ties and a NaN wins (as NumPy's `max`); its
+ * gradient goes to that element. Left out: dilated pooling.
+ */
+
+import { shapeError } from "../../../core/errors.js";
+import { poolOutSize, windowPadding } from "../../../core/rules/conv.js";
+import type { FloatArray } from "../matrix-view.js";
+import { scratch } from "../scratch.js";
+import { checkLength, checkSizes, type ConvGeometry, forEachWindowRow, paddingOf, pair, type Pool2dParams, sizes } from "./geometry.js";
+
+/** A pooling's sizes resolved, as a convolution geometry with one channel per group. */
+function poolGeometry(op: string, params: Pool2dParams): ConvGeometry {
+  const { batch, inHeight, inWidth, channels, windowHeight, windowWidth } = params;
+  checkSizes(op, { batch, inHeight, inWidth, channels, windowHeight, windowWidth });
+  const [strideHeight, strideWidth] = pair(params.stride ?? [windowHeight, windowWidth]);
+  const padding = paddingOf(params.padding ?? "valid");
+  const outHeight = poolOutSize(inHeight, windowHeight, { stride: strideHeight, padding: padding.height });
+  const outWidth = poolOutSize(inWidth, windowWidth, { stride: strideWidth, padding: padding.width });
+  const [padTop, padBottom] = windowPadding(inHeight, windowHeight, strideHeight, 1, padding.height);
+  const [padLeft, padRight] = windowPadding(inWidth, windowWidth, strideWidth, 1, padding.width);
+  if (Math.max(padTop, padBottom) >= windowHeight || Math.max(padLeft, padRight) >= windowWidth) {
+    shapeError(op, `padding must be smaller than the window ${windowHeight} x ${windowWidth}, so that no window is all padding`);
+  }
+  return {
+    batch,
+    inHeight,
+    inWidth,
+    inChannels: channels,
+    kernelHeight: windowHeight,
+    kernelWidth: windowWidth,
+    outChannels: channels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop,
+    padLeft,
+    groups: channels,
+    groupInChannels: 1,
+    groupOutChannels: 1,
+  };
+}
+
+function checkPool(op: string, g: ConvGeometry, arrays: readonly (readonly [string, ArrayLike<number>, "x" | "y"])[]): void {
+  const size = sizes(g);
+  for (const [what, array, kind] of arrays) checkLength(op, what, array, kind === "x" ? size.x : size.y);
+}
+
+/**
+ * 2-D max pooling: `out[n, oh, ow, c]` is the largest `x[n, ih, iw, c]` under
+ * the window of `(oh, ow)`; padding is never the maximum, and a NaN under the
+ * window makes the result NaN. `x` is `[N, H, W, C]`, `out` is `[N, OH, OW, C]`.
+ * Returns `out`.
+ *
+ * @example
+ * const out = new Float64Array(1);
+ * maxPool2d(out, Float64Array.of(1, 5, 3, 2), { batch: 1, inHeight: 2, inWidth: 2, channels: 1, windowHeight: 2, windowWidth: 2 });
+ * // out is [5]
+ */
+export function maxPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dParams): F {
+  const g = poolGeometry("maxPool2d", params);
+  checkPool("maxPool2d", g, [["input", x, "x"], ["output", out, "y"]]);
+  const C = g.inChannels;
+  const best = scratch.float64("sums", C);
+  forEachWindowRow(g, 0, g.batch * g.outHeight * g.outWidth, (row, xAt, taps) => {
+    best.fill(-Infinity, 0, C);
+    for (let t = 0; t < taps.length; t++) {
+      const tap = taps[t] ?? -1;
+      if (tap < 0) continue;
+      for (let c = 0, s = xAt + tap; c < C; c++, s++) {
+        const v = x[s] ?? 0;
+        const m = best[c] ?? 0;
+        // NOTE: `v > m` is false for NaN either way; the second test lets the first NaN in and keeps it.
+        if (v > m || (v !== v && m === m)) best[c] = v;
+      }
+    }
+    for (let c = 0, at = row * C; c < C; c++) out[at + c] = best[c] ?? 0;
+  });
+  return out;
+}
+
+/**
+ * The gradient of `maxPool2d`: each `dy[n, oh, ow, c]` goes to the input
+ * element that was the window's maximum (the first one on ties, the first
+ * NaN if any); `dx` sums what each element receives. `x` and `dx` are
+ * `[N, H, W, C]`, `dy` is `[N, OH, OW, C]`. Returns `dx`.
+ *
+ * @example
+ * const dx = new Float64Array(4);
+ * maxPool2dBackward(dx, Float64Array.of(1, 5, 3, 2), Float64Array.of(7), { batch: 1, inHeight: 2, inWidth: 2, channels: 1, windowHeight: 2, windowWidth: 2 });
+ * // dx is [0, 7, 0, 0]
+ */
+export function maxPool2dBackward<F extends FloatArray>(dx: F, x: F, dy: F, params: Pool2dParams): F {
+  const g = poolGeometry("maxPool2dBackward", params);
+  checkPool("maxPool2dBackward", g, [["input", x, "x"], ["output gradient", dy, "y"], ["input gradient", dx, "x"]]);
+  const C = g.inChannels;
+  const best = scratch.float64("sums", C);
+  const where = scratch.int32("positions", C);
+  dx.fill(0, 0, sizes(g).x);
+  forEachWindowRow(g, 0, g.batch * g.outHeight * g.outWidth, (row, xAt, taps) => {
+    best.fill(-Infinity, 0, C);
+    where.fill(-1, 0, C);
+    for (let t = 0; t < taps.length; t++) {
+      const tap = taps[t] ?? -1;
+      if (tap < 0) continue;
+      for (let c = 0, s = xAt + tap; c < C; c++, s++) {
+        const v = x[s] ?? 0;
+        const m = best[c] ?? 0;
+        // The same test as maxPool2d; `where` starts at -1 so that a window of -Infinity still has a maximum.
+        if (v > m || (v !== v && m === m) || where[c] === -1) {
+          best[c] = v;
+          where[c] = s;
+        }
+      }
+    }
+    for (let c = 0, at = row * C; c < C; c++) {
+      const s = where[c] ?? -1;
+      dx[s] = (dx[s] ?? 0) + (dy[at + c] ?? 0);
+    }
+  });
+  return dx;
+}
+
+/**
+ * 2-D average pooling: `out[n, oh, ow, c]` is the mean of the input elements
+ * under the window of `(oh, ow)`, padding excluded from the count. `x` is
+ * `[N, H, W, C]`, `out` is `[N, OH, OW, C]`. Returns `out`.
+ *
+ * @example
+ * const out = new Float64Array(4);
+ * avgPool2d(out, Float64Array.of(1, 2, 3, 4), { batch: 1, inHeight: 2, inWidth: 2, channels: 1, windowHeight: 2, windowWidth: 2, stride: 1, padding: "same" });
+ * // out is [2.5, 3, 3.5, 4]
+ */
+export function avgPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dParams): F {
+  const g = poolGeometry("avgPool2d", params);
+  checkPool("avgPool2d", g, [["input", x, "x"], ["output", out, "y"]]);
+  const C = g.inChannels;
+  const acc = scratch.float64("sums", C);
+  forEachWindowRow(g, 0, g.batch * g.outHeight * g.outWidth, (row, xAt, taps) => {
+    acc.fill(0, 0, C);
+    let count = 0;
+    for (let t = 0; t < taps.length; t++) {
+      const tap = taps[t] ?? -1;
+      if (tap < 0) continue;
+      count++;
+      for (let c = 0, s = xAt + tap; c < C; c++, s++) acc[c] = (acc[c] ?? 0) + (x[s] ?? 0);
+    }
+    for (let c = 0, at = row * C; c < C; c++) out[at + c] = (acc[c] ?? 0) / count;
+  });
+  return out;
+}
+
+/**
+ * The gradient of `avgPool2d`: each `dy[n, oh, ow, c]`, divided by its
+ * window's count, goes to every input element under the window. `dy` is
+ * `[N, OH, OW, C]`, `dx` is `[N, H, W, C]`. Returns `dx`.
+ *
+ * @example
+ * const dx = new Float64Array(4);
+ * avgPool2dBackward(dx, Float64Array.of(8), { batch: 1, inHeight: 2, inWidth: 2, channels: 1, windowHeight: 2, windowWidth: 2 });
+ * // dx is [2, 2, 2, 2]
+ */
+export function avgPool2dBackward<F extends FloatArray>(dx: F, dy: F, params: Pool2dParams): F {
+  const g = poolGeometry("avgPool2dBackward", params);
+  checkPool("avgPool2dBackward", g, [["output gradient", dy, "y"], ["input gradient", dx, "x"]]);
+  const C = g.inChannels;
+  dx.fill(0, 0, sizes(g).x);
+  forEachWindowRow(g, 0, g.batch * g.outHeight * g.outWidth, (row, xAt, taps) => {
+    let count = 0;
+    for (let t = 0; t < taps.length; t++) if ((taps[t] ?? -1) >= 0) count++;
+    for (let t = 0; t < taps.length; t++) {
+      const tap = taps[t] ?? -1;
+      if (tap < 0) continue;
+      for (let c = 0, s = xAt + tap, at = row * C; c < C; c++, s++, at++) dx[s] = (dx[s] ?? 0) + (dy[at] ?? 0) / count;
+    }
+  });
+  return dx;
+}

@@ -1,0 +1,267 @@
+/**
+ * The scalar-op table: everything the backend knows about one elementwise
+ * operation, in one exhaustive row per op.
+ *
+ * A row gives the op's arity, the dtypes it accepts and the dtype it returns,
+ * its reference function (what the loop-IR interpreter calls), its
+ * JavaScript expression (what generated kernels print), an optional faster
+ * float32 form for JavaScript (bit for bit equal, see `fast-math.ts`), its
+ * WebAssembly lowering for float32 (one scalar and one f32x4 opcode, the
+ * identity, the tanh routine of `wasm/codegen.ts`, or "none"), and its stated
+ * error bound in float32 and float64. The table is typed
+ * `{ [K in ScalarOp]: ScalarOpRow<ScalarOpParams[K]> }`, so an op without a
+ * row, or a row without a field, is a compile error. An elementwise primitive
+ * names its row (`prims/elementwise.ts`); the laws iterate this table.
+ *
+ * The idea is jax-js's `alu.ts` and tinygrad's `code_for_op`: the scalar
+ * meaning of an op is one table row, and the code generators print from it.
+ * What reaches generated source is only fixed text from these rows and operand
+ * names the generators chose; a row's `fn` is called from generated code by
+ * its op's name (`Scalar.erf(x)`), from a table the compiler fixes at load. Left out: ops on more than three operands,
+ * vectorised float64 lowerings, and approximations of our own for the
+ * transcendentals (each row's JavaScript form calls the engine's `Math`).
+ */
+
+import { isFloatDType, type DType } from "../core/dtype.js";
+import type { NoParams } from "../core/tree.js";
+import { erf } from "./erf.js";
+import { tanhFastPath, type FastPath } from "./fast-math.js";
+import { Op, SimdOp } from "./wasm/encoder.js";
+
+/** The comparisons of `compare`, each printed from this fixed table. */
+export const COMPARISONS = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "===", ne: "!==" } as const;
+export type Comparison = keyof typeof COMPARISONS;
+
+/** Every scalar op and the parameters it takes. */
+export interface ScalarOpParams {
+  neg: NoParams;
+  exp: NoParams;
+  log: NoParams;
+  log1p: NoParams;
+  sin: NoParams;
+  cos: NoParams;
+  sqrt: NoParams;
+  tanh: NoParams;
+  erf: NoParams;
+  add: NoParams;
+  sub: NoParams;
+  mul: NoParams;
+  div: NoParams;
+  max: NoParams;
+  min: NoParams;
+  pow: NoParams;
+  compare: { readonly op: Comparison };
+  select: NoParams;
+  cast: { readonly dtype: DType };
+}
+
+/** The name of a scalar op. */
+export type ScalarOp = keyof ScalarOpParams;
+
+/** Which dtypes an op accepts. */
+export type DTypeClass = "float" | "numeric" | "any";
+
+/** Whether `dtype` is in the class `cls`. */
+export function accepts(cls: DTypeClass, dtype: DType): boolean {
+  if (cls === "any") return true;
+  if (cls === "numeric") return dtype !== "bool";
+  return isFloatDType(dtype);
+}
+
+/**
+ * How an op computes in a float32 WebAssembly kernel: one scalar and one
+ * f32x4 opcode, the identity (a cast from float32 to float32), the tanh
+ * routine of `wasm/codegen.ts`, or "none" (nests with the op stay on JavaScript).
+ */
+export type WasmLowering = { readonly scalar: Op; readonly vector: SimdOp } | "identity" | "tanh" | "none";
+
+/**
+ * An error bound in ulps of the result's dtype, against the exact value of
+ * the op on the (already rounded) operands: 0 is exact, 0.5 correctly
+ * rounded. For ops computed by the engine's `Math` functions in float64, the
+ * float64 bound is that of V8's fdlibm-derived library (ECMAScript itself
+ * only asks for an "implementation-approximated" value), and the float32
+ * bound adds the final rounding to float32.
+ */
+export interface ErrorBound {
+  readonly float32: number;
+  readonly float64: number;
+}
+
+/** The row of one scalar op. */
+export interface ScalarOpRow<P> {
+  /** The number of operands (all of one shape; `select`'s condition is bool). */
+  readonly arity: 1 | 2 | 3;
+  /** The dtypes of the operands it accepts (for `select`: of the two values). */
+  readonly accepts: DTypeClass;
+  /** The result dtype, when it is not the operands' dtype. */
+  readonly outDType?: (dtype: DType, params: P) => DType;
+  /** The reference function: the value of one element, for the interpreter (before rounding to the result dtype). */
+  readonly scalar: (args: readonly number[], dtype: DType, params: P) => number;
+  /**
+   * The same value as a JavaScript expression over the operand names `args`.
+   * Built only from fixed text and `args`; never from a value of `params`
+   * other than a name chosen from a fixed table.
+   */
+  readonly expr: (args: readonly string[], dtype: DType, params: P) => string;
+  /**
+   * A plain function that `expr` calls as `Scalar.<op>(...)`, for an op that
+   * JavaScript's `Math` lacks (the compiler hands generated code these alone).
+   */
+  readonly fn?: (...args: number[]) => number;
+  /** A faster float32 form for generated JavaScript, equal bit for bit to `Math.fround` of `expr`. */
+  readonly jsFloat32?: FastPath;
+  /** The float32 WebAssembly lowering. */
+  readonly wasm: WasmLowering;
+  /** The stated error bound of `expr` (and of every lowering) in each float dtype. */
+  readonly error: ErrorBound;
+}
+
+/** Exact ops (a sign flip, a choice, a comparison): no error at all. */
+const EXACT: ErrorBound = { float32: 0, float64: 0 };
+/** IEEE-754 basic operations: correctly rounded (float32 from the float64 result: a double has more than 2 × 24 + 2 bits). */
+const CORRECTLY_ROUNDED: ErrorBound = { float32: 0.5, float64: 0.5 };
+/** `Math` transcendentals: within 1 ulp in float64, then rounded once more to float32. */
+const LIBM: ErrorBound = { float32: 1, float64: 1 };
+
+const unary = (accepts: DTypeClass, scalar: (x: number) => number, expr: (x: string) => string, wasm: WasmLowering, error: ErrorBound): ScalarOpRow<NoParams> => ({
+  arity: 1,
+  accepts,
+  scalar: ([x = 0]) => scalar(x),
+  expr: ([x = ""]) => expr(x),
+  wasm,
+  error,
+});
+
+const binary = (
+  accepts: DTypeClass,
+  scalar: (x: number, y: number, dtype: DType) => number,
+  expr: (x: string, y: string, dtype: DType) => string,
+  wasm: WasmLowering,
+  error: ErrorBound,
+): ScalarOpRow<NoParams> => ({
+  arity: 2,
+  accepts,
+  scalar: ([x = 0, y = 0], dtype) => scalar(x, y, dtype),
+  expr: ([x = "", y = ""], dtype) => expr(x, y, dtype),
+  wasm,
+  error,
+});
+
+function compareValues(op: Comparison, x: number, y: number): boolean {
+  switch (op) {
+    case "lt":
+      return x < y;
+    case "le":
+      return x <= y;
+    case "gt":
+      return x > y;
+    case "ge":
+      return x >= y;
+    case "eq":
+      return x === y;
+    case "ne":
+      return x !== y;
+  }
+}
+
+/** Every scalar op's row. */
+export const SCALAR_OPS: { readonly [K in ScalarOp]: ScalarOpRow<ScalarOpParams[K]> } = {
+  neg: unary("numeric", (x) => -x, (x) => `(-${x})`, { scalar: Op.f32_neg, vector: SimdOp.f32x4_neg }, EXACT),
+  exp: unary("float", Math.exp, (x) => `Math.exp(${x})`, "none", LIBM),
+  log: unary("float", Math.log, (x) => `Math.log(${x})`, "none", LIBM),
+  log1p: unary("float", Math.log1p, (x) => `Math.log1p(${x})`, "none", LIBM),
+  sin: unary("float", Math.sin, (x) => `Math.sin(${x})`, "none", LIBM),
+  cos: unary("float", Math.cos, (x) => `Math.cos(${x})`, "none", LIBM),
+  sqrt: unary("float", Math.sqrt, (x) => `Math.sqrt(${x})`, { scalar: Op.f32_sqrt, vector: SimdOp.f32x4_sqrt }, CORRECTLY_ROUNDED),
+  tanh: { ...unary("float", Math.tanh, (x) => `Math.tanh(${x})`, "tanh", LIBM), jsFloat32: tanhFastPath },
+  // erf: the series / continued fraction of backend/erf.ts, measured within 9 ulp of a 400-bit reference
+  erf: { ...unary("float", erf, (x) => `Scalar.erf(${x})`, "none", { float32: 1, float64: 16 }), fn: erf },
+  add: binary("numeric", (x, y) => x + y, (x, y) => `(${x} + ${y})`, { scalar: Op.f32_add, vector: SimdOp.f32x4_add }, CORRECTLY_ROUNDED),
+  sub: binary("numeric", (x, y) => x - y, (x, y) => `(${x} - ${y})`, { scalar: Op.f32_sub, vector: SimdOp.f32x4_sub }, CORRECTLY_ROUNDED),
+  // NOTE: int32 products use Math.imul: a double product of two int32s can pass 2^53 and lose its low bits.
+  mul: binary(
+    "numeric",
+    (x, y, dtype) => (dtype === "int32" ? Math.imul(x, y) : x * y),
+    (x, y, dtype) => (dtype === "int32" ? `Math.imul(${x}, ${y})` : `(${x} * ${y})`),
+    { scalar: Op.f32_mul, vector: SimdOp.f32x4_mul },
+    CORRECTLY_ROUNDED,
+  ),
+  // NOTE: int32 division truncates toward zero, and x / 0 is 0 (as `| 0` makes of ±Infinity and NaN).
+  div: binary("numeric", (x, y) => x / y, (x, y) => `(${x} / ${y})`, { scalar: Op.f32_div, vector: SimdOp.f32x4_div }, CORRECTLY_ROUNDED),
+  max: binary("numeric", (x, y) => Math.max(x, y), (x, y) => `Math.max(${x}, ${y})`, { scalar: Op.f32_max, vector: SimdOp.f32x4_max }, EXACT),
+  min: binary("numeric", (x, y) => Math.min(x, y), (x, y) => `Math.min(${x}, ${y})`, { scalar: Op.f32_min, vector: SimdOp.f32x4_min }, EXACT),
+  pow: binary("numeric", (x, y) => Math.pow(x, y), (x, y) => `Math.pow(${x}, ${y})`, "none", LIBM),
+  compare: {
+    arity: 2,
+    accepts: "any",
+    outDType: () => "bool",
+    scalar: ([x = 0, y = 0], _, { op }) => (compareValues(op, x, y) ? 1 : 0),
+    expr: ([x = "", y = ""], _, { op }) => `(${x} ${COMPARISONS[op]} ${y} ? 1 : 0)`,
+    wasm: "none",
+    error: EXACT,
+  },
+  select: {
+    arity: 3,
+    accepts: "any",
+    scalar: ([cond = 0, x = 0, y = 0]) => (cond !== 0 ? x : y),
+    expr: ([cond = "", x = "", y = ""]) => `(${cond} !== 0 ? ${x} : ${y})`,
+    wasm: "none",
+    error: EXACT,
+  },
+  cast: {
+    arity: 1,
+    accepts: "any",
+    outDType: (_, { dtype }) => dtype,
+    scalar: ([x = 0]) => x,
+    expr: ([x = ""]) => x,
+    wasm: "identity", // float32 to float32 only: the WebAssembly generator takes float32 nodes alone
+    error: CORRECTLY_ROUNDED,
+  },
+};
+
+/** The names of all scalar ops, for laws that iterate the table. */
+export const SCALAR_OP_NAMES = Object.keys(SCALAR_OPS) as ScalarOp[]; // the keys of an object typed by ScalarOp
+
+/** The row of `op`, with its parameters' type erased (for code that holds `op` beside its own params). */
+export function scalarOpRow(op: ScalarOp): ScalarOpRow<unknown> {
+  return SCALAR_OPS[op] as ScalarOpRow<unknown>; // callers pass each op its own ScalarOpParams[op]
+}
+
+/** Whether `name` names a scalar op (an own key of the table: the name may come from a parsed key). */
+export function isScalarOp(name: string): name is ScalarOp {
+  return Object.hasOwn(SCALAR_OPS, name);
+}
+
+/** The result dtype of `op` on operands of `dtype` (for `select`: of its two values). */
+export function scalarOpDType<P>(row: ScalarOpRow<P>, dtype: DType, params: P): DType {
+  return row.outDType?.(dtype, params) ?? dtype;
+}
+
+/** Rounds a computed value to what `dtype` stores. */
+export function round(dtype: DType, v: number): number {
+  switch (dtype) {
+    case "float32":
+      return Math.fround(v);
+    case "int32":
+      return v | 0;
+    case "bool":
+      return v !== 0 ? 1 : 0; // NaN is nonzero, so true (as in NumPy)
+    case "float64":
+      return v;
+  }
+}
+
+/** `round` as an expression around the expression `e`. */
+export function roundExpr(dtype: DType, e: string): string {
+  switch (dtype) {
+    case "float32":
+      return `Math.fround(${e})`;
+    case "int32":
+      return `((${e}) | 0)`;
+    case "bool":
+      return `((${e}) !== 0 ? 1 : 0)`;
+    case "float64":
+      return e;
+  }
+}

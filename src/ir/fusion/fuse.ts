@@ -1,0 +1,290 @@
+/**
+ * The fusion pass: a program's equations grouped into loop nests.
+ *
+ * A group is a DAG of elementwise equations with the views over them
+ * (broadcast, transpose, slice, reshape: they become index maps) that ends in
+ * one root, whose value is materialised; a root may be a reduction
+ * (`reduce_sum`, `reduce_max`), so a reduction comes only at the end of its
+ * loop nest. Everything else (dot_general, gather, scatter_add, concatenate,
+ * pad, argmax, ...) runs its primitive's `impl` as a step of its own.
+ *
+ * Groups are formed walking the program backwards, as XLA's instruction
+ * fusion does: an equation joins the group of its users when they are all in
+ * one group. Its value is materialised instead (it roots a group of its own)
+ * when it is a program output, when a primitive's `impl` needs it as a
+ * tensor, when it is a reduction, when its users are in different groups, or
+ * when a broadcast would repeat its computation. Views never compute, so they
+ * join every group that uses them, and a view of a materialised buffer is
+ * read in place. Lowering a group can still find a value it cannot express
+ * (a reshape of a strided read that would need a copy, or an elementwise
+ * value needed under two different views); that value is then materialised
+ * and the grouping is redone. Dead equations are dropped.
+ *
+ * Constants whose elements are all one value (a scalar, or a scalar that the
+ * ops broadcast while tracing) become constants of the loop nest: their
+ * values travel with the plan, never in a kernel's source. Left out: multi-output
+ * fusion (sibling values computed in one loop) and fusing into matmul
+ * epilogues.
+ */
+
+import { shapeSize } from "../../core/shape.js";
+import type { IndexMap, LoopNest, OpNode, ReduceOp, ScalarNode } from "../../backend/loop-ir.js";
+import { broadcastView, reshapeView, rowMajorView, sliceView, transposeView, type StridedView } from "../../backend/strided-view.js";
+import { primitives } from "../../prims/registry.js";
+import type { AnyTensor } from "../../prims/types.js";
+import type { Eqn, Program, Var } from "../program.js";
+
+/** A loop nest that computes `outputs` from `inputs` (one buffer per nest input) and `constants`. */
+export interface KernelStep {
+  readonly kind: "kernel";
+  readonly nest: LoopNest;
+  readonly inputs: readonly Var[];
+  readonly outputs: readonly Var[];
+  /** The values of the nest's constants, in order. */
+  readonly constants: readonly number[];
+  /** The equations the kernel computes, in program order. */
+  readonly eqns: readonly Eqn[];
+}
+
+/** An equation run by its primitive's `impl`. */
+export interface PrimStep {
+  readonly kind: "prim";
+  readonly eqn: Eqn;
+}
+
+/** A step of a fused program. */
+export type PlanStep = KernelStep | PrimStep;
+
+/** A program as steps, in an order that computes every value before its use. */
+export interface FusedProgram {
+  readonly program: Program;
+  readonly steps: readonly PlanStep[];
+}
+
+type Role = "elementwise" | "view" | "reduce" | "opaque";
+
+const REDUCE_OPS: Readonly<Partial<Record<Eqn["prim"], ReduceOp>>> = { reduce_sum: "sum", reduce_max: "max" };
+
+function roleOf(e: Eqn): Role {
+  switch (e.prim) {
+    case "broadcast":
+    case "transpose":
+    case "slice":
+    case "reshape":
+      return "view";
+    case "reduce_sum":
+    case "reduce_max":
+      return "reduce";
+    default:
+      return primitives[e.prim].scalarOp !== undefined ? "elementwise" : "opaque";
+  }
+}
+
+/** A broadcast that makes more elements than it reads: fusing its operand would repeat work. */
+function expands(e: Eqn): boolean {
+  const x = e.inputs[0];
+  return e.prim === "broadcast" && x !== undefined && shapeSize(e.out.aval.shape) > shapeSize(x.aval.shape);
+}
+
+/** Thrown while lowering a group: variable `id` must be materialised. */
+class Materialise {
+  constructor(readonly id: number) {}
+}
+
+/** The loop-IR node of an elementwise equation: its primitive's scalar op, with the primitive's params. */
+function opNode(e: Eqn, args: readonly number[]): OpNode {
+  const op = primitives[e.prim].scalarOp;
+  if (op === undefined) throw new Error(`fusion: ${e.prim} is not elementwise`);
+  // an elementwise primitive's params are its scalar op's (ParamsOf[K] is ScalarOpParams[K]), which is what an OpNode pairs
+  return { kind: "op", dtype: e.out.aval.dtype, op, params: e.params, args } as OpNode;
+}
+
+/** The index map of `chain` (views, innermost first) applied to a row-major buffer of shape `shape`. */
+function composeViews(shape: readonly number[], chain: readonly Eqn[]): IndexMap {
+  let view: StridedView = rowMajorView(shape);
+  for (const e of chain) {
+    switch (e.prim) {
+      case "broadcast":
+        view = broadcastView(view, e.params.shape, e.params.dims);
+        break;
+      case "transpose":
+        view = transposeView(view, e.params.perm);
+        break;
+      case "slice":
+        view = sliceView(view, e.params);
+        break;
+      case "reshape": {
+        const next = reshapeView(view, e.params.shape);
+        const x = e.inputs[0];
+        if (next === undefined) throw new Materialise(x?.id ?? -1);
+        view = next;
+        break;
+      }
+      default:
+        throw new Error(`fusion: ${e.prim} is not a view`);
+    }
+  }
+  // NOTE: an empty view reads nothing; its offset may be any integer a slice named, so drop it.
+  if (shapeSize(view.shape) === 0) return { offset: 0, strides: view.shape.map(() => 0) };
+  return { offset: view.offset, strides: view.strides };
+}
+
+/**
+ * Groups the equations of `p` into loop nests and primitive steps.
+ *
+ * @example
+ * const p = traceProgram(([x, a]) => [tanh(add(x, a))], [f32([4, 3]), f32([3])]);
+ * fuseProgram(p).steps; // [{ kind: "kernel", ... }]: one loop, `a` read with stride 0 along axis 0
+ */
+export function fuseProgram(p: Program): FusedProgram {
+  const eqns = p.eqns;
+  const producer = new Map<number, number>();
+  eqns.forEach((e, i) => producer.set(e.out.id, i));
+  const outputs = new Set(p.outputs.map((v) => v.id));
+  const consts = new Map<number, AnyTensor>(p.consts.map((c) => [c.v.id, c.value]));
+  const uniformConsts = new Map<number, boolean>();
+  /** A constant whose elements are all one value (as a broadcast scalar is) becomes a constant of the nest. */
+  const uniform = (id: number, value: AnyTensor): boolean => {
+    let known = uniformConsts.get(id);
+    if (known === undefined) {
+      const data = value.data;
+      const first = data[0];
+      known = data.length > 0;
+      for (let i = 1; known && i < data.length; i++) known = Object.is(data[i], first);
+      uniformConsts.set(id, known);
+    }
+    return known;
+  };
+
+  // Dead equations are dropped; users are counted among the live ones only.
+  const live = new Array<boolean>(eqns.length).fill(false);
+  const needed = new Set(outputs);
+  for (let i = eqns.length - 1; i >= 0; i--) {
+    const e = eqns[i];
+    if (e === undefined || !needed.has(e.out.id)) continue;
+    live[i] = true;
+    for (const v of e.inputs) needed.add(v.id);
+  }
+  const users = new Map<number, number[]>();
+  eqns.forEach((e, i) => {
+    if (!live[i]) return;
+    for (const id of new Set(e.inputs.map((v) => v.id))) users.set(id, [...(users.get(id) ?? []), i]);
+  });
+
+  /** For each live fusible equation, the roots of the groups it belongs to (only its own when it is a root). */
+  const assignGroups = (forced: ReadonlySet<number>): (ReadonlySet<number> | undefined)[] => {
+    const memberOf = new Array<ReadonlySet<number> | undefined>(eqns.length);
+    const underExpansion = new Array<boolean>(eqns.length).fill(false);
+    for (let i = eqns.length - 1; i >= 0; i--) {
+      const e = eqns[i];
+      if (e === undefined || !live[i]) continue;
+      const role = roleOf(e);
+      if (role === "opaque") continue;
+      let root = role === "reduce" || outputs.has(e.out.id) || forced.has(e.out.id);
+      let expanded = false;
+      const groups = new Set<number>();
+      for (const u of users.get(e.out.id) ?? []) {
+        const user = eqns[u];
+        const g = memberOf[u];
+        if (g === undefined) root = true; // an impl needs it as a tensor
+        else g.forEach((r) => groups.add(r));
+        if ((user !== undefined && expands(user)) || underExpansion[u] === true) expanded = true;
+      }
+      if (role !== "view" && (expanded || groups.size > 1)) root = true;
+      if (role === "view" && !root) underExpansion[i] = expanded;
+      memberOf[i] = root ? new Set([i]) : groups;
+    }
+    return memberOf;
+  };
+
+  const lowerGroup = (r: number, memberOf: readonly (ReadonlySet<number> | undefined)[]): PlanStep => {
+    const root = eqns[r];
+    if (root === undefined) throw new Error(`fusion: no equation ${r}`);
+    const inGroup = (v: Var): Eqn | undefined => {
+      const i = producer.get(v.id);
+      return i !== undefined && memberOf[i]?.has(r) === true ? eqns[i] : undefined;
+    };
+    const rootInput = root.inputs[0];
+    // A reshape of a buffer made elsewhere is a view of it: the primitive shares the data.
+    if (root.prim === "reshape" && rootInput !== undefined && inGroup(rootInput) === undefined) return { kind: "prim", eqn: root };
+
+    const inputs: Var[] = [];
+    const constants: number[] = [];
+    const constDTypes: LoopNest["constants"][number][] = [];
+    const nodes: ScalarNode[] = [];
+    const memo = new Map<string, number>();
+    const chainOf = new Map<number, string>();
+    const members = new Set<Eqn>([root]);
+    const node = (key: string, make: () => ScalarNode): number => {
+      let n = memo.get(key);
+      if (n === undefined) {
+        const made = make();
+        n = nodes.length;
+        nodes.push(made);
+        memo.set(key, n);
+      }
+      return n;
+    };
+    const leaf = (v: Var, chain: readonly Eqn[]): number => {
+      const value = consts.get(v.id);
+      if (value !== undefined && uniform(v.id, value)) {
+        return node(`c${v.id}`, () => {
+          constants.push(value.data[0] ?? 0);
+          constDTypes.push(v.aval.dtype);
+          return { kind: "const", dtype: v.aval.dtype, index: constants.length - 1 };
+        });
+      }
+      let input = inputs.indexOf(v);
+      if (input < 0) input = inputs.push(v) - 1;
+      const map = composeViews(v.aval.shape, chain);
+      return node(`r${input}:${map.offset}:${map.strides.join(",")}`, () => ({ kind: "read", dtype: v.aval.dtype, input, map }));
+    };
+    const emit = (v: Var, chain: readonly Eqn[]): number => {
+      const e = inGroup(v);
+      if (e === undefined) return leaf(v, chain);
+      members.add(e);
+      const operand = e.inputs[0];
+      if (roleOf(e) === "view" && operand !== undefined) return emit(operand, [e, ...chain]);
+      const chainKey = chain.map((c) => c.out.id).join(",");
+      const seen = chainOf.get(v.id);
+      if (seen !== undefined && seen !== chainKey) throw new Materialise(v.id); // needed under two views: compute it once
+      chainOf.set(v.id, chainKey);
+      const key = `v${v.id}`;
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+      const args = e.inputs.map((x) => emit(x, chain));
+      return node(key, () => opNode(e, args));
+    };
+
+    const reduce = REDUCE_OPS[root.prim];
+    let nest: LoopNest;
+    if (reduce !== undefined && rootInput !== undefined && (root.prim === "reduce_sum" || root.prim === "reduce_max")) {
+      const n = emit(rootInput, []);
+      nest = { shape: rootInput.aval.shape, reducedAxes: root.params.axes, inputs: [], constants: [], nodes, outputs: [{ node: n, reduce }] };
+    } else {
+      const n = emit(root.out, []);
+      nest = { shape: root.out.aval.shape, reducedAxes: [], inputs: [], constants: [], nodes, outputs: [{ node: n }] };
+    }
+    nest = { ...nest, inputs: inputs.map((v) => ({ dtype: v.aval.dtype, size: shapeSize(v.aval.shape) })), constants: constDTypes };
+    const ordered = eqns.filter((e) => members.has(e));
+    return { kind: "kernel", nest, inputs, outputs: [root.out], constants, eqns: ordered };
+  };
+
+  const forced = new Set<number>();
+  for (;;) {
+    const memberOf = assignGroups(forced);
+    try {
+      const steps: PlanStep[] = [];
+      eqns.forEach((e, i) => {
+        if (!live[i]) return;
+        if (roleOf(e) === "opaque") steps.push({ kind: "prim", eqn: e });
+        else if (memberOf[i]?.has(i) === true) steps.push(lowerGroup(i, memberOf));
+      });
+      return { program: p, steps };
+    } catch (err) {
+      if (!(err instanceof Materialise)) throw err;
+      if (forced.has(err.id) || !producer.has(err.id)) throw new Error(`fusion: cannot materialise variable ${err.id}`);
+      forced.add(err.id);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
+import { gemm, matmul, type MatmulOptions } from "../../../src/backend/kernels/matmul.js";
+import type { MatrixView } from "../../../src/backend/kernels/matrix-view.js";
+import { wasmGemm, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
+import { naiveMatmul as naive } from "./support.js";
+
+/** Small integers (sums of them are exact in float32 at these sizes). */
+function ints(size: number, seed: number): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => ((i * 7 + seed * 13) % 11) - 5);
+}
+
+
+const rowMajor = (data: Float32Array | Float64Array, cols: number): MatrixView => ({ data, offset: 0, rowStride: cols, colStride: 1 });
+const plain: WasmEpilogue = { beta: false, bias: undefined, biasOffset: 0, relu: false };
+
+/** `matmul` on the WebAssembly backend into a fresh float32 output. */
+function wasmMatmul(a: Float32Array, b: Float32Array, options: MatmulOptions): Float32Array {
+  const { batch = 1, m, n } = options;
+  return matmul(new Float32Array(batch * m * n).fill(Number.NaN), a, b, { ...options, backend: "wasm" });
+}
+
+describe("the WebAssembly matmul kernel", () => {
+  test("WebAssembly SIMD is available on this platform", () => {
+    expect(wasmMatmulAvailable()).toBe(true);
+  });
+
+  test("the example of the doc comment multiplies a 2 x 2 matrix by itself", () => {
+    const a = Float32Array.of(1, 2, 3, 4);
+    const c = new Float32Array(4);
+    const view = (data: Float32Array): MatrixView => ({ data, offset: 0, rowStride: 2, colStride: 1 });
+    expect(wasmGemm(2, 2, 2, view(a), view(a), view(c), plain)).toBe(true);
+    expect(Array.from(c)).toEqual([7, 10, 15, 22]);
+  });
+
+  test("every small shape, tile multiple or not, equals the triple loop exactly", () => {
+    const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 13];
+    for (const m of sizes) {
+      for (const k of sizes) {
+        for (const n of sizes) {
+          const a = ints(m * k, m + k);
+          const b = ints(k * n, k + n);
+          expect(Array.from(wasmMatmul(a, b, { m, k, n })), `${m} x ${k} x ${n}`).toEqual(naive(a, b, m, k, n));
+        }
+      }
+    }
+  });
+
+  test("a product past a block of rows (128) and of depth (256) equals the triple loop exactly", () => {
+    const [m, k, n] = [131, 301, 19];
+    const a = ints(m * k, 1);
+    const b = ints(k * n, 2);
+    expect(Array.from(wasmMatmul(a, b, { m, k, n }))).toEqual(naive(a, b, m, k, n));
+  });
+
+  test("transposed operands and a batch with a shared B read the same matrices", () => {
+    const [batch, m, k, n] = [3, 6, 10, 9];
+    const a = ints(batch * m * k, 3);
+    const b = ints(k * n, 4);
+    const want = Array.from({ length: batch }, (_, t) => naive(a.subarray(t * m * k, (t + 1) * m * k), b, m, k, n)).flat();
+    expect(Array.from(wasmMatmul(a, b, { batch, m, k, n, bBatchStride: 0 }))).toEqual(want);
+    // The same products with each A stored [k, m] and B stored [n, k].
+    const aT = new Float32Array(batch * m * k);
+    for (let t = 0; t < batch; t++) for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aT[t * m * k + p * m + i] = a[t * m * k + i * k + p] ?? 0;
+    const bT = new Float32Array(k * n);
+    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bT[j * k + p] = b[p * n + j] ?? 0;
+    expect(Array.from(wasmMatmul(aT, bT, { batch, m, k, n, bBatchStride: 0, transA: true, transB: true }))).toEqual(want);
+  });
+
+  test("the epilogue adds the bias to every row, then applies relu (NaN stays NaN)", () => {
+    const [m, k, n] = [5, 7, 10];
+    const a = ints(m * k, 5);
+    a[3] = Number.NaN; // row 0
+    const b = ints(k * n, 6);
+    const bias = Float64Array.from({ length: n + 2 }, (_, j) => j - 4.5);
+    const got = wasmMatmul(a, b, { m, k, n, bias, biasOffset: 2, activation: "relu" });
+    const want = naive(a, b, m, k, n).map((s, at) => {
+      const y = s + (bias[2 + (at % n)] ?? 0);
+      return y < 0 ? 0 : y;
+    });
+    expect(Array.from(got)).toEqual(want);
+    expect(got.subarray(0, n).every(Number.isNaN)).toBe(true);
+  });
+
+  test("accumulate adds the product to what a strided C holds, and leaves the rest alone", () => {
+    const [m, k, n] = [6, 20, 11];
+    const a = ints(m * k, 7);
+    const b = ints(k * n, 8);
+    // C column-major with 2 padding rows, starting at element 3.
+    const c = ints(3 + n * (m + 2), 9);
+    const before = Array.from(c);
+    gemm(m, k, n, rowMajor(a, k), rowMajor(b, n), { data: c, offset: 3, rowStride: 1, colStride: m + 2 }, { accumulate: true, backend: "wasm" });
+    const product = naive(a, b, m, k, n);
+    const want = before.slice();
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) want[3 + i + j * (m + 2)] = (before[3 + i + j * (m + 2)] ?? 0) + (product[i * n + j] ?? 0);
+    expect(Array.from(c)).toEqual(want);
+  });
+
+  test("an empty product writes nothing, and k = 0 leaves act(bias)", () => {
+    const out = Float32Array.of(9, 9);
+    matmul(out, new Float32Array(0), ints(10, 1), { m: 0, k: 5, n: 2, backend: "wasm" });
+    expect(Array.from(out)).toEqual([9, 9]);
+    matmul(out, new Float32Array(0), new Float32Array(0), { m: 1, k: 0, n: 2, bias: Float32Array.of(-1, 2), activation: "relu", backend: "wasm" });
+    expect(Array.from(out)).toEqual([0, 2]);
+  });
+
+  test("float64 operands are left to the JavaScript kernel", () => {
+    const a = Float64Array.of(1, 2, 3, 4);
+    expect(wasmGemm(2, 2, 2, rowMajor(a, 2), rowMajor(a, 2), rowMajor(new Float64Array(4), 2), plain)).toBe(false);
+    expect(Array.from(matmul(new Float64Array(4), a, a, { m: 2, k: 2, n: 2, backend: "wasm" }))).toEqual([7, 10, 15, 22]);
+  });
+
+  test("the shared memory grows to the largest call's need and no further", () => {
+    const run = (size: number): void => void wasmMatmul(ints(size * size, 1), ints(size * size, 2), { m: size, k: size, n: size });
+    run(200);
+    const grown = sharedHeap(0)?.byteLength;
+    for (let i = 0; i < 5; i++) run(200);
+    run(30);
+    expect(sharedHeap(0)?.byteLength).toBe(grown);
+  });
+});
+
+describe("without WebAssembly", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  test("the kernel reports it cannot run, and matmul falls back to JavaScript", async () => {
+    vi.stubGlobal("WebAssembly", undefined);
+    vi.resetModules();
+    const kernels = await import("../../../src/backend/kernels/matmul.js");
+    const wasm = await import("../../../src/backend/kernels/wasm-matmul.js");
+    expect(wasm.wasmMatmulAvailable()).toBe(false);
+    const [m, k, n] = [33, 40, 35];
+    const a = ints(m * k, 1);
+    const b = ints(k * n, 2);
+    for (const backend of ["wasm", "auto"] as const) {
+      expect(Array.from(kernels.matmul(new Float32Array(m * n), a, b, { m, k, n, backend }))).toEqual(naive(a, b, m, k, n));
+    }
+  });
+});

@@ -1,0 +1,199 @@
+import { describe, expect, test } from "vitest";
+import { allocate, type DType, type Storage } from "../../../src/core/dtype.js";
+import { shapeSize } from "../../../src/core/shape.js";
+import { generateKernel } from "../../../src/backend/js-codegen.js";
+import { compileKernel, loopKernelBackend, selectLoopKernel } from "../../../src/backend/compile.js";
+import { interpretLoopNest } from "../../../src/backend/interpret.js";
+import { outputDType, outputShape, type Kernel, type LoopNest } from "../../../src/backend/loop-ir.js";
+import { generateWasmModule, wasmSupports } from "../../../src/backend/wasm/codegen.js";
+import { encodeModule, FunctionBody, Op, signedLeb, unsignedLeb, ValType } from "../../../src/backend/wasm/encoder.js";
+import { wasmAvailable, wasmKernel } from "../../../src/backend/wasm/runtime.js";
+import { nest, op, randomValues, read } from "../support.js";
+
+/** The part of the WebAssembly API these tests call (this project's lib does not declare it). */
+interface WebAssemblyValidate {
+  validate(bytes: Uint8Array): boolean;
+}
+// every engine these tests run on has WebAssembly.validate
+const validate = (bytes: Uint8Array): boolean => (globalThis as unknown as { WebAssembly: WebAssemblyValidate }).WebAssembly.validate(bytes);
+
+/** The JavaScript kernel of `n` alone: its source compiled directly, without `selectLoopKernel`. */
+function javascriptKernel(n: LoopNest): Kernel {
+  const { key, source } = generateKernel(n);
+  return compileKernel<() => Kernel>(`test:js:${key}`, [], source)();
+}
+
+const fresh = (n: LoopNest): Storage<DType>[] => n.outputs.map((out) => allocate(outputDType(n, out), shapeSize(outputShape(n, out))));
+
+/** Runs `n` in WebAssembly and in the interpreter; expects equal outputs, bit for bit. */
+function expectWasmAgrees(n: LoopNest, inputs: readonly Storage<DType>[], constants: readonly number[] = []): void {
+  const kernel = wasmKernel(n);
+  expect(kernel).toBeDefined();
+  const got = fresh(n);
+  const want = fresh(n);
+  expect(kernel?.run([...inputs, ...got], constants)).toBe(true);
+  interpretLoopNest(n, [...inputs, ...want], constants);
+  got.forEach((g, j) => {
+    const w = want[j] ?? [];
+    for (let i = 0; i < g.length; i++) if (!Object.is(g[i], w[i])) expect(`output ${j}[${i}] = ${g[i]}`).toBe(`output ${j}[${i}] = ${w[i]}`);
+  });
+}
+
+const f32 = (n: number, seed: number): Float32Array => Float32Array.from(randomValues(n, seed));
+
+/** The nest of gelu(x * a + b) for x of [rows, cols] and rows a, b of [cols], as fusion makes it (constants 0.5, 1, 0.044715, sqrt(2 / pi)). */
+function geluNest(rows: number, cols: number): LoopNest {
+  return nest({
+    shape: [rows, cols],
+    inputs: [
+      { dtype: "float32", size: rows * cols },
+      { dtype: "float32", size: cols },
+      { dtype: "float32", size: cols },
+    ],
+    constants: ["float32", "float32", "float32", "float32"],
+    nodes: [
+      read(0, "float32", 0, [cols, 1]),
+      read(1, "float32", 0, [0, 1]),
+      op("mul", {}, [0, 1], "float32"),
+      read(2, "float32", 0, [0, 1]),
+      op("add", {}, [2, 3], "float32"), // y = x a + b
+      { kind: "const", dtype: "float32", index: 0 },
+      { kind: "const", dtype: "float32", index: 1 },
+      { kind: "const", dtype: "float32", index: 2 },
+      { kind: "const", dtype: "float32", index: 3 },
+      op("mul", {}, [4, 4], "float32"),
+      op("mul", {}, [4, 9], "float32"), // y^3
+      op("mul", {}, [7, 10], "float32"),
+      op("add", {}, [4, 11], "float32"),
+      op("mul", {}, [8, 12], "float32"), // inner
+      op("tanh", {}, [13], "float32"),
+      op("add", {}, [6, 14], "float32"),
+      op("mul", {}, [5, 4], "float32"),
+      op("mul", {}, [16, 15], "float32"),
+    ],
+    outputs: [{ node: 17 }],
+  });
+}
+const GELU_CONSTANTS = [0.5, 1, 0.044715, Math.sqrt(2 / Math.PI)].map(Math.fround);
+
+describe("the WebAssembly encoder", () => {
+  test("unsigned LEB128 writes 7 bits a byte, low first, the high bit marking more", () => {
+    expect(unsignedLeb(0)).toEqual([0]);
+    expect(unsignedLeb(127)).toEqual([0x7f]);
+    expect(unsignedLeb(128)).toEqual([0x80, 0x01]);
+    expect(unsignedLeb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(unsignedLeb(2 ** 32 - 1)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+  });
+
+  test("unsigned LEB128 refuses negative, fractional and too large values", () => {
+    expect(() => unsignedLeb(-1)).toThrow();
+    expect(() => unsignedLeb(0.5)).toThrow();
+    expect(() => unsignedLeb(2 ** 32)).toThrow();
+  });
+
+  test("signed LEB128 sign-extends from the last byte's bit 6", () => {
+    expect(signedLeb(0n)).toEqual([0]);
+    expect(signedLeb(-1n)).toEqual([0x7f]);
+    expect(signedLeb(63n)).toEqual([0x3f]);
+    expect(signedLeb(64n)).toEqual([0xc0, 0x00]);
+    expect(signedLeb(-64n)).toEqual([0x40]);
+    expect(signedLeb(-65n)).toEqual([0xbf, 0x7f]);
+    expect(signedLeb(-123456n)).toEqual([0xc0, 0xbb, 0x78]);
+    expect(signedLeb(-(2n ** 63n))).toEqual([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f]);
+    expect(signedLeb(2n ** 63n - 1n)).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]);
+    expect(() => signedLeb(2n ** 63n)).toThrow();
+  });
+
+  test("a minimal module validates, and so does one with locals, constants and a loop", () => {
+    expect(validate(encodeModule({ imports: [], functions: [{ type: { params: [], results: [] }, body: new FunctionBody(0) }] }))).toBe(true);
+    const body = new FunctionBody(1);
+    const i = body.local(ValType.i32);
+    body.i32(0).set(i).loop().get(i).i32(1).op(Op.i32_add).tee(i).get(0).op(Op.i32_ne).brIf(0).end().get(i);
+    const bytes = encodeModule({ imports: [], functions: [{ type: { params: [ValType.i32], results: [ValType.i32] }, body, export: "count" }] });
+    expect(validate(bytes)).toBe(true);
+  });
+
+  test("an invalid body does not validate", () => {
+    const body = new FunctionBody(0).op(Op.i32_add); // nothing on the stack
+    expect(validate(encodeModule({ imports: [], functions: [{ type: { params: [], results: [] }, body }] }))).toBe(false);
+  });
+});
+
+describe("WebAssembly loop kernels", () => {
+  test("WebAssembly with SIMD is available on this platform", () => {
+    expect(wasmAvailable()).toBe(true);
+  });
+
+  test("the modules of supported nests validate, with and without SIMD", () => {
+    for (const simd of [true, false]) expect(validate(generateWasmModule(geluNest(3, 1030), simd))).toBe(true);
+  });
+
+  test("gelu(x * a + b) equals the JavaScript kernel and the interpreter, bit for bit", () => {
+    const [rows, cols] = [7, 1030];
+    const n = geluNest(rows, cols);
+    const inputs = [f32(rows * cols, 1).map((v) => v * 2), f32(cols, 2), f32(cols, 3)];
+    expectWasmAgrees(n, inputs, GELU_CONSTANTS);
+    const js = fresh(n);
+    const wasm = fresh(n);
+    javascriptKernel(n)([...inputs, ...js], GELU_CONSTANTS);
+    wasmKernel(n)?.run([...inputs, ...wasm], GELU_CONSTANTS);
+    expect(wasm).toEqual(js);
+  });
+
+  test("the kernel cache picks WebAssembly for a float32 chain, JavaScript for others", () => {
+    const floats = nest({ shape: [5], inputs: [{ dtype: "float64", size: 5 }], nodes: [read(0, "float64", 0, [1]), op("tanh", {}, [0], "float64")], outputs: [{ node: 1 }] });
+    expect(loopKernelBackend(geluNest(2, 8))).toBe("webassembly");
+    expect(loopKernelBackend(floats)).toBe("javascript");
+    const reduced = nest({ shape: [4], reducedAxes: [0], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1])], outputs: [{ node: 0, reduce: "sum" }] });
+    expect(loopKernelBackend(reduced)).toBe("javascript");
+    const exp = nest({ shape: [4], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1]), op("exp", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    expect(loopKernelBackend(exp)).toBe("javascript");
+    expect([floats, reduced, exp].map(wasmSupports)).toEqual([false, false, false]);
+    expect(wasmSupports(geluNest(2, 8))).toBe(true);
+  });
+
+  test("odd lengths run the SIMD loop and a scalar tail; lengths below 4 only the tail", () => {
+    for (const len of [1, 2, 3, 4, 5, 7, 8, 9, 1023, 1025]) {
+      const n = nest({ shape: [len], inputs: [{ dtype: "float32", size: len }], nodes: [read(0, "float32", 0, [1]), op("tanh", {}, [0], "float32"), op("mul", {}, [0, 1], "float32")], outputs: [{ node: 2 }, { node: 1 }] });
+      expectWasmAgrees(n, [f32(len, len).map((v) => v * 4)]);
+    }
+  });
+
+  test("length 0 writes nothing, and size-1 axes are dropped", () => {
+    const empty = nest({ shape: [3, 0], inputs: [{ dtype: "float32", size: 0 }], nodes: [read(0, "float32", 0, [0, 1]), op("neg", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    expectWasmAgrees(empty, [new Float32Array(0)]);
+    const one = nest({ shape: [1, 1], inputs: [{ dtype: "float32", size: 1 }], nodes: [read(0, "float32", 0, [0, 0]), op("tanh", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    expectWasmAgrees(one, [Float32Array.of(0.25)]);
+  });
+
+  test("strided, transposed and reversed reads run as scalar loops, and agree", () => {
+    const n = nest({
+      shape: [5, 6],
+      inputs: [{ dtype: "float32", size: 60 }],
+      nodes: [read(0, "float32", 59, [-1, -10]), read(0, "float32", 0, [12, 2]), op("sub", {}, [0, 1], "float32"), op("tanh", {}, [2], "float32")],
+      outputs: [{ node: 3 }],
+    });
+    expectWasmAgrees(n, [f32(60, 9)]);
+  });
+
+  test("tanh is exact on special values and their neighbours", () => {
+    const specials = [0, -0, NaN, Infinity, -Infinity, 1, -1, 2 ** -149, -(2 ** -149), 2 ** -126, 1 / 1024, 9.5, -9.5, 9.499999, 22, 3.4e38, -3.4e38, 0.34657359, 0.6931472];
+    const values = specials.flatMap((v) => {
+      const bits = new Uint32Array(Float32Array.of(v).buffer)[0] ?? 0;
+      return [-2, -1, 0, 1, 2].map((d) => new Float32Array(Uint32Array.of((bits + d) >>> 0).buffer)[0] ?? 0);
+    });
+    const len = values.length;
+    const n = nest({ shape: [len], inputs: [{ dtype: "float32", size: len }], nodes: [read(0, "float32", 0, [1]), op("tanh", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    expectWasmAgrees(n, [Float32Array.from(values)]);
+  });
+
+  test("a constant that float32 does not hold runs on the JavaScript kernel", () => {
+    const n = nest({ shape: [8], inputs: [{ dtype: "float32", size: 8 }], constants: ["float32"], nodes: [read(0, "float32", 0, [1]), { kind: "const", dtype: "float32", index: 0 }, op("mul", {}, [0, 1], "float32")], outputs: [{ node: 2 }] });
+    expect(wasmKernel(n)?.run([f32(8, 4), new Float32Array(8)], [0.1])).toBe(false);
+    const got = new Float32Array(8);
+    const want = new Float32Array(8);
+    selectLoopKernel(n, javascriptKernel(n))([f32(8, 4), got], [0.1]);
+    interpretLoopNest(n, [f32(8, 4), want], [0.1]);
+    expect(got).toEqual(want);
+  });
+});

@@ -1,0 +1,129 @@
+import { describe, expect, test } from "vitest";
+import { tensor } from "../../../src/core/create.js";
+import { ShapeError } from "../../../src/core/errors.js";
+import type { Tensor } from "../../../src/core/tensor.js";
+import { compileProgram, fusionPlan } from "../../../src/ir/fusion/execute.js";
+import { interpretProgram } from "../../../src/ir/interpret.js";
+import type { Program } from "../../../src/ir/program.js";
+import { gelu } from "../../../src/ops/activations.js";
+import { add, mul } from "../../../src/ops/elementwise.js";
+import type { AnyTensor } from "../../../src/prims/types.js";
+import { jit } from "../../../src/transforms/jit.js";
+import { bind } from "../../../src/prims/index.js";
+import { traceProgram } from "../../../src/transforms/trace.js";
+import { aval, randomValues, tensorOf, valuesOf } from "../../backend/support.js";
+
+/** Softmax over the last axis of a [rows, cols] value, from primitives. */
+function softmax(x: AnyTensor): AnyTensor {
+  const [rows = 1, cols = 1] = x.shape;
+  const column = (v: AnyTensor): AnyTensor => bind("broadcast", [v], { shape: [rows, cols], dims: [0] });
+  const shifted = bind("sub", [x, column(bind("reduce_max", [x], { axes: [1] }))], {});
+  const e = bind("exp", [shifted], {});
+  return bind("div", [e, column(bind("reduce_sum", [e], { axes: [1] }))], {});
+}
+
+function expectSameAsInterpreter(p: Program, inputs: readonly AnyTensor[]): void {
+  const got = compileProgram(p)(inputs);
+  const want = interpretProgram(p, inputs);
+  expect(got.map(valuesOf)).toEqual(want.map(valuesOf));
+  expect(got.map((x) => x.shape)).toEqual(want.map((x) => x.shape));
+}
+
+describe("compiled programs", () => {
+  test("jit(gelu(x * a + b)) runs as one loop and agrees with eager evaluation bit for bit", () => {
+    type X = Tensor<[8, 16]>;
+    type Row = Tensor<[16]>;
+    const chain = (x: X, a: Row, b: Row): X => gelu(add(mul(x, a), b));
+    const f = jit(chain);
+    const x = tensorOf([8, 16], randomValues(128, 1)) as X; // tensorOf made it of this shape
+    const a = tensorOf([16], randomValues(16, 2)) as Row; // as above
+    const b = tensorOf([16], randomValues(16, 3)) as Row; // as above
+    expect(valuesOf(f(x, a, b))).toEqual(valuesOf(chain(x, a, b)));
+    const p = f.lastProgram;
+    if (p === undefined) throw new Error("nothing traced");
+    const plan = fusionPlan(p);
+    expect(plan.kernels).toBe(1);
+    expect(plan.steps).toHaveLength(1);
+    expect(plan.steps[0]?.kind === "kernel" ? plan.steps[0].depth : 0).toBe(2);
+  });
+
+  test("softmax fuses into three kernels and agrees with the interpreter", () => {
+    const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(x)]), [aval([5, 7])]);
+    const plan = fusionPlan(p);
+    expect(plan.steps.map((s) => (s.kind === "kernel" ? s.prims.filter((n) => n !== "broadcast").join(" ") : s.prim))).toEqual([
+      "reduce_max",
+      "sub exp",
+      "reduce_sum",
+      "div",
+    ]);
+    expectSameAsInterpreter(p, [tensorOf([5, 7], randomValues(35, 4))]);
+  });
+
+  test("intermediate buffers are reused once their last reader has run", () => {
+    const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(softmax(softmax(x)))]), [aval([6, 4])]);
+    const plan = fusionPlan(p);
+    expect(plan.buffers).toBeLessThan(plan.intermediates);
+    const run = compileProgram(p);
+    const x = tensorOf([6, 4], randomValues(24, 5));
+    const want = interpretProgram(p, [x]);
+    expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+    expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+  });
+
+  test("every call returns fresh outputs and leaves its inputs alone", () => {
+    const p = traceProgram(([x]) => (x === undefined ? [] : [bind("exp", [x], {}), bind("neg", [x], {})]), [aval([3])]);
+    const run = compileProgram(p);
+    const x = tensorOf([3], [0, 1, 2]);
+    const first = run([x]);
+    const second = run([tensorOf([3], [5, 5, 5])]);
+    expect(first[0]?.data).not.toBe(second[0]?.data);
+    expect(valuesOf(first[1] ?? x)).toEqual(["-0", -1, -2]);
+    expect(valuesOf(x)).toEqual([0, 1, 2]);
+  });
+
+  test("an output that is an input or a constant is returned as it is", () => {
+    const c = tensorOf([2], [7, 8]);
+    const p = traceProgram(([x]) => (x === undefined ? [] : [x, c]), [aval([2])]);
+    const x = tensorOf([2], [1, 2]);
+    const [y, z] = compileProgram(p)([x]);
+    expect(y).toBe(x);
+    expect(z).toBe(c);
+  });
+
+  test("primitives that are not fused run between kernels", () => {
+    const p = traceProgram(
+      ([x, w, i]) => {
+        if (x === undefined || w === undefined || i === undefined) return [];
+        const h = bind("dot_general", [bind("tanh", [x], {}), w], { transA: false, transB: false });
+        const rows = bind("gather", [h, i], { axis: 0 });
+        return [bind("reduce_sum", [bind("mul", [rows, rows], {})], { axes: [0, 1] }), bind("argmax", [h], { axis: 1 })];
+      },
+      [aval([3, 4]), aval([4, 2]), aval([5], "int32")],
+    );
+    expectSameAsInterpreter(p, [tensorOf([3, 4], randomValues(12, 6)), tensorOf([4, 2], randomValues(8, 7)), tensorOf([5], [0, 2, 1, 2, 0], "int32")]);
+  });
+
+  test("reductions over empty axes and int32 and bool values agree with the interpreter", () => {
+    const p = traceProgram(
+      ([x, y]) => {
+        if (x === undefined || y === undefined) return [];
+        const positive = bind("compare", [x, bind("broadcast", [bind("reduce_max", [x], { axes: [0, 1] })], { shape: [2, 0], dims: [] })], { op: "lt" });
+        const counts = bind("reduce_sum", [bind("cast", [bind("compare", [y, y], { op: "eq" })], { dtype: "int32" })], { axes: [1] });
+        return [positive, bind("reduce_max", [x], { axes: [1] }), counts];
+      },
+      [aval([2, 0], "int32"), aval([3, 4], "float32")],
+    );
+    expectSameAsInterpreter(p, [tensorOf([2, 0], [], "int32"), tensorOf([3, 4], [1, NaN, 2, 3, 4, 5, NaN, NaN, 0, -0, 1, 2])]);
+  });
+
+  test("an input of the wrong shape is a ShapeError naming the program", () => {
+    const p = traceProgram(([x]) => (x === undefined ? [] : [bind("exp", [x], {})]), [aval([3])]);
+    expect(() => compileProgram(p)([tensor([1, 2])])).toThrow(ShapeError);
+  });
+
+  test("the interpreted-kernel mode computes what generated kernels compute", () => {
+    const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(x)]), [aval([3, 5])]);
+    const x = tensorOf([3, 5], randomValues(15, 8));
+    expect(valuesOf(compileProgram(p, { kernels: "interpreted" })([x])[0] ?? x)).toEqual(valuesOf(compileProgram(p)([x])[0] ?? x));
+  });
+});

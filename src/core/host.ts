@@ -1,15 +1,18 @@
 /**
- * The host's text codecs, typed without DOM or Node typings.
+ * The host's globals beyond the language, typed without DOM or Node typings.
  *
  * Stratum compiles against plain ECMAScript 2022 so that a consumer without
  * `@types/node` and without the DOM library can type-check against it. The
- * few globals it uses from its host beyond the language are `TextEncoder`
- * and `TextDecoder` (here) and `WebAssembly` (typed where it is used, in the
- * loop backend's runtime). Every engine Stratum supports (Node 20, current
- * browsers, Deno, Bun) has them; where one is missing the call says so with
- * an error rather than a `TypeError` about `undefined`.
+ * few globals it uses from its host are `TextEncoder`, `TextDecoder` and
+ * `WebAssembly`, each typed here with just the members it uses. Every engine
+ * Stratum supports (Node 20, current browsers, Deno, Bun) has them; where a
+ * codec is missing the call says so with an error rather than a `TypeError`
+ * about `undefined`, and without WebAssembly the backend runs its JavaScript
+ * kernels.
  *
- * Deliberately left out: any encoding but UTF-8.
+ * Deliberately left out: any encoding but UTF-8, and the parts of the
+ * WebAssembly API the backend does not call (streaming compilation, tables,
+ * globals).
  */
 
 interface Utf8Encoder {
@@ -20,14 +23,26 @@ interface Utf8Decoder {
   decode(bytes: Uint8Array): string;
 }
 
-/** The members of the global object read here (WHATWG Encoding). */
-interface TextCodecs {
+/** The part of the WebAssembly JavaScript API the backend uses. */
+export interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+  readonly Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+}
+
+/** The members of the global object read here (WHATWG Encoding, WebAssembly's JavaScript API). */
+interface HostGlobals {
   readonly TextEncoder?: new () => Utf8Encoder;
   readonly TextDecoder?: new (label: "utf-8", options: { fatal: boolean; ignoreBOM: boolean }) => Utf8Decoder;
+  readonly WebAssembly?: WebAssemblyApi;
 }
 
 // Sound: reading possibly-absent properties of the global object; each is checked before use.
-const host = globalThis as TextCodecs;
+const host = globalThis as HostGlobals;
+
+/** The host's WebAssembly API, or undefined where the engine has none. */
+export const hostWebAssembly: WebAssemblyApi | undefined = host.WebAssembly;
 
 let encoder: Utf8Encoder | undefined;
 let strictDecoder: Utf8Decoder | undefined;

@@ -14,21 +14,13 @@
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
+import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 import type { LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { TANH_IMPORT } from "./tanh.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 
-/** The part of the WebAssembly JavaScript API used here. */
-interface WebAssemblyApi {
-  validate(bytes: Uint8Array): boolean;
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-  readonly Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
-}
-
-// NOTE: this project's lib (es2022) does not declare WebAssembly; every engine that has it has these members.
-const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+const api = hostWebAssembly;
 
 const PAGE = 65536;
 

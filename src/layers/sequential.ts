@@ -33,19 +33,69 @@ export type ParamsTuple<Ls extends readonly unknown[]> = { -readonly [K in keyof
  * `ShapeError` naming the first layer that does not accept its input. With
  * `Probing`, an input of unknown rank is replaced by the layer's probe.
  */
-export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing extends boolean, I extends unknown[] = []> = Fs extends readonly [
-  infer F extends ShapeFn,
+export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing extends boolean> =
+  Fold<Fs, S, Probing, []> extends infer R ? (R extends Stuck<unknown[], infer E> ? E : R) : never;
+
+/** Where a fold stopped: at the layer whose index is the length of `I`, with its error `E`. */
+interface Stuck<I extends unknown[], E> {
+  readonly at: I;
+  readonly error: E;
+}
+
+/**
+ * The fold itself, eight layers per recursive step and then one at a time:
+ * the output shape, or `Stuck` at the first layer that does not fit.
+ * NOTE: TypeScript stops a tail-recursive type after 1000 steps (TS2589), and
+ * one step per layer put a 1000-layer stack past it; with eight layers a step
+ * the limit is 8000 layers, and the steps within a chunk nest no deeper.
+ */
+type Fold<Fs extends readonly unknown[], S, Probing extends boolean, I extends unknown[]> = Fs extends readonly [
+  infer F0, infer F1, infer F2, infer F3, infer F4, infer F5, infer F6, infer F7,
   ...infer R,
 ]
-  ? StepInput<F, S, Probing> extends infer In extends Shape
-    ? ApplyShape<F, In> extends infer Out
-      ? Out extends Shape
-        ? TakesFloats<F, I> extends true
-          ? FoldShapes<R, Out, Probing, [...I, F]>
-          : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>
-        : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>
+  ? Step<F0, S, Probing, I> extends infer S1
+    ? Step<F1, S1, Probing, [...I, 1]> extends infer S2
+      ? Step<F2, S2, Probing, [...I, 1, 1]> extends infer S3
+        ? Step<F3, S3, Probing, [...I, 1, 1, 1]> extends infer S4
+          ? Step<F4, S4, Probing, [...I, 1, 1, 1, 1]> extends infer S5
+            ? Step<F5, S5, Probing, [...I, 1, 1, 1, 1, 1]> extends infer S6
+              ? Step<F6, S6, Probing, [...I, 1, 1, 1, 1, 1, 1]> extends infer S7
+                ? Step<F7, S7, Probing, [...I, 1, 1, 1, 1, 1, 1, 1]> extends infer S8
+                  ? S8 extends Shape
+                    ? Fold<R, S8, Probing, [...I, 1, 1, 1, 1, 1, 1, 1, 1]>
+                    : S8
+                  : never
+                : never
+              : never
+            : never
+          : never
+        : never
       : never
     : never
+  : Fs extends readonly [infer F, ...infer R]
+    ? Step<F, S, Probing, I> extends infer Out
+      ? Out extends Shape
+        ? Fold<R, Out, Probing, [...I, 1]>
+        : Out
+      : never
+    : S;
+
+/**
+ * One layer of the fold: `F`, the layer at index `I["length"]`, applied to
+ * `S`; a fold that has already stopped (`S` not a shape) passes through.
+ */
+type Step<F, S, Probing extends boolean, I extends unknown[]> = [S] extends [Shape]
+  ? F extends ShapeFn
+    ? StepInput<F, S, Probing> extends infer In extends Shape
+      ? ApplyShape<F, In> extends infer Out
+        ? Out extends Shape
+          ? TakesFloats<F, I> extends true
+            ? Out
+            : Stuck<I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>>
+          : Stuck<I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>>
+        : never
+      : never
+    : S
   : S;
 
 /** Whether the layer at position `I["length"]` can take the previous layer's float32 output (the first layer takes its own input dtype). */
@@ -73,19 +123,10 @@ export type Sequential<Ls extends readonly AnyLayer[]> = Layer<ParamsTuple<Ls>, 
  * everywhere but at the first layer that does not fit, where it is that
  * layer's `ShapeError`.
  */
-export type CheckStack<Ls extends readonly unknown[]> = CheckFold<ShapeFnsOf<Ls>, Dim[], []>;
-
-type CheckFold<Fs extends readonly unknown[], S extends Shape, I extends unknown[]> = Fs extends readonly [infer F extends ShapeFn, ...infer R]
-  ? StepInput<F, S, true> extends infer In extends Shape
-    ? ApplyShape<F, In> extends infer Out
-      ? Out extends Shape
-        ? TakesFloats<F, I> extends true
-          ? CheckFold<R, Out, [...I, unknown]>
-          : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>, ...unknown[]]
-        : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>, ...unknown[]]
-      : never
-    : never
-  : unknown;
+export type CheckStack<Ls extends readonly unknown[]> =
+  Fold<ShapeFnsOf<Ls>, Dim[], true, []> extends Stuck<infer I, infer E>
+    ? [...{ [K in keyof I]: unknown }, E, ...unknown[]]
+    : unknown;
 
 /**
  * The parameter list of `sequential`: each layer, intersected with its

@@ -10,17 +10,19 @@
  * any shape, the next layer's probe takes over. A mismatch types the argument
  * at that position as `ShapeError<"sequential: layer 2 expects [..., 256] but
  * gets [..., 512]">`. Deliberately left out: named layers and branching (write
- * a function, or `residual`).
+ * a function, or `residual`), and stateful layers (batch norm), which have
+ * nowhere to return their state: a stack refuses them, and takes
+ * `frozen(layer)`, the layer in inference mode, instead.
  */
 
 import type { DType } from "../core/dtype.js";
-import type { ShapeError } from "../core/errors.js";
+import { shapeError, type ShapeError } from "../core/errors.js";
 import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { split } from "../random/key.js";
 import { splitKeys } from "../random/staged.js";
-import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type LayerInfo, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
 
 /** The shape functions of a list of layers. */
 export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
@@ -116,7 +118,7 @@ export interface SequentialFn<Fs extends readonly ShapeFn[]> extends ShapeFn {
 }
 
 /** The layer `sequential(...Ls)`. */
-export type Sequential<Ls extends readonly AnyLayer[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
+export type Sequential<Ls extends readonly unknown[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
 
 /**
  * `unknown` when the stack fits together, otherwise a tuple that is `unknown`
@@ -133,8 +135,21 @@ export type CheckStack<Ls extends readonly unknown[]> =
  * `ShapeError` where the stack stops fitting, so the message lands on that argument.
  */
 export type StackArgs<Ls extends readonly unknown[]> = {
-  [K in keyof Ls]: Ls[K] & (CheckStack<Ls> extends infer C extends readonly unknown[] ? C[K & keyof C] : unknown);
+  [K in keyof Ls]: Ls[K] &
+    (Ls[K] extends AnyStatefulLayer
+      ? ShapeError<`sequential: layer ${K & string} is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`>
+      : CheckStack<Ls> extends infer C extends readonly unknown[]
+        ? C[K & keyof C]
+        : unknown);
 };
+
+/**
+ * A stateful layer (batch norm), which a stack refuses: it has nowhere to
+ * return the new state. `frozen(layer)` is the plain layer that fits.
+ */
+export interface AnyStatefulLayer extends LayerInfo {
+  initState(): unknown;
+}
 
 /**
  * The layers applied in order; fails to compile when one layer's output does
@@ -146,9 +161,14 @@ export type StackArgs<Ls extends readonly unknown[]> = {
  * const p = mlp.init(key(0)); // [{ w, b }, {}, { w, b }]
  * mlp.apply(p, zeros([32, 784])); // Tensor<[32, 10]>
  */
-export function sequential<const Ls extends readonly AnyLayer[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
+export function sequential<const Ls extends readonly (AnyLayer | AnyStatefulLayer)[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
   // Each layer is used with its own parameters and the previous layer's output, which the compile-time fold checked.
   const list: readonly UntypedLayer[] = layers as unknown as readonly UntypedLayer[];
+  list.forEach((layer, i) => {
+    if ("initState" in layer) {
+      shapeError("sequential", `layer ${i} (${layer.name ?? "layer"}) is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`);
+    }
+  });
   return makeLayer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>(
     (k) => {
       const keys = list.length === 0 ? [] : split(k, list.length);
@@ -170,6 +190,7 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
 
 /** A layer seen without its types, as `sequential` runs it. */
 interface UntypedLayer {
+  readonly name?: string;
   readonly inputDType?: DType;
   init(k: unknown): unknown;
   apply(p: unknown, x: Tensor<Shape>, opts?: ApplyOptions): Tensor<Shape>;

@@ -96,3 +96,11 @@ expectError(sequential(dense(128, 64), multiHeadAttention(128, 4)));
 const blocks = sequential(transformerEncoderBlock(128, 4, 512), transformerEncoderBlock(128, 8, 256), multiHeadAttention(128, 2));
 expectType<Tensor<[8, 64, 128]>>(blocks.apply(blocks.init(k), zeros([8, 64, 128])));
 expectError(blocks.apply(blocks.init(k), zeros([8, 128])));
+
+// numHeads must divide dModel (unless keyDim is given to multiHeadAttention); a number known only at run time is checked there
+expectError(transformerEncoderBlock(128, 3, 512));
+expectError(multiHeadAttention(128, 3));
+expectError(sequential(transformerEncoderBlock(128, 5, 512), dense(128, 10)));
+expectType<Tensor<[128, 48]>>(multiHeadAttention(128, 3, { keyDim: 16 }).init(k).wq);
+declare const runtimeHeads: number;
+expectType<Tensor<["N", 64, 128]>>(transformerEncoderBlock(128, runtimeHeads, 512).apply(transformerEncoderBlock(128, runtimeHeads, 512).init(k), tokens));

@@ -178,6 +178,7 @@ expectType<Tensor<["batch", 30]>>(repeat(batch, 3, -1));
 // Reshape sizes that differ, a concat mismatch, a dtype mix, a bad axis, a bad perm ...
 expectError(reshape(zeros([2, 3]), [4, 2]));
 expectError(reshape(zeros([2, 3]), [-1, -1]));
+expectError(reshape(features, [28, 28]));
 expectError(concat([batch, typeOf<Tensor<[5, 3]>>()], 1));
 expectError(concat([zeros([2, 3]), zeros([2, 3], "float64")]));
 expectError(stack([zeros([2]), zeros([3])]));

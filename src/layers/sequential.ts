@@ -131,16 +131,21 @@ export type CheckStack<Ls extends readonly unknown[]> =
     : unknown;
 
 /**
- * The parameter list of `sequential`: each layer, intersected with its
- * `ShapeError` where the stack stops fitting, so the message lands on that argument.
+ * The parameter list of `sequential`: each layer, or its `ShapeError` where
+ * the stack stops fitting, so the message lands on that argument.
+ * NOTE: the error alone, not intersected with the layer: a layer has optional
+ * members, so the intersection's first line was an `exactOptionalPropertyTypes`
+ * remark (TS2379); the error alone reads "Argument of type 'Dense<256, 10>'
+ * is not assignable to parameter of type 'ShapeError<"sequential: ...">'".
  */
 export type StackArgs<Ls extends readonly unknown[]> = {
-  [K in keyof Ls]: Ls[K] &
-    (Ls[K] extends AnyStatefulLayer
-      ? ShapeError<`sequential: layer ${K & string} is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`>
-      : CheckStack<Ls> extends infer C extends readonly unknown[]
-        ? C[K & keyof C]
-        : unknown);
+  [K in keyof Ls]: Ls[K] extends AnyStatefulLayer
+    ? ShapeError<`sequential: layer ${K & string} is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`>
+    : CheckStack<Ls> extends infer C extends readonly unknown[]
+      ? C[K & keyof C] extends infer E extends ShapeError<string>
+        ? E
+        : Ls[K]
+      : Ls[K];
 };
 
 /**

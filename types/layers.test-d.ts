@@ -115,3 +115,9 @@ expectError(sequential(
   dense(512, 256), relu(), dense(256, 256), relu(), dense(128, 256), relu(), dense(256, 128), relu(),
   dense(128, 10),
 ));
+
+// a width known only at run time flows through a stack as unknown: the next layer's check is left to the run time
+declare const runtimeWidth: number;
+const unknownWidth = sequential(dense(784, runtimeWidth), relu(), dense(512, 10));
+expectType<Tensor<["batch", 10]>>(unknownWidth.apply(unknownWidth.init(k), batch));
+expectError(sequential(dense(784, runtimeWidth), dense(512, 10)).apply(sequential(dense(784, runtimeWidth), dense(512, 10)).init(k), zeros([2, 100])));

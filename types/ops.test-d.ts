@@ -106,6 +106,11 @@ function attention<B extends (string | number)[]>(scores: Tensor<[...B, 5, 5]>):
 }
 expectType<Tensor<["batch", 5, 5]>>(attention(typeOf<Tensor<["batch", 5, 5]>>()));
 
+// An axis known only at run time: the rank of the result is unknown, visibly, and the run time checks the axis.
+declare const runtimeAxis: number;
+expectType<Tensor<(string | number)[]>>(sum(images, runtimeAxis));
+expectType<Tensor<(string | number)[]>>(mean(images, [runtimeAxis]));
+
 // A bad axis, a repeated axis, an int32 mean, a bool sum.
 expectError(sum(batch, 2));
 expectError(sum(batch, [0, 0]));

@@ -1,13 +1,19 @@
 /**
  * Compile-time cost of `sequential`'s shape fold.
  *
- * Generates a file with a 50-layer `sequential` (dense layers alternating with
- * activations, sizes cycling through 784 -> 512 -> 256 -> 128 -> 784) applied
- * to a `Tensor<["batch", 784]>`, its result annotated with the expected type,
- * and type-checks it with `--extendedDiagnostics` under TypeScript 6 and
- * TypeScript 7. The same 50 layers applied one by one (no fold) are the
- * baseline. Results go to `bench/results/layers-typecheck.json`. Run with
- * `npx tsc -p tsconfig.run.json && node .build/bench/layers-typecheck.bench.js`.
+ * For each depth (50, 200, 500 and 1000 layers), generates a file with a
+ * `sequential` of that many layers (dense layers alternating with activations,
+ * sizes cycling through 784 -> 512 -> 256 -> 128 -> 784) applied to a
+ * `Tensor<["batch", 784]>`, its result annotated with the expected type, and
+ * type-checks it with `--extendedDiagnostics` under TypeScript 6 and
+ * TypeScript 7. The same layers applied one by one (no fold) are the
+ * baseline. A GPT-2-sized stack (embedding(50257, 768), 12
+ * transformerEncoderBlock(768, 12, 3072), layerNorm, dense(768, 50257)) on
+ * `Tensor<["batch", 1024], "int32">` is timed the same way. A check that fails (TS2589 on a stack too deep to fold) is
+ * recorded with its error, not thrown. Results go to
+ * `bench/results/layers-typecheck.json`. Run with
+ * `npx tsc -p tsconfig.run.json && node .build/bench/layers-typecheck.bench.js [depth ...]`.
+ * NOTE: timings depend on the machine's load; compare figures taken together.
  */
 
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -15,15 +21,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compilers, measure, root, type Figures } from "./support/typecheck.js";
 
-const LAYERS = 50;
+const DEPTHS = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [50, 200, 500, 1000];
 const sizes = [784, 512, 256, 128];
 const activations = ["relu", "gelu", "silu", "tanh", "sigmoid"];
 
-/** The layers' source, in order, and the output width. */
-function layers(): { code: string[]; out: number } {
+/** The source of `depth` layers, in order, and the output width. */
+function layers(depth: number): { code: string[]; out: number } {
   const code: string[] = [];
   let width = 784;
-  for (let i = 0; i < LAYERS; i++) {
+  for (let i = 0; i < depth; i++) {
     if (i % 2 === 0) {
       const next = sizes[(i / 2 + 1) % sizes.length] ?? 784;
       code.push(`dense(${width}, ${next})`);
@@ -36,8 +42,8 @@ function layers(): { code: string[]; out: number } {
 }
 
 /** The generated file: one `sequential` of all layers, or each layer applied in turn. */
-function source(folded: boolean): string {
-  const { code, out } = layers();
+function source(depth: number, folded: boolean): string {
+  const { code, out } = layers(depth);
   const lines = [
     `import type { Tensor } from "${root}/src/core/tensor.js";`,
     `import { key } from "${root}/src/random/key.js";`,
@@ -58,24 +64,49 @@ function source(folded: boolean): string {
   return lines.join("\n") + "\n";
 }
 
+/** A GPT-2-sized stack (12 blocks of width 768, 12 heads) on int32 tokens. */
+function gpt2Source(): string {
+  const blocks = Array.from({ length: 12 }, () => "transformerEncoderBlock(768, 12, 3072)");
+  return [
+    `import type { Tensor } from "${root}/src/core/tensor.js";`,
+    `import { key } from "${root}/src/random/key.js";`,
+    `import { dense, embedding, layerNorm, sequential, transformerEncoderBlock } from "${root}/src/layers/index.js";`,
+    `declare const tokens: Tensor<["batch", 1024], "int32">;`,
+    `const gpt2 = sequential(\n  embedding(50257, 768),\n  ${blocks.join(",\n  ")},\n  layerNorm(768),\n  dense(768, 50257),\n);`,
+    `export const logits: Tensor<["batch", 1024, 50257]> = gpt2.apply(gpt2.init(key(0)), tokens);`,
+  ].join("\n") + "\n";
+}
+
 const dir = mkdtempSync(join(tmpdir(), "stratum-layers-typecheck-"));
-const files = { sequential: join(dir, "sequential.ts"), unfolded: join(dir, "unfolded.ts") };
-writeFileSync(files.sequential, source(true));
-writeFileSync(files.unfolded, source(false));
-
-const results: Record<string, { sequential: Figures; unfolded: Figures }> = {};
-for (const [name, tsc] of Object.entries(compilers)) {
-  results[name] = { sequential: measure(tsc, files.sequential), unfolded: measure(tsc, files.unfolded) };
+const results: Record<string, Record<string, { sequential: Figures; unfolded: Figures }>> = {};
+for (const depth of DEPTHS) {
+  const files = { sequential: join(dir, `sequential-${depth}.ts`), unfolded: join(dir, `unfolded-${depth}.ts`) };
+  writeFileSync(files.sequential, source(depth, true));
+  writeFileSync(files.unfolded, source(depth, false));
+  const byCompiler: Record<string, { sequential: Figures; unfolded: Figures }> = {};
+  for (const [name, tsc] of Object.entries(compilers)) {
+    byCompiler[name] = { sequential: measure(tsc, files.sequential, true), unfolded: measure(tsc, files.unfolded, true) };
+  }
+  results[String(depth)] = byCompiler;
 }
 
-console.log(`Type-checking a ${LAYERS}-layer sequential on Tensor<["batch", 784]> (check time in seconds, instantiations):`);
-console.log("compiler       sequential check  unfolded check  sequential inst.  unfolded inst.");
-for (const [name, r] of Object.entries(results)) {
-  console.log(
-    `${name.padEnd(14)} ${r.sequential.checkSeconds.toFixed(2).padStart(16)}  ${r.unfolded.checkSeconds.toFixed(2).padStart(14)}  ${String(r.sequential.instantiations).padStart(16)}  ${String(r.unfolded.instantiations).padStart(14)}`,
-  );
+const gpt2File = join(dir, "gpt2.ts");
+writeFileSync(gpt2File, gpt2Source());
+const gpt2: Record<string, Figures> = {};
+for (const [name, tsc] of Object.entries(compilers)) gpt2[name] = measure(tsc, gpt2File, true);
+
+const show = (f: Figures): string => (f.error === undefined ? f.checkSeconds.toFixed(2) : f.error.slice(0, 6));
+console.log(`Type-checking a sequential on Tensor<["batch", 784]> (check time in seconds, or the error; instantiations):`);
+console.log("layers  compiler       sequential check  unfolded check  sequential inst.  unfolded inst.");
+for (const [depth, byCompiler] of Object.entries(results)) {
+  for (const [name, r] of Object.entries(byCompiler)) {
+    console.log(
+      `${depth.padStart(6)}  ${name.padEnd(14)} ${show(r.sequential).padStart(16)}  ${show(r.unfolded).padStart(14)}  ${String(r.sequential.instantiations).padStart(16)}  ${String(r.unfolded.instantiations).padStart(14)}`,
+    );
+  }
 }
+for (const [name, f] of Object.entries(gpt2)) console.log(`GPT-2-sized stack, ${name}: ${show(f)} s check, ${f.instantiations} instantiations`);
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const outFile = join(root, "bench", "results", "layers-typecheck.json");
-writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, layers: LAYERS, results }, null, 2) + "\n");
+writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, depths: DEPTHS, results, gpt2 }, null, 2) + "\n");
 console.log(`written to ${outFile}`);

@@ -58,6 +58,7 @@ const notLayers: Readonly<Record<string, string>> = {
   summary: "describes a model (its rows are tested in test/layers/summary.test.ts)",
   sequential: "composition; checked through the layers it composes",
   residual: "composition; checked through the layers it composes",
+  frozen: "a stateful layer's inference mode, its state a parameter (which batch norm stops gradients to); tested in test/layers/frozen.test.ts",
   fans: "initialiser arithmetic",
   glorotUniform: "initialiser",
   heNormal: "initialiser",

@@ -20,6 +20,8 @@ import { reduceShape } from "../src/core/rules/reduce.js";
 import { flattenShape, reshapeShape } from "../src/core/rules/reshape.js";
 import { sliceShape, type SliceSpec } from "../src/core/rules/slice.js";
 import { expandDimsShape, squeezeShape } from "../src/core/rules/squeeze.js";
+import { checkShape } from "../src/core/shape.js";
+import { transformerEncoderBlock } from "../src/layers/attention.js";
 import { equalityPrelude, typeErrors } from "./support/type-check.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -165,7 +167,28 @@ const windowCase = fc
         },
   );
 
+const anyDim = fc.oneof(
+  { weight: 4, arbitrary: dim },
+  { weight: 1, arbitrary: fc.constantFrom(-1, -7, 2.5, 0.5, -1.5, 2 ** 31 - 1, 2 ** 31, 3e9, 1e21, -1e21, 1e-7) },
+);
+const checkShapeCase = fc.tuple(fc.array(anyDim, { maxLength: 4 }), fc.constantFrom("zeros", "ones", "full")).map(([s, op]): Case => ({
+  type: `CheckShape<${lit(op)}, ${lit(s)}>`,
+  run: () => checkShape(op, s),
+}));
+
+// the heads check has no rule function of its own: the layer's constructor is its run-time side, `undefined` when it accepts
+const headsCase = fc.tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 9 })).map(([dModel, heads]): Case => ({
+  type: `[HeadsDivide<"transformerEncoderBlock", ${dModel}, ${heads}>] extends [ShapeError<infer M>] ? ShapeError<M> : undefined`,
+  run: () => {
+    const runtimeHeads: number = heads; // the literal would not compile where it does not divide: that is the twin under test
+    transformerEncoderBlock(dModel, runtimeHeads, 4);
+    return undefined;
+  },
+}));
+
 const rules: Record<string, fc.Arbitrary<Case>> = {
+  "checkShape (constructors)": checkShapeCase,
+  "heads divide dModel": headsCase,
   broadcast: broadcastCase,
   matmul: matmulCase,
   permute: permuteCase,
@@ -190,6 +213,8 @@ import type { ReduceShape } from "../src/core/rules/reduce.js";
 import type { FlattenShape, ReshapeShape } from "../src/core/rules/reshape.js";
 import type { SliceShape } from "../src/core/rules/slice.js";
 import type { ExpandDimsShape, SqueezeShape } from "../src/core/rules/squeeze.js";
+import type { CheckShape } from "../src/core/shape.js";
+import type { HeadsDivide } from "../src/layers/attention.js";
 `;
 
 /** The type the twin must be, from what the run-time rule did. */

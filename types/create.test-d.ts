@@ -104,6 +104,22 @@ expectError(tensor(["a", "b"]));
 expectError(zeros([2, 3], "complex64"));
 expectError(zeros(6));
 expectError(zeros(["batch", 3]));
+
+// literal dims that are not sizes do not compile (the run-time message, at the shape argument)
+expectError(zeros([-1, 2.5]));
+expectError(zeros([2, -1]));
+expectError(ones([1.5]));
+expectError(full([2, 3e9], 0));
+expectError(zeros([1e21]));
+expectType<Tensor<[2147483647]>>(zeros([2147483647]));
+// policies: a union dim is widened to number (checked at run time); a spread of a number[] has unknown rank
+declare const choice: boolean;
+expectType<Tensor<[2, number]>>(zeros([2, choice ? 3 : 4]));
+expectType<Tensor<[number, 5], "int32">>(ones([choice ? 3 : 4, 5], "int32"));
+expectType<Tensor<[number]>>(full([choice ? 1 : 2], 0));
+expectType<Tensor<number[]>>(zeros([...sizes]));
+expectType<Tensor<[2, ...number[]]>>(zeros([2, ...sizes]));
+expectType<Tensor<[2, 3, 4]>>(zeros([...([2, 3] as const), 4]));
 expectError(full([2], "x"));
 expectError(eye(2, 3, "int64"));
 expectError(arange(5, "uint8"));

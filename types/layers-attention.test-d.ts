@@ -1,8 +1,9 @@
 import { expectError, expectType } from "tsd";
 import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
+import type { AttentionParams, LayerNormParams, TransformerEncoderParams } from "../src/layers/index.js";
 import { key } from "../src/random/key.js";
-import { batchNorm, dense, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type NoParams } from "../src/layers/index.js";
+import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
 declare const tokens: Tensor<["N", 64, 128]>;
@@ -35,6 +36,17 @@ expectType<{ mean: Tensor<[64]>; var: Tensor<[64]> }>(state);
 expectType<[Tensor<["N", 7, 7, 64]>, BatchNormState<64>]>(bn.apply(pbn, state, images, { training: true }));
 expectError(bn.apply(pbn, state, zeros([8, 32])));
 expectError(bn.apply(pbn, batchNorm(32).initState(), images));
+
+// batchNorm in a stack: refused as it is (a stack has nowhere to return its state), taken frozen (inference mode, its state a parameter)
+expectError(sequential(dense(128, 64), batchNorm(64)));
+expectError(sequential(batchNorm(64), relu()));
+const bnStack = sequential(dense(128, 64), frozen(batchNorm(64)), relu(), dense(64, 10));
+const pbnStack = bnStack.init(k);
+expectType<{ params: { scale: Tensor<[64]>; bias: Tensor<[64]> }; state: BatchNormState<64> }>(pbnStack[1]);
+expectType<Tensor<[8, 10]>>(bnStack.apply(pbnStack, zeros([8, 128])));
+expectType<Tensor<["N", 7, 7, 64]>>(frozen(bn).apply(frozen(bn).init(k), images));
+expectError(sequential(dense(128, 32), frozen(batchNorm(64))));
+expectError(frozen(bn).apply(frozen(bn).init(k), zeros([8, 32])));
 
 // multiHeadAttention: [N, T, D] to itself; cross-attention keeps the query's shape
 const mha = multiHeadAttention(128, 4);
@@ -72,3 +84,23 @@ expectError(model.apply(model.init(k), zeros([8, 64, 100])));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), layerNorm(64)));
 expectError(sequential(dense(128, 64), transformerEncoderBlock(128, 4, 512)));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), relu(), layerNorm(100)));
+
+// attention layers compose in a stack with their own parameters (not never) and the folded output shape
+const attentionStack = sequential(multiHeadAttention(128, 4), layerNorm(128), dense(128, 10));
+const pAttention = attentionStack.init(k);
+expectType<[AttentionParams<128, 4, 32, 32>, LayerNormParams<128>, { w: Tensor<[128, 10]>; b: Tensor<[10]> }]>(pAttention);
+expectType<Tensor<["N", 64, 10]>>(attentionStack.apply(pAttention, tokens));
+expectType<[TransformerEncoderParams<128, 4, 512>, LayerNormParams<128>, { w: Tensor<[128, 10]>; b: Tensor<[10]> }]>(model.init(k));
+expectError(sequential(multiHeadAttention(128, 4), dense(64, 10)));
+expectError(sequential(dense(128, 64), multiHeadAttention(128, 4)));
+const blocks = sequential(transformerEncoderBlock(128, 4, 512), transformerEncoderBlock(128, 8, 256), multiHeadAttention(128, 2));
+expectType<Tensor<[8, 64, 128]>>(blocks.apply(blocks.init(k), zeros([8, 64, 128])));
+expectError(blocks.apply(blocks.init(k), zeros([8, 128])));
+
+// numHeads must divide dModel (unless keyDim is given to multiHeadAttention); a number known only at run time is checked there
+expectError(transformerEncoderBlock(128, 3, 512));
+expectError(multiHeadAttention(128, 3));
+expectError(sequential(transformerEncoderBlock(128, 5, 512), dense(128, 10)));
+expectType<Tensor<[128, 48]>>(multiHeadAttention(128, 3, { keyDim: 16 }).init(k).wq);
+declare const runtimeHeads: number;
+expectType<Tensor<["N", 64, 128]>>(transformerEncoderBlock(128, runtimeHeads, 512).apply(transformerEncoderBlock(128, runtimeHeads, 512).init(k), tokens));

@@ -14,6 +14,8 @@ import {
   maxPool2d,
   relu,
   sequential,
+  summary,
+  tanh,
   type NoParams,
 } from "../src/layers/index.js";
 
@@ -128,3 +130,22 @@ expectError(sequential(conv2d(1, 32, 3), dense(800, 10))); // dense after conv w
 expectError(sequential(conv2d(1, 32, 3, { dataFormat: "NCHW" }), conv2d(1, 32, 3, { dataFormat: "NCHW" }))); // 32 channels in, 1 expected
 expectError(sequential(dense(784, 512), maxPool2d(2))); // pooling a rank-2 output
 expectError(sequential(conv1d(16, 32, 3), conv2d(32, 64, 3))); // a rank-3 output into a 2-D conv
+
+// LeNet-5: the flatten width after conv and pool is exact once the input size is known (at apply, or in a summary);
+// the stack alone cannot know it, as its height and width are the input's
+const lenet = sequential(
+  conv2d(1, 6, 5, { padding: "same" }), tanh(), avgPool2d(2),
+  conv2d(6, 16, 5), tanh(), avgPool2d(2),
+  flatten(), dense(400, 120), tanh(), dense(120, 84), tanh(), dense(84, 10),
+);
+expectType<Tensor<[32, 10]>>(lenet.apply(lenet.init(k), zeros([32, 28, 28, 1])));
+expectType<Tensor<["batch", 10]>>(lenet.apply(lenet.init(k), mnist));
+const wrongLenet = sequential(
+  conv2d(1, 6, 5, { padding: "same" }), tanh(), avgPool2d(2),
+  conv2d(6, 16, 5), tanh(), avgPool2d(2),
+  flatten(), dense(256, 120), tanh(), dense(120, 84), tanh(), dense(84, 10),
+);
+expectError(wrongLenet.apply(wrongLenet.init(k), zeros([32, 28, 28, 1]))); // flatten gives 5 * 5 * 16 = 400
+expectError(wrongLenet.apply(wrongLenet.init(k), mnist));
+expectError(summary(wrongLenet, [1, 28, 28, 1]));
+expectError(lenet.apply(lenet.init(k), zeros([32, 32, 32, 1]))); // 32 x 32 gives 6 * 6 * 16 = 576

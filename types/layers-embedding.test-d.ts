@@ -2,7 +2,7 @@ import { expectError, expectType } from "tsd";
 import { tensor, zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { key } from "../src/random/key.js";
-import { checkParams, dense, dropout, embedding, lstm, relu, sequential, type DenseFn, type Dropout, type EmbeddingFn, type EmbeddingParams, type InputDType, type NoParams } from "../src/layers/index.js";
+import { checkParams, dense, dropout, embedding, gru, layerNorm, lstm, multiHeadAttention, relu, rnn, sequential, transformerEncoderBlock, type DenseFn, type Dropout, type EmbeddingFn, type EmbeddingParams, type InputDType, type NoParams } from "../src/layers/index.js";
 
 /** A value of type `T`, for type tests of type-level functions. */
 declare function typeOf<T>(): T;
@@ -45,6 +45,19 @@ expectType<Tensor<["batch", 10]>>(charModel.apply(charModel.init(k), ids));
 expectError(charModel.apply(charModel.init(k), zeros([2, 32])));
 // anywhere else, an embedding would be fed float32 values: a compile error naming it
 expectError(sequential(dense(784, 64), embedding(256, 64)));
+// the embedding's width (and rank [...B, L, F]) is carried into the next layer, which checks it
+const tinyLm = sequential(embedding(1000, 64), transformerEncoderBlock(64, 4, 256), layerNorm(64), dense(64, 1000));
+expectType<Tensor<["batch", 32, 1000]>>(tinyLm.apply(tinyLm.init(k), ids));
+expectType<Tensor<["batch", 32, 64]>>(sequential(embedding(1000, 64), multiHeadAttention(64, 8)).apply(sequential(embedding(1000, 64), multiHeadAttention(64, 8)).init(k), ids));
+expectError(sequential(embedding(256, 64), dense(32, 10)));
+expectError(sequential(embedding(256, 64), transformerEncoderBlock(128, 4, 512)));
+expectError(sequential(embedding(256, 64), multiHeadAttention(32, 4)));
+expectError(sequential(embedding(256, 64), layerNorm(128)));
+// recurrent layers check their input width in a stack
+expectError(sequential(embedding(256, 64), lstm(32, 128)));
+expectError(sequential(embedding(256, 64), gru(128, 128)));
+expectError(sequential(embedding(256, 64), rnn(16, 128)));
+expectError(sequential(embedding(256, 64), lstm(64, 128), gru(64, 32)));
 
 // the input dtype of a shape function, and the parameter check for layer implementations
 expectType<"int32">(typeOf<InputDType<EmbeddingFn<64>>>());

@@ -94,3 +94,30 @@ declare const checkConv: CheckStack<[Dense<784, 3136>, ReturnType<typeof reshape
 expectType<[unknown, unknown, ShapeError<"sequential: layer 2 expects [..., 3136] but gets [..., 7, 7, 64]">, ...unknown[]]>(checkConv);
 declare const fits: CheckStack<[Dense<784, 512>, Activation, Dense<512, 10>]>;
 expectType<unknown>(fits);
+
+// deep stacks fold eight layers a step: the first wrong layer is named after the first chunk and in the remainder
+type Pair = [Dense<512, 512>, Activation];
+type Deep<L extends unknown[]> = [Dense<784, 512>, ...Pair, ...Pair, ...Pair, ...Pair, ...Pair, ...Pair, ...L];
+declare const deepFits: CheckStack<Deep<[Dense<512, 10>]>>;
+expectType<unknown>(deepFits);
+declare const deepWrong: CheckStack<Deep<[Dense<256, 10>]>>;
+expectType<ShapeError<"sequential: layer 13 expects [..., 256] but gets [..., 512]">>(deepWrong[13]);
+declare const chunkWrong: CheckStack<[Dense<784, 512>, ...Pair, ...Pair, ...Pair, Dense<256, 10>, ...Pair]>;
+expectType<ShapeError<"sequential: layer 7 expects [..., 256] but gets [..., 512]">>(chunkWrong[7]);
+const deep17 = sequential(
+  dense(784, 512), relu(), dense(512, 512), relu(), dense(512, 512), relu(), dense(512, 512), relu(),
+  dense(512, 256), relu(), dense(256, 256), relu(), dense(256, 256), relu(), dense(256, 128), relu(),
+  dense(128, 10),
+);
+expectType<Tensor<["batch", 10]>>(deep17.apply(deep17.init(k), batch));
+expectError(sequential(
+  dense(784, 512), relu(), dense(512, 512), relu(), dense(512, 512), relu(), dense(512, 512), relu(),
+  dense(512, 256), relu(), dense(256, 256), relu(), dense(128, 256), relu(), dense(256, 128), relu(),
+  dense(128, 10),
+));
+
+// a width known only at run time flows through a stack as unknown: the next layer's check is left to the run time
+declare const runtimeWidth: number;
+const unknownWidth = sequential(dense(784, runtimeWidth), relu(), dense(512, 10));
+expectType<Tensor<["batch", 10]>>(unknownWidth.apply(unknownWidth.init(k), batch));
+expectError(sequential(dense(784, runtimeWidth), dense(512, 10)).apply(sequential(dense(784, runtimeWidth), dense(512, 10)).init(k), zeros([2, 100])));

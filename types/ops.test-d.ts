@@ -107,6 +107,11 @@ function attention<B extends (string | number)[]>(scores: Tensor<[...B, 5, 5]>):
 }
 expectType<Tensor<["batch", 5, 5]>>(attention(typeOf<Tensor<["batch", 5, 5]>>()));
 
+// An axis known only at run time: the rank of the result is unknown, visibly, and the run time checks the axis.
+declare const runtimeAxis: number;
+expectType<Tensor<(string | number)[]>>(sum(images, runtimeAxis));
+expectType<Tensor<(string | number)[]>>(mean(images, [runtimeAxis]));
+
 // A bad axis, a repeated axis, an int32 mean, a bool sum.
 expectError(sum(batch, 2));
 expectError(sum(batch, [0, 0]));
@@ -181,6 +186,7 @@ expectType<Tensor<["batch", 30]>>(repeat(batch, 3, -1));
 // Reshape sizes that differ, a concat mismatch, a dtype mix, a bad axis, a bad perm ...
 expectError(reshape(zeros([2, 3]), [4, 2]));
 expectError(reshape(zeros([2, 3]), [-1, -1]));
+expectError(reshape(features, [28, 28]));
 expectError(concat([batch, typeOf<Tensor<[5, 3]>>()], 1));
 expectError(concat([zeros([2, 3]), zeros([2, 3], "float64")]));
 expectError(stack([zeros([2]), zeros([3])]));

@@ -76,6 +76,12 @@ expectType<[2147483647000]>({} as FlattenShape<[2147483647, 1000], 0>);
 expectError(reshapeShape([2, 3], [4]));
 expectError(reshapeShape([2, 3], [4, -1]));
 expectError(reshapeShape([6], [-1, -1]));
+// a symbolic dim needs a place in the target: a fixed target would hold for one size of it only
+expectType<ShapeError<"reshape: cannot reshape [batch, 784] into [28, 28]: batch has no place in the target (keep it, or use -1)">>({} as ReshapeShape<["batch", 784], [28, 28]>);
+expectType<["batch", 28, 28]>({} as ReshapeShape<["batch", 784], ["batch", 28, 28]>);
+expectType<[number, 28, 28]>({} as ReshapeShape<["batch", 784], [-1, 28, 28]>);
+expectType<[number, 28]>({} as ReshapeShape<["batch", 784], [number, 28]>);
+expectType<[28, 28]>({} as ReshapeShape<[number, 784], [28, 28]>);
 expectError(flattenShape([2, 3, 4], 2, 1));
 
 // squeeze and expandDims

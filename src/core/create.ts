@@ -24,12 +24,15 @@ import {
   checkShape,
   formatShape,
   MAX_DIM,
+  type CheckShape,
   type Concrete,
   type Dim,
   type RuntimeShape,
   type Shape,
   type ShowShape,
+  type WidenUnions,
 } from "./shape.js";
+import type { Checked } from "./rules/dims.js";
 import { Tensor } from "./tensor.js";
 import { checkDType } from "./validate.js";
 
@@ -177,13 +180,14 @@ export function tensor<const T extends NestedInput, D extends DType = DefaultDTy
  * zeros([2, 3]); // Tensor<[2, 3]>, all 0
  */
 export function zeros<const S extends RuntimeShape, D extends DType = "float32">(
-  shape: S,
+  shape: S & Checked<CheckShape<"zeros", S>, unknown>,
   dtype?: D,
-): Tensor<[...S], NoInfer<D>> {
+): Tensor<WidenUnions<S>, NoInfer<D>> {
   const op = "zeros";
   const d = dtypeOr(op, dtype, "float32");
   const sizes = checkSize(op, shape);
-  return make(sizes, d, allocateChecked(op, d, sizes));
+  // the sizes are `shape`'s, checked; WidenUnions<S> only widens union dims to number
+  return make(sizes, d, allocateChecked(op, d, sizes)) as Tensor<WidenUnions<S>, NoInfer<D>>;
 }
 
 /**
@@ -193,11 +197,35 @@ export function zeros<const S extends RuntimeShape, D extends DType = "float32">
  * ones([3], "int32").toArray(); // [1, 1, 1]
  */
 export function ones<const S extends RuntimeShape, D extends DType = "float32">(
-  shape: S,
+  shape: S & Checked<CheckShape<"ones", S>, unknown>,
   dtype?: D,
-): Tensor<[...S], NoInfer<D>> {
-  return fill("ones", shape, 1, dtypeOr("ones", dtype, "float32"));
+): Tensor<WidenUnions<S>, NoInfer<D>> {
+  // the sizes are `shape`'s, checked; WidenUnions<S> only widens union dims to number
+  return fill("ones", shape, 1, dtypeOr("ones", dtype, "float32")) as Tensor<WidenUnions<S>, NoInfer<D>>;
 }
+
+/** A constructor of a tensor of a given shape, as library code calls it with a generic shape (`[F]` inside a layer). */
+type ShapeConstructor = <const S extends RuntimeShape, D extends DType = "float32">(shape: S, dtype?: D) => Tensor<[...S], NoInfer<D>>;
+
+/**
+ * `zeros` for library code whose shape is generic (`[F]` inside a layer),
+ * which the compile-time check of literal dims cannot look into; the
+ * run-time check is the same. Users call `zeros`.
+ *
+ * @example
+ * const bias = <F extends number>(features: F): Tensor<[F]> => zerosOfShape([features]);
+ */
+// `zeros` itself: the generic view only leaves out the compile-time check, and a generic shape has no union dims to widen
+export const zerosOfShape = zeros as unknown as ShapeConstructor;
+
+/**
+ * `ones` for library code whose shape is generic; see `zerosOfShape`.
+ *
+ * @example
+ * const scale = <F extends number>(features: F): Tensor<[F]> => onesOfShape([features]);
+ */
+// `ones` itself: the generic view only leaves out the compile-time check, and a generic shape has no union dims to widen
+export const onesOfShape = ones as unknown as ShapeConstructor;
 
 /**
  * A tensor of shape `S` with every element `value`; the dtype is `bool` for
@@ -210,8 +238,9 @@ export function full<
   const S extends RuntimeShape,
   V extends number | boolean,
   D extends DType = [V] extends [boolean] ? "bool" : "float32",
->(shape: S, value: V, dtype?: D): Tensor<[...S], NoInfer<D>> {
-  return fill("full", shape, value, dtypeOr("full", dtype, typeof value === "boolean" ? "bool" : "float32"));
+>(shape: S & Checked<CheckShape<"full", S>, unknown>, value: V, dtype?: D): Tensor<WidenUnions<S>, NoInfer<D>> {
+  // the sizes are `shape`'s, checked; WidenUnions<S> only widens union dims to number
+  return fill("full", shape, value, dtypeOr("full", dtype, typeof value === "boolean" ? "bool" : "float32")) as Tensor<WidenUnions<S>, NoInfer<D>>;
 }
 
 /**

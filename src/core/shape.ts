@@ -7,8 +7,17 @@
  * itself), or the wide `number` (unknown until run time: checks on it are
  * deferred to the run-time rule). At run time every dim is a non-negative
  * integer no larger than 2^31 - 1.
+ *
+ * Two policies for shapes the types cannot pin down, both visible in the
+ * types and both leaving the check to the run time: a union dim (`3 | 4`,
+ * from `cond ? 3 : 4`) is widened to `number` by the constructors
+ * (`zeros`, `ones`, `full`), and a shape built by spreading a `number[]` has
+ * unknown rank (`Tensor<number[]>`), which every rule accepts and checks at
+ * run time. Negative, fractional and too large literal dims do not compile
+ * (`CheckShape`).
  */
 
+import type { Gt } from "./arith/index.js";
 import { ShapeError, shapeError } from "./errors.js";
 
 /** One dim of a type-level shape: a size literal, a symbolic name, or `number`. */
@@ -73,6 +82,57 @@ export function badDim(d: unknown): string | undefined {
   if (d > MAX_DIM) return `${d} is larger than 2^31 - 1`;
   return undefined;
 }
+
+/**
+ * The type-level twin of `checkShape`: the shape `S` (mutable) when every
+ * literal dim is a valid size, else `ShapeError<"op: dim i of [...]: why">`
+ * with the run-time message. A `number` dim is left to the run time; a union
+ * dim (`3 | 4`) is checked member by member. A shape of unknown rank (built
+ * by spreading a `number[]`) is returned as it is: its dims are checked at
+ * run time.
+ *
+ * @example
+ * type E = CheckShape<"zeros", [-1, 2.5]>; // ShapeError<"zeros: dim 0 of [-1, 2.5]: -1 is negative">
+ */
+export type CheckShape<Op extends string, S extends RuntimeShape> = number extends S["length"] ? WidenUnions<S> : CheckDims<Op, S, S, []>;
+
+/**
+ * The shape `S` with each union dim (`3 | 4`) widened to `number`: how a
+ * constructor types a shape whose sizes are chosen at run time.
+ *
+ * @example
+ * type S = WidenUnions<[2, 3 | 4]>; // [2, number]
+ */
+export type WidenUnions<S extends RuntimeShape> = { -readonly [K in keyof S]: IsUnion<S[K]> extends true ? number : S[K] };
+
+/** Whether `D` is a union of several types. */
+type IsUnion<D, All = D> = D extends unknown ? ([All] extends [D] ? false : true) : never;
+
+type CheckDims<Op extends string, S0 extends RuntimeShape, S extends RuntimeShape, I extends unknown[]> = S extends readonly [
+  infer D extends number,
+  ...infer R extends RuntimeShape,
+]
+  ? [BadDim<D>] extends [never]
+    ? CheckDims<Op, S0, R, [...I, D]>
+    : ShapeError<`${Op}: dim ${I["length"]} of ${ShowShape<S0>}: ${BadDim<D>}`>
+  : WidenUnions<S0>;
+
+/** The type-level twin of `badDim` for a number dim: why it is not a size, or `never` when it is (or is only known at run time). */
+type BadDim<D extends number> = number extends D
+  ? never
+  : IsUnion<D> extends true // widened to number: checked at run time
+    ? never
+    : `${D}` extends `${bigint}`
+      ? `${D}` extends `-${string}`
+        ? `${D} is negative`
+        : Gt<D, 2147483647> extends true
+          ? `${D} is larger than 2^31 - 1`
+          : never
+      : `${D}` extends `${string}e+${string}` // an integer too large to print without an exponent
+        ? `${D}` extends `-${string}`
+          ? `${D} is negative`
+          : `${D} is larger than 2^31 - 1`
+        : `${D} is not an integer`;
 
 /**
  * Checks that `shape` is an array of valid sizes and returns a copy; throws a

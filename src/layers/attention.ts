@@ -14,7 +14,7 @@
  */
 
 import { shapeError, type ShapeError } from "../core/errors.js";
-import type { FloorDiv, Mul } from "../core/arith/index.js";
+import type { FloorDiv, Mod, Mul } from "../core/arith/index.js";
 import { arange } from "../core/create.js";
 import { badDim, formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -86,6 +86,20 @@ export interface AttentionApplyOptions extends ApplyOptions {
   readonly mask?: Tensor<Shape, "bool">;
   readonly causal?: boolean;
 }
+
+/**
+ * `unknown` when `numHeads` `H` divides `dModel` `D` (or either is only known
+ * at run time), else the `ShapeError` that the run-time check
+ * `dModel % numHeads !== 0` throws: it brands the `numHeads` argument.
+ *
+ * @example
+ * type E = HeadsDivide<"transformerEncoderBlock", 128, 3>; // ShapeError<"transformerEncoderBlock: dModel 128 is not a multiple of numHeads 3">
+ */
+export type HeadsDivide<Op extends string, D extends number, H extends number, Hint extends string = ""> = number extends D | H
+  ? unknown
+  : Mod<D, H> extends 0
+    ? unknown
+    : ShapeError<`${Op}: dModel ${D} is not a multiple of numHeads ${H}${Hint}`>;
 
 /**
  * An attention layer: a `Layer` whose `apply` also takes masks.
@@ -174,6 +188,9 @@ function checkSize(op: string, what: string, n: number): void {
   if (bad !== undefined || n < 1) shapeError(op, `${what}: ${bad ?? `must be at least 1, got ${n}`}`);
 }
 
+/** The default head size `D / H`: `never` when `H` does not divide `D` (then `keyDim` must be given), `number` when either is unknown. */
+type HeadDim<D extends number, H extends number> = number extends D | H ? number : Mod<D, H> extends 0 ? FloorDiv<D, H> : never;
+
 /**
  * Multi-head scaled dot-product attention over sequences of `dModel`
  * features. `apply(p, x)` is self-attention on `x: [N, T, D]`;
@@ -190,10 +207,14 @@ function checkSize(op: string, what: string, n: number): void {
 export function multiHeadAttention<
   const D extends number,
   const H extends number,
-  const K extends number = FloorDiv<D, H>,
+  const K extends number = HeadDim<D, H>,
   const V extends number = K,
   const Bias extends boolean = true,
->(dModel: D, numHeads: H, options: AttentionOptions<K, V, Bias> = {}): MultiHeadAttention<D, H, K, V, Bias> {
+>(
+  dModel: D,
+  numHeads: H & ([K] extends [never] ? HeadsDivide<"multiHeadAttention", D, H, "; give keyDim"> : unknown),
+  options: AttentionOptions<K, V, Bias> = {},
+): MultiHeadAttention<D, H, K, V, Bias> {
   const op = "multiHeadAttention";
   checkSize(op, "dModel", dModel);
   checkSize(op, "numHeads", numHeads);
@@ -339,7 +360,7 @@ export type TransformerEncoderBlock<D extends number, H extends number, F extend
  */
 export function transformerEncoderBlock<const D extends number, const H extends number, const F extends number>(
   dModel: D,
-  numHeads: H,
+  numHeads: H & HeadsDivide<"transformerEncoderBlock", D, H>,
   ffnDim: F,
   options: TransformerEncoderOptions = {},
 ): TransformerEncoderBlock<D, H, F> {
@@ -353,7 +374,8 @@ export function transformerEncoderBlock<const D extends number, const H extends 
   const activation = act === "gelu" ? geluOp : reluOp;
   const eps = options.eps ?? 1e-5;
   const [ln1, ln2] = [layerNorm(dModel, { eps }), layerNorm(dModel, { eps })];
-  const mha = multiHeadAttention(dModel, numHeads);
+  // heads of D / H (H divides D, checked above); typed back from `number`, which skips the divisibility brand checked on this block's own argument
+  const mha = multiHeadAttention(dModel, numHeads as number) as unknown as MultiHeadAttention<D, H, FloorDiv<D, H>, FloorDiv<D, H>>;
   const dropLayer = dropout(rate);
   const [ffn1, ffn2] = [dense(dModel, ffnDim), dense(ffnDim, dModel)];
   type P = TransformerEncoderParams<D, H, F>;

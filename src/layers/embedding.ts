@@ -28,7 +28,8 @@ import { checkParams, makeLayer, type InputOf, type Layer, type ShapeFn } from "
  */
 export interface EmbeddingFn<F extends Dim> extends ShapeFn {
   readonly output: [...InputOf<this>, F];
-  readonly probe: Dim[];
+  // a batch of sequences, so that a stack that starts here carries the width F (and the rank) into the next layer
+  readonly probe: ["...", number];
   readonly expects: "int32 indices";
   readonly inputDType: "int32";
 }

@@ -8,10 +8,11 @@ export { fans, glorotUniform, heNormal, initializers, lecunNormal, zeros as zero
 export { dense, type Dense, type DenseFn, type DenseOptions, type DenseParams, type DenseShape } from "./dense.js";
 export { activation, gelu, relu, sigmoid, silu, softmax, tanh, type Activation, type NoParams } from "./activations.js";
 export { flatten, reshape, type FlattenFn, type ReshapeFn } from "./reshape.js";
-export { sequential, type CheckStack, type FoldShapes, type ParamsTuple, type Sequential, type SequentialFn, type ShapeFnsOf, type StackArgs } from "./sequential.js";
+export { sequential, type AnyStatefulLayer, type CheckStack, type FoldShapes, type ParamsTuple, type Sequential, type SequentialFn, type ShapeFnsOf, type StackArgs } from "./sequential.js";
 export { residual, type Residual, type ResidualFn, type SameOut } from "./residual.js";
 export { embedding, type Embedding, type EmbeddingFn, type EmbeddingOptions, type EmbeddingParams } from "./embedding.js";
 export { dropout, type Dropout } from "./dropout.js";
+export { frozen, type Frozen, type FrozenParams } from "./frozen.js";
 export { gru, lstm, rnn, type Gru, type GruParams, type HiddenState, type Lstm, type LstmParams, type LstmState, type RecurrentFn, type RecurrentOptions, type RecurrentShape, type RecurrentStateShape, type Rnn, type RnnOptions, type RnnParams } from "./recurrent.js";
 export { batchNorm, layerNorm, rmsNorm, type BatchNorm, type BatchNormOptions, type BatchNormParams, type BatchNormState, type FeatureFn, type FeatureShape, type LayerNorm, type LayerNormOptions, type LayerNormParams, type RmsNorm, type RmsNormOptions, type RmsNormParams } from "./norm.js";
 export { multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions, type AttentionLayer, type AttentionOptions, type AttentionParams, type MultiHeadAttention, type SequenceFn, type SequenceShape, type TransformerEncoderBlock, type TransformerEncoderOptions, type TransformerEncoderParams } from "./attention.js";

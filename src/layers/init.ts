@@ -13,7 +13,7 @@
 
 import type { RuntimeShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { zeros as zerosOf } from "../core/create.js";
+import { zerosOfShape as zerosOf } from "../core/create.js";
 import { mul } from "../ops/elementwise.js";
 import { truncatedNormal, uniform } from "../random/distributions.js";
 import type { Key } from "../random/key.js";

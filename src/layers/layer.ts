@@ -121,8 +121,13 @@ export interface AnyLayer extends LayerInfo {
   apply(p: never, x: never, opts?: ApplyOptions): Tensor<Shape>;
 }
 
-/** The parameters of a layer. */
-export type ParamsOf<L> = L extends Layer<infer P, ShapeFn> ? P : never;
+/**
+ * The parameters of a layer: what its `init` returns.
+ * NOTE: read from `init`, not by matching `Layer<infer P, ShapeFn>`: an
+ * attention layer's `apply` takes wider options, and matching it against
+ * `Layer`'s generic `apply` inferred `never`.
+ */
+export type ParamsOf<L> = L extends { init(k: Key): infer P } ? P : never;
 
 /** The shape function of a layer. */
 export type ShapeFnOf<L> = L extends { readonly shapeFn?: infer F extends ShapeFn } ? F : never;

@@ -18,7 +18,7 @@ import { shapeError, type ShapeError } from "../core/errors.js";
 import { badDim, formatShape, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { DimsMatch, IsTuple } from "../core/rules/dims.js";
-import { ones, zeros } from "../core/create.js";
+import { onesOfShape as ones, zerosOfShape as zeros } from "../core/create.js";
 import { add, mul, sub } from "../ops/elementwise.js";
 import { rsqrt, square } from "../ops/math.js";
 import { mean } from "../ops/reduce.js";

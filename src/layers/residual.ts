@@ -45,7 +45,7 @@ type ResidualCheck<F extends ShapeFn> = IsTuple<F["probe"]> extends true ? SameO
  * const block = residual(sequential(dense(512, 512), relu()));
  * block.apply(block.init(key(0)), zeros([32, 512])); // Tensor<[32, 512]>
  */
-export function residual<L extends AnyLayer>(layer: L & Checked<ResidualCheck<ShapeFnOf<L>>, unknown>): Residual<L> {
+export function residual<L extends AnyLayer>(layer: Checked<ResidualCheck<ShapeFnOf<L>>, L>): Residual<L> {
   // The layer runs on the input it is given with its own parameters, as its type promises.
   const inner = layer as unknown as { init(k: unknown): ParamsOf<L>; apply(p: ParamsOf<L>, x: Tensor<Shape>, opts?: unknown): Tensor<Shape> };
   return makeLayer<ParamsOf<L>, ResidualFn<ShapeFnOf<L>>>(

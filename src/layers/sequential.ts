@@ -10,17 +10,19 @@
  * any shape, the next layer's probe takes over. A mismatch types the argument
  * at that position as `ShapeError<"sequential: layer 2 expects [..., 256] but
  * gets [..., 512]">`. Deliberately left out: named layers and branching (write
- * a function, or `residual`).
+ * a function, or `residual`), and stateful layers (batch norm), which have
+ * nowhere to return their state: a stack refuses them, and takes
+ * `frozen(layer)`, the layer in inference mode, instead.
  */
 
 import type { DType } from "../core/dtype.js";
-import type { ShapeError } from "../core/errors.js";
+import { shapeError, type ShapeError } from "../core/errors.js";
 import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
 import { split } from "../random/key.js";
 import { splitKeys } from "../random/staged.js";
-import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type LayerInfo, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
 
 /** The shape functions of a list of layers. */
 export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
@@ -33,19 +35,69 @@ export type ParamsTuple<Ls extends readonly unknown[]> = { -readonly [K in keyof
  * `ShapeError` naming the first layer that does not accept its input. With
  * `Probing`, an input of unknown rank is replaced by the layer's probe.
  */
-export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing extends boolean, I extends unknown[] = []> = Fs extends readonly [
-  infer F extends ShapeFn,
+export type FoldShapes<Fs extends readonly unknown[], S extends Shape, Probing extends boolean> =
+  Fold<Fs, S, Probing, []> extends infer R ? (R extends Stuck<unknown[], infer E> ? E : R) : never;
+
+/** Where a fold stopped: at the layer whose index is the length of `I`, with its error `E`. */
+interface Stuck<I extends unknown[], E> {
+  readonly at: I;
+  readonly error: E;
+}
+
+/**
+ * The fold itself, eight layers per recursive step and then one at a time:
+ * the output shape, or `Stuck` at the first layer that does not fit.
+ * NOTE: TypeScript stops a tail-recursive type after 1000 steps (TS2589), and
+ * one step per layer put a 1000-layer stack past it; with eight layers a step
+ * the limit is 8000 layers, and the steps within a chunk nest no deeper.
+ */
+type Fold<Fs extends readonly unknown[], S, Probing extends boolean, I extends unknown[]> = Fs extends readonly [
+  infer F0, infer F1, infer F2, infer F3, infer F4, infer F5, infer F6, infer F7,
   ...infer R,
 ]
-  ? StepInput<F, S, Probing> extends infer In extends Shape
-    ? ApplyShape<F, In> extends infer Out
-      ? Out extends Shape
-        ? TakesFloats<F, I> extends true
-          ? FoldShapes<R, Out, Probing, [...I, F]>
-          : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>
-        : ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>
+  ? Step<F0, S, Probing, I> extends infer S1
+    ? Step<F1, S1, Probing, [...I, 1]> extends infer S2
+      ? Step<F2, S2, Probing, [...I, 1, 1]> extends infer S3
+        ? Step<F3, S3, Probing, [...I, 1, 1, 1]> extends infer S4
+          ? Step<F4, S4, Probing, [...I, 1, 1, 1, 1]> extends infer S5
+            ? Step<F5, S5, Probing, [...I, 1, 1, 1, 1, 1]> extends infer S6
+              ? Step<F6, S6, Probing, [...I, 1, 1, 1, 1, 1, 1]> extends infer S7
+                ? Step<F7, S7, Probing, [...I, 1, 1, 1, 1, 1, 1, 1]> extends infer S8
+                  ? S8 extends Shape
+                    ? Fold<R, S8, Probing, [...I, 1, 1, 1, 1, 1, 1, 1, 1]>
+                    : S8
+                  : never
+                : never
+              : never
+            : never
+          : never
+        : never
       : never
     : never
+  : Fs extends readonly [infer F, ...infer R]
+    ? Step<F, S, Probing, I> extends infer Out
+      ? Out extends Shape
+        ? Fold<R, Out, Probing, [...I, 1]>
+        : Out
+      : never
+    : S;
+
+/**
+ * One layer of the fold: `F`, the layer at index `I["length"]`, applied to
+ * `S`; a fold that has already stopped (`S` not a shape) passes through.
+ */
+type Step<F, S, Probing extends boolean, I extends unknown[]> = [S] extends [Shape]
+  ? F extends ShapeFn
+    ? StepInput<F, S, Probing> extends infer In extends Shape
+      ? ApplyShape<F, In> extends infer Out
+        ? Out extends Shape
+          ? TakesFloats<F, I> extends true
+            ? Out
+            : Stuck<I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>>
+          : Stuck<I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>>
+        : never
+      : never
+    : S
   : S;
 
 /** Whether the layer at position `I["length"]` can take the previous layer's float32 output (the first layer takes its own input dtype). */
@@ -66,34 +118,43 @@ export interface SequentialFn<Fs extends readonly ShapeFn[]> extends ShapeFn {
 }
 
 /** The layer `sequential(...Ls)`. */
-export type Sequential<Ls extends readonly AnyLayer[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
+export type Sequential<Ls extends readonly unknown[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
 
 /**
  * `unknown` when the stack fits together, otherwise a tuple that is `unknown`
  * everywhere but at the first layer that does not fit, where it is that
  * layer's `ShapeError`.
  */
-export type CheckStack<Ls extends readonly unknown[]> = CheckFold<ShapeFnsOf<Ls>, Dim[], []>;
-
-type CheckFold<Fs extends readonly unknown[], S extends Shape, I extends unknown[]> = Fs extends readonly [infer F extends ShapeFn, ...infer R]
-  ? StepInput<F, S, true> extends infer In extends Shape
-    ? ApplyShape<F, In> extends infer Out
-      ? Out extends Shape
-        ? TakesFloats<F, I> extends true
-          ? CheckFold<R, Out, [...I, unknown]>
-          : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets float32 ${ShowShape<In>}`>, ...unknown[]]
-        : [...I, ShapeError<`sequential: layer ${I["length"]} expects ${F["expects"]} but gets ${ShowShape<In>}`>, ...unknown[]]
-      : never
-    : never
-  : unknown;
+export type CheckStack<Ls extends readonly unknown[]> =
+  Fold<ShapeFnsOf<Ls>, Dim[], true, []> extends Stuck<infer I, infer E>
+    ? [...{ [K in keyof I]: unknown }, E, ...unknown[]]
+    : unknown;
 
 /**
- * The parameter list of `sequential`: each layer, intersected with its
- * `ShapeError` where the stack stops fitting, so the message lands on that argument.
+ * The parameter list of `sequential`: each layer, or its `ShapeError` where
+ * the stack stops fitting, so the message lands on that argument.
+ * NOTE: the error alone, not intersected with the layer: a layer has optional
+ * members, so the intersection's first line was an `exactOptionalPropertyTypes`
+ * remark (TS2379); the error alone reads "Argument of type 'Dense<256, 10>'
+ * is not assignable to parameter of type 'ShapeError<"sequential: ...">'".
  */
 export type StackArgs<Ls extends readonly unknown[]> = {
-  [K in keyof Ls]: Ls[K] & (CheckStack<Ls> extends infer C extends readonly unknown[] ? C[K & keyof C] : unknown);
+  [K in keyof Ls]: Ls[K] extends AnyStatefulLayer
+    ? ShapeError<`sequential: layer ${K & string} is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`>
+    : CheckStack<Ls> extends infer C extends readonly unknown[]
+      ? C[K & keyof C] extends infer E extends ShapeError<string>
+        ? E
+        : Ls[K]
+      : Ls[K];
 };
+
+/**
+ * A stateful layer (batch norm), which a stack refuses: it has nowhere to
+ * return the new state. `frozen(layer)` is the plain layer that fits.
+ */
+export interface AnyStatefulLayer extends LayerInfo {
+  initState(): unknown;
+}
 
 /**
  * The layers applied in order; fails to compile when one layer's output does
@@ -105,9 +166,14 @@ export type StackArgs<Ls extends readonly unknown[]> = {
  * const p = mlp.init(key(0)); // [{ w, b }, {}, { w, b }]
  * mlp.apply(p, zeros([32, 784])); // Tensor<[32, 10]>
  */
-export function sequential<const Ls extends readonly AnyLayer[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
+export function sequential<const Ls extends readonly (AnyLayer | AnyStatefulLayer)[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
   // Each layer is used with its own parameters and the previous layer's output, which the compile-time fold checked.
   const list: readonly UntypedLayer[] = layers as unknown as readonly UntypedLayer[];
+  list.forEach((layer, i) => {
+    if ("initState" in layer) {
+      shapeError("sequential", `layer ${i} (${layer.name ?? "layer"}) is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`);
+    }
+  });
   return makeLayer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>(
     (k) => {
       const keys = list.length === 0 ? [] : split(k, list.length);
@@ -129,6 +195,7 @@ export function sequential<const Ls extends readonly AnyLayer[]>(...layers: Stac
 
 /** A layer seen without its types, as `sequential` runs it. */
 interface UntypedLayer {
+  readonly name?: string;
   readonly inputDType?: DType;
   init(k: unknown): unknown;
   apply(p: unknown, x: Tensor<Shape>, opts?: ApplyOptions): Tensor<Shape>;

@@ -109,7 +109,8 @@ describe("multiHeadAttention", () => {
   });
 
   test("bad input is a ShapeError naming the layer and the shapes", () => {
-    expect(() => multiHeadAttention(10, 4)).toThrow("multiHeadAttention: dModel 10 is not a multiple of numHeads 4; give keyDim");
+    const runtimeHeads: number = 4; // known only at run time: the types leave the check to the run time (a literal 4 does not compile)
+    expect(() => multiHeadAttention(10, runtimeHeads)).toThrow("multiHeadAttention: dModel 10 is not a multiple of numHeads 4; give keyDim");
     expect(multiHeadAttention(10, 4, { keyDim: 3 }).init(key(0)).wq.shape).toEqual([10, 12]);
     expect(() => multiHeadAttention(8, 0)).toThrow(ShapeError);
     expect(() => mha.apply(p, unchecked(normal(key(0), [2, 5, 7])))).toThrow("multiHeadAttention: expects a query [N, T, 8] but gets [2, 5, 7]");
@@ -176,7 +177,8 @@ describe("transformerEncoderBlock", () => {
 
   test("bad input is a ShapeError naming the layer and the shapes", () => {
     expect(() => block.apply(p, unchecked(normal(key(0), [2, 4, 6])))).toThrow("transformerEncoderBlock: expects [N, T, 8] but gets [2, 4, 6]");
-    expect(() => transformerEncoderBlock(8, 3, 16)).toThrow(ShapeError);
+    const runtimeHeads: number = 3; // known only at run time: the types leave the check to the run time (a literal 3 does not compile)
+    expect(() => transformerEncoderBlock(8, runtimeHeads, 16)).toThrow("transformerEncoderBlock: dModel 8 is not a multiple of numHeads 3");
     expect(() => transformerEncoderBlock(8, 2, 16, { dropout: 1 })).toThrow(ShapeError);
   });
 });

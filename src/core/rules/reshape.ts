@@ -6,7 +6,10 @@
  * the sizes agree. At the type level, symbolic dims that occur on both sides
  * cancel (so `["batch", 7, 7, 64]` reshapes to `["batch", 3136]` or
  * `["batch", -1]`), the rest is checked with exact digit arithmetic, and an
- * unmatched symbolic or `number` dim defers the check to run time. `flatten`
+ * unmatched `number` dim defers the check to run time. An unmatched symbolic
+ * dim needs a place in the target (a `-1` or a `number` dim): reshaping
+ * `["batch", 784]` into the fixed `[28, 28]` does not compile, since it holds
+ * only for a batch of 1. `flatten`
  * merges the axes `start..end` (default: all but the first) into one.
  */
 
@@ -53,8 +56,23 @@ type ReshapeChecked<S extends Shape, T extends Shape> = Cancel<S, T> extends [
         ? ReshapeSizes<S, T, Product<PS>, Product<PT>>
         : never
       : InferAs<T, number>
-    : InferAs<T, number>
+    : [StrandedDim<SR, TR>] extends [never]
+      ? InferAs<T, number>
+      : ShapeError<`reshape: cannot reshape ${ShowShape<S>} into ${ShowShape<T>}: ${StrandedDim<SR, TR>} has no place in the target (keep it, or use -1)`>
   : never;
+
+/**
+ * The first symbolic dim of `S` left without a place in a fixed target `T`
+ * (all literal, no -1): its size would have to be whatever makes the sizes
+ * agree, but a symbolic dim matches only itself. `never` when there is none.
+ */
+type StrandedDim<S extends Shape, T extends Shape> = HasMinusOne<T> extends true
+  ? never
+  : AllLiteral<T> extends true
+    ? FirstSymbolic<S>
+    : never;
+
+type FirstSymbolic<S extends Shape> = S extends readonly [infer H, ...infer R extends Shape] ? (H extends string ? H : FirstSymbolic<R>) : never;
 
 type ReshapeSizes<S extends Shape, T extends Shape, SizeS extends number, SizeT extends number> = HasMinusOne<T> extends true
   ? SizeT extends 0

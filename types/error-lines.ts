@@ -16,13 +16,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compilersIn } from "./compilers.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-const compilers: Record<string, string> = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-};
+const compilers = compilersIn(root);
 
 /** A typical mistake, and the text the first line of its first diagnostic must hold. */
 interface Mistake {

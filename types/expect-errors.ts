@@ -13,14 +13,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { compilersIn } from "./compilers.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const typesDir = join(root, "types");
 
-const compilers: Record<string, string> = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-};
+const compilers = compilersIn(root);
 
 interface Span {
   readonly file: string;

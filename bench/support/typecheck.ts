@@ -6,15 +6,13 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compilersIn } from "../../types/compilers.js";
 
 /** The repository root (this file runs from `.build/bench/support/`). */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** The compilers the figures are taken with. */
-export const compilers: Readonly<Record<string, string>> = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-};
+export const compilers = compilersIn(root);
 
 /** What `--extendedDiagnostics` reports of one check. */
 export interface Figures {

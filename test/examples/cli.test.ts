@@ -11,7 +11,7 @@ const error = (argv: readonly string[]): string => {
 
 describe("the demo's command line", () => {
   test("gives the defaults when no option is given", () => {
-    expect(parse([])).toEqual(E.right({ kind: "run", values: { epochs: DEMO_OPTIONS.epochs.default, "batch-size": 64, lr: 3e-3, seed: 0, out: "out", quick: false } }));
+    expect(parse([])).toEqual(E.right({ kind: "run", values: { epochs: DEMO_OPTIONS.epochs.default, "batch-size": 128, lr: 8e-3, seed: 0, out: "out", quick: false } }));
   });
 
   test("reads every option, with = or a separate value", () => {
@@ -98,7 +98,7 @@ describe("the demo's command line", () => {
   test("has a help that lists every option with its default", () => {
     const help = helpText(DEMO_COMMAND, DEMO_SUMMARY, DEMO_OPTIONS);
     for (const name of [...Object.keys(DEMO_OPTIONS), "help"]) expect(help).toContain(`--${name}`);
-    expect(help).toContain("(default 0.003)");
+    expect(help).toContain("(default 0.008)");
     expect(help).toMatch(/--quick +a smoke test/);
     expect(help.startsWith("Usage: npm run demo -- [options]")).toBe(true);
   });

@@ -12,14 +12,12 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { describe, expect, inject, test } from "vitest";
+import { compilersIn } from "../../types/compilers.js";
 
 const { dir, tarball, tarballBytes } = inject("consumer");
 const root = resolve(import.meta.dirname, "..", "..");
 
-const compilers = {
-  "TypeScript 6": join(root, "node_modules", "typescript", "bin", "tsc"),
-  "TypeScript 7": join(root, "node_modules", "typescript7", "bin", "tsc"),
-} as const;
+const compilers = compilersIn(root);
 
 const resolutions = {
   nodenext: { module: "nodenext", moduleResolution: "nodenext" },

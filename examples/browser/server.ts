@@ -25,7 +25,7 @@ export interface RunningServer {
 
 /** What `serveRoutes` takes besides the routes. */
 export interface ServeOptions {
-  /** The port (default 0: any free one). */
+  /** The port (default 0: a free one). */
   readonly port?: number;
   /** Send the cross-origin isolation headers (default false). */
   readonly isolated?: boolean;

@@ -10,7 +10,7 @@
  * about `undefined`, and without WebAssembly the backend runs its JavaScript
  * kernels.
  *
- * Deliberately left out: any encoding but UTF-8, and the parts of the
+ * Deliberately left out: encodings other than UTF-8, and the parts of the
  * WebAssembly API the backend does not call (streaming compilation, tables,
  * globals).
  */

@@ -44,7 +44,7 @@ const names = fc.oneof(
 
 const dims = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 53, -1, 1.5));
 
-/** A header entry as JSON text: any dtype name, any shape, any offsets (mostly plausible). */
+/** A header entry as JSON text: a random dtype name, shape and offsets (mostly plausible). */
 const entries = fc
   .record({
     name: names,

@@ -4,7 +4,7 @@
  * shared shape rules `convOutSize` and `windowPadding`, so a kernel never
  * disagrees with its op's shape), and the walk over the input window under
  * each output position that columns, col2im and pooling share.
- * Left out: any arithmetic on values (the kernels' files do that).
+ * Left out: arithmetic on values (the kernels' files do that).
  */
 
 import { shapeError } from "../../../core/errors.js";

@@ -97,7 +97,9 @@ function main(): void {
   let { params, state } = trainer.init(initKey);
   console.log(`Stratum demo: a CNN on the official MNIST split${quick ? " (--quick: a small subset)" : ""}`);
   console.log(`  ${nTrain.toLocaleString("en")} digits to train on, ${nValidation.toLocaleString("en")} held out for validation, ${nTest.toLocaleString("en")} test digits\n`);
-  console.log(layers.summary(model, [batchSize, 28, 28, 1]).text);
+  // NOTE: the summary traces one digit, not a batch: tracing at [128, 28, 28, 1] first made every later training step
+  // about 15% slower (89-91 against 76-80 ms, two runs each, 1 epoch); not yet understood (bench/results/profile-demo-cnn.md).
+  console.log(layers.summary(model, [1, 28, 28, 1]).text);
   console.log(`\n  Adam, peak learning rate ${lr} (5% warm-up, cosine decay); batch ${batchSize}; ${epochs} epoch(s);`);
   console.log(`  each training digit shifted by up to ${MAX_SHIFT} pixels at random; seed ${seed}\n`);
 

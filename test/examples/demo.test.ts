@@ -26,7 +26,7 @@ test("npm run demo -- --quick trains on a subset, prints the summary and the tes
   buildSync({ entryPoints: [join(root, "examples", "demo.ts")], bundle: true, platform: "node", format: "esm", outfile: script, packages: "external", logLevel: "error" });
   const printed = execFileSync(process.execPath, [script, "--quick", "--out", out], { encoding: "utf8", cwd: root });
   expect(printed).toContain("2,000 digits to train on, 500 held out for validation, 1,000 test digits");
-  expect(printed).toMatch(/conv2d +\[128, 24, 24, 8\] +208/);
+  expect(printed).toMatch(/conv2d +\[1, 24, 24, 8\] +208/);
   expect(printed).toContain("Total: 37,610 parameters");
   const accuracy = /Test accuracy: (\d+\.\d\d)% on 1,000 test images/.exec(printed);
   expect(accuracy).not.toBeNull();

@@ -111,11 +111,9 @@ export function reduce<O extends NumericArray>(op: ReduceOp, out: O, x: NumericA
     out.fill(identity(op, out), 0, kept);
     return out;
   }
-  const reducedRuns = runs.filter((run) => run.reduced).length;
-  if (reducedRuns <= 1) {
-    const at = runs.findIndex((run) => run.reduced);
-    const inner = at < 0 ? 1 : runs.slice(at + 1).reduce((a, run) => a * run.size, 1);
-    const outer = kept / inner;
+  const single = singleRunLayout(runs, kept);
+  if (single !== undefined) {
+    const { inner, outer } = single;
     if (inner === 1) {
       for (let o = 0; o < outer; o++) out[o] = reduceRun(op, x, o * count, count);
     } else {
@@ -147,11 +145,9 @@ export function argReduce(op: ArgReduceOp, out: Int32Array, x: NumericArray, sha
   if (kept === 0) return out;
   if (count === 0) shapeError(op, `cannot reduce an empty set of elements of ${formatShape(shape)}`);
   const sign = op === "argmax" ? 1 : -1;
-  const reducedRuns = runs.filter((run) => run.reduced).length;
-  if (reducedRuns <= 1) {
-    const at = runs.findIndex((run) => run.reduced);
-    const inner = at < 0 ? 1 : runs.slice(at + 1).reduce((a, run) => a * run.size, 1);
-    const outer = kept / inner;
+  const single = singleRunLayout(runs, kept);
+  if (single !== undefined) {
+    const { inner, outer } = single;
     if (inner === 1) {
       for (let o = 0; o < outer; o++) out[o] = argRun(sign, x, o * count, count);
     } else {
@@ -164,6 +160,18 @@ export function argReduce(op: ArgReduceOp, out: Int32Array, x: NumericArray, sha
     out[k] = argGather(sign, x, base, offsets);
   });
   return out;
+}
+
+/**
+ * When at most one run is reduced, the loop layout both reductions share:
+ * `outer` blocks of `inner` kept elements each (`inner` is what follows the
+ * reduced run, 1 when it is last); undefined when several runs are reduced.
+ */
+function singleRunLayout(runs: readonly Run[], kept: number): { inner: number; outer: number } | undefined {
+  if (runs.filter((run) => run.reduced).length > 1) return undefined;
+  const at = runs.findIndex((run) => run.reduced);
+  const inner = at < 0 ? 1 : runs.slice(at + 1).reduce((a, run) => a * run.size, 1);
+  return { inner, outer: kept / inner };
 }
 
 /** Reduces the contiguous run `x[at .. at + count]` (count >= 1). */

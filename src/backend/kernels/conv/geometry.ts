@@ -17,8 +17,8 @@ export type Padding2d = Padding | { readonly height: Padding; readonly width: Pa
 /** A size per spatial axis: one for both, or `[height, width]`. */
 export type Size2d = number | readonly [number, number];
 
-/** The sizes and window options of a 2-D convolution. */
-export interface Conv2dParams {
+/** The sizes of a 2-D convolution: input `[N, H, W, C]`, filter `[KH, KW, C / groups, O]`. */
+export interface Conv2dSizes {
   readonly batch: number;
   readonly inHeight: number;
   readonly inWidth: number;
@@ -26,6 +26,10 @@ export interface Conv2dParams {
   readonly kernelHeight: number;
   readonly kernelWidth: number;
   readonly outChannels: number;
+}
+
+/** The sizes and window options of a 2-D convolution. */
+export interface Conv2dParams extends Conv2dSizes {
   /** Default 1. */
   readonly stride?: Size2d | undefined;
   /** Default 1. */
@@ -37,14 +41,7 @@ export interface Conv2dParams {
 }
 
 /** A convolution's sizes resolved: output sizes, per-axis strides, the padding before each axis. */
-export interface ConvGeometry {
-  readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly kernelHeight: number;
-  readonly kernelWidth: number;
-  readonly outChannels: number;
+export interface ConvGeometry extends Conv2dSizes {
   readonly outHeight: number;
   readonly outWidth: number;
   readonly strideHeight: number;

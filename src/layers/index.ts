@@ -19,3 +19,4 @@ export { multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions
 export { conv1d, conv2d, convTranspose2d, type Conv2dWindowOptions, type Conv1d, type Conv1dFn, type Conv1dLayerOptions, type Conv2d, type Conv2dFn, type Conv2dLayerOptions, type ConvParams, type ConvLayerOptions, type ConvTranspose2d, type ConvTranspose2dFn, type ConvTranspose2dLayerOptions, type DataFormat1d, type DataFormat2d } from "./conv.js";
 export { summary, type ModelSummary, type SummaryOptions, type SummaryRow } from "./summary.js";
 export { avgPool2d, globalAvgPool, maxPool2d, type GlobalAvgPool, type GlobalAvgPoolFn, type GlobalAvgPoolOptions, type Pool2d, type Pool2dFn, type Pool2dLayerOptions } from "./pool.js";
+export { fromTorchStateDict, toTorchStateDict, TorchImportError, type FromTorchOptions, type TorchIssue, type TorchModel, type TorchNameOptions, type TorchParamsOf, type TorchTensors } from "./torch-state-dict.js";

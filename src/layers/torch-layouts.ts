@@ -89,7 +89,7 @@ function setAt(record: Record<string, unknown>, path: string, value: unknown): v
 }
 
 /** A tensor of any shape seen as `AnyTensor` (the ops' typed results forget nothing the codecs rely on). */
-const wide = (x: Tensor<Shape>): AnyTensor => x as AnyTensor;
+const wide = (x: Tensor<Shape>): AnyTensor => x as AnyTensor; // Dim[] only forgets what the type knew of the shape
 /** `x` with its axes in the order `perm`. */
 const permute = (perm: readonly number[]) => (x: AnyTensor): AnyTensor => wide(transpose(x, perm));
 /** A matrix transposed: `[in, out]` to `[out, in]` and back. */

@@ -188,8 +188,7 @@ function walk(layer: WalkedLayer, params: unknown, path: readonly string[], flow
     if (!Array.isArray(params)) shapeError("torch state_dict", `the parameters of ${whereOf(kind, path)} must be an array, one entry per layer`);
     const out: unknown[] = [];
     let now = flow;
-    // each child is a layer at run time, as `sequential` runs it
-    (layer.layers as readonly WalkedLayer[]).forEach((child, i) => {
+    (layer.layers as readonly WalkedLayer[]).forEach((child, i) => { // each child is a layer at run time, as `sequential` runs it
       const [p, next] = walk(child, params[i], [...path, String(i)], now, flatten, visit);
       out.push(p);
       now = next;
@@ -338,8 +337,8 @@ export function fromTorchStateDict<L extends TorchModel>(model: L, tensors: Torc
       const dtypeOk = FLOAT32.has(got.dtype) || (options.convert === true && CONVERTIBLE.has(got.dtype));
       if (!dtypeOk) issues.push({ kind: "dtype", key, dtype: got.dtype, convertible: CONVERTIBLE.has(got.dtype), layer: leaf.where });
       if (!sameShape(got.tensor.shape, expected.shape)) issues.push({ kind: "shape", key, expected: expected.shape, actual: got.tensor.shape, layer: leaf.where });
-      // float32 storage (F16 and BF16 decode to it); a float64 one is converted, as `convert` allowed
-      if (dtypeOk) loaded.set(suffix, cast(got.tensor, "float32") as AnyTensor);
+      // F16 and BF16 decode to float32 storage; a float64 tensor is converted, as `convert` allowed
+      if (dtypeOk) loaded.set(suffix, cast(got.tensor, "float32") as AnyTensor); // float32 of its own shape
     }
     for (const suffix of codec.ignored ?? []) claimed.set(keyOf(leaf.path, suffix, options), leaf.where);
     if (issues.length > 0) return leaf.params;
@@ -351,8 +350,7 @@ export function fromTorchStateDict<L extends TorchModel>(model: L, tensors: Torc
     issues.push({ kind: "unexpected", key, shape: x.shape, ...(hint === undefined ? {} : { hint }) });
   }
   if (issues.length > 0) return E.left(new TorchImportError(issues));
-  // the walk rebuilt the template's tree (the model's own init, and initState for a stateful model) with every leaf loaded at its shape
-  return E.right(params as TorchParamsOf<L>);
+  return E.right(params as TorchParamsOf<L>); // the template's tree (init, and initState for a stateful model) rebuilt with every leaf loaded at its shape
 }
 
 // ---------------------------------------------------------------------------

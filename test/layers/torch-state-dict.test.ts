@@ -21,8 +21,8 @@ import { flatten } from "../../src/layers/reshape.js";
 import { residual } from "../../src/layers/residual.js";
 import { sequential } from "../../src/layers/sequential.js";
 import { fromTorchStateDict, toTorchStateDict, TorchImportError, type TorchIssue, type TorchModel, type TorchParamsOf } from "../../src/layers/torch-state-dict.js";
-import { transpose } from "../../src/ops/shape.js";
-import { key } from "../../src/random/key.js";
+import { concat, pad, transpose } from "../../src/ops/shape.js";
+import { key, type Key } from "../../src/random/key.js";
 import { maxDiff } from "./helpers.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/torch");
@@ -122,6 +122,24 @@ describe("fromTorchStateDict reproduces PyTorch's outputs", () => {
     const model = sequential(residual(sequential(dense(4, 4))), frozen(batchNorm(4)));
     const names = [...toTorchStateDict(model, model.init(key(1))).keys()].sort();
     expect(names).toEqual(["0.0.bias", "0.0.weight", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight"]);
+  });
+});
+
+describe("attention whose keys and values have their own width (PyTorch's kdim, vdim)", () => {
+  // a stand-in for an attention layer with keys and values 4 wide: the codec reads only the parameters' shapes
+  const mha = multiHeadAttention(8, 2);
+  const narrow = { ...mha, init: (k: Key) => ({ ...mha.init(k), wk: zeros([4, 8]), wv: zeros([4, 8]) }) };
+
+  test("loads PyTorch's separate q/k/v_proj_weight, and the attention on keys padded with zero features is PyTorch's", () => {
+    const p = right(fromTorchStateDict(narrow, stateDict("attention_kdim")));
+    expect([p.wq.shape, p.wk.shape, p.wv.shape]).toEqual([[8, 8], [4, 8], [4, 8]]);
+    const { x, y } = io("attention_kdim");
+    const kv = right(readSafetensors(readFileSync(join(FIXTURES, "attention_kdim.io.safetensors")))).tensors.get("kv") as Tensor<[2, 3, 4]>; // the fixture's keys and values
+    // four zero features more on the keys and four zero rows more in wk and wv change no product
+    const widened = { ...p, wk: concat([p.wk, zeros([4, 8])], 0), wv: concat([p.wv, zeros([4, 8])], 0) };
+    const ours = mha.attend(widened, x as Tensor<[2, 5, 8]>, pad(kv, [[0, 0], [0, 0], [0, 4]])); // the fixture's query is [2, 5, 8]
+    expect(maxDiff(ours.data, y.data)).toBeLessThan(1e-5);
+    expect([...toTorchStateDict(narrow, p).keys()].sort()).toEqual(["in_proj_bias", "k_proj_weight", "out_proj.bias", "out_proj.weight", "q_proj_weight", "v_proj_weight"]);
   });
 });
 
@@ -294,5 +312,25 @@ describe("naming", () => {
 
   test("a model's parameters of the wrong structure are a ShapeError", () => {
     expect(() => toTorchStateDict(model, unchecked({}))).toThrow("the parameters of sequential at the top must be an array");
+  });
+});
+
+describe("the doc examples", () => {
+  test("TorchImportError: a dense kernel given in our layout is a shape issue with both shapes", () => {
+    const r = fromTorchStateDict(dense(4, 2), { weight: zeros([4, 2]), bias: zeros([2]) });
+    expect(issuesOf(r)).toEqual([{ kind: "shape", key: "weight", expected: [2, 4], actual: [4, 2], layer: "dense at the top" }]);
+  });
+
+  test("fromTorchStateDict and toTorchStateDict: an MLP's keys and PyTorch's [out, in] shapes, there and back", () => {
+    const model = sequential(dense(784, 64), relu(), dense(64, 10));
+    const tensors = toTorchStateDict(model, model.init(key(0)));
+    expect([...tensors].map(([k, x]) => [k, x.shape])).toEqual([["0.weight", [64, 784]], ["0.bias", [64]], ["2.weight", [10, 64]], ["2.bias", [10]]]);
+    const params = right(fromTorchStateDict(model, writeSafetensors(tensors)));
+    expect([params[0].w.shape, params[1], params[2].w.shape]).toEqual([[784, 64], {}, [64, 10]]);
+  });
+
+  test("TorchParamsOf: a stateful layer loads as { params, state }", () => {
+    const loaded = right(fromTorchStateDict(batchNorm(4), stateDict("batch_norm1d")));
+    expect([loaded.params.scale.shape, loaded.state.var.shape]).toEqual([[4], [4]]);
   });
 });

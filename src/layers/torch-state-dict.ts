@@ -211,9 +211,9 @@ function flowPast(kind: string, flow: Flow): Flow {
   return flow;
 }
 
-/** The flow after a layer with parameters: a convolution starts an image of its output channels, batch norm keeps it, the rest end it. */
+/** The flow after a layer with parameters: a convolution starts an image of its output channels, a norm keeps it, the rest end it. */
 function flowAfter(kind: string, where: string, params: ParamRecord, flow: Flow): Flow {
-  if (kind === "batchNorm") return flow;
+  if (kind === "batchNorm" || kind === "layerNorm") return flow;
   const w = kind === "conv2d" || kind === "conv1d" || kind === "convTranspose2d" ? tensorAt(kind, params, "w").shape : undefined;
   if (w === undefined) return {};
   // conv2d [KH, KW, C, O] and conv1d [K, C, O] end with the output channels; convTranspose2d [KH, KW, O, C] has them third

@@ -15,7 +15,7 @@ import { dense } from "../../src/layers/dense.js";
 import { embedding } from "../../src/layers/embedding.js";
 import { frozen } from "../../src/layers/frozen.js";
 import { batchNorm, layerNorm, rmsNorm } from "../../src/layers/norm.js";
-import { maxPool2d } from "../../src/layers/pool.js";
+import { globalAvgPool, maxPool2d } from "../../src/layers/pool.js";
 import { gru, lstm, rnn } from "../../src/layers/recurrent.js";
 import { flatten } from "../../src/layers/reshape.js";
 import { residual } from "../../src/layers/residual.js";
@@ -282,6 +282,14 @@ describe("fromTorchStateDict reports what does not fit", () => {
     // row s·C + c of the channels-last kernel is row c·S + s of the channels-first one (S = 9 pixels, C = 4 channels)
     const row = (w: Tensor<Shape>, r: number): number[] => Array.from(w.data.slice(r * 5, r * 5 + 5));
     expect(row(last, 2 * 4 + 3)).toEqual(row(first, 3 * 9 + 2));
+  });
+
+  test("the image flows through norms, dropout and activations to the flatten; a global pool or a reshape ends it", () => {
+    const through = sequential(conv2d(2, 4, 3), layerNorm(4), relu(), maxPool2d(2), flatten(), dense(36, 2));
+    const tensors = toTorchStateDict(through, through.init(key(0)), { flatten: "channelsFirst" });
+    expect(issuesOf(fromTorchStateDict(through, tensors)).map((i) => i.kind === "unsupported" && i.layer)).toEqual(["dense at 5"]);
+    const pooled = sequential(conv2d(2, 4, 3), globalAvgPool(), dense(4, 2));
+    expect(E.isRight(fromTorchStateDict(pooled, toTorchStateDict(pooled, pooled.init(key(0)))))).toBe(true);
   });
 
   test("attention whose heads are not embed_dim wide has no PyTorch counterpart", () => {

@@ -198,7 +198,35 @@ const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple)
  * // true, and c is [7, 10, 15, 22]
  */
 export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
-  if (!(a.data instanceof Float32Array && b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
+  if (!(a.data instanceof Float32Array)) return false;
+  const pack: PanelPacker = (floats, at, i0, mc, rowTiles, p0, kc) => packA(floats, at, a, i0, mc, rowTiles, p0, kc);
+  return wasmGemmPacked(m, k, n, pack, b, c, epilogue);
+}
+
+/** The depth of a block of k: sums over k run in blocks this deep (see the NOTE above). */
+export const DEPTH_BLOCK = KC;
+
+/** Rows of a panel of packed A (the register tile's rows): what a `PanelPacker` writes per `[kc][PANEL_ROWS]` panel. */
+export const PANEL_ROWS = MR;
+
+/**
+ * Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of an implicit A
+ * (`m x k`) from float `at` of `floats`: `rowTiles` panels one after
+ * another, each `[kc][PANEL_ROWS]` (panel `t`, step `p`, row `r` at `at + (t
+ * * kc + p) * PANEL_ROWS + r`), zero past row `mc`. It must write every
+ * element of the block: the memory holds what the last call left.
+ */
+export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: number, rowTiles: number, p0: number, kc: number) => void;
+
+/**
+ * `wasmGemm` with A given by its packer rather than a view, for an operand
+ * that exists only implicitly (a convolution's columns, packed straight from
+ * its input: implicit GEMM). The sums, their order and the epilogue are
+ * those of `wasmGemm` on the matrix the packer describes, so the two give
+ * the same bits. Returns false, having written nothing, where `wasmGemm` would.
+ */
+export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
+  if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
   const kernel = compiledMacroKernel();
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
   const nPad = roundUp(n, NR);
@@ -217,7 +245,7 @@ export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: Matr
     const rowTiles = Math.ceil(mc / MR);
     for (let pc = 0; pc < k; pc += depth) {
       const kc = Math.min(depth, k - pc);
-      packA(floats, aAt / FLOAT, a, ic, mc, rowTiles, pc, kc);
+      pack(floats, aAt / FLOAT, ic, mc, rowTiles, pc, kc);
       kernel(aAt, pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
     }
     storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);

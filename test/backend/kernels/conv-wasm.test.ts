@@ -1,5 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv/index.js";
+import { columns } from "../../../src/backend/kernels/conv/columns.js";
+import { conv2dImplicit } from "../../../src/backend/kernels/conv/implicit.js";
+import { gemm } from "../../../src/backend/kernels/matmul.js";
+import type { MatrixView } from "../../../src/backend/kernels/matrix-view.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
 
 /** Seeded values in [-1, 1). */
@@ -59,3 +63,50 @@ describe("float32 convolutions on the WebAssembly matmul", () => {
     expect(relative(dw32, dw64)).toBeLessThan(1e-5);
   });
 });
+
+// Implicit GEMM packs the columns straight from the input: the products must be those of explicit columns and the
+// WebAssembly matmul, bit for bit (the same values in the same panels, summed in the same order).
+const implicitCases: readonly [string, Conv2dOptions][] = [
+  ...cases.filter(([name]) => name !== "1 x 1"),
+  ["one channel, 5 x 5, stride 2, same", { batch: 3, inHeight: 13, inWidth: 11, inChannels: 1, kernelHeight: 5, kernelWidth: 5, outChannels: 6, stride: 2, padding: "same" }],
+  ["6 channels (not fours), dilation 2", { batch: 2, inHeight: 10, inWidth: 9, inChannels: 6, kernelHeight: 3, kernelWidth: 2, outChannels: 10, dilation: [2, 1], padding: "same" }],
+  ["3 groups of 4, 9 output rows", { batch: 1, inHeight: 3, inWidth: 3, inChannels: 12, kernelHeight: 3, kernelWidth: 3, outChannels: 6, groups: 3, padding: "same" }],
+  ["more rows than one block of k", { batch: 4, inHeight: 12, inWidth: 12, inChannels: 8, kernelHeight: 3, kernelWidth: 3, outChannels: 9, padding: "same" }],
+];
+
+describe("implicit GEMM", () => {
+  test.each(implicitCases)("%s: forward and filter gradient (conv2dBackpropFilter) equal explicit columns and the WebAssembly matmul, bit for bit", (_name, options) => {
+    const g = conv2dGeometry(options);
+    const depth = g.kernelHeight * g.kernelWidth * g.groupInChannels;
+    const rows = g.batch * g.outHeight * g.outWidth;
+    const [O, Og] = [g.outChannels, g.groupOutChannels];
+    const x = Float32Array.from(values(g.batch * g.inHeight * g.inWidth * g.inChannels, 4));
+    const w = Float32Array.from(values(depth * O, 5));
+    const dy = Float32Array.from(values(rows * O, 6));
+    const bias = Float32Array.from(values(O, 7));
+    const y = new Float32Array(rows * O);
+    expect(conv2dImplicit(y, x, w, g, { beta: false, bias, biasOffset: 0, relu: true })).toBe(true);
+    const dw = conv2dBackpropFilter(new Float32Array(depth * O), x, dy, options);
+    const yWant = new Float32Array(rows * O);
+    const dwWant = new Float32Array(depth * O);
+    for (let group = 0; group < g.groups; group++) {
+      // `columns` copies into its own buffer, so each product gets a fresh copy of the group's columns.
+      const cols = Float32Array.from(toArray(columns(x, g, group, 0, rows), rows, depth));
+      const colsView = { data: cols, offset: 0, rowStride: depth, colStride: 1 };
+      const colsT = { data: cols, offset: 0, rowStride: 1, colStride: depth };
+      const filter = { data: w, offset: group * Og, rowStride: O, colStride: 1 };
+      gemm(rows, depth, Og, colsView, filter, { data: yWant, offset: group * Og, rowStride: O, colStride: 1 }, { bias, biasOffset: group * Og, activation: "relu", backend: "wasm" });
+      const dyView = { data: dy, offset: group * Og, rowStride: O, colStride: 1 };
+      gemm(depth, rows, Og, colsT, dyView, { data: dwWant, offset: group * Og, rowStride: O, colStride: 1 }, { backend: "wasm" });
+    }
+    expect(Array.from(y)).toEqual(Array.from(yWant));
+    expect(Array.from(dw)).toEqual(Array.from(dwWant));
+  });
+});
+
+/** The `rows x cols` matrix a view shows, row by row. */
+function toArray(view: MatrixView, rows: number, cols: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.push(view.data[view.offset + i * view.rowStride + j * view.colStride] ?? NaN);
+  return out;
+}

@@ -1,0 +1,237 @@
+/**
+ * Implicit GEMM: a float32 convolution's columns packed straight from the
+ * NHWC input into the panels of the WebAssembly matmul (`wasmGemmPacked`),
+ * with no column matrix in between. im2col wrote every window value into
+ * the columns and the matmul then copied it again into its panels; here
+ * each value is written once, into the panel. The packed panels hold
+ * exactly what packing the columns would put there, so the products, their
+ * summation order and their bits are those of columns and `gemm`.
+ *
+ * Two packers: the forward product `cols @ w` (A is the columns: a panel is
+ * PANEL_ROWS output positions over a run of `(kh, kw, c)`) and the filter
+ * gradient `cols^T @ dy` (A is the transposed columns: a panel is PANEL_ROWS
+ * consecutive `(kh, kw, c)` over a run of output positions; when a group's
+ * channels come in fours, the four share a tap and are four neighbouring
+ * floats of the input).
+ *
+ * Left out: float64 (the JavaScript matmul packs its own float64 blocks from
+ * the columns) and the input gradient, which is a forward convolution of
+ * `dy` for the 3 x 3 filters that matter (see `backward.ts`).
+ */
+
+import { DEPTH_BLOCK, PANEL_ROWS, type PanelPacker, wasmGemmPacked, type WasmEpilogue } from "../wasm-matmul.js";
+import { wasmPays } from "../matmul.js";
+import type { MatrixView } from "../matrix-view.js";
+import type { ConvGeometry } from "./geometry.js";
+
+/** The per-tap offsets of a window: rows and columns from its top-left corner. */
+interface Taps {
+  readonly down: Int32Array;
+  readonly right: Int32Array;
+}
+
+function tapsOf(g: ConvGeometry): Taps {
+  const count = g.kernelHeight * g.kernelWidth;
+  const down = new Int32Array(count);
+  const right = new Int32Array(count);
+  for (let t = 0; t < count; t++) {
+    down[t] = Math.floor(t / g.kernelWidth) * g.dilationHeight;
+    right[t] = (t % g.kernelWidth) * g.dilationWidth;
+  }
+  return { down, right };
+}
+
+/**
+ * The top-left corner of the window under each of `count` output positions
+ * from `r0` (of `N * OH * OW`): its input row and column (either may be
+ * negative, in the padding) and the input offset of its image.
+ */
+function corners(g: ConvGeometry, r0: number, count: number, top: Int32Array, left: Int32Array, image: Int32Array): void {
+  const { outHeight: OH, outWidth: OW } = g;
+  const imageSize = g.inHeight * g.inWidth * g.inChannels;
+  let n = Math.floor(r0 / (OH * OW));
+  let oh = Math.floor(r0 / OW) % OH;
+  let ow = r0 % OW;
+  for (let i = 0; i < count; i++) {
+    top[i] = oh * g.strideHeight - g.padTop;
+    left[i] = ow * g.strideWidth - g.padLeft;
+    image[i] = n * imageSize;
+    if (++ow === OW) {
+      ow = 0;
+      if (++oh === OH) {
+        oh = 0;
+        n++;
+      }
+    }
+  }
+}
+
+/** Scratch for the corners of up to DEPTH_BLOCK positions (a packer's calls never overlap). */
+const cornerTop = new Int32Array(Math.max(DEPTH_BLOCK, PANEL_ROWS));
+const cornerLeft = new Int32Array(Math.max(DEPTH_BLOCK, PANEL_ROWS));
+const cornerImage = new Int32Array(Math.max(DEPTH_BLOCK, PANEL_ROWS));
+
+/**
+ * The packer of the forward columns of one group: A is `[N * OH * OW,
+ * KH * KW * C / groups]`, row `r` the window under output position `r`,
+ * ordered `(kh, kw, c)`; what falls in the padding is 0.
+ */
+export function forwardPacker(x: Float32Array, g: ConvGeometry, group: number): PanelPacker {
+  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
+  const { down, right } = tapsOf(g);
+  // The input offset of one row's tap, or -1 in the padding.
+  const source = new Int32Array(PANEL_ROWS);
+  return (floats, at, i0, mc, rowTiles, p0, kc) => {
+    const p1 = p0 + kc;
+    for (let tile = 0; tile < rowTiles; tile++) {
+      const first = tile * PANEL_ROWS;
+      const rows = Math.min(PANEL_ROWS, mc - first);
+      const panel = at + tile * kc * PANEL_ROWS;
+      if (rows < PANEL_ROWS) floats.fill(0, panel, panel + kc * PANEL_ROWS);
+      corners(g, i0 + first, rows, cornerTop, cornerLeft, cornerImage);
+      for (let tap = Math.floor(p0 / Cg); tap * Cg < p1; tap++) {
+        let inside = rows;
+        for (let r = 0; r < rows; r++) {
+          const ih = (cornerTop[r] ?? 0) + (down[tap] ?? 0);
+          const iw = (cornerLeft[r] ?? 0) + (right[tap] ?? 0);
+          const ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
+          source[r] = ok ? (cornerImage[r] ?? 0) + (ih * W + iw) * C + group * Cg : -1;
+          if (!ok) inside--;
+        }
+        // this tap's channels within the block of k, and where the first lands in the panel
+        const c0 = Math.max(0, p0 - tap * Cg);
+        const c1 = Math.min(Cg, p1 - tap * Cg);
+        let to = panel + (tap * Cg + c0 - p0) * PANEL_ROWS;
+        if (inside === PANEL_ROWS && PANEL_ROWS === 4) {
+          const s0 = source[0] ?? 0, s1 = source[1] ?? 0, s2 = source[2] ?? 0, s3 = source[3] ?? 0;
+          for (let c = c0; c < c1; c++, to += 4) {
+            floats[to] = x[s0 + c] ?? 0;
+            floats[to + 1] = x[s1 + c] ?? 0;
+            floats[to + 2] = x[s2 + c] ?? 0;
+            floats[to + 3] = x[s3 + c] ?? 0;
+          }
+          continue;
+        }
+        for (let r = 0; r < rows; r++) {
+          const s = source[r] ?? -1;
+          for (let c = c0, q = to + r; c < c1; c++, q += PANEL_ROWS) floats[q] = s < 0 ? 0 : (x[s + c] ?? 0);
+        }
+      }
+    }
+  };
+}
+
+/**
+ * The packer of the transposed columns of one group: A is `[KH * KW * C /
+ * groups, N * OH * OW]`, row `(kh, kw, c)` holding that tap and channel of
+ * every output position's window (0 in the padding).
+ */
+export function filterGradPacker(x: Float32Array, g: ConvGeometry, group: number): PanelPacker {
+  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
+  const { down, right } = tapsOf(g);
+  const fours = Cg % 4 === 0 && PANEL_ROWS === 4;
+  return (floats, at, i0, mc, rowTiles, p0, kc) => {
+    corners(g, p0, kc, cornerTop, cornerLeft, cornerImage);
+    for (let tile = 0; tile < rowTiles; tile++) {
+      const first = i0 + tile * PANEL_ROWS;
+      const rows = Math.min(PANEL_ROWS, mc - tile * PANEL_ROWS);
+      const panel = at + tile * kc * PANEL_ROWS;
+      if (fours && rows === PANEL_ROWS) {
+        // Four channels of one tap: four neighbouring floats of the input.
+        const tap = Math.floor(first / Cg);
+        const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
+        const channel = group * Cg + (first % Cg);
+        for (let p = 0, to = panel; p < kc; p++, to += 4) {
+          const ih = (cornerTop[p] ?? 0) + dh;
+          const iw = (cornerLeft[p] ?? 0) + dw;
+          if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+            const s = (cornerImage[p] ?? 0) + (ih * W + iw) * C + channel;
+            floats[to] = x[s] ?? 0;
+            floats[to + 1] = x[s + 1] ?? 0;
+            floats[to + 2] = x[s + 2] ?? 0;
+            floats[to + 3] = x[s + 3] ?? 0;
+          } else {
+            floats[to] = 0;
+            floats[to + 1] = 0;
+            floats[to + 2] = 0;
+            floats[to + 3] = 0;
+          }
+        }
+        continue;
+      }
+      for (let r = 0; r < PANEL_ROWS; r++) {
+        if (r >= rows) {
+          for (let p = 0, to = panel + r; p < kc; p++, to += PANEL_ROWS) floats[to] = 0;
+          continue;
+        }
+        const d = first + r;
+        const tap = Math.floor(d / Cg);
+        const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
+        const channel = group * Cg + (d % Cg);
+        for (let p = 0, to = panel + r; p < kc; p++, to += PANEL_ROWS) {
+          const ih = (cornerTop[p] ?? 0) + dh;
+          const iw = (cornerLeft[p] ?? 0) + dw;
+          floats[to] = ih >= 0 && ih < H && iw >= 0 && iw < W ? (x[(cornerImage[p] ?? 0) + (ih * W + iw) * C + channel] ?? 0) : 0;
+        }
+      }
+    }
+  };
+}
+
+/**
+ * The forward convolution of float32 arrays by implicit GEMM, one product
+ * per group: `out = act(cols(x) @ w + bias)`. Returns false, having written
+ * nothing, when the WebAssembly matmul cannot take it.
+ */
+export function conv2dImplicit(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
+  const depth = g.kernelHeight * g.kernelWidth * g.groupInChannels;
+  const rows = g.batch * g.outHeight * g.outWidth;
+  const O = g.outChannels;
+  const Og = g.groupOutChannels;
+  if (!wasmPays(rows, depth, Og)) return false;
+  for (let group = 0; group < g.groups; group++) {
+    const filter: MatrixView = { data: w, offset: group * Og, rowStride: O, colStride: 1 };
+    const target: MatrixView = { data: out, offset: group * Og, rowStride: O, colStride: 1 };
+    const e: WasmEpilogue = { ...epilogue, biasOffset: epilogue.biasOffset + group * Og };
+    // NOTE: only the first group can fail (the memory a product needs is the same for every group).
+    if (!wasmGemmPacked(rows, depth, Og, forwardPacker(x, g, group), filter, target, e)) return false;
+  }
+  return true;
+}
+
+/**
+ * Output positions per product of the filter gradient by implicit GEMM: `dy`
+ * is packed whole per product, so this bounds the memory (2 MiB at 64
+ * channels). The sum over positions goes chunk by chunk, in this fixed
+ * order, whatever the batch.
+ */
+const FILTER_GRAD_ROWS = 32 * DEPTH_BLOCK;
+
+/**
+ * The filter gradient of float32 arrays by implicit GEMM: `dw = cols(x)^T @
+ * dy` per group, summed over chunks of FILTER_GRAD_ROWS output positions;
+ * the epilogue goes with the last chunk. Needs at least one output position.
+ * Returns false, having written nothing, when the WebAssembly matmul cannot
+ * take it.
+ */
+export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
+  const depth = g.kernelHeight * g.kernelWidth * g.groupInChannels;
+  const rows = g.batch * g.outHeight * g.outWidth;
+  const O = g.outChannels;
+  const Og = g.groupOutChannels;
+  if (!wasmPays(depth, Math.min(rows, FILTER_GRAD_ROWS), Og)) return false;
+  for (let group = 0; group < g.groups; group++) {
+    const target: MatrixView = { data: dw, offset: group * Og, rowStride: O, colStride: 1 };
+    const pack = filterGradPacker(x, g, group);
+    for (let r0 = 0; r0 < rows; r0 += FILTER_GRAD_ROWS) {
+      const count = Math.min(FILTER_GRAD_ROWS, rows - r0);
+      const last = r0 + count >= rows;
+      // This chunk's output positions: the packer's k runs from r0.
+      const shifted: typeof pack = (floats, at, i0, mc, rowTiles, p0, kc) => pack(floats, at, i0, mc, rowTiles, r0 + p0, kc);
+      const b: MatrixView = { data: dy, offset: r0 * O + group * Og, rowStride: O, colStride: 1 };
+      const e: WasmEpilogue = last ? { ...epilogue, beta: r0 > 0, biasOffset: epilogue.biasOffset + group * Og } : { beta: r0 > 0, bias: undefined, biasOffset: 0, relu: false };
+      if (!wasmGemmPacked(depth, count, Og, shifted, b, target, e)) return false;
+    }
+  }
+  return true;
+}

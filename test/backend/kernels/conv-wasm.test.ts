@@ -1,5 +1,15 @@
 import { describe, expect, test } from "vitest";
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv/index.js";
+import {
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  conv2dGeometry,
+  type Conv2dOptions,
+  maxPool2d,
+  maxPool2dBackward,
+  type Pool2dParams,
+} from "../../../src/backend/kernels/conv/index.js";
+import { poolOutSize } from "../../../src/core/rules/conv.js";
 import { columns } from "../../../src/backend/kernels/conv/columns.js";
 import { conv2dImplicit } from "../../../src/backend/kernels/conv/implicit.js";
 import { gemm } from "../../../src/backend/kernels/matmul.js";
@@ -109,4 +119,39 @@ function toArray(view: MatrixView, rows: number, cols: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.push(view.data[view.offset + i * view.rowStride + j * view.colStride] ?? NaN);
   return out;
+}
+
+describe("float32 max pooling in WebAssembly", () => {
+  // Channels in fours take the WebAssembly kernel for float32; float64 stays on the JavaScript loops.
+  const edges = [0, -0, 1, -1, 1, Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 2, 2, -0, 0];
+  const poolCases: readonly [string, Pool2dParams][] = [
+    ["2 x 2, stride 2", { batch: 2, inHeight: 6, inWidth: 6, channels: 8, windowHeight: 2, windowWidth: 2 }],
+    ["3 x 3, stride 2, same", { batch: 1, inHeight: 7, inWidth: 5, channels: 4, windowHeight: 3, windowWidth: 3, stride: 2, padding: "same" }],
+    ["1 x 1", { batch: 1, inHeight: 3, inWidth: 2, channels: 12, windowHeight: 1, windowWidth: 1 }],
+  ];
+  test.each(poolCases)("%s: maxima and gradient equal the JavaScript loops bit for bit, with ties, signed zeros, NaN and infinities", (_name, params) => {
+    const size = params.batch * params.inHeight * params.inWidth * params.channels;
+    const x = values(size, 8).map((v, i) => (i % 3 === 0 ? (edges[i % edges.length] ?? 0) : Math.round(2 * v)));
+    const g = maxPoolSizes(params);
+    const dy = values(g, 9);
+    const y32 = maxPool2d(new Float32Array(g), Float32Array.from(x), params);
+    const y64 = maxPool2d(new Float64Array(g), Float64Array.from(x), params);
+    expect(Array.from(y32).map(String)).toEqual(Array.from(y64).map(String));
+    expect(Array.from(y32).map((v) => Object.is(v, -0))).toEqual(Array.from(y64).map((v) => Object.is(v, -0)));
+    const dx32 = maxPool2dBackward(new Float32Array(size), Float32Array.from(x), Float32Array.from(dy), params);
+    const dx64 = maxPool2dBackward(new Float64Array(size), Float64Array.from(x), Float64Array.from(Float32Array.from(dy)), params);
+    // Where windows overlap, an element may sum two dy: float32 rounds after each, float64 once.
+    const overlap = params.stride !== undefined;
+    expect(overlap ? relative(dx32, dx64) : 0).toBeLessThan(1e-6);
+    if (!overlap) expect(Array.from(dx32)).toEqual(Array.from(Float32Array.from(dx64)));
+  });
+});
+
+/** The output elements of a max pooling. */
+function maxPoolSizes(p: Pool2dParams): number {
+  const [sh, sw] = typeof p.stride === "number" ? [p.stride, p.stride] : (p.stride ?? [p.windowHeight, p.windowWidth]);
+  const padding = typeof p.padding === "object" ? "valid" : (p.padding ?? "valid");
+  const oh = poolOutSize(p.inHeight, p.windowHeight, { stride: sh, padding });
+  const ow = poolOutSize(p.inWidth, p.windowWidth, { stride: sw, padding });
+  return p.batch * oh * ow * p.channels;
 }

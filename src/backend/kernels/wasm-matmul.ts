@@ -71,8 +71,8 @@ export interface WasmEpilogue {
   readonly relu: boolean;
 }
 
-/** The name of the macro-kernel the module exports. */
-const MACRO_EXPORT = "macro";
+/** The name under which a kernel's module exports its function. */
+const KERNEL_NAME = "kernel";
 
 /**
  * The body of the macro-kernel `macro(a, b, c, rowTiles, colTiles, kc, ldc,
@@ -155,18 +155,28 @@ let macroKernel: MacroKernel | null | undefined;
 /** The compiled macro-kernel (built on first use), or null when WebAssembly with SIMD is not available. */
 function compiledMacroKernel(): MacroKernel | null {
   if (macroKernel !== undefined) return macroKernel;
-  const i32 = ValType.i32;
-  const type = { params: [i32, i32, i32, i32, i32, i32, i32, i32], results: [] };
-  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: macroKernelBody(MR, NR / 4), export: MACRO_EXPORT }] });
+  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
+  macroKernel = instantiateKernel(macroKernelBody(MR, NR / 4), 8) as MacroKernel | null;
+  return macroKernel;
+}
+
+/**
+ * The function of `params` i32 parameters and no result that `body`
+ * defines, in a module of its own over the runtime's shared memory; null
+ * when WebAssembly with SIMD is not available here, or the engine's SIMD
+ * lacks an instruction the body uses.
+ */
+export function instantiateKernel(body: FunctionBody, params: number): ((...args: number[]) => void) | null {
+  const type = { params: new Array<ValType>(params).fill(ValType.i32), results: [] };
+  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body, export: KERNEL_NAME }] });
   let exported: unknown;
   try {
-    exported = instantiateWithSharedMemory(binary)?.[MACRO_EXPORT];
+    exported = instantiateWithSharedMemory(binary)?.[KERNEL_NAME];
   } catch {
     exported = undefined; // an engine whose SIMD lacks an instruction used here
   }
-  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
-  macroKernel = typeof exported === "function" ? (exported as MacroKernel) : null;
-  return macroKernel;
+  // An exported WebAssembly function of i32 parameters and no result takes numbers and returns undefined.
+  return typeof exported === "function" ? (exported as (...args: number[]) => void) : null;
 }
 
 /**

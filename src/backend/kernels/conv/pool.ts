@@ -72,31 +72,10 @@ export function maxPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dPara
   const g = poolGeometry("maxPool2d", params);
   checkPool("maxPool2d", g, [["input", x, "x"], ["output", out, "y"]]);
   if (out instanceof Float32Array && x instanceof Float32Array && wasmMaxPool(g, x, out, undefined)) return out;
-  const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
-  for (let n = 0, at = 0; n < g.batch; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const top = oh * g.strideHeight - g.padTop;
-      const ih0 = Math.max(0, top), ih1 = Math.min(H, top + KH);
-      for (let ow = 0; ow < OW; ow++, at += C) {
-        const left = ow * g.strideWidth - g.padLeft;
-        const iw0 = Math.max(0, left), iw1 = Math.min(W, left + KW);
-        // The window's first pixel inside the input, then the rest (padding is clipped away: poolGeometry
-        // checked that every window holds an input pixel).
-        const s0 = ((n * H + ih0) * W + iw0) * C;
-        for (let c = 0; c < C; c++) out[at + c] = x[s0 + c] ?? 0;
-        for (let ih = ih0; ih < ih1; ih++) {
-          for (let iw = ih === ih0 ? iw0 + 1 : iw0, s = ((n * H + ih) * W + iw) * C; iw < iw1; iw++, s += C) {
-            for (let c = 0; c < C; c++) {
-              const v = x[s + c] ?? 0;
-              const m = out[at + c] ?? 0;
-              // NOTE: `v > m` is false for NaN either way; the second test lets the first NaN in and keeps it.
-              if (v > m || (v !== v && m === m)) out[at + c] = v;
-            }
-          }
-        }
-      }
-    }
-  }
+  const count = sizes(g).y;
+  const positions = scratch.int32("positions", count);
+  maxPositions(g, x, positions);
+  for (let i = 0; i < count; i++) out[i] = x[positions[i] ?? 0] ?? 0;
   return out;
 }
 
@@ -114,22 +93,28 @@ export function maxPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dPara
 export function maxPool2dBackward<F extends FloatArray>(dx: F, x: F, dy: F, params: Pool2dParams): F {
   const g = poolGeometry("maxPool2dBackward", params);
   checkPool("maxPool2dBackward", g, [["input", x, "x"], ["output gradient", dy, "y"], ["input gradient", dx, "x"]]);
-  const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
+  const count = sizes(g).y;
+  const positions = scratch.int32("positions", count);
+  maxPositions(g, x, positions);
   dx.fill(0, 0, sizes(g).x);
-  if (x instanceof Float32Array && dx instanceof Float32Array) {
-    // The maxima's positions from the WebAssembly kernel, then each dy to its position.
-    const count = g.batch * OH * OW * C;
-    const positions = scratch.int32("positions", count);
-    if (wasmMaxPool(g, x, undefined, positions)) {
-      for (let i = 0; i < count; i++) {
-        const s = positions[i] ?? 0;
-        dx[s] = (dx[s] ?? 0) + (dy[i] ?? 0);
-      }
-      return dx;
-    }
+  for (let i = 0; i < count; i++) {
+    const s = positions[i] ?? 0;
+    dx[s] = (dx[s] ?? 0) + (dy[i] ?? 0);
   }
+  return dx;
+}
+
+/**
+ * The element index in `x` of each output element's maximum, to
+ * `positions`: the first maximum on ties, the first NaN if any. Float32
+ * channels in fours take the WebAssembly kernel; the loops here clip each
+ * window to the input once per output pixel (`poolGeometry` checked that
+ * every window holds an input pixel), then walk its pixels, channels innermost.
+ */
+function maxPositions(g: ConvGeometry, x: FloatArray, positions: Int32Array): void {
+  if (x instanceof Float32Array && wasmMaxPool(g, x, undefined, positions)) return;
+  const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   const best = scratch.float64("sums", C);
-  const where = scratch.int32("positions", C);
   for (let n = 0, at = 0; n < g.batch; n++) {
     for (let oh = 0; oh < OH; oh++) {
       const top = oh * g.strideHeight - g.padTop;
@@ -137,32 +122,27 @@ export function maxPool2dBackward<F extends FloatArray>(dx: F, x: F, dy: F, para
       for (let ow = 0; ow < OW; ow++, at += C) {
         const left = ow * g.strideWidth - g.padLeft;
         const iw0 = Math.max(0, left), iw1 = Math.min(W, left + KW);
-        // The maxima as maxPool2d finds them, with their positions.
         const s0 = ((n * H + ih0) * W + iw0) * C;
         for (let c = 0; c < C; c++) {
           best[c] = x[s0 + c] ?? 0;
-          where[c] = s0 + c;
+          positions[at + c] = s0 + c;
         }
         for (let ih = ih0; ih < ih1; ih++) {
           for (let iw = ih === ih0 ? iw0 + 1 : iw0, s = ((n * H + ih) * W + iw) * C; iw < iw1; iw++, s += C) {
             for (let c = 0; c < C; c++) {
               const v = x[s + c] ?? 0;
               const m = best[c] ?? 0;
+              // NOTE: `v > m` is false for NaN either way; the second test lets the first NaN in and keeps it.
               if (v > m || (v !== v && m === m)) {
                 best[c] = v;
-                where[c] = s + c;
+                positions[at + c] = s + c;
               }
             }
           }
         }
-        for (let c = 0; c < C; c++) {
-          const s = where[c] ?? 0;
-          dx[s] = (dx[s] ?? 0) + (dy[at + c] ?? 0);
-        }
       }
     }
   }
-  return dx;
 }
 
 /**

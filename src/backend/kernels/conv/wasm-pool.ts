@@ -18,14 +18,13 @@
  * on the JavaScript loops) and average pooling.
  */
 
-import { ALIGN_16, ALIGN_4, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
-import { MEMORY_IMPORT } from "../../wasm/codegen.js";
-import { instantiateWithSharedMemory, sharedHeap } from "../../wasm/runtime.js";
+import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { sharedHeap } from "../../wasm/runtime.js";
+import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
 const FLOAT = 4;
 const VECTOR = 16;
-const EXPORT = "maxPool";
 
 /**
  * The body of `maxPool(x, table, out, at, pixels, taps, vectors, withAt)`: for
@@ -99,17 +98,8 @@ let kernel: MaxPoolKernel | null | undefined;
 
 function compiledKernel(): MaxPoolKernel | null {
   if (kernel !== undefined) return kernel;
-  const i32 = ValType.i32;
-  const type = { params: [i32, i32, i32, i32, i32, i32, i32, i32], results: [] };
-  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: maxPoolBody(), export: EXPORT }] });
-  let exported: unknown;
-  try {
-    exported = instantiateWithSharedMemory(binary)?.[EXPORT];
-  } catch {
-    exported = undefined; // an engine whose SIMD lacks an instruction used here
-  }
   // The module declares it with eight i32 parameters and no result: a function of eight numbers.
-  kernel = typeof exported === "function" ? (exported as MaxPoolKernel) : null;
+  kernel = instantiateKernel(maxPoolBody(), 8) as MaxPoolKernel | null;
   return kernel;
 }
 

@@ -233,9 +233,11 @@ export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: num
  * that exists only implicitly (a convolution's columns, packed straight from
  * its input: implicit GEMM). The sums, their order and the epilogue are
  * those of `wasmGemm` on the matrix the packer describes, so the two give
- * the same bits. Returns false, having written nothing, where `wasmGemm` would.
+ * the same bits. Its memory starts at byte `base` (a multiple of 16): the
+ * bytes below are the caller's, for what its packer reads, and stay as they
+ * are. Returns false, having written nothing, where `wasmGemm` would.
  */
-export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
+export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base = 0): boolean {
   if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
   const kernel = compiledMacroKernel();
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
@@ -243,20 +245,21 @@ export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacke
   const mcPad = Math.min(roundUp(m, MR), MC);
   const depth = Math.min(k, KC);
   // Layout (bytes, each part 16-byte aligned as all sizes are multiples of 4 floats): packed B, packed A block, staged C block.
-  const aAt = k * nPad * FLOAT;
+  const bAt = base;
+  const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mcPad * depth * FLOAT;
   const bytes = cAt + mcPad * nPad * FLOAT;
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
-  packB(floats, b, k, n, nPad, depth);
+  packB(floats, bAt / FLOAT, b, k, n, nPad, depth);
   for (let ic = 0; ic < m; ic += MC) {
     const mc = Math.min(MC, m - ic);
     const rowTiles = Math.ceil(mc / MR);
     for (let pc = 0; pc < k; pc += depth) {
       const kc = Math.min(depth, k - pc);
       pack(floats, aAt / FLOAT, ic, mc, rowTiles, pc, kc);
-      kernel(aAt, pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
+      kernel(aAt, bAt + pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
     }
     storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);
   }
@@ -266,14 +269,14 @@ export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacke
 /**
  * Packs all of B: for each block of k (`depth` deep, the last one shorter),
  * its panels of NR columns one after another, each `[kc][NR]` and zero past
- * column n. A block starts at float `pc * nPad`.
+ * column n. A block starts at float `at + pc * nPad`.
  */
-function packB(floats: Float32Array, b: MatrixView, k: number, n: number, nPad: number, depth: number): void {
+function packB(floats: Float32Array, at: number, b: MatrixView, k: number, n: number, nPad: number, depth: number): void {
   const { data, offset, rowStride, colStride } = b;
   for (let pc = 0; pc < k; pc += depth) {
     const kc = Math.min(depth, k - pc);
     for (let j0 = 0; j0 < nPad; j0 += NR) {
-      const panel = pc * nPad + j0 * kc;
+      const panel = at + pc * nPad + j0 * kc;
       const cols = Math.min(NR, n - j0);
       if (colStride === 1 && cols === NR) {
         // NOTE: the common case (a row-major B, a whole panel) copies a row of 8 unrolled: twice as fast as the general loop.

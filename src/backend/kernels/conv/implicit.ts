@@ -23,6 +23,8 @@ import { DEPTH_BLOCK, PANEL_ROWS, type PanelPacker, wasmGemmPacked, type WasmEpi
 import { wasmPays } from "../matmul.js";
 import type { MatrixView } from "../matrix-view.js";
 import type { ConvGeometry } from "./geometry.js";
+import { sharedHeap } from "../../wasm/runtime.js";
+import { compiledGathers, type Gathers, SEGMENT_BYTES } from "./wasm-pack.js";
 
 /** The per-tap offsets of a window: rows and columns from its top-left corner. */
 interface Taps {
@@ -124,58 +126,161 @@ export function forwardPacker(x: Float32Array, g: ConvGeometry, group: number): 
 /**
  * The packer of the transposed columns of one group: A is `[KH * KW * C /
  * groups, N * OH * OW]`, row `(kh, kw, c)` holding that tap and channel of
- * every output position's window (0 in the padding).
+ * every output position's window (0 in the padding). A position whose whole
+ * window lies inside the input (most of them) reads each row at a fixed
+ * offset from its window's corner; the others test each tap.
  */
 export function filterGradPacker(x: Float32Array, g: ConvGeometry, group: number): PanelPacker {
   const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
   const { down, right } = tapsOf(g);
-  const fours = Cg % 4 === 0 && PANEL_ROWS === 4;
+  const lastDown = (g.kernelHeight - 1) * g.dilationHeight;
+  const lastRight = (g.kernelWidth - 1) * g.dilationWidth;
+  /** Of row `d` (a tap and channel): the input value under output position `p` of the block, or 0 in the padding. */
+  const value = (d: number, p: number): number => {
+    const tap = Math.floor(d / Cg);
+    const ih = (cornerTop[p] ?? 0) + (down[tap] ?? 0);
+    const iw = (cornerLeft[p] ?? 0) + (right[tap] ?? 0);
+    return ih >= 0 && ih < H && iw >= 0 && iw < W ? (x[(cornerImage[p] ?? 0) + (ih * W + iw) * C + group * Cg + (d % Cg)] ?? 0) : 0;
+  };
   return (floats, at, i0, mc, rowTiles, p0, kc) => {
     corners(g, p0, kc, cornerTop, cornerLeft, cornerImage);
     for (let tile = 0; tile < rowTiles; tile++) {
       const first = i0 + tile * PANEL_ROWS;
       const rows = Math.min(PANEL_ROWS, mc - tile * PANEL_ROWS);
       const panel = at + tile * kc * PANEL_ROWS;
-      if (fours && rows === PANEL_ROWS) {
-        // Four channels of one tap: four neighbouring floats of the input.
-        const tap = Math.floor(first / Cg);
-        const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
-        const channel = group * Cg + (first % Cg);
-        for (let p = 0, to = panel; p < kc; p++, to += 4) {
-          const ih = (cornerTop[p] ?? 0) + dh;
-          const iw = (cornerLeft[p] ?? 0) + dw;
-          if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-            const s = (cornerImage[p] ?? 0) + (ih * W + iw) * C + channel;
-            floats[to] = x[s] ?? 0;
-            floats[to + 1] = x[s + 1] ?? 0;
-            floats[to + 2] = x[s + 2] ?? 0;
-            floats[to + 3] = x[s + 3] ?? 0;
-          } else {
-            floats[to] = 0;
-            floats[to + 1] = 0;
-            floats[to + 2] = 0;
-            floats[to + 3] = 0;
-          }
+      if (rows < PANEL_ROWS || PANEL_ROWS !== 4) {
+        for (let r = 0; r < PANEL_ROWS; r++) {
+          for (let p = 0, to = panel + r; p < kc; p++, to += PANEL_ROWS) floats[to] = r < rows ? value(first + r, p) : 0;
         }
         continue;
       }
-      for (let r = 0; r < PANEL_ROWS; r++) {
-        if (r >= rows) {
-          for (let p = 0, to = panel + r; p < kc; p++, to += PANEL_ROWS) floats[to] = 0;
-          continue;
-        }
-        const d = first + r;
+      // Each row's offset from its window's corner pixel.
+      const offset = (d: number): number => {
         const tap = Math.floor(d / Cg);
-        const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
-        const channel = group * Cg + (d % Cg);
-        for (let p = 0, to = panel + r; p < kc; p++, to += PANEL_ROWS) {
-          const ih = (cornerTop[p] ?? 0) + dh;
-          const iw = (cornerLeft[p] ?? 0) + dw;
-          floats[to] = ih >= 0 && ih < H && iw >= 0 && iw < W ? (x[(cornerImage[p] ?? 0) + (ih * W + iw) * C + channel] ?? 0) : 0;
+        return ((down[tap] ?? 0) * W + (right[tap] ?? 0)) * C + group * Cg + (d % Cg);
+      };
+      const o0 = offset(first), o1 = offset(first + 1), o2 = offset(first + 2), o3 = offset(first + 3);
+      for (let p = 0, to = panel; p < kc; p++, to += 4) {
+        const top = cornerTop[p] ?? 0, left = cornerLeft[p] ?? 0;
+        if (top >= 0 && top + lastDown < H && left >= 0 && left + lastRight < W) {
+          const corner = (cornerImage[p] ?? 0) + (top * W + left) * C;
+          floats[to] = x[corner + o0] ?? 0;
+          floats[to + 1] = x[corner + o1] ?? 0;
+          floats[to + 2] = x[corner + o2] ?? 0;
+          floats[to + 3] = x[corner + o3] ?? 0;
+        } else {
+          floats[to] = value(first, p);
+          floats[to + 1] = value(first + 1, p);
+          floats[to + 2] = value(first + 2, p);
+          floats[to + 3] = value(first + 3, p);
         }
       }
     }
   };
+}
+
+/** Where `stageInput` put the input, its zeros and the gathers' tables (byte addresses of the shared memory). */
+interface Staged {
+  readonly gathers: Gathers;
+  /** The zeros that windows in the padding read: a group's channels' worth. */
+  readonly zerosAt: number;
+  readonly tableAt: number;
+  /** The first byte past the staging, where the matmul's memory starts. */
+  readonly end: number;
+}
+
+/**
+ * Copies `x` into the shared memory from byte 0, then a group's channels of
+ * zeros and room for the gathers' tables, for the WebAssembly gathers of a
+ * group's channels in fours (`wasm-pack.ts`); undefined when they cannot run
+ * here (channels not in fours, no WebAssembly SIMD, too much memory).
+ */
+function stageInput(x: Float32Array, g: ConvGeometry): Staged | undefined {
+  const Cg = g.groupInChannels;
+  const gathers = Cg % 4 === 0 ? compiledGathers() : null;
+  if (gathers === null) return undefined;
+  const size = g.batch * g.inHeight * g.inWidth * g.inChannels;
+  const zerosAt = roundUp16(size * FLOAT);
+  const tableAt = zerosAt + roundUp16(Cg * FLOAT);
+  // The forward's segments (PANEL_ROWS-row tiles of a block of MC_MAX rows, each over the taps of a block of k), or the
+  // filter gradient's addresses (a block of k per tap that a block of rows reaches), whichever needs more.
+  const segments = (MC_MAX / PANEL_ROWS) * (Math.floor(DEPTH_BLOCK / Cg) + 2) * SEGMENT_BYTES;
+  const addresses = (Math.floor(MC_MAX / Cg) + 2) * DEPTH_BLOCK * FLOAT;
+  const end = tableAt + roundUp16(Math.max(segments, addresses));
+  const heap = sharedHeap(end);
+  if (heap === undefined) return undefined;
+  new Float32Array(heap, 0, size).set(x.subarray(0, size));
+  new Float32Array(heap, zerosAt, Cg).fill(0);
+  return { gathers, zerosAt, tableAt, end };
+}
+
+const FLOAT = 4;
+/** The most rows of A a packer is asked for at once (the matmul's block of rows, MC, or less). */
+const MC_MAX = 128;
+const roundUp16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** `forwardPacker` by `gatherRows`, over the input that `stageInput` placed. */
+function stagedForwardPacker(s: Staged, g: ConvGeometry, group: number): PanelPacker {
+  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
+  const { down, right } = tapsOf(g);
+  return (floats, at, i0, mc, rowTiles, p0, kc) => {
+    const table = tableOf(s, floats, mc, kc);
+    const p1 = p0 + kc;
+    let count = 0;
+    for (let tile = 0; tile < rowTiles; tile++) {
+      const first = tile * PANEL_ROWS;
+      const rows = Math.min(PANEL_ROWS, mc - first);
+      corners(g, i0 + first, rows, cornerTop, cornerLeft, cornerImage);
+      for (let tap = Math.floor(p0 / Cg); tap * Cg < p1; tap++) {
+        // this tap's channels within the block of k (whole fours: p0, kc and Cg are multiples of 4)
+        const c0 = Math.max(0, p0 - tap * Cg);
+        const c1 = Math.min(Cg, p1 - tap * Cg);
+        const e = count++ * (SEGMENT_BYTES / FLOAT);
+        table[e] = (at + tile * kc * PANEL_ROWS + (tap * Cg + c0 - p0) * PANEL_ROWS) * FLOAT;
+        for (let r = 0; r < PANEL_ROWS; r++) {
+          const ih = (cornerTop[r] ?? 0) + (down[tap] ?? 0);
+          const iw = (cornerLeft[r] ?? 0) + (right[tap] ?? 0);
+          const inside = r < rows && ih >= 0 && ih < H && iw >= 0 && iw < W;
+          table[e + 1 + r] = inside ? ((cornerImage[r] ?? 0) + (ih * W + iw) * C + group * Cg + c0) * FLOAT : s.zerosAt;
+        }
+        table[e + 5] = (c1 - c0) / 4;
+      }
+    }
+    s.gathers.rows(s.tableAt, count);
+  };
+}
+
+/** `filterGradPacker` by `gatherColumns`, over the input that `stageInput` placed. */
+function stagedFilterGradPacker(s: Staged, g: ConvGeometry, group: number): PanelPacker {
+  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
+  const { down, right } = tapsOf(g);
+  return (floats, at, i0, mc, rowTiles, p0, kc) => {
+    const table = tableOf(s, floats, mc, kc);
+    corners(g, p0, kc, cornerTop, cornerLeft, cornerImage);
+    // For each tap the block's rows reach: the byte address of the group's channel 0 under each position, or the zeros.
+    const tap0 = Math.floor(i0 / Cg);
+    const tap1 = Math.floor((i0 + mc - 1) / Cg);
+    for (let tap = tap0, e = 0; tap <= tap1; tap++) {
+      const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
+      for (let p = 0; p < kc; p++, e++) {
+        const ih = (cornerTop[p] ?? 0) + dh;
+        const iw = (cornerLeft[p] ?? 0) + dw;
+        table[e] = ih >= 0 && ih < H && iw >= 0 && iw < W ? ((cornerImage[p] ?? 0) + (ih * W + iw) * C + group * Cg) * FLOAT : s.zerosAt;
+      }
+    }
+    // Every tile is four channels of one tap (mc, i0 and Cg are multiples of 4).
+    for (let tile = 0; tile < rowTiles; tile++) {
+      const d = i0 + tile * PANEL_ROWS;
+      const tap = Math.floor(d / Cg);
+      s.gathers.columns((at + tile * kc * PANEL_ROWS) * FLOAT, s.tableAt + (tap - tap0) * kc * FLOAT, kc, (d % Cg) * FLOAT);
+    }
+  };
+}
+
+/** The staged gathers' table, in the memory `floats` views now; it is sized for blocks of at most MC_MAX rows and DEPTH_BLOCK columns. */
+function tableOf(s: Staged, floats: Float32Array, mc: number, kc: number): Int32Array {
+  if (mc > MC_MAX || kc > DEPTH_BLOCK) throw new Error(`implicit GEMM: a block of ${mc} x ${kc} exceeds the staged tables`);
+  return new Int32Array(floats.buffer, s.tableAt, (s.end - s.tableAt) / FLOAT);
 }
 
 /**
@@ -189,12 +294,14 @@ export function conv2dImplicit(out: Float32Array, x: Float32Array, w: Float32Arr
   const O = g.outChannels;
   const Og = g.groupOutChannels;
   if (!wasmPays(rows, depth, Og)) return false;
+  const staged = stageInput(x, g);
   for (let group = 0; group < g.groups; group++) {
     const filter: MatrixView = { data: w, offset: group * Og, rowStride: O, colStride: 1 };
     const target: MatrixView = { data: out, offset: group * Og, rowStride: O, colStride: 1 };
     const e: WasmEpilogue = { ...epilogue, biasOffset: epilogue.biasOffset + group * Og };
+    const pack = staged === undefined ? forwardPacker(x, g, group) : stagedForwardPacker(staged, g, group);
     // NOTE: only the first group can fail (the memory a product needs is the same for every group).
-    if (!wasmGemmPacked(rows, depth, Og, forwardPacker(x, g, group), filter, target, e)) return false;
+    if (!wasmGemmPacked(rows, depth, Og, pack, filter, target, e, staged?.end ?? 0)) return false;
   }
   return true;
 }
@@ -220,9 +327,10 @@ export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: 
   const O = g.outChannels;
   const Og = g.groupOutChannels;
   if (!wasmPays(depth, Math.min(rows, FILTER_GRAD_ROWS), Og)) return false;
+  const staged = stageInput(x, g);
   for (let group = 0; group < g.groups; group++) {
     const target: MatrixView = { data: dw, offset: group * Og, rowStride: O, colStride: 1 };
-    const pack = filterGradPacker(x, g, group);
+    const pack = staged === undefined ? filterGradPacker(x, g, group) : stagedFilterGradPacker(staged, g, group);
     for (let r0 = 0; r0 < rows; r0 += FILTER_GRAD_ROWS) {
       const count = Math.min(FILTER_GRAD_ROWS, rows - r0);
       const last = r0 + count >= rows;
@@ -230,7 +338,7 @@ export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: 
       const shifted: typeof pack = (floats, at, i0, mc, rowTiles, p0, kc) => pack(floats, at, i0, mc, rowTiles, r0 + p0, kc);
       const b: MatrixView = { data: dy, offset: r0 * O + group * Og, rowStride: O, colStride: 1 };
       const e: WasmEpilogue = last ? { ...epilogue, beta: r0 > 0, biasOffset: epilogue.biasOffset + group * Og } : { beta: r0 > 0, bias: undefined, biasOffset: 0, relu: false };
-      if (!wasmGemmPacked(depth, count, Og, shifted, b, target, e)) return false;
+      if (!wasmGemmPacked(depth, count, Og, shifted, b, target, e, staged?.end ?? 0)) return false;
     }
   }
   return true;

@@ -135,6 +135,7 @@ export function filterGradPacker(x: Float32Array, g: ConvGeometry, group: number
   const { down, right } = tapsOf(g);
   const lastDown = (g.kernelHeight - 1) * g.dilationHeight;
   const lastRight = (g.kernelWidth - 1) * g.dilationWidth;
+  const step = g.strideWidth * C;
   /** Of row `d` (a tap and channel): the input value under output position `p` of the block, or 0 in the padding. */
   const value = (d: number, p: number): number => {
     const tap = Math.floor(d / Cg);
@@ -160,20 +161,27 @@ export function filterGradPacker(x: Float32Array, g: ConvGeometry, group: number
         return ((down[tap] ?? 0) * W + (right[tap] ?? 0)) * C + group * Cg + (d % Cg);
       };
       const o0 = offset(first), o1 = offset(first + 1), o2 = offset(first + 2), o3 = offset(first + 3);
-      for (let p = 0, to = panel; p < kc; p++, to += 4) {
+      for (let p = 0, to = panel; p < kc; ) {
         const top = cornerTop[p] ?? 0, left = cornerLeft[p] ?? 0;
         if (top >= 0 && top + lastDown < H && left >= 0 && left + lastRight < W) {
-          const corner = (cornerImage[p] ?? 0) + (top * W + left) * C;
-          floats[to] = x[corner + o0] ?? 0;
-          floats[to + 1] = x[corner + o1] ?? 0;
-          floats[to + 2] = x[corner + o2] ?? 0;
-          floats[to + 3] = x[corner + o3] ?? 0;
-        } else {
-          floats[to] = value(first, p);
-          floats[to + 1] = value(first + 1, p);
-          floats[to + 2] = value(first + 2, p);
-          floats[to + 3] = value(first + 3, p);
+          // A run of positions along one output row whose windows lie inside: corners `step` apart.
+          const ow = (left + g.padLeft) / g.strideWidth;
+          const run = Math.min(kc - p, g.outWidth - ow, Math.floor((W - 1 - lastRight - left) / g.strideWidth) + 1);
+          for (let q = 0, corner = (cornerImage[p] ?? 0) + (top * W + left) * C; q < run; q++, to += 4, corner += step) {
+            floats[to] = x[corner + o0] ?? 0;
+            floats[to + 1] = x[corner + o1] ?? 0;
+            floats[to + 2] = x[corner + o2] ?? 0;
+            floats[to + 3] = x[corner + o3] ?? 0;
+          }
+          p += run;
+          continue;
         }
+        floats[to] = value(first, p);
+        floats[to + 1] = value(first + 1, p);
+        floats[to + 2] = value(first + 2, p);
+        floats[to + 3] = value(first + 3, p);
+        p++;
+        to += 4;
       }
     }
   };

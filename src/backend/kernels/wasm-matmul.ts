@@ -342,6 +342,11 @@ function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixVie
   const { data, offset, rowStride, colStride } = c;
   const plain = !e.beta && e.bias === undefined && !e.relu;
   // NOTE: a row of fewer than 32 floats copies faster by hand than through `subarray` and `set`.
+  if (plain && colStride === 1 && rowStride === nPad && n === nPad) {
+    // C's rows lie back to back, as the staged rows do (a convolution's NHWC output): the block in one copy.
+    data.set(floats.subarray(at, at + mc * nPad), offset + i0 * rowStride);
+    return;
+  }
   if (plain && colStride === 1 && n >= 32) {
     for (let i = 0; i < mc; i++) data.set(floats.subarray(at + i * nPad, at + i * nPad + n), offset + (i0 + i) * rowStride);
     return;

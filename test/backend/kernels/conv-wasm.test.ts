@@ -79,6 +79,8 @@ describe("float32 convolutions on the WebAssembly matmul", () => {
 const implicitCases: readonly [string, Conv2dOptions][] = [
   ...cases.filter(([name]) => name !== "1 x 1"),
   ["one channel, 5 x 5, stride 2, same", { batch: 3, inHeight: 13, inWidth: 11, inChannels: 1, kernelHeight: 5, kernelWidth: 5, outChannels: 6, stride: 2, padding: "same" }],
+  ["one channel, stride 1, rows of 11 across blocks of k", { batch: 3, inHeight: 9, inWidth: 11, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 8, padding: "same" }],
+  ["one channel, valid, dilated columns, stride 2 down", { batch: 2, inHeight: 10, inWidth: 13, inChannels: 1, kernelHeight: 2, kernelWidth: 3, outChannels: 5, dilation: [1, 2], stride: [2, 1] }],
   ["6 channels (not fours), dilation 2", { batch: 2, inHeight: 10, inWidth: 9, inChannels: 6, kernelHeight: 3, kernelWidth: 2, outChannels: 10, dilation: [2, 1], padding: "same" }],
   ["3 groups of 4, 9 output rows", { batch: 1, inHeight: 3, inWidth: 3, inChannels: 12, kernelHeight: 3, kernelWidth: 3, outChannels: 6, groups: 3, padding: "same" }],
   ["36 channels: a block of k ends inside a tap, rows in several blocks", { batch: 2, inHeight: 7, inWidth: 6, inChannels: 36, kernelHeight: 3, kernelWidth: 3, outChannels: 10, padding: "same" }],

@@ -285,6 +285,91 @@ function stagedFilterGradPacker(s: Staged, g: ConvGeometry, group: number): Pane
   };
 }
 
+/** Where `stagePadded` put the zero-padded input (its size) besides the zeros and the table. */
+interface PaddedStaged extends Staged {
+  readonly height: number;
+  readonly width: number;
+}
+
+/**
+ * For a one-channel input and horizontal stride 1: copies `x` into the
+ * shared memory from byte 0 with its padding written out as zeros
+ * (`[N, Hp, Wp]`, every window inside), so that four neighbouring output
+ * positions read four neighbouring floats under each tap; then zeros and
+ * room for the table. Undefined where that does not apply or cannot run.
+ */
+function stagePadded(x: Float32Array, g: ConvGeometry): PaddedStaged | undefined {
+  if (g.inChannels !== 1 || g.strideWidth !== 1) return undefined;
+  const gathers = compiledGathers();
+  if (gathers === null) return undefined;
+  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = g;
+  const height = (OH - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1;
+  const width = OW + (g.kernelWidth - 1) * g.dilationWidth;
+  const size = g.batch * height * width;
+  const zerosAt = roundUp16(size * FLOAT);
+  const tableAt = zerosAt + DEPTH_BLOCK * FLOAT;
+  // a segment per tile of a block of MC_MAX rows and per output row that a block of k reaches
+  const end = tableAt + roundUp16((MC_MAX / PANEL_ROWS) * (DEPTH_BLOCK + 2) * SEGMENT_BYTES);
+  const heap = sharedHeap(end);
+  if (heap === undefined) return undefined;
+  const padded = new Float32Array(heap, 0, zerosAt / FLOAT + DEPTH_BLOCK);
+  padded.fill(0);
+  // input column iw lands at padded column iw + padLeft (those of a "valid" convolution that no window reaches are left out)
+  const iw0 = Math.max(0, -g.padLeft), iw1 = Math.min(W, width - g.padLeft);
+  for (let n = 0; n < g.batch; n++) {
+    for (let r = 0; r < height; r++) {
+      const ih = r - g.padTop;
+      if (ih < 0 || ih >= H || iw1 <= iw0) continue;
+      const from = (n * H + ih) * W;
+      padded.set(x.subarray(from + iw0, from + iw1), (n * height + r) * width + iw0 + g.padLeft);
+    }
+  }
+  return { gathers, zerosAt, tableAt, end, height, width };
+}
+
+/**
+ * `filterGradPacker` for a one-channel input by `gatherRows`, over the input
+ * that `stagePadded` placed: a tile is four taps, and four neighbouring
+ * positions of an output row are one vector under each tap, transposed into
+ * four steps; what is left of a row (fewer than four) is copied one by one.
+ */
+function paddedFilterGradPacker(s: PaddedStaged, g: ConvGeometry): PanelPacker {
+  const { outHeight: OH, outWidth: OW } = g;
+  const { down, right } = tapsOf(g);
+  return (floats, at, i0, mc, rowTiles, p0, kc) => {
+    const table = tableOf(s, floats, mc, kc);
+    let count = 0;
+    for (let tile = 0; tile < rowTiles; tile++) {
+      const first = i0 + tile * PANEL_ROWS;
+      const rows = Math.min(PANEL_ROWS, mc - tile * PANEL_ROWS);
+      const panel = at + tile * kc * PANEL_ROWS;
+      for (let p = 0; p < kc; ) {
+        const r = p0 + p;
+        const ow = r % OW;
+        const row = (Math.floor(r / (OH * OW)) * s.height + (Math.floor(r / OW) % OH) * g.strideHeight) * s.width + ow;
+        const run = Math.min(kc - p, OW - ow);
+        const groups = Math.floor(run / 4);
+        if (groups > 0) {
+          const e = count++ * (SEGMENT_BYTES / FLOAT);
+          table[e] = (panel + p * PANEL_ROWS) * FLOAT;
+          for (let j = 0; j < PANEL_ROWS; j++) {
+            table[e + 1 + j] = j < rows ? (row + (down[first + j] ?? 0) * s.width + (right[first + j] ?? 0)) * FLOAT : s.zerosAt;
+          }
+          table[e + 5] = groups;
+        }
+        for (let q = 4 * groups; q < run; q++) {
+          for (let j = 0; j < PANEL_ROWS; j++) {
+            const from = row + q + (down[first + j] ?? 0) * s.width + (right[first + j] ?? 0);
+            floats[panel + (p + q) * PANEL_ROWS + j] = j < rows ? (floats[from] ?? 0) : 0;
+          }
+        }
+        p += run;
+      }
+    }
+    if (count > 0) s.gathers.rows(s.tableAt, count);
+  };
+}
+
 /** The staged gathers' table, in the memory `floats` views now; it is sized for blocks of at most MC_MAX rows and DEPTH_BLOCK columns. */
 function tableOf(s: Staged, floats: Float32Array, mc: number, kc: number): Int32Array {
   if (mc > MC_MAX || kc > DEPTH_BLOCK) throw new Error(`implicit GEMM: a block of ${mc} x ${kc} exceeds the staged tables`);
@@ -336,9 +421,12 @@ export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: 
   const Og = g.groupOutChannels;
   if (!wasmPays(depth, Math.min(rows, FILTER_GRAD_ROWS), Og)) return false;
   const staged = stageInput(x, g);
+  const padded = staged === undefined ? stagePadded(x, g) : undefined;
+  const base = staged?.end ?? padded?.end ?? 0;
   for (let group = 0; group < g.groups; group++) {
     const target: MatrixView = { data: dw, offset: group * Og, rowStride: O, colStride: 1 };
-    const pack = staged === undefined ? filterGradPacker(x, g, group) : stagedFilterGradPacker(staged, g, group);
+    const pack =
+      staged !== undefined ? stagedFilterGradPacker(staged, g, group) : padded !== undefined ? paddedFilterGradPacker(padded, g) : filterGradPacker(x, g, group);
     for (let r0 = 0; r0 < rows; r0 += FILTER_GRAD_ROWS) {
       const count = Math.min(FILTER_GRAD_ROWS, rows - r0);
       const last = r0 + count >= rows;
@@ -346,7 +434,7 @@ export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: 
       const shifted: typeof pack = (floats, at, i0, mc, rowTiles, p0, kc) => pack(floats, at, i0, mc, rowTiles, r0 + p0, kc);
       const b: MatrixView = { data: dy, offset: r0 * O + group * Og, rowStride: O, colStride: 1 };
       const e: WasmEpilogue = last ? { ...epilogue, beta: r0 > 0, biasOffset: epilogue.biasOffset + group * Og } : { beta: r0 > 0, bias: undefined, biasOffset: 0, relu: false };
-      if (!wasmGemmPacked(depth, count, Og, shifted, b, target, e, staged?.end ?? 0)) return false;
+      if (!wasmGemmPacked(depth, count, Og, shifted, b, target, e, base)) return false;
     }
   }
   return true;

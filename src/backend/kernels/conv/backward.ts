@@ -3,7 +3,8 @@
  * the input gradient (the transposed convolution) as `cols(dx) = dy @ w^T`
  * and col2im, or for 3 x 3 filters a Winograd convolution of `dy` with the
  * filter turned by 180 degrees; the filter gradient as `dw = cols(x)^T @ dy`
- * summed over chunks of rows. Left out: a fast algorithm for the filter gradient.
+ * summed over chunks of rows (float32 on WebAssembly by implicit GEMM,
+ * `implicit.ts`). Left out: a fast algorithm for the filter gradient.
  */
 
 import { gemm } from "../matmul.js";

@@ -193,10 +193,15 @@ export function filterGradPacker(x: Float32Array, g: ConvGeometry, group: number
   };
 }
 
-/** Where `stageInput` put the input, its zeros and the gathers' tables (byte addresses of the shared memory). */
+/**
+ * Where `stage` put the input with its padding written out (`[N, height,
+ * width, C]`, byte addresses of the shared memory from 0), the zeros that
+ * the rows past a partial tile read, and the gathers' table.
+ */
 interface Staged {
   readonly gathers: Gathers;
-  /** The zeros that windows in the padding read: a group's channels' worth. */
+  readonly height: number;
+  readonly width: number;
   readonly zerosAt: number;
   readonly tableAt: number;
   /** The first byte past the staging, where the matmul's memory starts. */
@@ -204,28 +209,68 @@ interface Staged {
 }
 
 /**
- * Copies `x` into the shared memory from byte 0, then a group's channels of
- * zeros and room for the gathers' tables, for the WebAssembly gathers of a
- * group's channels in fours (`wasm-pack.ts`); undefined when they cannot run
- * here (channels not in fours, no WebAssembly SIMD, too much memory).
+ * Copies `x` into the shared memory from byte 0 with its padding written out
+ * as zeros, so that every window lies inside and each tap is a fixed offset
+ * from its window's corner; then zeros and room for the gathers' table. For
+ * the WebAssembly gathers (`wasm-pack.ts`) of a group's channels in fours, or
+ * of a one-channel input with horizontal stride 1; undefined where neither
+ * applies or they cannot run here.
  */
-function stageInput(x: Float32Array, g: ConvGeometry): Staged | undefined {
-  const Cg = g.groupInChannels;
-  const gathers = Cg % 4 === 0 ? compiledGathers() : null;
+function stage(x: Float32Array, g: ConvGeometry): Staged | undefined {
+  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg, outHeight: OH, outWidth: OW } = g;
+  const fours = Cg % 4 === 0;
+  if (!fours && !(C === 1 && g.strideWidth === 1)) return undefined;
+  const gathers = compiledGathers();
   if (gathers === null) return undefined;
-  const size = g.batch * g.inHeight * g.inWidth * g.inChannels;
+  const height = (OH - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1;
+  const width = (OW - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1;
+  const size = g.batch * height * width * C;
   const zerosAt = roundUp16(size * FLOAT);
-  const tableAt = zerosAt + roundUp16(Cg * FLOAT);
-  // The forward's segments (PANEL_ROWS-row tiles of a block of MC_MAX rows, each over the taps of a block of k), or the
-  // filter gradient's addresses (a block of k per tap that a block of rows reaches), whichever needs more.
-  const segments = (MC_MAX / PANEL_ROWS) * (Math.floor(DEPTH_BLOCK / Cg) + 2) * SEGMENT_BYTES;
-  const addresses = (Math.floor(MC_MAX / Cg) + 2) * DEPTH_BLOCK * FLOAT;
-  const end = tableAt + roundUp16(Math.max(segments, addresses));
+  const tableAt = zerosAt + DEPTH_BLOCK * FLOAT;
+  // The forward's segments (tiles of a block of MC_MAX rows, each over the taps that a block of k reaches), the
+  // one-channel filter gradient's (tiles, each over the output rows that a block of k reaches), or the filter
+  // gradient's corners (one per position of a block of k), whichever needs most.
+  const segments = (MC_MAX / PANEL_ROWS) * (DEPTH_BLOCK + 2) * SEGMENT_BYTES;
+  const end = tableAt + roundUp16(segments);
   const heap = sharedHeap(end);
   if (heap === undefined) return undefined;
-  new Float32Array(heap, 0, size).set(x.subarray(0, size));
-  new Float32Array(heap, zerosAt, Cg).fill(0);
-  return { gathers, zerosAt, tableAt, end };
+  const padded = new Float32Array(heap, 0, zerosAt / FLOAT + DEPTH_BLOCK);
+  padded.fill(0);
+  // input column iw lands at padded column iw + padLeft (columns that no window reaches are left out)
+  const iw0 = Math.max(0, -g.padLeft), iw1 = Math.min(W, width - g.padLeft);
+  for (let n = 0; n < g.batch; n++) {
+    for (let r = 0; r < height; r++) {
+      const ih = r - g.padTop;
+      if (ih < 0 || ih >= H || iw1 <= iw0) continue;
+      const from = ((n * H + ih) * W + iw0) * C;
+      padded.set(x.subarray(from, from + (iw1 - iw0) * C), ((n * height + r) * width + iw0 + g.padLeft) * C);
+    }
+  }
+  return { gathers, height, width, zerosAt, tableAt, end };
+}
+
+/** The byte address in the staged input of the corner of the window under each of `count` output positions from `r0`. */
+function stagedCorners(s: Staged, g: ConvGeometry, r0: number, count: number, out: Int32Array): void {
+  const { outHeight: OH, outWidth: OW, inChannels: C } = g;
+  let n = Math.floor(r0 / (OH * OW));
+  let oh = Math.floor(r0 / OW) % OH;
+  let ow = r0 % OW;
+  for (let i = 0; i < count; i++) {
+    out[i] = ((n * s.height + oh * g.strideHeight) * s.width + ow * g.strideWidth) * C * FLOAT;
+    if (++ow === OW) {
+      ow = 0;
+      if (++oh === OH) {
+        oh = 0;
+        n++;
+      }
+    }
+  }
+}
+
+/** The byte offset of each tap from its window's corner in the staged input. */
+function stagedTaps(s: Staged, g: ConvGeometry): Int32Array {
+  const { down, right } = tapsOf(g);
+  return down.map((d, t) => (d * s.width + (right[t] ?? 0)) * g.inChannels * FLOAT);
 }
 
 const FLOAT = 4;
@@ -233,10 +278,10 @@ const FLOAT = 4;
 const MC_MAX = 128;
 const roundUp16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-/** `forwardPacker` by `gatherRows`, over the input that `stageInput` placed. */
+/** `forwardPacker` by `gatherRows` (a group's channels in fours), over the input that `stage` placed. */
 function stagedForwardPacker(s: Staged, g: ConvGeometry, group: number): PanelPacker {
-  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
-  const { down, right } = tapsOf(g);
+  const Cg = g.groupInChannels;
+  const taps = stagedTaps(s, g);
   return (floats, at, i0, mc, rowTiles, p0, kc) => {
     const table = tableOf(s, floats, mc, kc);
     const p1 = p0 + kc;
@@ -244,19 +289,15 @@ function stagedForwardPacker(s: Staged, g: ConvGeometry, group: number): PanelPa
     for (let tile = 0; tile < rowTiles; tile++) {
       const first = tile * PANEL_ROWS;
       const rows = Math.min(PANEL_ROWS, mc - first);
-      corners(g, i0 + first, rows, cornerTop, cornerLeft, cornerImage);
+      stagedCorners(s, g, i0 + first, rows, cornerTop);
       for (let tap = Math.floor(p0 / Cg); tap * Cg < p1; tap++) {
         // this tap's channels within the block of k (whole fours: p0, kc and Cg are multiples of 4)
         const c0 = Math.max(0, p0 - tap * Cg);
         const c1 = Math.min(Cg, p1 - tap * Cg);
         const e = count++ * (SEGMENT_BYTES / FLOAT);
+        const offset = (taps[tap] ?? 0) + (group * Cg + c0) * FLOAT;
         table[e] = (at + tile * kc * PANEL_ROWS + (tap * Cg + c0 - p0) * PANEL_ROWS) * FLOAT;
-        for (let r = 0; r < PANEL_ROWS; r++) {
-          const ih = (cornerTop[r] ?? 0) + (down[tap] ?? 0);
-          const iw = (cornerLeft[r] ?? 0) + (right[tap] ?? 0);
-          const inside = r < rows && ih >= 0 && ih < H && iw >= 0 && iw < W;
-          table[e + 1 + r] = inside ? ((cornerImage[r] ?? 0) + (ih * W + iw) * C + group * Cg + c0) * FLOAT : s.zerosAt;
-        }
+        for (let r = 0; r < PANEL_ROWS; r++) table[e + 1 + r] = r < rows ? (cornerTop[r] ?? 0) + offset : s.zerosAt;
         table[e + 5] = (c1 - c0) / 4;
       }
     }
@@ -264,109 +305,54 @@ function stagedForwardPacker(s: Staged, g: ConvGeometry, group: number): PanelPa
   };
 }
 
-/** `filterGradPacker` by `gatherColumns`, over the input that `stageInput` placed. */
+/** `filterGradPacker` by `gatherColumns` (a group's channels in fours), over the input that `stage` placed. */
 function stagedFilterGradPacker(s: Staged, g: ConvGeometry, group: number): PanelPacker {
-  const { inHeight: H, inWidth: W, inChannels: C, groupInChannels: Cg } = g;
-  const { down, right } = tapsOf(g);
+  const Cg = g.groupInChannels;
+  const taps = stagedTaps(s, g);
   return (floats, at, i0, mc, rowTiles, p0, kc) => {
     const table = tableOf(s, floats, mc, kc);
-    corners(g, p0, kc, cornerTop, cornerLeft, cornerImage);
-    // For each tap the block's rows reach: the byte address of the group's channel 0 under each position, or the zeros.
-    const tap0 = Math.floor(i0 / Cg);
-    const tap1 = Math.floor((i0 + mc - 1) / Cg);
-    for (let tap = tap0, e = 0; tap <= tap1; tap++) {
-      const dh = down[tap] ?? 0, dw = right[tap] ?? 0;
-      for (let p = 0; p < kc; p++, e++) {
-        const ih = (cornerTop[p] ?? 0) + dh;
-        const iw = (cornerLeft[p] ?? 0) + dw;
-        table[e] = ih >= 0 && ih < H && iw >= 0 && iw < W ? ((cornerImage[p] ?? 0) + (ih * W + iw) * C + group * Cg) * FLOAT : s.zerosAt;
-      }
-    }
+    // the corner of each position's window; a tile's tap and channels are the gather's offset from it
+    stagedCorners(s, g, p0, kc, table);
     // Every tile is four channels of one tap (mc, i0 and Cg are multiples of 4).
     for (let tile = 0; tile < rowTiles; tile++) {
       const d = i0 + tile * PANEL_ROWS;
-      const tap = Math.floor(d / Cg);
-      s.gathers.columns((at + tile * kc * PANEL_ROWS) * FLOAT, s.tableAt + (tap - tap0) * kc * FLOAT, kc, (d % Cg) * FLOAT);
+      const offset = (taps[Math.floor(d / Cg)] ?? 0) + (group * Cg + (d % Cg)) * FLOAT;
+      s.gathers.columns((at + tile * kc * PANEL_ROWS) * FLOAT, s.tableAt, kc, offset);
     }
   };
 }
 
-/** Where `stagePadded` put the zero-padded input (its size) besides the zeros and the table. */
-interface PaddedStaged extends Staged {
-  readonly height: number;
-  readonly width: number;
-}
-
 /**
- * For a one-channel input and horizontal stride 1: copies `x` into the
- * shared memory from byte 0 with its padding written out as zeros
- * (`[N, Hp, Wp]`, every window inside), so that four neighbouring output
- * positions read four neighbouring floats under each tap; then zeros and
- * room for the table. Undefined where that does not apply or cannot run.
+ * `filterGradPacker` for a one-channel input with horizontal stride 1 by
+ * `gatherRows`, over the input that `stage` placed: a tile is four taps,
+ * and four neighbouring positions of an output row are one vector under
+ * each tap, transposed into four steps; what is left of a row (fewer than
+ * four) is copied one by one.
  */
-function stagePadded(x: Float32Array, g: ConvGeometry): PaddedStaged | undefined {
-  if (g.inChannels !== 1 || g.strideWidth !== 1) return undefined;
-  const gathers = compiledGathers();
-  if (gathers === null) return undefined;
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW } = g;
-  const height = (OH - 1) * g.strideHeight + (g.kernelHeight - 1) * g.dilationHeight + 1;
-  const width = OW + (g.kernelWidth - 1) * g.dilationWidth;
-  const size = g.batch * height * width;
-  const zerosAt = roundUp16(size * FLOAT);
-  const tableAt = zerosAt + DEPTH_BLOCK * FLOAT;
-  // a segment per tile of a block of MC_MAX rows and per output row that a block of k reaches
-  const end = tableAt + roundUp16((MC_MAX / PANEL_ROWS) * (DEPTH_BLOCK + 2) * SEGMENT_BYTES);
-  const heap = sharedHeap(end);
-  if (heap === undefined) return undefined;
-  const padded = new Float32Array(heap, 0, zerosAt / FLOAT + DEPTH_BLOCK);
-  padded.fill(0);
-  // input column iw lands at padded column iw + padLeft (those of a "valid" convolution that no window reaches are left out)
-  const iw0 = Math.max(0, -g.padLeft), iw1 = Math.min(W, width - g.padLeft);
-  for (let n = 0; n < g.batch; n++) {
-    for (let r = 0; r < height; r++) {
-      const ih = r - g.padTop;
-      if (ih < 0 || ih >= H || iw1 <= iw0) continue;
-      const from = (n * H + ih) * W;
-      padded.set(x.subarray(from + iw0, from + iw1), (n * height + r) * width + iw0 + g.padLeft);
-    }
-  }
-  return { gathers, zerosAt, tableAt, end, height, width };
-}
-
-/**
- * `filterGradPacker` for a one-channel input by `gatherRows`, over the input
- * that `stagePadded` placed: a tile is four taps, and four neighbouring
- * positions of an output row are one vector under each tap, transposed into
- * four steps; what is left of a row (fewer than four) is copied one by one.
- */
-function paddedFilterGradPacker(s: PaddedStaged, g: ConvGeometry): PanelPacker {
-  const { outHeight: OH, outWidth: OW } = g;
-  const { down, right } = tapsOf(g);
+function paddedFilterGradPacker(s: Staged, g: ConvGeometry): PanelPacker {
+  const { outWidth: OW } = g;
+  const taps = stagedTaps(s, g);
   return (floats, at, i0, mc, rowTiles, p0, kc) => {
     const table = tableOf(s, floats, mc, kc);
+    stagedCorners(s, g, p0, kc, cornerTop);
     let count = 0;
     for (let tile = 0; tile < rowTiles; tile++) {
       const first = i0 + tile * PANEL_ROWS;
       const rows = Math.min(PANEL_ROWS, mc - tile * PANEL_ROWS);
       const panel = at + tile * kc * PANEL_ROWS;
       for (let p = 0; p < kc; ) {
-        const r = p0 + p;
-        const ow = r % OW;
-        const row = (Math.floor(r / (OH * OW)) * s.height + (Math.floor(r / OW) % OH) * g.strideHeight) * s.width + ow;
-        const run = Math.min(kc - p, OW - ow);
+        const run = Math.min(kc - p, OW - ((p0 + p) % OW));
         const groups = Math.floor(run / 4);
+        const corner = cornerTop[p] ?? 0;
         if (groups > 0) {
           const e = count++ * (SEGMENT_BYTES / FLOAT);
           table[e] = (panel + p * PANEL_ROWS) * FLOAT;
-          for (let j = 0; j < PANEL_ROWS; j++) {
-            table[e + 1 + j] = j < rows ? (row + (down[first + j] ?? 0) * s.width + (right[first + j] ?? 0)) * FLOAT : s.zerosAt;
-          }
+          for (let j = 0; j < PANEL_ROWS; j++) table[e + 1 + j] = j < rows ? corner + (taps[first + j] ?? 0) : s.zerosAt;
           table[e + 5] = groups;
         }
         for (let q = 4 * groups; q < run; q++) {
           for (let j = 0; j < PANEL_ROWS; j++) {
-            const from = row + q + (down[first + j] ?? 0) * s.width + (right[first + j] ?? 0);
-            floats[panel + (p + q) * PANEL_ROWS + j] = j < rows ? (floats[from] ?? 0) : 0;
+            floats[panel + (p + q) * PANEL_ROWS + j] = j < rows ? (floats[(corner + (taps[first + j] ?? 0)) / FLOAT + q] ?? 0) : 0;
           }
         }
         p += run;
@@ -393,7 +379,7 @@ export function conv2dImplicit(out: Float32Array, x: Float32Array, w: Float32Arr
   const O = g.outChannels;
   const Og = g.groupOutChannels;
   if (!wasmPays(rows, depth, Og)) return false;
-  const staged = stageInput(x, g);
+  const staged = g.groupInChannels % 4 === 0 ? stage(x, g) : undefined;
   for (let group = 0; group < g.groups; group++) {
     const filter: MatrixView = { data: w, offset: group * Og, rowStride: O, colStride: 1 };
     const target: MatrixView = { data: out, offset: group * Og, rowStride: O, colStride: 1 };
@@ -426,13 +412,12 @@ export function conv2dFilterGradImplicit(dw: Float32Array, x: Float32Array, dy: 
   const O = g.outChannels;
   const Og = g.groupOutChannels;
   if (!wasmPays(depth, Math.min(rows, FILTER_GRAD_ROWS), Og)) return false;
-  const staged = stageInput(x, g);
-  const padded = staged === undefined ? stagePadded(x, g) : undefined;
-  const base = staged?.end ?? padded?.end ?? 0;
+  const staged = stage(x, g);
+  const base = staged?.end ?? 0;
   for (let group = 0; group < g.groups; group++) {
     const target: MatrixView = { data: dw, offset: group * Og, rowStride: O, colStride: 1 };
     const pack =
-      staged !== undefined ? stagedFilterGradPacker(staged, g, group) : padded !== undefined ? paddedFilterGradPacker(padded, g) : filterGradPacker(x, g, group);
+      staged === undefined ? filterGradPacker(x, g, group) : g.groupInChannels % 4 === 0 ? stagedFilterGradPacker(staged, g, group) : paddedFilterGradPacker(staged, g);
     for (let r0 = 0; r0 < rows; r0 += FILTER_GRAD_ROWS) {
       const count = Math.min(FILTER_GRAD_ROWS, rows - r0);
       const last = r0 + count >= rows;

@@ -18,10 +18,10 @@
 
 import { ShapeError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { formatShape, normalizeAxis, type Dim, type Shape } from "../core/shape.js";
+import { formatShape, normalizeAxis, type Dim, type Shape, type ShowDim } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
-import type { VmapShape } from "../core/rules/vmap.js";
+import { vmapShape, type VmapShape } from "../core/rules/vmap.js";
 import { batchAt, moveAxis } from "../prims/batching.js";
 import { bind, Trace, withTrace, type Tracer } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
@@ -121,7 +121,8 @@ export function vmapFlat(
           if (d !== null) throw new ShapeError(`vmap: output ${i} depends on the example, but its outAxes is null`);
           return value;
         }
-        const to = axisIn(target, y.shape.length + 1, `output ${i}`);
+        const shape = vmapShape(y.shape, target, batch); // checks the axis, as the type's VmapShape does
+        const to = target < 0 ? target + shape.length : target;
         return d === null ? batchAt(value, null, batch, to) : moveAxis(value, d, to);
       });
     },
@@ -165,11 +166,18 @@ type FirstMapped<In, I extends unknown[] = []> = In extends readonly [infer H, .
  * The arguments of `vmap(f)` for `f`'s arguments `Args`: each batched at its
  * `inAxes` entry. The batch dim `B` is inferred from the first mapped
  * argument; the others must have the same (a literal that differs does not
- * compile).
+ * compile, and the error names vmap and the first argument's dim).
  */
 export type VmapArgs<Args extends readonly unknown[], In, B extends Dim> = {
-  [K in keyof Args]: Batched<Args[K], AxisOf<In, K>, K extends FirstMapped<In> ? B : NoInfer<B>>;
+  [K in keyof Args]: K extends FirstMapped<In> ? Batched<Args[K], AxisOf<In, K>, B> : SameBatch<Batched<Args[K], AxisOf<In, K>, NoInfer<B>>, AxisOf<In, K>, B>;
 };
+
+/**
+ * A later mapped argument's type, with the message a caller sees when its
+ * batch dim differs from the first mapped argument's: no tensor is a
+ * `ShapeError`, so the union admits exactly the batched type.
+ */
+type SameBatch<T, Axis, B extends Dim> = Axis extends number ? T | ShapeError<`vmap: a mapped argument must be its example's type with the first mapped argument's batch dim ${ShowDim<B>} added`> : T;
 
 /** `f` mapped by `vmap`: a batch of each mapped argument in, the batched result out. */
 export type Vmapped<Args extends readonly unknown[], R, In, Out> = <B extends Dim>(...args: VmapArgs<Args, In, B>) => Batched<R, Out, B>;
@@ -192,8 +200,9 @@ export function vmap<Args extends readonly Tree[], R extends Tree, const In exte
   f: (...args: Args) => R,
   options: VmapOptions<In, Out> = {},
 ): Vmapped<Args, R, In, Out> {
-  const inAxes: InAxis | readonly InAxis[] = options.inAxes ?? 0;
-  const outAxis: InAxis = options.outAxes ?? 0;
+  // NOTE: not `??`, which would read an explicit null (unmapped) as the default 0
+  const inAxes: InAxis | readonly InAxis[] = options.inAxes === undefined ? 0 : options.inAxes;
+  const outAxis: InAxis = options.outAxes === undefined ? 0 : options.outAxes;
   const mapped = (...args: readonly Tree[]): Tree => {
     if (typeof inAxes === "object" && inAxes !== null && inAxes.length !== args.length) {
       throw new ShapeError(`vmap: inAxes has ${inAxes.length} entries for ${args.length} arguments`);

@@ -10,7 +10,6 @@
  * (`transforms/vmap.ts` maps this over them).
  */
 
-import type { ShapeError } from "../errors.js";
 import { normalizeAxis, type Dim, type RuntimeShape, type Shape } from "../shape.js";
 import type { InsertAt, IsError, IsTuple, NormalizeAxis } from "./dims.js";
 
@@ -27,7 +26,7 @@ export type VmapShape<S extends Shape, Axis extends number, B extends Dim> = IsT
   ? Dim[]
   : NormalizeAxis<"vmap", Axis, [...S, B]["length"] & number> extends infer A
     ? IsError<A> extends true
-      ? A & ShapeError<string>
+      ? A
       : A extends number
         ? number extends A
           ? Dim[]

@@ -30,18 +30,25 @@ export function moveAxis(x: AnyTensor, from: number, to: number): AnyTensor {
 
 /**
  * `x` with its batch of `size` examples on axis `to`: moved there from `dim`,
- * or, for an unbatched `x`, the same example broadcast `size` times.
+ * or, for an unbatched `x`, the same example broadcast `size` times. The
+ * broadcast is bound with the batched operands it will meet as context, so
+ * that under `jit` a constant is broadcast inside the program (where fusion
+ * reads it in place) instead of materialised `size` times at trace time.
  */
-export function batchAt(x: AnyTensor, dim: BatchDim, size: number, to: number): AnyTensor {
+export function batchAt(x: AnyTensor, dim: BatchDim, size: number, to: number, context: readonly AnyTensor[] = []): AnyTensor {
   if (dim !== null) return moveAxis(x, dim, to);
   const shape = [...x.shape];
   shape.splice(to, 0, size);
-  return lax.broadcastInDim(x, shape, x.shape.map((_, i) => (i < to ? i : i + 1)));
+  return bind("broadcast", [x], { shape, dims: x.shape.map((_, i) => (i < to ? i : i + 1)) }, context);
 }
+
+/** The batched operands among `inputs`: the context of an unbatched one's broadcast (see `batchAt`). */
+export const batchedAmong = (inputs: readonly AnyTensor[], dims: readonly BatchDim[]): AnyTensor[] => inputs.filter((_, i) => (dims[i] ?? null) !== null);
 
 /** Every operand with its batch on axis 0 (unbatched ones broadcast). */
 export function allAtFront(inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number): AnyTensor[] {
-  return inputs.map((x, i) => batchAt(x, dims[i] ?? null, size, 0));
+  const context = batchedAmong(inputs, dims);
+  return inputs.map((x, i) => batchAt(x, dims[i] ?? null, size, 0, context));
 }
 
 /**
@@ -50,8 +57,8 @@ export function allAtFront(inputs: readonly AnyTensor[], dims: readonly BatchDim
  * primitive treating the rows of that axis alike (the N of an image batch,
  * the M of a product) treats the examples alike too.
  */
-export function foldInto(x: AnyTensor, dim: BatchDim, size: number, axis: number): AnyTensor {
-  const moved = batchAt(x, dim, size, axis);
+export function foldInto(x: AnyTensor, dim: BatchDim, size: number, axis: number, context: readonly AnyTensor[] = []): AnyTensor {
+  const moved = batchAt(x, dim, size, axis, context);
   const shape = moved.shape.filter((_, i) => i !== axis + 1);
   shape[axis] = size * (moved.shape[axis + 1] ?? 1);
   return lax.reshape(moved, shape);

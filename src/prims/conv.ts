@@ -114,7 +114,7 @@ export const conv2d: Primitive<ConvParams> = {
     if (x === undefined || w === undefined) throw new Error("conv2d called without its operands");
     // one filter: the examples' images are more images of N
     if (dw === null) return [splitOut(bind("conv2d", [foldInto(x, dx, size, 0), w], p), 0, size, imagesOf(x, dx)), 0];
-    const y = bind("conv2d", [foldInto(x, dx, size, 3), foldInto(w, dw, size, 3)], { ...windowOf(p), groups: size * p.groups });
+    const y = bind("conv2d", [foldInto(x, dx, size, 3, [w]), foldInto(w, dw, size, 3)], { ...windowOf(p), groups: size * p.groups });
     return [splitOut(y, 3, size, dim(w.shape, inBatched(3, dw))), 3];
   },
 };
@@ -136,7 +136,7 @@ function groupedConvBatch<K extends "conv2d_input_grad" | "conv2d_filter_grad">(
 ): BatchRule<PrimParams[K]> {
   return ([a, b], [da = null, db = null], p, size) => {
     if (a === undefined || b === undefined) throw new Error(`${prim} called without its operands`);
-    const y = bind(prim, [foldInto(a, da, size, 3), foldInto(b, db, size, 3)], resize(p, size));
+    const y = bind(prim, [foldInto(a, da, size, 3, [b]), foldInto(b, db, size, 3, [a])], resize(p, size));
     return [splitOut(y, 3, size, channels(p)), 3];
   };
 }
@@ -272,7 +272,7 @@ function imagesBatch<K extends "max_pool2d" | "avg_pool2d" | "max_pool2d_grad" |
     const at = dims.findIndex((d) => d !== null);
     const [x, d] = [inputs[at], dims[at]];
     if (x === undefined || d === undefined || d === null) throw new Error(`${prim}: no batched operand`);
-    const y = bind(prim, inputs.map((x, i) => foldInto(x, dims[i] ?? null, size, 0)), resize(p, size));
+    const y = bind(prim, inputs.map((x, i) => foldInto(x, dims[i] ?? null, size, 0, inputs)), resize(p, size));
     return [splitOut(y, 0, size, dim(x.shape, inBatched(0, d))), 0];
   };
 }

@@ -21,7 +21,7 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { NoParams } from "../core/tree.js";
-import { batchAt } from "./batching.js";
+import { batchAt, batchedAmong } from "./batching.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
 import type { PrimParams } from "./params.js";
@@ -91,7 +91,8 @@ function elementwiseBatch<K extends ScalarOp>(op: K): BatchRule<ScalarOpParams[K
   return (inputs, dims, params, size) => {
     const at = dims.find((d) => d !== null) ?? 0;
     const p = params as PrimParams[K]; // PrimParams extends ScalarOpParams: an elementwise primitive's params are its op's
-    return [bind(op, inputs.map((x, i) => batchAt(x, dims[i] ?? null, size, at)), p), at];
+    const context = batchedAmong(inputs, dims);
+    return [bind(op, inputs.map((x, i) => batchAt(x, dims[i] ?? null, size, at, context)), p), at];
   };
 }
 

@@ -130,7 +130,7 @@ export const scatterAdd: Primitive<{ readonly axis: number; readonly size: numbe
     // the same indices for every example: one more leading axis of the updates
     if (di === null) return [bind("scatter_add", [moveAxis(u, du ?? 0, 0), idx], { axis: axis + 1, size: rows }), 0];
     // each example's indices: scattered into one axis of all examples' rows, then split
-    const updates = batchAt(u, du, size, axis);
+    const updates = batchAt(u, du, size, axis, [idx]);
     const out = bind("scatter_add", [updates, offsetIndices(idx, di, rows)], { axis, size: size * rows });
     return [splitOut(out, axis, size, rows), axis];
   },

@@ -9,7 +9,7 @@ import { sum } from "../../src/ops/reduce.js";
 import { reshape } from "../../src/ops/shape.js";
 import { key } from "../../src/random/key.js";
 import { bernoulliMask, keyData, splitKeys, type KeyData } from "../../src/random/staged.js";
-import { customVjp } from "../../src/transforms/custom.js";
+import { customJvp, customVjp, stopGradient } from "../../src/transforms/custom.js";
 import { grad } from "../../src/transforms/grad.js";
 import { jit } from "../../src/transforms/jit.js";
 import { jvp } from "../../src/transforms/jvp.js";
@@ -135,5 +135,32 @@ describe("vmap", () => {
     );
     const g = vmap(grad((x: V3) => sum(mul(clipped(x), x))))(xs);
     expect(rows(g)).toEqual(examples.map((x) => x.toArray().map((v) => 1.5 * v)));
+  });
+});
+
+describe("custom rules under a vmap inside a derivative", () => {
+  const halve = customVjp(
+    (x: V3) => x,
+    (x: V3) => [x, null] as const,
+    (_: null, ct: V3) => [mul(ct, 0.5)] as [V3],
+  );
+  test("grad of vmap keeps a customVjp's backward pass, for mapped and shared arguments", () => {
+    const total = (m: Tensor<[3, 3], "float64">): Tensor<[], "float64"> => sum(vmap((row: V3) => mul(halve(row), row))(m));
+    // d/dx sum_b <halve(x_b), x_b> with halve's backward pass halving: 0.5 x_b + x_b per row
+    expect(rows(grad(total)(xs))).toEqual(examples.map((x) => x.toArray().map((v) => 1.5 * v)));
+    const shared = (p: V3): Tensor<[], "float64"> => sum(vmap((row: V3, q: V3) => mul(halve(q), row), { inAxes: [0, null] })(xs, p));
+    // d/dp sum_b <halve(p), x_b> = 0.5 sum_b x_b
+    expect(grad(shared)(w).toArray()).toEqual([0, 1, 2].map((i) => 0.5 * examples.reduce((s, x) => s + (x.toArray()[i] ?? 0), 0)));
+  });
+  test("grad of vmap stops gradients at stopGradient", () => {
+    const total = (p: V3): Tensor<[], "float64"> => sum(vmap((row: V3, q: V3) => mul(stopGradient(mul(row, q)), q), { inAxes: [0, null] })(xs, p));
+    // d/dp sum_b (x_b p) p with the batched x_b p constant = sum_b x_b p
+    const expected = [0, 1, 2].map((i) => (w.toArray()[i] ?? 0) * examples.reduce((s, x) => s + (x.toArray()[i] ?? 0), 0));
+    grad(total)(w).toArray().forEach((v, i) => expect(v).toBeCloseTo(expected[i] ?? NaN, 12));
+  });
+  test("jvp of vmap uses a customJvp's rule", () => {
+    const timesX = customJvp((x: V3) => sin(x), ([x], [dx]) => mul(dx, x)); // a rule that is not sin's derivative, to see it used
+    const [, dy] = jvp(vmap(timesX), [xs], [xs]);
+    expect(rows(dy)).toEqual(examples.map((x) => x.toArray().map((v) => v * v)));
   });
 });

@@ -123,7 +123,7 @@ export function vmapFlat(
         }
         const shape = vmapShape(y.shape, target, batch); // checks the axis, as the type's VmapShape does
         const to = target < 0 ? target + shape.length : target;
-        return d === null ? batchAt(value, null, batch, to) : moveAxis(value, d, to);
+        return d === null ? batchAt(value, null, batch, to, inputs) : moveAxis(value, d, to);
       });
     },
   );

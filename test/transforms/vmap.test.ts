@@ -15,6 +15,7 @@ import { jit } from "../../src/transforms/jit.js";
 import { jvp } from "../../src/transforms/jvp.js";
 import { vjp } from "../../src/transforms/linearize.js";
 import { vmap } from "../../src/transforms/vmap.js";
+import { dense, relu, sequential } from "../../src/layers/index.js";
 
 type V3 = Tensor<[3], "float64">;
 const rows = (x: Tensor<[number, ...number[]], "float64">): number[][] => {
@@ -135,6 +136,18 @@ describe("vmap", () => {
     );
     const g = vmap(grad((x: V3) => sum(mul(clipped(x), x))))(xs);
     expect(rows(g)).toEqual(examples.map((x) => x.toArray().map((v) => 1.5 * v)));
+  });
+});
+
+describe("vmap of layers", () => {
+  test("a model applied to one example, vmapped, is the model applied to the batch", () => {
+    const model = sequential(dense(6, 5), relu(), dense(5, 3));
+    const p = model.init(key(1));
+    const batch = reshape(tensor(Array.from({ length: 24 }, (_, i) => Math.sin(i)), "float32"), [4, 6]);
+    const y = vmap((x: Tensor<[6]>) => model.apply(p, x))(batch);
+    expect(y.shape).toEqual([4, 3]);
+    const want = model.apply(p, batch).toArray();
+    y.toArray().forEach((v, i) => expect(v).toBeCloseTo(want[i] ?? NaN, 6));
   });
 });
 

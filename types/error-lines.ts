@@ -47,6 +47,7 @@ const mistakes: readonly Mistake[] = [
   { code: `reshape(zeros([2, 3]), [4, 2]);`, names: `reshape: cannot reshape [2, 3] into [4, 2]: the sizes differ` },
   { code: `vmap(perPair)(zeros([32, 784]), zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim 32 added` },
   { code: `vmap(perPair)(features, zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim batch added` },
+  { code: `vmap((p: { a: Tensor<[784]>; b: Tensor<[784]> }) => add(p.a, p.b))(pair);`, names: `vmap: the leaves of the first mapped argument have different batch dims, one of them 32` },
 ];
 
 /**
@@ -69,6 +70,7 @@ const prelude = [
   `const k = key(0);`,
   `const perPair = (a: Tensor<[784]>, b: Tensor<[784]>) => add(a, b);`,
   `declare const features: Tensor<["batch", 784]>;`,
+  `declare const pair: { a: Tensor<[32, 784]>; b: Tensor<[64, 784]> };`,
   `const lenet = sequential(conv2d(1, 6, 5, { padding: "same" }), tanh(), avgPool2d(2), conv2d(6, 16, 5), tanh(), avgPool2d(2), flatten(), dense(400, 10));`,
 ];
 

@@ -37,6 +37,11 @@ expectType<{ w: Tensor<["batch", 784, 10]>; b: Tensor<["batch", 10]> }>(jit(vmap
 // mapped arguments whose literal sizes differ do not compile
 declare const labels64: Tensor<[64], "int32">;
 expectError(perExample(params, images32, labels64));
+// nor do leaves of one mapped argument with different literal batch dims
+const sumPair = (p: { a: Tensor<[3]>; b: Tensor<[3]> }): Tensor<[3]> => add(p.a, p.b);
+expectType<Tensor<[32, 3]>>(vmap(sumPair)({ a: {} as Tensor<[32, 3]>, b: {} as Tensor<[32, 3]> }));
+expectError(vmap(sumPair)({ a: {} as Tensor<[32, 3]>, b: {} as Tensor<[64, 3]> }));
+expectError(vmap(sumPair)({ a: {} as Tensor<["batch", 3]>, b: {} as Tensor<[64, 3]> }));
 // nor does a batched argument where inAxes says null
 declare const batchedParams: { w: Tensor<[32, 784, 10]>; b: Tensor<[32, 10]> };
 expectError(perExample(batchedParams, images32, labels32));

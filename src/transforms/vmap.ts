@@ -169,8 +169,21 @@ type FirstMapped<In, I extends unknown[] = []> = In extends readonly [infer H, .
  * compile, and the error names vmap and the first argument's dim).
  */
 export type VmapArgs<Args extends readonly unknown[], In, B extends Dim> = {
-  [K in keyof Args]: K extends FirstMapped<In> ? Batched<Args[K], AxisOf<In, K>, B> : SameBatch<Batched<Args[K], AxisOf<In, K>, NoInfer<B>>, AxisOf<In, K>, B>;
+  [K in keyof Args]: K extends FirstMapped<In> ? OneBatch<Batched<Args[K], AxisOf<In, K>, B>, B> : SameBatch<Batched<Args[K], AxisOf<In, K>, NoInfer<B>>, AxisOf<In, K>, B>;
 };
+
+/**
+ * The first mapped argument's type, or, when its leaves gave different batch
+ * dims (`B` inferred as a union of them), the error naming each of them.
+ */
+type OneBatch<T, B extends Dim> = number extends B // an unknown dim matches any other
+  ? T
+  : IsSingle<B> extends true
+    ? T
+    : ShapeError<`vmap: the leaves of the first mapped argument have different batch dims, one of them ${ShowDim<B>}`>;
+
+/** True unless `D` is a union of several literals. */
+type IsSingle<D, All = D> = D extends unknown ? ([All] extends [D] ? true : false) : never;
 
 /**
  * A later mapped argument's type, with the message a caller sees when its

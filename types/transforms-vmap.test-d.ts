@@ -61,3 +61,12 @@ expectError(pairwise(right, {} as Tensor<[7, 4]>));
 expectType<["batch", 784]>({} as VmapShape<[784], 0, "batch">);
 expectType<[28, 28, 8]>({} as VmapShape<[28, 28], -1, 8>);
 expectType<ShapeError<"vmap: axis 3 is out of range for rank 2">>({} as VmapShape<[784], 3, 8>);
+
+// inAxes per part of an argument's tree: an ensemble's weights mapped, its biases shared
+type Layer = { w: Tensor<[784, 10]>; b: Tensor<[10]> };
+declare const ensemble: { w: Tensor<[5, 784, 10]>; b: Tensor<[10]> };
+declare const image: Tensor<[784]>;
+const applyLayer = (p: Layer, x: Tensor<[784]>): Tensor<[10]> => add(matmul(x, p.w), p.b);
+expectType<Tensor<[5, 10]>>(vmap(applyLayer, { inAxes: [{ w: 0, b: null }, null] })(ensemble, image));
+expectError(vmap(applyLayer, { inAxes: [{ w: 0, b: null }, null] })(batchedParams, image));
+expectError(vmap(applyLayer, { inAxes: [{ w: 0 }, null] })(ensemble, image));

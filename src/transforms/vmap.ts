@@ -12,15 +12,15 @@
  * JAX's `BatchTrace` (`batching.py`, Autodidax's vmap); the code is ours.
  * Because rules bind, vmap composes with every transform in any order
  * (vmap of grad gives per-example gradients; jit of vmap compiles the
- * batched program). Left out: `inAxes` given as a tree (one axis per
- * argument, for all its leaves), and `axisName` collectives.
+ * batched program). Left out: `outAxes` per output (one axis for every leaf
+ * of the result), and `axisName` collectives.
  */
 
 import { ShapeError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
 import { formatShape, normalizeAxis, type Dim, type Shape, type ShowDim } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
+import { flattenTree, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
 import { vmapShape, type VmapShape } from "../core/rules/vmap.js";
 import { batchAt, moveAxis } from "../prims/batching.js";
 import { bind, Trace, withTrace, type Tracer } from "../prims/bind.js";
@@ -78,6 +78,26 @@ export class BatchTrace extends Trace {
   }
 }
 
+/** The axis of each leaf of a tree of structure `def`, from its in-axes `spec` (one axis, or a prefix of the tree). */
+function leafAxes(spec: AxisTree, def: TreeDef, at: string): BatchDim[] {
+  if (spec === null || typeof spec === "number") return new Array<BatchDim>(leafCount(def)).fill(spec);
+  const mismatch = (): never => {
+    throw new ShapeError(`vmap: the inAxes of ${at} do not follow its structure`);
+  };
+  if (Array.isArray(spec)) {
+    const parts: readonly AxisTree[] = spec;
+    if (def.kind !== "array" || def.children.length !== parts.length) return mismatch();
+    return def.children.flatMap((c, i) => leafAxes(parts[i] ?? null, c, `${at}[${i}]`));
+  }
+  const record = spec as { readonly [key: string]: AxisTree }; // neither null, a number nor an array: the record case of AxisTree
+  const keys = Object.keys(record).sort();
+  if (def.kind !== "record" || keys.join() !== def.keys.join()) return mismatch();
+  return def.children.flatMap((c, i) => leafAxes(record[def.keys[i] ?? ""] ?? null, c, `${at}.${def.keys[i] ?? ""}`));
+}
+
+/** The number of leaves of a tree of structure `def`. */
+const leafCount = (def: TreeDef): number => (def.kind === "leaf" ? 1 : def.children.reduce((n, c) => n + leafCount(c), 0));
+
 /** Normalises an axis against `rank` (-1 is the last), or throws a `ShapeError` naming vmap and `what`. */
 const axisIn = (axis: number, rank: number, what: string): number => normalizeAxis(`vmap ${what}`, axis, rank);
 
@@ -132,9 +152,16 @@ export function vmapFlat(
 /** Where an argument's examples are: an axis, or `null` for an argument shared by every example. */
 export type InAxis = number | null;
 
+/**
+ * The in-axes of one argument: one axis for all its leaves, or a prefix of
+ * its tree (an array or record of the same structure) with an axis for each
+ * part: `{ w: 0, b: null }` maps `w` and shares `b`.
+ */
+export type AxisTree = InAxis | readonly AxisTree[] | { readonly [key: string]: AxisTree };
+
 /** The options of `vmap`. */
-export interface VmapOptions<In extends InAxis | readonly InAxis[], Out extends InAxis> {
-  /** The axis of each argument's examples (one for all arguments, or one per argument, applied to all its leaves); default 0. */
+export interface VmapOptions<In extends InAxis | readonly AxisTree[], Out extends InAxis> {
+  /** The axis of each argument's examples: one for all arguments, or one per argument (an `AxisTree`); default 0. */
   readonly inAxes?: In;
   /** Where the examples go in every leaf of the result; default 0. `null` for a result that is the same for every example. */
   readonly outAxes?: Out;
@@ -152,7 +179,11 @@ export type Batched<T, Axis, B extends Dim> = Axis extends number
   ? T extends Tensor<Shape, DType>
     ? BatchedLeaf<VmapShape<T["shapeType"], Axis, B>, T["dtype"]>
     : { [K in keyof T]: Batched<T[K], Axis, B> }
-  : T;
+  : Axis extends null
+    ? T
+    : T extends Tensor<Shape, DType>
+      ? ShapeError<"vmap: the inAxes of an argument do not follow its structure">
+      : { [K in keyof T]: K extends keyof Axis ? Batched<T[K], Axis[K], B> : ShapeError<"vmap: the inAxes of an argument do not follow its structure"> }; // an axis tree: part by part
 
 type BatchedLeaf<S, D extends DType> = S extends Shape ? Tensor<S, D> : S;
 
@@ -209,20 +240,20 @@ export type Vmapped<Args extends readonly unknown[], R, In, Out> = <B extends Di
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] });
  * perExample(params, images, labels); // one gradient per example: params' type with a leading B on each leaf
  */
-export function vmap<Args extends readonly Tree[], R extends Tree, const In extends InAxis | readonly InAxis[] = 0, const Out extends InAxis = 0>(
+export function vmap<Args extends readonly Tree[], R extends Tree, const In extends InAxis | readonly AxisTree[] = 0, const Out extends InAxis = 0>(
   f: (...args: Args) => R,
   options: VmapOptions<In, Out> = {},
 ): Vmapped<Args, R, In, Out> {
   // NOTE: not `??`, which would read an explicit null (unmapped) as the default 0
-  const inAxes: InAxis | readonly InAxis[] = options.inAxes === undefined ? 0 : options.inAxes;
+  const inAxes: InAxis | readonly AxisTree[] = options.inAxes === undefined ? 0 : options.inAxes;
   const outAxis: InAxis = options.outAxes === undefined ? 0 : options.outAxes;
   const mapped = (...args: readonly Tree[]): Tree => {
     if (typeof inAxes === "object" && inAxes !== null && inAxes.length !== args.length) {
       throw new ShapeError(`vmap: inAxes has ${inAxes.length} entries for ${args.length} arguments`);
     }
-    const axisOf = (i: number): InAxis => (typeof inAxes === "object" && inAxes !== null ? (inAxes[i] ?? null) : inAxes);
     const parts = args.map((a, i) => flattenTree(a, `vmap argument ${i}`));
     const owner = parts.flatMap((p, i) => p.leaves.map(() => i));
+    const dims = parts.flatMap((p, i) => leafAxes(typeof inAxes === "object" && inAxes !== null ? (inAxes[i] ?? null) : inAxes, p.def, `argument ${i}`));
     let outDef = flattenTree([]).def;
     const outs = vmapFlat(
       (leaves) => {
@@ -233,7 +264,7 @@ export function vmap<Args extends readonly Tree[], R extends Tree, const In exte
         return flat.leaves;
       },
       parts.flatMap((p) => p.leaves),
-      owner.map(axisOf),
+      dims,
       (count) => new Array<BatchDim>(count).fill(outAxis),
       (i) => `argument ${owner[i] ?? i}`,
     );

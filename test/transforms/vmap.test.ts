@@ -90,6 +90,18 @@ describe("vmap", () => {
     expect(() => f(xs, wide)).toThrow("vmap: argument 1 has 4 examples on axis 0 but argument 0 has 3");
   });
 
+  test("inAxes per part of an argument's tree: an ensemble's weights mapped, its bias shared", () => {
+    type Layer = { w: Tensor<[3, 2], "float64">; b: Tensor<[2], "float64"> };
+    const applyLayer = (p: Layer, x: V3): Tensor<[2], "float64"> => add(matmul(x, p.w), p.b);
+    const ws = reshape(tensor(Array.from({ length: 12 }, (_, i) => i - 5), "float64"), [2, 3, 2]);
+    const b = tensor([0.5, -0.5], "float64");
+    const y = vmap(applyLayer, { inAxes: [{ w: 0, b: null }, null] })({ w: ws, b }, w);
+    const members = [0, 1].map((k) => reshape(tensor(ws.toArray().slice(6 * k, 6 * k + 6), "float64"), [3, 2]));
+    expect(y.toNested()).toEqual(members.map((m) => applyLayer({ w: m, b }, w).toArray()));
+    const wrong = { w: 0, c: null } as unknown as { w: 0; b: null }; // a spec whose keys are not the argument's, as from untyped code
+    expect(() => vmap(applyLayer, { inAxes: [wrong, null] })({ w: ws, b }, w)).toThrow("vmap: the inAxes of argument 0 do not follow its structure");
+  });
+
   test("outAxes null asks for a result that is the same for every example", () => {
     expect(vmap((x: V3) => w, { outAxes: null })(xs).toArray()).toEqual(w.toArray());
     expect(() => vmap((x: V3) => x, { outAxes: null })(xs)).toThrow("vmap: output 0 depends on the example, but its outAxes is null");

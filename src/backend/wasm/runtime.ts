@@ -16,8 +16,8 @@
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 import type { LoopNest } from "../loop-ir.js";
+import { scalarOpRow, type ScalarOp } from "../scalar-ops.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
-import { TANH_IMPORT } from "./tanh.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 const api = hostWebAssembly;
@@ -98,7 +98,7 @@ export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
   const binary = generateWasmModule(nest, true);
   const { sizes, offsets, bytes: end } = wasmLayout(nest);
-  const imports = { [TANH_IMPORT.module]: { [TANH_IMPORT.name]: Math.tanh }, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
   const instance = new api.Instance(new api.Module(binary), imports);
   const exported = instance.exports[KERNEL_EXPORT];
   if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
@@ -132,6 +132,41 @@ export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
     return true;
   };
   return { run };
+}
+
+const scalarKernels = new Map<ScalarOp, WasmKernel | undefined>();
+
+/**
+ * What a float32 WebAssembly kernel computes for unary scalar op `op` on the
+ * one float32 `x` (the lane a kernel's scalar loop computes, which its vector
+ * loop computes alike): the meaning of an approximate routine in kernels, for
+ * interpreting a nest as its WebAssembly kernel runs it. Undefined when
+ * WebAssembly is not available or does not compile `op` alone.
+ *
+ * @example
+ * wasmUnaryOp("exp")?.(1); // 2.7182817459106445 (within the exp row's stated bound)
+ */
+export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
+  if (!scalarKernels.has(op)) {
+    const nest: LoopNest = {
+      shape: [1],
+      reducedAxes: [],
+      inputs: [{ dtype: "float32", size: 1 }],
+      constants: [],
+      // a unary op without parameters: the generator declines any other (wasmSupports)
+      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]],
+      outputs: [{ node: 1 }],
+    };
+    scalarKernels.set(op, scalarOpRow(op).arity === 1 ? wasmKernel(nest) : undefined);
+  }
+  const kernel = scalarKernels.get(op);
+  if (kernel === undefined) return undefined;
+  const [x, y] = [new Float32Array(1), new Float32Array(1)];
+  return (v) => {
+    x[0] = v;
+    if (!kernel.run([x, y], [])) throw new Error(`wasm runtime: the ${op} kernel declined a call`);
+    return y[0] ?? NaN;
+  };
 }
 
 /**

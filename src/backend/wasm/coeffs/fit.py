@@ -1,0 +1,63 @@
+"""Fits the polynomials of the float32 vector math routines (vector-math.ts).
+
+Each polynomial is a near-minimax fit of a smooth remainder function on an
+interval, found by Lawson's algorithm (iteratively reweighted least squares,
+which converges to the minimax weights) in float64 with numpy, then rounded
+to float32 coefficients. The relative error printed is that of the float64
+evaluation of the float32-rounded coefficients against the function, over a
+dense grid; the routines' total bounds (with float32 arithmetic) are measured
+by the laws in laws/vector-math.law.test.ts. Run: python3 fit.py > fit.out.txt
+"""
+
+import numpy as np
+
+
+def lawson(f, basis, lo, hi, weight, iterations=400, n=4000):
+    # Chebyshev nodes cluster at the ends, where minimax errors peak.
+    t = np.cos(np.pi * (np.arange(n) + 0.5) / n)
+    x = (lo + hi) / 2 + (hi - lo) / 2 * t
+    a = np.stack([b(x) for b in basis], axis=1) * weight(x)[:, None]
+    y = f(x) * weight(x)
+    w = np.ones(n) / n
+    for _ in range(iterations):
+        sw = np.sqrt(w)
+        c, *_ = np.linalg.lstsq(a * sw[:, None], y * sw, rcond=None)
+        e = np.abs(a @ c - y)
+        w = w * e
+        w = w / w.sum()
+    return c
+
+
+def report(name, coefficients, g, lo, hi):
+    c32 = np.float32(coefficients).astype(np.float64)
+    x = np.linspace(lo, hi, 200001)
+    x = x[x != 0]
+    rel = np.max(np.abs(g(x, c32)))
+    print(f"{name}: [{lo:.6g}, {hi:.6g}]")
+    for i, v in enumerate(np.float32(coefficients)):
+        print(f"  c{i} = {float(v)!r}  # {np.float32(v).view(np.uint32):#010x}")
+    print(f"  max relative error (float64 evaluation): {rel:.3e} = {rel / 2.0 ** -24:.4f} float32 half-ulps-at-1")
+
+
+def poly(c, x):
+    p = np.zeros_like(x)
+    for v in c[::-1]:
+        p = p * x + v
+    return p
+
+
+# exp(r) = 1 + r + r^2 Q(r) on |r| <= ln2/2; fitted so that the relative error of exp is minimal.
+LN2 = np.log(2.0)
+lo, hi = -LN2 / 2, LN2 / 2
+q = lawson(lambda r: (np.expm1(r) - r) / r**2, [lambda r, k=k: r**k for k in range(5)], lo, hi, lambda r: r**2 / np.exp(r))
+report("exp: Q(r), exp r = 1 + r + r^2 Q(r)", q, lambda r, c: (1 + r + r**2 * poly(c, r)) / np.exp(r) - 1, lo, hi)
+
+# log(1 + f) = f - f^2/2 + f^3 R(f) on sqrt(1/2) - 1 <= f < sqrt(2) - 1.
+lo, hi = np.sqrt(0.5) - 1, np.sqrt(2.0) - 1
+rl = lawson(lambda f: (np.log1p(f) - f + f**2 / 2) / f**3, [lambda f, k=k: f**k for k in range(8)], lo, hi, lambda f: np.abs(f) ** 3 / np.abs(np.log1p(f)))
+report("log: R(f), log(1 + f) = f - f^2/2 + f^3 R(f)", rl, lambda f, c: (f - f**2 / 2 + f**3 * poly(c, f)) / np.log1p(f) - 1, lo, hi)
+
+# tanh x = x + x^3 T(x^2) on |x| <= 0.625.
+SMALL = 0.625
+tt = lawson(lambda s: (np.tanh(np.sqrt(s)) - np.sqrt(s)) / s ** 1.5, [lambda s, k=k: s**k for k in range(5)], 1e-12, SMALL**2, lambda s: s ** 1.5 / np.tanh(np.sqrt(s)))
+report("tanh: T(s), tanh x = x + x^3 T(x^2)", tt, lambda x, c: (x + x**3 * poly(c, x**2)) / np.tanh(x) - 1, -SMALL, SMALL)

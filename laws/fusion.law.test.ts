@@ -79,7 +79,8 @@ const backends: { readonly [B in KernelBackend]: (nest: LoopNest) => Kernel | un
     return compileKernel<() => Kernel>(`law:js:${key}`, [], source)();
   },
   webassembly: (nest) => {
-    const kernel = wasmKernel(nest);
+    // blocks of a few rows (a tiny block size), so that the random programs run the blocked path too
+    const kernel = wasmKernel(nest, 64);
     if (kernel === undefined) return undefined;
     return (buffers, constants) => {
       if (!kernel.run(buffers, constants)) throw new Error("the WebAssembly kernel declined a call");

@@ -5,7 +5,10 @@
  * Every module imports the same `WebAssembly.Memory`, grown when a call needs
  * more. A call lays its buffers out one after another (16-byte aligned),
  * copies the inputs in, runs the kernel with their addresses and the
- * constants' values, and copies the outputs out. A call the module cannot
+ * constants' values, and copies the outputs out. A large nest runs in blocks
+ * of its outermost rows of about `BLOCK_BYTES` each (copy in, loop, copy
+ * out), so that a block stays in cache from its copy in to its copy out
+ * instead of every buffer passing through main memory three times. A call the module cannot
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
@@ -15,8 +18,9 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
-import type { LoopNest } from "../loop-ir.js";
 import { scalarOpRow, type ScalarOp } from "../scalar-ops.js";
+import { shapeSize } from "../../core/shape.js";
+import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 
@@ -85,33 +89,107 @@ export interface WasmKernel {
 /** The kernel function a module exports: addresses, then constants. */
 type ExportedKernel = (...args: number[]) => void;
 
+/** The kernel function of `nest`'s module, instantiated with the shared memory. */
+function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest): ExportedKernel {
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(wasm) } };
+  const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true)), imports).exports[KERNEL_EXPORT];
+  if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
+  return exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
+}
+
+/**
+ * About how many bytes of buffers one block of rows takes, when a large
+ * kernel runs block by block (`rowBlocks`): small enough to stay in a core's
+ * L2 cache between the copy in, the loop and the copy out.
+ */
+export const BLOCK_BYTES = 256 * 1024;
+
+/**
+ * How a kernel runs block by block along its outermost axis: `rows` rows at
+ * a time (the last block holds the rest), each input either streamed (the
+ * elements of rows r0..r1 are `stride * r0` up to `stride * r1`, copied in
+ * per block) or whole (read by every row, copied in once).
+ */
+interface RowBlocks {
+  readonly rows: number;
+  /** Per input: its elements per row when streamed, undefined when whole. */
+  readonly streamed: readonly (number | undefined)[];
+  /** The nest of one full block and of the last, shorter one (undefined when the rows divide evenly). */
+  readonly block: LoopNest;
+  readonly last: LoopNest | undefined;
+}
+
+/**
+ * The blocks `nest` runs in, or undefined when it runs whole: when its
+ * buffers take more than twice `blockBytes` and every read either does not
+ * move along the outermost axis or moves forward by a stride that holds
+ * everything one row reads of its input (so a block's elements are one
+ * contiguous run).
+ */
+function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
+  const [rows = 0, ...rest] = nest.shape;
+  if (rows < 2) return undefined;
+  const total = shapeSize(nest.shape);
+  const stride: (number | undefined)[] = nest.inputs.map(() => undefined);
+  const whole = new Set<number>();
+  for (const node of nest.nodes) {
+    if (node.kind !== "read") continue;
+    const s = node.map.strides[0] ?? 0;
+    if (s === 0) {
+      whole.add(node.input);
+      continue;
+    }
+    // the elements row 0 reads, which must lie in [0, s)
+    const [lo, hi] = accessRange({ offset: node.map.offset, strides: [0, ...node.map.strides.slice(1)] }, nest.shape);
+    if (s < 0 || lo < 0 || hi >= s || (stride[node.input] ?? s) !== s) return undefined;
+    stride[node.input] = s;
+  }
+  if (stride.some((s, i) => s !== undefined && whole.has(i))) return undefined;
+  const rowBytes = 4 * (stride.reduce<number>((sum, s) => sum + (s ?? 0), 0) + (total / rows) * nest.outputs.length);
+  const wholeBytes = 4 * nest.inputs.reduce((sum, input, i) => sum + (stride[i] === undefined ? input.size : 0), 0);
+  if (rowBytes * rows <= 2 * blockBytes || wholeBytes > blockBytes) return undefined;
+  const blockRows = Math.max(1, Math.floor(blockBytes / rowBytes));
+  const of = (n: number): LoopNest => ({ ...nest, shape: [n, ...rest], inputs: nest.inputs.map((input, i) => ({ ...input, size: (stride[i] ?? 0) > 0 ? n * (stride[i] ?? 0) : input.size })) });
+  return { rows: blockRows, streamed: stride, block: of(blockRows), last: rows % blockRows > 0 ? of(rows % blockRows) : undefined };
+}
+
 /**
  * The WebAssembly kernel of `nest`, or undefined when WebAssembly is not
  * available or the nest has a form the generator does not compile
- * (`wasmSupports`).
+ * (`wasmSupports`). A large nest runs in blocks of rows of about
+ * `blockBytes` (`rowBlocks`), each copied in, computed and copied out while
+ * it is in cache; every element is computed by the same code either way.
  *
  * @example
  * const kernel = wasmKernel(nest);
  * if (kernel === undefined || !kernel.run([x, out], constants)) jsKernel([x, out], constants);
  */
-export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
+export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
-  const binary = generateWasmModule(nest, true);
-  const { sizes, offsets, bytes: end } = wasmLayout(nest);
-  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
-  const instance = new api.Instance(new api.Module(binary), imports);
-  const exported = instance.exports[KERNEL_EXPORT];
-  if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
-  const kernel = exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
+  const sizes = wasmLayout(nest).sizes;
+  const blocks = rowBlocks(nest, blockBytes);
+  const { offsets, bytes: end } = wasmLayout(blocks?.block ?? nest);
+  const kernel = instantiateKernel(api, blocks?.block ?? nest);
+  const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
   const nBuffers = sizes.length;
+  const nIn = nest.inputs.length;
   const args = new Array<number>(nBuffers + nest.constants.length).fill(0);
   offsets.forEach((o, i) => (args[i] = o));
+  const rows = nest.shape[0] ?? 1;
+  const outRow = shapeSize(nest.shape) / Math.max(rows, 1);
+
+  /** Copies the elements [from, to) of `b` to the buffer at `offset`. */
+  const copyIn = (heap: ArrayBuffer, offset: number, b: Float32Array, from: number, to: number): void => {
+    if (to > from) new Float32Array(heap, offset, to - from).set(b.subarray(from, to));
+  };
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
     if (buffers.length !== nBuffers || constants.length < nest.constants.length) return false;
+    const floats: Float32Array[] = [];
     for (let i = 0; i < nBuffers; i++) {
       const b = buffers[i];
       if (!(b instanceof Float32Array) || b.length !== sizes[i]) return false;
+      floats.push(b);
     }
     for (let c = 0; c < nest.constants.length; c++) {
       const v = constants[c] ?? NaN;
@@ -120,14 +198,22 @@ export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
     }
     const heap = heapOf(end);
     if (heap === undefined) return false;
-    for (let i = 0; i < nest.inputs.length; i++) {
-      const b = buffers[i];
-      if (b instanceof Float32Array && b.length > 0) new Float32Array(heap, offsets[i], b.length).set(b);
+    if (blocks === undefined) {
+      floats.forEach((b, i) => i < nIn && copyIn(heap, offsets[i] ?? 0, b, 0, b.length));
+      kernel(...args);
+      for (let i = nIn; i < nBuffers; i++) floats[i]?.set(new Float32Array(heap, offsets[i] ?? 0, floats[i]?.length ?? 0));
+      return true;
     }
-    kernel(...args);
-    for (let i = nest.inputs.length; i < nBuffers; i++) {
-      const b = buffers[i];
-      if (b instanceof Float32Array && b.length > 0) b.set(new Float32Array(heap, offsets[i], b.length));
+    floats.forEach((b, i) => i < nIn && blocks.streamed[i] === undefined && copyIn(heap, offsets[i] ?? 0, b, 0, b.length));
+    for (let r0 = 0; r0 < rows; r0 += blocks.rows) {
+      const r1 = Math.min(rows, r0 + blocks.rows);
+      for (let i = 0; i < nIn; i++) {
+        const s = blocks.streamed[i];
+        const b = floats[i];
+        if (s !== undefined && b !== undefined) copyIn(heap, offsets[i] ?? 0, b, r0 * s, Math.min(b.length, r1 * s));
+      }
+      (r1 - r0 === blocks.rows ? kernel : (last ?? kernel))(...args);
+      for (let i = nIn; i < nBuffers; i++) floats[i]?.set(new Float32Array(heap, offsets[i] ?? 0, (r1 - r0) * outRow), r0 * outRow);
     }
     return true;
   };

@@ -41,6 +41,9 @@ function expectWasmAgrees(n: LoopNest, inputs: readonly Storage<DType>[], consta
 
 const f32 = (n: number, seed: number): Float32Array => Float32Array.from(randomValues(n, seed));
 
+/** Equal bit for bit (NaN equals NaN, -0 differs from 0). */
+const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
 /** The nest of gelu(x * a + b) for x of [rows, cols] and rows a, b of [cols], as fusion makes it (constants 0.5, 1, 0.044715, sqrt(2 / pi)). */
 function geluNest(rows: number, cols: number): LoopNest {
   return nest({
@@ -165,6 +168,24 @@ describe("WebAssembly loop kernels", () => {
       const n = nest({ shape: [len], inputs: [{ dtype: "float32", size: len }], nodes: [read(0, "float32", 0, [1]), op("tanh", {}, [0], "float32"), op("mul", {}, [0, 1], "float32")], outputs: [{ node: 2 }, { node: 1 }] });
       expectWasmAgrees(n, [f32(len, len).map((v) => v * 4)]);
     }
+  });
+
+  test("a large nest runs in blocks of rows, whole rows broadcast and streamed ones copied per block, and agrees", () => {
+    const [rows, cols] = [37, 1030];
+    const n = geluNest(rows, cols);
+    const inputs = [f32(rows * cols, 11).map((v) => v * 2), f32(cols, 12), f32(cols, 13)];
+    const [whole, blocked] = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
+    wasmKernel(n)?.run([...inputs, whole], GELU_CONSTANTS);
+    // blocks of 2 rows: 18 full blocks and a last one of 1
+    expect(wasmKernel(n, 2 * 3 * cols * 4)?.run([...inputs, blocked], GELU_CONSTANTS)).toBe(true);
+    expect(sameBits(blocked, whole)).toBe(true);
+    // a transposed read moves backwards along no axis but strides rows by one: it runs whole, and agrees
+    const t = nest({ shape: [40, 8], inputs: [{ dtype: "float32", size: 320 }], nodes: [read(0, "float32", 0, [1, 40]), op("exp", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    const x = f32(320, 14);
+    const [a, b] = [new Float32Array(320), new Float32Array(320)];
+    wasmKernel(t)?.run([x, a], []);
+    wasmKernel(t, 64)?.run([x, b], []);
+    expect(sameBits(a, b)).toBe(true);
   });
 
   test("length 0 writes nothing, and size-1 axes are dropped", () => {

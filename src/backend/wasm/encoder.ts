@@ -27,18 +27,24 @@ export const Op = {
   end: 0x0b,
   br_if: 0x0d,
   call: 0x10,
+  select: 0x1b,
   local_get: 0x20,
   local_set: 0x21,
   local_tee: 0x22,
   f32_load: 0x2a,
+  f64_load: 0x2b,
   f32_store: 0x38,
+  f64_store: 0x39,
   i32_const: 0x41,
   i64_const: 0x42,
   f64_const: 0x44,
   i32_ne: 0x47,
   i32_sub: 0x6b,
   f32_ne: 0x5c,
+  f64_ne: 0x62,
+  f64_gt: 0x64,
   i32_add: 0x6a,
+  i32_or: 0x72,
   i64_add: 0x7c,
   i64_shl: 0x86,
   f32_neg: 0x8c,
@@ -181,6 +187,8 @@ function float64Bytes(v: number): number[] {
 
 /** Alignment hints, as log2 of the byte count, for the memory accesses here. */
 export const ALIGN_4 = 2;
+/** The alignment hint of an 8-byte access. */
+export const ALIGN_8 = 3;
 /** The alignment hint of a 16-byte access. */
 export const ALIGN_16 = 4;
 

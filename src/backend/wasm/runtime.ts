@@ -128,7 +128,7 @@ interface RowBlocks {
  */
 function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
   const [rows = 0, ...rest] = nest.shape;
-  if (rows < 2) return undefined;
+  if (rows < 2 || nest.reducedAxes.length > 0) return undefined;
   const total = shapeSize(nest.shape);
   const stride: (number | undefined)[] = nest.inputs.map(() => undefined);
   const whole = new Set<number>();
@@ -168,13 +168,14 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
   const sizes = wasmLayout(nest).sizes;
   const blocks = rowBlocks(nest, blockBytes);
-  const { offsets, bytes: end } = wasmLayout(blocks?.block ?? nest);
+  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? nest);
   const kernel = instantiateKernel(api, blocks?.block ?? nest);
   const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
   const nBuffers = sizes.length;
   const nIn = nest.inputs.length;
-  const args = new Array<number>(nBuffers + nest.constants.length).fill(0);
+  const args = new Array<number>(nBuffers + nest.constants.length + accumulators.length).fill(0);
   offsets.forEach((o, i) => (args[i] = o));
+  accumulators.forEach((o, k) => (args[nBuffers + nest.constants.length + k] = o));
   const rows = nest.shape[0] ?? 1;
   const outRow = shapeSize(nest.shape) / Math.max(rows, 1);
 

@@ -153,7 +153,7 @@ describe("WebAssembly loop kernels", () => {
     const floats = nest({ shape: [5], inputs: [{ dtype: "float64", size: 5 }], nodes: [read(0, "float64", 0, [1]), op("tanh", {}, [0], "float64")], outputs: [{ node: 1 }] });
     expect(loopKernelBackend(geluNest(2, 8))).toBe("webassembly");
     expect(loopKernelBackend(floats)).toBe("javascript");
-    const reduced = nest({ shape: [4], reducedAxes: [0], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1])], outputs: [{ node: 0, reduce: "sum" }] });
+    const reduced = nest({ shape: [4], reducedAxes: [0], inputs: [{ dtype: "float64", size: 4 }], nodes: [read(0, "float64", 0, [1])], outputs: [{ node: 0, reduce: "sum" }] });
     expect(loopKernelBackend(reduced)).toBe("javascript");
     const erf = nest({ shape: [4], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1]), op("erf", {}, [0], "float32")], outputs: [{ node: 1 }] });
     expect(loopKernelBackend(erf)).toBe("javascript");
@@ -186,6 +186,36 @@ describe("WebAssembly loop kernels", () => {
     wasmKernel(t)?.run([x, a], []);
     wasmKernel(t, 64)?.run([x, b], []);
     expect(sameBits(a, b)).toBe(true);
+  });
+
+  describe("reductions accumulate in float64 in row-major order, as the interpreter does, bit for bit", () => {
+    const cases = [
+      { name: "over the inner axis (softmax's and layer norm's rows)", shape: [6, 37], axes: [1] },
+      { name: "over the outer axis (a column sum), four accumulators a vector step", shape: [9, 22], axes: [0] },
+      { name: "over the middle axis", shape: [3, 5, 8], axes: [1] },
+      { name: "over everything", shape: [7, 13], axes: [0, 1] },
+      { name: "over outer and inner but not the middle axis", shape: [3, 4, 9], axes: [0, 2] },
+      { name: "over an empty axis (0 and -Infinity)", shape: [3, 0], axes: [1] },
+      { name: "of one element", shape: [1, 1], axes: [1] },
+    ];
+    for (const { name, shape, axes } of cases) {
+      test(name, () => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+        const n = nest({
+          shape,
+          reducedAxes: axes,
+          inputs: [{ dtype: "float32", size }],
+          nodes: [read(0, "float32", 0, strides), op("exp", {}, [0], "float32")],
+          outputs: [{ node: 1, reduce: "sum" }, { node: 0, reduce: "max" }, { node: 1 }],
+        });
+        expect(loopKernelBackend(n)).toBe("webassembly");
+        const x = f32(size, size + 1).map((v) => v * 3);
+        if (size > 8) x.set([NaN, -0, 0, Infinity, -Infinity, 1e30], 2);
+        expectWasmAgrees(n, [x]);
+        expectWasmAgrees(n, [new Float32Array(size).fill(-0)]);
+      });
+    }
   });
 
   test("length 0 writes nothing, and size-1 axes are dropped", () => {

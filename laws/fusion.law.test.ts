@@ -9,7 +9,7 @@
  * 2. every float32 unary op that a backend compiles equals `Math.fround` of
  *    the op's own expression (the JavaScript generator's fast paths, the
  *    WebAssembly opcodes), or, for a WebAssembly math routine (exp, log,
- *    log1p, tanh: `wasm/vector-math.ts`), stays within the bound its row
+ *    log1p, tanh, erf: `wasm/vector-math.ts`), stays within the bound its row
  *    states of the float64 reference and gives what the reference gives at
  *    the special values (+-0, +-Inf, NaN, subnormals, the overflow and
  *    underflow thresholds); on special values, random bit patterns and runs
@@ -334,8 +334,8 @@ describe("float32 unary primitives on every backend", () => {
   test("every backend compiles tanh", () => {
     for (const backend of backendNames) expect(cases.some((c) => c.backend === backend && c.prim === "tanh"), backend).toBe(true);
   });
-  test("WebAssembly computes exp, log, log1p and tanh by its own routines", () => {
-    for (const op of ["exp", "log", "log1p", "tanh"] as const) expect(cases.some((c) => c.backend === "webassembly" && c.prim === op && routineBound(op, c.backend) !== undefined), op).toBe(true);
+  test("WebAssembly computes exp, log, log1p, tanh and erf by its own routines", () => {
+    for (const op of ["exp", "log", "log1p", "tanh", "erf"] as const) expect(cases.some((c) => c.backend === "webassembly" && c.prim === op && routineBound(op, c.backend) !== undefined), op).toBe(true);
   });
   for (const { backend, prim, kernel } of cases) {
     const bound = routineBound(prim, backend);
@@ -372,7 +372,7 @@ describe("float32 unary primitives on every backend", () => {
     test(`${prim} on ${backend} agrees with its reference on special values`, () => {
       const x = new Float32Array(N);
       // the fast paths' and routines' seams, exp's overflow (88.72), smallest normal (-87.34), smallest subnormal (-103.28) and underflow (-103.97) thresholds
-      const seams = [0.625, -0.625, 9.01, 88.72283935546875, -87.33654022216797, -103.27892303466797, -103.97207641601562, -104, 89, 0.7071067690849304, 1.4142135381698608];
+      const seams = [0.625, -0.625, 9.01, 0.875, -0.875, 3.92, -3.92, 88.72283935546875, -87.33654022216797, -103.27892303466797, -103.97207641601562, -104, 89, 0.7071067690849304, 1.4142135381698608];
       const specials = [...float32Specials, 1 / 1024, -1 / 1024, 9.5, -9.5, 9.499999, 22, 2 ** -149, -(2 ** -149), 2 ** -126, -(2 ** -126), 2 ** -140, ...seams];
       const neighbours = specials.flatMap((v) => {
         const f = new Float32Array([v]);

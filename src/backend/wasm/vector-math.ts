@@ -1,6 +1,6 @@
 /**
  * Float32 math routines of the WebAssembly loop kernels, four lanes at a
- * time in f32x4 SIMD: exp, log, log1p and tanh, inlined where a kernel uses
+ * time in f32x4 SIMD: exp, log, log1p, tanh and erf, inlined where a kernel uses
  * them, with no branch and no call, so each lane's result depends only on its
  * own input (bit-identical from run to run and machine to machine: only
  * deterministic SIMD instructions, no fused multiply-add, no relaxed SIMD).
@@ -27,17 +27,23 @@
  * - tanh x = sign(x) t(|x|), t(a) = a + a^3 T(a^2) (T of degree 4) for
  *   a < 0.625, else 1 - 2 / (exp(2a) + 1), which reaches 1 from a = 9.01 on
  *   and stays there (exp overflows to +Inf, 2 / Inf = 0). tanh(+-0) = +-0.
+ * - erf x = sign(x) e(|x|), e(a) = a + a P(a^2) (P of degree 6, its leading
+ *   2/sqrt(pi) - 1 kept apart from the 1) for a < 0.875, else
+ *   1 - exp(-a^2) R(1/a - 0.7) / a (R of degree 10, centred so that float32
+ *   holds its coefficients well), and 1 from a = 3.92 on, where
+ *   erfc a < 2^-27. erf(+-0) = +-0, erf(+-Inf) = +-1.
  *
  * Each routine's error bound, measured over every float32 of the ranges
  * that matter and random inputs by `laws/vector-math.law.test.ts`, is stated
- * in its row of the scalar-op table (`../scalar-ops.ts`). Left out: erf,
- * pow and float64 lanes (those ops keep the JavaScript kernels).
+ * in its row of the scalar-op table (`../scalar-ops.ts`). Left out: pow
+ * (exp(y log x) needs log in more than float32's precision to stay within a
+ * few ulp), sin and cos, and float64 lanes (those keep the JavaScript kernels).
  */
 
 import { FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 /** The routines of this module. */
-export type VectorRoutine = "exp" | "log" | "log1p" | "tanh";
+export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf";
 
 /** Q(r), exp r = 1 + r + r^2 Q(r) on |r| <= ln 2 / 2 (`coeffs/fit.out.txt`), lowest degree first. */
 const EXP_Q = [0.4999999403953552, 0.1666652113199234, 0.04166838899254799, 0.008368710055947304, 0.001381461275741458];
@@ -48,6 +54,20 @@ const LOG_R = [
 ];
 /** T(s), tanh x = x + x^3 T(x^2) on |x| <= 0.625. */
 const TANH_T = [-0.3333328068256378, 0.13331441581249237, -0.05373971536755562, 0.0206390880048275, -0.005704986862838268];
+
+/** P(s), erf x = x + x P(x^2) on |x| <= 0.875. */
+const ERF_P = [
+  0.12837916612625122, -0.37612634897232056, 0.11283732950687408, -0.026861583814024925, 0.005206747446209192, -0.000821110385004431, 8.6753920186311e-5,
+];
+/** R(u), erfc x = exp(-x^2) R(1/x - 0.7) / x on [0.875, 3.92]. */
+const ERFC_R = [
+  0.4766766428947449, -0.17068713903427124, 0.012497950345277786, 0.051375582814216614, -0.06055641546845436, 0.043001338839530945, -0.017484627664089203,
+  -0.0047851004637777805, 0.021554172039031982, -0.031182805076241493, 0.020239776000380516,
+];
+/** erf's seams: the polynomial below 0.875, erfc's form up to 3.92 (centred at 1/x = 0.7), 1 from there on. */
+const ERF_SMALL = 0.875;
+const ERF_LARGE = 3.92;
+const ERFC_CENTRE = 0.7;
 
 /** ln 2 in two parts: a high part of 9 bits (k times it is exact for |k| < 2^15) and the float32 nearest the rest. */
 const LN2_HI = 0.693359375;
@@ -71,6 +91,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   log: [MIN_NORMAL, 2 ** 23, LN2_HI, LN2_LO, 1, 0.5, 0, Infinity, -Infinity, NaN, ...LOG_R],
   log1p: [1, 0, Infinity],
   tanh: [TANH_SMALL, 1, 2, ...TANH_T],
+  erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
 };
 /** The int32 constants each routine reads. */
 const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
@@ -78,9 +99,10 @@ const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   log: [23, MANTISSA_SHIFT, 127, MANTISSA_MASK, SQRT_HALF_BITS],
   log1p: [SIGN_MASK],
   tanh: [SIGN_MASK],
+  erf: [SIGN_MASK],
 };
 /** The routines a routine calls. */
-const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"] };
+const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"] };
 
 /** How many scratch v128 locals the routines share. */
 const SCRATCH = 7;
@@ -130,6 +152,8 @@ export class VectorMath {
         return this.#log1p(x, out);
       case "tanh":
         return this.#tanh(x, out);
+      case "erf":
+        return this.#erf(x, out);
     }
   }
 
@@ -260,6 +284,32 @@ export class VectorMath {
     // pick by a < 0.625 (NaN takes the large form, which keeps it), then x's sign
     f.get(small).get(y).get(a);
     this.#c(TANH_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
+    f.get(x).get(y);
+    this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Uses scratch 0 to 6. */
+  #erf(x: number, out: number): void {
+    const f = this.#f;
+    const [a, y, small] = [4, 5, 6].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
+    const [t, u] = [0, 1].map((i) => this.#scratch(i)) as [number, number]; // free again once exp has run
+    // small: a + a P(a^2)
+    f.get(x).simd(SimdOp.f32x4_abs).tee(a).get(a).simd(SimdOp.f32x4_mul).set(y);
+    this.#horner(ERF_P, y);
+    f.get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add).set(small);
+    // large: 1 - exp(-a^2) R(1/a - 0.7) / a, and 1 from 3.92 on (NaN stays NaN)
+    f.get(a).get(a).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_neg).set(y);
+    this.#exp(y, y);
+    this.#c(1).get(a).simd(SimdOp.f32x4_div).tee(t);
+    this.#c(ERFC_CENTRE).simd(SimdOp.f32x4_sub).set(u);
+    this.#c(1);
+    this.#horner(ERFC_R, u);
+    f.get(t).simd(SimdOp.f32x4_mul).get(y).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).set(y);
+    this.#c(1).get(y).get(a);
+    this.#c(ERF_LARGE).simd(SimdOp.f32x4_ge).simd(SimdOp.v128_bitselect).set(y);
+    // pick by a < 0.875, then x's sign
+    f.get(small).get(y).get(a);
+    this.#c(ERF_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
     f.get(x).get(y);
     this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
   }

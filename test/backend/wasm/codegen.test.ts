@@ -155,9 +155,9 @@ describe("WebAssembly loop kernels", () => {
     expect(loopKernelBackend(floats)).toBe("javascript");
     const reduced = nest({ shape: [4], reducedAxes: [0], inputs: [{ dtype: "float64", size: 4 }], nodes: [read(0, "float64", 0, [1])], outputs: [{ node: 0, reduce: "sum" }] });
     expect(loopKernelBackend(reduced)).toBe("javascript");
-    const erf = nest({ shape: [4], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1]), op("erf", {}, [0], "float32")], outputs: [{ node: 1 }] });
-    expect(loopKernelBackend(erf)).toBe("javascript");
-    expect([floats, reduced, erf].map(wasmSupports)).toEqual([false, false, false]);
+    const sin = nest({ shape: [4], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1]), op("sin", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    expect(loopKernelBackend(sin)).toBe("javascript");
+    expect([floats, reduced, sin].map(wasmSupports)).toEqual([false, false, false]);
     const exp = nest({ shape: [4], inputs: [{ dtype: "float32", size: 4 }], nodes: [read(0, "float32", 0, [1]), op("exp", {}, [0], "float32")], outputs: [{ node: 1 }] });
     expect(loopKernelBackend(exp)).toBe("webassembly");
     expect(wasmSupports(geluNest(2, 8))).toBe(true);

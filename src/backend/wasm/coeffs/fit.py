@@ -61,3 +61,19 @@ report("log: R(f), log(1 + f) = f - f^2/2 + f^3 R(f)", rl, lambda f, c: (f - f**
 SMALL = 0.625
 tt = lawson(lambda s: (np.tanh(np.sqrt(s)) - np.sqrt(s)) / s ** 1.5, [lambda s, k=k: s**k for k in range(5)], 1e-12, SMALL**2, lambda s: s ** 1.5 / np.tanh(np.sqrt(s)))
 report("tanh: T(s), tanh x = x + x^3 T(x^2)", tt, lambda x, c: (x + x**3 * poly(c, x**2)) / np.tanh(x) - 1, -SMALL, SMALL)
+
+# erf x = x P(x^2) on |x| <= 0.875.
+from math import erf as _erf, erfc as _erfc
+erf_v = np.vectorize(_erf)
+erfc_v = np.vectorize(_erfc)
+ERF_SMALL = 0.875
+# Fitted as erf x = x + x P(x^2), so that P's leading 2/sqrt(pi) - 1 (not 2/sqrt(pi)) is what float32 rounds.
+pe = lawson(lambda s: erf_v(np.sqrt(s)) / np.sqrt(s) - 1, [lambda s, k=k: s**k for k in range(7)], 1e-12, ERF_SMALL**2, lambda s: np.sqrt(s) / erf_v(np.sqrt(s)))
+report("erf: P(s), erf x = x + x P(x^2)", pe, lambda x, c: (x + x * poly(c, x**2)) / erf_v(x) - 1, 1e-6, ERF_SMALL)
+
+# erf x = 1 - exp(-x^2) R(1/x - 0.7) / x on 0.875 <= x <= 3.92 (R fits x erfc(x) exp(x^2) in u = 1/x - 0.7,
+# centred so that the coefficients stay small and float32 holds them well).
+ERF_LARGE = 3.92
+CENTRE = 0.7
+re_ = lawson(lambda u: erfc_v(1 / (u + CENTRE)) * np.exp(1 / (u + CENTRE) ** 2) / (u + CENTRE), [lambda u, k=k: u**k for k in range(11)], 1 / ERF_LARGE - CENTRE, 1 / ERF_SMALL - CENTRE, lambda u: (u + CENTRE) / (erfc_v(1 / (u + CENTRE)) * np.exp(1 / (u + CENTRE) ** 2)))
+report("erfc: R(u), erfc x = exp(-x^2) R(1/x - 0.7) / x", re_, lambda x, c: np.exp(-x**2) * poly(c, 1 / x - CENTRE) / x / erfc_v(x) - 1, ERF_SMALL, ERF_LARGE)

@@ -112,6 +112,8 @@ export const SimdOp = {
   f32x4_div: 0xe7,
   f32x4_min: 0xe8,
   f32x4_max: 0xe9,
+  f32x4_pmin: 0xea,
+  f32x4_pmax: 0xeb,
   f64x2_neg: 0xed,
   f64x2_add: 0xf0,
   f64x2_sub: 0xf1,

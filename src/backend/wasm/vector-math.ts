@@ -72,6 +72,9 @@ const ERFC_CENTRE = 0.7;
 /** ln 2 in two parts: a high part of 9 bits (k times it is exact for |k| < 2^15) and the float32 nearest the rest. */
 const LN2_HI = 0.693359375;
 const LN2_LO = Math.fround(Math.LN2 - LN2_HI);
+/** 1.5 * 2^23, which rounds a float32 below 2^22 in magnitude to an integer when added, and its bits. */
+const ROUNDER = 1.5 * 2 ** 23;
+const ROUNDER_BITS = 0x4b400000;
 /** The clamp of exp's argument: below -104 every result rounds to 0, above 88.73 it overflows. */
 const EXP_LOW = -104;
 const EXP_HIGH = 89;
@@ -87,7 +90,7 @@ const SIGN_MASK = 0x80000000;
 
 /** The float32 constants each routine reads (every one is splat into a v128 local once per kernel). */
 const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
-  exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), LN2_HI, LN2_LO, 1, ...EXP_Q],
+  exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), ROUNDER, LN2_HI, LN2_LO, 1, ...EXP_Q],
   log: [MIN_NORMAL, 2 ** 23, LN2_HI, LN2_LO, 1, 0.5, 0, Infinity, -Infinity, NaN, ...LOG_R],
   log1p: [1, 0, Infinity],
   tanh: [TANH_SMALL, 1, 2, ...TANH_T],
@@ -95,7 +98,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
 };
 /** The int32 constants each routine reads. */
 const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
-  exp: [1, 127],
+  exp: [ROUNDER_BITS, 127],
   log: [23, MANTISSA_SHIFT, 127, MANTISSA_MASK, SQRT_HALF_BITS],
   log1p: [SIGN_MASK],
   tanh: [SIGN_MASK],
@@ -192,24 +195,30 @@ export class VectorMath {
   #exp(x: number, out: number): void {
     const f = this.#f;
     const [xc, k, r, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
-    // xc = clamp(x, -104, 89) (NaN stays NaN); k = round(xc / ln 2)
+    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN)
     f.get(x);
-    this.#c(EXP_LOW).simd(SimdOp.f32x4_max);
-    this.#c(EXP_HIGH).simd(SimdOp.f32x4_min).tee(xc);
-    this.#c(Math.fround(Math.LOG2E)).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_nearest).set(k);
+    this.#c(EXP_LOW).simd(SimdOp.f32x4_pmax);
+    this.#c(EXP_HIGH).simd(SimdOp.f32x4_pmin).tee(xc);
+    // kr = xc / ln 2 + 1.5 * 2^23 (in p): the addition rounds to an integer k (ties to even), whose bits are kr's less the rounder's
+    this.#c(Math.fround(Math.LOG2E)).simd(SimdOp.f32x4_mul);
+    this.#c(ROUNDER).simd(SimdOp.f32x4_add).tee(p);
+    this.#c(ROUNDER).simd(SimdOp.f32x4_sub).set(k);
     // r = (xc - k ln2_hi) - k ln2_lo: the first difference is exact
     f.get(xc).get(k);
     this.#c(LN2_HI).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).get(k);
     this.#c(LN2_LO).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).set(r);
+    // k as an int32 (in xc)
+    f.get(p);
+    this.#i(ROUNDER_BITS).simd(SimdOp.i32x4_sub).set(xc);
     // p = (r^2 Q(r) + r) + 1
     this.#horner(EXP_Q, r);
     f.get(r).get(r).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_mul).get(r).simd(SimdOp.f32x4_add);
     this.#c(1).simd(SimdOp.f32x4_add).set(p);
     // k1 = k >> 1, k2 = k - k1; exp x = (p 2^k1) 2^k2, each 2^j = (j + 127) << 23 (|j| <= 75: normal)
-    f.get(k).simd(SimdOp.i32x4_trunc_sat_f32x4_s).tee(k).i32(1).simd(SimdOp.i32x4_shr_s).set(xc);
-    f.get(p).get(xc);
+    f.get(xc).i32(1).simd(SimdOp.i32x4_shr_s).set(k);
+    f.get(p).get(k);
     this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
-    f.get(k).get(xc).simd(SimdOp.i32x4_sub);
+    f.get(xc).get(k).simd(SimdOp.i32x4_sub);
     this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
   }
 

@@ -76,6 +76,17 @@ function heapOf(bytes: number): ArrayBuffer | undefined {
   return memory.buffer;
 }
 
+let view: Float32Array | undefined;
+const EMPTY = new Float32Array(0);
+
+/** A float32 view of the whole shared memory, grown to at least `bytes` (made again only when the memory grew). */
+function heapView(bytes: number): Float32Array | undefined {
+  const heap = heapOf(bytes);
+  if (heap === undefined) return undefined;
+  if (view?.buffer !== heap) view = new Float32Array(heap);
+  return view;
+}
+
 /** A compiled WebAssembly kernel of one nest. */
 export interface WasmKernel {
   /**
@@ -179,43 +190,52 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   const rows = nest.shape[0] ?? 1;
   const outRow = shapeSize(nest.shape) / Math.max(rows, 1);
 
-  /** Copies the elements [from, to) of `b` to the buffer at `offset`. */
-  const copyIn = (heap: ArrayBuffer, offset: number, b: Float32Array, from: number, to: number): void => {
-    if (to > from) new Float32Array(heap, offset, to - from).set(b.subarray(from, to));
-  };
+  // each buffer's first element in the heap's float32 view (offsets are 16-byte aligned)
+  const at = offsets.map((o) => o / 4);
+  const floats = new Array<Float32Array>(nBuffers);
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
     if (buffers.length !== nBuffers || constants.length < nest.constants.length) return false;
-    const floats: Float32Array[] = [];
     for (let i = 0; i < nBuffers; i++) {
       const b = buffers[i];
       if (!(b instanceof Float32Array) || b.length !== sizes[i]) return false;
-      floats.push(b);
+      floats[i] = b;
     }
     for (let c = 0; c < nest.constants.length; c++) {
       const v = constants[c] ?? NaN;
       if (Math.fround(v) !== v && v === v) return false; // a constant float32 does not hold
       args[nBuffers + c] = v;
     }
-    const heap = heapOf(end);
+    const heap = heapView(end);
     if (heap === undefined) return false;
+    for (let i = 0; i < nIn; i++) {
+      const b = floats[i];
+      if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
+    }
     if (blocks === undefined) {
-      floats.forEach((b, i) => i < nIn && copyIn(heap, offsets[i] ?? 0, b, 0, b.length));
       kernel(...args);
-      for (let i = nIn; i < nBuffers; i++) floats[i]?.set(new Float32Array(heap, offsets[i] ?? 0, floats[i]?.length ?? 0));
+      for (let i = nIn; i < nBuffers; i++) {
+        const b = floats[i];
+        const o = at[i] ?? 0;
+        if (b !== undefined) b.set(heap.subarray(o, o + b.length));
+      }
+      floats.fill(EMPTY); // hold no caller's buffer between calls
       return true;
     }
-    floats.forEach((b, i) => i < nIn && blocks.streamed[i] === undefined && copyIn(heap, offsets[i] ?? 0, b, 0, b.length));
     for (let r0 = 0; r0 < rows; r0 += blocks.rows) {
       const r1 = Math.min(rows, r0 + blocks.rows);
       for (let i = 0; i < nIn; i++) {
         const s = blocks.streamed[i];
         const b = floats[i];
-        if (s !== undefined && b !== undefined) copyIn(heap, offsets[i] ?? 0, b, r0 * s, Math.min(b.length, r1 * s));
+        if (s !== undefined && b !== undefined) heap.set(b.subarray(r0 * s, Math.min(b.length, r1 * s)), at[i]);
       }
       (r1 - r0 === blocks.rows ? kernel : (last ?? kernel))(...args);
-      for (let i = nIn; i < nBuffers; i++) floats[i]?.set(new Float32Array(heap, offsets[i] ?? 0, (r1 - r0) * outRow), r0 * outRow);
+      for (let i = nIn; i < nBuffers; i++) {
+        const o = at[i] ?? 0;
+        floats[i]?.set(heap.subarray(o, o + (r1 - r0) * outRow), r0 * outRow);
+      }
     }
+    floats.fill(EMPTY); // hold no caller's buffer between calls
     return true;
   };
   return { run };

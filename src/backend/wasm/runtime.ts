@@ -260,8 +260,7 @@ export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
       reducedAxes: [],
       inputs: [{ dtype: "float32", size: 1 }],
       constants: [],
-      // a unary op without parameters: the generator declines any other (wasmSupports)
-      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]],
+      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]], // a unary op without parameters (the generator declines any other op: wasmSupports)
       outputs: [{ node: 1 }],
     };
     scalarKernels.set(op, scalarOpRow(op).arity === 1 ? wasmKernel(nest) : undefined);

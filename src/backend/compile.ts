@@ -76,8 +76,9 @@ export type KernelBackend = "webassembly" | "javascript";
 /**
  * The backend that runs `nest`: WebAssembly when WebAssembly with SIMD is
  * available and the nest is one its generator compiles (float32 elementwise
- * chains of the scalar ops it computes exactly, see `wasm/codegen.ts`),
- * otherwise JavaScript. Both compute what the loop-IR interpreter computes.
+ * chains of the scalar ops it lowers, see `wasm/codegen.ts`), otherwise
+ * JavaScript. Both compute what the loop-IR interpreter computes, the
+ * WebAssembly math routines within their rows' stated bounds.
  *
  * @example
  * loopKernelBackend(nestOf(gelu(add(mul(x, a), b)))); // "webassembly"

@@ -9,12 +9,29 @@
  * kernels' calling convention (input buffers, then output buffers, and the
  * constants), so the two can stand in for each other. Deliberately slow and
  * plain: no coalescing, hoisting or pointer arithmetic.
+ *
+ * The reference functions are the meaning. A float32 WebAssembly kernel
+ * computes some ops by approximations within their rows' stated bounds
+ * (`scalar-ops.ts`); interpreting a nest with `semantics: "webassembly"`
+ * evaluates those ops as that kernel does, so a test can check that the
+ * kernel adds nothing beyond its ops' own errors, bit for bit.
  */
 
 import type { DType, Storage } from "../core/dtype.js";
 import { shapeSize } from "../core/shape.js";
 import { accumulate, emptyReduction, operandDType, outputDType, outputMap, outputShape, REDUCE_START, validateNest, type IndexMap, type Kernel, type LoopNest } from "./loop-ir.js";
 import { round, scalarOpRow } from "./scalar-ops.js";
+import { wasmUnaryOp } from "./wasm/runtime.js";
+
+/** Which functions evaluate the ops: the rows' reference functions, or the float32 WebAssembly kernels' own (`wasmUnaryOp`) where those approximate. */
+export type OpSemantics = "reference" | "webassembly";
+
+/** The function that evaluates unary `op` under `semantics`, where it differs from the reference. */
+function approximation(op: LoopNest["nodes"][number], semantics: OpSemantics): ((x: number) => number) | undefined {
+  if (semantics === "reference" || op.kind !== "op" || op.dtype !== "float32") return undefined;
+  const lowering = scalarOpRow(op.op).wasm;
+  return typeof lowering === "object" && "routine" in lowering ? wasmUnaryOp(op.op) : undefined;
+}
 
 function address(map: IndexMap, index: readonly number[]): number {
   let at = map.offset;
@@ -26,8 +43,9 @@ function address(map: IndexMap, index: readonly number[]): number {
  * Runs `nest` element by element. `buffers` holds one storage per input, then
  * one per output (of its dtype and size); `constants` one value per constant.
  */
-export function interpretLoopNest(nest: LoopNest, buffers: readonly Storage<DType>[], constants: ArrayLike<number>): void {
+export function interpretLoopNest(nest: LoopNest, buffers: readonly Storage<DType>[], constants: ArrayLike<number>, semantics: OpSemantics = "reference"): void {
   validateNest(nest);
+  const approximations = nest.nodes.map((node) => approximation(node, semantics));
   const outs = nest.outputs.map((out, j) => {
     const data = buffers[nest.inputs.length + j];
     const size = shapeSize(outputShape(nest, out));
@@ -57,7 +75,8 @@ export function interpretLoopNest(nest: LoopNest, buffers: readonly Storage<DTyp
         case "op": {
           const rule = scalarOpRow(node.op);
           const args = node.args.map((a) => values[a] ?? NaN);
-          values[n] = round(node.dtype, rule.scalar(args, operandDType(nest, node), node.params));
+          const approximate = approximations[n];
+          values[n] = round(node.dtype, approximate === undefined ? rule.scalar(args, operandDType(nest, node), node.params) : approximate(args[0] ?? NaN));
           return;
         }
       }
@@ -79,6 +98,6 @@ export function interpretLoopNest(nest: LoopNest, buffers: readonly Storage<DTyp
 }
 
 /** `interpretLoopNest` for one nest, as a kernel. */
-export function interpretedKernel(nest: LoopNest): Kernel {
-  return (buffers, constants) => interpretLoopNest(nest, buffers, constants);
+export function interpretedKernel(nest: LoopNest, semantics: OpSemantics = "reference"): Kernel {
+  return (buffers, constants) => interpretLoopNest(nest, buffers, constants, semantics);
 }

@@ -2,18 +2,22 @@ import { describe, expect, test } from "vitest";
 import { allocate, type DType, type Storage } from "../../src/core/dtype.js";
 import { shapeSize } from "../../src/core/shape.js";
 import { generateKernel } from "../../src/backend/js-codegen.js";
-import { kernelCacheStats } from "../../src/backend/compile.js";
+import { kernelCacheStats, loopKernelBackend } from "../../src/backend/compile.js";
 import { interpretLoopNest } from "../../src/backend/interpret.js";
 import { outputDType, outputShape, type LoopNest } from "../../src/backend/loop-ir.js";
 import { nest, op, randomValues, read } from "./support.js";
 
-/** Runs `n` both ways on `inputs`; expects equal outputs, bit for bit, and returns the generated ones. */
+/**
+ * Runs `n` both ways on `inputs` (the interpreter with the ops of the backend
+ * the kernel runs on); expects equal outputs, bit for bit, and returns the
+ * generated ones.
+ */
 function runBoth(n: LoopNest, inputs: readonly Storage<DType>[], constants: readonly number[] = []): Storage<DType>[] {
   const fresh = (): Storage<DType>[] => n.outputs.map((out) => allocate(outputDType(n, out), shapeSize(outputShape(n, out))));
   const generated = fresh();
   const interpreted = fresh();
   generateKernel(n).run([...inputs, ...generated], constants);
-  interpretLoopNest(n, [...inputs, ...interpreted], constants);
+  interpretLoopNest(n, [...inputs, ...interpreted], constants, loopKernelBackend(n) === "webassembly" ? "webassembly" : "reference");
   generated.forEach((g, j) => {
     const want = interpreted[j] ?? [];
     for (let i = 0; i < g.length; i++) expect(Object.is(g[i], want[i]), `output ${j}[${i}]: ${g[i]} vs ${want[i]}`).toBe(true);

@@ -27,18 +27,24 @@ export const Op = {
   end: 0x0b,
   br_if: 0x0d,
   call: 0x10,
+  select: 0x1b,
   local_get: 0x20,
   local_set: 0x21,
   local_tee: 0x22,
   f32_load: 0x2a,
+  f64_load: 0x2b,
   f32_store: 0x38,
+  f64_store: 0x39,
   i32_const: 0x41,
   i64_const: 0x42,
   f64_const: 0x44,
   i32_ne: 0x47,
   i32_sub: 0x6b,
   f32_ne: 0x5c,
+  f64_ne: 0x62,
+  f64_gt: 0x64,
   i32_add: 0x6a,
+  i32_or: 0x72,
   i64_add: 0x7c,
   i64_shl: 0x86,
   f32_neg: 0x8c,
@@ -73,16 +79,34 @@ export const SimdOp = {
   v128_store: 0x0b,
   v128_const: 0x0c,
   i8x16_shuffle: 0x0d,
+  i32x4_splat: 0x11,
   f32x4_splat: 0x13,
   i32x4_extract_lane: 0x1b,
   f32x4_extract_lane: 0x1f,
   f32x4_replace_lane: 0x20,
+  f32x4_eq: 0x41,
   f32x4_ne: 0x42,
+  f32x4_lt: 0x43,
+  f32x4_gt: 0x44,
+  f32x4_le: 0x45,
+  f32x4_ge: 0x46,
+  v128_not: 0x4d,
+  v128_and: 0x4e,
+  v128_andnot: 0x4f,
+  v128_or: 0x50,
+  v128_xor: 0x51,
+  v128_bitselect: 0x52,
   v128_any_true: 0x53,
   f32x4_demote_f64x2_zero: 0x5e,
   f64x2_promote_low_f32x4: 0x5f,
+  f32x4_nearest: 0x6a,
+  i32x4_shl: 0xab,
+  i32x4_shr_s: 0xac,
+  i32x4_add: 0xae,
+  i32x4_sub: 0xb1,
   i64x2_shl: 0xcb,
   i64x2_add: 0xce,
+  f32x4_abs: 0xe0,
   f32x4_neg: 0xe1,
   f32x4_sqrt: 0xe3,
   f32x4_add: 0xe4,
@@ -91,6 +115,8 @@ export const SimdOp = {
   f32x4_div: 0xe7,
   f32x4_min: 0xe8,
   f32x4_max: 0xe9,
+  f32x4_pmin: 0xea,
+  f32x4_pmax: 0xeb,
   f64x2_neg: 0xed,
   f64x2_add: 0xf0,
   f64x2_sub: 0xf1,
@@ -98,13 +124,8 @@ export const SimdOp = {
   f64x2_div: 0xf3,
   f64x2_min: 0xf4,
   f64x2_max: 0xf5,
-  i32x4_splat: 0x11,
-  f32x4_eq: 0x41,
-  f32x4_gt: 0x44,
-  v128_and: 0x4e,
-  v128_or: 0x50,
-  v128_bitselect: 0x52,
-  i32x4_add: 0xae,
+  i32x4_trunc_sat_f32x4_s: 0xf8,
+  f32x4_convert_i32x4_s: 0xfa,
 } as const;
 export type SimdOp = (typeof SimdOp)[keyof typeof SimdOp];
 
@@ -171,6 +192,8 @@ function float64Bytes(v: number): number[] {
 
 /** Alignment hints, as log2 of the byte count, for the memory accesses here. */
 export const ALIGN_4 = 2;
+/** The alignment hint of an 8-byte access. */
+export const ALIGN_8 = 3;
 /** The alignment hint of a 16-byte access. */
 export const ALIGN_16 = 4;
 
@@ -239,6 +262,12 @@ export class FunctionBody {
   /** `v128.const` of two float64 lanes, both `v`. */
   f64x2(v: number): this {
     return this.simd(SimdOp.v128_const, float64Bytes(v), float64Bytes(v));
+  }
+
+  /** `v128.const` of four int32 lanes, all `n` (bits of a fixed constant of a math routine). */
+  i32x4(n: number): this {
+    const lane = [...new Uint8Array(Int32Array.of(checkedInt(n, -(2 ** 31), 2 ** 32 - 1, "i32x4 lane")).buffer)];
+    return this.simd(SimdOp.v128_const, lane, lane, lane, lane);
   }
 
   /** `v128.const` of two int64 lanes, both `n`. */

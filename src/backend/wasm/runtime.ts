@@ -5,7 +5,10 @@
  * Every module imports the same `WebAssembly.Memory`, grown when a call needs
  * more. A call lays its buffers out one after another (16-byte aligned),
  * copies the inputs in, runs the kernel with their addresses and the
- * constants' values, and copies the outputs out. A call the module cannot
+ * constants' values, and copies the outputs out. A large nest runs in blocks
+ * of its outermost rows of about `BLOCK_BYTES` each (copy in, loop, copy
+ * out), so that a block stays in cache from its copy in to its copy out
+ * instead of every buffer passing through main memory three times. A call the module cannot
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
@@ -15,9 +18,10 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
-import type { LoopNest } from "../loop-ir.js";
+import { scalarOpRow, type ScalarOp } from "../scalar-ops.js";
+import { shapeSize } from "../../core/shape.js";
+import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
-import { TANH_IMPORT } from "./tanh.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 const api = hostWebAssembly;
@@ -72,6 +76,17 @@ function heapOf(bytes: number): ArrayBuffer | undefined {
   return memory.buffer;
 }
 
+let view: Float32Array | undefined;
+const EMPTY = new Float32Array(0);
+
+/** A float32 view of the whole shared memory, grown to at least `bytes` (made again only when the memory grew). */
+function heapView(bytes: number): Float32Array | undefined {
+  const heap = heapOf(bytes);
+  if (heap === undefined) return undefined;
+  if (view?.buffer !== heap) view = new Float32Array(heap);
+  return view;
+}
+
 /** A compiled WebAssembly kernel of one nest. */
 export interface WasmKernel {
   /**
@@ -85,53 +100,179 @@ export interface WasmKernel {
 /** The kernel function a module exports: addresses, then constants. */
 type ExportedKernel = (...args: number[]) => void;
 
+/** The kernel function of `nest`'s module, instantiated with the shared memory. */
+function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest): ExportedKernel {
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(wasm) } };
+  const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true)), imports).exports[KERNEL_EXPORT];
+  if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
+  return exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
+}
+
+/**
+ * About how many bytes of buffers one block of rows takes, when a large
+ * kernel runs block by block (`rowBlocks`): small enough to stay in a core's
+ * L2 cache between the copy in, the loop and the copy out.
+ */
+export const BLOCK_BYTES = 256 * 1024;
+
+/**
+ * How a kernel runs block by block along its outermost axis: `rows` rows at
+ * a time (the last block holds the rest), each input either streamed (the
+ * elements of rows r0..r1 are `stride * r0` up to `stride * r1`, copied in
+ * per block) or whole (read by every row, copied in once).
+ */
+interface RowBlocks {
+  readonly rows: number;
+  /** Per input: its elements per row when streamed, undefined when whole. */
+  readonly streamed: readonly (number | undefined)[];
+  /** The nest of one full block and of the last, shorter one (undefined when the rows divide evenly). */
+  readonly block: LoopNest;
+  readonly last: LoopNest | undefined;
+}
+
+/**
+ * The blocks `nest` runs in, or undefined when it runs whole: when its
+ * buffers take more than twice `blockBytes` and every read either does not
+ * move along the outermost axis or moves forward by a stride that holds
+ * everything one row reads of its input (so a block's elements are one
+ * contiguous run).
+ */
+function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
+  const [rows = 0, ...rest] = nest.shape;
+  if (rows < 2 || nest.reducedAxes.length > 0) return undefined;
+  const total = shapeSize(nest.shape);
+  const stride: (number | undefined)[] = nest.inputs.map(() => undefined);
+  const whole = new Set<number>();
+  for (const node of nest.nodes) {
+    if (node.kind !== "read") continue;
+    const s = node.map.strides[0] ?? 0;
+    if (s === 0) {
+      whole.add(node.input);
+      continue;
+    }
+    // the elements row 0 reads, which must lie in [0, s)
+    const [lo, hi] = accessRange({ offset: node.map.offset, strides: [0, ...node.map.strides.slice(1)] }, nest.shape);
+    if (s < 0 || lo < 0 || hi >= s || (stride[node.input] ?? s) !== s) return undefined;
+    stride[node.input] = s;
+  }
+  if (stride.some((s, i) => s !== undefined && whole.has(i))) return undefined;
+  const rowBytes = 4 * (stride.reduce<number>((sum, s) => sum + (s ?? 0), 0) + (total / rows) * nest.outputs.length);
+  const wholeBytes = 4 * nest.inputs.reduce((sum, input, i) => sum + (stride[i] === undefined ? input.size : 0), 0);
+  if (rowBytes * rows <= 2 * blockBytes || wholeBytes > blockBytes) return undefined;
+  const blockRows = Math.max(1, Math.floor(blockBytes / rowBytes));
+  const of = (n: number): LoopNest => ({ ...nest, shape: [n, ...rest], inputs: nest.inputs.map((input, i) => ({ ...input, size: (stride[i] ?? 0) > 0 ? n * (stride[i] ?? 0) : input.size })) });
+  return { rows: blockRows, streamed: stride, block: of(blockRows), last: rows % blockRows > 0 ? of(rows % blockRows) : undefined };
+}
+
 /**
  * The WebAssembly kernel of `nest`, or undefined when WebAssembly is not
  * available or the nest has a form the generator does not compile
- * (`wasmSupports`).
+ * (`wasmSupports`). A large nest runs in blocks of rows of about
+ * `blockBytes` (`rowBlocks`), each copied in, computed and copied out while
+ * it is in cache; every element is computed by the same code either way.
  *
  * @example
  * const kernel = wasmKernel(nest);
  * if (kernel === undefined || !kernel.run([x, out], constants)) jsKernel([x, out], constants);
  */
-export function wasmKernel(nest: LoopNest): WasmKernel | undefined {
+export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
-  const binary = generateWasmModule(nest, true);
-  const { sizes, offsets, bytes: end } = wasmLayout(nest);
-  const imports = { [TANH_IMPORT.module]: { [TANH_IMPORT.name]: Math.tanh }, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
-  const instance = new api.Instance(new api.Module(binary), imports);
-  const exported = instance.exports[KERNEL_EXPORT];
-  if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
-  const kernel = exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
+  const sizes = wasmLayout(nest).sizes;
+  const blocks = rowBlocks(nest, blockBytes);
+  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? nest);
+  const kernel = instantiateKernel(api, blocks?.block ?? nest);
+  const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
   const nBuffers = sizes.length;
-  const args = new Array<number>(nBuffers + nest.constants.length).fill(0);
+  const nIn = nest.inputs.length;
+  const args = new Array<number>(nBuffers + nest.constants.length + accumulators.length).fill(0);
   offsets.forEach((o, i) => (args[i] = o));
+  accumulators.forEach((o, k) => (args[nBuffers + nest.constants.length + k] = o));
+  const rows = nest.shape[0] ?? 1;
+  const outRow = shapeSize(nest.shape) / Math.max(rows, 1);
+
+  // each buffer's first element in the heap's float32 view (offsets are 16-byte aligned)
+  const at = offsets.map((o) => o / 4);
+  const floats = new Array<Float32Array>(nBuffers);
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
     if (buffers.length !== nBuffers || constants.length < nest.constants.length) return false;
     for (let i = 0; i < nBuffers; i++) {
       const b = buffers[i];
       if (!(b instanceof Float32Array) || b.length !== sizes[i]) return false;
+      floats[i] = b;
     }
     for (let c = 0; c < nest.constants.length; c++) {
       const v = constants[c] ?? NaN;
       if (Math.fround(v) !== v && v === v) return false; // a constant float32 does not hold
       args[nBuffers + c] = v;
     }
-    const heap = heapOf(end);
+    const heap = heapView(end);
     if (heap === undefined) return false;
-    for (let i = 0; i < nest.inputs.length; i++) {
-      const b = buffers[i];
-      if (b instanceof Float32Array && b.length > 0) new Float32Array(heap, offsets[i], b.length).set(b);
+    for (let i = 0; i < nIn; i++) {
+      const b = floats[i];
+      if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
     }
-    kernel(...args);
-    for (let i = nest.inputs.length; i < nBuffers; i++) {
-      const b = buffers[i];
-      if (b instanceof Float32Array && b.length > 0) b.set(new Float32Array(heap, offsets[i], b.length));
+    if (blocks === undefined) {
+      kernel(...args);
+      for (let i = nIn; i < nBuffers; i++) {
+        const b = floats[i];
+        const o = at[i] ?? 0;
+        if (b !== undefined) b.set(heap.subarray(o, o + b.length));
+      }
+      floats.fill(EMPTY); // hold no caller's buffer between calls
+      return true;
     }
+    for (let r0 = 0; r0 < rows; r0 += blocks.rows) {
+      const r1 = Math.min(rows, r0 + blocks.rows);
+      for (let i = 0; i < nIn; i++) {
+        const s = blocks.streamed[i];
+        const b = floats[i];
+        if (s !== undefined && b !== undefined) heap.set(b.subarray(r0 * s, Math.min(b.length, r1 * s)), at[i]);
+      }
+      (r1 - r0 === blocks.rows ? kernel : (last ?? kernel))(...args);
+      for (let i = nIn; i < nBuffers; i++) {
+        const o = at[i] ?? 0;
+        floats[i]?.set(heap.subarray(o, o + (r1 - r0) * outRow), r0 * outRow);
+      }
+    }
+    floats.fill(EMPTY); // hold no caller's buffer between calls
     return true;
   };
   return { run };
+}
+
+const scalarKernels = new Map<ScalarOp, WasmKernel | undefined>();
+
+/**
+ * What a float32 WebAssembly kernel computes for unary scalar op `op` on the
+ * one float32 `x` (the lane a kernel's scalar loop computes, which its vector
+ * loop computes alike): the meaning of an approximate routine in kernels, for
+ * interpreting a nest as its WebAssembly kernel runs it. Undefined when
+ * WebAssembly is not available or does not compile `op` alone.
+ *
+ * @example
+ * wasmUnaryOp("exp")?.(1); // 2.7182817459106445 (within the exp row's stated bound)
+ */
+export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
+  if (!scalarKernels.has(op)) {
+    const nest: LoopNest = {
+      shape: [1],
+      reducedAxes: [],
+      inputs: [{ dtype: "float32", size: 1 }],
+      constants: [],
+      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]], // a unary op without parameters (the generator declines any other op: wasmSupports)
+      outputs: [{ node: 1 }],
+    };
+    scalarKernels.set(op, scalarOpRow(op).arity === 1 ? wasmKernel(nest) : undefined);
+  }
+  const kernel = scalarKernels.get(op);
+  if (kernel === undefined) return undefined;
+  const [x, y] = [new Float32Array(1), new Float32Array(1)];
+  return (v) => {
+    x[0] = v;
+    if (!kernel.run([x, y], [])) throw new Error(`wasm runtime: the ${op} kernel declined a call`);
+    return y[0] ?? NaN;
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import { allocate, type DType, type Storage } from "../../core/dtype.js";
 import { shapeError } from "../../core/errors.js";
 import { formatShape, sameShape, shapeSize } from "../../core/shape.js";
 import { Tensor } from "../../core/tensor.js";
+import { loopKernelBackend } from "../../backend/compile.js";
 import { generateKernel } from "../../backend/js-codegen.js";
 import { interpretedKernel } from "../../backend/interpret.js";
 import type { Kernel } from "../../backend/loop-ir.js";
@@ -28,9 +29,14 @@ import { varName, type Program, type Var } from "../program.js";
 /** A compiled program: tensors in, tensors out. */
 export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
 
-/** How `compileProgram` runs loop nests: generated code, or the loop-IR interpreter (for testing). */
+/**
+ * How `compileProgram` runs loop nests: generated code, the loop-IR
+ * interpreter with the reference functions, or the interpreter with the ops
+ * of the backend each nest's generated kernel runs on (`loopKernelBackend`;
+ * the last two for testing).
+ */
 export interface CompileOptions {
-  readonly kernels?: "generated" | "interpreted";
+  readonly kernels?: "generated" | "interpreted" | "interpreted-as-generated";
 }
 
 /** One step as the executable runs it: slots of the environment in and out. */
@@ -113,7 +119,15 @@ function assignBuffers(fused: FusedProgram): { readonly bufferOf: Map<number, nu
 }
 
 function kernelOf(step: Extract<PlanStep, { kind: "kernel" }>, kernels: CompileOptions["kernels"]): Kernel {
-  return kernels === "interpreted" ? interpretedKernel(step.nest) : generateKernel(step.nest).run;
+  switch (kernels) {
+    case "interpreted":
+      return interpretedKernel(step.nest);
+    case "interpreted-as-generated":
+      return interpretedKernel(step.nest, loopKernelBackend(step.nest) === "webassembly" ? "webassembly" : "reference");
+    case "generated":
+    case undefined:
+      return generateKernel(step.nest).run;
+  }
 }
 
 /**

@@ -1,0 +1,330 @@
+/**
+ * Float32 math routines of the WebAssembly loop kernels, four lanes at a
+ * time in f32x4 SIMD: exp, log, log1p, tanh and erf, inlined where a kernel uses
+ * them, with no branch and no call, so each lane's result depends only on its
+ * own input (bit-identical from run to run and machine to machine: only
+ * deterministic SIMD instructions, no fused multiply-add, no relaxed SIMD).
+ *
+ * The designs are the classic ones (Cody and Waite's range reduction, a
+ * split of exponent and mantissa), with polynomials of our own: near-minimax
+ * fits made by `coeffs/fit.py`, whose output `coeffs/fit.out.txt` lists the
+ * coefficients below and the error of each polynomial alone.
+ *
+ * - exp x = 2^k p(r), k = round(x / ln 2), r = x - k ln 2 in two parts (ln 2's
+ *   high part has 9 bits, so k times it is exact), p(r) = 1 + r + r^2 Q(r)
+ *   with Q of degree 4. 2^k is applied as two factors 2^(k >> 1) and
+ *   2^(k - (k >> 1)): the first product is exact, so results in the subnormal
+ *   range are rounded once. x is first clamped to [-104, 89]: below -104
+ *   every result rounds to 0, above 88.73 it overflows to +Inf.
+ * - log x = e ln 2 + log(1 + f), x = 2^e m with m in [sqrt(1/2), sqrt(2)) and
+ *   f = m - 1 exact, log(1 + f) = f - f^2/2 + f^3 R(f), R of degree 7;
+ *   subnormal x is first scaled by 2^23. log(+-0) = -Inf, log(+Inf) = +Inf,
+ *   log of a negative number or NaN is NaN.
+ * - log1p x = log(u) + (x - (u - 1)) / u with u = 1 + x rounded (the second
+ *   term is the first-order correction for that rounding; left out where u
+ *   is 0 or infinite), with the sign of x: so log1p(+-0) = +-0 and a tiny x
+ *   gives x itself.
+ * - tanh x = sign(x) t(|x|), t(a) = a + a^3 T(a^2) (T of degree 4) for
+ *   a < 0.625, else 1 - 2 / (exp(2a) + 1), which reaches 1 from a = 9.01 on
+ *   and stays there (exp overflows to +Inf, 2 / Inf = 0). tanh(+-0) = +-0.
+ * - erf x = sign(x) e(|x|), e(a) = a + a P(a^2) (P of degree 6, its leading
+ *   2/sqrt(pi) - 1 kept apart from the 1) for a < 0.875, else
+ *   1 - exp(-a^2) R(1/a - 0.7) / a (R of degree 10, centred so that float32
+ *   holds its coefficients well), and 1 from a = 3.92 on, where
+ *   erfc a < 2^-27. erf(+-0) = +-0, erf(+-Inf) = +-1.
+ *
+ * Each routine's error bound, measured over every float32 of the ranges
+ * that matter and random inputs by `laws/vector-math.law.test.ts`, is stated
+ * in its row of the scalar-op table (`../scalar-ops.ts`). Left out: pow
+ * (exp(y log x) needs log in more than float32's precision to stay within a
+ * few ulp), sin and cos, and float64 lanes (those keep the JavaScript kernels).
+ */
+
+import { FunctionBody, SimdOp, ValType } from "./encoder.js";
+
+/** The routines of this module. */
+export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf";
+
+/** Q(r), exp r = 1 + r + r^2 Q(r) on |r| <= ln 2 / 2 (`coeffs/fit.out.txt`), lowest degree first. */
+const EXP_Q = [0.4999999403953552, 0.1666652113199234, 0.04166838899254799, 0.008368710055947304, 0.001381461275741458];
+/** R(f), log(1 + f) = f - f^2/2 + f^3 R(f) on [sqrt(1/2) - 1, sqrt(2) - 1). */
+const LOG_R = [
+  0.3333333134651184, -0.2500081956386566, 0.20001226663589478, -0.16623356938362122, 0.14201757311820984, -0.13160182535648346, 0.1276157796382904,
+  -0.07634497433900833,
+];
+/** T(s), tanh x = x + x^3 T(x^2) on |x| <= 0.625. */
+const TANH_T = [-0.3333328068256378, 0.13331441581249237, -0.05373971536755562, 0.0206390880048275, -0.005704986862838268];
+
+/** P(s), erf x = x + x P(x^2) on |x| <= 0.875. */
+const ERF_P = [
+  0.12837916612625122, -0.37612634897232056, 0.11283732950687408, -0.026861583814024925, 0.005206747446209192, -0.000821110385004431, 8.6753920186311e-5,
+];
+/** R(u), erfc x = exp(-x^2) R(1/x - 0.7) / x on [0.875, 3.92]. */
+const ERFC_R = [
+  0.4766766428947449, -0.17068713903427124, 0.012497950345277786, 0.051375582814216614, -0.06055641546845436, 0.043001338839530945, -0.017484627664089203,
+  -0.0047851004637777805, 0.021554172039031982, -0.031182805076241493, 0.020239776000380516,
+];
+/** erf's seams: the polynomial below 0.875, erfc's form up to 3.92 (centred at 1/x = 0.7), 1 from there on. */
+const ERF_SMALL = 0.875;
+const ERF_LARGE = 3.92;
+const ERFC_CENTRE = 0.7;
+
+/** ln 2 in two parts: a high part of 9 bits (k times it is exact for |k| < 2^15) and the float32 nearest the rest. */
+const LN2_HI = 0.693359375;
+const LN2_LO = Math.fround(Math.LN2 - LN2_HI);
+/** 1.5 * 2^23, which rounds a float32 below 2^22 in magnitude to an integer when added, and its bits. */
+const ROUNDER = 1.5 * 2 ** 23;
+const ROUNDER_BITS = 0x4b400000;
+/** The clamp of exp's argument: below -104 every result rounds to 0, above 88.73 it overflows. */
+const EXP_LOW = -104;
+const EXP_HIGH = 89;
+/** Where tanh changes from its odd polynomial to the form through exp. */
+const TANH_SMALL = 0.625;
+/** The smallest normal float32. */
+const MIN_NORMAL = 2 ** -126;
+/** The bits of sqrt(1/2) as a float32, and what moves [sqrt(1/2), 1) up to the next exponent. */
+const SQRT_HALF_BITS = 0x3f3504f3;
+const MANTISSA_SHIFT = 0x3f800000 - SQRT_HALF_BITS;
+const MANTISSA_MASK = 0x007fffff;
+const SIGN_MASK = 0x80000000;
+
+/** The float32 constants each routine reads (every one is splat into a v128 local once per kernel). */
+const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
+  exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), ROUNDER, LN2_HI, LN2_LO, 1, ...EXP_Q],
+  log: [MIN_NORMAL, 2 ** 23, LN2_HI, LN2_LO, 1, 0.5, 0, Infinity, -Infinity, NaN, ...LOG_R],
+  log1p: [1, 0, Infinity],
+  tanh: [TANH_SMALL, 1, 2, ...TANH_T],
+  erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
+};
+/** The int32 constants each routine reads. */
+const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
+  exp: [ROUNDER_BITS, 127],
+  log: [23, MANTISSA_SHIFT, 127, MANTISSA_MASK, SQRT_HALF_BITS],
+  log1p: [SIGN_MASK],
+  tanh: [SIGN_MASK],
+  erf: [SIGN_MASK],
+};
+/** The routines a routine calls. */
+const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"] };
+
+/** How many scratch v128 locals the routines share. */
+const SCRATCH = 7;
+
+/**
+ * The routines of the header, emitted into one function body: `setUp`
+ * (once, at the start) fills the constants' locals, then `emit` inlines a
+ * routine wherever a kernel computes it.
+ */
+export class VectorMath {
+  readonly #f: FunctionBody;
+  readonly #floats = new Map<number, number>();
+  readonly #ints = new Map<number, number>();
+  readonly #t: readonly number[];
+
+  /** Math for `routines` (those used by one function). */
+  constructor(f: FunctionBody, routines: Iterable<VectorRoutine>) {
+    this.#f = f;
+    const all = new Set<VectorRoutine>();
+    const add = (r: VectorRoutine): void => {
+      all.add(r);
+      CALLS[r].forEach(add);
+    };
+    for (const r of routines) add(r);
+    for (const r of all) {
+      // NaN is keyed by its bits below, so that the map finds it
+      for (const c of FLOAT_CONSTANTS[r]) if (!this.#floats.has(bitsOf(c))) this.#floats.set(bitsOf(c), f.local(ValType.v128));
+      for (const c of INT_CONSTANTS[r]) if (!this.#ints.has(c)) this.#ints.set(c, f.local(ValType.v128));
+    }
+    this.#t = all.size === 0 ? [] : Array.from({ length: SCRATCH }, () => f.local(ValType.v128));
+  }
+
+  /** Fills the constants' locals (at the start of the function, before any `emit`). */
+  setUp(): void {
+    for (const [bits, local] of this.#floats) this.#f.i32x4(bits).set(local);
+    for (const [n, local] of this.#ints) this.#f.i32x4(n).set(local);
+  }
+
+  /** `out` (v128 local) = `routine` of each float32 lane of `x` (v128 local, which may be `out`); uses only scratch locals besides. */
+  emit(routine: VectorRoutine, x: number, out: number): void {
+    switch (routine) {
+      case "exp":
+        return this.#exp(x, out);
+      case "log":
+        return this.#log(x, out);
+      case "log1p":
+        return this.#log1p(x, out);
+      case "tanh":
+        return this.#tanh(x, out);
+      case "erf":
+        return this.#erf(x, out);
+    }
+  }
+
+  /** Pushes the float32 constant `v` in every lane. */
+  #c(v: number): FunctionBody {
+    const local = this.#floats.get(bitsOf(v));
+    if (local === undefined) throw new Error(`wasm vector math: no constant ${v}`);
+    return this.#f.get(local);
+  }
+
+  /** Pushes the int32 constant `n` in every lane. */
+  #i(n: number): FunctionBody {
+    const local = this.#ints.get(n);
+    if (local === undefined) throw new Error(`wasm vector math: no constant ${n}`);
+    return this.#f.get(local);
+  }
+
+  #scratch(i: number): number {
+    const local = this.#t[i];
+    if (local === undefined) throw new Error("wasm vector math: not set up");
+    return local;
+  }
+
+  /** Pushes the polynomial with `coefficients` (lowest degree first) at local `x`, in Horner's order. */
+  #horner(coefficients: readonly number[], x: number): void {
+    const f = this.#f;
+    const top = coefficients.length - 1;
+    this.#c(coefficients[top] ?? 0);
+    for (let i = top - 1; i >= 0; i--) {
+      f.get(x).simd(SimdOp.f32x4_mul);
+      this.#c(coefficients[i] ?? 0).simd(SimdOp.f32x4_add);
+    }
+  }
+
+  /** Reads `x` once, first, and writes `out` last (so `x` may be `out`); uses scratch 0 to 3. */
+  #exp(x: number, out: number): void {
+    const f = this.#f;
+    const [xc, k, r, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
+    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN)
+    f.get(x);
+    this.#c(EXP_LOW).simd(SimdOp.f32x4_pmax);
+    this.#c(EXP_HIGH).simd(SimdOp.f32x4_pmin).tee(xc);
+    // kr = xc / ln 2 + 1.5 * 2^23 (in p): the addition rounds to an integer k (ties to even), whose bits are kr's less the rounder's
+    this.#c(Math.fround(Math.LOG2E)).simd(SimdOp.f32x4_mul);
+    this.#c(ROUNDER).simd(SimdOp.f32x4_add).tee(p);
+    this.#c(ROUNDER).simd(SimdOp.f32x4_sub).set(k);
+    // r = (xc - k ln2_hi) - k ln2_lo: the first difference is exact
+    f.get(xc).get(k);
+    this.#c(LN2_HI).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).get(k);
+    this.#c(LN2_LO).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).set(r);
+    // k as an int32 (in xc)
+    f.get(p);
+    this.#i(ROUNDER_BITS).simd(SimdOp.i32x4_sub).set(xc);
+    // p = (r^2 Q(r) + r) + 1
+    this.#horner(EXP_Q, r);
+    f.get(r).get(r).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_mul).get(r).simd(SimdOp.f32x4_add);
+    this.#c(1).simd(SimdOp.f32x4_add).set(p);
+    // k1 = k >> 1, k2 = k - k1; exp x = (p 2^k1) 2^k2, each 2^j = (j + 127) << 23 (|j| <= 75: normal)
+    f.get(xc).i32(1).simd(SimdOp.i32x4_shr_s).set(k);
+    f.get(p).get(k);
+    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
+    f.get(xc).get(k).simd(SimdOp.i32x4_sub);
+    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
+  }
+
+  /** Reads `x` and writes `out` (which may be `x`) last; uses scratch 0 to 3. */
+  #log(x: number, out: number): void {
+    const f = this.#f;
+    const [sub, bits, e, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
+    // a subnormal x is scaled by 2^23 (sub: the lanes below the smallest normal)
+    f.get(x);
+    this.#c(MIN_NORMAL).simd(SimdOp.f32x4_lt).set(sub);
+    f.get(x);
+    this.#c(2 ** 23).simd(SimdOp.f32x4_mul).get(x).get(sub).simd(SimdOp.v128_bitselect);
+    // bits + (1 - sqrt(1/2)'s bits): the exponent of m in [sqrt(1/2), sqrt(2)) moves up by one
+    this.#i(MANTISSA_SHIFT).simd(SimdOp.i32x4_add).set(bits);
+    // e = (bits >> 23) - 127 - (23 where scaled), as float32
+    f.get(bits).i32(23).simd(SimdOp.i32x4_shr_s);
+    this.#i(127).simd(SimdOp.i32x4_sub).get(sub);
+    this.#i(23).simd(SimdOp.v128_and).simd(SimdOp.i32x4_sub).simd(SimdOp.f32x4_convert_i32x4_s).set(e);
+    // f = m - 1, m = its mantissa bits with sqrt(1/2)'s exponent bits added back (exact)
+    f.get(bits);
+    this.#i(MANTISSA_MASK).simd(SimdOp.v128_and);
+    this.#i(SQRT_HALF_BITS).simd(SimdOp.i32x4_add);
+    this.#c(1).simd(SimdOp.f32x4_sub).set(bits);
+    // log(1 + f) = f + f^2 (f R(f) - 1/2)
+    this.#horner(LOG_R, bits);
+    f.get(bits).simd(SimdOp.f32x4_mul);
+    this.#c(0.5).simd(SimdOp.f32x4_sub).get(bits).get(bits).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_mul).get(bits).simd(SimdOp.f32x4_add).set(p);
+    // log x = (e ln2_lo + log(1 + f)) + e ln2_hi (the last product exact)
+    f.get(e);
+    this.#c(LN2_LO).simd(SimdOp.f32x4_mul).get(p).simd(SimdOp.f32x4_add).get(e);
+    this.#c(LN2_HI).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(p);
+    // +Inf -> +Inf, +-0 -> -Inf, negative or NaN -> NaN
+    this.#c(Infinity).get(p).get(x);
+    this.#c(Infinity).simd(SimdOp.f32x4_eq).simd(SimdOp.v128_bitselect).set(p);
+    this.#c(-Infinity).get(p).get(x);
+    this.#c(0).simd(SimdOp.f32x4_eq).simd(SimdOp.v128_bitselect).set(p);
+    this.#c(NaN).get(p).get(x);
+    this.#c(0).simd(SimdOp.f32x4_ge).simd(SimdOp.v128_not).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Uses scratch 0 to 5. */
+  #log1p(x: number, out: number): void {
+    const f = this.#f;
+    const [u, c] = [4, 5].map((i) => this.#scratch(i)) as [number, number]; // two scratch locals
+    f.get(x);
+    this.#c(1).simd(SimdOp.f32x4_add).set(u);
+    // c = (x - (u - 1)) / u where 0 < u < Inf, else 0
+    f.get(x).get(u);
+    this.#c(1).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_sub).get(u).simd(SimdOp.f32x4_div).get(u);
+    this.#c(0).simd(SimdOp.f32x4_gt).simd(SimdOp.v128_and).get(u);
+    this.#c(Infinity).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_and).set(c);
+    this.#log(u, u);
+    // the sign of x (log1p keeps it): bitselect(x, |log u + c|, sign)
+    f.get(x).get(u).get(c).simd(SimdOp.f32x4_add);
+    this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Uses scratch 0 to 6. */
+  #tanh(x: number, out: number): void {
+    const f = this.#f;
+    const [a, y, small] = [4, 5, 6].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
+    f.get(x).simd(SimdOp.f32x4_abs).tee(a).get(a).simd(SimdOp.f32x4_mul).set(y);
+    // small: a + a (s T(s)), s = a^2 (in y)
+    this.#horner(TANH_T, y);
+    f.get(y).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add).set(small);
+    // large: 1 - 2 / (exp(2a) + 1), into y
+    f.get(a).get(a).simd(SimdOp.f32x4_add).set(y);
+    this.#exp(y, y);
+    this.#c(1);
+    this.#c(2).get(y);
+    this.#c(1).simd(SimdOp.f32x4_add).simd(SimdOp.f32x4_div).simd(SimdOp.f32x4_sub).set(y);
+    // pick by a < 0.625 (NaN takes the large form, which keeps it), then x's sign
+    f.get(small).get(y).get(a);
+    this.#c(TANH_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
+    f.get(x).get(y);
+    this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Uses scratch 0 to 6. */
+  #erf(x: number, out: number): void {
+    const f = this.#f;
+    const [a, y, small] = [4, 5, 6].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
+    const [t, u] = [0, 1].map((i) => this.#scratch(i)) as [number, number]; // free again once exp has run
+    // small: a + a P(a^2)
+    f.get(x).simd(SimdOp.f32x4_abs).tee(a).get(a).simd(SimdOp.f32x4_mul).set(y);
+    this.#horner(ERF_P, y);
+    f.get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add).set(small);
+    // large: 1 - exp(-a^2) R(1/a - 0.7) / a, and 1 from 3.92 on (NaN stays NaN)
+    f.get(a).get(a).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_neg).set(y);
+    this.#exp(y, y);
+    this.#c(1).get(a).simd(SimdOp.f32x4_div).tee(t);
+    this.#c(ERFC_CENTRE).simd(SimdOp.f32x4_sub).set(u);
+    this.#c(1);
+    this.#horner(ERFC_R, u);
+    f.get(t).simd(SimdOp.f32x4_mul).get(y).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).set(y);
+    this.#c(1).get(y).get(a);
+    this.#c(ERF_LARGE).simd(SimdOp.f32x4_ge).simd(SimdOp.v128_bitselect).set(y);
+    // pick by a < 0.875, then x's sign
+    f.get(small).get(y).get(a);
+    this.#c(ERF_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
+    f.get(x).get(y);
+    this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
+  }
+}
+
+/** The bits of `v` rounded to float32, as an unsigned integer. */
+function bitsOf(v: number): number {
+  return new Uint32Array(Float32Array.of(v).buffer)[0] ?? 0;
+}

@@ -105,7 +105,7 @@ export interface Layer<P, F extends ShapeFn> extends LayerInfo {
  */
 export interface LayerInfo {
   readonly name?: string;
-  readonly layers?: readonly AnyLayer[];
+  readonly layers?: readonly (AnyLayer | AnyStatefulLayer)[];
   /** The dtype its input must have, when it is not float32 (an embedding's int32 indices). */
   readonly inputDType?: DType;
 }
@@ -184,6 +184,14 @@ export interface StatefulLayer<P, St, F extends ShapeFn> extends LayerInfo {
     x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>,
     opts?: ApplyOptions,
   ): [Tensor<ShapeOf<ApplyShape<F, S>>>, St];
+}
+
+/** A stateful layer (batch norm, or a stack holding one), for constraints, as `AnyLayer`: `initState` makes its state, and `apply` takes and returns it. */
+export interface AnyStatefulLayer extends LayerInfo {
+  readonly shapeFn?: ShapeFn;
+  init(k: Key): unknown;
+  initState(): unknown;
+  apply(p: never, state: never, x: never, opts?: ApplyOptions): [Tensor<Shape>, unknown];
 }
 
 /**

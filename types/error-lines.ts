@@ -52,6 +52,7 @@ const mistakes: readonly Mistake[] = [
   { code: `mul(zeros([32, 10]), zeros([16, 10]));`, names: `mul: shapes [32, 10] and [16, 10] do not broadcast (dims 32 and 16 differ)` },
   { code: `sub(features, zeros([784], "float64"));`, names: `sub: operand dtypes float32 and float64 differ` },
   { code: `maximum(zeros([4, 3]), features);`, names: `maximum: shapes [4, 3] and [batch, 784] do not broadcast (dims 3 and 784 differ)` },
+  { code: `greater(features, zeros([10]));`, names: `greater: shapes [batch, 784] and [10] do not broadcast (dims 784 and 10 differ)` },
   { code: `add(1, 2);`, names: `add: needs a tensor operand, got two numbers` },
   { code: `function g<B extends number>(x: Tensor<[B, 784]>) { return matmul(x, zeros([512, 10])); }`, names: `matmul: inner dims 784 and 512 differ` },
 ];
@@ -59,7 +60,7 @@ const mistakes: readonly Mistake[] = [
 const prelude = [
   `import { zeros, ones } from "${root}/src/core/create.js";`,
   `import type { Tensor } from "${root}/src/core/tensor.js";`,
-  `import { add, maximum, mul, sub } from "${root}/src/ops/elementwise.js";`,
+  `import { add, greater, maximum, mul, sub } from "${root}/src/ops/elementwise.js";`,
   `import { matmul } from "${root}/src/ops/linalg.js";`,
   `import { reshape } from "${root}/src/ops/shape.js";`,
   `import { key } from "${root}/src/random/key.js";`,

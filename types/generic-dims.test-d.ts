@@ -7,7 +7,7 @@
 import { expectError, expectType } from "tsd";
 import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { add, matmul, mul, sub, where, greater, type BinaryCheck } from "../src/ops/index.js";
+import { add, matmul, mul, sub, where, greater, less, type BinaryCheck } from "../src/ops/index.js";
 
 /** A value of type T, for checking types that no constructor returns. */
 declare function typeOf<T>(): T;
@@ -30,6 +30,8 @@ function withBias<B extends number>(x: Tensor<[B, 3]>, row: Tensor<[1, 3]>, bias
   expectType<Tensor<[B, 3]>>(mul(x, 2));
   expectType<Tensor<[B, 3]>>(sub(0.5, x));
   expectType<Tensor<[B, 3]>>(where(greater(x, 0), x, 0));
+  expectType<Tensor<[B, 3], "bool">>(less(x, bias));
+  expectType<Tensor<[B, 3], "bool">>(less(x, same));
 }
 void withBias;
 
@@ -46,6 +48,8 @@ function head<S extends (string | number)[]>(x: Tensor<[...S, 784]>, w: Tensor<[
 }
 expectType<Tensor<[4, "batch", 10]>>(head(typeOf<Tensor<[4, "batch", 784]>>(), typeOf<Tensor<[784, 10]>>()));
 function average<S extends (string | number)[], D extends "float32" | "float64">(x: Tensor<S, D>, y: Tensor<S, D>): Tensor<S, D> {
+  expectType<Tensor<S, "bool">>(less(x, y));
+  expectType<Tensor<S, "bool">>(greater(x, 0));
   return mul(add(x, y), 0.5);
 }
 expectType<Tensor<[2, 3], "float64">>(average(typeOf<Tensor<[2, 3], "float64">>(), typeOf<Tensor<[2, 3], "float64">>()));
@@ -56,6 +60,7 @@ function mixed<B extends number, C extends number>(x: Tensor<[B, 3]>, y: Tensor<
   expectError(add(x, zeros([4, 3])));
   expectError(add(x, typeOf<Tensor<["batch", 3]>>()));
   expectError(add(x, y));
+  expectError(less(x, y));
   expectError(add(x, typeOf<Tensor<[number, 3]>>())); // cast x to Tensor<[number, 3]> to check at run time
   expectError(matmul(x, typeOf<Tensor<[4, 10]>>()));
   expectError(matmul(typeOf<Tensor<[8, B]>>(), typeOf<Tensor<[4, 10]>>()));

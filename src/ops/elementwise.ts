@@ -146,33 +146,32 @@ export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
  */
 export const erf: UnaryOp<FloatDType> = unaryOp("erf");
 
-/** A comparison op: the result is a bool tensor of the broadcast shape. */
-export interface CompareOp {
-  <A extends Shape, D extends DType>(x: Tensor<A, D>, y: number): Tensor<A, "bool">;
-  <S extends Shape, D extends DType>(x: Tensor<S, D>, y: Tensor<S, NoInfer<D>>): Tensor<S, "bool">;
-  <A extends Shape, B extends Shape, D extends DType>(
-    x: Tensor<A, D>,
-    y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<A, B>, unknown>,
-  ): Tensor<ShapeOf<BroadcastShapes<A, B>>, "bool">;
+/** A comparison op: the result is a bool tensor of the broadcast shape; signatures as `BinaryOp`'s (a number only on the right). */
+export interface CompareOp<Op extends string = string> {
+  <X extends Tensor<Shape, DType>, Y extends Tensor<Shape, DType> | number>(x: X, y: Y & BinaryCheck<Op, X, Y>): CompareResult<Op, X, Y>;
+  <S extends Shape, D extends DType, Y>(x: Tensor<S, D>, ...y: SameOperand<Y, Tensor<S, D>>): Tensor<S, "bool">;
 }
 
-function compareOp(op: Comparison, name: string): CompareOp {
+/** The result of a comparison: bool, of `x`'s shape beside a number, else of the broadcast shape. */
+export type CompareResult<Op extends string, X extends Tensor<Shape, DType>, Y> = [Y] extends [number] ? Tensor<X["shapeType"], "bool"> : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, "bool">;
+
+function compareOp<Op extends string>(op: Comparison, name: Op): CompareOp<Op> {
   const f = (x: AnyTensor, y: AnyTensor | number): AnyTensor => bind("compare", broadcastOperands(name, [x, y]), { op });
-  return f as CompareOp; // compare's result is bool, of the broadcast shape
+  return f as CompareOp<Op>; // compare's result is bool, of the broadcast shape
 }
 
 /** `x < y`, elementwise. @example less(x, 0) */
-export const less: CompareOp = compareOp("lt", "less");
+export const less: CompareOp<"less"> = compareOp("lt", "less");
 /** `x <= y`, elementwise. */
-export const lessEqual: CompareOp = compareOp("le", "lessEqual");
+export const lessEqual: CompareOp<"lessEqual"> = compareOp("le", "lessEqual");
 /** `x > y`, elementwise. */
-export const greater: CompareOp = compareOp("gt", "greater");
+export const greater: CompareOp<"greater"> = compareOp("gt", "greater");
 /** `x >= y`, elementwise. */
-export const greaterEqual: CompareOp = compareOp("ge", "greaterEqual");
+export const greaterEqual: CompareOp<"greaterEqual"> = compareOp("ge", "greaterEqual");
 /** `x == y`, elementwise. */
-export const equal: CompareOp = compareOp("eq", "equal");
+export const equal: CompareOp<"equal"> = compareOp("eq", "equal");
 /** `x != y`, elementwise. */
-export const notEqual: CompareOp = compareOp("ne", "notEqual");
+export const notEqual: CompareOp<"notEqual"> = compareOp("ne", "notEqual");
 
 /**
  * `cond ? x : y`, elementwise, broadcasting all three; a number takes the

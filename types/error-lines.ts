@@ -8,7 +8,9 @@
  * The mistakes go into one generated file, one per line, checked with the
  * project's strictness; a line's first diagnostic is the one the compiler
  * prints first for it. Usage: `node .build/types/error-lines.js` after
- * `tsc -p tsconfig.run.json` (part of `npm run test:types`).
+ * `tsc -p tsconfig.run.json` (part of `npm run test:types`); with `--dist`,
+ * after `npm run build`, the mistakes import the built declarations instead
+ * of the sources, as a consumer's code does.
  */
 
 import { spawnSync } from "node:child_process";
@@ -21,6 +23,12 @@ import { compilersIn } from "./compilers.js";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const compilers = compilersIn(root);
+
+/**
+ * Where the mistakes import the library from: its sources, or with `--dist`
+ * the built declarations (`npm run build` first), as a consumer compiles.
+ */
+const lib = process.argv.includes("--dist") ? "dist" : "src";
 
 /** A typical mistake, and the text the first line of its first diagnostic must hold. */
 interface Mistake {
@@ -53,18 +61,20 @@ const mistakes: readonly Mistake[] = [
   { code: `sub(features, zeros([784], "float64"));`, names: `sub: operand dtypes float32 and float64 differ` },
   { code: `maximum(zeros([4, 3]), features);`, names: `maximum: shapes [4, 3] and [batch, 784] do not broadcast (dims 3 and 784 differ)` },
   { code: `greater(features, zeros([10]));`, names: `greater: shapes [batch, 784] and [10] do not broadcast (dims 784 and 10 differ)` },
+  { code: `add(features, zeros([4, 784]));`, names: `add: shapes [batch, 784] and [4, 784] do not broadcast (dims batch and 4 differ)` },
+  { code: `sequential(lstm(64, 128), gru(64, 32));`, names: `sequential: layer 1 expects [..., T, 64] but gets [..., ?, 128]` },
   { code: `add(1, 2);`, names: `add: needs a tensor operand, got two numbers` },
   { code: `function g<B extends number>(x: Tensor<[B, 784]>) { return matmul(x, zeros([512, 10])); }`, names: `matmul: inner dims 784 and 512 differ` },
 ];
 
 const prelude = [
-  `import { zeros, ones } from "${root}/src/core/create.js";`,
-  `import type { Tensor } from "${root}/src/core/tensor.js";`,
-  `import { add, greater, maximum, mul, sub } from "${root}/src/ops/elementwise.js";`,
-  `import { matmul } from "${root}/src/ops/linalg.js";`,
-  `import { reshape } from "${root}/src/ops/shape.js";`,
-  `import { key } from "${root}/src/random/key.js";`,
-  `import { avgPool2d, batchNorm, conv2d, dense, embedding, flatten, lstm, multiHeadAttention, relu, residual, sequential, summary, tanh, transformerEncoderBlock } from "${root}/src/layers/index.js";`,
+  `import { zeros, ones } from "${root}/${lib}/core/create.js";`,
+  `import type { Tensor } from "${root}/${lib}/core/tensor.js";`,
+  `import { add, greater, maximum, mul, sub } from "${root}/${lib}/ops/elementwise.js";`,
+  `import { matmul } from "${root}/${lib}/ops/linalg.js";`,
+  `import { reshape } from "${root}/${lib}/ops/shape.js";`,
+  `import { key } from "${root}/${lib}/random/key.js";`,
+  `import { avgPool2d, batchNorm, conv2d, dense, embedding, flatten, gru, lstm, multiHeadAttention, relu, residual, sequential, summary, tanh, transformerEncoderBlock } from "${root}/${lib}/layers/index.js";`,
   `const k = key(0);`,
   `declare const features: Tensor<["batch", 784]>;`,
   `const bnStack = sequential(dense(128, 64), batchNorm(64), relu());`,
@@ -114,7 +124,7 @@ for (const [name, tsc] of Object.entries(compilers)) {
       failures++;
     }
   });
-  console.log(`${name}: ${mistakes.length} mistakes, each first line names the op or layer and the dims: ${failures === failuresBefore}`);
+  console.log(`${name} (against ${lib}/): ${mistakes.length} mistakes, each first line names the op or layer and the dims: ${failures === failuresBefore}`);
 }
 rmSync(dir, { recursive: true, force: true });
 process.exit(failures === 0 ? 0 : 1);

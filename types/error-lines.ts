@@ -58,7 +58,7 @@ const mistakes: readonly Mistake[] = [
   { code: `matmul(zeros([2, 2, 3]), zeros([3, 3, 4]));`, names: `matmul batch: shapes [2] and [3] do not broadcast (dims 2 and 3 differ)` },
   { code: `add(features, zeros([3, 5]));`, names: `add: shapes [batch, 784] and [3, 5] do not broadcast (dims 784 and 5 differ)` },
   { code: `mul(zeros([32, 10]), zeros([16, 10]));`, names: `mul: shapes [32, 10] and [16, 10] do not broadcast (dims 32 and 16 differ)` },
-  { code: `sub(features, zeros([784], "float64"));`, names: `sub: operand dtypes float32 and float64 differ` },
+  { code: `sub(features, zeros([784], "float64"));`, names: `sub: operand dtypes float32 and float64 differ (cast one first)` },
   { code: `maximum(zeros([4, 3]), features);`, names: `maximum: shapes [4, 3] and [batch, 784] do not broadcast (dims 3 and 784 differ)` },
   { code: `greater(features, zeros([10]));`, names: `greater: shapes [batch, 784] and [10] do not broadcast (dims 784 and 10 differ)` },
   { code: `add(features, zeros([4, 784]));`, names: `add: shapes [batch, 784] and [4, 784] do not broadcast (dims batch and 4 differ)` },

@@ -87,5 +87,5 @@ expectError(matmul(typeOf<Tensor<["batch", 784]>>(), typeOf<Tensor<["batch", 10]
 expectError(matmul(typeOf<Tensor<[2, "k"]>>(), typeOf<Tensor<[784, 10]>>()));
 
 // Two dtypes, two numbers: the check names the op.
-expectType<true>(typeOf<BinaryCheck<"add", Tensor<[3]>, Tensor<[3], "float64">> extends { shapeError: "add: operand dtypes float32 and float64 differ" } ? true : false>());
+expectType<true>(typeOf<BinaryCheck<"add", Tensor<[3]>, Tensor<[3], "float64">> extends { shapeError: "add: operand dtypes float32 and float64 differ (cast one first)" } ? true : false>());
 expectError(add(1, 2));

@@ -71,7 +71,7 @@ export type BinaryCheck<Op extends string, X, Y> = [X | Y] extends [number]
 /** The broadcast shape of two tensor operands, or the `ShapeError` naming the op and what differs (shapes or dtypes). */
 export type BinaryShape<Op extends string, X, Y> = Same<OperandDType<X>, OperandDType<Y>> extends true
   ? BroadcastIn<Op, OperandShape<X>, OperandShape<Y>>
-  : ShapeError<`${Op}: operand dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ`>;
+  : ShapeError<`${Op}: operand dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ (cast one first)`>;
 
 /** The result of a binary op: the tensor operand's type beside a number, else the broadcast (`never` for a mistake, which the second argument reports). */
 export type BinaryResult<Op extends string, X, Y> = [X] extends [number]

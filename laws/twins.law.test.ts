@@ -23,6 +23,8 @@ import { expandDimsShape, squeezeShape } from "../src/core/rules/squeeze.js";
 import { checkShape } from "../src/core/shape.js";
 import { zeros } from "../src/core/create.js";
 import type { DType } from "../src/core/dtype.js";
+import type { Shape } from "../src/core/shape.js";
+import type { Tensor as RuntimeTensor } from "../src/core/tensor.js";
 import { transformerEncoderBlock } from "../src/layers/attention.js";
 import { add, maximum, mul, sub } from "../src/ops/elementwise.js";
 import { equalityPrelude, typeErrors } from "./support/type-check.js";
@@ -56,9 +58,11 @@ const broadcastPair = fc
 
 const broadcastCase = broadcastPair.map(([a, b]): Case => ({ type: `BroadcastShapes<${lit(a)}, ${lit(b)}>`, run: () => broadcastShapes(a, b) }));
 
-const binaryOps = { add, sub, mul, maximum };
+type UntypedBinaryOp = (x: RuntimeTensor<Shape, DType>, y: RuntimeTensor<Shape, DType>) => RuntimeTensor<Shape, DType>;
+const binaryOps = { add, sub, mul, maximum } as unknown as Record<"add" | "sub" | "mul" | "maximum", UntypedBinaryOp>; // the law feeds operands the types refuse (two dtypes, shapes that do not broadcast) to compare the run time's answer with the type's
+/** The binary ops on zeros of two shapes (small enough to allocate) and two dtypes. */
 const binaryCase = fc
-  .tuple(broadcastPair, fc.constantFrom(...(Object.keys(binaryOps) as (keyof typeof binaryOps)[])), fc.constantFrom<DType>("float32", "float32", "float64", "int32"), fc.constantFrom<DType>("float32", "float32", "float64", "int32"))
+  .tuple(broadcastPair.filter(([a, b]) => [a, b].every((x) => x.reduce((n, d) => n * d, 1) <= 1 << 16)), fc.constantFrom(...(Object.keys(binaryOps) as (keyof typeof binaryOps)[])), fc.constantFrom<DType>("float32", "float32", "float64", "int32"), fc.constantFrom<DType>("float32", "float32", "float64", "int32"))
   .map(([[a, b], op, da, db]): Case => ({
     type: `BinaryShape<${lit(op)}, Tensor<${lit(a)}, ${lit(da)}>, Tensor<${lit(b)}, ${lit(db)}>>`,
     run: () => binaryOps[op](zeros(a, da), zeros(b, db)).shape,

@@ -3,7 +3,7 @@ import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import type { AttentionParams, LayerNormParams, TransformerEncoderParams } from "../src/layers/index.js";
 import { key } from "../src/random/key.js";
-import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormParams, type BatchNormState, type NoParams } from "../src/layers/index.js";
+import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, residual, rmsNorm, sequential, transformerEncoderBlock, type BatchNormParams, type BatchNormState, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
 declare const tokens: Tensor<["N", 64, 128]>;
@@ -121,3 +121,10 @@ expectError(sequential(transformerEncoderBlock(128, 5, 512), dense(128, 10)));
 expectType<Tensor<[128, 48]>>(multiHeadAttention(128, 3, { keyDim: 16 }).init(k).wq);
 declare const runtimeHeads: number;
 expectType<Tensor<["N", 64, 128]>>(transformerEncoderBlock(128, runtimeHeads, 512).apply(transformerEncoderBlock(128, runtimeHeads, 512).init(k), tokens));
+
+// residual of a stateful layer or stack: stateful too, with the layer's state
+const skipBn = residual(sequential(dense(64, 64), batchNorm(64)));
+expectType<[NoParams, BatchNormState<64>]>(skipBn.initState());
+expectType<[Tensor<["N", 7, 7, 64]>, [NoParams, BatchNormState<64>]]>(skipBn.apply(skipBn.init(k), skipBn.initState(), images, { training: true }));
+expectType<Tensor<["N", 7, 7, 64]>>(sequential(relu(), residual(batchNorm(64))).apply(sequential(relu(), residual(batchNorm(64))).init(k), [{}, batchNorm(64).initState()], images)[0]);
+expectError(residual(sequential(dense(64, 32), batchNorm(32))));

@@ -6,7 +6,9 @@ import { frozen } from "../../src/layers/frozen.js";
 import { batchNorm } from "../../src/layers/norm.js";
 import { sequential } from "../../src/layers/sequential.js";
 import { summary } from "../../src/layers/summary.js";
+import { residual } from "../../src/layers/residual.js";
 import { relu as reluOp } from "../../src/ops/activations.js";
+import { add as addOp } from "../../src/ops/elementwise.js";
 import { key } from "../../src/random/key.js";
 import { make } from "./helpers.js";
 
@@ -79,6 +81,17 @@ describe("sequential with a stateful layer", () => {
     const untyped = net.apply as unknown as (p: unknown, s: unknown, x: unknown) => unknown; // what an untyped caller could pass
     expect(() => untyped(p, [{}], x0)).toThrow(ShapeError);
     expect(() => untyped(p, [{}], x0)).toThrow("sequential: expects a state of 5 entries (one per layer, from initState) but gets 1");
+  });
+
+  test("residual of a stateful stack adds the input back and hands on the stack's new state", () => {
+    const inner = sequential(dense(3, 3), batchNorm(3));
+    const block = residual(inner);
+    const pb = block.init(key(5));
+    const [y, s] = block.apply(pb, block.initState(), x0, { training: true });
+    const [h, want] = inner.apply(pb, inner.initState(), x0, { training: true });
+    expect(y.toArray()).toEqual(addOp(x0, h).toArray());
+    expect(s[1].mean.toArray()).toEqual(want[1].mean.toArray());
+    expect(s[1].var.toArray()).toEqual(want[1].var.toArray());
   });
 
   test("the summary lists its layers", () => {

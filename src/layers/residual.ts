@@ -52,7 +52,7 @@ type ResidualCheck<F extends ShapeFn> = IsTuple<F["probe"]> extends true ? SameO
  */
 export function residual<L extends AnyLayer | AnyStatefulLayer>(layer: Checked<ResidualCheck<ShapeFnOf<L>>, L>): Residual<L> {
   // The layer runs on the input it is given with its own parameters (and state), as its type promises.
-  const inner = layer as unknown as UntypedInner;
+  const inner = layer as unknown as UntypedInner; // every layer has these members at run time; its types only narrow them
   const name = `residual(${layer.name ?? "layer"})`;
   if (inner.initState !== undefined) {
     const initState = inner.initState;

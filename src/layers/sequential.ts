@@ -174,16 +174,19 @@ export type StackArgs<Ls extends readonly unknown[]> = {
 /**
  * The layers applied in order; fails to compile when one layer's output does
  * not fit the next layer's input. The parameters are a tuple, one entry per
- * layer.
+ * layer; with a stateful layer among them, so is the state (see the module
+ * comment).
  *
  * @example
  * const mlp = sequential(dense(784, 512), relu(), dense(512, 10));
  * const p = mlp.init(key(0)); // [{ w, b }, {}, { w, b }]
  * mlp.apply(p, zeros([32, 784])); // Tensor<[32, 10]>
+ * const net = sequential(dense(784, 64), batchNorm(64), relu());
+ * const [y, state] = net.apply(net.init(key(0)), net.initState(), zeros([32, 784]), { training: true }); // [Tensor<[32, 64]>, [{}, { mean, var }, {}]]
  */
 export function sequential<const Ls extends readonly (AnyLayer | AnyStatefulLayer)[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
   // Each layer is used with its own parameters and the previous layer's output, which the compile-time fold checked.
-  const list: readonly (UntypedLayer | UntypedStatefulLayer)[] = layers as unknown as readonly (UntypedLayer | UntypedStatefulLayer)[];
+  const list: readonly (UntypedLayer | UntypedStatefulLayer)[] = layers as unknown as readonly (UntypedLayer | UntypedStatefulLayer)[]; // the layers seen without their types
   const init = (k: Key): unknown[] => {
     const keys = list.length === 0 ? [] : split(k, list.length);
     return list.map((layer, i) => layer.init(keys[i] ?? k));

@@ -106,7 +106,7 @@ export function summary<L extends AnyLayer | AnyStatefulLayer, const S extends R
 /** A stateful layer's output from its first state (inference mode): what the summary shows of it. */
 function statefulApply(layer: UntypedLayer, p: unknown, x: Tensor<Shape>): Tensor<Shape> {
   // a layer with initState has the stateful apply(p, state, x) -> [y, state] (see StatefulLayer)
-  const stateful = layer as unknown as { apply(p: unknown, state: unknown, x: Tensor<Shape>): [Tensor<Shape>, unknown] };
+  const stateful = layer as unknown as { apply(p: unknown, state: unknown, x: Tensor<Shape>): [Tensor<Shape>, unknown] }; // it has initState, so its apply is StatefulLayer's
   return stateful.apply(p, layer.initState?.(), x)[0];
 }
 

@@ -83,3 +83,7 @@ expectType<Tensor<["N", 10]>>(inference.apply(inference.init(k), features));
 const skipped = sequential(dense(784, 64), residual(sequential(dense(64, 64), relu())), sequential(layerNorm(64), dense(64, 10)));
 expectType<Tensor<["N", 10]>>(skipped.apply(skipped.init(k), features));
 expectType<Tensor<["N", 32, 64]>>(sequential(residual(multiHeadAttention(64, 8))).apply(sequential(residual(multiHeadAttention(64, 8))).init(k), sequences));
+
+// A stateful stack that starts with an embedding takes int32 indices.
+const embedded = sequential(embedding(1000, 64), batchNorm(64), dense(64, 2));
+expectType<Tensor<["N", 32, 2]>>(embedded.apply(embedded.init(k), embedded.initState(), ids, { training: true })[0]);

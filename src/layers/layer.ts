@@ -181,7 +181,7 @@ export interface StatefulLayer<P, St, F extends ShapeFn> extends LayerInfo {
   apply<S extends Shape>(
     p: P,
     state: St,
-    x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>,
+    x: Tensor<S, InputDType<F>> & Checked<ApplyShape<F, S>, unknown>,
     opts?: ApplyOptions,
   ): [Tensor<ShapeOf<ApplyShape<F, S>>>, St];
 }

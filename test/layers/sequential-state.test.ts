@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { ShapeError } from "../../src/core/errors.js";
+import { zeros } from "../../src/core/create.js";
 import { dense } from "../../src/layers/dense.js";
+import { embedding } from "../../src/layers/embedding.js";
 import { relu } from "../../src/layers/activations.js";
 import { frozen } from "../../src/layers/frozen.js";
 import { batchNorm } from "../../src/layers/norm.js";
@@ -92,6 +94,13 @@ describe("sequential with a stateful layer", () => {
     expect(y.toArray()).toEqual(addOp(x0, h).toArray());
     expect(s[1].mean.toArray()).toEqual(want[1].mean.toArray());
     expect(s[1].var.toArray()).toEqual(want[1].var.toArray());
+  });
+
+  test("a stateful stack that starts with an embedding takes int32 indices", () => {
+    const lm = sequential(embedding(10, 4), batchNorm(4));
+    const [y, s] = lm.apply(lm.init(key(2)), lm.initState(), zeros([2, 3], "int32"), { training: true });
+    expect(y.shape).toEqual([2, 3, 4]);
+    expect(s[1].mean.shape).toEqual([4]);
   });
 
   test("the summary lists its layers", () => {

@@ -7,7 +7,8 @@
  * `Tensor<["batch", 784]>`, its result annotated with the expected type, and
  * type-checks it with `--extendedDiagnostics` under TypeScript 6 and
  * TypeScript 7. The same layers applied one by one (no fold) are the
- * baseline. A GPT-2-sized stack (embedding(50257, 768), 12
+ * baseline, and a builder (`input<S>().then(layer)...`, `bench/support/builder.ts`)
+ * the alternative to the fold that issue 16 asked to measure. A GPT-2-sized stack (embedding(50257, 768), 12
  * transformerEncoderBlock(768, 12, 3072), layerNorm, dense(768, 50257)) on
  * `Tensor<["batch", 1024], "int32">` is timed the same way. A check that fails (TS2589 on a stack too deep to fold) is
  * recorded with its error, not thrown. Results go to
@@ -41,16 +42,22 @@ function layers(depth: number): { code: string[]; out: number } {
   return { code, out: width };
 }
 
-/** The generated file: one `sequential` of all layers, or each layer applied in turn. */
-function source(depth: number, folded: boolean): string {
+type Form = "sequential" | "builder" | "unfolded";
+
+/** The generated file: one `sequential` of all layers, one builder chain, or each layer applied in turn. */
+function source(depth: number, form: Form): string {
   const { code, out } = layers(depth);
   const lines = [
     `import type { Tensor } from "${root}/src/core/tensor.js";`,
     `import { key } from "${root}/src/random/key.js";`,
     `import { dense, gelu, relu, sequential, sigmoid, silu, tanh } from "${root}/src/layers/index.js";`,
+    `import { input } from "${root}/bench/support/builder.js";`,
     `declare const x: Tensor<["batch", 784]>;`,
   ];
-  if (folded) {
+  if (form === "builder") {
+    lines.push(`const net = input<["batch", 784]>()\n  ${code.map((layer) => `.then(${layer})`).join("\n  ")};`);
+    lines.push(`export const y: Tensor<["batch", ${out}]> = net.apply(net.init(key(0)), x);`);
+  } else if (form === "sequential") {
     lines.push(`const net = sequential(\n  ${code.join(",\n  ")},\n);`);
     lines.push(`export const y: Tensor<["batch", ${out}]> = net.apply(net.init(key(0)), x);`);
   } else {
@@ -78,14 +85,15 @@ function gpt2Source(): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "stratum-layers-typecheck-"));
-const results: Record<string, Record<string, { sequential: Figures; unfolded: Figures }>> = {};
+const FORMS: readonly Form[] = ["sequential", "builder", "unfolded"];
+const results: Record<string, Record<string, Record<Form, Figures>>> = {};
 for (const depth of DEPTHS) {
-  const files = { sequential: join(dir, `sequential-${depth}.ts`), unfolded: join(dir, `unfolded-${depth}.ts`) };
-  writeFileSync(files.sequential, source(depth, true));
-  writeFileSync(files.unfolded, source(depth, false));
-  const byCompiler: Record<string, { sequential: Figures; unfolded: Figures }> = {};
+  const files = Object.fromEntries(FORMS.map((form) => [form, join(dir, `${form}-${depth}.ts`)])) as Record<Form, string>; // one file per form
+  for (const form of FORMS) writeFileSync(files[form], source(depth, form));
+  const byCompiler: Record<string, Record<Form, Figures>> = {};
+  // interleaved: each compiler checks the three forms one after another, so a change in the machine's load hits all three
   for (const [name, tsc] of Object.entries(compilers)) {
-    byCompiler[name] = { sequential: measure(tsc, files.sequential, true), unfolded: measure(tsc, files.unfolded, true) };
+    byCompiler[name] = { sequential: measure(tsc, files.sequential, true), builder: measure(tsc, files.builder, true), unfolded: measure(tsc, files.unfolded, true) };
   }
   results[String(depth)] = byCompiler;
 }
@@ -97,11 +105,12 @@ for (const [name, tsc] of Object.entries(compilers)) gpt2[name] = measure(tsc, g
 
 const show = (f: Figures): string => (f.error === undefined ? f.checkSeconds.toFixed(2) : f.error.slice(0, 6));
 console.log(`Type-checking a sequential on Tensor<["batch", 784]> (check time in seconds, or the error; instantiations):`);
-console.log("layers  compiler       sequential check  unfolded check  sequential inst.  unfolded inst.");
+console.log("layers  compiler       sequential check  builder check  unfolded check  builder/sequential  sequential inst.  builder inst.  unfolded inst.");
 for (const [depth, byCompiler] of Object.entries(results)) {
   for (const [name, r] of Object.entries(byCompiler)) {
+    const ratio = r.builder.error === undefined && r.sequential.error === undefined ? (r.builder.checkSeconds / r.sequential.checkSeconds).toFixed(2) : "-";
     console.log(
-      `${depth.padStart(6)}  ${name.padEnd(14)} ${show(r.sequential).padStart(16)}  ${show(r.unfolded).padStart(14)}  ${String(r.sequential.instantiations).padStart(16)}  ${String(r.unfolded.instantiations).padStart(14)}`,
+      `${depth.padStart(6)}  ${name.padEnd(14)} ${show(r.sequential).padStart(16)}  ${show(r.builder).padStart(13)}  ${show(r.unfolded).padStart(14)}  ${ratio.padStart(18)}  ${String(r.sequential.instantiations).padStart(16)}  ${String(r.builder.instantiations).padStart(13)}  ${String(r.unfolded.instantiations).padStart(14)}`,
     );
   }
 }

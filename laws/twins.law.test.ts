@@ -22,7 +22,12 @@ import { sliceShape, type SliceSpec } from "../src/core/rules/slice.js";
 import { expandDimsShape, squeezeShape } from "../src/core/rules/squeeze.js";
 import { vmapShape } from "../src/core/rules/vmap.js";
 import { checkShape } from "../src/core/shape.js";
+import { zeros } from "../src/core/create.js";
+import type { DType } from "../src/core/dtype.js";
+import type { Shape } from "../src/core/shape.js";
+import type { Tensor as RuntimeTensor } from "../src/core/tensor.js";
 import { transformerEncoderBlock } from "../src/layers/attention.js";
+import { add, maximum, mul, sub } from "../src/ops/elementwise.js";
 import { equalityPrelude, typeErrors } from "./support/type-check.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -40,16 +45,29 @@ const dim = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 5 }) }, {
 const shape = (minLength = 0, maxLength = 4): fc.Arbitrary<number[]> => fc.array(dim, { minLength, maxLength });
 const axisFor = (rank: number): fc.Arbitrary<number> => fc.integer({ min: -rank - 1, max: rank });
 
-const broadcastCase = fc
+/** Two shapes that broadcast, or not: `b` is `a` with some dims set to 1, to another dim, or dropped from the front. */
+const broadcastPair = fc
   .tuple(shape(), fc.array(fc.constantFrom("keep", "one", "drop", "other"), { minLength: 4, maxLength: 4 }), dim)
-  .map(([a, edits, other]): Case => {
+  .map(([a, edits, other]): [number[], number[]] => {
     const b = a.flatMap((d, i) => {
       const edit = edits[i] ?? "keep";
       if (edit === "drop" && i === 0) return [];
       return [edit === "one" ? 1 : edit === "other" ? other : d];
     });
-    return { type: `BroadcastShapes<${lit(a)}, ${lit(b)}>`, run: () => broadcastShapes(a, b) };
+    return [a, b];
   });
+
+const broadcastCase = broadcastPair.map(([a, b]): Case => ({ type: `BroadcastShapes<${lit(a)}, ${lit(b)}>`, run: () => broadcastShapes(a, b) }));
+
+type UntypedBinaryOp = (x: RuntimeTensor<Shape, DType>, y: RuntimeTensor<Shape, DType>) => RuntimeTensor<Shape, DType>;
+const binaryOps = { add, sub, mul, maximum } as unknown as Record<"add" | "sub" | "mul" | "maximum", UntypedBinaryOp>; // the law feeds operands the types refuse (two dtypes, shapes that do not broadcast) to compare the run time's answer with the type's
+/** The binary ops on zeros of two shapes (small enough to allocate) and two dtypes. */
+const binaryCase = fc
+  .tuple(broadcastPair.filter(([a, b]) => [a, b].every((x) => x.reduce((n, d) => n * d, 1) <= 1 << 16)), fc.constantFrom(...(Object.keys(binaryOps) as (keyof typeof binaryOps)[])), fc.constantFrom<DType>("float32", "float32", "float64", "int32"), fc.constantFrom<DType>("float32", "float32", "float64", "int32"))
+  .map(([[a, b], op, da, db]): Case => ({
+    type: `BinaryShape<${lit(op)}, Tensor<${lit(a)}, ${lit(da)}>, Tensor<${lit(b)}, ${lit(db)}>>`,
+    run: () => binaryOps[op](zeros(a, da), zeros(b, db)).shape,
+  }));
 
 const matmulCase = fc.tuple(shape(1, 4), shape(1, 4), fc.boolean()).map(([a, b, fit]): Case => {
   const b2 = [...b];
@@ -198,6 +216,7 @@ const rules: Record<string, fc.Arbitrary<Case>> = {
   "checkShape (constructors)": checkShapeCase,
   "heads divide dModel": headsCase,
   broadcast: broadcastCase,
+  "binary ops (shapes and dtypes)": binaryCase,
   matmul: matmulCase,
   permute: permuteCase,
   reshape: reshapeCase,
@@ -214,6 +233,8 @@ const rules: Record<string, fc.Arbitrary<Case>> = {
 const imports = `
 import type { ShapeError } from "../src/core/errors.js";
 import type { BroadcastShapes } from "../src/core/rules/broadcast.js";
+import type { Tensor } from "../src/core/tensor.js";
+import type { BinaryShape } from "../src/ops/elementwise.js";
 import type { ConcatShape, StackShape } from "../src/core/rules/concat.js";
 import type { ConvOutSize, PoolOutSize } from "../src/core/rules/conv.js";
 import type { MatmulShape } from "../src/core/rules/matmul.js";

@@ -3,7 +3,7 @@ import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import type { AttentionParams, LayerNormParams, TransformerEncoderParams } from "../src/layers/index.js";
 import { key } from "../src/random/key.js";
-import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type NoParams } from "../src/layers/index.js";
+import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, residual, rmsNorm, sequential, transformerEncoderBlock, type BatchNormParams, type BatchNormState, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
 declare const tokens: Tensor<["N", 64, 128]>;
@@ -37,9 +37,26 @@ expectType<[Tensor<["N", 7, 7, 64]>, BatchNormState<64>]>(bn.apply(pbn, state, i
 expectError(bn.apply(pbn, state, zeros([8, 32])));
 expectError(bn.apply(pbn, batchNorm(32).initState(), images));
 
-// batchNorm in a stack: refused as it is (a stack has nowhere to return its state), taken frozen (inference mode, its state a parameter)
-expectError(sequential(dense(128, 64), batchNorm(64)));
-expectError(sequential(batchNorm(64), relu()));
+// batchNorm in a stack: the stack has state too, a tuple with one entry per layer ({} for a layer without state)
+const trained = sequential(dense(128, 64), batchNorm(64), relu(), dense(64, 10));
+const ptrained = trained.init(k);
+const strained = trained.initState();
+expectType<[NoParams, BatchNormState<64>, NoParams, NoParams]>(strained);
+expectType<BatchNormParams<64>>(ptrained[1]);
+expectType<[Tensor<[8, 10]>, [NoParams, BatchNormState<64>, NoParams, NoParams]]>(trained.apply(ptrained, strained, zeros([8, 128]), { training: true }));
+expectError(trained.apply(ptrained, strained, zeros([8, 100])));
+expectError(trained.apply(ptrained, [{}, batchNorm(32).initState(), {}, {}], zeros([8, 128])));
+expectError(trained.apply(ptrained, zeros([8, 128])));
+expectError(sequential(dense(128, 32), batchNorm(64)));
+// nested: the outer stack's state holds the inner stack's tuple; frozen takes a stateful stack whole
+const nested = sequential(sequential(batchNorm(128), dense(128, 64)), relu(), batchNorm(64));
+expectType<[[BatchNormState<128>, NoParams], NoParams, BatchNormState<64>]>(nested.initState());
+expectType<Tensor<["N", 64, 64]>>(nested.apply(nested.init(k), nested.initState(), tokens)[0]);
+expectType<Tensor<[8, 10]>>(frozen(trained).apply(frozen(trained).init(k), zeros([8, 128])));
+// a stack without a stateful layer stays a plain layer
+expectType<Tensor<[8, 10]>>(sequential(dense(128, 10), relu()).apply(sequential(dense(128, 10), relu()).init(k), zeros([8, 128])));
+
+// ... and taken frozen (inference mode, its state a parameter), a plain layer
 const bnStack = sequential(dense(128, 64), frozen(batchNorm(64)), relu(), dense(64, 10));
 const pbnStack = bnStack.init(k);
 expectType<{ params: { scale: Tensor<[64]>; bias: Tensor<[64]> }; state: BatchNormState<64> }>(pbnStack[1]);
@@ -104,3 +121,10 @@ expectError(sequential(transformerEncoderBlock(128, 5, 512), dense(128, 10)));
 expectType<Tensor<[128, 48]>>(multiHeadAttention(128, 3, { keyDim: 16 }).init(k).wq);
 declare const runtimeHeads: number;
 expectType<Tensor<["N", 64, 128]>>(transformerEncoderBlock(128, runtimeHeads, 512).apply(transformerEncoderBlock(128, runtimeHeads, 512).init(k), tokens));
+
+// residual of a stateful layer or stack: stateful too, with the layer's state
+const skipBn = residual(sequential(dense(64, 64), batchNorm(64)));
+expectType<[NoParams, BatchNormState<64>]>(skipBn.initState());
+expectType<[Tensor<["N", 7, 7, 64]>, [NoParams, BatchNormState<64>]]>(skipBn.apply(skipBn.init(k), skipBn.initState(), images, { training: true }));
+expectType<Tensor<["N", 7, 7, 64]>>(sequential(relu(), residual(batchNorm(64))).apply(sequential(relu(), residual(batchNorm(64))).init(k), [{}, batchNorm(64).initState()], images)[0]);
+expectError(residual(sequential(dense(64, 32), batchNorm(32))));

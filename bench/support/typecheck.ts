@@ -44,7 +44,8 @@ export function measure(tsc: string, file: string, allowErrors = false): Figures
   ];
   const run = spawnSync(process.execPath, args, { encoding: "utf8", cwd: dirname(file) });
   const out = run.stdout + run.stderr;
-  const error = /error (TS\d+: .*)/.exec(out)?.[1];
+  // a compile error, or a compiler that stopped without one (a stack overflow on a very deep expression)
+  const error = /error (TS\d+: .*)/.exec(out)?.[1] ?? (run.status === 0 ? undefined : `crashed: ${/RangeError.*|Maximum call stack.*|fatal error.*/.exec(out)?.[0] ?? `exit ${String(run.status)}`}`);
   if (error !== undefined && !allowErrors) throw new Error(`type errors in ${file}:\n${out}`);
   const read = (label: string): number => {
     const m = new RegExp(`^${label}:\\s+([\\d.]+)`, "m").exec(out);

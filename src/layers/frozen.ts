@@ -1,21 +1,18 @@
 /**
- * `frozen(layer)`: a stateful layer (batch norm) as a plain layer, with its
- * state frozen, so that it can sit in `sequential` and `residual`.
+ * `frozen(layer)`: a stateful layer (batch norm, or a stack holding one) as a
+ * plain layer, with its state frozen.
  *
- * A stack returns one tensor, so it has no place to hand back a stateful
- * layer's new state; `sequential` refuses a stateful layer (at compile time,
- * naming the layer's position, and at run time). `frozen` is the way in: its
- * parameters are the layer's parameters and state together
- * (`{ params, state }`), and it always applies the layer in inference mode
- * (the running statistics, `training: false`), as Keras runs a
- * `BatchNormalization` whose `trainable` is false and Flax a `BatchNorm` with
- * `use_running_average=True`. The state still comes from `init`, or from a
- * checkpoint or a training loop that ran the layer outside the stack.
+ * A stack with a stateful layer has state itself (see `sequential`) and is
+ * trained with its state threaded through `apply`. `frozen` is for
+ * inference, fine-tuning and `residual`: its parameters are the layer's
+ * parameters and state together (`{ params, state }`), and it always applies
+ * the layer in inference mode (the running statistics, `training: false`),
+ * as Keras runs a `BatchNormalization` whose `trainable` is false and Flax a
+ * `BatchNorm` with `use_running_average=True`. The state comes from `init`,
+ * or from a checkpoint or a training loop that threaded it.
  * NOTE: the state sits in the parameter tree, so a gradient reaches it as
  * zeros (batch norm stops the gradient there); an optimizer with weight decay
- * would still shrink it. Deliberately left out: training the running
- * statistics inside a stack (apply the stateful layer outside it, or write a
- * function that threads the state).
+ * would still shrink it.
  */
 
 import type { Shape } from "../core/shape.js";

@@ -106,7 +106,7 @@ export interface Layer<P, F extends ShapeFn> extends LayerInfo {
  */
 export interface LayerInfo {
   readonly name?: string;
-  readonly layers?: readonly AnyLayer[];
+  readonly layers?: readonly (AnyLayer | AnyStatefulLayer)[];
   /**
    * The layer this one wraps whole: `residual`'s (whose parameters are the
    * wrapped layer's) and `frozen`'s (whose parameters are the wrapped
@@ -188,9 +188,17 @@ export interface StatefulLayer<P, St, F extends ShapeFn> extends LayerInfo {
   apply<S extends Shape>(
     p: P,
     state: St,
-    x: Tensor<S> & Checked<ApplyShape<F, S>, unknown>,
+    x: Tensor<S, InputDType<F>> & Checked<ApplyShape<F, S>, unknown>,
     opts?: ApplyOptions,
   ): [Tensor<ShapeOf<ApplyShape<F, S>>>, St];
+}
+
+/** A stateful layer (batch norm, or a stack holding one), for constraints, as `AnyLayer`: `initState` makes its state, and `apply` takes and returns it. */
+export interface AnyStatefulLayer extends LayerInfo {
+  readonly shapeFn?: ShapeFn;
+  init(k: Key): unknown;
+  initState(): unknown;
+  apply(p: never, state: never, x: never, opts?: ApplyOptions): [Tensor<Shape>, unknown];
 }
 
 /**

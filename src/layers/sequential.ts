@@ -9,10 +9,17 @@
  * `probe`, with `"..."` standing for the batch prefix); where a layer accepts
  * any shape, the next layer's probe takes over. A mismatch types the argument
  * at that position as `ShapeError<"sequential: layer 2 expects [..., 256] but
- * gets [..., 512]">`. Deliberately left out: named layers and branching (write
- * a function, or `residual`), and stateful layers (batch norm), which have
- * nowhere to return their state: a stack refuses them, and takes
- * `frozen(layer)`, the layer in inference mode, instead.
+ * gets [..., 512]">`.
+ *
+ * A stack with a stateful layer (batch norm) is itself a `StatefulLayer`, as
+ * Flax threads `batch_stats` through a module tree: its state is a tuple with
+ * one entry per layer (the layer's state, or `{}` for a layer without one),
+ * `initState()` makes it, and `apply(p, state, x, { training })` returns
+ * `[y, newState]`, each stateful layer getting its own entry and the
+ * previous layer's output. Such a stack nests in another stack (which then
+ * has state too), and `frozen(stack)` is the stack in inference mode.
+ * Deliberately left out: named layers and branching (write a function, or
+ * `residual`).
  */
 
 import type { DType } from "../core/dtype.js";
@@ -20,9 +27,12 @@ import { shapeError, type ShapeError } from "../core/errors.js";
 import type { Dim, Shape, ShowShape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import type { IsTuple } from "../core/rules/dims.js";
-import { split } from "../random/key.js";
+import type { NoParams } from "../core/tree.js";
+import { split, type Key } from "../random/key.js";
 import { splitKeys } from "../random/staged.js";
-import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type LayerInfo, type ParamsOf, type ShapeFn, type ShapeFnOf } from "./layer.js";
+import { makeLayer, type ApplyOptions, type InputDType, type InputOf, type AnyLayer, type ApplyShape, type Layer, type LayerInfo, type ParamsOf, type ShapeFn, type ShapeFnOf, type StatefulLayer, type AnyStatefulLayer } from "./layer.js";
+
+export type { AnyStatefulLayer } from "./layer.js";
 
 /** The shape functions of a list of layers. */
 export type ShapeFnsOf<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: ShapeFnOf<Ls[K]> };
@@ -117,8 +127,23 @@ export interface SequentialFn<Fs extends readonly ShapeFn[]> extends ShapeFn {
   readonly inputDType: Fs extends readonly [infer F extends ShapeFn, ...unknown[]] ? InputDType<F> : "float32";
 }
 
-/** The layer `sequential(...Ls)`. */
-export type Sequential<Ls extends readonly unknown[]> = Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
+/** The state of a layer: what its `initState` returns, or `{}` for a layer without state. */
+export type StateOf<L> = L extends { initState(): infer St } ? St : NoParams;
+
+/** The state of a list of layers: a tuple with one entry per layer. */
+export type StateTuple<Ls extends readonly unknown[]> = { -readonly [K in keyof Ls]: StateOf<Ls[K]> };
+
+/** Whether some layer of `Ls` has state. */
+export type HasState<Ls extends readonly unknown[]> = true extends { [K in keyof Ls]: Ls[K] extends AnyStatefulLayer ? true : false }[number] ? true : false;
+
+/**
+ * The layer `sequential(...Ls)`: a `Layer`, or a `StatefulLayer` whose state
+ * is the tuple of its layers' states when one of them has state.
+ */
+export type Sequential<Ls extends readonly unknown[]> =
+  HasState<Ls> extends true
+    ? StatefulLayer<ParamsTuple<Ls>, StateTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>
+    : Layer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>;
 
 /**
  * `unknown` when the stack fits together, otherwise a tuple that is `unknown`
@@ -139,64 +164,87 @@ export type CheckStack<Ls extends readonly unknown[]> =
  * is not assignable to parameter of type 'ShapeError<"sequential: ...">'".
  */
 export type StackArgs<Ls extends readonly unknown[]> = {
-  [K in keyof Ls]: Ls[K] extends AnyStatefulLayer
-    ? ShapeError<`sequential: layer ${K & string} is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`>
-    : CheckStack<Ls> extends infer C extends readonly unknown[]
-      ? C[K & keyof C] extends infer E extends ShapeError<string>
-        ? E
-        : Ls[K]
-      : Ls[K];
+  [K in keyof Ls]: CheckStack<Ls> extends infer C extends readonly unknown[]
+    ? C[K & keyof C] extends infer E extends ShapeError<string>
+      ? E
+      : Ls[K]
+    : Ls[K];
 };
-
-/**
- * A stateful layer (batch norm), which a stack refuses: it has nowhere to
- * return the new state. `frozen(layer)` is the plain layer that fits.
- */
-export interface AnyStatefulLayer extends LayerInfo {
-  initState(): unknown;
-}
 
 /**
  * The layers applied in order; fails to compile when one layer's output does
  * not fit the next layer's input. The parameters are a tuple, one entry per
- * layer.
+ * layer; with a stateful layer among them, so is the state (see the module
+ * comment).
  *
  * @example
  * const mlp = sequential(dense(784, 512), relu(), dense(512, 10));
  * const p = mlp.init(key(0)); // [{ w, b }, {}, { w, b }]
  * mlp.apply(p, zeros([32, 784])); // Tensor<[32, 10]>
+ * const net = sequential(dense(784, 64), batchNorm(64), relu());
+ * const [y, state] = net.apply(net.init(key(0)), net.initState(), zeros([32, 784]), { training: true }); // [Tensor<[32, 64]>, [{}, { mean, var }, {}]]
  */
 export function sequential<const Ls extends readonly (AnyLayer | AnyStatefulLayer)[]>(...layers: StackArgs<Ls>): Sequential<Ls> {
   // Each layer is used with its own parameters and the previous layer's output, which the compile-time fold checked.
-  const list: readonly UntypedLayer[] = layers as unknown as readonly UntypedLayer[];
-  list.forEach((layer, i) => {
-    if ("initState" in layer) {
-      shapeError("sequential", `layer ${i} (${layer.name ?? "layer"}) is stateful (it returns its state beside its output); put frozen(layer) in the stack, or apply it outside`);
-    }
-  });
-  return makeLayer<ParamsTuple<Ls>, SequentialFn<ShapeFnsOf<Ls>>>(
-    (k) => {
-      const keys = list.length === 0 ? [] : split(k, list.length);
-      // one entry per layer, in order: the shape of ParamsTuple<Ls>
-      return list.map((layer, i) => layer.init(keys[i] ?? k)) as ParamsTuple<Ls>;
-    },
-    (p, x, opts) => {
-      const params: readonly unknown[] = p;
-      // each layer draws from its own key, so two dropouts in a stack drop different units
-      const keys = opts?.key === undefined || list.length === 0 ? undefined : splitKeys(opts.key, list.length);
-      return list.reduce((y, layer, i) => {
-        const k = keys?.[i];
-        return layer.apply(params[i], y, k === undefined ? opts : { ...opts, key: k });
-      }, x);
-    },
-    { name: "sequential", layers: list, ...(list[0]?.inputDType === undefined ? {} : { inputDType: list[0].inputDType }) },
-  );
+  const list: readonly (UntypedLayer | UntypedStatefulLayer)[] = layers as unknown as readonly (UntypedLayer | UntypedStatefulLayer)[]; // the layers seen without their types
+  const init = (k: Key): unknown[] => {
+    const keys = list.length === 0 ? [] : split(k, list.length);
+    return list.map((layer, i) => layer.init(keys[i] ?? k));
+  };
+  // Runs the layers in order, each with its parameters, its state and its own key (so two dropouts in a stack drop different units).
+  const run = (params: readonly unknown[], state: readonly unknown[], x: Tensor<Shape>, opts?: ApplyOptions): [Tensor<Shape>, unknown[]] => {
+    const keys = opts?.key === undefined || list.length === 0 ? undefined : splitKeys(opts.key, list.length);
+    const next: unknown[] = [];
+    const y = list.reduce((h, layer, i) => {
+      const k = keys?.[i];
+      const layerOpts = k === undefined ? opts : { ...opts, key: k };
+      if (!isStateful(layer)) {
+        next.push(state[i] ?? {});
+        return layer.apply(params[i], h, layerOpts);
+      }
+      const [out, st] = layer.apply(params[i], state[i], h, layerOpts);
+      next.push(st);
+      return out;
+    }, x);
+    return [y, next];
+  };
+  const info: LayerInfo = { name: "sequential", layers: layers as readonly (AnyLayer | AnyStatefulLayer)[], ...(list[0]?.inputDType === undefined ? {} : { inputDType: list[0].inputDType }) }; // StackArgs<Ls> is the layers themselves when this call type-checks
+  if (list.some(isStateful)) {
+    const stateful = {
+      ...info,
+      init,
+      initState: () => list.map((layer) => (isStateful(layer) ? layer.initState() : {})),
+      apply: (p: readonly unknown[], state: readonly unknown[], x: Tensor<Shape>, opts?: ApplyOptions) => {
+        if (!Array.isArray(state) || state.length !== list.length) {
+          shapeError("sequential", `expects a state of ${list.length} entries (one per layer, from initState) but gets ${Array.isArray(state) ? state.length : typeof state}`);
+        }
+        return run(p, state, x, opts);
+      },
+    };
+    return stateful as unknown as Sequential<Ls>; // the fold typed each layer's input and output; the state tuple has one entry per layer, in order
+  }
+  const stateless = makeLayer<unknown[], ShapeFn>(init, (p, x, opts) => run(p, [], x, opts)[0], info);
+  return stateless as unknown as Sequential<Ls>; // no layer has state (HasState<Ls> is false), so this is Layer<ParamsTuple<Ls>, SequentialFn<...>>
+}
+
+/** Whether a layer has state (its `apply` takes and returns it). */
+function isStateful(layer: UntypedLayer | UntypedStatefulLayer): layer is UntypedStatefulLayer {
+  return "initState" in layer;
 }
 
 /** A layer seen without its types, as `sequential` runs it. */
 interface UntypedLayer {
   readonly name?: string;
   readonly inputDType?: DType;
-  init(k: unknown): unknown;
+  init(k: Key): unknown;
   apply(p: unknown, x: Tensor<Shape>, opts?: ApplyOptions): Tensor<Shape>;
+}
+
+/** A stateful layer seen without its types. */
+interface UntypedStatefulLayer {
+  readonly name?: string;
+  readonly inputDType?: DType;
+  init(k: Key): unknown;
+  initState(): unknown;
+  apply(p: unknown, state: unknown, x: Tensor<Shape>, opts?: ApplyOptions): [Tensor<Shape>, unknown];
 }

@@ -20,7 +20,7 @@ import type { Tensor } from "../core/tensor.js";
 import { flattenTree } from "../core/tree.js";
 import { key as makeKey, type Key } from "../random/key.js";
 import { traceProgram } from "../transforms/trace.js";
-import type { AnyLayer, LayerOut } from "./layer.js";
+import type { AnyLayer, AnyStatefulLayer, LayerOut } from "./layer.js";
 
 /** One row of a summary: a layer, how deep it sits in nested stacks, its output shape and its parameter count. */
 export interface SummaryRow {
@@ -53,10 +53,12 @@ export interface SummaryOptions {
 /** A layer seen without its types, as the summary runs it. */
 interface UntypedLayer {
   readonly name?: string;
-  readonly layers?: readonly AnyLayer[];
+  readonly layers?: readonly (AnyLayer | AnyStatefulLayer)[];
   readonly inputDType?: DType;
   init(k: Key): unknown;
   apply(p: unknown, x: Tensor<Shape>): Tensor<Shape>;
+  /** A stateful layer's: then `apply` takes the state and returns `[y, state]`. */
+  initState?(): unknown;
 }
 
 const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4, bool: 1 };
@@ -72,7 +74,7 @@ const BYTES: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 
  * // Layer      Output shape     Params
  * // conv2d     [1, 24, 24, 8]      208  ...
  */
-export function summary<L extends AnyLayer, const S extends RuntimeShape>(
+export function summary<L extends AnyLayer | AnyStatefulLayer, const S extends RuntimeShape>(
   model: L,
   inputShape: S & Checked<LayerOut<L, S>, unknown>,
   options: SummaryOptions = {},
@@ -84,7 +86,7 @@ export function summary<L extends AnyLayer, const S extends RuntimeShape>(
   const run = (layer: UntypedLayer, p: unknown, x: Tensor<Shape>, depth: number): Tensor<Shape> => {
     const children = layer.layers;
     if (children === undefined) {
-      const y = layer.apply(p, x);
+      const y = layer.initState === undefined ? layer.apply(p, x) : statefulApply(layer, p, x);
       rows.push({ depth, name: layer.name ?? "layer", outputShape: y.shape, params: countParams(p).count });
       return y;
     }
@@ -99,6 +101,13 @@ export function summary<L extends AnyLayer, const S extends RuntimeShape>(
   const { count, bytes } = countParams(params);
   const text = table(inputShape, dtype, rows, count, bytes);
   return { inputShape, inputDType: dtype, rows, totalParams: count, paramBytes: bytes, text, toString: () => text };
+}
+
+/** A stateful layer's output from its first state (inference mode): what the summary shows of it. */
+function statefulApply(layer: UntypedLayer, p: unknown, x: Tensor<Shape>): Tensor<Shape> {
+  // a layer with initState has the stateful apply(p, state, x) -> [y, state] (see StatefulLayer)
+  const stateful = layer as unknown as { apply(p: unknown, state: unknown, x: Tensor<Shape>): [Tensor<Shape>, unknown] }; // it has initState, so its apply is StatefulLayer's
+  return stateful.apply(p, layer.initState?.(), x)[0];
 }
 
 /** The number of parameters in a tree, and their bytes. */

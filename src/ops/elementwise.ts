@@ -12,7 +12,8 @@
  */
 
 import type { DType } from "../core/dtype.js";
-import type { BroadcastShapes } from "../core/rules/broadcast.js";
+import type { ShapeError } from "../core/errors.js";
+import type { BroadcastIn, BroadcastShapes } from "../core/rules/broadcast.js";
 import type { Checked } from "../core/rules/dims.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
@@ -25,16 +26,66 @@ import { bind } from "../prims/index.js";
 import { broadcastOperands, scalarOf } from "./broadcast.js";
 import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 
-/** A binary elementwise op over tensors of one dtype class, with scalars on either side. */
-export interface BinaryOp<C extends DType> {
-  <A extends Shape, D extends C>(x: Tensor<A, D>, y: number): Tensor<A, D>;
-  <B extends Shape, D extends C>(x: number, y: Tensor<B, D>): Tensor<B, D>;
-  <S extends Shape, D extends C>(x: Tensor<S, D>, y: Tensor<S, NoInfer<D>>): Tensor<S, D>;
-  <A extends Shape, B extends Shape, D extends C>(
-    x: Tensor<A, D>,
-    y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<A, B>, unknown>,
-  ): Tensor<ShapeOf<BroadcastShapes<A, B>>, D>;
+/**
+ * A binary elementwise op over tensors of one dtype class, with scalars on
+ * either side. Two signatures:
+ *
+ * - the checked one: any two operands, the result shape from
+ *   `BroadcastIn<Op, A, B>`; a mistake (shapes that do not broadcast, two
+ *   dtypes, two numbers) puts its `ShapeError` on the second argument;
+ * - one for code generic over whole shapes (`Tensor<S, D>`), where the rule
+ *   cannot be evaluated: two operands of one type give that type. It takes
+ *   its second operand as a rest argument that is empty unless both operands
+ *   have one type, so that for a mistake it does not apply by arity and the
+ *   compiler reports the checked signature's error alone: the first line
+ *   names the op and both shapes instead of "No overload matches this call".
+ */
+export interface BinaryOp<C extends DType, Op extends string> {
+  <X extends Tensor<Shape, C> | number, Y extends Tensor<Shape, C> | number>(x: X, y: Y & BinaryCheck<Op, X, Y>): BinaryResult<Op, X, Y>;
+  <S extends Shape, D extends C, Y>(x: Tensor<S, D>, ...y: SameOperand<Y, Tensor<S, D>>): Tensor<S, D>;
 }
+
+/** `[y]` when `Y` has the type `T` of the first operand, else no argument (see `BinaryOp`). */
+export type SameOperand<Y, T> = [Y] extends [T] ? [y: Y] : [];
+
+// NOTE: read from the members, not by matching `Tensor<infer S, infer D>`: in generic code that match
+// would compare the shape with `Shape` through unconstrained type parameters and never resolve.
+// (For the same reason the dtype is inferred without a constraint and met with DType after.)
+type OperandShape<X> = X extends { readonly shapeType: infer S extends Shape } ? S : [];
+type OperandDType<X> = X extends { readonly dtype: infer D } ? D & DType : never;
+
+/**
+ * What the second operand must be: anything when one operand is a number
+ * (it takes the tensor's dtype, and the result is the tensor's type), else
+ * `Checked` of the broadcast rule, which carries the op's `ShapeError` for
+ * shapes that do not broadcast, two dtypes or two numbers.
+ */
+export type BinaryCheck<Op extends string, X, Y> = [X | Y] extends [number]
+  ? ShapeError<`${Op}: needs a tensor operand, got two numbers`>
+  : [X] extends [number]
+    ? unknown
+    : [Y] extends [number]
+      ? unknown
+      : Checked<BinaryShape<Op, X, Y>, unknown>;
+
+/** The broadcast shape of two tensor operands, or the `ShapeError` naming the op and what differs (shapes or dtypes). */
+export type BinaryShape<Op extends string, X, Y> = Same<OperandDType<X>, OperandDType<Y>> extends true
+  ? BroadcastIn<Op, OperandShape<X>, OperandShape<Y>>
+  : ShapeError<`${Op}: operand dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ (cast one first)`>;
+
+/** The result of a binary op: the tensor operand's type beside a number, else the broadcast (`never` for a mistake, which the second argument reports). */
+export type BinaryResult<Op extends string, X, Y> = [X] extends [number]
+  ? Y
+  : [Y] extends [number]
+    ? X
+    : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, OperandDType<X>>;
+
+/**
+ * True when `A` and `B` are one type. NOTE: boxed, so that it also holds in
+ * generic code for one type parameter on both sides (a dtype `D` twice),
+ * where `[A] extends [B]` would stay unresolved.
+ */
+type Same<A, B> = { box: A } extends { box: B } ? ({ box: B } extends { box: A } ? true : false) : false;
 
 /** A unary elementwise op over tensors of one dtype class. */
 export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<S, D>) => Tensor<S, D>;
@@ -42,9 +93,9 @@ export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<
 /** The primitives without parameters: the ones a plain unary or binary op binds. */
 type PlainPrim = { [K in PrimName]: PrimParams[K] extends NoParams ? K : never }[PrimName];
 
-function binaryOp<C extends DType>(prim: PlainPrim, op: string): BinaryOp<C> {
+function binaryOp<C extends DType, Op extends string>(prim: PlainPrim, op: Op): BinaryOp<C, Op> {
   const f = (x: AnyTensor | number, y: AnyTensor | number): AnyTensor => bind(prim, broadcastOperands(op, [x, y]), {});
-  return f as BinaryOp<C>; // the overloads describe f's result for each kind of operand
+  return f as BinaryOp<C, Op>; // the overloads describe f's result for each kind of operand
 }
 
 function unaryOp<C extends DType>(prim: PlainPrim): UnaryOp<C> {
@@ -58,19 +109,19 @@ function unaryOp<C extends DType>(prim: PlainPrim): UnaryOp<C> {
  * @example
  * add(zeros([32, 512]), ones([512])); // Tensor<[32, 512]>
  */
-export const add: BinaryOp<NumericDType> = binaryOp("add", "add");
+export const add: BinaryOp<NumericDType, "add"> = binaryOp("add", "add");
 /** `x - y`, broadcasting. @example sub(ones([3]), 1); // Tensor<[3]>, zeros */
-export const sub: BinaryOp<NumericDType> = binaryOp("sub", "sub");
+export const sub: BinaryOp<NumericDType, "sub"> = binaryOp("sub", "sub");
 /** `x * y`, broadcasting. @example mul(ones([2, 3]), 2); // Tensor<[2, 3]> of twos */
-export const mul: BinaryOp<NumericDType> = binaryOp("mul", "mul");
+export const mul: BinaryOp<NumericDType, "mul"> = binaryOp("mul", "mul");
 /** `x / y`, broadcasting (int32 truncates toward zero). @example div(ones([3]), 4); // 0.25s */
-export const div: BinaryOp<NumericDType> = binaryOp("div", "div");
+export const div: BinaryOp<NumericDType, "div"> = binaryOp("div", "div");
 /** The larger of `x` and `y`, elementwise; NaN wins. @example maximum(x, 0) */
-export const maximum: BinaryOp<NumericDType> = binaryOp("max", "maximum");
+export const maximum: BinaryOp<NumericDType, "maximum"> = binaryOp("max", "maximum");
 /** The smaller of `x` and `y`, elementwise; NaN wins. @example minimum(x, 1) */
-export const minimum: BinaryOp<NumericDType> = binaryOp("min", "minimum");
+export const minimum: BinaryOp<NumericDType, "minimum"> = binaryOp("min", "minimum");
 /** `x ** y`, elementwise. @example pow(x, 2) */
-export const pow: BinaryOp<NumericDType> = binaryOp("pow", "pow");
+export const pow: BinaryOp<NumericDType, "pow"> = binaryOp("pow", "pow");
 
 /** `-x`. @example neg(ones([3])); // -1s */
 export const neg: UnaryOp<NumericDType> = unaryOp("neg");
@@ -95,33 +146,32 @@ export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
  */
 export const erf: UnaryOp<FloatDType> = unaryOp("erf");
 
-/** A comparison op: the result is a bool tensor of the broadcast shape. */
-export interface CompareOp {
-  <A extends Shape, D extends DType>(x: Tensor<A, D>, y: number): Tensor<A, "bool">;
-  <S extends Shape, D extends DType>(x: Tensor<S, D>, y: Tensor<S, NoInfer<D>>): Tensor<S, "bool">;
-  <A extends Shape, B extends Shape, D extends DType>(
-    x: Tensor<A, D>,
-    y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<A, B>, unknown>,
-  ): Tensor<ShapeOf<BroadcastShapes<A, B>>, "bool">;
+/** A comparison op: the result is a bool tensor of the broadcast shape; signatures as `BinaryOp`'s (a number only on the right). */
+export interface CompareOp<Op extends string = string> {
+  <X extends Tensor<Shape, DType>, Y extends Tensor<Shape, DType> | number>(x: X, y: Y & BinaryCheck<Op, X, Y>): CompareResult<Op, X, Y>;
+  <S extends Shape, D extends DType, Y>(x: Tensor<S, D>, ...y: SameOperand<Y, Tensor<S, D>>): Tensor<S, "bool">;
 }
 
-function compareOp(op: Comparison, name: string): CompareOp {
+/** The result of a comparison: bool, of `x`'s shape beside a number, else of the broadcast shape. */
+export type CompareResult<Op extends string, X extends Tensor<Shape, DType>, Y> = [Y] extends [number] ? Tensor<X["shapeType"], "bool"> : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, "bool">;
+
+function compareOp<Op extends string>(op: Comparison, name: Op): CompareOp<Op> {
   const f = (x: AnyTensor, y: AnyTensor | number): AnyTensor => bind("compare", broadcastOperands(name, [x, y]), { op });
-  return f as CompareOp; // compare's result is bool, of the broadcast shape
+  return f as CompareOp<Op>; // compare's result is bool, of the broadcast shape
 }
 
 /** `x < y`, elementwise. @example less(x, 0) */
-export const less: CompareOp = compareOp("lt", "less");
+export const less: CompareOp<"less"> = compareOp("lt", "less");
 /** `x <= y`, elementwise. */
-export const lessEqual: CompareOp = compareOp("le", "lessEqual");
+export const lessEqual: CompareOp<"lessEqual"> = compareOp("le", "lessEqual");
 /** `x > y`, elementwise. */
-export const greater: CompareOp = compareOp("gt", "greater");
+export const greater: CompareOp<"greater"> = compareOp("gt", "greater");
 /** `x >= y`, elementwise. */
-export const greaterEqual: CompareOp = compareOp("ge", "greaterEqual");
+export const greaterEqual: CompareOp<"greaterEqual"> = compareOp("ge", "greaterEqual");
 /** `x == y`, elementwise. */
-export const equal: CompareOp = compareOp("eq", "equal");
+export const equal: CompareOp<"equal"> = compareOp("eq", "equal");
 /** `x != y`, elementwise. */
-export const notEqual: CompareOp = compareOp("ne", "notEqual");
+export const notEqual: CompareOp<"notEqual"> = compareOp("ne", "notEqual");
 
 /**
  * `cond ? x : y`, elementwise, broadcasting all three; a number takes the

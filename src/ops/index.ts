@@ -33,6 +33,7 @@ export {
   sub,
   tanh,
   where,
+  type BinaryCheck,
   type BinaryOp,
   type CompareOp,
   type UnaryOp,

@@ -36,21 +36,30 @@ function dotGeneral(x: AnyTensor, y: AnyTensor): AnyTensor {
   return bind("dot_general", [x, y], { transA: false, transB: false });
 }
 
+/** `[y]` when `Y` is a `[K, N]` tensor of dtype `D`, else no argument (see `matmul`). */
+// NOTE: matched against the members (N unknown), not `Tensor<[K, Dim], D>`: in code generic over N that
+// would compare N with Dim through an unconstrained type parameter and never resolve.
+type WeightsOperand<Y, K extends Dim, D extends FloatDType> = [Y] extends [{ readonly shapeType: readonly [K, unknown]; readonly dtype: D }] ? [y: Y] : [];
+
+/** The columns `N` of a `[K, N]` tensor. */
+type ColsOf<Y> = Y extends { readonly shapeType: readonly [unknown, infer N extends Dim] } ? N : never;
+
 /**
  * The matrix product, NumPy's `matmul`: `[...B1, M, K] @ [...B2, K, N]` is
  * `[...broadcast(B1, B2), M, N]`; a rank-1 left operand is a row and a rank-1
  * right operand a column, whose added dim the result drops. Mismatched inner
  * dims are a compile error naming them ("matmul: inner dims 784 and 512
  * differ ..."). The first signature is the dense layer's `[...B, K] @ [K, N]`
- * (rank-1 `x` included), which also holds in code generic over `B`.
+ * (rank-1 `x` included), which also holds in code generic over `B` or `K`;
+ * it takes `y` as a rest argument that is empty unless `y` is `[K, N]`, so
+ * that for any other call it does not apply by arity and a mistake is
+ * reported by the second, checked signature alone (its first line names the
+ * op and the dims, not "No overload matches this call").
  *
  * @example
  * matmul(zeros([32, 784]), zeros([784, 512])); // Tensor<[32, 512]>
  */
-export function matmul<B extends Shape, K extends Dim, N extends Dim, D extends FloatDType>(
-  x: Tensor<[...B, K], D>,
-  y: Tensor<[NoInfer<K>, N], NoInfer<D>>,
-): Tensor<[...B, N], D>;
+export function matmul<B extends Shape, K extends Dim, D extends FloatDType, Y extends Tensor<Shape, FloatDType>>(x: Tensor<[...B, K], D>, ...y: WeightsOperand<Y, K, D>): Tensor<[...B, ColsOf<Y>], D>;
 export function matmul<A extends Shape, B extends Shape, D extends FloatDType>(
   x: Tensor<A, D>,
   y: Tensor<B, NoInfer<D>> & Checked<MatmulShape<A, B>, unknown>,

@@ -1,5 +1,4 @@
 import { describe, expect, test } from "vitest";
-import { ShapeError } from "../../src/core/errors.js";
 import { dense } from "../../src/layers/dense.js";
 import { relu } from "../../src/layers/activations.js";
 import { frozen } from "../../src/layers/frozen.js";
@@ -34,12 +33,5 @@ describe("frozen", () => {
     const p = net.init(key(1));
     expect(net.apply([p[0], params, {}], x).shape).toEqual([3, 2]);
     expect(summary(net, [3, 2]).rows.map((r) => r.name)).toEqual(["dense", "batchNorm (frozen)", "relu"]);
-  });
-
-  test("sequential refuses a stateful layer as it is, naming its position", () => {
-    // what an untyped caller could pass: the types refuse it (see types/layers-attention.test-d.ts)
-    const untypedSequential = sequential as unknown as (...layers: readonly unknown[]) => unknown;
-    expect(() => untypedSequential(dense(2, 2), bn)).toThrow(ShapeError);
-    expect(() => untypedSequential(dense(2, 2), bn)).toThrow(/sequential: layer 1 \(batchNorm\) is stateful/);
   });
 });

@@ -18,13 +18,15 @@ import type { Checked, DimsMatch, IsTuple, MergeDim, RuntimeResult } from "./dim
  * @example
  * type D = BroadcastDim<1, 784>; // 784
  */
-export type BroadcastDim<A, B> = [A] extends [1]
-  ? B
-  : [B] extends [1]
-    ? A
-    : DimsMatch<A, B> extends true
-      ? MergeDim<A, B>
-      : never;
+export type BroadcastDim<A, B> = BroadcastPair<A, B> extends [infer D] ? D : never;
+
+/**
+ * The broadcast of two dims as a one-element tuple, or `[]` when they do not
+ * broadcast. NOTE: boxed so that a caller can test the result without
+ * writing `[D] extends [never]`, which TypeScript leaves unresolved when `D`
+ * is a type parameter (a dim of generic code, such as `B` broadcast with 1).
+ */
+type BroadcastPair<A, B> = [B] extends [1] ? [A] : [A] extends [1] ? [B] : DimsMatch<A, B> extends true ? [MergeDim<A, B>] : [];
 
 /**
  * The shape of an elementwise op on operands of shapes `A` and `B`, or a
@@ -51,9 +53,9 @@ type BroadcastLoop<
   Acc extends Dim[],
 > = A extends readonly [...infer AR extends Shape, infer a]
   ? B extends readonly [...infer BR extends Shape, infer b]
-    ? [BroadcastDim<a, b>] extends [never]
-      ? ShapeError<`${Op}: shapes ${ShowShape<A0>} and ${ShowShape<B0>} do not broadcast (dims ${ShowDim<a>} and ${ShowDim<b>} differ)`>
-      : BroadcastLoop<Op, A0, B0, AR, BR, [BroadcastDim<a, b> & Dim, ...Acc]>
+    ? BroadcastPair<a, b> extends [infer D extends Dim]
+      ? BroadcastLoop<Op, A0, B0, AR, BR, [D, ...Acc]>
+      : ShapeError<`${Op}: shapes ${ShowShape<A0>} and ${ShowShape<B0>} do not broadcast (dims ${ShowDim<a>} and ${ShowDim<b>} differ)`>
     : [...A, ...Acc]
   : [...B, ...Acc];
 

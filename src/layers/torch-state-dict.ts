@@ -184,6 +184,7 @@ const whereOf = (kind: string, path: readonly string[]): string => `${kind} at $
  */
 function walk(layer: WalkedLayer, params: unknown, path: readonly string[], flow: Flow, flatten: TorchNameOptions["flatten"], visit: (leaf: Leaf) => unknown): [unknown, Flow] {
   const kind = layer.name ?? "layer";
+  if (layer.layers !== undefined && layer.initState !== undefined) return walkStatefulStack(layer, params, path, flow, flatten, visit);
   if (layer.layers !== undefined) {
     if (!Array.isArray(params)) shapeError("torch state_dict", `the parameters of ${whereOf(kind, path)} must be an array, one entry per layer`);
     const out: unknown[] = [];
@@ -202,6 +203,30 @@ function walk(layer: WalkedLayer, params: unknown, path: readonly string[], flow
   const where = whereOf(kind, path);
   const codec = kind === "dense" ? denseFor(where, params, flow, flatten) : (CODECS[kind] ?? { reason: `no PyTorch module is mapped to a layer named ${JSON.stringify(kind)}` });
   return [visit({ where, path, params, codec }), flowAfter(kind, where, params, flow)];
+}
+
+/**
+ * Walks a stack that holds a stateful layer: its template is `{ params, state }`
+ * with one entry per layer in each; a stateful child is walked with its own
+ * `{ params, state }` (as `frozen`'s codec reads it), the others with their
+ * parameters, and the two tuples are put back together.
+ */
+function walkStatefulStack(layer: WalkedLayer, template: unknown, path: readonly string[], flow: Flow, flatten: TorchNameOptions["flatten"], visit: (leaf: Leaf) => unknown): [unknown, Flow] {
+  const kind = layer.name ?? "layer";
+  const { params, state } = isRecord(template) ? template : {};
+  if (!Array.isArray(params) || !Array.isArray(state)) shapeError("torch state_dict", `the parameters of ${whereOf(kind, path)} must be { params, state }, one entry per layer in each`);
+  const [outParams, outState]: [unknown[], unknown[]] = [[], []];
+  let now = flow;
+  (layer.layers as readonly WalkedLayer[]).forEach((child, i) => { // each child is a layer at run time, as `sequential` runs it
+    const stateful = child.initState !== undefined;
+    const [p, next] = walk(child, stateful ? { params: params[i], state: state[i] } : params[i], [...path, String(i)], now, flatten, visit);
+    // a stateful child's walk gives back the { params, state } it was given, loaded
+    const loaded = stateful && isRecord(p) ? p : { params: p, state: state[i] };
+    outParams.push(loaded["params"]);
+    outState.push(loaded["state"]);
+    now = next;
+  });
+  return [{ params: outParams, state: outState }, now];
 }
 
 /** The flow after a layer without parameters: `flatten` flattens the image, a reshape or global pool ends it, the rest keep it. */

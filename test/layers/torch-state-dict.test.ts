@@ -118,6 +118,21 @@ describe("fromTorchStateDict reproduces PyTorch's outputs", () => {
     expect(maxDiff(run(model, params, input?.(x) ?? x).data, y.data)).toBeGreaterThan(0.1);
   });
 
+  test("a stack holding a training batch norm loads its running statistics into the stack's state, and in inference gives PyTorch's outputs", () => {
+    const model = sequential(conv2d(2, 4, 3, { padding: 1 }), batchNorm(4, { eps: 1e-5 }), relu(), maxPool2d(2), flatten(), dense(36, 5));
+    const { params, state } = right(fromTorchStateDict(model, stateDict("cnn"), { flatten: "channelsLast" }));
+    const { x, y } = io("cnn");
+    const [ours, after] = model.apply(params, state, nhwc(x) as Tensor<[2, 6, 6, 2]>); // the fixture's input is [2, 2, 6, 6] NCHW
+    expect(ours.shape).toEqual(y.shape);
+    expect(maxDiff(ours.data, y.data)).toBeLessThan(1e-5);
+    expect(after).toEqual(state);
+    const back = toTorchStateDict(model, { params, state }, { flatten: "channelsLast" });
+    const file = readSafetensors(stateDict("cnn"));
+    if (E.isLeft(file)) throw file.left;
+    expect(new Set(back.keys())).toEqual(new Set(file.right.tensors.keys()));
+    expect([...(back.get("1.running_var")?.data ?? [])]).toEqual([...(file.right.tensors.get("1.running_var")?.data ?? [])]);
+  });
+
   test("a model whose layers are wrapped (residual, frozen) names them as the layers they wrap", () => {
     const model = sequential(residual(sequential(dense(4, 4))), frozen(batchNorm(4)));
     const names = [...toTorchStateDict(model, model.init(key(1))).keys()].sort();

@@ -39,6 +39,8 @@ import {
   concat,
   cos,
   div,
+  erf,
+  erfc,
   dot,
   exp,
   expandDims,
@@ -93,6 +95,7 @@ import {
   where,
 } from "../src/ops/index.js";
 import { jit } from "../src/transforms/jit.js";
+import { erf as scalarErf, erfc as scalarErfc } from "../src/backend/erf.js";
 import {
   arrayOf,
   axisOf,
@@ -341,7 +344,10 @@ unary("relu", relu, (v) => Math.max(v, 0));
 unary("sigmoid", sigmoid, logistic);
 unary("softplus", softplus, (v) => Math.log1p(Math.exp(v)));
 unary("logSigmoid", logSigmoid, (v) => -Math.log1p(Math.exp(-v)));
-unary("gelu", gelu, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+unary("erf", erf, scalarErf);
+unary("erfc", erfc, scalarErfc);
+unary("gelu", gelu, (v) => 0.5 * v * (1 + scalarErf(v / Math.SQRT2)));
+unary("gelu tanh", (x) => gelu(x, { approximate: "tanh" }), (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
 unary("silu", silu, (v) => v * logistic(v));
 
 binary("add", add, (a, b) => a + b);

@@ -3,7 +3,7 @@ import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import type { AttentionParams, LayerNormParams, TransformerEncoderParams } from "../src/layers/index.js";
 import { key } from "../src/random/key.js";
-import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type NoParams } from "../src/layers/index.js";
+import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, rmsNorm, sequential, transformerEncoderBlock, type BatchNormState, type TransformerEncoderBlock, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
 declare const tokens: Tensor<["N", 64, 128]>;
@@ -84,6 +84,8 @@ expectError(model.apply(model.init(k), zeros([8, 64, 100])));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), layerNorm(64)));
 expectError(sequential(dense(128, 64), transformerEncoderBlock(128, 4, 512)));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), relu(), layerNorm(100)));
+expectType<TransformerEncoderBlock<128, 4, 512>>(transformerEncoderBlock(128, 4, 512, { activation: "geluTanh" }));
+expectError(transformerEncoderBlock(128, 4, 512, { activation: "swish" }));
 
 // attention layers compose in a stack with their own parameters (not never) and the folded output shape
 const attentionStack = sequential(multiHeadAttention(128, 4), layerNorm(128), dense(128, 10));

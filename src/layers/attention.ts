@@ -326,8 +326,12 @@ export type TransformerEncoderParams<D extends number, H extends number, F exten
  * transformerEncoderBlock(128, 4, 512, { activation: "relu", dropout: 0.1 });
  */
 export interface TransformerEncoderOptions {
-  /** The activation between the two dense layers of the feed-forward part (default `"gelu"`, its tanh form). */
-  readonly activation?: "gelu" | "relu";
+  /**
+   * The activation between the two dense layers of the feed-forward part:
+   * `"gelu"` (the default; the exact erf form, as PyTorch's `"gelu"`),
+   * `"geluTanh"` (its tanh approximation) or `"relu"`.
+   */
+  readonly activation?: "gelu" | "geluTanh" | "relu";
   /** The layer norms' eps (default 1e-5). */
   readonly eps?: number;
   /** The rate at which dropout zeroes each sublayer's output before its residual sum, in training (default 0). */
@@ -370,8 +374,8 @@ export function transformerEncoderBlock<const D extends number, const H extends 
   const rate = options.dropout ?? 0;
   if (!(typeof rate === "number" && rate >= 0 && rate < 1)) shapeError(op, `dropout must be in [0, 1), got ${String(rate)}`);
   const act = options.activation ?? "gelu";
-  if (act !== "gelu" && act !== "relu") shapeError(op, `activation must be "gelu" or "relu", got ${String(act)}`);
-  const activation = act === "gelu" ? geluOp : reluOp;
+  if (act !== "gelu" && act !== "geluTanh" && act !== "relu") shapeError(op, `activation must be "gelu", "geluTanh" or "relu", got ${String(act)}`);
+  const activation = (x: Float32Tensor): Float32Tensor => (act === "relu" ? reluOp(x) : geluOp(x, { approximate: act === "geluTanh" ? "tanh" : "none" }));
   const eps = options.eps ?? 1e-5;
   const [ln1, ln2] = [layerNorm(dModel, { eps }), layerNorm(dModel, { eps })];
   // heads of D / H (H divides D, checked above); typed back from `number`, which skips the divisibility brand checked on this block's own argument

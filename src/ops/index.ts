@@ -15,6 +15,8 @@ export {
   cos,
   div,
   equal,
+  erf,
+  erfc,
   exp,
   greater,
   greaterEqual,
@@ -38,7 +40,7 @@ export {
   type UnaryOp,
 } from "./elementwise.js";
 export { abs, clip, isFinite, isNaN, reciprocal, rsqrt, sign, square } from "./math.js";
-export { gelu, logSigmoid, relu, sigmoid, silu, softplus } from "./activations.js";
+export { gelu, logSigmoid, relu, sigmoid, silu, softplus, type GeluOptions } from "./activations.js";
 export { broadcastTo, type BroadcastToShape } from "./broadcast.js";
 export {
   argmax,

@@ -16,7 +16,7 @@ import { multiHeadAttention, transformerEncoderBlock } from "../../../src/layers
 import { batchNorm, layerNorm, rmsNorm } from "../../../src/layers/norm.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
 import { tensorFrom, uniform, valuesOf } from "../gradient-laws.js";
-import { naiveGelu, seeds as seed } from "./basic.js";
+import { naiveGelu, naiveGeluTanh, seeds as seed } from "./basic.js";
 import type { LayerCase, LayerCases, NaiveOutput } from "./types.js";
 
 // ---------------------------------------------------------------------------
@@ -288,7 +288,7 @@ const encoderCases = fc
     n: fc.integer({ min: 1, max: 2 }),
     t: fc.integer({ min: 1, max: 4 }),
     causal: fc.boolean(),
-    activation: fc.constantFrom("gelu" as const, "relu" as const),
+    activation: fc.constantFrom("gelu" as const, "geluTanh" as const, "relu" as const),
     seed,
   })
   .map(({ heads, perHead, ffn, n, t, causal, activation, seed: s }): LayerCase => {
@@ -316,7 +316,7 @@ const encoderCases = fc
         const attended = naiveAttention(sub(p, "mha"), normOf("ln1", x), normOf("ln1", x), n, t, t, d, { heads, keyDim: perHead, valueDim: perHead, causal });
         const x1 = x.map((v, i) => v + at(attended, i));
         const dense = (name: string, v: readonly number[], i: number, o: number): number[] => naiveDense(v, valuesOf(leaf(sub(p, name), "w")), valuesOf(leaf(sub(p, name), "b")), i, o);
-        const hidden = dense("ffn1", normOf("ln2", x1), d, ffn).map(activation === "gelu" ? naiveGelu : (v) => Math.max(v, 0));
+        const hidden = dense("ffn1", normOf("ln2", x1), d, ffn).map(activation === "gelu" ? naiveGelu : activation === "geluTanh" ? naiveGeluTanh : (v) => Math.max(v, 0));
         const out = dense("ffn2", hidden, ffn, d);
         return { shape: xs.shape, data: x1.map((v, i) => v + at(out, i)) };
       },

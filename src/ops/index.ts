@@ -83,4 +83,15 @@ export {
 } from "./shape.js";
 export { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";
 export type { FloatDType, NumericDType, ShapeOf } from "./types.js";
-export { avgPool2d, conv1d, conv2d, maxPool2d, type Conv2dOptions, type Conv2dShape, type Pool2dOp, type Pool2dOptions, type Pool2dShape } from "./conv.js";
+export {
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  type AdaptiveOutSize,
+  type AdaptivePool1dOp,
+  type AdaptivePool1dShape,
+  type AdaptivePool2dOp,
+  type AdaptivePool2dShape,
+} from "./adaptive-pool.js";
+export { avgPool2d, conv1d, conv2d, maxPool2d, type AvgPool2dOptions, type Conv2dOptions, type Conv2dShape, type Pool2dOp, type Pool2dOptions, type Pool2dShape } from "./conv.js";

@@ -115,7 +115,7 @@ describe("multiHeadAttention", () => {
     expect(() => multiHeadAttention(8, 0)).toThrow(ShapeError);
     expect(() => mha.apply(p, unchecked(normal(key(0), [2, 5, 7])))).toThrow("multiHeadAttention: expects a query [N, T, 8] but gets [2, 5, 7]");
     expect(() => mha.apply(p, unchecked(normal(key(0), [5, 8])))).toThrow("multiHeadAttention: expects a query [N, T, 8] but gets [5, 8]");
-    expect(() => mha.attend(p, x, unchecked(normal(key(0), [3, 4, 8])))).toThrow("multiHeadAttention: query [2, 5, 8] and keys [3, 4, 8] have different batch sizes");
+    expect(() => mha.attend(p, x, unchecked(normal(key(0), [3, 4, 8])))).toThrow("multiHeadAttention: query [2, 5, 8], keys [3, 4, 8] and values [3, 4, 8] differ in batch or key length");
     expect(() => mha.apply(p, x, { mask: bools([1, 1, 1, 1], [2, 2]) })).toThrow(
       "multiHeadAttention: a mask must be [2, 5] or [2, 5, 5] for query [2, 5, 8] and keys [2, 5, 8], but gets [2, 2]",
     );

@@ -614,7 +614,7 @@ describe("second order: jvp of grad matches central differences of grad", () => 
 // ---------------------------------------------------------------------------
 
 /** The composite ops the float32 laws check. */
-const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d"];
+const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "adaptiveMaxPool2d"];
 
 describe("float32: JVPs against float32 differences, and adjoints", () => {
   for (const name of primNames.filter((n) => primitives[n].scalarOp !== undefined)) {

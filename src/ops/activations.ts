@@ -12,8 +12,9 @@
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkFloat } from "../core/validate.js";
+import { customJvp } from "../transforms/custom.js";
 import { shapeError } from "../core/errors.js";
-import { add, div, erfc, exp, greaterEqual, lessEqual, log1p, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
+import { add, div, erfc, exp, greater, greaterEqual, log1p, maximum, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
 import type { FloatDType } from "./types.js";
 
 /**
@@ -26,10 +27,19 @@ import type { FloatDType } from "./types.js";
  */
 export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
   checkFloat("relu", x);
-  // NOTE: a select, not max(x, 0): max splits a tie's tangent in halves, which would make relu'(0) = 1/2;
-  // x <= 0 (not x > 0) picks 0, so NaN stays NaN as in max
-  return where(lessEqual(x, 0), 0, x);
+  return reluWithZeroAtZero(x) as Tensor<S, D>; // elementwise: the shape and dtype of x
 }
+
+/**
+ * `max(x, 0)` with the derivative `x > 0 ? dx : 0`.
+ * NOTE: max's own rule splits a tie's tangent in halves, which would make
+ * relu'(0) = 1/2; the forward stays max, one op that fuses (and lowers to
+ * WebAssembly) as before, and only the tangent takes the select.
+ */
+const reluWithZeroAtZero = customJvp(
+  (x: Tensor<Shape, FloatDType>) => maximum(x, 0),
+  ([x], [dx]) => where(greater(x, 0), dx, 0),
+);
 
 /**
  * `1 / (1 + e^-x)`, computed as `1 / (1 + e^-x)` for `x >= 0` and

@@ -1,8 +1,11 @@
 import { describe, expect, test } from "vitest";
 import { ones, tensor } from "../../src/core/create.js";
 import { sum } from "../../src/ops/reduce.js";
+import { maximum } from "../../src/ops/elementwise.js";
 import { grad } from "../../src/transforms/grad.js";
 import { jvp } from "../../src/transforms/jvp.js";
+import { traceProgram } from "../../src/transforms/trace.js";
+import type { Tensor } from "../../src/core/tensor.js";
 import { gelu, logSigmoid, relu, sigmoid, sigmoidByTanh, silu, softplus, tanh } from "../../src/ops/activations.js";
 
 const extremes = tensor([-1000, -30, 0, 30, 1000], "float64");
@@ -17,6 +20,12 @@ describe("activations", () => {
     const dydx = grad((v: typeof x) => sum(relu(v)))(x);
     expect(dydx.toArray()).toEqual([0, 0, 0, 1]);
     expect(jvp((v: typeof x) => relu(v), [x], [ones([4], "float64")])[1].toArray()).toEqual([0, 0, 0, 1]);
+  });
+  test("relu's forward is still the program of max(x, 0), which fuses and lowers like any max", () => {
+    const primsOf = (f: (x: Tensor<[4]>) => Tensor<[4]>): string[] =>
+      traceProgram((xs) => [f(xs[0] as Tensor<[4]>)], [{ shape: [4], dtype: "float32" }]).eqns.map((e) => e.prim); // one float32 input of [4]
+    expect(primsOf(relu)).toEqual(primsOf((x) => maximum(x, 0)));
+    expect(primsOf(relu)).toContain("max");
   });
   test("sigmoid is finite and in [0, 1] for ±1000", () => {
     const y = sigmoid(extremes).toArray();

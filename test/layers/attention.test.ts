@@ -246,6 +246,15 @@ describe("agreement with PyTorch", () => {
     expect(maxDiff(mha.apply(p, x, opts).toArray(), outputs[name])).toBeLessThan(1e-12);
   });
 
+  test("PyTorch's own masks (key_padding_mask = ~attend, attn_mask = triu) give PyTorch's outputs, and the block takes them", () => {
+    const padded = bools(fixture.attend.map((b) => 1 - b), [2, 5]);
+    const triu = bools(Array.from({ length: 25 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0)), [5, 5]); // true above the diagonal: not allowed
+    expect(maxDiff(mha.apply(p, x, { keyPaddingMask: padded }).toArray(), outputs.padded)).toBeLessThan(1e-12);
+    expect(maxDiff(mha.apply(p, x, { attnMask: triu }).toArray(), outputs.causal)).toBeLessThan(1e-12);
+    expect(maxDiff(mha.apply(p, x, { attnMask: triu, keyPaddingMask: padded }).toArray(), outputs.causalPadded)).toBeLessThan(1e-12);
+    expect(maxDiff(block.apply(blockParams, x, { attnMask: triu }).toArray(), fixture.block.causal)).toBeLessThan(1e-12);
+  });
+
   test("cross-attention equals nn.MultiheadAttention(query, key, value)", () => {
     expect(maxDiff(mha.attend(p, x, f64(fixture.keyValue, [2, 3, 8])).toArray(), outputs.cross)).toBeLessThan(1e-12);
   });

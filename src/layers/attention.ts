@@ -17,7 +17,6 @@
  * relative position encodings, key/value caches, and grouped-query attention.
  */
 
-import { isFloatDType } from "../core/dtype.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
 import type { FloorDiv, Mod, Mul } from "../core/arith/index.js";
 import { arange } from "../core/create.js";
@@ -376,7 +375,7 @@ export function multiHeadAttention<
     if (key.shape[0] !== n || value.shape[0] !== n || value.shape[1] !== tk) {
       shapeError(op, `query ${formatShape(query.shape)}, keys ${formatShape(key.shape)} and values ${formatShape(value.shape)} differ in batch or key length`);
     }
-    const { allowed, added } = masksOf(op, numHeads, query.shape, key.shape, opts);
+    const { allowed, added } = masksOf(op, numHeads, query, key.shape, opts);
     const params: WideAttentionParams = p;
     const project = (x: Float32Tensor, w: Float32Tensor, b: Float32Tensor | undefined): Float32Tensor => (!useBias || b === undefined ? matmul(x, w) : add(matmul(x, w), b));
     // heads out of the columns: [N, T, H·dk] -> [N, T, H, dk] -> [N, H, T, dk]; keys straight to [N, H, dk, Tk]
@@ -423,10 +422,11 @@ export function multiHeadAttention<
 function masksOf(
   op: string,
   heads: number,
-  query: readonly number[],
+  queries: Float32Tensor,
   keys: readonly number[],
   opts: AttentionApplyOptions | undefined,
 ): { allowed: Tensor<Shape, "bool">[]; added: Float32Tensor[] } {
+  const query = queries.shape;
   const [n = 0, tq = 0] = query;
   const tk = keys[1] ?? 0;
   const allowed: Tensor<Shape, "bool">[] = [];
@@ -447,7 +447,7 @@ function masksOf(
   // PyTorch's masks: bool true = not allowed; float = added to the scores
   const torchMask = (name: string, m: Tensor<Shape, "bool" | "float32" | "float64">, to: readonly number[]): void => {
     if (m.dtype === "bool") allowed.push(equal(reshape(m as Tensor<Shape, "bool">, to), 0)); // checked bool just above
-    else if (!isFloatDType(m.dtype)) shapeError(op, `${name} must be bool or float, got ${String(m.dtype)}, for ${shapes}`);
+    else if (m.dtype !== queries.dtype) shapeError(op, `${name} must be bool or ${queries.dtype} (the query's dtype), got ${String(m.dtype)}, for ${shapes}`);
     else {
       const shaped = reshape(m as Float32Tensor, to); // a float mask; it adds to the scores of its dtype
       added.push(shaped);

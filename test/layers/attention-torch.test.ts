@@ -103,7 +103,9 @@ describe("the new options' edges", () => {
     expect(() => mha.attend(p, query, keys, values, { attnMask: bools(masks.attnBool, [5, 4]) })).toThrow("multiHeadAttention: attnMask must be [4, 5] or [4, 4, 5] (N·H, Tq, Tk)");
     expect(() => mha.attend(p, query, keys, values, { keyPaddingMask: bools(masks.attnBool, [4, 5]) })).toThrow("multiHeadAttention: keyPaddingMask must be [2, 5]");
     const ints = new Tensor([2, 5], "int32", new Int32Array(10)) as unknown as Tensor<Shape, "bool">; // a wrong dtype from untyped code
-    expect(() => mha.attend(p, query, keys, values, { keyPaddingMask: ints })).toThrow("keyPaddingMask must be bool or float, got int32");
+    expect(() => mha.attend(p, query, keys, values, { keyPaddingMask: ints })).toThrow("keyPaddingMask must be bool or float64 (the query's dtype), got int32");
+    const float32Mask = new Tensor([2, 5], "float32", new Float32Array(10));
+    expect(() => mha.attend(p, query, keys, values, { keyPaddingMask: float32Mask })).toThrow("keyPaddingMask must be bool or float64 (the query's dtype), got float32");
     const untyped = mha.attend as unknown as (params: typeof p, q: Tensor<Shape>, k: Tensor<Shape>, v: Tensor<Shape>) => Tensor<Shape>; // widths the types refuse
     expect(() => untyped(p, query, values, keys)).toThrow(ShapeError);
     const self = mha.apply as unknown as (params: typeof p, x: Tensor<[2, 4, 8]>) => Tensor<[2, 4, 8]>; // kdim 6 is refused by the types too

@@ -76,6 +76,15 @@ describe("elementwise ops against PyTorch", () => {
     expect(Object.is(erf(vector([-0])).toArray()[0], -0)).toBe(true);
   });
 
+  test("the doc examples of erf and erfc hold", () => {
+    const [e0, e1] = erf(vector([0, 1])).toArray();
+    expect(e0).toBe(0);
+    expect(e1).toBeCloseTo(0.8427, 4);
+    const [c0, c10] = erfc(vector([0, 10])).toArray();
+    expect(c0).toBe(1);
+    expect((c10 ?? 0) / 2.0885e-45).toBeCloseTo(1, 4);
+  });
+
   for (const approximate of ["none", "tanh"] as const) {
     test(`gelu(x, { approximate: "${approximate}" }) and its gradient equal F.gelu in float64 and float32`, () => {
       for (const [dtype, tolerance] of [["float64", 1e-13], ["float32", 1e-5]] as const) {

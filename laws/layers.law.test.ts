@@ -65,6 +65,9 @@ const notLayers: Readonly<Record<string, string>> = {
   lecunNormal: "initialiser",
   zerosInit: "initialiser",
   initializers: "the initialisers by name",
+  fromTorchStateDict: "loads PyTorch weights into a model (tested against PyTorch's outputs in test/layers/torch-state-dict.test.ts)",
+  toTorchStateDict: "writes a model's parameters as a PyTorch state_dict (tested in test/layers/torch-state-dict.test.ts)",
+  TorchImportError: "the error of fromTorchStateDict",
 };
 
 /** All cases by layer name; a name in two groups is an error. */

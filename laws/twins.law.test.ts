@@ -20,6 +20,7 @@ import { reduceShape } from "../src/core/rules/reduce.js";
 import { flattenShape, reshapeShape } from "../src/core/rules/reshape.js";
 import { sliceShape, type SliceSpec } from "../src/core/rules/slice.js";
 import { expandDimsShape, squeezeShape } from "../src/core/rules/squeeze.js";
+import { vmapShape } from "../src/core/rules/vmap.js";
 import { checkShape } from "../src/core/shape.js";
 import { transformerEncoderBlock } from "../src/layers/attention.js";
 import { equalityPrelude, typeErrors } from "./support/type-check.js";
@@ -97,6 +98,13 @@ const expandCase = shape(0, 4).chain((s) =>
   fc.integer({ min: -s.length - 2, max: s.length + 1 }).map((axis): Case => ({
     type: `ExpandDimsShape<${lit(s)}, ${axis}>`,
     run: () => expandDimsShape(s, axis),
+  })),
+);
+
+const vmapCase = fc.tuple(shape(0, 4), dim).chain(([s, size]) =>
+  fc.integer({ min: -s.length - 2, max: s.length + 1 }).map((axis): Case => ({
+    type: `VmapShape<${lit(s)}, ${axis}, ${size}>`,
+    run: () => vmapShape(s, axis, size),
   })),
 );
 
@@ -196,6 +204,7 @@ const rules: Record<string, fc.Arbitrary<Case>> = {
   flatten: flattenCase,
   squeeze: squeezeCase,
   expandDims: expandCase,
+  vmap: vmapCase,
   "concat and stack": joinCase,
   slice: sliceCase,
   reduce: reduceCase,
@@ -213,6 +222,7 @@ import type { ReduceShape } from "../src/core/rules/reduce.js";
 import type { FlattenShape, ReshapeShape } from "../src/core/rules/reshape.js";
 import type { SliceShape } from "../src/core/rules/slice.js";
 import type { ExpandDimsShape, SqueezeShape } from "../src/core/rules/squeeze.js";
+import type { VmapShape } from "../src/core/rules/vmap.js";
 import type { CheckShape } from "../src/core/shape.js";
 import type { HeadsDivide } from "../src/layers/attention.js";
 `;

@@ -27,7 +27,7 @@ export {
 } from "./core/create.js";
 export * from "./core/rules/index.js";
 export * from "./ops/index.js";
-export { jit, type JitOptions, type Jitted } from "./transforms/jit.js";
+export { jit, type JitInfo, type JitOptions, type Jitted, type TreeFunction } from "./transforms/jit.js";
 export { DEFAULT_CACHE_BYTES, DEFAULT_MAX_SIGNATURES, jitCacheStats, setJitCacheBudget } from "./transforms/jit-cache.js";
 export { wasmAvailable } from "./backend/wasm/runtime.js";
 export { traceProgram } from "./transforms/trace.js";
@@ -35,6 +35,7 @@ export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";
 export { grad, valueAndGrad, type GradOf, type GradOptions, type ScalarFloat } from "./transforms/grad.js";
 export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
+export { vmap, type Batched, type InAxis, type VmapArgs, type Vmapped, type VmapOptions } from "./transforms/vmap.js";
 export { customJvp, customVjp, stopGradient } from "./transforms/custom.js";
 export { printProgram, typecheckProgram, type Eqn, type Program, type Var } from "./ir/program.js";
 export type { Tree } from "./core/tree.js";

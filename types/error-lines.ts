@@ -47,6 +47,9 @@ const mistakes: readonly Mistake[] = [
   { code: `ones([2, 1.5]);`, names: `ones: dim 1 of [2, 1.5]: 1.5 is not an integer` },
   { code: `reshape(features, [28, 28]);`, names: `reshape: cannot reshape [batch, 784] into [28, 28]` },
   { code: `reshape(zeros([2, 3]), [4, 2]);`, names: `reshape: cannot reshape [2, 3] into [4, 2]: the sizes differ` },
+  { code: `vmap(perPair)(zeros([32, 784]), zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim 32 added` },
+  { code: `vmap(perPair)(features, zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim batch added` },
+  { code: `vmap((p: { a: Tensor<[784]>; b: Tensor<[784]> }) => add(p.a, p.b))(pair);`, names: `vmap: the leaves of the first mapped argument have different batch dims, one of them 32` },
 ];
 
 /**
@@ -66,8 +69,11 @@ const prelude = [
   `import { adaptiveAvgPool2d } from "${root}/src/ops/adaptive-pool.js";`,
   `import { key } from "${root}/src/random/key.js";`,
   `import { avgPool2d, batchNorm, conv2d, dense, embedding, flatten, lstm, multiHeadAttention, relu, residual, sequential, summary, tanh, transformerEncoderBlock } from "${root}/src/layers/index.js";`,
+  `import { vmap } from "${root}/src/transforms/vmap.js";`,
   `const k = key(0);`,
+  `const perPair = (a: Tensor<[784]>, b: Tensor<[784]>) => add(a, b);`,
   `declare const features: Tensor<["batch", 784]>;`,
+  `declare const pair: { a: Tensor<[32, 784]>; b: Tensor<[64, 784]> };`,
   `const lenet = sequential(conv2d(1, 6, 5, { padding: "same" }), tanh(), avgPool2d(2), conv2d(6, 16, 5), tanh(), avgPool2d(2), flatten(), dense(400, 10));`,
 ];
 

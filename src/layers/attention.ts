@@ -542,6 +542,11 @@ export interface TransformerEncoderOptions {
   readonly eps?: number;
   /** The rate at which dropout zeroes each sublayer's output before its residual sum, in training (default 0). */
   readonly dropout?: number;
+  /**
+   * Whether each sublayer normalises its input (pre-norm, the default) or
+   * the residual sum after it (post-norm: PyTorch's default `norm_first=False`).
+   */
+  readonly normFirst?: boolean;
 }
 
 /**
@@ -558,7 +563,8 @@ export type TransformerEncoderBlock<D extends number, H extends number, F extend
 /**
  * A pre-norm transformer encoder block on `[N, T, D]`:
  * `x1 = x + mha(ln1(x))`, then `x1 + ffn2(act(ffn1(ln2(x1))))`, with
- * `ffn1: dense(D, F)` and `ffn2: dense(F, D)`. The attention has `numHeads`
+ * `ffn1: dense(D, F)` and `ffn2: dense(F, D)`; with `normFirst: false`, the
+ * post-norm block `x1 = ln1(x + mha(x))`, then `ln2(x1 + ffn2(act(ffn1(x1))))`. The attention has `numHeads`
  * heads of `D / numHeads`, and its masks come from the options of `apply`.
  * With `dropout` above 0 and `training: true`, each sublayer's output is
  * dropped (the `dropout` layer) before the sum, drawn from `opts.key`
@@ -583,6 +589,7 @@ export function transformerEncoderBlock<const D extends number, const H extends 
   if (act !== "gelu" && act !== "geluTanh" && act !== "relu") shapeError(op, `activation must be "gelu", "geluTanh" or "relu", got ${String(act)}`);
   const activation = (x: Float32Tensor): Float32Tensor => (act === "relu" ? reluOp(x) : geluOp(x, { approximate: act === "geluTanh" ? "tanh" : "none" }));
   const eps = options.eps ?? 1e-5;
+  const normFirst = options.normFirst !== false;
   const [ln1, ln2] = [layerNorm(dModel, { eps }), layerNorm(dModel, { eps })];
   // heads of D / H (H divides D, checked above); typed back from `number`, which skips the divisibility brand checked on this block's own argument
   const mha = multiHeadAttention(dModel, numHeads as number) as unknown as MultiHeadAttention<D, H, FloorDiv<D, H>, FloorDiv<D, H>>;
@@ -604,9 +611,14 @@ export function transformerEncoderBlock<const D extends number, const H extends 
     if (dropping && opts.key === undefined) shapeError(op, `training with dropout ${rate} needs opts.key, for input ${formatShape(x.shape)}`);
     const [k1, k2] = dropping && opts.key !== undefined ? splitKeys(opts.key, 2) : [undefined, undefined];
     const drop = (y: Float32Tensor, k: AnyKey | undefined): Float32Tensor => (k === undefined ? y : dropLayer.apply({}, y, { training: true, key: k }));
+    const ffn = (h: Float32Tensor): Float32Tensor => ffn2.apply(p.ffn2, activation(ffn1.apply(p.ffn1, h)));
+    if (!normFirst) {
+      // post-norm: x1 = ln1(x + mha(x)), y = ln2(x1 + ffn(x1))
+      const x1 = ln1.apply(p.ln1, add(x, drop(mha.apply(p.mha, x, opts), k1)));
+      return ln2.apply(p.ln2, add(x1, drop(ffn(x1), k2)));
+    }
     const x1 = add(x, drop(mha.apply(p.mha, ln1.apply(p.ln1, x), opts), k1));
-    const hidden = activation(ffn1.apply(p.ffn1, ln2.apply(p.ln2, x1)));
-    return add(x1, drop(ffn2.apply(p.ffn2, hidden), k2));
+    return add(x1, drop(ffn(ln2.apply(p.ln2, x1)), k2));
   };
 
   return {

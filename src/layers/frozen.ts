@@ -52,6 +52,6 @@ export function frozen<P, St, F extends ShapeFn>(layer: StatefulLayer<P, St, F>)
   return makeLayer<FrozenParams<P, St>, F>(
     (k) => ({ params: untyped.init(k), state: untyped.initState() }),
     (p, x, opts) => untyped.apply(p.params, p.state, x, { ...opts, training: false })[0],
-    { name: `${layer.name ?? "layer"} (frozen)` },
+    { name: `${layer.name ?? "layer"} (frozen)`, wraps: layer },
   );
 }

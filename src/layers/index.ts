@@ -28,3 +28,4 @@ export {
   type AvgPool2dLayerOptions,
 } from "./pool.js";
 export { avgPool2d, globalAvgPool, maxPool2d, type GlobalAvgPool, type GlobalAvgPoolFn, type GlobalAvgPoolOptions, type Pool2d, type Pool2dFn, type Pool2dLayerOptions } from "./pool.js";
+export { fromTorchStateDict, toTorchStateDict, TorchImportError, type FromTorchOptions, type TorchIssue, type TorchModel, type TorchNameOptions, type TorchParamsOf, type TorchTensors } from "./torch-state-dict.js";

@@ -98,14 +98,21 @@ export interface Layer<P, F extends ShapeFn> extends LayerInfo {
 }
 
 /**
- * What a layer says of itself at run time, for `summary`: its kind
- * (`"dense"`, `"conv2d"`, ...), for a stack the layers it runs one after
- * another (each with its own entry of the parameter tuple), and the dtype of
+ * What a layer says of itself at run time, for `summary` and
+ * `fromTorchStateDict`: its kind (`"dense"`, `"conv2d"`, ...), for a stack
+ * the layers it runs one after another (each with its own entry of the
+ * parameter tuple), for a wrapper the one layer it wraps, and the dtype of
  * its input where that is not float32 (the run-time twin of `InputDType`).
  */
 export interface LayerInfo {
   readonly name?: string;
   readonly layers?: readonly AnyLayer[];
+  /**
+   * The layer this one wraps whole: `residual`'s (whose parameters are the
+   * wrapped layer's) and `frozen`'s (whose parameters are the wrapped
+   * stateful layer's `{ params, state }`).
+   */
+  readonly wraps?: LayerInfo;
   /** The dtype its input must have, when it is not float32 (an embedding's int32 indices). */
   readonly inputDType?: DType;
 }

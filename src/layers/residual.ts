@@ -51,6 +51,6 @@ export function residual<L extends AnyLayer>(layer: Checked<ResidualCheck<ShapeF
   return makeLayer<ParamsOf<L>, ResidualFn<ShapeFnOf<L>>>(
     (k) => inner.init(k),
     (p, x, opts) => add(x, inner.apply(p, x, opts)),
-    { name: `residual(${layer.name ?? "layer"})` },
+    { name: `residual(${layer.name ?? "layer"})`, wraps: layer },
   );
 }

@@ -11,3 +11,4 @@
 export { writeFileAtomic } from "./atomic-write.js";
 export { loadTreeFile, saveTreeFile } from "./tree-file.js";
 export { readIdxFile, readIdxFileAs, readNpyFile, readNpzFile } from "./data-files.js";
+export { loadTorchStateDictFile, saveTorchStateDictFile } from "./torch-file.js";

@@ -43,6 +43,12 @@ export interface Tracer extends Traced {
 /** An interpreter of primitives at one level of the stack. */
 export abstract class Trace {
   constructor(readonly level: number) {}
+  /** The tracer of `x` when this trace made it (`T` is the kind of tracer it makes), else undefined. */
+  protected own<T extends Tracer>(x: AnyTensor): T | undefined {
+    const t = tracerOf(x);
+    return t !== undefined && t.trace === this ? (t as T) : undefined; // a trace makes tracers of one kind, which the subclass names
+  }
+
   /** Evaluates `prim` on inputs of which at least one is this trace's. */
   abstract process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor;
 }

@@ -28,11 +28,12 @@ import {
   type Pool2dParams,
 } from "../backend/kernels/conv/index.js";
 import type { FloatArray } from "../backend/kernels/matrix-view.js";
+import { foldInto, inBatched, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
-import type { ConvParams, PoolParams } from "./params.js";
-import type { AnyTensor, Aval, Primitive } from "./types.js";
+import type { ConvParams, PoolParams, PrimParams } from "./params.js";
+import type { AnyTensor, Aval, BatchDim, BatchRule, Primitive } from "./types.js";
 
 function floatPair(name: string, inputs: readonly Aval[]): [Aval, Aval] {
   const [a, b] = inputs;
@@ -108,7 +109,37 @@ export const conv2d: Primitive<ConvParams> = {
     if (w?.linear === true && x?.linear === false) return [null, bind("conv2d_filter_grad", [x.value, ct], { ...options, filterShape: w.aval.shape })];
     return nonlinear("conv2d");
   },
+  // a filter per example: each example's channels are groups of their own (see groupedConvBatch)
+  batch: ([x, w], [dx = null, dw = null], p, size) => {
+    if (x === undefined || w === undefined) throw new Error("conv2d called without its operands");
+    // one filter: the examples' images are more images of N
+    if (dw === null) return [splitOut(bind("conv2d", [foldInto(x, dx, size, 0), w], p), 0, size, imagesOf(x, dx)), 0];
+    const y = bind("conv2d", [foldInto(x, dx, size, 3, [w]), foldInto(w, dw, size, 3)], { ...windowOf(p), groups: size * p.groups });
+    return [splitOut(y, 3, size, dim(w.shape, inBatched(3, dw))), 3];
+  },
 };
+
+/** The N of the example images in `x`, whose batch is on axis `d` (or none). */
+const imagesOf = (x: AnyTensor, d: BatchDim): number => dim(x.shape, d === null ? 0 : inBatched(0, d));
+
+/**
+ * The batching rule of a convolution gradient, by grouping: the batch of
+ * both operands folded into the channels (batch-major), the groups
+ * multiplied by the batch size, and the channels of the result split again.
+ * NOTE: example b's channels are then groups b·g .. b·g + g - 1, which is
+ * why the fold must be batch-major.
+ */
+function groupedConvBatch<K extends "conv2d_input_grad" | "conv2d_filter_grad">(
+  prim: K,
+  resize: (p: PrimParams[K], size: number) => PrimParams[K],
+  channels: (p: PrimParams[K]) => number,
+): BatchRule<PrimParams[K]> {
+  return ([a, b], [da = null, db = null], p, size) => {
+    if (a === undefined || b === undefined) throw new Error(`${prim} called without its operands`);
+    const y = bind(prim, [foldInto(a, da, size, 3, [b]), foldInto(b, db, size, 3, [a])], resize(p, size));
+    return [splitOut(y, 3, size, channels(p)), 3];
+  };
+}
 
 /** The window options alone, without a gradient primitive's extra shape. */
 function windowOf(p: ConvParams): ConvParams {
@@ -144,7 +175,22 @@ export const conv2dInputGrad: Primitive<ConvParams & { readonly inShape: readonl
     if (w?.linear === true && dy?.linear === false) return [null, bind("conv2d_filter_grad", [ct, dy.value], { ...windowOf(p), filterShape: w.aval.shape })];
     return nonlinear("conv2d_input_grad");
   },
+  batch: ([dy, w], [ddy = null, dw = null], p, size) => {
+    if (dy === undefined || w === undefined) throw new Error("conv2d_input_grad called without its operands");
+    // a filter per example: grouped (see groupedConvBatch); one filter: the examples' images are more images of N
+    if (dw !== null) return inputGradByGroups([dy, w], [ddy, dw], p, size);
+    const n = dim(p.inShape, 0);
+    const dx = bind("conv2d_input_grad", [foldInto(dy, ddy, size, 0), w], { ...p, inShape: [size * n, ...p.inShape.slice(1)] });
+    return [splitOut(dx, 0, size, n), 0];
+  },
 };
+
+const withChannels = (shape: readonly number[], size: number): number[] => shape.map((d, i) => (i === 3 ? size * d : d));
+const inputGradByGroups = groupedConvBatch(
+  "conv2d_input_grad",
+  (p, size) => ({ ...p, groups: size * p.groups, inShape: withChannels(p.inShape, size) }),
+  (p) => dim(p.inShape, 3),
+);
 
 /** The gradient of `conv2d` with respect to its filter: the input and `dy` give `dw` of shape `filterShape`. */
 export const conv2dFilterGrad: Primitive<ConvParams & { readonly filterShape: readonly number[] }> = {
@@ -175,6 +221,11 @@ export const conv2dFilterGrad: Primitive<ConvParams & { readonly filterShape: re
     if (x?.linear === true && dy?.linear === false) return [bind("conv2d_input_grad", [dy.value, ct], { ...windowOf(p), inShape: x.aval.shape }), null];
     return nonlinear("conv2d_filter_grad");
   },
+  batch: groupedConvBatch(
+    "conv2d_filter_grad",
+    (p, size) => ({ ...p, groups: size * p.groups, filterShape: withChannels(p.filterShape, size) }),
+    (p) => dim(p.filterShape, 3),
+  ),
 };
 
 function poolParams(xs: readonly number[], p: PoolParams): Pool2dParams {
@@ -208,14 +259,33 @@ function poolOutShape(name: string, x: Aval, p: PoolParams): number[] {
   return [g.batch, g.outHeight, g.outWidth, dim(x.shape, 3)];
 }
 
+/**
+ * The batching rule of a primitive over images whose operands and result
+ * share their N: the examples' images become more images of N. `resize`
+ * gives the params for a batch of `size` examples.
+ */
+function imagesBatch<K extends "max_pool2d" | "avg_pool2d" | "max_pool2d_grad" | "max_pool2d_pick" | "avg_pool2d_grad">(
+  prim: K,
+  resize: (p: PrimParams[K], size: number) => PrimParams[K] = (p) => p,
+): BatchRule<PrimParams[K]> {
+  return (inputs, dims, p, size) => {
+    const at = dims.findIndex((d) => d !== null);
+    const [x, d] = [inputs[at], dims[at]];
+    if (x === undefined || d === undefined || d === null) throw new Error(`${prim}: no batched operand`);
+    const y = bind(prim, inputs.map((x, i) => foldInto(x, dims[i] ?? null, size, 0, inputs)), resize(p, size));
+    return [splitOut(y, 0, size, dim(x.shape, inBatched(0, d))), 0];
+  };
+}
+
 function pool(
-  name: string,
+  name: "max_pool2d" | "avg_pool2d",
   kernel: (out: FloatArray, x: FloatArray, params: Pool2dParams) => FloatArray,
   derivatives: Pick<Primitive<PoolParams>, "jvp" | "transpose">,
 ): Primitive<PoolParams> {
   return {
     ...derivatives,
     name,
+    batch: imagesBatch(name),
     shape: (inputs, p) => {
       const x = inputs[0];
       if (inputs.length !== 1 || x === undefined) shapeError(name, `takes 1 operand, got ${inputs.length}`);
@@ -266,6 +336,7 @@ export const maxPool2dGrad: Primitive<PoolParams> = {
     if (dy?.linear !== true || x === undefined || x.linear) return nonlinear("max_pool2d_grad");
     return [null, bind("max_pool2d_pick", [x.value, ct], p)];
   },
+  batch: imagesBatch("max_pool2d_grad"),
 };
 
 /**
@@ -325,6 +396,7 @@ export const maxPool2dPick: Primitive<PoolParams> = {
     if (d?.linear !== true || x === undefined || x.linear) return nonlinear("max_pool2d_pick");
     return [null, bind("max_pool2d_grad", [x.value, ct], p)];
   },
+  batch: imagesBatch("max_pool2d_pick"),
 };
 
 /** The gradient of `avg_pool2d`: `dy` spread evenly over each window, into an input of shape `inShape`. */
@@ -347,4 +419,5 @@ export const avgPool2dGrad: Primitive<PoolParams & { readonly inShape: readonly 
   },
   jvp: (_, [ddy], p) => lax.linear(ddy ?? null, (t) => bind("avg_pool2d_grad", [t], p)),
   transpose: (ct, [dy], p) => [dy?.linear === true ? bind("avg_pool2d", [ct], { window: p.window, stride: p.stride, padding: p.padding }) : null],
+  batch: imagesBatch("avg_pool2d_grad", (p, size) => ({ ...p, inShape: [size * dim(p.inShape, 0), ...p.inShape.slice(1)] })),
 };

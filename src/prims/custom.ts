@@ -11,6 +11,7 @@
 
 import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape } from "../core/shape.js";
+import { perExample } from "./batching.js";
 import { bind } from "./bind.js";
 import { zerosLike } from "./lax.js";
 import type { CustomLinearParams } from "./params.js";
@@ -48,6 +49,8 @@ export const customLinear: Primitive<CustomLinearParams> = {
       return c;
     });
   },
+  // NOTE: the user's map is known only on one example's shapes: applied to each example in turn
+  batch: (inputs, dims, p, size) => perExample("custom_linear", inputs, dims, p, size),
 };
 
 /** Applies a custom linear map through the interpreter stack. */

@@ -21,8 +21,11 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { NoParams } from "../core/tree.js";
+import { batchAt, batchedAmong } from "./batching.js";
+import { bind } from "./bind.js";
 import * as lax from "./lax.js";
-import type { AnyTensor, Aval, JvpRule, Primitive, TransposeRule } from "./types.js";
+import type { PrimParams } from "./params.js";
+import type { AnyTensor, Aval, BatchRule, JvpRule, Primitive, TransposeRule } from "./types.js";
 
 const dtypeWords: Record<DTypeClass, string> = { float: "a float dtype", numeric: "a numeric dtype", any: "any dtype" };
 
@@ -79,10 +82,24 @@ interface Derivatives<P> {
   readonly transpose?: TransposeRule<P>;
 }
 
+/**
+ * The batching rule every elementwise primitive shares: the operands' batch
+ * axes are brought to one position (the first batched operand's, which
+ * spares it a transpose) and an unbatched operand is broadcast along it.
+ */
+function elementwiseBatch<K extends ScalarOp>(op: K): BatchRule<ScalarOpParams[K]> {
+  return (inputs, dims, params, size) => {
+    const at = dims.find((d) => d !== null) ?? 0;
+    const p = params as PrimParams[K]; // PrimParams extends ScalarOpParams: an elementwise primitive's params are its op's
+    const context = batchedAmong(inputs, dims);
+    return [bind(op, inputs.map((x, i) => batchAt(x, dims[i] ?? null, size, at, context)), p), at];
+  };
+}
+
 /** Defines the elementwise primitive of scalar op `op` from its derivative rules. */
 function elementwise<K extends ScalarOp>(op: K, derivatives: Derivatives<ScalarOpParams[K]>): Primitive<ScalarOpParams[K]> {
   const rule: ScalarOpRow<ScalarOpParams[K]> = SCALAR_OPS[op];
-  return { name: op, shape: elementwiseShape(op, rule), impl: elementwiseImpl(op, rule), scalarOp: op, ...derivatives };
+  return { name: op, shape: elementwiseShape(op, rule), impl: elementwiseImpl(op, rule), scalarOp: op, batch: elementwiseBatch(op), ...derivatives };
 }
 
 /** The error for transposing an equation in an input it is not linear in. */

@@ -11,6 +11,7 @@ import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
+import { batchAt, foldInto, inBatched, moveAxis, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
@@ -22,6 +23,18 @@ function checkIndices(name: string, indices: AnyTensor, size: number): void {
     const v = data[i] ?? 0;
     if (v < 0 || v >= size) shapeError(name, `index ${v} is out of range for an axis of size ${size}`);
   }
+}
+
+/**
+ * Batched indices made to address a batched axis folded batch-major (see
+ * `foldInto`): example `b`'s indices into an axis of `size` are shifted by
+ * `b * size`. The batch is moved to the indices' front.
+ */
+function offsetIndices(idx: AnyTensor, dim: number, size: number): AnyTensor {
+  const front = moveAxis(idx, dim, 0);
+  const batch = front.shape[0] ?? 0;
+  const offsets = new Tensor([batch], "int32", Int32Array.from({ length: batch }, (_, b) => b * size));
+  return lax.add(front, lax.broadcastInDim(offsets, front.shape, [0]));
 }
 
 function gatherShape(inputs: readonly Aval[], axis: number): Aval {
@@ -59,6 +72,16 @@ export const gather: Primitive<{ readonly axis: number }> = {
   transpose: (ct, [x, idx], { axis }) => {
     if (x?.linear !== true || idx === undefined || idx.linear) return nonlinear("gather");
     return [bind("scatter_add", [ct, idx.value], { axis, size: x.aval.shape[axis] ?? 0 }), null];
+  },
+  batch: ([x, idx], [dx = null, di = null], { axis }, size) => {
+    if (x === undefined || idx === undefined) throw new Error("gather called without its operands");
+    // the same indices into every example: one more leading axis of x
+    if (di === null) return [bind("gather", [moveAxis(x, dx ?? 0, 0), idx], { axis: axis + 1 }), 0];
+    // one table for every example: the batch is the indices' first axis, which lands on `axis`
+    if (dx === null) return [bind("gather", [x, moveAxis(idx, di, 0)], { axis }), axis];
+    // each example's indices into its own table: the tables folded into one axis, the indices shifted into it
+    const rows = x.shape[inBatched(axis, dx)] ?? 0;
+    return [bind("gather", [foldInto(x, dx, size, axis), offsetIndices(idx, di, rows)], { axis }), axis];
   },
 };
 
@@ -101,5 +124,14 @@ export const scatterAdd: Primitive<{ readonly axis: number; readonly size: numbe
   transpose: (ct, [u, idx], { axis }) => {
     if (u?.linear !== true || idx === undefined || idx.linear) return nonlinear("scatter_add");
     return [bind("gather", [ct, idx.value], { axis }), null];
+  },
+  batch: ([u, idx], [du = null, di = null], { axis, size: rows }, size) => {
+    if (u === undefined || idx === undefined) throw new Error("scatter_add called without its operands");
+    // the same indices for every example: one more leading axis of the updates
+    if (di === null) return [bind("scatter_add", [moveAxis(u, du ?? 0, 0), idx], { axis: axis + 1, size: rows }), 0];
+    // each example's indices: scattered into one axis of all examples' rows, then split
+    const updates = batchAt(u, du, size, axis, [idx]);
+    const out = bind("scatter_add", [updates, offsetIndices(idx, di, rows)], { axis, size: size * rows });
+    return [splitOut(out, axis, size, rows), axis];
   },
 };

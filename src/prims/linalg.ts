@@ -14,6 +14,7 @@ import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { matmul } from "../backend/kernels/matmul.js";
 import type { FloatArray } from "../backend/kernels/matrix-view.js";
+import { foldInto, inBatched, moveAxis, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
@@ -75,5 +76,19 @@ export const dotGeneral: Primitive<DotParams> = {
       return [null, transB ? bind("dot_general", [ct, a.value], { transA: true, transB: transA }) : bind("dot_general", [a.value, ct], { transA: !transA, transB: false })];
     }
     return nonlinear("dot_general");
+  },
+  // both batched: one more batch dim; one batched: its examples stacked as more rows of M (or columns of N)
+  batch: ([a, b], [da = null, db = null], params, size) => {
+    if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
+    if (da !== null && db !== null) return [bind("dot_general", [moveAxis(a, da, 0), moveAxis(b, db, 0)], params), 0];
+    const r = da !== null ? b.shape.length : a.shape.length; // the rank of one example
+    if (da !== null) {
+      const mAxis = params.transA ? r - 1 : r - 2;
+      const m = a.shape[inBatched(mAxis, da)] ?? 0;
+      return [splitOut(bind("dot_general", [foldInto(a, da, size, mAxis), b], params), r - 2, size, m), r - 2];
+    }
+    const nAxis = params.transB ? r - 2 : r - 1;
+    const n = b.shape[inBatched(nAxis, db ?? 0)] ?? 0;
+    return [splitOut(bind("dot_general", [a, foldInto(b, db, size, nAxis)], params), r - 1, size, n), r - 1];
   },
 };

@@ -15,6 +15,7 @@ import { shapeError } from "../core/errors.js";
 import { badDim, formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { threefry2x32Iota } from "../backend/kernels/threefry.js";
+import { perExample } from "./batching.js";
 import { nonlinear } from "./elementwise.js";
 import type { RandomBitsParams } from "./params.js";
 import type { Aval, Primitive } from "./types.js";
@@ -45,4 +46,6 @@ export const randomBits: Primitive<RandomBitsParams> = {
   },
   jvp: () => null, // bits have no tangent
   transpose: () => nonlinear("random_bits"),
+  // a key per example: each example's bits drawn from its own key, as a loop would
+  batch: (inputs, dims, p, size) => perExample("random_bits", inputs, dims, p, size),
 };

@@ -14,6 +14,8 @@ import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { argReduce, reduce, type NumericArray } from "../backend/kernels/reduce.js";
+import { batchedOperand, inBatched } from "./batching.js";
+import { bind } from "./bind.js";
 import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
 
@@ -33,10 +35,16 @@ function reducedShape(name: string, inputs: readonly Aval[], axes: readonly numb
   return { shape: x.shape.filter((_, i) => !axes.includes(i)), dtype: x.dtype };
 }
 
-function reduction(name: string, op: "sum" | "max", derivatives: Pick<Primitive<AxesParams>, "jvp" | "transpose">): Primitive<AxesParams> {
+function reduction(name: "reduce_sum" | "reduce_max", op: "sum" | "max", derivatives: Pick<Primitive<AxesParams>, "jvp" | "transpose">): Primitive<AxesParams> {
   return {
     ...derivatives,
     name,
+    // reduce the same axes of the batched operand; the batch axis shifts left past the reduced axes before it
+    batch: (inputs, dims, { axes }) => {
+      const [x, d] = batchedOperand(inputs, dims);
+      const reduced = axes.map((a) => inBatched(a, d));
+      return [bind(name, [x], { axes: reduced }), d - reduced.filter((a) => a < d).length];
+    },
     shape: (inputs, { axes }) => reducedShape(name, inputs, axes),
     impl: (inputs, { axes }) => {
       const x = inputs[0];
@@ -91,4 +99,9 @@ export const argmax: Primitive<{ readonly axis: number }> = {
     return new Tensor(shape, "int32", out);
   },
   jvp: () => null, // an index has no tangent
+  batch: (inputs, dims, { axis }) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    const reduced = inBatched(axis, d);
+    return [bind("argmax", [x], { axis: reduced }), reduced < d ? d - 1 : d];
+  },
 };

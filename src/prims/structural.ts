@@ -17,6 +17,7 @@ import { reshapeRule } from "../core/rules/reshape.js";
 import { formatShape, shapeSize, stridesOf } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { SliceParams } from "../backend/strided-view.js";
+import { allAtFront, batchedOperand, inBatched, moveAxis } from "./batching.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
@@ -89,6 +90,11 @@ export const reshape: Primitive<{ readonly shape: readonly number[] }> = {
   },
   jvp: (_, [dx], { shape }) => lax.linear(dx ?? null, (t) => lax.reshape(t, shape)),
   transpose: (ct, [x]) => [x?.linear === true ? lax.reshape(ct, x.aval.shape) : null],
+  // the batch in front, then each example reshaped
+  batch: (inputs, dims, { shape }, size) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    return [bind("reshape", [moveAxis(x, d, 0)], { shape: [size, ...shape] }), 0];
+  },
 };
 
 /** The broadcast's source strides: 0 where an input dim of 1 is stretched. */
@@ -131,6 +137,10 @@ export const broadcast: Primitive<{ readonly shape: readonly number[]; readonly 
     });
     return [lax.reshape(lax.reduceSum(ct, summed), x.aval.shape)];
   },
+  batch: (inputs, dims, { shape, dims: into }, size) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    return [bind("broadcast", [moveAxis(x, d, 0)], { shape: [size, ...shape], dims: [0, ...into.map((a) => a + 1)] }), 0];
+  },
 };
 
 /** Permute the axes: output axis `i` is input axis `perm[i]`. */
@@ -152,6 +162,11 @@ export const transpose: Primitive<{ readonly perm: readonly number[] }> = {
   transpose: (ct, [x], { perm }) => {
     const inverse = perm.map((_, i) => perm.indexOf(i));
     return [x?.linear === true ? bind("transpose", [ct], { perm: inverse }) : null];
+  },
+  // one permutation that also brings the batch to the front
+  batch: (inputs, dims, { perm }) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    return [bind("transpose", [x], { perm: [d, ...perm.map((a) => inBatched(a, d))] }), 0];
   },
 };
 
@@ -195,6 +210,12 @@ export const slice: Primitive<SliceParams> = {
     });
     return [out];
   },
+  // the whole batch axis is kept
+  batch: (inputs, dims, { starts, steps, sizes }, size) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    const insert = (xs: readonly number[], v: number): number[] => [...xs.slice(0, d), v, ...xs.slice(d)];
+    return [bind("slice", [x], { starts: insert(starts, 0), steps: insert(steps, 1), sizes: insert(sizes, size) }), d];
+  },
 };
 
 /** Pads every axis with `lo[d]` and `hi[d]` copies of `value`. */
@@ -219,6 +240,12 @@ export const pad: Primitive<{ readonly lo: readonly number[]; readonly hi: reado
   jvp: (_, [dx], { lo, hi }) => lax.linear(dx ?? null, (t) => bind("pad", [t], { lo, hi, value: 0 })),
   transpose: (ct, [x], { lo }) =>
     [x?.linear === true ? bind("slice", [ct], { starts: lo, steps: lo.map(() => 1), sizes: x.aval.shape }) : null],
+  // no padding on the batch axis
+  batch: (inputs, dims, { lo, hi, value }) => {
+    const [x, d] = batchedOperand(inputs, dims);
+    const insert = (xs: readonly number[]): number[] => [...xs.slice(0, d), 0, ...xs.slice(d)];
+    return [bind("pad", [x], { lo: insert(lo), hi: insert(hi), value }), d];
+  },
 };
 
 /** Writes the row-major `src` of shape `shape` into `out` at `offset` with `strides`. */
@@ -286,4 +313,5 @@ export const concatenate: Primitive<{ readonly axis: number }> = {
       });
     });
   },
+  batch: (inputs, dims, { axis }, size) => [bind("concatenate", allAtFront(inputs, dims, size), { axis: axis + 1 }), 0],
 };

@@ -7,7 +7,8 @@
  * An elementwise primitive also names its row of the backend's scalar-op
  * table, which holds its scalar semantics (reference function, expression,
  * lowerings, error bound); fusion turns its equations into nodes of that op.
- * The autodiff rules (JVP, transpose) join these slots in the same object.
+ * The autodiff rules (JVP, transpose) and the batching rule of `vmap` join
+ * these slots in the same object.
  */
 
 import type { ScalarOp } from "../backend/scalar-ops.js";
@@ -45,6 +46,21 @@ export type LinearInput = { readonly linear: true; readonly aval: Aval } | { rea
  */
 export type TransposeRule<P> = (ct: AnyTensor, inputs: readonly LinearInput[], params: P) => readonly (AnyTensor | null)[];
 
+/**
+ * Where a value being vmapped carries its examples: the axis of the batch,
+ * or `null` for a value that is the same for every example (unmapped).
+ */
+export type BatchDim = number | null;
+
+/**
+ * The batching rule: the primitive applied to every example at once. Each
+ * input carries the batch (of `size` examples) on axis `dims[i]`, or not at
+ * all (`null`; at least one input is batched); the rule returns the result
+ * with the axis its batch lands on. Written with `bind`, so it can be
+ * transformed again (vmap of vmap, grad of vmap).
+ */
+export type BatchRule<P> = (inputs: readonly AnyTensor[], dims: readonly BatchDim[], params: P, size: number) => readonly [AnyTensor, BatchDim];
+
 /** Every rule of one primitive. */
 export interface Primitive<P> {
   /** The primitive's name, as the IR prints it. */
@@ -59,4 +75,6 @@ export interface Primitive<P> {
   readonly jvp: JvpRule<P>;
   /** For primitives linear in some inputs: the transpose. */
   readonly transpose?: TransposeRule<P>;
+  /** The rule of `vmap`: the primitive on a batch of examples. */
+  readonly batch: BatchRule<P>;
 }

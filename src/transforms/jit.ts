@@ -11,6 +11,7 @@
  * evicted first, within a byte budget shared by every jitted function.
  */
 
+import type { ShapeError } from "../core/errors.js";
 import { flattenTree, treeDefKey, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
 import { compileProgram, type Executable } from "../ir/fusion/execute.js";
 import type { Program } from "../ir/program.js";
@@ -75,15 +76,29 @@ export interface JitOptions {
   readonly maxSignatures?: number;
 }
 
-/** A jitted function, with what it has traced (for tests and inspection). */
-export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Args) => R) & {
+/** What a jitted function reports of its traces (for tests and inspection). */
+export interface JitInfo {
   /** How many times `f` was traced (once per distinct signature, again after an eviction). */
   readonly traces: number;
   /** How many signatures are compiled and kept now (at most `maxSignatures`). */
   readonly cached: number;
   /** The program traced for the most recent new signature. */
   readonly lastProgram: Program | undefined;
-};
+}
+
+/**
+ * `F` when its arguments are trees of tensors, else an error type naming the
+ * rule. (`jit` takes `F` whole, not its arguments and result, so that a
+ * generic function, such as a vmapped one, stays generic.) A `ShapeError`
+ * in a parameter's type is a message for callers that admits no tensor (as
+ * `vmap`'s arguments carry), so it passes.
+ */
+export type TreeFunction<F extends (...args: never[]) => Tree> = Parameters<F> extends readonly (Tree | ShapeError)[]
+  ? F
+  : ShapeError<"jit: every argument must be a tree of tensors">;
+
+/** A jitted function of trees, with what it has traced. */
+export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Args) => R) & JitInfo;
 
 /**
  * Compiles `f` once per distinct signature of its arguments.
@@ -93,11 +108,14 @@ export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Ar
  * f(tensor([1, 2, 3])); // traced and compiled
  * f(tensor([4, 5, 6])); // reused
  */
-export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: Args) => R, options: JitOptions = {}): Jitted<Args, R> {
+export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, options?: JitOptions): F & JitInfo;
+// The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
+export function jit(fn: unknown, options: JitOptions = {}): unknown {
+  const f = fn as (...args: readonly Tree[]) => Tree; // the overload admits only functions of trees
   const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
   let traces = 0;
   let lastProgram: Program | undefined;
-  const call = (...args: Args): R => {
+  const call = (...args: readonly Tree[]): Tree => {
     const { leaves, def } = flattenTree(args, "jit argument");
     // NOTE: inside another transform (grad of a jitted function) the arguments are traced:
     // f then runs inline, so that the enclosing transform sees its operations.
@@ -113,7 +131,7 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
       try {
         program = traceProgram((inputs) => {
           pendingChecks = [];
-          const out = f(...unflattenTree<Args>(def, inputs));
+          const out = f(...unflattenTree<Tree[]>(def, inputs));
           const flat = flattenTree(out, "jit result");
           outDef = flat.def;
           // only values of this trace can be its outputs (a check inside grad of a jitted function is skipped)
@@ -139,11 +157,11 @@ export function jit<Args extends readonly Tree[], R extends Tree>(f: (...args: A
       const error = c.failure(values);
       if (error !== undefined) throw error;
     }
-    return unflattenTree<R>(compiled.outDef, results);
+    return unflattenTree<Tree>(compiled.outDef, results);
   };
   return Object.defineProperties(call, {
     traces: { get: () => traces },
     cached: { get: () => cache.size },
     lastProgram: { get: () => lastProgram },
-  }) as Jitted<Args, R>; // call has the signature of f, and the two getters are defined above
+  }) as typeof call & JitInfo; // the getters of JitInfo are defined just above
 }

@@ -13,7 +13,7 @@ import { isFloatDType, type DType } from "../core/dtype.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree } from "../core/tree.js";
-import { bind, Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
+import { bind, Trace, withTrace, type Tracer } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
 import { primitives } from "../prims/registry.js";
 import type { PrimName, PrimParams } from "../prims/params.js";
@@ -35,12 +35,8 @@ export class JvpTrace extends Trace {
 
   /** The primal and tangent of `x` as this trace sees it. */
   unpair(x: AnyTensor): [AnyTensor, AnyTensor | null] {
-    const t = tracerOf(x);
-    if (t !== undefined && t.trace === this) {
-      const jt = t as JvpTracer; // every tracer of this trace is a JvpTracer
-      return [jt.primal, jt.tangent];
-    }
-    return [x, null];
+    const t = this.own<JvpTracer>(x);
+    return t === undefined ? [x, null] : [t.primal, t.tangent];
   }
 
   process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor {

@@ -10,7 +10,7 @@
 
 import { Tensor } from "../core/tensor.js";
 import type { Eqn, Program, Var } from "../ir/program.js";
-import { Trace, tracerOf, withTrace, type Tracer } from "../prims/bind.js";
+import { Trace, withTrace, type Tracer } from "../prims/bind.js";
 import { primitives } from "../prims/registry.js";
 import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, Aval } from "../prims/types.js";
@@ -51,8 +51,8 @@ export class StagingTrace extends Trace {
    * here unless a tracer of this trace is among the inputs).
    */
   varOf(x: AnyTensor): Var {
-    const t = tracerOf(x);
-    if (t !== undefined && t.trace === this) return (t as StagedTracer).v; // this trace made every tracer it owns
+    const t = this.own<StagedTracer>(x);
+    if (t !== undefined) return t.v;
     let v = this.#constVars.get(x);
     if (v === undefined) {
       v = this.newVar({ shape: x.shape, dtype: x.dtype });

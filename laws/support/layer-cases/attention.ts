@@ -355,13 +355,14 @@ const encoderCases = fc
     t: fc.integer({ min: 1, max: 4 }),
     causal: fc.boolean(),
     activation: fc.constantFrom("gelu" as const, "geluTanh" as const, "relu" as const),
+    normFirst: fc.boolean(),
     seed,
   })
-  .map(({ heads, perHead, ffn, n, t, causal, activation, seed: s }): LayerCase => {
+  .map(({ heads, perHead, ffn, n, t, causal, activation, normFirst, seed: s }): LayerCase => {
     const random = uniform(s);
     const d = heads * perHead;
     const eps = 1e-5;
-    const layer = transformerEncoderBlock(d, heads, ffn, { activation, eps });
+    const layer = transformerEncoderBlock(d, heads, ffn, { activation, eps, normFirst });
     const norm = (): Record<string, AnyTensor> => ({ scale: randomTensor([d], random, 0.5, 1), bias: randomTensor([d], random, 0.5) });
     const params = {
       ln1: norm(),
@@ -372,19 +373,23 @@ const encoderCases = fc
     };
     const wide = layer as unknown as { apply(p: unknown, x: AnyTensor, opts: unknown): AnyTensor }; // as for attention
     return {
-      detail: `transformerEncoderBlock(${d}, ${heads}, ${ffn}, ${activation}), causal ${causal}`,
+      detail: `transformerEncoderBlock(${d}, ${heads}, ${ffn}, ${activation}, normFirst ${normFirst}), causal ${causal}`,
       params,
       x: randomTensor([n, t, d], random),
       apply: (p, xs) => wide.apply(p, xs, { causal }),
       naive: (p, xs): NaiveOutput => {
         const x = valuesOf(xs);
         const normOf = (name: string, v: readonly number[]): number[] => naiveLayerNorm(v, d, eps, valuesOf(leaf(sub(p, name), "scale")), valuesOf(leaf(sub(p, name), "bias")));
-        const attended = naiveAttention(sub(p, "mha"), normOf("ln1", x), normOf("ln1", x), normOf("ln1", x), { n, tq: t, tk: t, d, kdim: d, vdim: d }, { heads, keyDim: perHead, valueDim: perHead, causal });
-        const x1 = x.map((v, i) => v + at(attended, i));
+        // pre-norm: x1 = x + mha(ln1(x)), y = x1 + ffn(ln2(x1)); post-norm: x1 = ln1(x + mha(x)), y = ln2(x1 + ffn(x1))
+        const attendIn = normFirst ? normOf("ln1", x) : x;
+        const attended = naiveAttention(sub(p, "mha"), attendIn, attendIn, attendIn, { n, tq: t, tk: t, d, kdim: d, vdim: d }, { heads, keyDim: perHead, valueDim: perHead, causal });
+        const sum1 = x.map((v, i) => v + at(attended, i));
+        const x1 = normFirst ? sum1 : normOf("ln1", sum1);
         const dense = (name: string, v: readonly number[], i: number, o: number): number[] => naiveDense(v, valuesOf(leaf(sub(p, name), "w")), valuesOf(leaf(sub(p, name), "b")), i, o);
-        const hidden = dense("ffn1", normOf("ln2", x1), d, ffn).map(activation === "gelu" ? naiveGelu : activation === "geluTanh" ? naiveGeluTanh : (v) => Math.max(v, 0));
+        const hidden = dense("ffn1", normFirst ? normOf("ln2", x1) : x1, d, ffn).map(activation === "gelu" ? naiveGelu : activation === "geluTanh" ? naiveGeluTanh : (v) => Math.max(v, 0));
         const out = dense("ffn2", hidden, ffn, d);
-        return { shape: xs.shape, data: x1.map((v, i) => v + at(out, i)) };
+        const sum2 = x1.map((v, i) => v + at(out, i));
+        return { shape: xs.shape, data: normFirst ? sum2 : normOf("ln2", sum2) };
       },
       init: (k) => layer.init(k),
     };

@@ -168,6 +168,11 @@ const MC = 256;
 const WASM_MIN_WORK = 512;
 const WASM_MIN_OUTPUTS = 16;
 const WASM_MIN_COLS = 2;
+
+/** True when `"auto"` hands a float32 `m x k x n` product to the WebAssembly kernel (its size pays; see WASM_MIN_WORK). */
+export function wasmPays(m: number, k: number, n: number): boolean {
+  return n >= WASM_MIN_COLS && m * n >= WASM_MIN_OUTPUTS && m * k * n >= WASM_MIN_WORK;
+}
 /** Products with fewer rows than this take the small path, unpacked. */
 const MIN_ROWS = 4;
 /** Products with fewer columns than this take the small path, unpacked. */
@@ -221,7 +226,7 @@ export function gemm(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
   }
   if (m === 0 || n === 0) return;
   const last: Finish = { beta: accumulate, bias, biasOffset, relu: activation === "relu" };
-  const wasm = backend === "wasm" || (backend === "auto" && n >= WASM_MIN_COLS && m * n >= WASM_MIN_OUTPUTS && m * k * n >= WASM_MIN_WORK);
+  const wasm = backend === "wasm" || (backend === "auto" && wasmPays(m, k, n));
   if (k === 0) {
     finishOnly(m, n, c, last);
   } else if (wasm && wasmGemm(m, k, n, a, b, c, last)) {

@@ -23,7 +23,7 @@ export type ScratchPurpose =
   | "stationary" // the weights and biases of one sweep of the window kernel
   | "lanes" // the per-pixel lane sums of the window kernel
   | "flipped" // the filter turned by 180 degrees for the Winograd input gradient
-  | "positions" // per-channel positions of the maxima of max-pool backward
+  | "positions" // the positions of the maxima of max pooling, one per output element
   | "pack" // the packed block of A and the sums of a block of C of the blocked matmul
   | "gemmStationary" // the block of B of one sweep of the matmul micro-kernel
   | "rowSums" // the row accumulators of the matmul's small path

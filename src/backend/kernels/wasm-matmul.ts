@@ -71,8 +71,8 @@ export interface WasmEpilogue {
   readonly relu: boolean;
 }
 
-/** The name of the macro-kernel the module exports. */
-const MACRO_EXPORT = "macro";
+/** The name under which a kernel's module exports its function. */
+const KERNEL_NAME = "kernel";
 
 /**
  * The body of the macro-kernel `macro(a, b, c, rowTiles, colTiles, kc, ldc,
@@ -155,18 +155,28 @@ let macroKernel: MacroKernel | null | undefined;
 /** The compiled macro-kernel (built on first use), or null when WebAssembly with SIMD is not available. */
 function compiledMacroKernel(): MacroKernel | null {
   if (macroKernel !== undefined) return macroKernel;
-  const i32 = ValType.i32;
-  const type = { params: [i32, i32, i32, i32, i32, i32, i32, i32], results: [] };
-  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: macroKernelBody(MR, NR / 4), export: MACRO_EXPORT }] });
+  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
+  macroKernel = instantiateKernel(macroKernelBody(MR, NR / 4), 8) as MacroKernel | null;
+  return macroKernel;
+}
+
+/**
+ * The function of `params` i32 parameters and no result that `body`
+ * defines, in a module of its own over the runtime's shared memory; null
+ * when WebAssembly with SIMD is not available here, or the engine's SIMD
+ * lacks an instruction the body uses.
+ */
+export function instantiateKernel(body: FunctionBody, params: number): ((...args: number[]) => void) | null {
+  const type = { params: new Array<ValType>(params).fill(ValType.i32), results: [] };
+  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body, export: KERNEL_NAME }] });
   let exported: unknown;
   try {
-    exported = instantiateWithSharedMemory(binary)?.[MACRO_EXPORT];
+    exported = instantiateWithSharedMemory(binary)?.[KERNEL_NAME];
   } catch {
     exported = undefined; // an engine whose SIMD lacks an instruction used here
   }
-  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
-  macroKernel = typeof exported === "function" ? (exported as MacroKernel) : null;
-  return macroKernel;
+  // An exported WebAssembly function of i32 parameters and no result takes numbers and returns undefined.
+  return typeof exported === "function" ? (exported as (...args: number[]) => void) : null;
 }
 
 /**
@@ -198,27 +208,58 @@ const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple)
  * // true, and c is [7, 10, 15, 22]
  */
 export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
-  if (!(a.data instanceof Float32Array && b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
+  if (!(a.data instanceof Float32Array)) return false;
+  const pack: PanelPacker = (floats, at, i0, mc, rowTiles, p0, kc) => packA(floats, at, a, i0, mc, rowTiles, p0, kc);
+  return wasmGemmPacked(m, k, n, pack, b, c, epilogue);
+}
+
+/** The depth of a block of k: sums over k run in blocks this deep (see the NOTE above). */
+export const DEPTH_BLOCK = KC;
+
+/** Rows of a panel of packed A (the register tile's rows): what a `PanelPacker` writes per `[kc][PANEL_ROWS]` panel. */
+export const PANEL_ROWS = MR;
+
+/**
+ * Packs rows `i0 .. i0 + mc` and columns `p0 .. p0 + kc` of an implicit A
+ * (`m x k`) from float `at` of `floats`: `rowTiles` panels one after
+ * another, each `[kc][PANEL_ROWS]` (panel `t`, step `p`, row `r` at `at + (t
+ * * kc + p) * PANEL_ROWS + r`), zero past row `mc`. It must write every
+ * element of the block: the memory holds what the last call left.
+ */
+export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: number, rowTiles: number, p0: number, kc: number) => void;
+
+/**
+ * `wasmGemm` with A given by its packer rather than a view, for an operand
+ * that exists only implicitly (a convolution's columns, packed straight from
+ * its input: implicit GEMM). The sums, their order and the epilogue are
+ * those of `wasmGemm` on the matrix the packer describes, so the two give
+ * the same bits. Its memory starts at byte `base` (a multiple of 16): the
+ * bytes below are the caller's, for what its packer reads, and stay as they
+ * are. Returns false, having written nothing, where `wasmGemm` would.
+ */
+export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base = 0): boolean {
+  if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
   const kernel = compiledMacroKernel();
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
   const nPad = roundUp(n, NR);
   const mcPad = Math.min(roundUp(m, MR), MC);
   const depth = Math.min(k, KC);
   // Layout (bytes, each part 16-byte aligned as all sizes are multiples of 4 floats): packed B, packed A block, staged C block.
-  const aAt = k * nPad * FLOAT;
+  const bAt = base;
+  const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mcPad * depth * FLOAT;
   const bytes = cAt + mcPad * nPad * FLOAT;
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
-  packB(floats, b, k, n, nPad, depth);
+  packB(floats, bAt / FLOAT, b, k, n, nPad, depth);
   for (let ic = 0; ic < m; ic += MC) {
     const mc = Math.min(MC, m - ic);
     const rowTiles = Math.ceil(mc / MR);
     for (let pc = 0; pc < k; pc += depth) {
       const kc = Math.min(depth, k - pc);
-      packA(floats, aAt / FLOAT, a, ic, mc, rowTiles, pc, kc);
-      kernel(aAt, pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
+      pack(floats, aAt / FLOAT, ic, mc, rowTiles, pc, kc);
+      kernel(aAt, bAt + pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
     }
     storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);
   }
@@ -228,14 +269,14 @@ export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: Matr
 /**
  * Packs all of B: for each block of k (`depth` deep, the last one shorter),
  * its panels of NR columns one after another, each `[kc][NR]` and zero past
- * column n. A block starts at float `pc * nPad`.
+ * column n. A block starts at float `at + pc * nPad`.
  */
-function packB(floats: Float32Array, b: MatrixView, k: number, n: number, nPad: number, depth: number): void {
+function packB(floats: Float32Array, at: number, b: MatrixView, k: number, n: number, nPad: number, depth: number): void {
   const { data, offset, rowStride, colStride } = b;
   for (let pc = 0; pc < k; pc += depth) {
     const kc = Math.min(depth, k - pc);
     for (let j0 = 0; j0 < nPad; j0 += NR) {
-      const panel = pc * nPad + j0 * kc;
+      const panel = at + pc * nPad + j0 * kc;
       const cols = Math.min(NR, n - j0);
       if (colStride === 1 && cols === NR) {
         // NOTE: the common case (a row-major B, a whole panel) copies a row of 8 unrolled: twice as fast as the general loop.
@@ -301,6 +342,11 @@ function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixVie
   const { data, offset, rowStride, colStride } = c;
   const plain = !e.beta && e.bias === undefined && !e.relu;
   // NOTE: a row of fewer than 32 floats copies faster by hand than through `subarray` and `set`.
+  if (plain && colStride === 1 && rowStride === nPad && n === nPad) {
+    // C's rows lie back to back, as the staged rows do (a convolution's NHWC output): the block in one copy.
+    data.set(floats.subarray(at, at + mc * nPad), offset + i0 * rowStride);
+    return;
+  }
   if (plain && colStride === 1 && n >= 32) {
     for (let i = 0; i < mc; i++) data.set(floats.subarray(at + i * nPad, at + i * nPad + n), offset + (i0 + i) * rowStride);
     return;

@@ -60,6 +60,9 @@ export const Op = {
   f64_promote_f32: 0xbb,
   i64_reinterpret_f64: 0xbd,
   f64_reinterpret_i64: 0xbf,
+  i32_load: 0x28,
+  i32_store: 0x36,
+  i32_shl: 0x74,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -95,6 +98,13 @@ export const SimdOp = {
   f64x2_div: 0xf3,
   f64x2_min: 0xf4,
   f64x2_max: 0xf5,
+  i32x4_splat: 0x11,
+  f32x4_eq: 0x41,
+  f32x4_gt: 0x44,
+  v128_and: 0x4e,
+  v128_or: 0x50,
+  v128_bitselect: 0x52,
+  i32x4_add: 0xae,
 } as const;
 export type SimdOp = (typeof SimdOp)[keyof typeof SimdOp];
 

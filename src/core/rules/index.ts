@@ -25,3 +25,4 @@ export { reduceShape, reducedAxes, type ReduceAxes, type ReduceShape } from "./r
 export { flattenShape, reshapeShape, type FlattenShape, type ReshapeShape } from "./reshape.js";
 export { sliceRule, sliceShape, type AxisSlice, type SliceRange, type SliceShape, type SliceSpec } from "./slice.js";
 export { expandDimsShape, squeezeShape, type ExpandDimsShape, type SqueezeShape } from "./squeeze.js";
+export { vmapShape, type VmapShape } from "./vmap.js";

@@ -3,7 +3,8 @@
  * the input gradient (the transposed convolution) as `cols(dx) = dy @ w^T`
  * and col2im, or for 3 x 3 filters a Winograd convolution of `dy` with the
  * filter turned by 180 degrees; the filter gradient as `dw = cols(x)^T @ dy`
- * summed over chunks of rows. Left out: a fast algorithm for the filter gradient.
+ * summed over chunks of rows (float32 on WebAssembly by implicit GEMM,
+ * `implicit.ts`). Left out: a fast algorithm for the filter gradient.
  */
 
 import { gemm } from "../matmul.js";
@@ -11,7 +12,8 @@ import type { FloatArray, MatrixView } from "../matrix-view.js";
 import { scratch } from "../scratch.js";
 import { chunkRows, columns, growColsLike } from "./columns.js";
 import { conv2d } from "./forward.js";
-import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes } from "./geometry.js";
+import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
+import { conv2dFilterGradImplicit } from "./implicit.js";
 import { usesWinograd } from "./winograd.js";
 
 /** Stores the `count` channel sums from `acc[accAt]` at `out[at]`, adding the bias and applying relu. */
@@ -171,6 +173,9 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const rows = g.batch * g.outHeight * g.outWidth;
   const chunk = chunkRows(depth);
   const epilogue = epilogueOf(options);
+  if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
+    if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
+  }
   for (let group = 0; group < g.groups; group++) {
     const target: MatrixView = { data: dw, offset: group * Og, rowStride: O, colStride: 1 };
     // dw = cols^T @ dy, summed chunk by chunk; the epilogue (if any) goes with the last chunk.

@@ -10,7 +10,8 @@
 import { type Epilogue, gemm } from "../matmul.js";
 import type { FloatArray, MatrixView } from "../matrix-view.js";
 import { scratch } from "../scratch.js";
-import { type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise } from "./geometry.js";
+import { type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, wasmEpilogueOf } from "./geometry.js";
+import { conv2dImplicit } from "./implicit.js";
 
 /** Elements of the column buffer per chunk (2 MiB of float64). */
 const COLS_BUDGET = 1 << 18;
@@ -25,8 +26,16 @@ export function chunkRows(depth: number): number {
   return Math.max(64, Math.floor(COLS_BUDGET / Math.max(depth, 1)));
 }
 
-/** The forward convolution as one `gemm` per group and chunk of output rows. */
+/**
+ * The forward convolution as one `gemm` per group and chunk of output rows;
+ * float32 arrays whose windows are not the input itself take implicit GEMM
+ * (`implicit.ts`: the same sums, packed from the input) when the
+ * WebAssembly matmul runs.
+ */
 export function conv2dColumns(out: FloatArray, x: FloatArray, w: FloatArray, g: ConvGeometry, epilogue: Epilogue): void {
+  if (out instanceof Float32Array && x instanceof Float32Array && w instanceof Float32Array && !isPointwise(g)) {
+    if (conv2dImplicit(out, x, w, g, wasmEpilogueOf(epilogue))) return;
+  }
   const depth = g.kernelHeight * g.kernelWidth * g.groupInChannels;
   const rows = g.batch * g.outHeight * g.outWidth;
   const O = g.outChannels;

@@ -10,6 +10,7 @@
 import { shapeError } from "../../../core/errors.js";
 import { convOutSize, type Padding, windowPadding } from "../../../core/rules/conv.js";
 import type { Epilogue } from "../matmul.js";
+import type { WasmEpilogue } from "../wasm-matmul.js";
 
 /** Padding of both spatial axes: one scheme for both, or one per axis. */
 export type Padding2d = Padding | { readonly height: Padding; readonly width: Padding };
@@ -165,6 +166,11 @@ export function checkBias(op: string, epilogue: Epilogue, channels: number): voi
 /** Just the epilogue of a kernel's options (what `gemm` takes). */
 export function epilogueOf(options: Epilogue): Epilogue {
   return { bias: options.bias, biasOffset: options.biasOffset, activation: options.activation };
+}
+
+/** An epilogue as the WebAssembly matmul takes it (no accumulation). */
+export function wasmEpilogueOf(options: Epilogue): WasmEpilogue {
+  return { beta: false, bias: options.bias, biasOffset: options.biasOffset ?? 0, relu: options.activation === "relu" };
 }
 
 /**

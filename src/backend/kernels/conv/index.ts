@@ -37,11 +37,14 @@
  * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows.
  *
  * A 1 x 1 filter with stride 1 and no padding needs no columns at all: the
- * input is read in place. Columns are built a chunk of output rows at a time
+ * input is read in place. Float32 products on the WebAssembly matmul skip
+ * the column matrix: the windows are packed straight into the matmul's
+ * panels (implicit GEMM, `implicit.ts`). Other columns are built a chunk of output rows at a time
  * into a buffer reused across calls (every scratch buffer comes from the one
  * allocator of `../scratch.ts`), so memory stays bounded for any batch.
  *
- * Pooling (max and average) runs direct loops over the window; average
+ * Pooling (max and average) runs direct loops over the window (float32 max
+ * pooling over channels in fours in WebAssembly SIMD, `wasm-pool.ts`); average
  * pooling divides by the number of input elements under the window, padding
  * excluded (as TensorFlow and Keras do with `padding="same"`). Max pooling
  * takes the first maximum on ties, and a NaN in the window wins (as NumPy's
@@ -55,7 +58,9 @@
  * checks, the walk over windows), `columns.ts` (im2col and the column
  * product), `windows.ts` (the weight-stationary window kernel), `winograd.ts`
  * (F(2 x 2, 3 x 3)), `forward.ts` (which of the three a convolution takes),
- * `backward.ts` (both gradients, col2im) and `pool.ts` (pooling); this file
+ * `backward.ts` (both gradients, col2im), `implicit.ts` (columns packed
+ * straight into the WebAssembly matmul), `pool.ts` (pooling) and
+ * `wasm-pool.ts` (max pooling in WebAssembly); this file
  * is their public face.
  */
 

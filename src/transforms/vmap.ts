@@ -1,0 +1,274 @@
+/**
+ * `vmap(f, { inAxes, outAxes })`: `f` written for one example, run on a
+ * batch of them at once.
+ *
+ * A `BatchTrace` carries a (value, batch axis) pair on each tensor it
+ * follows: the value holds every example, stacked on that axis, while the
+ * tensor `f` sees has the shape of one example. Each primitive is applied by
+ * its batching rule (the `batch` slot of its definition), which binds the
+ * primitive on the whole batch and says where the batch lands; a value that
+ * is the same for every example (an unmapped argument, a constant) stays
+ * unbatched and costs nothing until it meets a batched one. The idea is
+ * JAX's `BatchTrace` (`batching.py`, Autodidax's vmap); the code is ours.
+ * Because rules bind, vmap composes with every transform in any order
+ * (vmap of grad gives per-example gradients; jit of vmap compiles the
+ * batched program). Left out: `outAxes` per output (one axis for every leaf
+ * of the result), and `axisName` collectives.
+ */
+
+import { ShapeError } from "../core/errors.js";
+import type { DType } from "../core/dtype.js";
+import { formatShape, normalizeAxis, type Dim, type Shape, type ShowDim } from "../core/shape.js";
+import { Tensor } from "../core/tensor.js";
+import { flattenTree, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
+import { vmapShape, type VmapShape } from "../core/rules/vmap.js";
+import { batchAt, moveAxis } from "../prims/batching.js";
+import { bind, Trace, withTrace, type Tracer } from "../prims/bind.js";
+import { zerosLike } from "../prims/lax.js";
+import { primitives } from "../prims/registry.js";
+import type { PrimName, PrimParams } from "../prims/params.js";
+import type { AnyTensor, Aval, BatchDim, BatchRule } from "../prims/types.js";
+
+interface BatchTracer extends Tracer {
+  readonly value: AnyTensor;
+  readonly dim: number;
+}
+
+/** The trace of `vmap`: every tensor it follows holds a batch of `size` examples. */
+export class BatchTrace extends Trace {
+  constructor(
+    level: number,
+    readonly size: number,
+  ) {
+    super(level);
+  }
+
+  /** A tensor that stands for one example of `value`, whose batch is on axis `dim` (`value` itself when unbatched). */
+  pack(value: AnyTensor, dim: BatchDim): AnyTensor {
+    if (dim === null) return value;
+    const tracer: BatchTracer = { level: this.level, trace: this, value, dim };
+    return new Tensor(
+      value.shape.filter((_, i) => i !== dim),
+      value.dtype,
+      undefined,
+      tracer,
+    );
+  }
+
+  /** The batched value of `x` and its batch axis, as this trace sees it. */
+  unpack(x: AnyTensor): [AnyTensor, BatchDim] {
+    const t = this.own<BatchTracer>(x);
+    return t === undefined ? [x, null] : [t.value, t.dim];
+  }
+
+  process<K extends PrimName>(prim: K, inputs: readonly AnyTensor[], params: PrimParams[K]): AnyTensor {
+    const pairs = inputs.map((x) => this.unpack(x));
+    const values = pairs.map(([v]) => v);
+    const dims = pairs.map(([, d]) => d);
+    if (dims.every((d) => d === null)) return bind(prim, values, params);
+    const rule = primitives[prim] as { shape: (inputs: readonly Aval[], params: PrimParams[K]) => Aval; batch: BatchRule<PrimParams[K]> }; // primitives[K] takes PrimParams[K]
+    // the example's shapes pass the primitive's own checks first, so its errors name them
+    const example = rule.shape(inputs, params);
+    if (this.size === 0) return this.pack(zerosLike({ shape: [0, ...example.shape], dtype: example.dtype }), 0);
+    const [out, dim] = rule.batch(values, dims, params, this.size);
+    if (dim !== null && (out.shape[dim] !== this.size || out.shape.filter((_, i) => i !== dim).join() !== example.shape.join())) {
+      throw new Error(`vmap: the batching rule of ${prim} gave ${formatShape(out.shape)} with its batch on axis ${dim}, not ${formatShape(example.shape)} for each of ${this.size} examples`);
+    }
+    return this.pack(out, dim);
+  }
+}
+
+/** The axis of each leaf of a tree of structure `def`, from its in-axes `spec` (one axis, or a prefix of the tree). */
+function leafAxes(spec: AxisTree, def: TreeDef, at: string): BatchDim[] {
+  if (spec === null || typeof spec === "number") return new Array<BatchDim>(leafCount(def)).fill(spec);
+  const mismatch = (): never => {
+    throw new ShapeError(`vmap: the inAxes of ${at} do not follow its structure`);
+  };
+  if (Array.isArray(spec)) {
+    const parts: readonly AxisTree[] = spec;
+    if (def.kind !== "array" || def.children.length !== parts.length) return mismatch();
+    return def.children.flatMap((c, i) => leafAxes(parts[i] ?? null, c, `${at}[${i}]`));
+  }
+  const record = spec as { readonly [key: string]: AxisTree }; // neither null, a number nor an array: the record case of AxisTree
+  const keys = Object.keys(record).sort();
+  if (def.kind !== "record" || keys.join() !== def.keys.join()) return mismatch();
+  return def.children.flatMap((c, i) => leafAxes(record[def.keys[i] ?? ""] ?? null, c, `${at}.${def.keys[i] ?? ""}`));
+}
+
+/** The number of leaves of a tree of structure `def`. */
+const leafCount = (def: TreeDef): number => (def.kind === "leaf" ? 1 : def.children.reduce((n, c) => n + leafCount(c), 0));
+
+/** Normalises an axis against `rank` (-1 is the last), or throws a `ShapeError` naming vmap and `what`. */
+const axisIn = (axis: number, rank: number, what: string): number => normalizeAxis(`vmap ${what}`, axis, rank);
+
+/**
+ * Runs `f` on one example of each input (the batch of input `i` is on axis
+ * `inDims[i]`, `null` for an input shared by every example) and returns the
+ * outputs with their batch on axis `outDims[i]` (`null`: an output that must
+ * not depend on the example). `what` names the inputs in messages.
+ */
+export function vmapFlat(
+  f: (inputs: readonly AnyTensor[]) => readonly AnyTensor[],
+  inputs: readonly AnyTensor[],
+  inDims: readonly BatchDim[],
+  outDims: (count: number) => readonly BatchDim[],
+  what: (i: number) => string = (i) => `input ${i}`,
+): AnyTensor[] {
+  let size: number | undefined;
+  let first = -1;
+  const dims = inputs.map((x, i) => {
+    const d = inDims[i] ?? null;
+    if (d === null) return null;
+    const axis = axisIn(d, x.shape.length, what(i));
+    const n = x.shape[axis] ?? 0;
+    if (size === undefined) [size, first] = [n, i];
+    else if (n !== size) {
+      throw new ShapeError(`vmap: ${what(i)} has ${n} examples on axis ${axis} but ${what(first)} has ${size} (mapped sizes must agree)`);
+    }
+    return axis;
+  });
+  if (size === undefined) throw new ShapeError("vmap: no argument is mapped (give inAxes a number for at least one)");
+  const batch = size;
+  return withTrace(
+    (level) => new BatchTrace(level, batch),
+    (trace) => {
+      const outs = f(inputs.map((x, i) => trace.pack(x, dims[i] ?? null)));
+      const targets = outDims(outs.length);
+      return outs.map((y, i) => {
+        const [value, d] = trace.unpack(y);
+        const target = targets[i] ?? null;
+        if (target === null) {
+          if (d !== null) throw new ShapeError(`vmap: output ${i} depends on the example, but its outAxes is null`);
+          return value;
+        }
+        const shape = vmapShape(y.shape, target, batch); // checks the axis, as the type's VmapShape does
+        const to = target < 0 ? target + shape.length : target;
+        return d === null ? batchAt(value, null, batch, to, inputs) : moveAxis(value, d, to);
+      });
+    },
+  );
+}
+
+/** Where an argument's examples are: an axis, or `null` for an argument shared by every example. */
+export type InAxis = number | null;
+
+/**
+ * The in-axes of one argument: one axis for all its leaves, or a prefix of
+ * its tree (an array or record of the same structure) with an axis for each
+ * part: `{ w: 0, b: null }` maps `w` and shares `b`.
+ */
+export type AxisTree = InAxis | readonly AxisTree[] | { readonly [key: string]: AxisTree };
+
+/** The options of `vmap`. */
+export interface VmapOptions<In extends InAxis | readonly AxisTree[], Out extends InAxis> {
+  /** The axis of each argument's examples: one for all arguments, or one per argument (an `AxisTree`); default 0. */
+  readonly inAxes?: In;
+  /** Where the examples go in every leaf of the result; default 0. `null` for a result that is the same for every example. */
+  readonly outAxes?: Out;
+}
+
+/**
+ * The tree `T` of one example with the batch dim `B` added to every leaf at
+ * `Axis` (`T` itself for `null`); a leaf whose axis is out of range is the
+ * `ShapeError` saying so.
+ *
+ * @example
+ * type P = Batched<{ w: Tensor<[3, 2]> }, 0, 32>; // { w: Tensor<[32, 3, 2]> }
+ */
+export type Batched<T, Axis, B extends Dim> = Axis extends number
+  ? T extends Tensor<Shape, DType>
+    ? BatchedLeaf<VmapShape<T["shapeType"], Axis, B>, T["dtype"]>
+    : { [K in keyof T]: Batched<T[K], Axis, B> }
+  : Axis extends null
+    ? T
+    : T extends Tensor<Shape, DType>
+      ? ShapeError<"vmap: the inAxes of an argument do not follow its structure">
+      : { [K in keyof T]: K extends keyof Axis ? Batched<T[K], Axis[K], B> : ShapeError<"vmap: the inAxes of an argument do not follow its structure"> }; // an axis tree: part by part
+
+type BatchedLeaf<S, D extends DType> = S extends Shape ? Tensor<S, D> : S;
+
+/** The axis of argument `K` in `In` (one for all, or one per argument). */
+type AxisOf<In, K> = In extends readonly unknown[] ? In[K & keyof In] : In;
+
+/** The index of the first mapped argument, as a key of the arguments' tuple. */
+type FirstMapped<In, I extends unknown[] = []> = In extends readonly [infer H, ...infer T] ? (H extends number ? `${I["length"]}` : FirstMapped<T, [...I, H]>) : "0";
+
+/**
+ * The arguments of `vmap(f)` for `f`'s arguments `Args`: each batched at its
+ * `inAxes` entry. The batch dim `B` is inferred from the first mapped
+ * argument; the others must have the same (a literal that differs does not
+ * compile, and the error names vmap and the first argument's dim).
+ */
+export type VmapArgs<Args extends readonly unknown[], In, B extends Dim> = {
+  [K in keyof Args]: K extends FirstMapped<In> ? OneBatch<Batched<Args[K], AxisOf<In, K>, B>, B> : SameBatch<Batched<Args[K], AxisOf<In, K>, NoInfer<B>>, AxisOf<In, K>, B>;
+};
+
+/**
+ * The first mapped argument's type, or, when its leaves gave different batch
+ * dims (`B` inferred as a union of them), the error naming each of them.
+ */
+type OneBatch<T, B extends Dim> = number extends B // an unknown dim matches any other
+  ? T
+  : IsSingle<B> extends true
+    ? T
+    : ShapeError<`vmap: the leaves of the first mapped argument have different batch dims, one of them ${ShowDim<B>}`>;
+
+/** True unless `D` is a union of several literals. */
+type IsSingle<D, All = D> = D extends unknown ? ([All] extends [D] ? true : false) : never;
+
+/**
+ * A later mapped argument's type, with the message a caller sees when its
+ * batch dim differs from the first mapped argument's: no tensor is a
+ * `ShapeError`, so the union admits exactly the batched type.
+ */
+type SameBatch<T, Axis, B extends Dim> = Axis extends number ? T | ShapeError<`vmap: a mapped argument must be its example's type with the first mapped argument's batch dim ${ShowDim<B>} added`> : T;
+
+/** `f` mapped by `vmap`: a batch of each mapped argument in, the batched result out. */
+export type Vmapped<Args extends readonly unknown[], R, In, Out> = <B extends Dim>(...args: VmapArgs<Args, In, B>) => Batched<R, Out, B>;
+
+/**
+ * `f` mapped over a batch: the `B` examples of each mapped argument (on its
+ * `inAxes` axis) are run through `f` together, and every leaf of the result
+ * gets a dim of `B` (at `outAxes`). The type shows the added dim:
+ * `(x: Tensor<[784]>) => Tensor<[10]>` becomes
+ * `(x: Tensor<[B, 784]>) => Tensor<[B, 10]>` for the caller's `B` (a
+ * literal, a symbolic dim or `number`); mapped arguments of different
+ * literal sizes do not compile, and different sizes at run time throw a
+ * `ShapeError` naming both.
+ *
+ * @example
+ * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] });
+ * perExample(params, images, labels); // one gradient per example: params' type with a leading B on each leaf
+ */
+export function vmap<Args extends readonly Tree[], R extends Tree, const In extends InAxis | readonly AxisTree[] = 0, const Out extends InAxis = 0>(
+  f: (...args: Args) => R,
+  options: VmapOptions<In, Out> = {},
+): Vmapped<Args, R, In, Out> {
+  // NOTE: not `??`, which would read an explicit null (unmapped) as the default 0
+  const inAxes: InAxis | readonly AxisTree[] = options.inAxes === undefined ? 0 : options.inAxes;
+  const outAxis: InAxis = options.outAxes === undefined ? 0 : options.outAxes;
+  const mapped = (...args: readonly Tree[]): Tree => {
+    if (typeof inAxes === "object" && inAxes !== null && inAxes.length !== args.length) {
+      throw new ShapeError(`vmap: inAxes has ${inAxes.length} entries for ${args.length} arguments`);
+    }
+    const parts = args.map((a, i) => flattenTree(a, `vmap argument ${i}`));
+    const owner = parts.flatMap((p, i) => p.leaves.map(() => i));
+    const dims = parts.flatMap((p, i) => leafAxes(typeof inAxes === "object" && inAxes !== null ? (inAxes[i] ?? null) : inAxes, p.def, `argument ${i}`));
+    let outDef = flattenTree([]).def;
+    const outs = vmapFlat(
+      (leaves) => {
+        let at = 0;
+        const example = parts.map((p) => unflattenTree<Tree>(p.def, leaves.slice(at, (at += p.leaves.length))));
+        const flat = flattenTree(f(...(example as readonly Tree[] as Args)), "vmap result"); // one example of each argument has the argument's declared type
+        outDef = flat.def;
+        return flat.leaves;
+      },
+      parts.flatMap((p) => p.leaves),
+      dims,
+      (count) => new Array<BatchDim>(count).fill(outAxis),
+      (i) => `argument ${owner[i] ?? i}`,
+    );
+    return unflattenTree<Tree>(outDef, outs);
+  };
+  return mapped as Vmapped<Args, R, In, Out>; // each leaf of the result is its example's type with the batch dim added, as Batched says
+}

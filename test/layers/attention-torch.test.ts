@@ -1,3 +1,4 @@
+import * as E from "fp-ts/lib/Either.js";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { ShapeError } from "../../src/core/errors.js";
@@ -5,6 +6,8 @@ import type { Shape } from "../../src/core/shape.js";
 import { Tensor } from "../../src/core/tensor.js";
 import { crossAttention, multiHeadAttention, type AttentionApplyOptions, type AttentionParams } from "../../src/layers/attention.js";
 import { sequential } from "../../src/layers/sequential.js";
+import { fromTorchStateDict } from "../../src/layers/torch-state-dict.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { layerNorm } from "../../src/layers/norm.js";
 import { normal } from "../../src/random/distributions.js";
 import { key as prngKey } from "../../src/random/key.js";
@@ -123,5 +126,20 @@ describe("the new options' edges", () => {
     expect(stack.apply(params, x).toArray()).toEqual(norm.apply(params[1], mha.attend(params[0], x, k32, v32)).toArray());
     const sameWidth = multiHeadAttention(8, 2, { kdim: 6, vdim: 6 });
     expect(crossAttention(sameWidth, k32).apply(sameWidth.init(prngKey(4)), x).shape).toEqual([2, 4, 8]);
+  });
+});
+
+describe("the state-dict importer with a kdim layer", () => {
+  test("loads PyTorch's q/k/v_proj_weight into multiHeadAttention(8, 2, { kdim: 4, vdim: 4 }), whose attend is PyTorch's without padding the keys", () => {
+    const dir = new URL("../fixtures/torch/", import.meta.url);
+    const layer = multiHeadAttention(8, 2, { kdim: 4, vdim: 4 });
+    const loaded = fromTorchStateDict(layer, readFileSync(new URL("attention_kdim.safetensors", dir)));
+    if (E.isLeft(loaded)) throw loaded.left;
+    const io = readSafetensors(readFileSync(new URL("attention_kdim.io.safetensors", dir)));
+    if (E.isLeft(io)) throw io.left;
+    const [x, kv, y] = ["x", "kv", "y"].map((name) => io.right.tensors.get(name));
+    if (x === undefined || kv === undefined || y === undefined) throw new Error("attention_kdim.io.safetensors lacks x, kv or y");
+    const out = layer.attend(loaded.right, x as Tensor<[2, 5, 8]>, kv as Tensor<[2, 3, 4]>); // the fixture's query and keys/values
+    expect(maxDiff(out.toArray(), Array.from(y.toArray(), Number))).toBeLessThan(1e-5);
   });
 });

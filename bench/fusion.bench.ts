@@ -57,7 +57,7 @@ const x: X = new Tensor([ROWS, COLS], "float32", xData);
 const a: Row = new Tensor([COLS], "float32", aData);
 const b: Row = new Tensor([COLS], "float32", bData);
 
-const chain = (x: X, a: Row, b: Row): X => gelu(add(mul(x, a), b));
+const chain = (x: X, a: Row, b: Row): X => gelu(add(mul(x, a), b), { approximate: "tanh" });
 const fused = jit(chain);
 const first = fused(x, a, b);
 const program = fused.lastProgram;

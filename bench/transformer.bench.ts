@@ -88,7 +88,7 @@ export const inputData = randomData(BATCH * T * D, 7);
 type Params = TransformerEncoderParams<128, 4, 512>;
 type Input = Tensor<[8, 64, 128]>;
 
-const block = transformerEncoderBlock(D, HEADS, FFN, { activation: "gelu", eps: EPS });
+const block = transformerEncoderBlock(D, HEADS, FFN, { activation: "geluTanh", eps: EPS });
 
 /** A float32 tensor holding a copy of the initial values of `name`. */
 function leaf<S extends readonly number[]>(name: ParamName, shape: S): Tensor<[...S]> {

@@ -166,6 +166,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   sqrt: onInput(0, positive),
   tanh: anywhere,
   erf: anywhere,
+  erfc: anywhere,
   add: anywhere,
   sub: anywhere,
   mul: anywhere,
@@ -249,6 +250,23 @@ type OpName = keyof typeof ops;
 const f64 = (xs: readonly AnyTensor[], i = 0): F64 => xs[i] as F64;
 const vector = (xs: readonly AnyTensor[], i = 0): Tensor<[number], "float64"> => xs[i] as Tensor<[number], "float64">;
 const image = (xs: readonly AnyTensor[], i = 0): Tensor<[number, number, number, number], "float64"> => xs[i] as Tensor<[number, number, number, number], "float64">;
+// the adaptive cases make rank-3 inputs for the 1-D pools
+const sequence = (xs: readonly AnyTensor[]): Tensor<[number, number, number], "float64"> => xs[0] as Tensor<[number, number, number], "float64">;
+
+/**
+ * An adaptive pooling's input (`[N, H, W, C]`, or `[N, L, C]` for `spatial`
+ * 1) and output sizes from 1 to 5 against inputs of 1 to 6 (dividing or not,
+ * bigger or smaller); distinct values for max pooling.
+ */
+function adaptiveArgs(spatial: 1 | 2, distinctValues = false): fc.Arbitrary<{ x: AnyTensor; out: number[] }> {
+  const size = fc.integer({ min: 1, max: 6 });
+  const out = fc.integer({ min: 1, max: 5 });
+  return fc
+    .record({ n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 2 }), sizes: fc.array(size, { minLength: spatial, maxLength: spatial }), out: fc.array(out, { minLength: spatial, maxLength: spatial }) })
+    .chain(({ n, c, sizes, out: o }) =>
+      primTensorOf([n, ...sizes, c]).map((x) => ({ x: distinctValues ? tensorFrom(x.shape, x.dtype, distinct(valuesOf(x))) : x, out: o })),
+    );
+}
 
 /** A float64 tensor from a naive array, its values mapped by `map`. */
 const fromNaive = (x: Naive, map: (values: number[]) => number[] = (v) => v): AnyTensor => tensorFrom(x.shape, "float64", map([...x.data]));
@@ -339,6 +357,8 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   sin: unary(ops.sin),
   cos: unary(ops.cos),
   tanh: unary(ops.tanh),
+  erf: unary(ops.erf),
+  erfc: unary(ops.erfc),
   add: binary(ops.add),
   sub: binary(ops.sub),
   mul: binary(ops.mul),
@@ -373,7 +393,7 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
   sigmoid: unary(ops.sigmoid),
   softplus: unary(ops.softplus),
   logSigmoid: unary(ops.logSigmoid),
-  gelu: unary(ops.gelu),
+  gelu: unary((x) => ops.gelu(x)),
   silu: unary(ops.silu),
   // Reductions and normalisations.
   sum: reduction(ops.sum, undefined, true),
@@ -444,9 +464,29 @@ const opCases: { readonly [K in OpName]: fc.Arbitrary<Applied> | NoDerivative } 
     ({ pool }, xs) => ops.maxPool2d(image(xs), pool.window, { stride: pool.stride, padding: pool.padding }),
   ),
   avgPool2d: opCase(
-    poolCase.chain((c) => fc.record({ x: primTensorOf(c.x), pool: fc.constant(c.params) })),
+    poolCase.chain((c) => fc.record({ x: primTensorOf(c.x), pool: fc.constant(c.params), countIncludePad: fc.boolean() })),
     ({ x }) => [x],
-    ({ pool }, xs) => ops.avgPool2d(image(xs), pool.window, { stride: pool.stride, padding: pool.padding }),
+    ({ pool, countIncludePad }, xs) => ops.avgPool2d(image(xs), pool.window, { stride: pool.stride, padding: pool.padding, countIncludePad }),
+  ),
+  adaptiveAvgPool2d: opCase(
+    adaptiveArgs(2),
+    ({ x }) => [x],
+    ({ out }, xs) => ops.adaptiveAvgPool2d(image(xs), [out[0] ?? 1, out[1] ?? 1]),
+  ),
+  adaptiveMaxPool2d: opCase(
+    adaptiveArgs(2, true),
+    ({ x }) => [x],
+    ({ out }, xs) => ops.adaptiveMaxPool2d(image(xs), [out[0] ?? 1, out[1] ?? 1]),
+  ),
+  adaptiveAvgPool1d: opCase(
+    adaptiveArgs(1),
+    ({ x }) => [x],
+    ({ out }, xs) => ops.adaptiveAvgPool1d(sequence(xs), out[0] ?? 1),
+  ),
+  adaptiveMaxPool1d: opCase(
+    adaptiveArgs(1, true),
+    ({ x }) => [x],
+    ({ out }, xs) => ops.adaptiveMaxPool1d(sequence(xs), out[0] ?? 1),
   ),
 };
 
@@ -486,7 +526,8 @@ const links: Record<string, (x: F64) => F64> = {
   sigmoid: ops.sigmoid,
   softplus: ops.softplus,
   logSigmoid: ops.logSigmoid,
-  gelu: ops.gelu,
+  gelu: (x) => ops.gelu(x),
+  "gelu tanh": (x) => ops.gelu(x, { approximate: "tanh" }),
   silu: ops.silu,
   softmax: (x) => ops.softmax(x),
   logSoftmax: (x) => ops.logSoftmax(x),
@@ -573,7 +614,7 @@ describe("second order: jvp of grad matches central differences of grad", () => 
 // ---------------------------------------------------------------------------
 
 /** The composite ops the float32 laws check. */
-const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d"];
+const float32Ops: readonly OpName[] = ["sigmoid", "gelu", "softplus", "softmax", "logSoftmax", "logsumexp", "variance", "matmul", "mse", "conv2d", "maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "adaptiveMaxPool2d"];
 
 describe("float32: JVPs against float32 differences, and adjoints", () => {
   for (const name of primNames.filter((n) => primitives[n].scalarOp !== undefined)) {

@@ -38,7 +38,14 @@ import {
   clip,
   concat,
   cos,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  avgPool2d,
   div,
+  erf,
+  erfc,
   dot,
   exp,
   expandDims,
@@ -93,6 +100,7 @@ import {
   where,
 } from "../src/ops/index.js";
 import { jit } from "../src/transforms/jit.js";
+import { erf as scalarErf, erfc as scalarErfc } from "../src/backend/erf.js";
 import {
   arrayOf,
   axisOf,
@@ -341,7 +349,10 @@ unary("relu", relu, (v) => Math.max(v, 0));
 unary("sigmoid", sigmoid, logistic);
 unary("softplus", softplus, (v) => Math.log1p(Math.exp(v)));
 unary("logSigmoid", logSigmoid, (v) => -Math.log1p(Math.exp(-v)));
-unary("gelu", gelu, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+unary("erf", erf, scalarErf);
+unary("erfc", erfc, scalarErfc);
+unary("gelu", gelu, (v) => 0.5 * v * (1 + scalarErf(v / Math.SQRT2)));
+unary("gelu tanh", (x) => gelu(x, { approximate: "tanh" }), (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
 unary("silu", silu, (v) => v * logistic(v));
 
 binary("add", add, (a, b) => a + b);
@@ -746,6 +757,97 @@ law<{ logits: Naive; probs: Naive }>({
     let row = 0;
     const classes = logits.shape[logits.shape.length - 1] ?? 0;
     return naiveCrossEntropy(logits, () => probs.data.slice(classes * row, classes * ++row));
+  },
+});
+
+// Pooling: adaptive pools and average pooling with padding that counts, by loops over their windows.
+
+/** An NHWC image of 1 to 7 rows and columns, and output sizes of 1 to 5 (dividing the input or not, bigger or smaller). */
+const adaptiveImage = fc
+  .record({ n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }), c: fc.integer({ min: 1, max: 2 }), oh: fc.integer({ min: 1, max: 5 }), ow: fc.integer({ min: 1, max: 5 }) })
+  .chain(({ n, h, w, c, oh, ow }) => dataFor([n, h, w, c]).map((x) => ({ x, oh, ow })));
+
+/** The NHWC image `x` reduced over windows: output `(i, j)` of `[oh, ow]` reads rows `rows(i)` and columns `cols(j)`, clipped to the image, divided by `count`. */
+function naiveWindows(
+  x: Naive,
+  [oh, ow]: readonly [number, number],
+  rows: (i: number) => readonly [number, number],
+  cols: (j: number) => readonly [number, number],
+  reduce: (values: number[], i: number, j: number) => number,
+): Naive {
+  const [n = 0, h = 0, w = 0, c = 0] = x.shape;
+  const data: number[] = [];
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let ch = 0; ch < c; ch++) {
+          const values: number[] = [];
+          const [r0, r1] = rows(i);
+          const [c0, c1] = cols(j);
+          for (let r = Math.max(r0, 0); r < Math.min(r1, h); r++) for (let q = Math.max(c0, 0); q < Math.min(c1, w); q++) values.push(x.data[((b * h + r) * w + q) * c + ch] ?? NaN);
+          data.push(reduce(values, i, j));
+        }
+  return { shape: [n, oh, ow, c], data };
+}
+
+// PyTorch's bin i of `out` over `size`: floor(i size / out) up to ceil((i + 1) size / out)
+const bin = (size: number, out: number) => (i: number): readonly [number, number] => [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)];
+const maxOf = (values: number[]): number => Math.max(...values);
+
+for (const [name, pool, reduce] of [
+  ["adaptiveAvgPool2d", adaptiveAvgPool2d, meanOf],
+  ["adaptiveMaxPool2d", adaptiveMaxPool2d, maxOf],
+] as const) {
+  law<{ x: Naive; oh: number; ow: number }>({
+    name,
+    args: adaptiveImage,
+    inputs: ({ x }) => [tensorOf(x)],
+    op: ({ oh, ow }, xs) => pool(f64(xs) as Tensor<[number, number, number, number], "float64">, [oh, ow]), // rank 4 by construction
+    rule: ({ x, oh, ow }) => [x.shape[0] ?? 0, oh, ow, x.shape[3] ?? 0],
+    naive: ({ x, oh, ow }) => naiveWindows(x, [oh, ow], bin(x.shape[1] ?? 0, oh), bin(x.shape[2] ?? 0, ow), reduce),
+  });
+}
+
+for (const [name, pool, reduce] of [
+  ["adaptiveAvgPool1d", adaptiveAvgPool1d, meanOf],
+  ["adaptiveMaxPool1d", adaptiveMaxPool1d, maxOf],
+] as const) {
+  law<{ x: Naive; oh: number; ow: number }>({
+    name,
+    args: adaptiveImage.map(({ x, ow }) => ({ x: { shape: [x.shape[0] ?? 0, x.shape[2] ?? 0, x.shape[3] ?? 0], data: x.data.slice(0, (x.shape[0] ?? 0) * (x.shape[2] ?? 0) * (x.shape[3] ?? 0)) }, oh: 1, ow })),
+    inputs: ({ x }) => [tensorOf(x)],
+    op: ({ ow }, xs) => pool(f64(xs) as Tensor<[number, number, number], "float64">, ow), // rank 3 by construction
+    rule: ({ x, ow }) => [x.shape[0] ?? 0, ow, x.shape[2] ?? 0],
+    naive: ({ x, ow }) => {
+      const [n = 0, l = 0, c = 0] = x.shape;
+      const y = naiveWindows({ shape: [n, 1, l, c], data: x.data }, [1, ow], () => [0, 1], bin(l, ow), reduce);
+      return { shape: [n, ow, c], data: y.data };
+    },
+  });
+}
+
+law<{ x: Naive; window: [number, number]; stride: [number, number]; pads: [number, number, number, number] }>({
+  name: "avgPool2d with countIncludePad",
+  args: fc
+    .record({ window: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })), stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })), pads: fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)) })
+    .chain(({ window, stride, pads }) =>
+      fc
+        .record({ n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: Math.max(1, window[0] - pads[0] - pads[1]), max: 6 }), w: fc.integer({ min: Math.max(1, window[1] - pads[2] - pads[3]), max: 6 }), c: fc.integer({ min: 1, max: 2 }) })
+        .chain(({ n, h, w, c }) => dataFor([n, h, w, c]).map((x) => ({ x, window, stride, pads }))),
+    ),
+  inputs: ({ x }) => [tensorOf(x)],
+  op: ({ window, stride, pads }, xs) =>
+    avgPool2d(f64(xs) as Tensor<[number, number, number, number], "float64">, window, { stride, padding: [[pads[0], pads[1]], [pads[2], pads[3]]], countIncludePad: true }), // rank 4 by construction
+  rule: ({ x, window, stride, pads }) => {
+    const out = (size: number, k: number, s: number, lo: number, hi: number): number => Math.floor((size + lo + hi - k) / s) + 1;
+    return [x.shape[0] ?? 0, out(x.shape[1] ?? 0, window[0], stride[0], pads[0], pads[1]), out(x.shape[2] ?? 0, window[1], stride[1], pads[2], pads[3]), x.shape[3] ?? 0];
+  },
+  naive: ({ x, window, stride, pads }) => {
+    const [, h = 0, w = 0] = x.shape;
+    const [oh, ow] = [Math.floor((h + pads[0] + pads[1] - window[0]) / stride[0]) + 1, Math.floor((w + pads[2] + pads[3] - window[1]) / stride[1]) + 1];
+    // every window divides by its full size: the padding's zeros count
+    const overWindow = (values: number[]): number => sumOf(values) / (window[0] * window[1]);
+    return naiveWindows(x, [oh, ow], (i) => [i * stride[0] - pads[0], i * stride[0] - pads[0] + window[0]], (j) => [j * stride[1] - pads[2], j * stride[1] - pads[2] + window[1]], overWindow);
   },
 });
 

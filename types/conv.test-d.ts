@@ -1,5 +1,5 @@
 import { expectError, expectType } from "tsd";
-import { avgPool2d, conv1d, conv2d, maxPool2d, type Tensor } from "../src/index.js";
+import { adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, avgPool2d, conv1d, conv2d, maxPool2d, type Tensor } from "../src/index.js";
 
 declare const images: Tensor<[32, 28, 28, 1]>;
 declare const batchImages: Tensor<["batch", 28, 28, 1]>;
@@ -38,4 +38,25 @@ expectType<Tensor<[32, 14, 14, 1]>>(maxPool2d(images, 2));
 expectType<Tensor<[32, 10, 10, 1]>>(maxPool2d(images, 3, { stride: [3, 3], padding: "same" }));
 expectType<Tensor<[32, 1, 1, 32]>>(avgPool2d(features, 14));
 expectType<Tensor<["batch", 14, 14, 1]>>(maxPool2d(batchImages, 2));
+
+// countIncludePad: average pooling only
+expectType<Tensor<[32, 14, 14, 1]>>(avgPool2d(images, 3, { stride: 2, padding: 1, countIncludePad: true }));
+expectError(maxPool2d(images, 3, { stride: 2, padding: 1, countIncludePad: true }));
+expectError(avgPool2d(images, 3, { countIncludePad: "yes" }));
+
+// adaptive pooling: the output size is the shape when it is a literal
+expectType<Tensor<[32, 7, 7, 32]>>(adaptiveAvgPool2d(features, 7));
+expectType<Tensor<[32, 1, 1, 32]>>(adaptiveAvgPool2d(features, [1, 1]));
+expectType<Tensor<["batch", 3, 5, 1]>>(adaptiveMaxPool2d(batchImages, [3, 5]));
+expectType<Tensor<[8, 100, 100, 3]>>(adaptiveMaxPool2d(photos, 100));
+expectType<Tensor<[8, 10, 16]>>(adaptiveAvgPool1d(seq, 10));
+expectType<Tensor<[8, 7, 16]>>(adaptiveMaxPool1d(seq, 7));
+declare const outSize: number;
+expectType<Tensor<[32, number, number, 32]>>(adaptiveAvgPool2d(features, outSize));
+expectType<Tensor<[8, number, 16]>>(adaptiveMaxPool1d(seq, outSize));
+expectError(adaptiveAvgPool2d(features, 0)); // an output size of 0
+expectError(adaptiveMaxPool2d(features, [7, 2.5])); // not whole
+expectError(adaptiveAvgPool2d(seq, 7)); // rank 3 into a 2-D pool
+expectError(adaptiveAvgPool1d(features, 7)); // rank 4 into a 1-D pool
+expectError(adaptiveAvgPool1d(seq, -1));
 expectError(maxPool2d(images, 29));

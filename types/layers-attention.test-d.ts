@@ -3,9 +3,11 @@ import { zeros } from "../src/core/create.js";
 import type { Tensor } from "../src/core/tensor.js";
 import type { AttentionParams, LayerNormParams, TransformerEncoderParams } from "../src/layers/index.js";
 import { key } from "../src/random/key.js";
-import { batchNorm, dense, frozen, layerNorm, multiHeadAttention, relu, residual, rmsNorm, sequential, transformerEncoderBlock, type BatchNormParams, type BatchNormState, type NoParams } from "../src/layers/index.js";
+import { batchNorm, crossAttention, dense, frozen, layerNorm, multiHeadAttention, relu, residual, rmsNorm, sequential, transformerEncoderBlock, type BatchNormParams, type BatchNormState, type TransformerEncoderBlock, type NoParams } from "../src/layers/index.js";
 
 const k = key(0);
+/** A value of type `T`, for type tests only. */
+declare function typeOf<T>(): T;
 declare const tokens: Tensor<["N", 64, 128]>;
 declare const memory: Tensor<["N", 10, 128]>;
 declare const otherBatch: Tensor<["M", 10, 128]>;
@@ -84,6 +86,45 @@ expectError(mha.apply(pmha, zeros([2, 2, 5, 128])));
 expectError(mha.attend(pmha, tokens, zeros([2, 10, 64])));
 expectError(mha.attend(pmha, tokens, otherBatch));
 
+// kdim and vdim: keys and values of other widths, typed by attend(p, query, key, value)
+declare const keys64: Tensor<["N", 10, 64]>;
+declare const values32: Tensor<["N", 10, 32]>;
+declare const values32short: Tensor<["N", 9, 32]>;
+const cross = multiHeadAttention(128, 4, { kdim: 64, vdim: 32 });
+const pcross = cross.init(k);
+expectType<Tensor<[64, 128]>>(pcross.wk);
+expectType<Tensor<[32, 128]>>(pcross.wv);
+expectType<Tensor<[128, 128]>>(pcross.wq);
+expectType<Tensor<["N", 64, 128]>>(cross.attend(pcross, tokens, keys64, values32));
+expectType<[Tensor<["N", 64, 128]>, Tensor<["N", 64, 10]>]>(cross.attend(pcross, tokens, keys64, values32, { needWeights: true }));
+expectType<[Tensor<["N", 64, 128]>, Tensor<["N", 64, 10]>]>(cross.attend(pcross, tokens, keys64, values32, { needWeights: true, averageWeights: true }));
+expectType<[Tensor<["N", 4, 64, 10]>, Tensor<["N", 4, 64, 10]>][1]>(cross.attend(pcross, tokens, keys64, values32, { needWeights: true, averageWeights: false })[1]);
+expectType<Tensor<["N", 64, 128]>>(cross.attend(pcross, tokens, keys64, values32, { keyPaddingMask: typeOf<Tensor<["N", 10], "bool">>(), attnMask: typeOf<Tensor<[64, 10]>>() }));
+expectType<[Tensor<["N", 64, 128]>, Tensor<["N", 64, 10]>]>(mha.attend(pmha, tokens, memory, memory, { needWeights: true, causal: true }));
+expectError(cross.attend(pcross, tokens, values32, keys64)); // key and value widths swapped
+expectError(cross.attend(pcross, tokens, keys64, values32short)); // 9 values for 10 keys
+expectError(cross.attend(pcross, tokens, keys64)); // one keyValue needs kdim = vdim
+expectError(cross.attend(pcross, tokens, keys64, values32, { needWeights: false, averageWeights: false }));
+expectError(cross.attend(pcross, tokens, keys64, values32, { keyPaddingMask: typeOf<Tensor<["N", 10], "int32">>() }));
+expectError(cross.apply(pcross, tokens)); // self-attention needs kdim = vdim = dModel
+expectError(sequential(cross, layerNorm(128)));
+expectError(multiHeadAttention(128, 4, { kdim: "64" }));
+// kdim = vdim = dModel stays a self-attention layer for stacks
+const same = multiHeadAttention(128, 4, { kdim: 128, vdim: 128 });
+expectType<Tensor<["N", 64, 128]>>(same.apply(same.init(k), tokens));
+const selfStack = sequential(same, layerNorm(128));
+expectType<Tensor<["N", 64, 128]>>(selfStack.apply(selfStack.init(k), tokens));
+
+// crossAttention: attention to a fixed memory as a layer of a stack
+const decoder = sequential(crossAttention(cross, keys64, values32), layerNorm(128), dense(128, 10));
+const pdecoder = decoder.init(k);
+expectType<Tensor<[64, 128]>>(pdecoder[0].wk);
+expectType<Tensor<["N", 64, 10]>>(decoder.apply(pdecoder, tokens));
+expectType<Tensor<["N", 64, 128]>>(crossAttention(multiHeadAttention(128, 4, { kdim: 64, vdim: 64 }), keys64).apply(multiHeadAttention(128, 4, { kdim: 64, vdim: 64 }).init(k), tokens));
+expectError(crossAttention(cross, values32, keys64));
+expectError(crossAttention(cross, keys64)); // one memory for keys and values needs kdim = vdim
+expectError(sequential(crossAttention(cross, keys64, values32), layerNorm(64)));
+
 // transformerEncoderBlock: [N, T, D] to itself, and in a stack
 const block = transformerEncoderBlock(128, 4, 512);
 const pblock = block.init(k);
@@ -101,6 +142,8 @@ expectError(model.apply(model.init(k), zeros([8, 64, 100])));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), layerNorm(64)));
 expectError(sequential(dense(128, 64), transformerEncoderBlock(128, 4, 512)));
 expectError(sequential(transformerEncoderBlock(128, 4, 512), relu(), layerNorm(100)));
+expectType<TransformerEncoderBlock<128, 4, 512>>(transformerEncoderBlock(128, 4, 512, { activation: "geluTanh" }));
+expectError(transformerEncoderBlock(128, 4, 512, { activation: "swish" }));
 
 // attention layers compose in a stack with their own parameters (not never) and the folded output shape
 const attentionStack = sequential(multiHeadAttention(128, 4), layerNorm(128), dense(128, 10));

@@ -4,6 +4,8 @@ import type { Dim } from "../src/core/shape.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { key } from "../src/random/key.js";
 import {
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
   avgPool2d,
   conv1d,
   conv2d,
@@ -118,6 +120,18 @@ expectType<Tensor<[64, 10]>>(cnn.apply(pcnn, zeros([64, 28, 28, 1])));
 expectType<{ w: Tensor<[3, 3, 32, 64]>; b: Tensor<[64]> }>(pcnn[3]);
 expectError(cnn.apply(pcnn, zeros([64, 32, 32, 1]))); // flatten gives 4096, dense takes 3136
 expectError(cnn.apply(pcnn, mnistNchw));
+
+// adaptive pooling layers and countIncludePad
+expectType<Tensor<[8, 7, 7, 3]>>(adaptiveAvgPool2d(7).apply({}, photos));
+expectType<Tensor<["batch", 1, 2, 3]>>(adaptiveMaxPool2d([2, 3], { dataFormat: "NCHW" }).apply({}, mnistNchw));
+expectType<Tensor<[8, 7, 7, 32]>>(avgPool2d(3, { stride: 2, padding: 1, countIncludePad: true }).apply({}, features));
+expectError(adaptiveAvgPool2d(0));
+expectError(adaptiveMaxPool2d([3, 0]));
+expectError(adaptiveAvgPool2d(7).apply({}, hidden));
+expectError(maxPool2d(3, { countIncludePad: true }));
+const adaptiveHead = sequential(conv2d(3, 64, 7, { stride: 2, padding: 3 }), relu(), adaptiveAvgPool2d(1), flatten(), dense(64, 10));
+expectType<Tensor<[8, 10]>>(adaptiveHead.apply(adaptiveHead.init(k), photos));
+expectError(sequential(conv2d(3, 64, 7), adaptiveAvgPool2d(2), flatten(), dense(64, 10))); // flatten gives 256
 
 // a global-pooling head
 const head = sequential(conv2d(3, 64, 7, { stride: 2, padding: 3 }), relu(), globalAvgPool(), dense(64, 10));

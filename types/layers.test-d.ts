@@ -29,6 +29,8 @@ expectError(d.apply(pd, zeros([32, 7, 7, 64])));
 expectType<NoParams>(relu().init(k));
 expectType<Tensor<["batch", 784]>>(relu().apply({}, batch));
 expectType<Tensor<[2, "batch", 784]>>(gelu().apply({}, prefixed));
+expectType<Tensor<["batch", 784]>>(gelu({ approximate: "tanh" }).apply({}, batch));
+expectError(gelu({ approximate: "fast" }));
 expectType<Tensor<["batch", 784]>>(silu().apply({}, batch));
 expectType<Tensor<["batch", 784]>>(tanh().apply({}, batch));
 expectType<Tensor<["batch", 784]>>(sigmoid().apply({}, batch));

@@ -9,6 +9,8 @@ import {
   broadcastTo,
   concat,
   dot,
+  erf,
+  erfc,
   exp,
   expandDims,
   flatten,
@@ -214,6 +216,10 @@ expectType<Tensor<["batch", 10]>>(sigmoid(batch));
 expectType<Tensor<["batch", 10]>>(softplus(batch));
 expectType<Tensor<["batch", 10]>>(logSigmoid(batch));
 expectType<Tensor<["batch", 10]>>(gelu(batch));
+expectType<Tensor<["batch", 10]>>(gelu(batch, { approximate: "tanh" }));
+expectType<Tensor<[3], "float64">>(gelu(f64, { approximate: "none" }));
+expectType<Tensor<["batch", 10]>>(erf(batch));
+expectType<Tensor<[3], "float64">>(erfc(f64));
 expectType<Tensor<[3], "float64">>(rsqrt(f64));
 expectType<Tensor<[3], "float64">>(reciprocal(f64));
 expectType<Tensor<[3], "int32">>(square(ints));
@@ -232,6 +238,9 @@ expectError(add(zeros([3]), f64));
 expectError(exp(ints));
 expectError(rsqrt(ints));
 expectError(sigmoid(ints));
+expectError(erf(ints));
+expectError(erfc(ints));
+expectError(gelu(batch, { approximate: "erf" }));
 
 // ---------------------------------------------------------------------------
 // Losses: per example.

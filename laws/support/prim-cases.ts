@@ -126,6 +126,7 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   sqrt: unary(none),
   tanh: unary(none),
   erf: unary(none),
+  erfc: unary(none),
   add: binary(none),
   sub: binary(none),
   mul: binary(none),

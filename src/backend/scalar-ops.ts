@@ -29,7 +29,7 @@
 
 import { isFloatDType, type DType } from "../core/dtype.js";
 import type { NoParams } from "../core/tree.js";
-import { erf } from "./erf.js";
+import { erf, erfc } from "./erf.js";
 import { tanhFastPath, type FastPath } from "./fast-math.js";
 import { Op, SimdOp } from "./wasm/encoder.js";
 import type { VectorRoutine } from "./wasm/vector-math.js";
@@ -49,6 +49,7 @@ export interface ScalarOpParams {
   sqrt: NoParams;
   tanh: NoParams;
   erf: NoParams;
+  erfc: NoParams;
   add: NoParams;
   sub: NoParams;
   mul: NoParams;
@@ -211,6 +212,9 @@ export const SCALAR_OPS: { readonly [K in ScalarOp]: ScalarOpRow<ScalarOpParams[
   // erf: the series / continued fraction of backend/erf.ts, measured within 9 ulp of a 400-bit reference
   // erf in WebAssembly: keeps the sign of a zero, +-1 from |x| = 3.92 on and at +-Inf
   erf: { ...unary("float", erf, (x) => `Scalar.erf(${x})`, { routine: "erf", ulp: ERF_ULP }, { float32: 1, float64: 16 }), fn: erf },
+  // erfc: 1 - erf below 1/2, e^{-x²} erfcx (Taylor) to 2, a continued fraction beyond (backend/erf.ts); measured within 6 ulp of
+  // a 400-bit reference relative to erfc itself (not to 1), subnormal results included
+  erfc: { ...unary("float", erfc, (x) => `Scalar.erfc(${x})`, "none", { float32: 1, float64: 16 }), fn: erfc },
   add: binary("numeric", (x, y) => x + y, (x, y) => `(${x} + ${y})`, { scalar: Op.f32_add, vector: SimdOp.f32x4_add }, CORRECTLY_ROUNDED),
   sub: binary("numeric", (x, y) => x - y, (x, y) => `(${x} - ${y})`, { scalar: Op.f32_sub, vector: SimdOp.f32x4_sub }, CORRECTLY_ROUNDED),
   // NOTE: int32 products use Math.imul: a double product of two int32s can pass 2^53 and lose its low bits.

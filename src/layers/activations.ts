@@ -10,7 +10,7 @@
 
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
-import { gelu as geluOp, relu as reluOp, sigmoid as sigmoidOp, silu as siluOp } from "../ops/activations.js";
+import { gelu as geluOp, relu as reluOp, sigmoid as sigmoidOp, silu as siluOp, type GeluOptions } from "../ops/activations.js";
 import { tanh as tanhOp } from "../ops/elementwise.js";
 import { softmax as softmaxOp } from "../ops/reduce.js";
 import { makeLayer, type Layer, type SameShape } from "./layer.js";
@@ -36,10 +36,16 @@ export function activation(f: (x: Tensor<Shape>) => Tensor<Shape>, name = "activ
   );
 }
 
-/** `max(x, 0)` as a layer. @example sequential(dense(784, 512), relu()) */
+/** `max(x, 0)` as a layer (its derivative at 0 is 0, as in PyTorch and JAX). @example sequential(dense(784, 512), relu()) */
 export const relu = (): Activation => activation(reluOp, "relu");
-/** GELU (tanh approximation) as a layer. @example sequential(dense(768, 3072), gelu()) */
-export const gelu = (): Activation => activation(geluOp, "gelu");
+/**
+ * GELU as a layer: the exact erf form by default (PyTorch's `nn.GELU()`),
+ * the tanh form with `{ approximate: "tanh" }` (`nn.GELU(approximate="tanh")`).
+ *
+ * @example
+ * sequential(dense(768, 3072), gelu({ approximate: "tanh" }))
+ */
+export const gelu = (options: GeluOptions = {}): Activation => activation((x) => geluOp(x, options), "gelu");
 /** `x · sigmoid(x)` as a layer. @example sequential(dense(512, 512), silu()) */
 export const silu = (): Activation => activation(siluOp, "silu");
 /** `tanh(x)` as a layer. @example sequential(dense(512, 512), tanh()) */

@@ -15,8 +15,17 @@ export { dropout, type Dropout } from "./dropout.js";
 export { frozen, type Frozen, type FrozenParams } from "./frozen.js";
 export { gru, lstm, rnn, type Gru, type GruParams, type HiddenState, type Lstm, type LstmParams, type LstmState, type RecurrentFn, type RecurrentOptions, type RecurrentShape, type RecurrentStateShape, type Rnn, type RnnOptions, type RnnParams } from "./recurrent.js";
 export { batchNorm, layerNorm, rmsNorm, type BatchNorm, type BatchNormOptions, type BatchNormParams, type BatchNormState, type FeatureFn, type FeatureShape, type LayerNorm, type LayerNormOptions, type LayerNormParams, type RmsNorm, type RmsNormOptions, type RmsNormParams } from "./norm.js";
-export { multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions, type AttentionLayer, type AttentionOptions, type AttentionParams, type MultiHeadAttention, type SequenceFn, type SequenceShape, type TransformerEncoderBlock, type TransformerEncoderOptions, type TransformerEncoderParams } from "./attention.js";
+export { crossAttention, multiHeadAttention, transformerEncoderBlock, type AttentionApplyOptions, type AttentionLayer, type AttentionOptions, type AttentionParams, type AttentionWeightsOptions, type MultiHeadAttention, type SelfAttentionFn, type SelfAttentionShape, type SequenceFn, type SequenceShape, type TransformerEncoderBlock, type TransformerEncoderOptions, type TransformerEncoderParams } from "./attention.js";
 export { conv1d, conv2d, convTranspose2d, type Conv2dWindowOptions, type Conv1d, type Conv1dFn, type Conv1dLayerOptions, type Conv2d, type Conv2dFn, type Conv2dLayerOptions, type ConvParams, type ConvLayerOptions, type ConvTranspose2d, type ConvTranspose2dFn, type ConvTranspose2dLayerOptions, type DataFormat1d, type DataFormat2d } from "./conv.js";
 export { summary, type ModelSummary, type SummaryOptions, type SummaryRow } from "./summary.js";
+export {
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  type AdaptivePool2d,
+  type AdaptivePool2dFn,
+  type AdaptivePool2dLayerOptions,
+  type AdaptivePool2dLayerShape,
+  type AvgPool2dLayerOptions,
+} from "./pool.js";
 export { avgPool2d, globalAvgPool, maxPool2d, type GlobalAvgPool, type GlobalAvgPoolFn, type GlobalAvgPoolOptions, type Pool2d, type Pool2dFn, type Pool2dLayerOptions } from "./pool.js";
 export { fromTorchStateDict, toTorchStateDict, TorchImportError, type FromTorchOptions, type TorchIssue, type TorchModel, type TorchNameOptions, type TorchParamsOf, type TorchTensors } from "./torch-state-dict.js";

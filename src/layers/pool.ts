@@ -4,19 +4,24 @@
  *
  * As Keras's `MaxPooling2D`, `AveragePooling2D` and `GlobalAveragePooling2D`:
  * the stride defaults to the window, `"same"` padding is TensorFlow's, and
- * average pooling counts only the elements inside the input. Max pooling's
+ * average pooling counts only the elements inside the input unless
+ * `countIncludePad` is set. Max pooling's
  * gradient goes to the first maximum of each window. The shape functions
  * reuse `Pool2dShape`, so `sequential` checks the sizes at compile time. The
  * input has rank 4 exactly (`[N, H, W, C]`, or `[N, C, H, W]` with
- * `dataFormat: "NCHW"`). Deliberately left out: global max pooling and 1-D
- * or 3-D pools.
+ * `dataFormat: "NCHW"`). `adaptiveAvgPool2d` and `adaptiveMaxPool2d` pool to
+ * a given output size over PyTorch's bins (`ops/adaptive-pool.ts`); average
+ * pooling counts padding with `countIncludePad` (PyTorch's default).
+ * Deliberately left out: global max pooling and 1-D or 3-D pooling layers
+ * (the 1-D adaptive pools are ops).
  */
 
 import { shapeError, type ShapeError } from "../core/errors.js";
 import { formatShape, type Dim, type Shape, type ShowShape } from "../core/shape.js";
 import type { IsTuple } from "../core/rules/dims.js";
-import { avgPool2d as avgPoolOp, maxPool2d as maxPoolOp, type Padding2d, type Pair, type Pool2dShape } from "../ops/conv.js";
+import { avgPool2d as avgPoolOp, maxPool2d as maxPoolOp, type Padding2d, type Pair, type Pool2dOptions, type Pool2dShape } from "../ops/conv.js";
 import { mean } from "../ops/reduce.js";
+import { adaptiveAvgPool2d as adaptiveAvgOp, adaptiveMaxPool2d as adaptiveMaxOp, type AdaptivePool2dShape, type AdaptiveSizesCheck } from "../ops/adaptive-pool.js";
 import type { NoParams } from "./activations.js";
 import { fromNHWC, toNHWC, type DataFormat2d, type FromNHWC, type ToNHWC } from "./conv.js";
 import { makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
@@ -53,6 +58,12 @@ export interface Pool2dLayerOptions<S extends Pair = Pair, P extends Padding2d =
   readonly dataFormat?: Fmt;
 }
 
+/** The options of an average pooling layer: those of every pooling layer, and whether padding counts. */
+export interface AvgPool2dLayerOptions<S extends Pair = Pair, P extends Padding2d = Padding2d, Fmt extends DataFormat2d = DataFormat2d> extends Pool2dLayerOptions<S, P, Fmt> {
+  /** Whether padding zeros count in each window's mean (PyTorch's `count_include_pad`; default false here, true there). */
+  readonly countIncludePad?: boolean;
+}
+
 /** A 2-D pooling layer. */
 export type Pool2d<Op extends string, Win extends Pair, S extends Pair = Win, P extends Padding2d = "valid", Fmt extends DataFormat2d = "NHWC"> = Layer<
   NoParams,
@@ -62,18 +73,21 @@ export type Pool2d<Op extends string, Win extends Pair, S extends Pair = Win, P 
 function poolLayer<Op extends "maxPool2d" | "avgPool2d", Win extends Pair, S extends Pair, P extends Padding2d, Fmt extends DataFormat2d>(
   op: Op,
   window: Win,
-  options: Pool2dLayerOptions<S, P, Fmt>,
+  options: AvgPool2dLayerOptions<S, P, Fmt>,
 ): Pool2d<Op, Win, S, P, Fmt> {
   const fmt: DataFormat2d = options.dataFormat ?? "NHWC";
   for (const n of [...pairOf(window), ...pairOf(options.stride ?? 1)]) {
     if (!Number.isInteger(n) || n < 1) shapeError(op, `window and stride must be positive integers, got window ${String(window)} and stride ${String(options.stride)}`);
   }
-  const pool = op === "maxPool2d" ? maxPoolOp : avgPoolOp;
+  const countIncludePad = options.countIncludePad === true;
+  if (op === "maxPool2d" && countIncludePad) shapeError(op, "countIncludePad is an option of average pooling only");
   return makeLayer<NoParams, Pool2dFn<Op, Win, S, P, Fmt>>(
     () => ({}),
     (_p, x) => {
       if (x.shape.length !== 4) shapeError(op, `expects ${fmt === "NCHW" ? "[N, C, H, W]" : "[N, H, W, C]"} but gets ${formatShape(x.shape)}`);
-      const y = pool(toNHWC(x, fmt), window, { stride: options.stride ?? window, padding: options.padding ?? "valid" });
+      const within: Pool2dOptions = { stride: options.stride ?? window, padding: options.padding ?? "valid" };
+      const nhwc = toNHWC(x, fmt);
+      const y = op === "maxPool2d" ? maxPoolOp(nhwc, window, within) : avgPoolOp(nhwc, window, { ...within, countIncludePad });
       return fromNHWC(y, fmt);
     },
     { name: op },
@@ -97,15 +111,17 @@ export function maxPool2d<const Win extends Pair, const S extends Pair = Win, co
 }
 
 /**
- * Average pooling over H and W with a `window` (padding left out of each
- * count); the stride defaults to the window. `[N, H, W, C]` to `[N, OH, OW, C]`.
+ * Average pooling over H and W with a `window`; the stride defaults to the
+ * window. Padding is left out of each count unless `countIncludePad` is true
+ * (PyTorch's `nn.AvgPool2d` default). `[N, H, W, C]` to `[N, OH, OW, C]`.
  *
  * @example
  * avgPool2d(2).apply({}, zeros([64, 28, 28, 32])); // Tensor<[64, 14, 14, 32]>
+ * avgPool2d(3, { stride: 2, padding: 1, countIncludePad: true, dataFormat: "NCHW" }); // nn.AvgPool2d(3, 2, 1)
  */
 export function avgPool2d<const Win extends Pair, const S extends Pair = Win, const P extends Padding2d = "valid", const Fmt extends DataFormat2d = "NHWC">(
   window: Win,
-  options: Pool2dLayerOptions<S, P, Fmt> = {},
+  options: AvgPool2dLayerOptions<S, P, Fmt> = {},
 ): Pool2d<"avgPool2d", Win, S, P, Fmt> {
   return poolLayer("avgPool2d", window, options);
 }
@@ -161,4 +177,79 @@ export function globalAvgPool<const Fmt extends DataFormat2d = "NHWC", const Kee
     },
     { name: "globalAvgPool" },
   );
+}
+
+/** The output shape of the adaptive pooling `Op` of `X` in `Fmt` to `O`, or a `ShapeError`. */
+export type AdaptivePool2dLayerShape<Op extends string, X extends Shape, O extends Pair, Fmt extends DataFormat2d> = IsTuple<X> extends false
+  ? Dim[]
+  : X extends readonly [Dim, Dim, Dim, Dim]
+    ? FromNHWC<AdaptivePool2dShape<Op, ToNHWC<X, Fmt>, O>, Fmt>
+    : ShapeError<`${Op}: expects ${ShowPoolInput<Fmt>} but gets ${ShowShape<X>}`>;
+
+/**
+ * The shape function of an adaptive pooling layer: `[N, H, W, C]` to `[N, OH, OW, C]`.
+ *
+ * @example
+ * type Y = ApplyShape<AdaptivePool2dFn<"adaptiveAvgPool2d", 7, "NCHW">, ["batch", 512, 13, 13]>; // ["batch", 512, 7, 7]
+ */
+export interface AdaptivePool2dFn<Op extends string, O extends Pair, Fmt extends DataFormat2d> extends ShapeFn {
+  readonly output: AdaptivePool2dLayerShape<Op, InputOf<this>, O, Fmt>;
+  readonly probe: ["...", number, number, number];
+  readonly expects: ShowPoolInput<Fmt>;
+}
+
+/** The options of an adaptive pooling layer. */
+export interface AdaptivePool2dLayerOptions<Fmt extends DataFormat2d = DataFormat2d> {
+  /** `"NHWC"` (default) or `"NCHW"`. */
+  readonly dataFormat?: Fmt;
+}
+
+/** An adaptive 2-D pooling layer. */
+export type AdaptivePool2d<Op extends string, O extends Pair, Fmt extends DataFormat2d = "NHWC"> = Layer<NoParams, AdaptivePool2dFn<Op, O, Fmt>>;
+
+function adaptiveLayer<Op extends "adaptiveAvgPool2d" | "adaptiveMaxPool2d", O extends Pair, Fmt extends DataFormat2d>(
+  op: Op,
+  outputSize: O,
+  options: AdaptivePool2dLayerOptions<Fmt>,
+): AdaptivePool2d<Op, O, Fmt> {
+  const fmt: DataFormat2d = options.dataFormat ?? "NHWC";
+  for (const n of pairOf(outputSize)) if (!Number.isInteger(n) || n < 1) shapeError(op, `an output size must be a positive integer, got ${String(outputSize)}`);
+  return makeLayer<NoParams, AdaptivePool2dFn<Op, O, Fmt>>(
+    () => ({}),
+    (_p, x) => {
+      if (x.shape.length !== 4) shapeError(op, `expects ${fmt === "NCHW" ? "[N, C, H, W]" : "[N, H, W, C]"} but gets ${formatShape(x.shape)}`);
+      const nhwc = toNHWC(x, fmt);
+      return fromNHWC(op === "adaptiveAvgPool2d" ? adaptiveAvgOp(nhwc, outputSize) : adaptiveMaxOp(nhwc, outputSize), fmt);
+    },
+    { name: op },
+  );
+}
+
+/**
+ * Average pooling to `outputSize` (one size or `[OH, OW]`) whatever the
+ * input's H and W, over PyTorch's bins (`nn.AdaptiveAvgPool2d`; see the op
+ * `adaptiveAvgPool2d`). `[N, H, W, C]` to `[N, OH, OW, C]`.
+ *
+ * @example
+ * sequential(conv2d(3, 512, 3), relu(), adaptiveAvgPool2d(1), flatten(), dense(512, 10)); // a torchvision-style head
+ */
+export function adaptiveAvgPool2d<const O extends Pair, const Fmt extends DataFormat2d = "NHWC">(
+  outputSize: O & AdaptiveSizesCheck<"adaptiveAvgPool2d", O>,
+  options: AdaptivePool2dLayerOptions<Fmt> = {},
+): AdaptivePool2d<"adaptiveAvgPool2d", O, Fmt> {
+  return adaptiveLayer("adaptiveAvgPool2d", outputSize, options);
+}
+
+/**
+ * Max pooling to `outputSize` (one size or `[OH, OW]`) over PyTorch's bins
+ * (`nn.AdaptiveMaxPool2d`). `[N, H, W, C]` to `[N, OH, OW, C]`.
+ *
+ * @example
+ * adaptiveMaxPool2d([2, 3], { dataFormat: "NCHW" }).apply({}, zeros([8, 64, 10, 10])); // Tensor<[8, 64, 2, 3]>
+ */
+export function adaptiveMaxPool2d<const O extends Pair, const Fmt extends DataFormat2d = "NHWC">(
+  outputSize: O & AdaptiveSizesCheck<"adaptiveMaxPool2d", O>,
+  options: AdaptivePool2dLayerOptions<Fmt> = {},
+): AdaptivePool2d<"adaptiveMaxPool2d", O, Fmt> {
+  return adaptiveLayer("adaptiveMaxPool2d", outputSize, options);
 }

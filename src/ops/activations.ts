@@ -5,25 +5,41 @@
  *
  * The formulas are the numerically stable ones: `sigmoid` never takes `exp`
  * of a large positive number, `softplus` and `logSigmoid` go through `log1p`
- * of `exp(-|x|)`, and `gelu` is the tanh form (GPT-2's, JAX's default).
+ * of `exp(-|x|)`, and `gelu` is the exact erf form by default (PyTorch's
+ * default) with the tanh form (GPT-2's, JAX's default) as an option.
  */
 
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkFloat } from "../core/validate.js";
-import { add, div, exp, greaterEqual, log1p, maximum, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
+import { customJvp } from "../transforms/custom.js";
+import { shapeError } from "../core/errors.js";
+import { add, div, erfc, exp, greater, greaterEqual, log1p, maximum, mul, neg, tanh as tanhOp, where } from "./elementwise.js";
 import type { FloatDType } from "./types.js";
 
 /**
- * `max(x, 0)`.
+ * `max(x, 0)`. Its derivative at 0 is 0, the convention of PyTorch and JAX
+ * (`relu'(0) = 0`, so a unit at exactly 0 passes no gradient); elsewhere it
+ * is 1 above 0 and 0 below.
  *
  * @example
  * relu(tensor([-1, 2])); // [0, 2]
  */
 export function relu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
   checkFloat("relu", x);
-  return maximum(x, 0);
+  return reluWithZeroAtZero(x) as Tensor<S, D>; // elementwise: the shape and dtype of x
 }
+
+/**
+ * `max(x, 0)` with the derivative `x > 0 ? dx : 0`.
+ * NOTE: max's own rule splits a tie's tangent in halves, which would make
+ * relu'(0) = 1/2; the forward stays max, one op that fuses (and lowers to
+ * WebAssembly) as before, and only the tangent takes the select.
+ */
+const reluWithZeroAtZero = customJvp(
+  (x: Tensor<Shape, FloatDType>) => maximum(x, 0),
+  ([x], [dx]) => where(greater(x, 0), dx, 0),
+);
 
 /**
  * `1 / (1 + e^-x)`, computed as `1 / (1 + e^-x)` for `x >= 0` and
@@ -85,17 +101,35 @@ export function tanh<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Te
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/** The options of `gelu`: PyTorch's `approximate`. */
+export interface GeluOptions {
+  /** `"none"` (the default): the exact `x Φ(x)`; `"tanh"`: the tanh approximation. */
+  readonly approximate?: "none" | "tanh";
+}
+
 /**
- * The Gaussian error linear unit, tanh form:
- * `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+ * The Gaussian error linear unit `x Φ(x)`, `Φ` the standard normal CDF.
+ * By default the exact form `0.5 x erfc(-x / √2)` (equal to PyTorch's
+ * `0.5 x (1 + erf(x / √2))`, `approximate="none"`, but without the
+ * cancellation of `1 + erf` far left of 0); with `{ approximate: "tanh" }`
+ * the tanh form `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))` of GPT-2,
+ * PyTorch's `approximate="tanh"` and JAX's `gelu(approximate=True)`, the
+ * default of `jax.nn.gelu`.
  *
  * @example
- * gelu(tensor([0, 1])); // [0, 0.8412]
+ * gelu(tensor([0, 1])); // [0, 0.8413]
+ * gelu(tensor([0, 1]), { approximate: "tanh" }); // [0, 0.8412]
  */
-export function gelu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>): Tensor<S, D> {
+export function gelu<S extends Shape, D extends FloatDType>(x: Tensor<S, D>, options: GeluOptions = {}): Tensor<S, D> {
   checkFloat("gelu", x);
-  const inner = mul(SQRT_2_OVER_PI, add(x, mul(0.044715, mul(x, mul(x, x)))));
-  return mul(mul(0.5, x), add(1, tanhOp(inner)));
+  const approximate = options.approximate ?? "none";
+  if (approximate === "tanh") {
+    const inner = mul(SQRT_2_OVER_PI, add(x, mul(0.044715, mul(x, mul(x, x)))));
+    return mul(mul(0.5, x), add(1, tanhOp(inner)));
+  }
+  if (approximate !== "none") shapeError("gelu", `approximate must be "none" or "tanh", got ${String(approximate)}`);
+  // gelu(x) = x Φ(x) = 0.5 x erfc(-x/√2)
+  return mul(mul(0.5, x), erfc(mul(x, -Math.SQRT1_2)));
 }
 
 /**

@@ -45,6 +45,17 @@ export interface Pool2dOptions<S extends Pair = Pair, P extends Padding2d = Padd
   readonly padding?: P;
 }
 
+/** The options of `avgPool2d`: those of every pooling, and whether padding counts. */
+export interface AvgPool2dOptions<S extends Pair = Pair, P extends Padding2d = Padding2d> extends Pool2dOptions<S, P> {
+  /**
+   * Whether the zeros of the padding count in each window's mean, dividing
+   * every window by its full size (PyTorch's `count_include_pad`, which
+   * defaults to true there). Default false: each window's mean is over the
+   * elements inside the input, as Keras's and TensorFlow's `"same"` pooling.
+   */
+  readonly countIncludePad?: boolean;
+}
+
 type AxisOf<X extends Pair, I extends 0 | 1> = X extends readonly [number, number] ? X[I] : X;
 type PadOf<P extends Padding2d, I extends 0 | 1> = P extends readonly [readonly [number, number], readonly [number, number]] ? P[I] : P;
 
@@ -184,22 +195,28 @@ export function conv1d<
 /** A 1-D padding as the 2-D padding of a height-1 image. */
 type Conv1dPadding<P> = P extends readonly [number, number] ? [[0, 0], P] : P extends number ? [[0, 0], [P, P]] : P extends "valid" | "same" ? P : never;
 
-function pool2d(prim: "max_pool2d" | "avg_pool2d", x: AnyTensor, window: Pair, options: Pool2dOptions): AnyTensor {
+function pool2d(prim: "max_pool2d" | "avg_pool2d", x: AnyTensor, window: Pair, options: AvgPool2dOptions): AnyTensor {
   const op = prim === "max_pool2d" ? "maxPool2d" : "avgPool2d";
   checkFloat(op, x);
   if (x.shape.length !== 4) shapeError(op, `the input must be [N, H, W, C], got ${formatShape(x.shape)}`);
   const win = pairOf(window);
   const stride = pairOf(options.stride ?? win);
   const padding = resolvePads(op, x.shape, win, stride, [1, 1], options.padding ?? "valid");
+  if (options.countIncludePad === true && padding.some(([lo, hi]) => lo > 0 || hi > 0)) {
+    // zeros that count: pad explicitly, then pool the padded input without padding (every window is whole)
+    const [[top, bottom], [left, right]] = padding;
+    const padded = bind("pad", [x], { lo: [0, top, left, 0], hi: [0, bottom, right, 0], value: 0 });
+    return bind(prim, [padded], { window: win, stride, padding: [[0, 0], [0, 0]] });
+  }
   return bind(prim, [x], { window: win, stride, padding });
 }
 
-/** A pooling op: NHWC in, the window's reduction out. */
+/** A pooling op: NHWC in, the window's reduction out (`avgPool2d` also takes `countIncludePad`). */
 export interface Pool2dOp<Op extends string> {
   <X extends Shape, D extends FloatDType, const Win extends Pair, const S extends Pair = Win, const P extends Padding2d = "valid">(
     x: Tensor<X, D> & Checked<Pool2dShape<Op, X, Win, S, P>, unknown>,
     window: Win,
-    options?: Pool2dOptions<S, P>,
+    options?: Op extends "avgPool2d" ? AvgPool2dOptions<S, P> : Pool2dOptions<S, P>,
   ): Tensor<NoInfer<ShapeOfResult<Pool2dShape<Op, X, Win, S, P>>>, D>;
 }
 
@@ -212,12 +229,15 @@ export interface Pool2dOp<Op extends string> {
 export const maxPool2d = ((x: AnyTensor, window: Pair, options: Pool2dOptions = {}) => pool2d("max_pool2d", x, window, options)) as Pool2dOp<"maxPool2d">; // the signature's shape is pool2d's
 
 /**
- * Average pooling over H and W of `x: [N, H, W, C]` (padding left out of each count).
+ * Average pooling over H and W of `x: [N, H, W, C]`. Padding is left out of
+ * each count unless `countIncludePad` is true (PyTorch's default, where
+ * `nn.AvgPool2d(k, s, p)` is `avgPool2d(x, k, { stride: s, padding: p, countIncludePad: true })`).
  *
  * @example
  * avgPool2d(zeros([8, 7, 7, 64]), 7); // Tensor<[8, 1, 1, 64]>
+ * avgPool2d(zeros([8, 7, 7, 64]), 3, { stride: 2, padding: 1, countIncludePad: true }); // Tensor<[8, 4, 4, 64]>
  */
-export const avgPool2d = ((x: AnyTensor, window: Pair, options: Pool2dOptions = {}) => pool2d("avg_pool2d", x, window, options)) as Pool2dOp<"avgPool2d">; // the signature's shape is pool2d's
+export const avgPool2d = ((x: AnyTensor, window: Pair, options: AvgPool2dOptions = {}) => pool2d("avg_pool2d", x, window, options)) as Pool2dOp<"avgPool2d">; // the signature's shape is pool2d's
 
 
 /** The options of `convTranspose2d`. */

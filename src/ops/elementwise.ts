@@ -140,11 +140,24 @@ export const sqrt: UnaryOp<FloatDType> = unaryOp("sqrt");
 /** The hyperbolic tangent. @example tanh(zeros([2])); // zeros */
 export const tanh: UnaryOp<FloatDType> = unaryOp("tanh");
 /**
- * The error function `2/√π ∫₀ˣ e^{-t²} dt`, elementwise (for exact GELU). Not in
- * the public barrel: the package's `erf` is the scalar function of `random/`.
- * @example erf(zeros([2])); // zeros
+ * The error function `erf x = 2/√π ∫₀ˣ e^{-t²} dt`, elementwise (`torch.erf`,
+ * `jax.lax.erf`). Within 16 ulp of the exact value in float64 and 1 ulp in
+ * float32 (its scalar-op row); odd, keeps ±0, gives ±1 at ±Infinity.
+ *
+ * @example
+ * erf(tensor([0, 1])); // [0, 0.8427]
  */
 export const erf: UnaryOp<FloatDType> = unaryOp("erf");
+/**
+ * The complementary error function `erfc x = 1 - erf x`, elementwise
+ * (`torch.erfc`), accurate relative to itself where it is tiny (16 ulp in
+ * float64, 1 ulp in float32, down to its subnormal results), where
+ * `1 - erf(x)` rounds to 0 from x ≈ 5.9 on.
+ *
+ * @example
+ * erfc(tensor([0, 10])); // [1, 2.0885e-45] in float64
+ */
+export const erfc: UnaryOp<FloatDType> = unaryOp("erfc");
 
 /** A comparison op: the result is a bool tensor of the broadcast shape; signatures as `BinaryOp`'s (a number only on the right). */
 export interface CompareOp<Op extends string = string> {

@@ -15,6 +15,8 @@ export {
   cos,
   div,
   equal,
+  erf,
+  erfc,
   exp,
   greater,
   greaterEqual,
@@ -39,7 +41,7 @@ export {
   type UnaryOp,
 } from "./elementwise.js";
 export { abs, clip, isFinite, isNaN, reciprocal, rsqrt, sign, square } from "./math.js";
-export { gelu, logSigmoid, relu, sigmoid, silu, softplus } from "./activations.js";
+export { gelu, logSigmoid, relu, sigmoid, silu, softplus, type GeluOptions } from "./activations.js";
 export { broadcastTo, type BroadcastToShape } from "./broadcast.js";
 export {
   argmax,
@@ -82,4 +84,15 @@ export {
 } from "./shape.js";
 export { accuracy, huber, mse, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, type ElementwiseLoss } from "./losses.js";
 export type { FloatDType, NumericDType, ShapeOf } from "./types.js";
-export { avgPool2d, conv1d, conv2d, maxPool2d, type Conv2dOptions, type Conv2dShape, type Pool2dOp, type Pool2dOptions, type Pool2dShape } from "./conv.js";
+export {
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  type AdaptiveOutSize,
+  type AdaptivePool1dOp,
+  type AdaptivePool1dShape,
+  type AdaptivePool2dOp,
+  type AdaptivePool2dShape,
+} from "./adaptive-pool.js";
+export { avgPool2d, conv1d, conv2d, maxPool2d, type AvgPool2dOptions, type Conv2dOptions, type Conv2dShape, type Pool2dOp, type Pool2dOptions, type Pool2dShape } from "./conv.js";

@@ -144,6 +144,8 @@ export const sqrt = elementwise("sqrt", {
 export const tanh = elementwise("tanh", chain((_, y) => lax.sub(lax.fullLike(y, 1), lax.mul(y, y))));
 // d(erf x) = 2/√π exp(-x²) dx
 export const erf = elementwise("erf", chain((x) => lax.scale(lax.exp(lax.neg(lax.mul(x, x))), 2 / Math.sqrt(Math.PI))));
+// d(erfc x) = -2/√π exp(-x²) dx
+export const erfc = elementwise("erfc", chain((x) => lax.scale(lax.exp(lax.neg(lax.mul(x, x))), -2 / Math.sqrt(Math.PI))));
 
 export const add = elementwise("add", {
   jvp: (_, [dx, dy]) => lax.addTangents(dx ?? null, dy ?? null), // d(x + y) = dx + dy
@@ -228,4 +230,4 @@ export const cast = elementwise("cast", {
  * named for its scalar op, so a new one is a row of the scalar-op table and
  * a definition above.
  */
-export const elementwisePrimitives = { neg, exp, log, log1p, sin, cos, sqrt, tanh, erf, add, sub, mul, div, max, min, pow, compare, select, cast } as const;
+export const elementwisePrimitives = { neg, exp, log, log1p, sin, cos, sqrt, tanh, erf, erfc, add, sub, mul, div, max, min, pow, compare, select, cast } as const;

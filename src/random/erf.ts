@@ -1,6 +1,7 @@
 /**
  * The inverse error function in double precision, for the normal samplers
- * (`erf` and `erfc` themselves are the backend's, `backend/erf.ts`).
+ * (`erf` and `erfc` themselves are the backend's, `backend/erf.ts`; the
+ * package's `erf` and `erfc` are the elementwise tensor ops of `ops/`).
  *
  * `erfinv` starts from Giles' single-precision approximation ("Approximating
  * the erfinv function", GPU Computing Gems, 2011; the one XLA uses for

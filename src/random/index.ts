@@ -11,7 +11,6 @@
 export { threefry2x32 } from "../backend/kernels/threefry.js";
 export { Key, foldIn, key, randomBits, split } from "./key.js";
 export { bernoulliMask, keyData, splitKeys, type AnyKey, type KeyData } from "./staged.js";
-export { erf, erfc } from "../backend/erf.js";
 export { erfinv } from "./erf.js";
 export {
   bernoulli,

@@ -60,8 +60,19 @@ export function key(seed: number): Key {
 
 /**
  * `n` new keys (default 2) derived from `k`, independent of it and of each
- * other: Threefry of `k` over the counters `0 .. 2n - 1`, read as `n` pairs
- * (JAX's `split`). Throws a `RangeError` unless `n` is an integer of at least 1.
+ * other. Throws a `RangeError` unless `n` is an integer of at least 1.
+ *
+ * The scheme is JAX's legacy, non-partitionable split
+ * (`_threefry_split_original` in `jax._src.prng`): the `2n` words of
+ * `threefry_2x32(k, iota(2n))`, where one Threefry-2x32 block hashes counters
+ * `i` and `i + n` together and the two output halves are concatenated, read
+ * as `n` consecutive pairs; so the keys of `split(k, n)` are the first `2n`
+ * words of `randomBits(k, 2n)`, and `split(k, 2)` is not a prefix of
+ * `split(k, 4)`. `jax.random.split` gives the same keys under
+ * `jax.config.update("jax_threefry_partitionable", False)`, the default
+ * before JAX 0.5.0; from 0.5.0 on, JAX defaults to `True`, the fold-like
+ * partitionable split (`_threefry_split_foldlike`, each key the block of the
+ * counter pair `(0, i)`), whose keys differ.
  *
  * @example
  * const [k1, k2] = split(key(0)); // k1.words: [4146024105, 967050713]

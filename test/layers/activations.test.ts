@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { gelu as geluOp, relu as reluOp, sigmoid as sigmoidOp, silu as siluOp } from "../../src/ops/activations.js";
 import { tanh as tanhOp } from "../../src/ops/elementwise.js";
 import { softmax as softmaxOp } from "../../src/ops/reduce.js";
-import { gelu, relu, sigmoid, silu, softmax, tanh } from "../../src/layers/activations.js";
+import { gelu, relu, sigmoid, silu, softmax, tanh, type Activation } from "../../src/layers/activations.js";
+import type { Shape } from "../../src/core/shape.js";
 import { flatten, reshape } from "../../src/layers/reshape.js";
 import { key } from "../../src/random/key.js";
 import { normal } from "../../src/random/distributions.js";
@@ -12,14 +13,15 @@ import type { Tensor } from "../../src/core/tensor.js";
 
 describe("activation layers", () => {
   const x = normal(key(0), [2, 3, 5]);
-  const pairs = [
+  const pairs: readonly (readonly [string, Activation, (x: Tensor<[2, 3, 5]>) => Tensor<Shape>])[] = [
     ["relu", relu(), reluOp],
-    ["gelu", gelu(), geluOp],
+    ["gelu", gelu(), (x: Tensor<[2, 3, 5]>) => geluOp(x)],
+    ["gelu tanh", gelu({ approximate: "tanh" }), (x: Tensor<[2, 3, 5]>) => geluOp(x, { approximate: "tanh" })],
     ["silu", silu(), siluOp],
     ["tanh", tanh(), tanhOp],
     ["sigmoid", sigmoid(), sigmoidOp],
-    ["softmax", softmax(), softmaxOp],
-  ] as const;
+    ["softmax", softmax(), (x: Tensor<[2, 3, 5]>) => softmaxOp(x)],
+  ];
   test.each(pairs)("the %s layer has no parameters and applies the op of the same name", (_name, layer, op) => {
     const p = layer.init(key(1));
     expect(p).toEqual({});

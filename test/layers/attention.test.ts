@@ -115,7 +115,7 @@ describe("multiHeadAttention", () => {
     expect(() => multiHeadAttention(8, 0)).toThrow(ShapeError);
     expect(() => mha.apply(p, unchecked(normal(key(0), [2, 5, 7])))).toThrow("multiHeadAttention: expects a query [N, T, 8] but gets [2, 5, 7]");
     expect(() => mha.apply(p, unchecked(normal(key(0), [5, 8])))).toThrow("multiHeadAttention: expects a query [N, T, 8] but gets [5, 8]");
-    expect(() => mha.attend(p, x, unchecked(normal(key(0), [3, 4, 8])))).toThrow("multiHeadAttention: query [2, 5, 8] and keys [3, 4, 8] have different batch sizes");
+    expect(() => mha.attend(p, x, unchecked(normal(key(0), [3, 4, 8])))).toThrow("multiHeadAttention: query [2, 5, 8], keys [3, 4, 8] and values [3, 4, 8] differ in batch or key length");
     expect(() => mha.apply(p, x, { mask: bools([1, 1, 1, 1], [2, 2]) })).toThrow(
       "multiHeadAttention: a mask must be [2, 5] or [2, 5, 5] for query [2, 5, 8] and keys [2, 5, 8], but gets [2, 2]",
     );
@@ -246,6 +246,15 @@ describe("agreement with PyTorch", () => {
     expect(maxDiff(mha.apply(p, x, opts).toArray(), outputs[name])).toBeLessThan(1e-12);
   });
 
+  test("PyTorch's own masks (key_padding_mask = ~attend, attn_mask = triu) give PyTorch's outputs, and the block takes them", () => {
+    const padded = bools(fixture.attend.map((b) => 1 - b), [2, 5]);
+    const triu = bools(Array.from({ length: 25 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0)), [5, 5]); // true above the diagonal: not allowed
+    expect(maxDiff(mha.apply(p, x, { keyPaddingMask: padded }).toArray(), outputs.padded)).toBeLessThan(1e-12);
+    expect(maxDiff(mha.apply(p, x, { attnMask: triu }).toArray(), outputs.causal)).toBeLessThan(1e-12);
+    expect(maxDiff(mha.apply(p, x, { attnMask: triu, keyPaddingMask: padded }).toArray(), outputs.causalPadded)).toBeLessThan(1e-12);
+    expect(maxDiff(block.apply(blockParams, x, { attnMask: triu }).toArray(), fixture.block.causal)).toBeLessThan(1e-12);
+  });
+
   test("cross-attention equals nn.MultiheadAttention(query, key, value)", () => {
     expect(maxDiff(mha.attend(p, x, f64(fixture.keyValue, [2, 3, 8])).toArray(), outputs.cross)).toBeLessThan(1e-12);
   });
@@ -258,7 +267,7 @@ describe("agreement with PyTorch", () => {
     ffn1: { w: f64(b.ffn1.w, [8, 16]), b: f64(b.ffn1.b, [16]) },
     ffn2: { w: f64(b.ffn2.w, [16, 8]), b: f64(b.ffn2.b, [8]) },
   };
-  const block = transformerEncoderBlock(8, 2, 16, { activation: "gelu" });
+  const block = transformerEncoderBlock(8, 2, 16, { activation: "geluTanh" }); // the fixture's block uses the tanh form
 
   test("the encoder block equals nn.TransformerEncoderLayer(norm_first=True), with and without the causal mask", () => {
     expect(maxDiff(block.apply(blockParams, x).toArray(), fixture.block.output)).toBeLessThan(1e-12);

@@ -35,6 +35,12 @@ describe("split", () => {
     expect(k2?.words).toEqual([2718843009, 1272950319]);
   });
 
+  test("is JAX's legacy split: split(PRNGKey(0), 4) under jax_threefry_partitionable=False (jax 0.4.38), and the key words are the first 2n random bits", () => {
+    const words = [2285895361, 1501764800, 1518642379, 4090693311, 433833334, 4221794875, 839183663, 3740430601];
+    expect(split(key(0), 4).flatMap((k) => [...k.words])).toEqual(words);
+    expect([...randomBits(key(0), 8)]).toEqual(words);
+  });
+
   test("gives n distinct keys, none equal to the parent", () => {
     const parent = key(7);
     const keys = split(parent, 100);

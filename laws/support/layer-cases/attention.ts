@@ -12,11 +12,11 @@
 import fc from "fast-check";
 import { Tensor } from "../../../src/core/tensor.js";
 import type { Shape } from "../../../src/core/shape.js";
-import { multiHeadAttention, transformerEncoderBlock } from "../../../src/layers/attention.js";
+import { crossAttention, multiHeadAttention, transformerEncoderBlock } from "../../../src/layers/attention.js";
 import { batchNorm, layerNorm, rmsNorm } from "../../../src/layers/norm.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
 import { tensorFrom, uniform, valuesOf } from "../gradient-laws.js";
-import { naiveGelu, seeds as seed } from "./basic.js";
+import { naiveGelu, naiveGeluTanh, seeds as seed } from "./basic.js";
 import type { LayerCase, LayerCases, NaiveOutput } from "./types.js";
 
 // ---------------------------------------------------------------------------
@@ -83,24 +83,37 @@ interface AttentionConfig {
   readonly keyDim: number;
   readonly valueDim: number;
   readonly causal: boolean;
-  /** `allowed(n, i, j)` from the caller's mask; absent when none. */
-  readonly mask?: (n: number, i: number, j: number) => boolean;
+  /** `allowed(n, h, i, j)` from the caller's bool masks; absent when none. */
+  readonly mask?: (n: number, h: number, i: number, j: number) => boolean;
+  /** What the caller's float masks add to the score of batch `n`, head `h`, query `i` and key `j`; absent when none. */
+  readonly added?: (n: number, h: number, i: number, j: number) => number;
+}
+
+/** The sizes of a naive attention: batch, query and key lengths, and the widths of query, key and value. */
+interface AttentionSizes {
+  readonly n: number;
+  readonly tq: number;
+  readonly tk: number;
+  readonly d: number;
+  readonly kdim: number;
+  readonly vdim: number;
 }
 
 /**
  * Multi-head attention by loops: per batch entry, head, query and key.
- * `query` is `[n, tq, d]`, `keyValue` `[n, tk, d]`, both flat.
+ * `query` is `[n, tq, d]`, `key` `[n, tk, kdim]`, `value` `[n, tk, vdim]`, all flat.
  */
-function naiveAttention(p: unknown, query: readonly number[], keyValue: readonly number[], n: number, tq: number, tk: number, d: number, c: AttentionConfig): number[] {
+function naiveAttention(p: unknown, query: readonly number[], key: readonly number[], value: readonly number[], sizes: AttentionSizes, c: AttentionConfig): number[] {
+  const { n, tq, tk, d, kdim, vdim } = sizes;
   const { heads, keyDim, valueDim } = c;
-  const value = (name: string): number[] | undefined => {
+  const param = (name: string): number[] | undefined => {
     const t = (p as Readonly<Record<string, AnyTensor | undefined>>)[name]; // a record of tensors, some of them absent
     return t === undefined ? undefined : valuesOf(t);
   };
-  const [wq, wk, wv, wo] = ["wq", "wk", "wv", "wo"].map((name) => value(name) ?? []);
-  const q = naiveDense(query, wq ?? [], value("bq"), d, heads * keyDim);
-  const k = naiveDense(keyValue, wk ?? [], value("bk"), d, heads * keyDim);
-  const v = naiveDense(keyValue, wv ?? [], value("bv"), d, heads * valueDim);
+  const [wq, wk, wv, wo] = ["wq", "wk", "wv", "wo"].map((name) => param(name) ?? []);
+  const q = naiveDense(query, wq ?? [], param("bq"), d, heads * keyDim);
+  const k = naiveDense(key, wk ?? [], param("bk"), kdim, heads * keyDim);
+  const v = naiveDense(value, wv ?? [], param("bv"), vdim, heads * valueDim);
   const concat: number[] = [];
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < tq; i++) {
@@ -110,8 +123,8 @@ function naiveAttention(p: unknown, query: readonly number[], keyValue: readonly
         for (let j = 0; j < tk; j++) {
           let s = 0;
           for (let e = 0; e < keyDim; e++) s += at(q, (b * tq + i) * heads * keyDim + h * keyDim + e) * at(k, (b * tk + j) * heads * keyDim + h * keyDim + e);
-          scores.push(s / Math.sqrt(keyDim));
-          allowed.push((!c.causal || j <= i) && (c.mask === undefined || c.mask(b, i, j)));
+          scores.push(s / Math.sqrt(keyDim) + (c.added === undefined ? 0 : c.added(b, h, i, j)));
+          allowed.push((!c.causal || j <= i) && (c.mask === undefined || c.mask(b, h, i, j)));
         }
         let top = -Infinity;
         for (let j = 0; j < tk; j++) if (allowed[j] === true) top = Math.max(top, at(scores, j));
@@ -130,7 +143,7 @@ function naiveAttention(p: unknown, query: readonly number[], keyValue: readonly
       }
     }
   }
-  return naiveDense(concat, wo ?? [], value("bo"), heads * valueDim, d);
+  return naiveDense(concat, wo ?? [], param("bo"), heads * valueDim, d);
 }
 
 // ---------------------------------------------------------------------------
@@ -224,58 +237,111 @@ const batchNormCases = fc
   });
 
 /** Random attention parameters for `d` features, `heads` heads of `keyDim`/`valueDim`, float64. */
-function attentionParams(d: number, heads: number, keyDim: number, valueDim: number, useBias: boolean, random: () => number): Record<string, AnyTensor> {
+function attentionParams(d: number, heads: number, keyDim: number, valueDim: number, useBias: boolean, random: () => number, kdim = d, vdim = d): Record<string, AnyTensor> {
   const [qk, hv] = [heads * keyDim, heads * valueDim];
-  const kernels = { wq: randomTensor([d, qk], random), wk: randomTensor([d, qk], random), wv: randomTensor([d, hv], random), wo: randomTensor([hv, d], random) };
+  const kernels = { wq: randomTensor([d, qk], random), wk: randomTensor([kdim, qk], random), wv: randomTensor([vdim, hv], random), wo: randomTensor([hv, d], random) };
   if (!useBias) return kernels;
   return { ...kernels, bq: randomTensor([qk], random, 0.5), bk: randomTensor([qk], random, 0.5), bv: randomTensor([hv], random, 0.5), bo: randomTensor([d], random, 0.5) };
 }
 
 const maskKinds = ["none", "padding", "full"] as const;
+/** PyTorch's masks: none, `attnMask` `[Tq, Tk]` or `[N·H, Tq, Tk]` (bool or float), `keyPaddingMask` `[N, Tk]` (bool or float). */
+const torchMaskKinds = ["none", "attn bool", "attn float", "attn3 bool", "attn3 float", "padding bool", "padding float"] as const;
+type TorchMaskKind = (typeof torchMaskKinds)[number];
+
+/** A PyTorch-style mask of `kind` drawn from `random`, as an option, and its effect as the naive reference reads it. */
+function torchMask(kind: TorchMaskKind, { n, tq, tk }: AttentionSizes, heads: number, random: () => number): { opts: Record<string, AnyTensor>; config: Pick<AttentionConfig, "mask" | "added"> } {
+  if (kind === "none") return { opts: {}, config: {} };
+  const [target, ...rest] = kind.split(" ");
+  const float = rest[0] === "float";
+  const shape = target === "attn" ? [tq, tk] : target === "attn3" ? [n * heads, tq, tk] : [n, tk];
+  const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random());
+  const index = (b: number, h: number, i: number, j: number): number => (target === "attn" ? i * tk + j : target === "attn3" ? ((b * heads + h) * tq + i) * tk + j : b * tk + j);
+  const tensor = float ? tensorFrom(shape, "float64", values) : boolTensor(shape, values.map((v) => v > 0.4)); // bool: true = not allowed
+  const opts = { [target === "padding" ? "keyPaddingMask" : "attnMask"]: tensor };
+  const config = float ? { added: (b: number, h: number, i: number, j: number): number => at(values, index(b, h, i, j)) } : { mask: (b: number, h: number, i: number, j: number): boolean => !(at(values, index(b, h, i, j)) > 0.4) };
+  return { opts, config };
+}
 
 const attentionCases = fc
   .record({
     heads: fc.integer({ min: 1, max: 2 }),
     perHead: fc.integer({ min: 1, max: 4 }),
     ownDims: fc.option(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })), { nil: undefined }),
+    inputWidths: fc.option(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })), { nil: undefined }),
     n: fc.integer({ min: 1, max: 2 }),
     tq: fc.integer({ min: 1, max: 4 }),
     tk: fc.integer({ min: 1, max: 4 }),
     cross: fc.boolean(),
     causal: fc.boolean(),
     maskKind: fc.constantFrom(...maskKinds),
+    torchMaskKind: fc.constantFrom(...torchMaskKinds),
     useBias: fc.boolean(),
     seed,
   })
-  .map(({ heads, perHead, ownDims, n, tq, tk: tkDrawn, cross, causal, maskKind, useBias, seed: s }): LayerCase => {
+  .map(({ heads, perHead, ownDims, inputWidths, n, tq, tk: tkDrawn, cross, causal, maskKind, torchMaskKind, useBias, seed: s }): LayerCase => {
     const random = uniform(s);
     const d = heads * perHead;
     const [keyDim, valueDim] = ownDims ?? [perHead, perHead];
     const tk = cross ? tkDrawn : tq;
-    const layer = ownDims === undefined ? multiHeadAttention(d, heads, { useBias }) : multiHeadAttention(d, heads, { keyDim, valueDim, useBias });
+    // kdim and vdim (PyTorch's input widths) other than d only for cross-attention
+    const [kdim, vdim] = cross && inputWidths !== undefined ? inputWidths : [d, d];
+    const widths = cross && inputWidths !== undefined ? { kdim, vdim } : {};
+    const layer = ownDims === undefined ? multiHeadAttention(d, heads, { useBias, ...widths }) : multiHeadAttention(d, heads, { keyDim, valueDim, useBias, ...widths });
+    const sizes: AttentionSizes = { n, tq, tk, d, kdim, vdim };
     const maskShape = maskKind === "padding" ? [n, tk] : [n, tq, tk];
     const maskValues = Array.from({ length: maskShape.reduce((a, b) => a * b, 1) }, () => random() > -0.4);
     const mask = maskKind === "none" ? undefined : boolTensor(maskShape, maskValues);
     const allowed = mask === undefined ? undefined : (b: number, i: number, j: number): boolean => maskValues[maskKind === "padding" ? b * tk + j : (b * tq + i) * tk + j] === true;
-    const config: AttentionConfig = { heads, keyDim, valueDim, causal, ...(allowed === undefined ? {} : { mask: allowed }) };
-    const opts = { causal, ...(mask === undefined ? {} : { mask }) };
+    const torch = torchMask(torchMaskKind, sizes, heads, random);
+    const torchAllowed = torch.config.mask;
+    const config: AttentionConfig = {
+      heads,
+      keyDim,
+      valueDim,
+      causal,
+      mask: (b, h, i, j) => (allowed === undefined || allowed(b, i, j)) && (torchAllowed === undefined || torchAllowed(b, h, i, j)),
+      ...(torch.config.added === undefined ? {} : { added: torch.config.added }),
+    };
+    const opts = { causal, ...(mask === undefined ? {} : { mask }), ...torch.opts };
     const x = randomTensor([n, tq, d], random);
-    const attention = attentionParams(d, heads, keyDim, valueDim, useBias, random);
-    // cross-attention differentiates the keys and values too: they travel as a leaf of the params tree
-    const params = cross ? { attention, keyValue: randomTensor([n, tk, d], random) } : attention;
+    const attention = attentionParams(d, heads, keyDim, valueDim, useBias, random, kdim, vdim);
+    // cross-attention differentiates the keys and values too: they travel as leaves of the params tree
+    const params = cross ? { attention, key: randomTensor([n, tk, kdim], random), value: randomTensor([n, tk, vdim], random) } : attention;
     const wide = layer as unknown as {
       apply(p: unknown, x: AnyTensor, opts: unknown): AnyTensor;
-      attend(p: unknown, query: AnyTensor, keyValue: AnyTensor, opts: unknown): AnyTensor;
+      attend(p: unknown, query: AnyTensor, key: AnyTensor, value: AnyTensor, opts: unknown): AnyTensor;
     }; // the layer's functions without their shape types, for float64 tensors of the case's shapes
     return {
-      detail: `multiHeadAttention(${d}, ${heads}${ownDims === undefined ? "" : `, keyDim ${keyDim}, valueDim ${valueDim}`}, bias ${useBias}) ${cross ? `attend to ${tk} keys` : "self"}, causal ${causal}, mask ${maskKind}`,
+      detail: `multiHeadAttention(${d}, ${heads}${ownDims === undefined ? "" : `, keyDim ${keyDim}, valueDim ${valueDim}`}, kdim ${kdim}, vdim ${vdim}, bias ${useBias}) ${cross ? `attend to ${tk} keys` : "self"}, causal ${causal}, mask ${maskKind}, PyTorch mask ${torchMaskKind}`,
       params,
       x,
-      apply: (p, xs) => (cross ? wide.attend(sub(p, "attention"), xs, leaf(p, "keyValue"), opts) : wide.apply(p, xs, opts)),
+      apply: (p, xs) => (cross ? wide.attend(sub(p, "attention"), xs, leaf(p, "key"), leaf(p, "value"), opts) : wide.apply(p, xs, opts)),
       naive: (p, xs): NaiveOutput => {
-        const [ap, kv] = cross ? [sub(p, "attention"), valuesOf(leaf(p, "keyValue"))] : [p, valuesOf(xs)];
-        return { shape: xs.shape, data: naiveAttention(ap, valuesOf(xs), kv, n, tq, tk, d, config) };
+        const [ap, k, v] = cross ? [sub(p, "attention"), valuesOf(leaf(p, "key")), valuesOf(leaf(p, "value"))] : [p, valuesOf(xs), valuesOf(xs)];
+        return { shape: xs.shape, data: naiveAttention(ap, valuesOf(xs), k, v, sizes, config) };
       },
+      init: (k) => layer.init(k),
+    };
+  });
+
+/** crossAttention: attention to a fixed memory (keys and values alike), closed over, as a layer. */
+const crossAttentionCases = fc
+  .record({ heads: fc.integer({ min: 1, max: 2 }), perHead: fc.integer({ min: 1, max: 3 }), width: fc.integer({ min: 1, max: 4 }), n: fc.integer({ min: 1, max: 2 }), tq: fc.integer({ min: 1, max: 3 }), tk: fc.integer({ min: 1, max: 3 }), seed })
+  .map(({ heads, perHead, width, n, tq, tk, seed: s }): LayerCase => {
+    const random = uniform(s);
+    const d = heads * perHead;
+    const mha = multiHeadAttention(d, heads, { kdim: width, vdim: width });
+    const memory = randomTensor([n, tk, width], random);
+    const layer = crossAttention(mha, memory as Tensor<[number, number, number]>); // float64 under the float32 types: the layer computes in its input's dtype
+    const wide = layer as unknown as { apply(p: unknown, x: AnyTensor): AnyTensor }; // as above
+    const sizes: AttentionSizes = { n, tq, tk, d, kdim: width, vdim: width };
+    return {
+      detail: `crossAttention(multiHeadAttention(${d}, ${heads}, kdim ${width}, vdim ${width}), memory [${n}, ${tk}, ${width}])`,
+      params: attentionParams(d, heads, perHead, perHead, true, random, width, width),
+      x: randomTensor([n, tq, d], random),
+      apply: (p, xs) => wide.apply(p, xs),
+      naive: (p, xs): NaiveOutput => ({ shape: xs.shape, data: naiveAttention(p, valuesOf(xs), valuesOf(memory), valuesOf(memory), sizes, { heads, keyDim: perHead, valueDim: perHead, causal: false }) }),
       init: (k) => layer.init(k),
     };
   });
@@ -288,7 +354,7 @@ const encoderCases = fc
     n: fc.integer({ min: 1, max: 2 }),
     t: fc.integer({ min: 1, max: 4 }),
     causal: fc.boolean(),
-    activation: fc.constantFrom("gelu" as const, "relu" as const),
+    activation: fc.constantFrom("gelu" as const, "geluTanh" as const, "relu" as const),
     normFirst: fc.boolean(),
     seed,
   })
@@ -316,11 +382,11 @@ const encoderCases = fc
         const normOf = (name: string, v: readonly number[]): number[] => naiveLayerNorm(v, d, eps, valuesOf(leaf(sub(p, name), "scale")), valuesOf(leaf(sub(p, name), "bias")));
         // pre-norm: x1 = x + mha(ln1(x)), y = x1 + ffn(ln2(x1)); post-norm: x1 = ln1(x + mha(x)), y = ln2(x1 + ffn(x1))
         const attendIn = normFirst ? normOf("ln1", x) : x;
-        const attended = naiveAttention(sub(p, "mha"), attendIn, attendIn, n, t, t, d, { heads, keyDim: perHead, valueDim: perHead, causal });
+        const attended = naiveAttention(sub(p, "mha"), attendIn, attendIn, attendIn, { n, tq: t, tk: t, d, kdim: d, vdim: d }, { heads, keyDim: perHead, valueDim: perHead, causal });
         const sum1 = x.map((v, i) => v + at(attended, i));
         const x1 = normFirst ? sum1 : normOf("ln1", sum1);
         const dense = (name: string, v: readonly number[], i: number, o: number): number[] => naiveDense(v, valuesOf(leaf(sub(p, name), "w")), valuesOf(leaf(sub(p, name), "b")), i, o);
-        const hidden = dense("ffn1", normFirst ? normOf("ln2", x1) : x1, d, ffn).map(activation === "gelu" ? naiveGelu : (v) => Math.max(v, 0));
+        const hidden = dense("ffn1", normFirst ? normOf("ln2", x1) : x1, d, ffn).map(activation === "gelu" ? naiveGelu : activation === "geluTanh" ? naiveGeluTanh : (v) => Math.max(v, 0));
         const out = dense("ffn2", hidden, ffn, d);
         const sum2 = x1.map((v, i) => v + at(out, i));
         return { shape: xs.shape, data: normFirst ? sum2 : normOf("ln2", sum2) };
@@ -334,5 +400,6 @@ export const cases: LayerCases = {
   rmsNorm: rmsNormCases,
   batchNorm: batchNormCases,
   multiHeadAttention: attentionCases,
+  crossAttention: crossAttentionCases,
   transformerEncoderBlock: encoderCases,
 };

@@ -5,6 +5,7 @@
  */
 
 import fc from "fast-check";
+import { erf } from "../../../src/backend/erf.js";
 import { Tensor } from "../../../src/core/tensor.js";
 import * as layers from "../../../src/layers/index.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
@@ -101,8 +102,11 @@ function parameterFree(name: string, make: () => unknown, naive: (x: AnyTensor) 
   });
 }
 
+/** GELU, exact form, from PyTorch's formula `x (1 + erf(x / √2)) / 2` (the layer computes `x erfc(-x / √2) / 2`). */
+export const naiveGelu = (v: number): number => 0.5 * v * (1 + erf(v / Math.SQRT2));
+
 /** GELU, tanh form, from its formula. */
-export const naiveGelu = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+export const naiveGeluTanh = (v: number): number => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
 
 const elementwise = (f: (v: number) => number) => (x: AnyTensor): NaiveOutput => ({ shape: [...x.shape], data: numbers(x).map(f) });
 
@@ -140,7 +144,10 @@ const reshapeCase = fc.record({ batch: small, a: small, b: small, c: small, seed
 export const cases: LayerCases = {
   dense,
   relu: parameterFree("relu", layers.relu, elementwise((v) => (v > 0 ? v : 0)), awayFromZero),
-  gelu: parameterFree("gelu", layers.gelu, elementwise(naiveGelu)),
+  gelu: fc.oneof(
+    parameterFree("gelu", layers.gelu, elementwise(naiveGelu)),
+    parameterFree("gelu", () => layers.gelu({ approximate: "tanh" }), elementwise(naiveGeluTanh)),
+  ),
   silu: parameterFree("silu", layers.silu, elementwise((v) => v * sigmoidOf(v))),
   tanh: parameterFree("tanh", layers.tanh, elementwise(Math.tanh)),
   sigmoid: parameterFree("sigmoid", layers.sigmoid, elementwise(sigmoidOf)),

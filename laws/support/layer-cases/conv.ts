@@ -323,31 +323,37 @@ const convTranspose2dCase: fc.Arbitrary<LayerCase> = fc
 // Pools: the maximum or the mean of the window's elements inside the input
 // ---------------------------------------------------------------------------
 
-function naivePool(kind: "max" | "avg", xs: readonly number[], img: Image, channelsFirst: boolean, win: Window2d): NaiveOutput {
-  const [wh, ww] = win.kernel;
-  const [top, bottom] = padsOf(win.padding, 0, img.h, wh, win.stride[0], 1);
-  const [left, right] = padsOf(win.padding, 1, img.w, ww, win.stride[1], 1);
-  const oh = Math.floor((img.h + top + bottom - wh) / win.stride[0]) + 1;
-  const ow = Math.floor((img.w + left + right - ww) / win.stride[1]) + 1;
+/** An output image of `[oh, ow]` whose element at batch `b`, row `i`, column `j` and channel `ch` is `valueAt(b, i, j, ch)`. */
+function naiveImage(img: Image, channelsFirst: boolean, [oh, ow]: readonly [number, number], valueAt: (b: number, i: number, j: number, ch: number) => number): NaiveOutput {
   const out: Image = { n: img.n, h: oh, w: ow, c: img.c };
   const data = new Array<number>(img.n * oh * ow * img.c).fill(0);
   for (let b = 0; b < img.n; b++) {
     for (let i = 0; i < oh; i++) {
       for (let j = 0; j < ow; j++) {
-        for (let ch = 0; ch < img.c; ch++) {
-          const inside: number[] = [];
-          for (let di = 0; di < wh; di++) {
-            for (let dj = 0; dj < ww; dj++) {
-              const [r, col] = [i * win.stride[0] + di - top, j * win.stride[1] + dj - left];
-              if (r >= 0 && r < img.h && col >= 0 && col < img.w) inside.push(xs[at(img, channelsFirst, b, r, col, ch)] ?? NaN);
-            }
-          }
-          data[at(out, channelsFirst, b, i, j, ch)] = kind === "max" ? Math.max(...inside) : inside.reduce((s, v) => s + v, 0) / inside.length;
-        }
+        for (let ch = 0; ch < img.c; ch++) data[at(out, channelsFirst, b, i, j, ch)] = valueAt(b, i, j, ch);
       }
     }
   }
   return { shape: shapeOf(out, channelsFirst), data };
+}
+
+function naivePool(kind: "max" | "avg", xs: readonly number[], img: Image, channelsFirst: boolean, win: Window2d, countIncludePad = false): NaiveOutput {
+  const [wh, ww] = win.kernel;
+  const [top, bottom] = padsOf(win.padding, 0, img.h, wh, win.stride[0], 1);
+  const [left, right] = padsOf(win.padding, 1, img.w, ww, win.stride[1], 1);
+  const oh = Math.floor((img.h + top + bottom - wh) / win.stride[0]) + 1;
+  const ow = Math.floor((img.w + left + right - ww) / win.stride[1]) + 1;
+  return naiveImage(img, channelsFirst, [oh, ow], (b, i, j, ch) => {
+    const inside: number[] = [];
+    for (let di = 0; di < wh; di++) {
+      for (let dj = 0; dj < ww; dj++) {
+        const [r, col] = [i * win.stride[0] + di - top, j * win.stride[1] + dj - left];
+        if (r >= 0 && r < img.h && col >= 0 && col < img.w) inside.push(xs[at(img, channelsFirst, b, r, col, ch)] ?? NaN);
+      }
+    }
+    // with countIncludePad the padding's zeros count: the whole window divides
+    return kind === "max" ? Math.max(...inside) : inside.reduce((s, v) => s + v, 0) / (countIncludePad ? wh * ww : inside.length);
+  });
 }
 
 /** Distinct values 0.05 apart in a seeded order: no window has two maxima. */
@@ -366,26 +372,28 @@ function poolCase(kind: "max" | "avg"): fc.Arbitrary<LayerCase> {
       window: pair(1, 3),
       stride: fc.option(pair(1, 2), { nil: undefined }),
       padding: pick<Padding2d>("valid", "same"),
+      countIncludePad: fc.boolean(),
       extra: pair(0, 2),
       n: fc.integer({ min: 1, max: 2 }),
       c: fc.integer({ min: 1, max: 3 }),
       nchw: fc.boolean(),
       seed: seeds,
     })
-    .map(({ window, stride, padding, extra, n, c, nchw, seed }) => {
+    .map(({ window, stride, padding, countIncludePad: counting, extra, n, c, nchw, seed }) => {
+      const countIncludePad = kind === "avg" && counting;
       const img: Image = { n, h: window[0] + extra[0], w: window[1] + extra[1], c };
       const win: Window2d = { kernel: window, stride: stride ?? window, dilation: [1, 1], padding };
       const dataFormat: "NCHW" | "NHWC" = nchw ? "NCHW" : "NHWC";
       // the stride left out when undefined, so that the default (the window) is tested
       const options = stride === undefined ? { padding, dataFormat } : { stride, padding, dataFormat };
-      const layer = untyped(kind === "max" ? layers.maxPool2d(window, options) : layers.avgPool2d(window, options));
+      const layer = untyped(kind === "max" ? layers.maxPool2d(window, options) : layers.avgPool2d(window, { ...options, countIncludePad }));
       const shape = shapeOf(img, nchw);
       return {
-        detail: `${kind}Pool2d(${window.join("x")}, stride ${stride === undefined ? "default" : stride.join("x")}, padding ${padding}, ${nchw ? "NCHW" : "NHWC"})`,
+        detail: `${kind}Pool2d(${window.join("x")}, stride ${stride === undefined ? "default" : stride.join("x")}, padding ${padding}, ${nchw ? "NCHW" : "NHWC"}${countIncludePad ? ", countIncludePad" : ""})`,
         params: {},
         x: kind === "max" ? distinct(shape, seed) : seeded(shape, seed),
         apply: (p, x) => layer.apply(p, x),
-        naive: (_p, x) => naivePool(kind, numbers(x), img, nchw, win),
+        naive: (_p, x) => naivePool(kind, numbers(x), img, nchw, win, countIncludePad),
         init: (k) => layer.init(k),
       };
     });
@@ -424,7 +432,43 @@ const globalAvgPoolCase: fc.Arbitrary<LayerCase> = fc
     };
   });
 
+// ---------------------------------------------------------------------------
+// adaptiveAvgPool2d, adaptiveMaxPool2d: PyTorch's bins
+// ---------------------------------------------------------------------------
+
+function naiveAdaptive(kind: "max" | "avg", xs: readonly number[], img: Image, channelsFirst: boolean, [oh, ow]: readonly [number, number]): NaiveOutput {
+  return naiveImage(img, channelsFirst, [oh, ow], (b, i, j, ch) => {
+    const bin: number[] = [];
+    // rows floor(i h / oh) to ceil((i + 1) h / oh), end excluded; the columns alike
+    for (let r = Math.floor((i * img.h) / oh); r < Math.ceil(((i + 1) * img.h) / oh); r++) {
+      for (let col = Math.floor((j * img.w) / ow); col < Math.ceil(((j + 1) * img.w) / ow); col++) bin.push(xs[at(img, channelsFirst, b, r, col, ch)] ?? NaN);
+    }
+    return kind === "max" ? Math.max(...bin) : bin.reduce((s, v) => s + v, 0) / bin.length;
+  });
+}
+
+function adaptiveCase(kind: "max" | "avg"): fc.Arbitrary<LayerCase> {
+  return fc
+    .record({ size: pair(1, 6), out: pair(1, 4), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 2 }), nchw: fc.boolean(), seed: seeds })
+    .map(({ size, out, n, c, nchw, seed }) => {
+      const img: Image = { n, h: size[0], w: size[1], c };
+      const dataFormat: "NCHW" | "NHWC" = nchw ? "NCHW" : "NHWC";
+      const layer = untyped(kind === "max" ? layers.adaptiveMaxPool2d(out, { dataFormat }) : layers.adaptiveAvgPool2d(out, { dataFormat }));
+      const shape = shapeOf(img, nchw);
+      return {
+        detail: `adaptive${kind === "max" ? "Max" : "Avg"}Pool2d(${out.join("x")}) of ${size.join("x")}, ${dataFormat}`,
+        params: {},
+        x: kind === "max" ? distinct(shape, seed) : seeded(shape, seed),
+        apply: (p, x) => layer.apply(p, x),
+        naive: (_p, x) => naiveAdaptive(kind, numbers(x), img, nchw, out),
+        init: (k) => layer.init(k),
+      };
+    });
+}
+
 export const cases: LayerCases = {
+  adaptiveAvgPool2d: adaptiveCase("avg"),
+  adaptiveMaxPool2d: adaptiveCase("max"),
   conv1d: conv1dCase,
   conv2d: conv2dCase,
   convTranspose2d: convTranspose2dCase,

@@ -24,6 +24,30 @@
  * registers, and the 4 x 8 tile needs 11 of them. KC = 256 and MC = 128
  * matched every other pair of 128, 256, 512 by 64, 128, 256 (within the noise).
  *
+ * Measured later (issue 14, `bench/matmul-ab.ts`, interleaved in one process
+ * on a loaded 2-core Intel Xeon with AVX-512, Node 20), ways to write the
+ * loop over k that give the same bits, all slower than the plain loop:
+ * unrolling it by 2 or 4 with constant load offsets (0.78 to 0.90 and 0.59
+ * to 0.71 of its GFLOP/s at N = 256 to 1024, four runs), and reading A as
+ * one vector a step with its lanes splat by shuffles (0.70 to 0.93, unrolled
+ * or not).
+ * TurboFan's code shows why: it already unrolls the plain loop three times
+ * itself, with one add per pointer and a counter per step, and in a loop
+ * unrolled by hand it issues all loads of a turn first (loads keep their
+ * order, the arithmetic is scheduled after them), so 12 or more loaded
+ * vectors and 8 accumulators want 16 registers and accumulators spill to the
+ * stack. Left at one step a turn. On that machine the plain loop ran at 28
+ * to 29 GFLOP/s at its best (N = 256 to 576; 26 at 1024): each step is 8
+ * f32x4 mul and 8 add, and where 128-bit mul and add share 2 ports (Intel
+ * cores before Golden Cove) that is at most 8 flops a cycle, 28 GFLOP/s at
+ * 3.5 GHz; the figures above (31 to 40) are from the AMD EPYC bench machine,
+ * whose 4 vector pipes allow twice that: the 50 GFLOP/s of issue 14 can only
+ * be looked for there. On the Intel machine, `npm run bench:torch` (one
+ * run, loaded) timed the 1024 product at 74.1 ms (29.0 GFLOP/s) against
+ * 67.6 ms (31.7) for PyTorch 1.13 on OpenBLAS at one thread: 1.10x.
+ * Packing is about 5% of a 1024 product's time (a CPU profile: packB 3.2%,
+ * packA 1.7%, storeBlock 0.4%; the macro-kernel 92%).
+ *
  * NOTE: sums over k accumulate in float32 (the JavaScript kernel sums in
  * float64), in blocks of KC, each block then added to the staged sum: the
  * worst-case error is (KC + k / KC) float32 roundings of the sum of the
@@ -55,6 +79,15 @@ const NR = 8;
 const KC = 256;
 /** Rows of a packed block of A (a multiple of MR). */
 const MC = 128;
+/** How the micro-kernel's loop over k is written (the same sums in the same order for every variant). */
+export interface MicroKernelVariant {
+  /** Steps of k per turn of the loop. */
+  readonly unroll: number;
+  /** Read a step's MR values of A as one vector and splat its lanes by shuffles, rather than MR splat loads. */
+  readonly shuffleA: boolean;
+}
+
+const DEFAULT_VARIANT: MicroKernelVariant = { unroll: 1, shuffleA: false };
 
 const FLOAT = 4;
 const VECTOR = 16;
@@ -80,11 +113,17 @@ const KERNEL_NAME = "kernel";
  * panels of B (from address `b`, `kc` steps each), for each of `rowTiles`
  * panels of A (from `a`), the tile of C at `c` (rows `ldc` bytes apart)
  * becomes the panels' product, plus its old value when `beta` is not 0.
+ * The loop over k runs `unroll` steps per turn (their loads at constant
+ * offsets from one pair of pointers), then the `kc % unroll` steps left
+ * one per turn: the same sums in the same order for every `unroll`. The
+ * default variant (one step a turn, splat loads of A) is what `matmul` runs.
  */
-function macroKernelBody(mr: number, vectors: number): FunctionBody {
+function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA }: MicroKernelVariant = DEFAULT_VARIANT): FunctionBody {
   if (!Number.isInteger(mr) || mr < 1 || mr > 8 || !Number.isInteger(vectors) || vectors < 1 || vectors > 3) {
     throw new Error(`wasm matmul: a ${mr} x ${4 * vectors} tile is not supported`);
   }
+  if (shuffleA && mr !== 4) throw new Error("wasm matmul: shuffled A needs 4 rows");
+  if (![1, 2, 4, 8].includes(unroll)) throw new Error(`wasm matmul: an unroll of ${unroll} is not supported`);
   const nr = 4 * vectors;
   const f = new FunctionBody(8);
   const [a, b, c, rowTiles, colTiles, kc, ldc, beta] = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -100,30 +139,53 @@ function macroKernelBody(mr: number, vectors: number): FunctionBody {
   const acc = Array.from({ length: mr * vectors }, () => f.local(ValType.v128));
   const bv = Array.from({ length: vectors }, () => f.local(ValType.v128));
   const av = f.local(ValType.v128);
+  const aRow = f.local(ValType.v128);
+  const laneSplat = (r: number): number[] => Array.from({ length: 16 }, (_, i) => 4 * r + (i % 4));
   const accOf = (r: number, v: number): number => acc[r * vectors + v] ?? 0;
   const v128Memarg = (offset: number): number[] => FunctionBody.memarg(ALIGN_16, offset);
   const addTo = (local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
   /** `counter -= 1`, and loop again while it is not 0. */
   const countDown = (counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
+  /** Step `u` of a turn: acc[r][v] += A[r] * B[v], A and B read `u` steps past aAt and bAt. */
+  const step = (u: number): void => {
+    for (let v = 0; v < vectors; v++) f.get(bAt).simd(SimdOp.v128_load, v128Memarg((u * nr + v * 4) * FLOAT)).set(bv[v] ?? 0);
+    if (shuffleA) f.get(aAt).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16, u * mr * FLOAT)).set(aRow);
+    for (let r = 0; r < mr; r++) {
+      if (shuffleA) f.get(aRow).get(aRow).simd(SimdOp.i8x16_shuffle, laneSplat(r)).set(av);
+      else f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, (u * mr + r) * FLOAT)).set(av);
+      for (let v = 0; v < vectors; v++) {
+        f.get(accOf(r, v)).get(av).get(bv[v] ?? 0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, v));
+      }
+    }
+  };
+  /** A loop of `unroll`-step turns while `counter` (at least 1) counts down. */
+  const kLoop = (turn: number, counter: number): void => {
+    f.loop();
+    for (let u = 0; u < turn; u++) step(u);
+    addTo(aAt, turn * mr * FLOAT);
+    addTo(bAt, turn * nr * FLOAT);
+    countDown(counter);
+    f.end();
+  };
 
   f.get(b).set(bPanel).get(c).set(cColumn).get(colTiles).set(colLeft);
   f.loop(); // over panels of B
   f.get(a).set(aAt).get(cColumn).set(cAt).get(rowTiles).set(rowLeft);
   f.loop(); // over panels of A
   for (const x of acc) f.zeros().set(x);
-  f.get(bPanel).set(bAt).get(kc).set(steps);
-  f.loop(); // over k: acc[r][v] += A[r] * B[v]
-  for (let v = 0; v < vectors; v++) f.get(bAt).simd(SimdOp.v128_load, v128Memarg(v * VECTOR)).set(bv[v] ?? 0);
-  for (let r = 0; r < mr; r++) {
-    f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, r * FLOAT)).set(av);
-    for (let v = 0; v < vectors; v++) {
-      f.get(accOf(r, v)).get(av).get(bv[v] ?? 0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, v));
-    }
+  f.get(bPanel).set(bAt);
+  if (unroll === 1) {
+    f.get(kc).set(steps);
+    kLoop(1, steps); // over k
+  } else {
+    // Over k: kc / unroll turns of `unroll` steps, then kc % unroll turns of one.
+    f.get(kc).i32(Math.log2(unroll)).op(Op.i32_shr_u).tee(steps).if();
+    kLoop(unroll, steps);
+    f.end();
+    f.get(kc).i32(unroll - 1).op(Op.i32_and).tee(steps).if();
+    kLoop(1, steps);
+    f.end();
   }
-  addTo(aAt, mr * FLOAT);
-  addTo(bAt, nr * FLOAT);
-  countDown(steps);
-  f.end();
   // The tile: add C's old values (a later block of k), then store; aAt has moved on to the next panel of A.
   f.get(beta).if();
   f.get(cAt).set(cOld);
@@ -209,9 +271,11 @@ const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple)
  */
 export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
   if (!(a.data instanceof Float32Array)) return false;
-  const pack: PanelPacker = (floats, at, i0, mc, rowTiles, p0, kc) => packA(floats, at, a, i0, mc, rowTiles, p0, kc);
-  return wasmGemmPacked(m, k, n, pack, b, c, epilogue);
+  return wasmGemmPacked(m, k, n, viewPacker(a), b, c, epilogue);
 }
+
+/** The packer of a float32 A read through its view. */
+const viewPacker = (a: MatrixView): PanelPacker => (floats, at, i0, mc, rowTiles, p0, kc) => packA(floats, at, a, i0, mc, rowTiles, p0, kc);
 
 /** The depth of a block of k: sums over k run in blocks this deep (see the NOTE above). */
 export const DEPTH_BLOCK = KC;
@@ -238,8 +302,27 @@ export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: num
  * are. Returns false, having written nothing, where `wasmGemm` would.
  */
 export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base = 0): boolean {
+  return gemmWith(compiledMacroKernel(), m, k, n, pack, b, c, epilogue, base);
+}
+
+/**
+ * `wasmGemm` on a macro-kernel built as `variant` says (see
+ * `macroKernelBody`), or null where WebAssembly SIMD is not available: for
+ * benchmarks that set variants side by side in one process.
+ */
+export function wasmGemmVariant(variant: MicroKernelVariant): typeof wasmGemm | null {
+  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
+  const kernel = instantiateKernel(macroKernelBody(MR, NR / 4, variant), 8) as MacroKernel | null;
+  if (kernel === null) return null;
+  return (m, k, n, a, b, c, epilogue) => {
+    if (!(a.data instanceof Float32Array)) return false;
+    return gemmWith(kernel, m, k, n, viewPacker(a), b, c, epilogue, 0);
+  };
+}
+
+/** `wasmGemmPacked` on `kernel` (false, having written nothing, when it is null). */
+function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number): boolean {
   if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
-  const kernel = compiledMacroKernel();
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
   const nPad = roundUp(n, NR);
   const mcPad = Math.min(roundUp(m, MR), MC);

@@ -69,6 +69,8 @@ export const Op = {
   i32_load: 0x28,
   i32_store: 0x36,
   i32_shl: 0x74,
+  i32_and: 0x71,
+  i32_shr_u: 0x76,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
 import { gemm, matmul, type MatmulOptions } from "../../../src/backend/kernels/matmul.js";
 import type { MatrixView } from "../../../src/backend/kernels/matrix-view.js";
-import { wasmGemm, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
+import { DEPTH_BLOCK, wasmGemm, wasmGemmVariant, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
 import { naiveMatmul as naive } from "./support.js";
 
 /** Small integers (sums of them are exact in float32 at these sizes). */
@@ -117,6 +117,71 @@ describe("the WebAssembly matmul kernel", () => {
     for (let i = 0; i < 5; i++) run(200);
     run(30);
     expect(sharedHeap(0)?.byteLength).toBe(grown);
+  });
+});
+
+/** Seeded float32 values in [-1, 1) with full mantissas, so that every change of summation order shows in the bits. */
+function floats(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/**
+ * The kernel's sums written as plain loops in float32: each block of
+ * `DEPTH_BLOCK` steps of k summed from 0 in order, `s + a * b` rounded per
+ * operation, then added to the sum of the blocks before it.
+ */
+function float32Matmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let p0 = 0; p0 < k; p0 += DEPTH_BLOCK) {
+        let s = 0;
+        for (let p = p0; p < Math.min(k, p0 + DEPTH_BLOCK); p++) s = Math.fround(s + Math.fround((a[i * k + p] ?? 0) * (b[p * n + j] ?? 0)));
+        total = p0 === 0 ? s : Math.fround(total + s);
+      }
+      out[i * n + j] = total;
+    }
+  }
+  return out;
+}
+
+describe("the bits of the WebAssembly matmul", () => {
+  const shapes: readonly (readonly [number, number, number])[] = [[1, 1, 1], [5, 3, 7], [13, 31, 9], [37, 517, 29], [133, 259, 21]];
+  const variants = [1, 2, 4, 8].flatMap((unroll) => [false, true].map((shuffleA) => ({ unroll, shuffleA })));
+
+  test("equal a float32 loop in the kernel's summation order, on odd shapes and past blocks of k and rows", () => {
+    for (const [m, k, n] of shapes) {
+      const a = floats(m * k, m + k);
+      const b = floats(k * n, k + n);
+      const c = new Float32Array(m * n).fill(Number.NaN);
+      expect(wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(c, n), plain)).toBe(true);
+      expect(new Uint32Array(c.buffer), `${m} x ${k} x ${n}`).toEqual(new Uint32Array(float32Matmul(a, b, m, k, n).buffer));
+    }
+  });
+
+  test("are the same for every unroll of the loop over k and either way of splatting A", () => {
+    for (const variant of variants) {
+      const gemmOf = wasmGemmVariant(variant);
+      expect(gemmOf).not.toBeNull();
+      for (const [m, k, n] of shapes) {
+        const a = floats(m * k, m * k);
+        const b = floats(k * n, k * n);
+        const want = new Float32Array(m * n);
+        const got = new Float32Array(m * n).fill(Number.NaN);
+        wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(want, n), plain);
+        expect(gemmOf?.(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(got, n), plain)).toBe(true);
+        expect(new Uint32Array(got.buffer), `${JSON.stringify(variant)}: ${m} x ${k} x ${n}`).toEqual(new Uint32Array(want.buffer));
+      }
+    }
+  });
+
+  test("an unsupported unroll is refused", () => {
+    expect(() => wasmGemmVariant({ unroll: 3, shuffleA: false })).toThrow(/unroll of 3/);
   });
 });
 

@@ -4,7 +4,9 @@ import type { Dim } from "../src/core/shape.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { key } from "../src/random/key.js";
 import {
+  adaptiveAvgPool1d,
   adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
   adaptiveMaxPool2d,
   avgPool2d,
   conv1d,
@@ -132,6 +134,18 @@ expectError(maxPool2d(3, { countIncludePad: true }));
 const adaptiveHead = sequential(conv2d(3, 64, 7, { stride: 2, padding: 3 }), relu(), adaptiveAvgPool2d(1), flatten(), dense(64, 10));
 expectType<Tensor<[8, 10]>>(adaptiveHead.apply(adaptiveHead.init(k), photos));
 expectError(sequential(conv2d(3, 64, 7), adaptiveAvgPool2d(2), flatten(), dense(64, 10))); // flatten gives 256
+
+// adaptive 1-D pooling layers, channels last or first
+expectType<Tensor<[8, 10, 16]>>(adaptiveAvgPool1d(10).apply({}, seq));
+expectType<Tensor<[8, 16, 7]>>(adaptiveMaxPool1d(7, { dataFormat: "NCW" }).apply({}, seqNcw));
+declare const someLength: number;
+expectType<Tensor<[8, number, 16]>>(adaptiveAvgPool1d(someLength).apply({}, seq));
+expectError(adaptiveAvgPool1d(0));
+expectError(adaptiveMaxPool1d(2.5));
+expectError(adaptiveAvgPool1d(4).apply({}, photos)); // rank 4 into a 1-D pool
+const sequenceHead = sequential(conv1d(16, 32, 3), relu(), adaptiveMaxPool1d(1), flatten(), dense(32, 10));
+expectType<Tensor<[8, 10]>>(sequenceHead.apply(sequenceHead.init(k), seq));
+expectError(sequential(conv1d(16, 32, 3), adaptiveAvgPool1d(2), flatten(), dense(32, 10))); // flatten gives 64
 
 // a global-pooling head
 const head = sequential(conv2d(3, 64, 7, { stride: 2, padding: 3 }), relu(), globalAvgPool(), dense(64, 10));

@@ -19,8 +19,14 @@ export { crossAttention, multiHeadAttention, transformerEncoderBlock, type Atten
 export { conv1d, conv2d, convTranspose2d, type Conv2dWindowOptions, type Conv1d, type Conv1dFn, type Conv1dLayerOptions, type Conv2d, type Conv2dFn, type Conv2dLayerOptions, type ConvParams, type ConvLayerOptions, type ConvTranspose2d, type ConvTranspose2dFn, type ConvTranspose2dLayerOptions, type DataFormat1d, type DataFormat2d } from "./conv.js";
 export { summary, type ModelSummary, type SummaryOptions, type SummaryRow } from "./summary.js";
 export {
+  adaptiveAvgPool1d,
   adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
   adaptiveMaxPool2d,
+  type AdaptivePool1d,
+  type AdaptivePool1dFn,
+  type AdaptivePool1dLayerOptions,
+  type AdaptivePool1dLayerShape,
   type AdaptivePool2d,
   type AdaptivePool2dFn,
   type AdaptivePool2dLayerOptions,

@@ -12,8 +12,9 @@
  * `dataFormat: "NCHW"`). `adaptiveAvgPool2d` and `adaptiveMaxPool2d` pool to
  * a given output size over PyTorch's bins (`ops/adaptive-pool.ts`); average
  * pooling counts padding with `countIncludePad` (PyTorch's default).
- * Deliberately left out: global max pooling and 1-D or 3-D pooling layers
- * (the 1-D adaptive pools are ops).
+ `adaptiveAvgPool1d` and `adaptiveMaxPool1d` do the same over sequences
+ * (`[N, L, C]`, or `[N, C, L]` with `dataFormat: "NCW"`). Deliberately left
+ * out: global max pooling, fixed-window 1-D pooling and 3-D pooling layers.
  */
 
 import { shapeError, type ShapeError } from "../core/errors.js";
@@ -21,9 +22,20 @@ import { formatShape, type Dim, type Shape, type ShowShape } from "../core/shape
 import type { IsTuple } from "../core/rules/dims.js";
 import { avgPool2d as avgPoolOp, maxPool2d as maxPoolOp, type Padding2d, type Pair, type Pool2dOptions, type Pool2dShape } from "../ops/conv.js";
 import { mean } from "../ops/reduce.js";
-import { adaptiveAvgPool2d as adaptiveAvgOp, adaptiveMaxPool2d as adaptiveMaxOp, type AdaptivePool2dShape, type AdaptiveSizesCheck } from "../ops/adaptive-pool.js";
+import {
+  adaptiveAvgPool1d as adaptiveAvg1dOp,
+  adaptiveAvgPool2d as adaptiveAvgOp,
+  adaptiveMaxPool1d as adaptiveMax1dOp,
+  adaptiveMaxPool2d as adaptiveMaxOp,
+  type AdaptiveOutSize,
+  type AdaptivePool1dShape,
+  type AdaptivePool2dShape,
+  type AdaptiveSizesCheck,
+} from "../ops/adaptive-pool.js";
+import { transpose } from "../ops/shape.js";
+import type { Tensor } from "../core/tensor.js";
 import type { NoParams } from "./activations.js";
-import { fromNHWC, toNHWC, type DataFormat2d, type FromNHWC, type ToNHWC } from "./conv.js";
+import { fromNHWC, toNHWC, type DataFormat1d, type DataFormat2d, type FromNHWC, type ToNHWC } from "./conv.js";
 import { makeLayer, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
 /** How a pooling layer's expected input reads in a message. */
@@ -252,4 +264,94 @@ export function adaptiveMaxPool2d<const O extends Pair, const Fmt extends DataFo
   options: AdaptivePool2dLayerOptions<Fmt> = {},
 ): AdaptivePool2d<"adaptiveMaxPool2d", O, Fmt> {
   return adaptiveLayer("adaptiveMaxPool2d", outputSize, options);
+}
+
+/** How a 1-D pooling layer's expected input reads in a message. */
+type ShowPool1dInput<Fmt extends DataFormat1d> = Fmt extends "NCW" ? "[N, C, L]" : "[N, L, C]";
+/** `[N, C, L]` as `[N, L, C]` for `"NCW"`, else as it is. */
+type ToNWC<X, Fmt extends DataFormat1d> = Fmt extends "NCW" ? (X extends readonly [infer N, infer C, infer L] ? [N, L, C] : X) : X;
+/** `[N, L, C]` back as `[N, C, L]` for `"NCW"` (a `ShapeError` passes through). */
+type FromNWC<Y, Fmt extends DataFormat1d> = Fmt extends "NCW" ? (Y extends readonly [infer N, infer L, infer C] ? [N, C, L] : Y) : Y;
+
+/** The output shape of the adaptive 1-D pooling `Op` of `X` in `Fmt` to `O`, or a `ShapeError`. */
+export type AdaptivePool1dLayerShape<Op extends string, X extends Shape, O extends number, Fmt extends DataFormat1d> = IsTuple<X> extends false
+  ? Dim[]
+  : X extends readonly [Dim, Dim, Dim]
+    ? FromNWC<AdaptivePool1dShape<Op, ToNWC<X, Fmt> & Shape, O>, Fmt>
+    : ShapeError<`${Op}: expects ${ShowPool1dInput<Fmt>} but gets ${ShowShape<X>}`>;
+
+/**
+ * The shape function of an adaptive 1-D pooling layer: `[N, L, C]` to `[N, O, C]`.
+ *
+ * @example
+ * type Y = ApplyShape<AdaptivePool1dFn<"adaptiveAvgPool1d", 10, "NWC">, ["batch", 100, 16]>; // ["batch", 10, 16]
+ */
+export interface AdaptivePool1dFn<Op extends string, O extends number, Fmt extends DataFormat1d> extends ShapeFn {
+  readonly output: AdaptivePool1dLayerShape<Op, InputOf<this>, O, Fmt>;
+  readonly probe: ["...", number, number];
+  readonly expects: ShowPool1dInput<Fmt>;
+}
+
+/** The options of an adaptive 1-D pooling layer. */
+export interface AdaptivePool1dLayerOptions<Fmt extends DataFormat1d = DataFormat1d> {
+  /** `"NWC"` (default) or `"NCW"`. */
+  readonly dataFormat?: Fmt;
+}
+
+/** An adaptive 1-D pooling layer. */
+export type AdaptivePool1d<Op extends string, O extends number, Fmt extends DataFormat1d = "NWC"> = Layer<NoParams, AdaptivePool1dFn<Op, O, Fmt>>;
+
+/** `unknown` when `O` is a positive whole number or only known at run time, else the `ShapeError` naming `Op`. */
+type AdaptiveSizeCheck<Op extends string, O extends number> = AdaptiveOutSize<Op, O> extends infer S ? (S extends ShapeError<string> ? S : unknown) : never;
+
+function adaptiveLayer1d<Op extends "adaptiveAvgPool1d" | "adaptiveMaxPool1d", O extends number, Fmt extends DataFormat1d>(
+  op: Op,
+  outputSize: O,
+  options: AdaptivePool1dLayerOptions<Fmt>,
+): AdaptivePool1d<Op, O, Fmt> {
+  const channelsFirst = options.dataFormat === "NCW";
+  if (!Number.isInteger(outputSize) || outputSize < 1) shapeError(op, `an output size must be a positive integer, got ${String(outputSize)}`);
+  const pool = op === "adaptiveAvgPool1d" ? adaptiveAvg1dOp : adaptiveMax1dOp;
+  return makeLayer<NoParams, AdaptivePool1dFn<Op, O, Fmt>>(
+    () => ({}),
+    (_p, x) => {
+      if (x.shape.length !== 3) shapeError(op, `expects ${channelsFirst ? "[N, C, L]" : "[N, L, C]"} but gets ${formatShape(x.shape)}`);
+      const seq = x as Tensor<[number, number, number]>; // rank 3, checked above
+      const nlc = channelsFirst ? transpose(seq, [0, 2, 1]) : seq;
+      const size: number = outputSize; // checked above; the layer's type, not the op's, carries O
+      const y = pool(nlc, size) as Tensor<[number, number, number]>; // [N, size, C], as the op's rule says
+      return channelsFirst ? transpose(y, [0, 2, 1]) : y;
+    },
+    { name: op },
+  );
+}
+
+/**
+ * Average pooling of a sequence to `outputSize` positions whatever its
+ * length, over PyTorch's bins (`nn.AdaptiveAvgPool1d`; see the op
+ * `adaptiveAvgPool1d`). `[N, L, C]` to `[N, O, C]` (`[N, C, L]` to
+ * `[N, C, O]` with `dataFormat: "NCW"`).
+ *
+ * @example
+ * adaptiveAvgPool1d(10).apply({}, zeros([8, 100, 16])); // Tensor<[8, 10, 16]>
+ */
+export function adaptiveAvgPool1d<const O extends number, const Fmt extends DataFormat1d = "NWC">(
+  outputSize: O & AdaptiveSizeCheck<"adaptiveAvgPool1d", O>,
+  options: AdaptivePool1dLayerOptions<Fmt> = {},
+): AdaptivePool1d<"adaptiveAvgPool1d", O, Fmt> {
+  return adaptiveLayer1d("adaptiveAvgPool1d", outputSize, options);
+}
+
+/**
+ * Max pooling of a sequence to `outputSize` positions over PyTorch's bins
+ * (`nn.AdaptiveMaxPool1d`). `[N, L, C]` to `[N, O, C]`.
+ *
+ * @example
+ * adaptiveMaxPool1d(7, { dataFormat: "NCW" }).apply({}, zeros([8, 16, 100])); // Tensor<[8, 16, 7]>
+ */
+export function adaptiveMaxPool1d<const O extends number, const Fmt extends DataFormat1d = "NWC">(
+  outputSize: O & AdaptiveSizeCheck<"adaptiveMaxPool1d", O>,
+  options: AdaptivePool1dLayerOptions<Fmt> = {},
+): AdaptivePool1d<"adaptiveMaxPool1d", O, Fmt> {
+  return adaptiveLayer1d("adaptiveMaxPool1d", outputSize, options);
 }

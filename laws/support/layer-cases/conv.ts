@@ -466,7 +466,45 @@ function adaptiveCase(kind: "max" | "avg"): fc.Arbitrary<LayerCase> {
     });
 }
 
+/** Adaptive 1-D pooling of `xs` (`[n, length, c]`, or `[n, c, length]` when channels first) to `out` positions over PyTorch's bins. */
+function naiveAdaptive1d(kind: "max" | "avg", xs: readonly number[], n: number, length: number, c: number, channelsFirst: boolean, out: number): NaiveOutput {
+  const data: number[] = [];
+  const at = (b: number, l: number, ch: number): number => (channelsFirst ? (b * c + ch) * length + l : (b * length + l) * c + ch);
+  const outAt = (b: number, i: number, ch: number): number => (channelsFirst ? (b * c + ch) * out + i : (b * out + i) * c + ch);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < out; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        const bin: number[] = [];
+        // positions floor(i L / O) to ceil((i + 1) L / O), end excluded
+        for (let l = Math.floor((i * length) / out); l < Math.ceil(((i + 1) * length) / out); l++) bin.push(xs[at(b, l, ch)] ?? NaN);
+        data[outAt(b, i, ch)] = kind === "max" ? Math.max(...bin) : bin.reduce((s, v) => s + v, 0) / bin.length;
+      }
+    }
+  }
+  return { shape: channelsFirst ? [n, c, out] : [n, out, c], data };
+}
+
+function adaptive1dCase(kind: "max" | "avg"): fc.Arbitrary<LayerCase> {
+  return fc
+    .record({ length: fc.integer({ min: 1, max: 9 }), out: fc.integer({ min: 1, max: 5 }), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), ncw: fc.boolean(), seed: seeds })
+    .map(({ length, out, n, c, ncw, seed }) => {
+      const dataFormat: "NCW" | "NWC" = ncw ? "NCW" : "NWC";
+      const layer = untyped(kind === "max" ? layers.adaptiveMaxPool1d(out, { dataFormat }) : layers.adaptiveAvgPool1d(out, { dataFormat }));
+      const shape = ncw ? [n, c, length] : [n, length, c];
+      return {
+        detail: `adaptive${kind === "max" ? "Max" : "Avg"}Pool1d(${out}) of ${length}, ${dataFormat}`,
+        params: {},
+        x: kind === "max" ? distinct(shape, seed) : seeded(shape, seed),
+        apply: (p, x) => layer.apply(p, x),
+        naive: (_p, x) => naiveAdaptive1d(kind, numbers(x), n, length, c, ncw, out),
+        init: (k) => layer.init(k),
+      };
+    });
+}
+
 export const cases: LayerCases = {
+  adaptiveAvgPool1d: adaptive1dCase("avg"),
+  adaptiveMaxPool1d: adaptive1dCase("max"),
   adaptiveAvgPool2d: adaptiveCase("avg"),
   adaptiveMaxPool2d: adaptiveCase("max"),
   conv1d: conv1dCase,

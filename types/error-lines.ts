@@ -69,13 +69,16 @@ const mistakes: readonly Mistake[] = [
   { code: `add(features, zeros([4, 784]));`, names: `add: shapes [batch, 784] and [4, 784] do not broadcast (dims batch and 4 differ)` },
   { code: `sequential(lstm(64, 128), gru(64, 32));`, names: `sequential: layer 1 expects [..., T, 64] but gets [..., ?, 128]` },
   { code: `add(1, 2);`, names: `add: needs a tensor operand, got two numbers` },
+  { code: `where(greater(features, 0), features, zeros([3, 5]));`, names: `where: shapes [batch, 784] and [3, 5] do not broadcast (dims 784 and 5 differ)` },
+  { code: `where(greater(zeros([4, 3]), 0), 0, zeros([5, 3]));`, names: `where: shapes [4, 3] and [5, 3] do not broadcast (dims 4 and 5 differ)` },
+  { code: `where(greater(features, 0), features, zeros([784], "float64"));`, names: `where: value dtypes float32 and float64 differ (cast one first)` },
   { code: `function g<B extends number>(x: Tensor<[B, 784]>) { return matmul(x, zeros([512, 10])); }`, names: `matmul: inner dims 784 and 512 differ` },
 ];
 
 const prelude = [
   `import { zeros, ones } from "${root}/${lib}/core/create.js";`,
   `import type { Tensor } from "${root}/${lib}/core/tensor.js";`,
-  `import { add, greater, maximum, mul, sub } from "${root}/${lib}/ops/elementwise.js";`,
+  `import { add, greater, maximum, mul, sub, where } from "${root}/${lib}/ops/elementwise.js";`,
   `import { matmul } from "${root}/${lib}/ops/linalg.js";`,
   `import { reshape } from "${root}/${lib}/ops/shape.js";`,
   `import { adaptiveAvgPool2d } from "${root}/${lib}/ops/adaptive-pool.js";`,

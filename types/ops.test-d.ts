@@ -232,6 +232,24 @@ function residual<S extends (string | number)[], D extends "float32" | "float64"
 }
 expectType<Tensor<["batch", 10]>>(residual(batch, batch));
 
+// where: the three shapes broadcast; a number takes the other value's dtype (float32 when both are numbers).
+declare const mask: Tensor<["batch", 10], "bool">;
+declare const row: Tensor<[10]>;
+expectType<Tensor<["batch", 10]>>(where(mask, batch, 0));
+expectType<Tensor<["batch", 10]>>(where(mask, 0, batch));
+expectType<Tensor<["batch", 10]>>(where(mask, row, batch));
+expectType<Tensor<["batch", 10]>>(where(mask, 1, 0));
+expectType<Tensor<["batch", 10], "float64">>(where(typeOf<Tensor<[1, 10], "bool">>(), typeOf<Tensor<["batch", 1], "float64">>(), 0));
+expectType<Tensor<[3], "int32">>(where(typeOf<Tensor<[3], "bool">>(), ints, -1));
+expectError(where(mask, batch, zeros([3]))); // [batch, 10] and [3]
+expectError(where(mask, features, 0)); // the condition [batch, 10] and the value [batch, 784]
+expectError(where(mask, batch, typeOf<Tensor<["batch", 10], "float64">>())); // two value dtypes
+expectError(where(batch, batch, 0)); // a float32 condition
+function clipNegative<S extends (string | number)[], D extends "float32" | "float64">(c: Tensor<S, "bool">, x: Tensor<S, D>): Tensor<S, D> {
+  return where(c, 0, x);
+}
+expectType<Tensor<["batch", 10]>>(clipNegative(mask, batch));
+
 // Shapes that do not broadcast, float32 with float64, exp and rsqrt of int32.
 expectError(add(batch, typeOf<Tensor<[3]>>()));
 expectError(add(zeros([3]), f64));

@@ -87,6 +87,48 @@ export type BinaryResult<Op extends string, X, Y> = [X] extends [number]
  */
 type Same<A, B> = { box: A } extends { box: B } ? ({ box: B } extends { box: A } ? true : false) : false;
 
+/** The shape of a value of `where`: a number's is `[]`. */
+type ValueShape<V> = [V] extends [number] ? [] : OperandShape<V>;
+
+/** The broadcast shape of `where`'s two values, or the `ShapeError` for two dtypes or shapes that do not broadcast. */
+type WhereValues<X, Y> = [X] extends [number]
+  ? ValueShape<Y>
+  : [Y] extends [number]
+    ? ValueShape<X>
+    : Same<OperandDType<X>, OperandDType<Y>> extends true
+      ? BroadcastIn<"where", OperandShape<X>, OperandShape<Y>>
+      : ShapeError<`where: value dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ (cast one first)`>;
+
+/**
+ * The shape of `where(cond, x, y)`: the condition's shape broadcast with the
+ * values', or the `ShapeError` naming `where` and the shapes.
+ *
+ * @example
+ * type S = WhereShape<Tensor<["batch", 10], "bool">, Tensor<["batch", 10]>, number>; // ["batch", 10]
+ */
+export type WhereShape<C, X, Y> =
+  WhereValues<X, Y> extends infer V ? ([V] extends [ShapeError<infer M>] ? ShapeError<M> : V extends Shape ? BroadcastIn<"where", OperandShape<C>, V> : never) : never;
+
+/** The dtype of `where(cond, x, y)`: the tensor value's, float32 when both are numbers. */
+export type WhereDType<X, Y> = [X] extends [number] ? ([Y] extends [number] ? "float32" : OperandDType<Y>) : OperandDType<X>;
+
+/**
+ * `where`'s values in code generic over the shape `S`: a tensor of shape `S`
+ * and a number or a tensor of its type, in either order; no arguments (so
+ * the signature drops out by count) when they do not fit.
+ */
+export type GenericWhereValues<S extends Shape, X, Y> = [X] extends [number]
+  ? Same<OperandShape<Y>, S> extends true
+    ? [x: X, y: Y]
+    : []
+  : Same<OperandShape<X>, S> extends true
+    ? [Y] extends [number]
+      ? [x: X, y: Y]
+      : Same<Y, X> extends true
+        ? [x: X, y: Y]
+        : []
+    : [];
+
 /** A unary elementwise op over tensors of one dtype class. */
 export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<S, D>) => Tensor<S, D>;
 
@@ -188,19 +230,24 @@ export const notEqual: CompareOp<"notEqual"> = compareOp("ne", "notEqual");
 
 /**
  * `cond ? x : y`, elementwise, broadcasting all three; a number takes the
- * other value's dtype.
+ * other value's dtype (float32 when both are numbers). Two signatures, as
+ * for the binary ops (see `BinaryOp`): the checked one, whose mistakes
+ * (shapes that do not broadcast, two value dtypes) put a `ShapeError` naming
+ * `where` and the shapes on the third argument; and one for code generic
+ * over whole shapes (`cond: Tensor<S, "bool">` with values `Tensor<S, D>` or
+ * numbers), which takes the values only when they fit, so that a mistake
+ * drops it by argument count and the checked signature's message is the
+ * first line.
  *
  * @example
  * where(greater(x, 0), x, 0); // relu
  */
-export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: Tensor<S, D>, y: Tensor<S, NoInfer<D>> | number): Tensor<S, D>;
-export function where<S extends Shape, D extends DType>(cond: Tensor<S, "bool">, x: number, y: Tensor<S, D>): Tensor<S, D>;
-export function where<S extends Shape>(cond: Tensor<S, "bool">, x: number, y: number): Tensor<S>;
-export function where<C extends Shape, A extends Shape, B extends Shape, D extends DType>(
-  cond: Tensor<C, "bool">,
-  x: Tensor<A, D>,
-  y: Tensor<B, NoInfer<D>> & Checked<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>, unknown>,
-): Tensor<ShapeOf<BroadcastShapes<C, ShapeOf<BroadcastShapes<A, B>>>>, D>;
+export function where<C extends Tensor<Shape, "bool">, X extends AnyTensor | number, Y extends AnyTensor | number>(
+  cond: C,
+  x: X,
+  y: Y & Checked<WhereShape<C, X, Y>, unknown>,
+): Tensor<ShapeOf<WhereShape<C, X, Y>>, WhereDType<X, Y>>;
+export function where<S extends Shape, X, Y>(cond: Tensor<S, "bool">, ...values: GenericWhereValues<S, X, Y>): [X] extends [number] ? Y : X;
 export function where(cond: AnyTensor, x: AnyTensor | number, y: AnyTensor | number): AnyTensor {
   // a number takes the other value's dtype (float32 when both are numbers)
   const dtype = typeof x !== "number" ? x.dtype : typeof y !== "number" ? y.dtype : "float32";

@@ -6,7 +6,7 @@ which converges to the minimax weights) in float64 with numpy, then rounded
 to float32 coefficients. The relative error printed is that of the float64
 evaluation of the float32-rounded coefficients against the function, over a
 dense grid; the routines' total bounds (with float32 arithmetic) are measured
-by the laws in laws/vector-math.law.test.ts. Run: python3 fit.py > fit.out.txt
+by law 2 of laws/fusion.law.test.ts. Run: python3 fit.py > fit.out.txt
 """
 
 import numpy as np

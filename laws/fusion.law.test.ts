@@ -9,11 +9,11 @@
  * 2. every float32 unary op that a backend compiles equals `Math.fround` of
  *    the op's own expression (the JavaScript generator's fast paths, the
  *    WebAssembly opcodes), or, for a WebAssembly math routine (exp, log,
- *    log1p, tanh, erf: `wasm/vector-math.ts`), stays within the bound its row
+ *    log1p, tanh, erf, erfc: `wasm/vector-math.ts`), stays within the bound its row
  *    states of the float64 reference and gives what the reference gives at
  *    the special values (+-0, +-Inf, NaN, subnormals, the overflow and
  *    underflow thresholds); on special values, random bit patterns and runs
- *    of neighbouring floats, with the same result run to run and wherever an
+ *    of neighbouring floats and every 4099th float32 bit pattern, with the same result run to run and wherever an
  *    element sits (four-lane loop or one-lane tail);
  * 3. on every backend, the kernel of every loop nest equals the loop-IR
  *    interpreter, bit for bit, on random programs of elementwise, broadcast,
@@ -334,8 +334,8 @@ describe("float32 unary primitives on every backend", () => {
   test("every backend compiles tanh", () => {
     for (const backend of backendNames) expect(cases.some((c) => c.backend === backend && c.prim === "tanh"), backend).toBe(true);
   });
-  test("WebAssembly computes exp, log, log1p, tanh and erf by its own routines", () => {
-    for (const op of ["exp", "log", "log1p", "tanh", "erf"] as const) expect(cases.some((c) => c.backend === "webassembly" && c.prim === op && routineBound(op, c.backend) !== undefined), op).toBe(true);
+  test("WebAssembly computes exp, log, log1p, tanh, erf and erfc by its own routines", () => {
+    for (const op of ["exp", "log", "log1p", "tanh", "erf", "erfc"] as const) expect(cases.some((c) => c.backend === "webassembly" && c.prim === op && routineBound(op, c.backend) !== undefined), op).toBe(true);
   });
   for (const { backend, prim, kernel } of cases) {
     const bound = routineBound(prim, backend);
@@ -372,7 +372,9 @@ describe("float32 unary primitives on every backend", () => {
     test(`${prim} on ${backend} agrees with its reference on special values`, () => {
       const x = new Float32Array(N);
       // the fast paths' and routines' seams, exp's overflow (88.72), smallest normal (-87.34), smallest subnormal (-103.28) and underflow (-103.97) thresholds
-      const seams = [0.625, -0.625, 9.01, 0.875, -0.875, 3.92, -3.92, 88.72283935546875, -87.33654022216797, -103.27892303466797, -103.97207641601562, -104, 89, 0.7071067690849304, 1.4142135381698608];
+      // erfc's: 1/2 at 0.477, its pieces' seams 0.47 and 1.2, subnormal from 9.1945, 0 from 10.0542 and its clamp 16
+      const erfcSeams = [0.47, -0.47, 0.4769362807273865, 1.2, -1.2, 9.194549449134672, 10.054194928818095, 10.06, 16, -16];
+      const seams = [...erfcSeams, 0.625, -0.625, 9.01, 0.875, -0.875, 3.92, -3.92, 88.72283935546875, -87.33654022216797, -103.27892303466797, -103.97207641601562, -104, 89, 0.7071067690849304, 1.4142135381698608];
       const specials = [...float32Specials, 1 / 1024, -1 / 1024, 9.5, -9.5, 9.499999, 22, 2 ** -149, -(2 ** -149), 2 ** -126, -(2 ** -126), 2 ** -140, ...seams];
       const neighbours = specials.flatMap((v) => {
         const f = new Float32Array([v]);
@@ -382,6 +384,18 @@ describe("float32 unary primitives on every backend", () => {
       x.set([...specials, ...neighbours].slice(0, N).map(Math.fround));
       check(x);
     });
+    if (bound !== undefined) {
+      test(`${prim} on ${backend} stays within its bound on every 4099th float32 bit pattern`, () => {
+        const row = scalarOpRow(prim);
+        const [x, got] = [new Float32Array(N), new Float32Array(N)];
+        const bits = new Uint32Array(x.buffer);
+        for (let start = 0; start < 2 ** 32; start += 4099 * N) {
+          for (let i = 0; i < N; i++) bits[i] = Math.min(start + 4099 * i, 2 ** 32 - 1);
+          kernel([x, got], []);
+          expectWithinBound(got, Array.from(x, (v) => row.scalar([v], "float32", {})), bound, prim);
+        }
+      });
+    }
     test.prop([fc.array(float32Bits, { minLength: N, maxLength: N })], { numRuns: heavy ? 200 : 10 })(`${prim} on ${backend} agrees on random float32 bit patterns`, (xs) => {
       check(Float32Array.from(xs));
     });

@@ -20,7 +20,7 @@
  * (a double has more than twice float32's precision plus two bits), `min`,
  * `max` and `neg` treat NaN and signed zeros as `Math.min`, `Math.max` and
  * `-x` do, comparisons give lane masks (NaN compares unequal) that `select`
- * picks with. exp, log, log1p, tanh and erf, which WebAssembly lacks, are the
+ * picks with. exp, log, log1p, tanh, erf and erfc, which WebAssembly lacks, are the
  * routines of `vector-math.ts`, within the bounds their rows state (the
  * interpreter's `"webassembly"` semantics computes them as the kernel does).
  *

@@ -1,6 +1,6 @@
 /**
  * Float32 math routines of the WebAssembly loop kernels, four lanes at a
- * time in f32x4 SIMD: exp, log, log1p, tanh and erf, inlined where a kernel uses
+ * time in f32x4 SIMD: exp, log, log1p, tanh, erf and erfc, inlined where a kernel uses
  * them, with no branch and no call, so each lane's result depends only on its
  * own input (bit-identical from run to run and machine to machine: only
  * deterministic SIMD instructions, no fused multiply-add, no relaxed SIMD).
@@ -32,10 +32,22 @@
  *   1 - exp(-a^2) R(1/a - 0.7) / a (R of degree 10, centred so that float32
  *   holds its coefficients well), and 1 from a = 3.92 on, where
  *   erfc a < 2^-27. erf(+-0) = +-0, erf(+-Inf) = +-1.
+ * - erfc x, a = |x|: 1 - sign(x) e(a) (erf's polynomial) for a < 0.47, where
+ *   erfc >= 1/2 (x >= 0) or lies in [1, 1.5] (x < 0), so the difference costs
+ *   little; else L(a) = exp(-a^2) S(1/a - c) / a for x > 0 and 2 - L(a) for
+ *   x < 0, S of degree 11 in two pieces (a < 1.2, c = 1.5; a >= 1.2,
+ *   c = 0.46875), picked coefficient by coefficient per lane. a is clamped to
+ *   16 (L rounds to 0 from 10.0542 on; +Inf gives 0, -Inf 2), and a^2 is
+ *   split exactly into hi + lo (Veltkamp's halves of a, Dekker's product, no
+ *   fused multiply-add) with lo taken into exp's reduced argument, so that
+ *   the rounding of a^2 (up to 2^-18 at a = 10, 20 ulp of exp(-a^2)) is not
+ *   lost. Subnormal results round once in exp's second scaling, then in the
+ *   products (measured below 2 subnormal ulps). erfc(+-0) = 1, erfc(NaN) = NaN.
  *
- * Each routine's error bound, measured over every float32 of the ranges
- * that matter and random inputs by `laws/vector-math.law.test.ts`, is stated
- * in its row of the scalar-op table (`../scalar-ops.ts`). Left out: pow
+ * Each routine's error bound is stated in its row of the scalar-op table
+ * (`../scalar-ops.ts`), with what was measured (dense samples of float32 bit
+ * patterns), and held by law 2 of `laws/fusion.law.test.ts` on special
+ * values, seams, random inputs and every 4099th float32 bit pattern. Left out: pow
  * (exp(y log x) needs log in more than float32's precision to stay within a
  * few ulp), sin and cos, and float64 lanes (those keep the JavaScript kernels).
  */
@@ -43,7 +55,7 @@
 import { FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 /** The routines of this module. */
-export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf";
+export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf" | "erfc";
 
 /** Q(r), exp r = 1 + r + r^2 Q(r) on |r| <= ln 2 / 2 (`coeffs/fit.out.txt`), lowest degree first. */
 const EXP_Q = [0.4999999403953552, 0.1666652113199234, 0.04166838899254799, 0.008368710055947304, 0.001381461275741458];
@@ -64,6 +76,21 @@ const ERFC_R = [
   0.4766766428947449, -0.17068713903427124, 0.012497950345277786, 0.051375582814216614, -0.06055641546845436, 0.043001338839530945, -0.017484627664089203,
   -0.0047851004637777805, 0.021554172039031982, -0.031182805076241493, 0.020239776000380516,
 ];
+/** S1(u), erfc x = exp(-x^2) S1(1/x - 1.5) / x on [0.47, 1.2]. */
+const ERFC_S1 = [
+  0.3595229387283325, -0.118398018181324, 0.03315695747733116, -0.005933234468102455, -0.0011648716172203422, 0.002064258325845003, -0.0014914922649040818, 0.0008427571156062186, -0.0004199249087832868, 0.00019006892398465425, -5.5387441534549e-05, -1.4221908486433676e-06,
+];
+/** S2(u), erfc x = exp(-x^2) S2(1/x - 0.46875) / x on [1.2, 10.06]. */
+const ERFC_S2 = [
+  0.5159772038459778, -0.16455943882465363, -0.0484359934926033, 0.1329435557126999, -0.11464269459247589, 0.03251352533698082, 0.06578490138053894, -0.1374126523733139, 0.1629076898097992, -0.0821876972913742, -0.18863005936145782, 0.29838791489601135,
+];
+/** erfc's seams: 1 - erf below 0.47 (where erfc >= 1/2), S1 up to 1.2, S2 beyond, where |x| is clamped to 16 (erfc rounds to 0 from 10.06 on). */
+const ERFC_SMALL = 0.47;
+const ERFC_SPLIT = 1.2;
+const ERFC_CLAMP = 16;
+const ERFC_CENTRES = [1.5, 0.46875] as const;
+/** 2^12 + 1, Veltkamp's splitter for float32: x (2^12 + 1) - (x (2^12 + 1) - x) is x's 12 high bits. */
+const SPLITTER = 4097;
 /** erf's seams: the polynomial below 0.875, erfc's form up to 3.92 (centred at 1/x = 0.7), 1 from there on. */
 const ERF_SMALL = 0.875;
 const ERF_LARGE = 3.92;
@@ -95,6 +122,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   log1p: [1, 0, Infinity],
   tanh: [TANH_SMALL, 1, 2, ...TANH_T],
   erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
+  erfc: [ERFC_SMALL, ERFC_SPLIT, ERFC_CLAMP, SPLITTER, 0, 1, 2, ...ERFC_CENTRES, ...ERF_P, ...ERFC_S1, ...ERFC_S2],
 };
 /** The int32 constants each routine reads. */
 const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
@@ -103,12 +131,13 @@ const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   log1p: [SIGN_MASK],
   tanh: [SIGN_MASK],
   erf: [SIGN_MASK],
+  erfc: [SIGN_MASK],
 };
 /** The routines a routine calls. */
-const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"] };
+const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"], erfc: ["exp"] };
 
 /** How many scratch v128 locals the routines share. */
-const SCRATCH = 7;
+const SCRATCH = 9;
 
 /**
  * The routines of the header, emitted into one function body: `setUp`
@@ -157,6 +186,8 @@ export class VectorMath {
         return this.#tanh(x, out);
       case "erf":
         return this.#erf(x, out);
+      case "erfc":
+        return this.#erfc(x, out);
     }
   }
 
@@ -191,8 +222,28 @@ export class VectorMath {
     }
   }
 
-  /** Reads `x` once, first, and writes `out` last (so `x` may be `out`); uses scratch 0 to 3. */
-  #exp(x: number, out: number): void {
+  /** Pushes the polynomial with coefficients `c1` where the lane mask `mask` is set, `c2` elsewhere, at local `x`. */
+  #hornerOf(c1: readonly number[], c2: readonly number[], mask: number, x: number): void {
+    const f = this.#f;
+    const coefficient = (i: number): void => {
+      this.#c(c1[i] ?? 0);
+      this.#c(c2[i] ?? 0);
+      f.get(mask).simd(SimdOp.v128_bitselect);
+    };
+    const top = c1.length - 1;
+    coefficient(top);
+    for (let i = top - 1; i >= 0; i--) {
+      f.get(x).simd(SimdOp.f32x4_mul);
+      coefficient(i);
+      f.simd(SimdOp.f32x4_add);
+    }
+  }
+
+  /**
+   * Reads `x` once, first, and writes `out` last (so `x` may be `out`); uses scratch 0 to 3. With `lo` (a local
+   * other than those), computes exp(x - lo) for a small lo (|lo| <= ulp(x)): the reduced argument takes it in.
+   */
+  #exp(x: number, out: number, lo?: number): void {
     const f = this.#f;
     const [xc, k, r, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
     // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN)
@@ -206,7 +257,9 @@ export class VectorMath {
     // r = (xc - k ln2_hi) - k ln2_lo: the first difference is exact
     f.get(xc).get(k);
     this.#c(LN2_HI).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).get(k);
-    this.#c(LN2_LO).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub).set(r);
+    this.#c(LN2_LO).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_sub);
+    if (lo !== undefined) f.get(lo).simd(SimdOp.f32x4_sub);
+    f.set(r);
     // k as an int32 (in xc)
     f.get(p);
     this.#i(ROUNDER_BITS).simd(SimdOp.i32x4_sub).set(xc);
@@ -321,6 +374,45 @@ export class VectorMath {
     this.#c(ERF_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
     f.get(x).get(y);
     this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Uses scratch 0 to 8. */
+  #erfc(x: number, out: number): void {
+    const f = this.#f;
+    const [a, y, small, b, lo] = [4, 5, 6, 7, 8].map((i) => this.#scratch(i)) as [number, number, number, number, number]; // five scratch locals
+    const [h, l, u] = [0, 1, 2].map((i) => this.#scratch(i)) as [number, number, number]; // exp's, free before and after it runs
+    // small: 1 - sign(x) (a + a P(a^2)), a = |x|
+    f.get(x).simd(SimdOp.f32x4_abs).tee(a).get(a).simd(SimdOp.f32x4_mul).set(y);
+    this.#c(1).get(x);
+    this.#horner(ERF_P, y);
+    f.get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add);
+    this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).simd(SimdOp.f32x4_sub).set(small);
+    // large: b = min(a, 16) (NaN stays NaN), b^2 = hi + lo exactly (Dekker's product of Veltkamp's halves h + l = b)
+    f.get(a);
+    this.#c(ERFC_CLAMP).simd(SimdOp.f32x4_pmin).tee(b);
+    this.#c(SPLITTER).simd(SimdOp.f32x4_mul).tee(h).get(h).get(b).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_sub).set(h);
+    f.get(b).get(h).simd(SimdOp.f32x4_sub).set(l);
+    f.get(b).get(b).simd(SimdOp.f32x4_mul).set(y);
+    // lo = ((h h - hi) + 2 h l) + l l, each step exact
+    f.get(h).get(h).simd(SimdOp.f32x4_mul).get(y).simd(SimdOp.f32x4_sub).get(h).get(h).simd(SimdOp.f32x4_add).get(l).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add);
+    f.get(l).get(l).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(lo);
+    // exp(-hi - lo)
+    f.get(y).simd(SimdOp.f32x4_neg).set(y);
+    this.#exp(y, y, lo);
+    // S(1/b - centre) / b exp(-b^2), S1 below 1.2 and S2 from there on (the mask in lo, u = 1/b - centre in h)
+    f.get(b);
+    this.#c(ERFC_SPLIT).simd(SimdOp.f32x4_lt).set(lo);
+    this.#c(1).get(b).simd(SimdOp.f32x4_div);
+    this.#c(ERFC_CENTRES[0]);
+    this.#c(ERFC_CENTRES[1]).get(lo).simd(SimdOp.v128_bitselect).simd(SimdOp.f32x4_sub).set(u);
+    this.#hornerOf(ERFC_S1, ERFC_S2, lo, u);
+    f.get(b).simd(SimdOp.f32x4_div).get(y).simd(SimdOp.f32x4_mul).set(y);
+    // 2 - that for negative x
+    this.#c(2).get(y).simd(SimdOp.f32x4_sub).get(y).get(x);
+    this.#c(0).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
+    // pick by a < 0.47 (NaN takes the large form, which keeps it)
+    f.get(small).get(y).get(a);
+    this.#c(ERFC_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(out);
   }
 }
 

@@ -6,7 +6,7 @@ which converges to the minimax weights) in float64 with numpy, then rounded
 to float32 coefficients. The relative error printed is that of the float64
 evaluation of the float32-rounded coefficients against the function, over a
 dense grid; the routines' total bounds (with float32 arithmetic) are measured
-by the laws in laws/vector-math.law.test.ts. Run: python3 fit.py > fit.out.txt
+by law 2 of laws/fusion.law.test.ts. Run: python3 fit.py > fit.out.txt
 """
 
 import numpy as np
@@ -77,3 +77,12 @@ ERF_LARGE = 3.92
 CENTRE = 0.7
 re_ = lawson(lambda u: erfc_v(1 / (u + CENTRE)) * np.exp(1 / (u + CENTRE) ** 2) / (u + CENTRE), [lambda u, k=k: u**k for k in range(11)], 1 / ERF_LARGE - CENTRE, 1 / ERF_SMALL - CENTRE, lambda u: (u + CENTRE) / (erfc_v(1 / (u + CENTRE)) * np.exp(1 / (u + CENTRE) ** 2)))
 report("erfc: R(u), erfc x = exp(-x^2) R(1/x - 0.7) / x", re_, lambda x, c: np.exp(-x**2) * poly(c, 1 / x - CENTRE) / x / erfc_v(x) - 1, ERF_SMALL, ERF_LARGE)
+
+# erfc x = exp(-x^2) S(1/x - c) / x for 0.47 <= x <= 10.06 (erfc x >= 1/2 below 0.477, where 1 - erf x is used instead;
+# beyond 10.06 erfc x rounds to 0 in float32), in two pieces, each of degree 11 with a centre float32 holds exactly,
+# so that the routine picks one coefficient of the two per lane.
+ERFC_SMALL, ERFC_SPLIT, ERFC_LARGE = 0.47, 1.2, 10.06
+for name, lo, hi, centre in [("erfc: S1(u)", ERFC_SMALL, ERFC_SPLIT, 1.5), ("erfc: S2(u)", ERFC_SPLIT, ERFC_LARGE, 0.46875)]:
+    g = lambda u, c=centre: erfc_v(1 / (u + c)) * np.exp(1 / (u + c) ** 2) / (u + c)
+    s = lawson(g, [lambda u, k=k: u**k for k in range(12)], 1 / hi - centre, 1 / lo - centre, lambda u, g=g: 1 / g(u))
+    report(f"{name}, erfc x = exp(-x^2) S(1/x - {centre}) / x", s, lambda x, c, centre=centre: np.exp(-x**2) * poly(c, 1 / x - centre) / x / erfc_v(x) - 1, lo, hi)

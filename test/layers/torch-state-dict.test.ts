@@ -100,6 +100,7 @@ const CASES: readonly {
   { name: "attention", model: multiHeadAttention(8, 2) },
   { name: "encoder_post_norm", model: transformerEncoderBlock(8, 2, 16, { activation: "relu", normFirst: false }) },
   { name: "encoder_pre_norm", model: transformerEncoderBlock(8, 2, 16, { activation: "relu" }) },
+  { name: "encoder_gelu", model: transformerEncoderBlock(8, 2, 16, { normFirst: false }) }, // PyTorch's activation="gelu" is our default, the exact GELU
 ];
 
 describe("fromTorchStateDict reproduces PyTorch's outputs", () => {

@@ -388,15 +388,16 @@ function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly Batc
 }
 
 /** One step's slice of a tree of stacked tensors: each leaf without its leading dim. */
-export type Unstacked<X> =
-  X extends Tensor<infer S, infer D>
+export type Unstacked<X> = Tree extends X
+  ? Tree
+  : X extends Tensor<infer S, infer D>
     ? S extends readonly [Dim, ...infer R extends Shape]
       ? Tensor<R, D>
       : never
     : { readonly [K in keyof X]: Unstacked<X[K]> };
 
 /** A tree of per-step outputs stacked along a new leading dim `N`. */
-export type Stacked<Y, N extends Dim> = Y extends Tensor<infer S, infer D> ? Tensor<[N, ...S], D> : { -readonly [K in keyof Y]: Stacked<Y[K], N> };
+export type Stacked<Y, N extends Dim> = Tree extends Y ? Tree : Y extends Tensor<infer S, infer D> ? Tensor<[N, ...S], D> : { -readonly [K in keyof Y]: Stacked<Y[K], N> };
 
 /** The options of `scan`. */
 export interface ScanOptions {
@@ -415,6 +416,19 @@ function stepsOf(xs: readonly AnyTensor[], length: number | undefined): number {
 }
 
 /**
+ * A scan without inputs: `f` gets only the carry, for `length` steps.
+ *
+ * @example
+ * // powers of two: carry 2^5, outputs [1, 2, 4, 8, 16]
+ * const [last, powers] = scan((c: Tensor<[]>) => [mul(c, scalar(2)), c] as const, scalar(1), null, { length: 5 });
+ */
+export function scan<C extends Tree, Y extends Tree>(
+  f: (carry: C) => readonly [NoInfer<C>, Y],
+  init: C,
+  xs: null | undefined,
+  options: ScanOptions & { readonly length: number },
+): [C, Stacked<Y, number>];
+/**
  * Loops `f` over the leading axis of `xs`, threading a carry: returns the
  * final carry and the per-step outputs stacked along a new leading axis.
  * `f`'s carry type must be the same in and out. Under `jit` the body is
@@ -431,19 +445,6 @@ export function scan<C extends Tree, X extends Tree, Y extends Tree>(
   init: C,
   xs: X,
   options?: ScanOptions,
-): [C, Stacked<Y, number>];
-/**
- * A scan without inputs: `f` gets only the carry, for `length` steps.
- *
- * @example
- * // powers of two: carry 2^5, outputs [1, 2, 4, 8, 16]
- * const [last, powers] = scan((c: Tensor<[]>) => [mul(c, scalar(2)), c] as const, scalar(1), null, { length: 5 });
- */
-export function scan<C extends Tree, Y extends Tree>(
-  f: (carry: C) => readonly [NoInfer<C>, Y],
-  init: C,
-  xs: null | undefined,
-  options: ScanOptions & { readonly length: number },
 ): [C, Stacked<Y, number>];
 export function scan(body: (carry: never, x: never) => readonly [unknown, unknown], init: Tree, xs: Tree | null | undefined, options: ScanOptions = {}): [Tree, Tree] {
   const f = body as unknown as (carry: Tree, x?: Tree) => readonly [Tree, Tree]; // the overloads type the body's carry and step as the trees it gets here

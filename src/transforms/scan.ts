@@ -26,7 +26,7 @@ import { compileProgram, type Executable } from "../ir/fusion/execute.js";
 import { evaluateProgram } from "../ir/interpret.js";
 import type { Program } from "../ir/program.js";
 import { batchAt, moveAxis } from "../prims/batching.js";
-import { bind } from "../prims/bind.js";
+import { bind, tracerOf } from "../prims/bind.js";
 import { add, reshape, zerosLike } from "../prims/lax.js";
 import type { ScanParams } from "../prims/params.js";
 import type { AnyTensor, Aval, BatchDim, LinearInput } from "../prims/types.js";
@@ -67,8 +67,25 @@ function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[]): { b
     yAvals = y.map(aval);
     return [...c, ...y];
   }, [...carry, ...x]);
-  const program: Program = { inputs: [...p.consts.map((c) => c.v), ...p.inputs], consts: [], eqns: p.eqns, outputs: p.outputs };
+  const program: Program = { inputs: [...p.consts.map((c) => c.v), ...p.inputs], consts: [], eqns: liveEqns(p), outputs: p.outputs };
   return { body: { program, nConsts: p.consts.length, nCarry: carry.length, nX: x.length, yAvals }, captured: p.consts.map((c) => c.value) };
+}
+
+/**
+ * The equations of `p` that its outputs need, in order: the body runs once
+ * per step, so a value computed and never read (a linearization's primal
+ * outputs inside a pullback) is dropped here rather than paid for each step.
+ */
+function liveEqns(p: Program): Program["eqns"] {
+  const live = new Set(p.outputs.map((v) => v.id));
+  const kept: Program["eqns"][number][] = [];
+  for (let k = p.eqns.length - 1; k >= 0; k--) {
+    const e = p.eqns[k];
+    if (e === undefined || !live.has(e.out.id)) continue;
+    kept.push(e);
+    for (const v of e.inputs) live.add(v.id);
+  }
+  return kept.reverse();
 }
 
 /** One step's slice of a stacked concrete tensor. */
@@ -208,37 +225,79 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
 /** The body program applied through `bind` (so enclosing transforms see it). */
 const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluateProgram(body.program, inputs);
 
-/** The tangent of a scan's packed result: a scan over (carry, tangent carry) of the body's JVP. */
+/**
+ * The tangent of a scan's packed result, by two scans. The first runs the
+ * primal loop and linearizes the body at each step, storing the values the
+ * step's linear map reads (its residuals) stacked along the steps; the second
+ * runs that linear map over (tangent carry, tangent inputs), reading each
+ * step's residuals. The second is linear in the tangents with no other carry,
+ * so its transpose is one reverse scan that recomputes nothing.
+ */
 function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], length: number, reverse: boolean): AnyTensor | null {
   const p = split(body, primals);
   const t = split(body, tangents);
   const dtype = packedDType(p.carry.map(aval), body.yAvals);
   if (!isFloatDType(dtype)) return null;
-  // a float carry's tangent becomes nonzero after a step whatever it starts as, so every one is carried
-  const dInit = p.carry.map((c, i) => t.carry[i] ?? zerosLike(c));
-  const xsWith = p.xs.map((_, i) => (t.xs[i] ?? null) !== null);
-  const dXs = t.xs.filter((d): d is AnyTensor => d !== null);
   const nc = body.nCarry;
-  const { carry, ys } = scanFlat(
+  // which operands the linearization follows: captured values and inputs with a tangent, every carry
+  // (a carry's tangent becomes nonzero after a step whatever it starts as)
+  const constActive = t.consts.map((d) => d !== null);
+  const xActive = t.xs.map((d) => d !== null);
+  let linear: Program | undefined;
+  let perStep: boolean[] = [];
+  let invariant: AnyTensor[] = [];
+  const known = scanFlat(
     (c, x) => {
-      const xPrimal = x.slice(0, body.nX);
-      let k = body.nX;
-      const xTangent = xsWith.map((w) => (w ? (x[k++] ?? null) : null));
-      const out = jvpFlat((ins) => apply(body, ins), [...p.consts, ...c.slice(0, nc), ...xPrimal], [...t.consts, ...c.slice(nc), ...xTangent]);
-      const dOut = out.primals.map((y, i) => out.tangents[i] ?? zerosLike(y));
-      return [
-        [...out.primals.slice(0, nc), ...dOut.slice(0, nc)],
-        [...out.primals.slice(nc), ...dOut.slice(nc)],
-      ];
+      const self = tracerOf(c[0] ?? x[0] ?? p.carry[0] ?? p.consts[0] ?? zerosLike(NONE))?.trace;
+      const activeConsts = p.consts.filter((_, i) => constActive[i] === true);
+      const activeXs = x.filter((_, i) => xActive[i] === true);
+      const lin = linearizeFlat((ins) => {
+        let k = 0;
+        const consts = p.consts.map((v, i) => (constActive[i] === true ? (ins[k++] ?? v) : v));
+        const carry = c.map((v) => ins[k++] ?? v);
+        const xs = x.map((v, i) => (xActive[i] === true ? (ins[k++] ?? v) : v));
+        return apply(body, [...consts, ...carry, ...xs]);
+      }, [...activeConsts, ...c, ...activeXs]);
+      // a residual of this step is a value of this trace; any other (a captured value, a literal) is the same at every step
+      perStep = lin.program.consts.map((r) => self !== undefined && tracerOf(r.value)?.trace === self);
+      invariant = lin.program.consts.filter((_, i) => perStep[i] !== true).map((r) => r.value);
+      linear = lin.program;
+      return [lin.outputs.slice(0, nc), [...lin.outputs.slice(nc), ...lin.program.consts.filter((_, i) => perStep[i] === true).map((r) => r.value)]];
     },
-    [...p.carry, ...dInit],
-    [...p.xs, ...dXs],
+    p.carry,
+    p.xs,
     length,
     reverse,
   );
-  const ny = body.yAvals.length;
-  return join([...carry.slice(nc), ...ys.slice(ny)].map(flat), dtype);
+  const program = linear;
+  if (program === undefined) throw new Error("scan: the body was not linearized");
+  const residuals = known.ys.slice(body.yAvals.length);
+  // the linear map with its per-step residuals as leading inputs and the invariant ones as its constants
+  const resVars = program.consts.filter((_, i) => perStep[i] === true).map((r) => r.v);
+  const map: Program = {
+    inputs: [...resVars, ...program.inputs],
+    consts: program.consts.filter((_, i) => perStep[i] !== true).map((r, i) => ({ v: r.v, value: invariant[i] ?? r.value })),
+    eqns: program.eqns,
+    outputs: program.outputs,
+  };
+  const dConsts = t.consts.filter((d): d is AnyTensor => d !== null);
+  const dXs = t.xs.filter((d): d is AnyTensor => d !== null);
+  const { carry, ys } = scanFlat(
+    (dc, x) => {
+      const res = x.slice(0, residuals.length);
+      const dx = x.slice(residuals.length);
+      return split2(evaluateProgram(map, [...res, ...dConsts, ...dc, ...dx]), nc);
+    },
+    p.carry.map((c, i) => t.carry[i] ?? zerosLike(c)),
+    [...residuals, ...dXs],
+    length,
+    reverse,
+  );
+  return join([...carry, ...ys].map(flat), dtype);
 }
+
+/** The first `n` and the rest. */
+const split2 = (xs: readonly AnyTensor[], n: number): readonly [AnyTensor[], AnyTensor[]] => [xs.slice(0, n), xs.slice(n)];
 
 /** The inputs of the body that depend on a linear operand, carries closed under the loop. */
 function linearCarries(body: Body, linear: readonly boolean[]): boolean[] {

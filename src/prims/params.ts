@@ -76,8 +76,8 @@ export interface ScanParams {
   readonly out: Aval;
   /** Runs the loop on concrete operands. */
   readonly run: (inputs: readonly AnyTensor[]) => AnyTensor;
-  /** The tangent of the packed result (itself a scan), or `null` when no tangent flows. */
-  readonly jvp: (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[]) => AnyTensor | null;
+  /** The packed result and its tangent (`null` when no tangent flows), computed by scans that run the loop once. */
+  readonly jvp: (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[]) => readonly [AnyTensor, AnyTensor | null];
   /** The transpose in the linear operands (a reverse scan). */
   readonly transpose: (ct: AnyTensor, inputs: readonly LinearInput[]) => readonly (AnyTensor | null)[];
   /** The loop on a batch of examples (a scan of the batched body). */

@@ -26,7 +26,9 @@ export const scan: Primitive<ScanParams> = {
     return p.out;
   },
   impl: (inputs, p) => p.run(inputs),
-  jvp: (primals, tangents, p) => (tangents.every((t) => t === null) ? null : p.jvp(primals, tangents)),
+  jvp: (primals, tangents, p) => (tangents.every((t) => t === null) ? null : p.jvp(primals, tangents)[1]),
+  // the tangent's scans compute the value on the way: the loop runs once, not twice
+  jvpJoint: (primals, tangents, p) => p.jvp(primals, tangents),
   transpose: (ct, inputs, p) => p.transpose(ct, inputs),
   batch: (inputs, dims, p, size) => p.batch(inputs, dims, size),
 };

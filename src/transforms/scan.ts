@@ -14,7 +14,8 @@
  *
  * The result of the primitive packs the final carry and the stacked outputs
  * into one vector (a primitive has one result); `scanFlat` slices it apart.
- * Hence one restriction: the carry and outputs share one dtype.
+ * Hence one restriction: the carry's leaves share one dtype, and the outputs
+ * have it too, or travel in it exactly (bool, or int32 in a float64 loop).
  */
 
 import { allocate, isFloatDType, type DType } from "../core/dtype.js";
@@ -27,7 +28,7 @@ import { evaluateProgram } from "../ir/interpret.js";
 import type { Program } from "../ir/program.js";
 import { batchAt, moveAxis } from "../prims/batching.js";
 import { bind, tracerOf } from "../prims/bind.js";
-import { add, reshape, zerosLike } from "../prims/lax.js";
+import { add, cast, reshape, zerosLike } from "../prims/lax.js";
 import type { ScanParams } from "../prims/params.js";
 import type { AnyTensor, Aval, BatchDim, LinearInput } from "../prims/types.js";
 import { jvpFlat } from "./jvp.js";
@@ -154,10 +155,21 @@ export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly A
   xs.forEach((x, i) => {
     if (x.shape[0] !== length) shapeError("scan", `input ${i} is ${show(aval(x))}, but the loop has ${length} steps (its leading axis must be the length)`);
   });
-  const { inputs, params, shapes } = scanEquation(f, init, xs, length, reverse);
+  // outputs of another dtype than the carry's travel in the carry's: bool (a mask), or int32 in float64, exactly
+  const target = init[0]?.dtype;
+  let yDTypes: DType[] = [];
+  const g: FlatBody = (c, x) => {
+    const [cOut, y] = f(c, x);
+    yDTypes = y.map((v) => v.dtype);
+    return [cOut, y.map((v) => (target === undefined || v.dtype === target || !exactIn(v.dtype, target) ? v : cast(v, target)))];
+  };
+  const { inputs, params, shapes } = scanEquation(g, init, xs, length, reverse);
   const out = unpack(bind("scan", inputs, params), shapes);
-  return { carry: out.slice(0, init.length), ys: out.slice(init.length) };
+  return { carry: out.slice(0, init.length), ys: out.slice(init.length).map((y, j) => cast(y, yDTypes[j] ?? y.dtype)) };
 }
+
+/** Whether every value of `from` survives a round trip through `to`. */
+const exactIn = (from: DType, to: DType): boolean => from === to || from === "bool" || (to === "float64" && from !== "float64");
 
 /**
  * The `scan` equation of a loop, unbound: its operands (captured values,
@@ -233,11 +245,11 @@ const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluat
  * step's residuals. The second is linear in the tangents with no other carry,
  * so its transpose is one reverse scan that recomputes nothing.
  */
-function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], length: number, reverse: boolean): AnyTensor | null {
+function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], length: number, reverse: boolean): readonly [AnyTensor, AnyTensor | null] {
   const p = split(body, primals);
   const t = split(body, tangents);
   const dtype = packedDType(p.carry.map(aval), body.yAvals);
-  if (!isFloatDType(dtype)) return null;
+  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse)), null];
   const nc = body.nCarry;
   // which operands the linearization follows: captured values and inputs with a tangent, every carry
   // (a carry's tangent becomes nonzero after a step whatever it starts as)
@@ -293,7 +305,8 @@ function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (
     length,
     reverse,
   );
-  return join([...carry, ...ys].map(flat), dtype);
+  const value = join([...known.carry, ...known.ys.slice(0, body.yAvals.length)].map(flat), dtype);
+  return [value, join([...carry, ...ys].map(flat), dtype)];
 }
 
 /** The first `n` and the rest. */

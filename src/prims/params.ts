@@ -70,8 +70,8 @@ export interface ScanParams {
   readonly reverse: boolean;
   /** How many equations the body has (the size of the loop in a printed program). */
   readonly bodyEqns: number;
-  /** The operands' avals (captured values, carry, stacked inputs). */
-  readonly operands: readonly Aval[];
+  /** The operands' avals (captured values, carry, stacked inputs), in a record so that a printed program shows `{...}`, not every aval. */
+  readonly signature: { readonly operands: readonly Aval[] };
   /** The packed result: final carry and stacked outputs, flattened and joined. */
   readonly out: Aval;
   /** Runs the loop on concrete operands. */

@@ -16,9 +16,9 @@ import type { Primitive } from "./types.js";
 export const scan: Primitive<ScanParams> = {
   name: "scan",
   shape: (inputs, p) => {
-    if (inputs.length !== p.operands.length) shapeError("scan", `takes ${p.operands.length} operands, got ${inputs.length}`);
+    if (inputs.length !== p.signature.operands.length) shapeError("scan", `takes ${p.signature.operands.length} operands, got ${inputs.length}`);
     inputs.forEach((a, i) => {
-      const want = p.operands[i];
+      const want = p.signature.operands[i];
       if (want === undefined || a.dtype !== want.dtype || !sameShape(a.shape, want.shape)) {
         shapeError("scan", `operand ${i} is ${a.dtype}${formatShape(a.shape)}, not ${want?.dtype ?? "?"}${formatShape(want?.shape ?? [])}`);
       }

@@ -203,7 +203,7 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
     length,
     reverse,
     bodyEqns: body.program.eqns.length,
-    operands,
+    signature: { operands },
     out: { shape: [size], dtype },
     run: (inputs) => {
       exe ??= compileProgram(body.program);

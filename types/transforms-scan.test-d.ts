@@ -1,5 +1,5 @@
 import { expectError, expectType } from "tsd";
-import { add, foriLoop, grad, jit, less, matmul, mul, scan, sum, tanh, whileLoop, type Tensor } from "../src/index.js";
+import { add, foriLoop, grad, jit, key, layers, less, matmul, mul, scan, sum, tanh, whileLoop, type Tensor } from "../src/index.js";
 
 declare const w: Tensor<[3, 3]>;
 declare const h0: Tensor<[3]>;
@@ -59,3 +59,8 @@ declare const one: Tensor<[]>;
 declare const hundred: Tensor<[]>;
 expectType<Tensor<[]>>(whileLoop((c: Tensor<[]>) => less(c, hundred), (c) => mul(c, c), one));
 expectError(whileLoop((c: Tensor<[]>) => c, (c) => mul(c, c), one));
+
+// the recurrent layers take how many steps to unroll before they scan
+declare const seq32: Tensor<[8, 100, 3]>;
+expectType<Tensor<[8, 100, 4]>>(layers.lstm(3, 4, { unroll: 0 }).apply(layers.lstm(3, 4).init(key(0)), seq32));
+expectError(layers.gru(3, 4, { unroll: "all" }));

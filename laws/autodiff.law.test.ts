@@ -205,6 +205,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   custom_linear: anywhere,
   random_bits: anywhere,
   avg_pool2d_grad: anywhere,
+  scan: anywhere,
 };
 
 /** The primitive `name` applied to the cases of the shared table, mapped onto its domain in `dtype`. */

@@ -36,6 +36,7 @@ export { linearize, vjp } from "./transforms/linearize.js";
 export { grad, valueAndGrad, type GradOf, type GradOptions, type ScalarFloat } from "./transforms/grad.js";
 export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
 export { vmap, type Batched, type InAxis, type VmapArgs, type Vmapped, type VmapOptions } from "./transforms/vmap.js";
+export { foriLoop, scan, whileLoop, type ScanOptions, type Stacked, type Unstacked } from "./transforms/scan.js";
 export { customJvp, customVjp, stopGradient } from "./transforms/custom.js";
 export { printProgram, typecheckProgram, type Eqn, type Program, type Var } from "./ir/program.js";
 export type { Tree } from "./core/tree.js";

@@ -18,6 +18,7 @@ import { shapeSize } from "../../src/core/shape.js";
 import { Tensor } from "../../src/core/tensor.js";
 import type { PrimName, PrimParams } from "../../src/prims/params.js";
 import * as lax from "../../src/prims/lax.js";
+import { scanEquation } from "../../src/transforms/scan.js";
 import type { AnyTensor } from "../../src/prims/types.js";
 
 /** Operands and parameters of one application of primitive `K`. */
@@ -235,4 +236,20 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
     inputs: [new Tensor([2], "int32", Int32Array.of(hi, lo))],
     params: { shape: s },
   })),
+  // a small recurrence: carry c' = sin(c * w + x), output y = c * x (w captured, 0 to 3 steps, either direction)
+  scan: fc.tuple(dim, fc.integer({ min: 0, max: 3 }), fc.boolean()).chain(([n, length, reverse]) =>
+    fc.tuple(tensorOf([n]), tensorOf([n]), tensorOf([length, n])).map(([w, c0, xs]) => {
+      const eqn = scanEquation(
+        ([c], [x]) => {
+          const [cc, xx] = [c ?? w, x ?? w];
+          return [[lax.sin(lax.add(lax.mul(cc, w), xx))], [lax.mul(cc, xx)]];
+        },
+        [c0],
+        [xs],
+        length,
+        reverse,
+      );
+      return { inputs: eqn.inputs, params: eqn.params };
+    }),
+  ),
 };

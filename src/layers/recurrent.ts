@@ -21,9 +21,10 @@
  * The input projection of all steps is one matmul, `[T·N, I] @ [I, G·H]`
  * (G = 4 gates for the LSTM, 3 for the GRU); each step then does one
  * `h @ wh` for all gates at once and a few elementwise ops, which `jit`
- * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. The loop
- * over time is a JavaScript loop: under `jit` it unrolls into one program,
- * and its backward pass joins the steps' slices with one concatenate. Input
+ * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. A short
+ * sequence (up to `unroll` steps, 64 by default) loops in JavaScript, which
+ * `jit` unrolls into one program; a longer one runs as one `scan`, whose body
+ * is traced once, so the program does not grow with the length. Input
  * and recurrent kernels start glorot-uniform (Keras uses an orthogonal
  * recurrent kernel; we have no QR), biases at 0.
  *
@@ -35,15 +36,17 @@
 
 import type { Mul } from "../core/arith/index.js";
 import { shapeError, type ShapeError } from "../core/errors.js";
+import type { DType } from "../core/dtype.js";
 import { badDim, formatShape, shapeSize, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import type { Checked, DimsMatch, IsTuple } from "../core/rules/dims.js";
 import { relu, sigmoidByTanh as sigmoid } from "../ops/activations.js";
 import { add, mul, sub, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
-import { reshape, slice, stack, transpose } from "../ops/shape.js";
+import { concat, reshape, slice, stack, transpose } from "../ops/shape.js";
 import type { ShapeOf } from "../ops/types.js";
 import { split, type Key } from "../random/key.js";
+import { scanFlat } from "../transforms/scan.js";
 import { initializers, type Initializer, type InitializerName } from "./init.js";
 import { checkParams, makeLayer, type ApplyShape, type InputOf, type Layer, type ShapeFn } from "./layer.js";
 
@@ -135,6 +138,13 @@ export interface RecurrentOptions<Seq extends boolean = true> {
   readonly init?: InitializerName | Initializer;
   /** The recurrent kernel's initialiser (default `"glorotUniform"`). */
   readonly recurrentInit?: InitializerName | Initializer;
+  /**
+   * Sequences of up to this many steps run as a JavaScript loop, unrolled
+   * into a `jit` program (fastest per call for short sequences); longer ones
+   * run as one `scan`, whose program does not grow with the length (default
+   * 64; 0 always scans, `Infinity` always unrolls). The numbers are the same.
+   */
+  readonly unroll?: number;
 }
 
 /** The options of `rnn`: also the activation, `"tanh"` (default) or `"relu"`. */
@@ -364,6 +374,11 @@ function wide(x: Tensor<Shape>): Wide {
   return x as Wide; // Dim[] only forgets what the type knew of the shape
 }
 
+/** A tensor back from `scanFlat`, which returns the dtypes and shapes it was given: the layer's float32 ones. */
+function fromLoop(x: Tensor<Shape, DType>): Wide {
+  return x as Wide; // scan keeps each carry's dtype (float32 here) and stacks outputs of the body's dtype
+}
+
 /** Throws a `ShapeError` naming the layer unless `state` is `[...lead, hidden]`. */
 function checkState(name: string, what: string, state: Tensor<Shape> | undefined, lead: readonly number[], hidden: number): void {
   if (state === undefined) return;
@@ -373,6 +388,59 @@ function checkState(name: string, what: string, state: Tensor<Shape> | undefined
   }
 }
 
+/** Sequences up to this many steps unroll by default (see `RecurrentOptions.unroll`). */
+const DEFAULT_UNROLL = 64;
+
+/** The final state and, when asked, every step's `h` stacked time-major `[T, M, H]`. */
+interface LoopResult {
+  readonly state: LoopState;
+  readonly outputs: Wide | undefined;
+}
+
+/**
+ * The steps as a JavaScript loop: under `jit` it unrolls into the program, and
+ * the backward pass joins the steps' slices of `projected` with one concatenate.
+ */
+function unrolledLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean): LoopResult {
+  let state = initial;
+  const outputs: Wide[] = [];
+  for (let t = 0; t < steps; t++) {
+    state = spec.step(p, wide(slice(projected, [t])), state);
+    if (returnSequences && state.h !== undefined) outputs.push(state.h);
+  }
+  return { state, outputs: returnSequences ? wide(stack(outputs, 0)) : undefined };
+}
+
+/**
+ * The first step on its own, from a zero state not materialised (its
+ * recurrent terms vanish, as in the unrolled loop, so the numbers are the
+ * same), then one `scan` over the others: its body is traced once, so under
+ * `jit` the program does not grow with the sequence, and its gradient is one
+ * reverse scan over the residuals stored at each step.
+ */
+function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean, rows: number, hidden: number): LoopResult {
+  const first = spec.step(p, wide(slice(projected, [0])), initial);
+  const start = spec.hasCell ? [first.h, first.c] : [first.h];
+  const init = start.filter((x): x is Wide => x !== undefined);
+  if (init.length !== start.length || init[0] === undefined) shapeError(spec.name, "the first step gave no state");
+  const rest = wide(slice(projected, [{ start: 1, stop: steps }]));
+  const loop = scanFlat(
+    ([h, c], [xw]) => {
+      const next = spec.step(p, fromLoop(xw ?? rest), { h: h === undefined ? undefined : fromLoop(h), c: c === undefined ? undefined : fromLoop(c) });
+      const carry = (spec.hasCell ? [next.h, next.c] : [next.h]).filter((x): x is Wide => x !== undefined);
+      return [carry, returnSequences && next.h !== undefined ? [next.h] : []];
+    },
+    init,
+    [rest],
+    steps - 1,
+    false,
+  );
+  const [h, c] = loop.carry.map(fromLoop);
+  const ys = loop.ys[0];
+  const outputs = returnSequences && ys !== undefined ? wide(concat([wide(reshape(init[0], [1, rows, hidden])), fromLoop(ys)], 0)) : undefined;
+  return { state: { h, c }, outputs };
+}
+
 /** The layer of `spec`, with `apply` and `applyWithState` sharing one loop. */
 function recurrentLayer<P, I extends number, H extends number, Seq extends boolean, L>(spec: CellSpec<P>, inputSize: I, hiddenSize: H, options: RecurrentOptions<Seq>): L {
   for (const [what, n] of [["inputSize", inputSize], ["hiddenSize", hiddenSize]] as const) {
@@ -380,6 +448,8 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     if (bad !== undefined) shapeError(spec.name, `${what}: ${bad}`);
   }
   const returnSequences = options.returnSequences !== false;
+  const unroll = options.unroll ?? DEFAULT_UNROLL;
+  if (!(unroll >= 0)) shapeError(spec.name, `unroll must be a number of steps (0 or more, or Infinity), got ${unroll}`);
 
   /** The output and the final state for `x` of shape `[...lead, T, I]` from `initial`. */
   const run = (p: P, x: Tensor<Shape>, initial: { readonly h?: Tensor<Shape>; readonly c?: Tensor<Shape> }): { y: Wide; h: Wide; c?: Wide } => {
@@ -397,20 +467,15 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     const timeMajor = wide(transpose(wide(reshape(wide(x), [rows, steps, inputSize])), [1, 0, 2]));
     const { w, b } = spec.project(p);
     const flat = (s: Tensor<Shape> | undefined): Wide | undefined => (s === undefined ? undefined : wide(reshape(wide(s), [rows, hiddenSize])));
-    let state: LoopState = { h: flat(initial.h), c: flat(initial.c) };
-    const outputs: Wide[] = [];
-    // the input projection of every step at once: one [T·M, I] @ [I, G·H]; the transpose joins
-    // the steps' slices with one concatenate, so the backward pass stays linear in T
+    // the input projection of every step at once: one [T·M, I] @ [I, G·H]
     const projected = wide(reshape(wide(add(wide(matmul(wide(reshape(timeMajor, [steps * rows, inputSize])), wide(w))), wide(b))), [steps, rows, -1]));
-    for (let t = 0; t < steps; t++) {
-      const xw = wide(slice(projected, [t]));
-      state = spec.step(p, xw, state);
-      if (returnSequences && state.h !== undefined) outputs.push(state.h);
-    }
+    const initialState: LoopState = { h: flat(initial.h), c: flat(initial.c) };
+    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize);
+    const { state } = loop;
     const last = state.h ?? shapeError(spec.name, "no step ran");
     // [T, M, H] back to batch-first [...lead, T, H]
-    const y = returnSequences
-      ? wide(reshape(wide(transpose(wide(stack(outputs, 0)), [1, 0, 2])), [...lead, steps, hiddenSize]))
+    const y = returnSequences && loop.outputs !== undefined
+      ? wide(reshape(wide(transpose(loop.outputs, [1, 0, 2])), [...lead, steps, hiddenSize]))
       : wide(reshape(last, [...lead, hiddenSize]));
     const h = wide(reshape(last, [...lead, hiddenSize]));
     const c = state.c === undefined ? undefined : wide(reshape(state.c, [...lead, hiddenSize]));

@@ -13,7 +13,7 @@
 
 import type { ScalarOpParams } from "../backend/scalar-ops.js";
 import type { SliceParams } from "../backend/strided-view.js";
-import type { AnyTensor, Aval } from "./types.js";
+import type { AnyTensor, Aval, BatchDim, LinearInput } from "./types.js";
 
 /** Explicit padding of the two spatial axes. */
 export type Pads2d = readonly [readonly [number, number], readonly [number, number]];
@@ -56,6 +56,34 @@ export interface CustomLinearParams {
   readonly transpose: (ct: AnyTensor) => readonly (AnyTensor | null)[];
 }
 
+/**
+ * The parameters of `scan`: a loop whose body was traced once into a program.
+ * The operands are the body's captured values, then the initial carry, then
+ * the stacked inputs; the result packs the final carry and the stacked
+ * outputs into one vector of `out` (see `transforms/scan.ts`, which builds
+ * these and holds the body program in the closures).
+ */
+export interface ScanParams {
+  /** How many steps. */
+  readonly length: number;
+  /** Whether the steps run from the last index to the first. */
+  readonly reverse: boolean;
+  /** How many equations the body has (the size of the loop in a printed program). */
+  readonly bodyEqns: number;
+  /** The operands' avals (captured values, carry, stacked inputs), in a record so that a printed program shows `{...}`, not every aval. */
+  readonly signature: { readonly operands: readonly Aval[] };
+  /** The packed result: final carry and stacked outputs, flattened and joined. */
+  readonly out: Aval;
+  /** Runs the loop on concrete operands. */
+  readonly run: (inputs: readonly AnyTensor[]) => AnyTensor;
+  /** The packed result and its tangent (`null` when no tangent flows), computed by scans that run the loop once. */
+  readonly jvp: (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[]) => readonly [AnyTensor, AnyTensor | null];
+  /** The transpose in the linear operands (a reverse scan). */
+  readonly transpose: (ct: AnyTensor, inputs: readonly LinearInput[]) => readonly (AnyTensor | null)[];
+  /** The loop on a batch of examples (a scan of the batched body). */
+  readonly batch: (inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number) => readonly [AnyTensor, BatchDim];
+}
+
 /** Every primitive's name and its parameters (an elementwise primitive's are its scalar op's). */
 export interface PrimParams extends ScalarOpParams {
   reduce_sum: { readonly axes: readonly number[] };
@@ -80,6 +108,7 @@ export interface PrimParams extends ScalarOpParams {
   avg_pool2d_grad: PoolParams & { readonly inShape: readonly number[] };
   custom_linear: CustomLinearParams;
   random_bits: RandomBitsParams;
+  scan: ScanParams;
 }
 
 /** The name of a primitive. */

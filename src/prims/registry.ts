@@ -17,6 +17,7 @@ import { gather, scatterAdd } from "./indexing.js";
 import { dotGeneral } from "./linalg.js";
 import type { PrimName, PrimParams } from "./params.js";
 import { randomBits } from "./random.js";
+import { scan } from "./scan.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
 import { broadcast, concatenate, pad, reshape, slice, transpose } from "./structural.js";
 import type { Primitive } from "./types.js";
@@ -46,6 +47,7 @@ export const primitives: { readonly [K in PrimName]: Primitive<PrimParams[K]> } 
   avg_pool2d_grad: avgPool2dGrad,
   custom_linear: customLinear,
   random_bits: randomBits,
+  scan,
 };
 
 installPrimitives(primitives);

@@ -73,6 +73,12 @@ export interface Primitive<P> {
   readonly scalarOp?: ScalarOp;
   /** The forward-mode derivative. */
   readonly jvp: JvpRule<P>;
+  /**
+   * For primitives whose derivative recomputes their value (a loop): the
+   * value and its tangent at once, used instead of the implementation and
+   * `jvp` when some tangent is nonzero, so the value is computed once.
+   */
+  readonly jvpJoint?: (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], params: P) => readonly [AnyTensor, AnyTensor | null];
   /** For primitives linear in some inputs: the transpose. */
   readonly transpose?: TransposeRule<P>;
   /** The rule of `vmap`: the primitive on a batch of examples. */

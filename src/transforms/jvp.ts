@@ -19,6 +19,9 @@ import { primitives } from "../prims/registry.js";
 import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, JvpRule } from "../prims/types.js";
 
+/** A primitive's joint rule: its value and tangent at once (see `Primitive.jvpJoint`). */
+type JointJvpRule<P> = (primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], params: P) => readonly [AnyTensor, AnyTensor | null];
+
 interface JvpTracer extends Tracer {
   readonly primal: AnyTensor;
   readonly tangent: AnyTensor | null;
@@ -43,8 +46,9 @@ export class JvpTrace extends Trace {
     const pairs = inputs.map((x) => this.unpair(x));
     const primals = pairs.map(([p]) => p);
     const tangents = pairs.map(([, t]) => t);
+    const rule = primitives[prim] as { jvp: JvpRule<PrimParams[K]>; jvpJoint?: JointJvpRule<PrimParams[K]> }; // primitives[K] takes PrimParams[K]
+    if (rule.jvpJoint !== undefined && tangents.some((t) => t !== null)) return this.pair(...rule.jvpJoint(primals, tangents, params));
     const out = bind(prim, primals, params);
-    const rule = primitives[prim] as { jvp: JvpRule<PrimParams[K]> }; // primitives[K] takes PrimParams[K]
     return this.pair(out, rule.jvp(primals, tangents, params, out));
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * The laws of `scan`, on random small recurrences (a carry `[h, s]` of
+ * vectors, `h' = tanh(h W + x)`, `s' = s + h'`, an output `{ a: h' * x }`),
+ * over 0 to 6 steps in either direction:
+ *
+ * 1. scan equals a plain loop of the same ops over the steps, in float64
+ *    (within `1e-12 (1 + |x|)`) and float32 (within `1e-5 (1 + |x|)`: the
+ *    loop's body runs as compiled kernels, the loop's ops eagerly);
+ * 2. jit(scan) equals the eager scan, exactly;
+ * 3. grad of a loss through scan (with respect to W, the initial carry and
+ *    the inputs) matches central differences along a random direction, in
+ *    float64, eagerly and under jit.
+ *
+ * A failure names the case; fast-check prints the seed that replays it.
+ */
+
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import type { Tensor } from "../src/core/tensor.js";
+import { add, mul, tanh } from "../src/ops/elementwise.js";
+import { matmul } from "../src/ops/linalg.js";
+import { sum } from "../src/ops/reduce.js";
+import { grad } from "../src/transforms/grad.js";
+import { jit } from "../src/transforms/jit.js";
+import { scan } from "../src/transforms/scan.js";
+import type { AnyTensor } from "../src/prims/types.js";
+import { combine, expectClose, maxAbs, products, randomLike, seeds, sumOf, tensorFrom, uniform, valuesOf, type FloatDType } from "./support/gradient-laws.js";
+
+const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 100 : 15;
+
+type Vec = Tensor<[number], "float64">;
+type Mat = Tensor<[number, number], "float64">;
+type Carry = readonly [Vec, Vec];
+
+/** One step of the recurrence. */
+const step = (w: Mat, [h, s]: Carry, x: Vec): readonly [Carry, { a: Vec }] => {
+  const next = tanh(add(matmul(h, w), x));
+  return [[next, add(s, next)], { a: mul(next, x) }];
+};
+
+/** The recurrence as a scan. */
+const byScan = (w: Mat, init: Carry, xs: Mat, reverse: boolean): readonly [Carry, { a: Mat }] =>
+  scan((c: Carry, x: Vec) => step(w, c, x), init, xs, { reverse });
+
+/** A case: sizes, direction, dtype and values in [-1, 1). */
+interface Case {
+  readonly n: number;
+  readonly length: number;
+  readonly reverse: boolean;
+  readonly seed: number;
+}
+const cases = fc.record({ n: fc.integer({ min: 1, max: 4 }), length: fc.integer({ min: 0, max: 6 }), reverse: fc.boolean(), seed: seeds });
+
+function inputsOf(c: Case, dtype: FloatDType): { w: Mat; init: Carry; xs: Mat } {
+  const r = uniform(c.seed);
+  const values = (k: number): number[] => Array.from({ length: k }, () => r());
+  // the casts name the dtype and rank that tensorFrom was just given
+  const w = tensorFrom([c.n, c.n], dtype, values(c.n * c.n)) as Mat; // [n, n] of dtype
+  const h = tensorFrom([c.n], dtype, values(c.n)) as Vec; // [n] of dtype
+  const s = tensorFrom([c.n], dtype, values(c.n)) as Vec; // [n] of dtype
+  const xs = tensorFrom([c.length, c.n], dtype, values(c.length * c.n)) as Mat; // [length, n] of dtype
+  return { w, init: [h, s], xs };
+}
+
+/** The recurrence as a plain loop of eager ops over the steps. */
+function byLoop(w: Mat, init: Carry, xs: Mat, reverse: boolean): { carry: number[][]; a: number[] } {
+  const [length, n] = [xs.shape[0], xs.shape[1]];
+  const all = valuesOf(xs);
+  let carry = init;
+  const a: number[][] = new Array<number[]>(length);
+  for (let k = 0; k < length; k++) {
+    const t = reverse ? length - 1 - k : k;
+    const x = tensorFrom([n], xs.dtype, all.slice(t * n, (t + 1) * n)) as Vec; // one row of xs, [n] of its dtype
+    const [next, y] = step(w, carry, x);
+    carry = next;
+    a[t] = valuesOf(y.a);
+  }
+  return { carry: carry.map(valuesOf), a: a.flat() };
+}
+
+const flatOut = ([[h, s], { a }]: readonly [Carry, { a: Mat }]): number[] => [...valuesOf(h), ...valuesOf(s), ...valuesOf(a)];
+const describeCase = (c: Case): string => `n=${c.n} length=${c.length} reverse=${c.reverse} seed=${c.seed}`;
+
+describe("scan equals a plain loop", () => {
+  for (const [dtype, bound] of [["float64", 1e-12], ["float32", 1e-5]] as const) {
+    test.prop([cases], { numRuns })(`in ${dtype}`, (c) => {
+      const { w, init, xs } = inputsOf(c, dtype);
+      const loop = byLoop(w, init, xs, c.reverse);
+      const want = [...loop.carry.flat(), ...loop.a];
+      const got = flatOut(byScan(w, init, xs, c.reverse));
+      expectClose(got, want, bound * (1 + maxAbs(want)), `${describeCase(c)} ${dtype}`);
+    });
+  }
+});
+
+describe("jit(scan) equals the eager scan", () => {
+  test.prop([cases], { numRuns })("in float64, exactly", (c) => {
+    const { w, init, xs } = inputsOf(c, "float64");
+    const eager = flatOut(byScan(w, init, xs, c.reverse));
+    const jitted = flatOut(jit((w: Mat, init: Carry, xs: Mat) => byScan(w, init, xs, c.reverse))(w, init, xs));
+    expect(jitted, describeCase(c)).toEqual(eager);
+  });
+});
+
+describe("grad of scan matches central differences", () => {
+  const loss = (reverse: boolean) => (w: Mat, init: Carry, xs: Mat): Tensor<[], "float64"> => {
+    const [[h, s], { a }] = byScan(w, init, xs, reverse);
+    return add(add(sum(mul(h, h)), sum(s)), sum(a));
+  };
+  test.prop([cases], { numRuns })("in float64, eagerly and under jit", (c) => {
+    const { w, init, xs } = inputsOf(c, "float64");
+    const f = loss(c.reverse);
+    const args: AnyTensor[] = [w, init[0], init[1], xs];
+    const g = grad(f, { argnums: [0, 1, 2] })(w, init, xs);
+    const gj = jit(grad(f, { argnums: [0, 1, 2] }))(w, init, xs);
+    const grads: AnyTensor[] = [g[0], g[1][0], g[1][1], g[2]];
+    const gradsJit: AnyTensor[] = [gj[0], gj[1][0], gj[1][1], gj[2]];
+    const r = uniform(c.seed ^ 0x5f5f);
+    const dirs = args.map((x) => randomLike(x, r));
+    const eps = 1e-6;
+    const at = (sign: number): number => {
+      const [w2, h2, s2, xs2] = args.map((x, i) => combine(1, x, sign * eps, dirs[i] ?? x));
+      // the casts restore the types of the tensors that combine shifted
+      return valuesOf(f(w2 as Mat, [h2 as Vec, s2 as Vec], xs2 as Mat))[0] ?? NaN; // each shifted tensor keeps its input's shape and dtype
+    };
+    const fd = (at(1) - at(-1)) / (2 * eps);
+    const directional = (gs: AnyTensor[]): number => sumOf(gs.flatMap((gr, i) => products(gr, dirs[i] ?? gr)));
+    expectClose([directional(grads), directional(gradsJit)], [fd, fd], 1e-6 * (1 + Math.abs(fd)), describeCase(c));
+  });
+});

@@ -212,14 +212,21 @@ function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA }: Micr
 /** The macro-kernel's signature, as the module exports it (i32 arguments). */
 type MacroKernel = (a: number, b: number, c: number, rowTiles: number, colTiles: number, kc: number, ldc: number, beta: number) => void;
 
-let macroKernel: MacroKernel | null | undefined;
-
 /** The compiled macro-kernel (built on first use), or null when WebAssembly with SIMD is not available. */
-function compiledMacroKernel(): MacroKernel | null {
-  if (macroKernel !== undefined) return macroKernel;
-  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
-  macroKernel = instantiateKernel(macroKernelBody(MR, NR / 4), 8) as MacroKernel | null;
-  return macroKernel;
+const compiledMacroKernel = lazyKernel<MacroKernel>(() => macroKernelBody(MR, NR / 4), 8);
+
+/**
+ * A kernel built on first use by `instantiateKernel(build(), params)` and
+ * kept: the function returns it, or null (also kept) where it cannot run.
+ * `K` must be a function of `params` numbers returning nothing.
+ */
+export function lazyKernel<K extends (...args: number[]) => void>(build: () => FunctionBody, params: number): () => K | null {
+  let kernel: K | null | undefined;
+  return () => {
+    // the module declares it with `params` i32 parameters and no result: a function of that many numbers, as K is
+    if (kernel === undefined) kernel = instantiateKernel(build(), params) as K | null;
+    return kernel;
+  };
 }
 
 /**

@@ -20,7 +20,7 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { instantiateKernel } from "../wasm-matmul.js";
+import { lazyKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
 const FLOAT = 4;
@@ -94,14 +94,8 @@ function maxPoolBody(): FunctionBody {
 
 type MaxPoolKernel = (x: number, table: number, out: number, at: number, pixels: number, taps: number, vectors: number, withAt: number) => void;
 
-let kernel: MaxPoolKernel | null | undefined;
-
-function compiledKernel(): MaxPoolKernel | null {
-  if (kernel !== undefined) return kernel;
-  // The module declares it with eight i32 parameters and no result: a function of eight numbers.
-  kernel = instantiateKernel(maxPoolBody(), 8) as MaxPoolKernel | null;
-  return kernel;
-}
+/** The compiled max-pooling kernel (built on first use), or null where WebAssembly with SIMD cannot run it. */
+const compiledKernel = lazyKernel<MaxPoolKernel>(maxPoolBody, 8);
 
 /**
  * Runs max pooling in WebAssembly: the maxima to `out` and, with `positions`,

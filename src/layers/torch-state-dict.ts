@@ -46,7 +46,7 @@ import { CODECS, denseCodec, tensorAt, unexpectedHint, type AnyTensor, type Code
 // The public types
 // ---------------------------------------------------------------------------
 
-/** A model whose weights can come from PyTorch: any layer, or a stateful one (batch norm). */
+/** A model whose weights can come from PyTorch: a plain layer, or a stateful one (batch norm). */
 export type TorchModel = AnyLayer | (AnyStatefulLayer & { init(k: Key): unknown });
 
 /**

@@ -30,7 +30,7 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
  * A binary elementwise op over tensors of one dtype class, with scalars on
  * either side. Two signatures:
  *
- * - the checked one: any two operands, the result shape from
+ * - the checked one: every pair of operands, the result shape from
  *   `BroadcastIn<Op, A, B>`; a mistake (shapes that do not broadcast, two
  *   dtypes, two numbers) puts its `ShapeError` on the second argument;
  * - one for code generic over whole shapes (`Tensor<S, D>`), where the rule

@@ -73,6 +73,8 @@ const mistakes: readonly Mistake[] = [
   { code: `where(greater(zeros([4, 3]), 0), 0, zeros([5, 3]));`, names: `where: shapes [4, 3] and [5, 3] do not broadcast (dims 4 and 5 differ)` },
   { code: `where(greater(features, 0), features, zeros([784], "float64"));`, names: `where: value dtypes float32 and float64 differ (cast one first)` },
   { code: `function g<B extends number>(x: Tensor<[B, 784]>) { return matmul(x, zeros([512, 10])); }`, names: `matmul: inner dims 784 and 512 differ` },
+  { code: `function h<B extends number>(x: Tensor<[B, 3]>) { return add(x, zeros([4, 3])); }`, names: `OperandsFit<"add", Tensor<[B, 3], "float32">, Tensor<[4, 3], "float32">>` },
+  { code: `function c<B extends number>(x: Tensor<[B, 3]>) { return greater(x, zeros([4, 3])); }`, names: `OperandsFit<"greater", Tensor<[B, 3], "float32">, Tensor<[4, 3], "float32">>` },
 ];
 
 const prelude = [

@@ -28,25 +28,19 @@ import type { FloatDType, NumericDType, ShapeOf } from "./types.js";
 
 /**
  * A binary elementwise op over tensors of one dtype class, with scalars on
- * either side. Two signatures:
- *
- * - the checked one: every pair of operands, the result shape from
- *   `BroadcastIn<Op, A, B>`; a mistake (shapes that do not broadcast, two
- *   dtypes, two numbers) puts its `ShapeError` on the second argument;
- * - one for code generic over whole shapes (`Tensor<S, D>`), where the rule
- *   cannot be evaluated: two operands of one type give that type. It takes
- *   its second operand as a rest argument that is empty unless both operands
- *   have one type, so that for a mistake it does not apply by arity and the
- *   compiler reports the checked signature's error alone: the first line
- *   names the op and both shapes instead of "No overload matches this call".
+ * either side, in one signature: the result shape is `BroadcastIn<Op, A,
+ * B>`, and a mistake (shapes that do not broadcast, two dtypes, two numbers)
+ * puts its `ShapeError` on the second argument, so that the error's first
+ * line names the op and both shapes. In code generic over shapes, two
+ * operands of one type give that type; where the rule cannot be decided (a
+ * dim that is a type parameter against a literal, `B` against 4: `B` could
+ * be 4), the second argument must fit `OperandsFit<Op, X, Y>`, and the
+ * compiler prints that name, with the op and both operand types, as the
+ * first line.
  */
 export interface BinaryOp<C extends DType, Op extends string> {
   <X extends Tensor<Shape, C> | number, Y extends Tensor<Shape, C> | number>(x: X, y: Y & BinaryCheck<Op, X, Y>): BinaryResult<Op, X, Y>;
-  <S extends Shape, D extends C, Y>(x: Tensor<S, D>, ...y: SameOperand<Y, Tensor<S, D>>): Tensor<S, D>;
 }
-
-/** `[y]` when `Y` has the type `T` of the first operand, else no argument (see `BinaryOp`). */
-export type SameOperand<Y, T> = [Y] extends [T] ? [y: Y] : [];
 
 // NOTE: read from the members, not by matching `Tensor<infer S, infer D>`: in generic code that match
 // would compare the shape with `Shape` through unconstrained type parameters and never resolve.
@@ -66,19 +60,45 @@ export type BinaryCheck<Op extends string, X, Y> = [X | Y] extends [number]
     ? unknown
     : [Y] extends [number]
       ? unknown
-      : Checked<BinaryShape<Op, X, Y>, unknown>;
+      : Equals<X, Y> extends true
+        ? unknown
+        : OperandsFit<Op, X, Y>;
+
+/**
+ * `unknown` when two tensor operands broadcast, else the `ShapeError` naming
+ * `Op` and what differs. NOTE: its outermost test is the one left undecided
+ * in generic code (`B` against 4), so that the compiler prints it by this
+ * name, with the op and both operands.
+ */
+export type OperandsFit<Op extends string, X, Y> = BinaryShape<Op, X, Y> extends infer R ? ([R] extends [ShapeError<infer M>] ? ShapeError<M> : unknown) : never;
+
+/**
+ * True when `A` and `B` are the same type, decided even in generic code
+ * (`Tensor<[B, 3]>` against itself: true; against `Tensor<[1, 3]>`: false),
+ * where an assignability test in both directions would stay undecided.
+ */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** The broadcast shape of two tensor operands, or the `ShapeError` naming the op and what differs (shapes or dtypes). */
 export type BinaryShape<Op extends string, X, Y> = Same<OperandDType<X>, OperandDType<Y>> extends true
   ? BroadcastIn<Op, OperandShape<X>, OperandShape<Y>>
-  : ShapeError<`${Op}: operand dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ (cast one first)`>;
+  : UnknownDType<OperandDType<X>> extends true
+    ? BroadcastIn<Op, OperandShape<X>, OperandShape<Y>>
+    : UnknownDType<OperandDType<Y>> extends true
+      ? BroadcastIn<Op, OperandShape<X>, OperandShape<Y>>
+      : ShapeError<`${Op}: operand dtypes ${OperandDType<X>} and ${OperandDType<Y>} differ (cast one first)`>;
+
+/** True for an operand whose dtype is known only at run time (`DType` itself): the run-time check decides. */
+type UnknownDType<D> = [DType] extends [D] ? true : false;
 
 /** The result of a binary op: the tensor operand's type beside a number, else the broadcast (`never` for a mistake, which the second argument reports). */
 export type BinaryResult<Op extends string, X, Y> = [X] extends [number]
   ? Y
   : [Y] extends [number]
     ? X
-    : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, OperandDType<X>>;
+    : Equals<X, Y> extends true
+      ? X
+      : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, OperandDType<X>>;
 
 /**
  * True when `A` and `B` are one type. NOTE: boxed, so that it also holds in
@@ -204,11 +224,14 @@ export const erfc: UnaryOp<FloatDType> = unaryOp("erfc");
 /** A comparison op: the result is a bool tensor of the broadcast shape; signatures as `BinaryOp`'s (a number only on the right). */
 export interface CompareOp<Op extends string = string> {
   <X extends Tensor<Shape, DType>, Y extends Tensor<Shape, DType> | number>(x: X, y: Y & BinaryCheck<Op, X, Y>): CompareResult<Op, X, Y>;
-  <S extends Shape, D extends DType, Y>(x: Tensor<S, D>, ...y: SameOperand<Y, Tensor<S, D>>): Tensor<S, "bool">;
 }
 
-/** The result of a comparison: bool, of `x`'s shape beside a number, else of the broadcast shape. */
-export type CompareResult<Op extends string, X extends Tensor<Shape, DType>, Y> = [Y] extends [number] ? Tensor<X["shapeType"], "bool"> : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, "bool">;
+/** The result of a comparison: bool, of `x`'s shape beside a number or an operand of its type, else of the broadcast shape. */
+export type CompareResult<Op extends string, X extends Tensor<Shape, DType>, Y> = [Y] extends [number]
+  ? Tensor<X["shapeType"], "bool">
+  : Equals<X, Y> extends true
+    ? Tensor<X["shapeType"], "bool">
+    : Tensor<ShapeOf<BinaryShape<Op, X, Y>>, "bool">;
 
 function compareOp<Op extends string>(op: Comparison, name: Op): CompareOp<Op> {
   const f = (x: AnyTensor, y: AnyTensor | number): AnyTensor => bind("compare", broadcastOperands(name, [x, y]), { op });

@@ -75,6 +75,7 @@ const mistakes: readonly Mistake[] = [
   { code: `function g<B extends number>(x: Tensor<[B, 784]>) { return matmul(x, zeros([512, 10])); }`, names: `matmul: inner dims 784 and 512 differ` },
   { code: `function h<B extends number>(x: Tensor<[B, 3]>) { return add(x, zeros([4, 3])); }`, names: `OperandsFit<"add", Tensor<[B, 3], "float32">, Tensor<[4, 3], "float32">>` },
   { code: `function c<B extends number>(x: Tensor<[B, 3]>) { return greater(x, zeros([4, 3])); }`, names: `OperandsFit<"greater", Tensor<[B, 3], "float32">, Tensor<[4, 3], "float32">>` },
+  { code: `function w<B extends number>(x: Tensor<[B, 3]>) { return where(greater(x, 0), x, zeros([4, 3])); }`, names: `WhereFit<Tensor<[B, 3], "bool">, Tensor<[B, 3], "float32">, Tensor<[4, 3], "float32">>` },
 ];
 
 const prelude = [

@@ -133,21 +133,32 @@ export type WhereShape<C, X, Y> =
 export type WhereDType<X, Y> = [X] extends [number] ? ([Y] extends [number] ? "float32" : OperandDType<Y>) : OperandDType<X>;
 
 /**
- * `where`'s values in code generic over the shape `S`: a tensor of shape `S`
- * and a number or a tensor of its type, in either order; no arguments (so
- * the signature drops out by count) when they do not fit.
+ * True when each of `where`'s values is a number or has the condition's
+ * shape, and two tensor values have one dtype: decided by identity, so it
+ * holds in code generic over shapes too.
  */
-export type GenericWhereValues<S extends Shape, X, Y> = [X] extends [number]
-  ? Same<OperandShape<Y>, S> extends true
-    ? [x: X, y: Y]
-    : []
-  : Same<OperandShape<X>, S> extends true
-    ? [Y] extends [number]
-      ? [x: X, y: Y]
-      : Same<Y, X> extends true
-        ? [x: X, y: Y]
-        : []
-    : [];
+type WhereSameShapes<C, X, Y> = ([X] extends [number] ? true : Equals<OperandShape<X>, OperandShape<C>>) extends true
+  ? ([Y] extends [number] ? true : Equals<OperandShape<Y>, OperandShape<C>>) extends true
+    ? [X | Y] extends [number]
+      ? true
+      : [X] extends [number]
+        ? true
+        : [Y] extends [number]
+          ? true
+          : Equals<OperandDType<X>, OperandDType<Y>>
+    : false
+  : false;
+
+/** The result when the values have the condition's shape: the tensor value's type (float32 of the condition's shape for two numbers). */
+type WhereValue<C, X, Y> = [X] extends [number] ? ([Y] extends [number] ? Tensor<OperandShape<C>, "float32"> : Y) : X;
+
+/**
+ * `unknown` when `where`'s condition and values broadcast, else the
+ * `ShapeError` naming `where` and the shapes. NOTE: its outermost test is the
+ * one left undecided in generic code (`B` against 4), so that the compiler
+ * prints it by this name, with the three operands.
+ */
+export type WhereFit<C, X, Y> = WhereShape<C, X, Y> extends infer R ? ([R] extends [ShapeError<infer M>] ? ShapeError<M> : unknown) : never;
 
 /** A unary elementwise op over tensors of one dtype class. */
 export type UnaryOp<C extends DType> = <S extends Shape, D extends C>(x: Tensor<S, D>) => Tensor<S, D>;
@@ -253,14 +264,12 @@ export const notEqual: CompareOp<"notEqual"> = compareOp("ne", "notEqual");
 
 /**
  * `cond ? x : y`, elementwise, broadcasting all three; a number takes the
- * other value's dtype (float32 when both are numbers). Two signatures, as
- * for the binary ops (see `BinaryOp`): the checked one, whose mistakes
- * (shapes that do not broadcast, two value dtypes) put a `ShapeError` naming
- * `where` and the shapes on the third argument; and one for code generic
- * over whole shapes (`cond: Tensor<S, "bool">` with values `Tensor<S, D>` or
- * numbers), which takes the values only when they fit, so that a mistake
- * drops it by argument count and the checked signature's message is the
- * first line.
+ * other value's dtype (float32 when both are numbers). One signature, as
+ * for the binary ops (see `BinaryOp`): a mistake (shapes that do not
+ * broadcast, two value dtypes) puts a `ShapeError` naming `where` and the
+ * shapes on the third argument; in code generic over shapes, values of the
+ * condition's shape give that type, and an undecided check is the named
+ * `WhereFit<C, X, Y>`.
  *
  * @example
  * where(greater(x, 0), x, 0); // relu
@@ -268,9 +277,8 @@ export const notEqual: CompareOp<"notEqual"> = compareOp("ne", "notEqual");
 export function where<C extends Tensor<Shape, "bool">, X extends AnyTensor | number, Y extends AnyTensor | number>(
   cond: C,
   x: X,
-  y: Y & Checked<WhereShape<C, X, Y>, unknown>,
-): Tensor<ShapeOf<WhereShape<C, X, Y>>, WhereDType<X, Y>>;
-export function where<S extends Shape, X, Y>(cond: Tensor<S, "bool">, ...values: GenericWhereValues<S, X, Y>): [X] extends [number] ? Y : X;
+  y: Y & (WhereSameShapes<C, X, Y> extends true ? unknown : WhereFit<C, X, Y>),
+): WhereSameShapes<C, X, Y> extends true ? WhereValue<C, X, Y> : Tensor<ShapeOf<WhereShape<C, X, Y>>, WhereDType<X, Y>>;
 export function where(cond: AnyTensor, x: AnyTensor | number, y: AnyTensor | number): AnyTensor {
   // a number takes the other value's dtype (float32 when both are numbers)
   const dtype = typeof x !== "number" ? x.dtype : typeof y !== "number" ? y.dtype : "float32";

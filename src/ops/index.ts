@@ -38,7 +38,9 @@ export {
   type BinaryCheck,
   type BinaryOp,
   type CompareOp,
+  type OperandsFit,
   type UnaryOp,
+  type WhereFit,
 } from "./elementwise.js";
 export { abs, clip, isFinite, isNaN, reciprocal, rsqrt, sign, square } from "./math.js";
 export { gelu, logSigmoid, relu, sigmoid, silu, softplus, type GeluOptions } from "./activations.js";

@@ -225,13 +225,24 @@ function adaptiveLayer<Op extends "adaptiveAvgPool2d" | "adaptiveMaxPool2d", O e
   options: AdaptivePool2dLayerOptions<Fmt>,
 ): AdaptivePool2d<Op, O, Fmt> {
   const fmt: DataFormat2d = options.dataFormat ?? "NHWC";
+  const pool = op === "adaptiveAvgPool2d" ? adaptiveAvgOp : adaptiveMaxOp;
+  return adaptivePoolLayer<AdaptivePool2dFn<Op, O, Fmt>>(op, outputSize, 4, fmt === "NCHW" ? "[N, C, H, W]" : "[N, H, W, C]", (x) =>
+    fromNHWC(pool(toNHWC(x, fmt), outputSize), fmt),
+  );
+}
+
+/**
+ * A pooling layer without parameters to `outputSize` (one size or a pair,
+ * each a positive whole number, else a `ShapeError` naming `op`) over inputs of
+ * rank `rank` (read as `expects` in the message), computed by `pool`.
+ */
+function adaptivePoolLayer<F extends ShapeFn>(op: string, outputSize: number | Pair, rank: number, expects: string, pool: (x: Tensor<Shape>) => Tensor<Shape>): Layer<NoParams, F> {
   for (const n of pairOf(outputSize)) if (!Number.isInteger(n) || n < 1) shapeError(op, `an output size must be a positive integer, got ${String(outputSize)}`);
-  return makeLayer<NoParams, AdaptivePool2dFn<Op, O, Fmt>>(
+  return makeLayer<NoParams, F>(
     () => ({}),
     (_p, x) => {
-      if (x.shape.length !== 4) shapeError(op, `expects ${fmt === "NCHW" ? "[N, C, H, W]" : "[N, H, W, C]"} but gets ${formatShape(x.shape)}`);
-      const nhwc = toNHWC(x, fmt);
-      return fromNHWC(op === "adaptiveAvgPool2d" ? adaptiveAvgOp(nhwc, outputSize) : adaptiveMaxOp(nhwc, outputSize), fmt);
+      if (x.shape.length !== rank) shapeError(op, `expects ${expects} but gets ${formatShape(x.shape)}`);
+      return pool(x);
     },
     { name: op },
   );
@@ -310,20 +321,13 @@ function adaptiveLayer1d<Op extends "adaptiveAvgPool1d" | "adaptiveMaxPool1d", O
   options: AdaptivePool1dLayerOptions<Fmt>,
 ): AdaptivePool1d<Op, O, Fmt> {
   const channelsFirst = options.dataFormat === "NCW";
-  if (!Number.isInteger(outputSize) || outputSize < 1) shapeError(op, `an output size must be a positive integer, got ${String(outputSize)}`);
   const pool = op === "adaptiveAvgPool1d" ? adaptiveAvg1dOp : adaptiveMax1dOp;
-  return makeLayer<NoParams, AdaptivePool1dFn<Op, O, Fmt>>(
-    () => ({}),
-    (_p, x) => {
-      if (x.shape.length !== 3) shapeError(op, `expects ${channelsFirst ? "[N, C, L]" : "[N, L, C]"} but gets ${formatShape(x.shape)}`);
-      const seq = x as Tensor<[number, number, number]>; // rank 3, checked above
-      const nlc = channelsFirst ? transpose(seq, [0, 2, 1]) : seq;
-      const size: number = outputSize; // checked above; the layer's type, not the op's, carries O
-      const y = pool(nlc, size) as Tensor<[number, number, number]>; // [N, size, C], as the op's rule says
-      return channelsFirst ? transpose(y, [0, 2, 1]) : y;
-    },
-    { name: op },
-  );
+  const size: number = outputSize; // the layer's type, not the op's, carries O
+  return adaptivePoolLayer<AdaptivePool1dFn<Op, O, Fmt>>(op, outputSize, 3, channelsFirst ? "[N, C, L]" : "[N, L, C]", (x) => {
+    const seq = x as Tensor<[number, number, number]>; // rank 3, checked by adaptivePoolLayer
+    const y = pool(channelsFirst ? transpose(seq, [0, 2, 1]) : seq, size) as Tensor<[number, number, number]>; // [N, size, C], as the op's rule says
+    return channelsFirst ? transpose(y, [0, 2, 1]) : y;
+  });
 }
 
 /**

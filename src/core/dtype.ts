@@ -55,6 +55,11 @@ export function allocate<D extends DType>(dtype: D, size: number): Storage<D> {
   return new constructors[dtype](size) as Storage<D>;
 }
 
+/** True when `data` is storage of `dtype` (its typed array), of any length. */
+export function isStorageOf<D extends DType>(dtype: D, data: Storage<DType>): data is Storage<D> {
+  return data instanceof constructors[dtype];
+}
+
 /**
  * Converts a JavaScript number or boolean to the value stored for `dtype`:
  * int32 truncates toward zero (as `Int32Array` does), bool stores 0 or 1.

@@ -11,7 +11,7 @@
  * The work is done by the kernels in `backend/kernels/conv/`.
  */
 
-import { isFloatDType, allocate, type DType } from "../core/dtype.js";
+import { isFloatDType, type DType, type Storage } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -32,6 +32,7 @@ import { foldInto, inBatched, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import { outputStorage } from "./output.js";
 import type { ConvParams, PoolParams, PrimParams } from "./params.js";
 import type { AnyTensor, Aval, BatchDim, BatchRule, Primitive } from "./types.js";
 
@@ -73,8 +74,13 @@ function convOutShape(name: string, xs: readonly number[], ws: readonly number[]
   return [g.batch, g.outHeight, g.outWidth, g.outChannels];
 }
 
-function floatOut(dtype: DType, shape: readonly number[]): FloatArray {
-  return allocate(dtype === "float64" ? "float64" : "float32", shapeSize(shape));
+/**
+ * The output storage of a float result of `shape`: `into` when a compiled
+ * program hands one (the kernels store every element of their output, or
+ * zero it first where they accumulate), else fresh.
+ */
+function floatOut(dtype: DType, shape: readonly number[], into: Storage<DType> | undefined): FloatArray {
+  return outputStorage(dtype === "float64" ? "float64" : "float32", shapeSize(shape), into);
 }
 
 function floatData(x: AnyTensor): FloatArray {
@@ -90,10 +96,11 @@ export const conv2d: Primitive<ConvParams> = {
     const [x, w] = floatPair("conv2d", inputs);
     return { shape: convOutShape("conv2d", x.shape, w.shape, p), dtype: x.dtype };
   },
-  impl: ([x, w], p) => {
+  writesOut: true,
+  impl: ([x, w], p, into) => {
     if (x === undefined || w === undefined) throw new Error("conv2d called without its operands");
     const shape = convOutShape("conv2d", x.shape, w.shape, p);
-    const out = floatOut(x.dtype, shape);
+    const out = floatOut(x.dtype, shape, into);
     convKernel(out, floatData(x), floatData(w), convParams(x.shape, w.shape, p));
     return new Tensor(shape, x.dtype, out);
   },
@@ -157,9 +164,10 @@ export const conv2dInputGrad: Primitive<ConvParams & { readonly inShape: readonl
     }
     return { shape: p.inShape, dtype: dy.dtype };
   },
-  impl: ([dy, w], p) => {
+  writesOut: true,
+  impl: ([dy, w], p, into) => {
     if (dy === undefined || w === undefined) throw new Error("conv2d_input_grad called without its operands");
-    const out = floatOut(dy.dtype, p.inShape);
+    const out = floatOut(dy.dtype, p.inShape, into);
     conv2dBackpropInput(out, floatData(dy), floatData(w), convParams(p.inShape, w.shape, p));
     return new Tensor(p.inShape, dy.dtype, out);
   },
@@ -203,9 +211,10 @@ export const conv2dFilterGrad: Primitive<ConvParams & { readonly filterShape: re
     }
     return { shape: p.filterShape, dtype: x.dtype };
   },
-  impl: ([x, dy], p) => {
+  writesOut: true,
+  impl: ([x, dy], p, into) => {
     if (x === undefined || dy === undefined) throw new Error("conv2d_filter_grad called without its operands");
-    const out = floatOut(x.dtype, p.filterShape);
+    const out = floatOut(x.dtype, p.filterShape, into);
     conv2dBackpropFilter(out, floatData(x), floatData(dy), convParams(x.shape, p.filterShape, p));
     return new Tensor(p.filterShape, x.dtype, out);
   },
@@ -291,10 +300,11 @@ function pool(
       if (inputs.length !== 1 || x === undefined) shapeError(name, `takes 1 operand, got ${inputs.length}`);
       return { shape: poolOutShape(name, x, p), dtype: x.dtype };
     },
-    impl: ([x], p) => {
+    writesOut: true,
+    impl: ([x], p, into) => {
       if (x === undefined) throw new Error(`${name} called without its operand`);
       const shape = poolOutShape(name, x, p);
-      const out = floatOut(x.dtype, shape);
+      const out = floatOut(x.dtype, shape, into);
       kernel(out, floatData(x), poolParams(x.shape, p));
       return new Tensor(shape, x.dtype, out);
     },
@@ -324,9 +334,10 @@ export const maxPool2dGrad: Primitive<PoolParams> = {
     }
     return { shape: x.shape, dtype: x.dtype };
   },
-  impl: ([x, dy], p) => {
+  writesOut: true,
+  impl: ([x, dy], p, into) => {
     if (x === undefined || dy === undefined) throw new Error("max_pool2d_grad called without its operands");
-    const out = floatOut(x.dtype, x.shape);
+    const out = floatOut(x.dtype, x.shape, into);
     maxPool2dBackward(out, floatData(x), floatData(dy), poolParams(x.shape, p));
     return new Tensor(x.shape, x.dtype, out);
   },
@@ -353,10 +364,11 @@ export const maxPool2dPick: Primitive<PoolParams> = {
     }
     return { shape: poolOutShape("max_pool2d_pick", x, p), dtype: x.dtype };
   },
-  impl: ([x, d], p) => {
+  writesOut: true,
+  impl: ([x, d], p, into) => {
     if (x === undefined || d === undefined) throw new Error("max_pool2d_pick called without its operands");
     const shape = poolOutShape("max_pool2d_pick", x, p);
-    const out = floatOut(x.dtype, shape);
+    const out = floatOut(x.dtype, shape, into);
     const [n, h, w, c] = x.shape as [number, number, number, number]; // poolOutShape checked rank 4
     const [, oh, ow] = shape as [number, number, number, number]; // rank 4 by construction
     const xd = floatData(x);
@@ -411,9 +423,10 @@ export const avgPool2dGrad: Primitive<PoolParams & { readonly inShape: readonly 
     }
     return { shape: p.inShape, dtype: dy.dtype };
   },
-  impl: ([dy], p) => {
+  writesOut: true,
+  impl: ([dy], p, into) => {
     if (dy === undefined) throw new Error("avg_pool2d_grad called without its operand");
-    const out = floatOut(dy.dtype, p.inShape);
+    const out = floatOut(dy.dtype, p.inShape, into);
     avgPool2dBackward(out, floatData(dy), poolParams(p.inShape, p));
     return new Tensor(p.inShape, dy.dtype, out);
   },

@@ -16,7 +16,7 @@
 
 import { compileKernel } from "../backend/compile.js";
 import { accepts, roundExpr, SCALAR_OPS, scalarOpDType, type DTypeClass, type ScalarOp, type ScalarOpParams, type ScalarOpRow } from "../backend/scalar-ops.js";
-import { allocate, isFloatDType } from "../core/dtype.js";
+import { isFloatDType, type DType, type Storage } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -24,6 +24,7 @@ import type { NoParams } from "../core/tree.js";
 import { batchAt, batchedAmong } from "./batching.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
+import { outputStorage } from "./output.js";
 import type { PrimParams } from "./params.js";
 import type { AnyTensor, Aval, BatchRule, JvpRule, Primitive, TransposeRule } from "./types.js";
 
@@ -56,7 +57,7 @@ type Loop = (out: ArrayLike<number> & { [i: number]: number }, a: ArrayLike<numb
 
 /** The eager implementation: one generated loop over the operands. */
 function elementwiseImpl<P>(name: string, rule: ScalarOpRow<P>) {
-  return (inputs: readonly AnyTensor[], params: P): AnyTensor => {
+  return (inputs: readonly AnyTensor[], params: P, into?: Storage<DType>): AnyTensor => {
     const x = inputs[rule.arity === 3 ? 1 : 0] ?? inputs[0];
     if (x === undefined) shapeError(name, "takes at least one operand");
     const outDType = scalarOpDType(rule, x.dtype, params);
@@ -69,7 +70,7 @@ function elementwiseImpl<P>(name: string, rule: ScalarOpRow<P>) {
       `for (let i = 0; i < n; i++) o[i] = ${body};`,
     );
     const n = shapeSize(x.shape);
-    const out = allocate(outDType, n);
+    const out = outputStorage(outDType, n, into);
     const [a, b, c] = [inputs[0]?.data ?? out, inputs[1]?.data ?? out, inputs[2]?.data ?? out];
     loop(out, a, b, c, n);
     return new Tensor(x.shape, outDType, out);
@@ -99,7 +100,7 @@ function elementwiseBatch<K extends ScalarOp>(op: K): BatchRule<ScalarOpParams[K
 /** Defines the elementwise primitive of scalar op `op` from its derivative rules. */
 function elementwise<K extends ScalarOp>(op: K, derivatives: Derivatives<ScalarOpParams[K]>): Primitive<ScalarOpParams[K]> {
   const rule: ScalarOpRow<ScalarOpParams[K]> = SCALAR_OPS[op];
-  return { name: op, shape: elementwiseShape(op, rule), impl: elementwiseImpl(op, rule), scalarOp: op, batch: elementwiseBatch(op), ...derivatives };
+  return { name: op, shape: elementwiseShape(op, rule), impl: elementwiseImpl(op, rule), writesOut: true, scalarOp: op, batch: elementwiseBatch(op), ...derivatives };
 }
 
 /** The error for transposing an equation in an input it is not linear in. */

@@ -7,7 +7,6 @@
  * An index out of range is an error, never a read past the table.
  */
 
-import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -16,6 +15,7 @@ import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
+import { outputStorage } from "./output.js";
 
 function checkIndices(name: string, indices: AnyTensor, size: number): void {
   const data = indices.data;
@@ -49,14 +49,15 @@ function gatherShape(inputs: readonly Aval[], axis: number): Aval {
 export const gather: Primitive<{ readonly axis: number }> = {
   name: "gather",
   shape: (inputs, { axis }) => gatherShape(inputs, axis),
-  impl: (inputs, { axis }) => {
+  writesOut: true,
+  impl: (inputs, { axis }, into) => {
     const { shape, dtype } = gatherShape(inputs, axis);
     const [x, idx] = inputs as [AnyTensor, AnyTensor]; // gatherShape checked both are there
     const size = x.shape[axis] ?? 0;
     checkIndices("gather", idx, size);
     const outer = shapeSize(x.shape.slice(0, axis));
     const inner = shapeSize(x.shape.slice(axis + 1));
-    const out = allocate(dtype, shapeSize(shape));
+    const out = outputStorage(dtype, shapeSize(shape), into);
     const ids = idx.data;
     let o = 0;
     for (let r = 0; r < outer; r++) {
@@ -101,13 +102,15 @@ function scatterShape(inputs: readonly Aval[], axis: number, size: number): Aval
 export const scatterAdd: Primitive<{ readonly axis: number; readonly size: number }> = {
   name: "scatter_add",
   shape: (inputs, { axis, size }) => scatterShape(inputs, axis, size),
-  impl: (inputs, { axis, size }) => {
+  writesOut: true,
+  impl: (inputs, { axis, size }, into) => {
     const { shape, dtype } = scatterShape(inputs, axis, size);
     const [updates, idx] = inputs as [AnyTensor, AnyTensor]; // scatterShape checked both are there
     checkIndices("scatter_add", idx, size);
     const outer = shapeSize(updates.shape.slice(0, axis));
     const inner = shapeSize(updates.shape.slice(axis + idx.shape.length));
-    const out = allocate(dtype, shapeSize(shape));
+    // the sums start from zero, whatever a reused buffer held
+    const out = outputStorage(dtype, shapeSize(shape), into).fill(0);
     const ids = idx.data;
     const u = updates.data;
     let from = 0;

@@ -8,7 +8,7 @@
  * `A^T @ ct`. The work is done by the blocked kernel in `backend/kernels/`.
  */
 
-import { isFloatDType, allocate } from "../core/dtype.js";
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -18,6 +18,7 @@ import { foldInto, inBatched, moveAxis, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
 import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
+import { outputStorage } from "./output.js";
 import type { DotParams } from "./params.js";
 import type { Aval, Primitive } from "./types.js";
 
@@ -52,11 +53,13 @@ export const dotGeneral: Primitive<DotParams> = {
     const { batch, m, n, dtype } = dotDims(inputs, params);
     return { shape: [...batch, m, n], dtype };
   },
-  impl: (inputs, params) => {
+  writesOut: true,
+  impl: (inputs, params, into) => {
     const { batch, m, k, n, dtype } = dotDims(inputs, params);
     const [a, b] = inputs;
     if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
-    const out = allocate(dtype, shapeSize(batch) * m * n);
+    // the product stores every element of `out` (it never accumulates into it)
+    const out = outputStorage(dtype, shapeSize(batch) * m * n, into);
     // dotDims checked that both operands are of the float dtype `dtype`.
     matmul(out as FloatArray, a.data as FloatArray, b.data as FloatArray, { batch: shapeSize(batch), m, k, n, transA: params.transA, transB: params.transB });
     return new Tensor([...batch, m, n], dtype, out);

@@ -9,7 +9,6 @@
  * NumPy).
  */
 
-import { allocate } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -18,6 +17,7 @@ import { batchedOperand, inBatched } from "./batching.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
 import type { Aval, Primitive } from "./types.js";
+import { outputStorage } from "./output.js";
 
 interface AxesParams {
   readonly axes: readonly number[];
@@ -46,11 +46,13 @@ function reduction(name: "reduce_sum" | "reduce_max", op: "sum" | "max", derivat
       return [bind(name, [x], { axes: reduced }), d - reduced.filter((a) => a < d).length];
     },
     shape: (inputs, { axes }) => reducedShape(name, inputs, axes),
-    impl: (inputs, { axes }) => {
+    writesOut: true,
+    impl: (inputs, { axes }, into) => {
       const x = inputs[0];
       if (x === undefined) throw new Error(`${name} called without its operand`);
       const { shape, dtype } = reducedShape(name, inputs, axes);
-      const out = allocate(dtype, shapeSize(shape));
+      // the reduction stores every element of `out`
+      const out = outputStorage(dtype, shapeSize(shape), into);
       // bool was refused by the shape rule, so the storages are numeric arrays
       reduce(op, out as NumericArray, x.data as NumericArray, x.shape, axes);
       return new Tensor(shape, dtype, out);
@@ -89,11 +91,12 @@ export const argmax: Primitive<{ readonly axis: number }> = {
     if (x !== undefined && (x.shape[axis] ?? 0) === 0) shapeError("argmax", `axis ${axis} of ${formatShape(x.shape)} is empty`);
     return { shape, dtype: "int32" };
   },
-  impl: (inputs, params) => {
+  writesOut: true,
+  impl: (inputs, params, into) => {
     const x = inputs[0];
     if (x === undefined) throw new Error("argmax called without its operand");
     const { shape } = argmax.shape(inputs, params);
-    const out = allocate("int32", shapeSize(shape));
+    const out = outputStorage("int32", shapeSize(shape), into);
     // the shape rule refused bool, so the data is numeric
     argReduce("argmax", out, x.data as NumericArray, x.shape, params.axis);
     return new Tensor(shape, "int32", out);

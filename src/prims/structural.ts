@@ -11,7 +11,7 @@
  * a size-1 slice followed by a reshape, done by the ops).
  */
 
-import { allocate, type DType, type Storage } from "../core/dtype.js";
+import type { DType, Storage } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { reshapeRule } from "../core/rules/reshape.js";
 import { formatShape, shapeSize, stridesOf } from "../core/shape.js";
@@ -20,11 +20,13 @@ import type { SliceParams } from "../backend/strided-view.js";
 import { allAtFront, batchedOperand, inBatched, moveAxis } from "./batching.js";
 import { bind } from "./bind.js";
 import * as lax from "./lax.js";
+import { outputStorage } from "./output.js";
 import type { AnyTensor, Aval, Primitive } from "./types.js";
 
 /**
- * Copies from `src` into a new row-major array of shape `shape`, reading the
- * element at `offset + sum(index[d] * strides[d])`.
+ * Copies from `src` into a row-major array of shape `shape` (`into` when
+ * given, else a new one), reading the element at
+ * `offset + sum(index[d] * strides[d])`.
  */
 export function stridedCopy<D extends DType>(
   dtype: D,
@@ -32,9 +34,10 @@ export function stridedCopy<D extends DType>(
   offset: number,
   strides: readonly number[],
   shape: readonly number[],
+  into?: Storage<DType>,
 ): Storage<D> {
   const n = shapeSize(shape);
-  const out = allocate(dtype, n);
+  const out = outputStorage(dtype, n, into);
   const rank = shape.length;
   if (n === 0) return out;
   if (rank === 0) {
@@ -123,9 +126,10 @@ export const broadcast: Primitive<{ readonly shape: readonly number[]; readonly 
     });
     return { shape, dtype: x.dtype };
   },
-  impl: (inputs, { shape, dims }) => {
+  writesOut: true,
+  impl: (inputs, { shape, dims }, into) => {
     const x = oneTensor(inputs);
-    return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, broadcastStrides(x, shape, dims), shape));
+    return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, broadcastStrides(x, shape, dims), shape, into));
   },
   jvp: (_, [dx], { shape, dims }) => lax.linear(dx ?? null, (t) => lax.broadcastInDim(t, shape, dims)),
   // the transpose sums over the new axes and the stretched ones, then drops the summed 1s
@@ -152,11 +156,12 @@ export const transpose: Primitive<{ readonly perm: readonly number[] }> = {
     if (!ok) shapeError("transpose", `${formatShape(perm)} is not a permutation of the axes of ${formatShape(x.shape)}`);
     return { shape: perm.map((a) => x.shape[a] ?? 0), dtype: x.dtype };
   },
-  impl: (inputs, { perm }) => {
+  writesOut: true,
+  impl: (inputs, { perm }, into) => {
     const x = oneTensor(inputs);
     const inStrides = stridesOf(x.shape);
     const shape = perm.map((a) => x.shape[a] ?? 0);
-    return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, perm.map((a) => inStrides[a] ?? 0), shape));
+    return new Tensor(shape, x.dtype, stridedCopy(x.dtype, x.data, 0, perm.map((a) => inStrides[a] ?? 0), shape, into));
   },
   jvp: (_, [dx], { perm }) => lax.linear(dx ?? null, (t) => bind("transpose", [t], { perm })),
   transpose: (ct, [x], { perm }) => {
@@ -190,12 +195,13 @@ export const slice: Primitive<SliceParams> = {
     });
     return { shape: sizes, dtype: x.dtype };
   },
-  impl: (inputs, { starts, steps, sizes }) => {
+  writesOut: true,
+  impl: (inputs, { starts, steps, sizes }, into) => {
     const x = oneTensor(inputs);
     const inStrides = stridesOf(x.shape);
     const offset = starts.reduce((o, s, d) => o + s * (inStrides[d] ?? 0), 0);
     const strides = steps.map((s, d) => s * (inStrides[d] ?? 0));
-    return new Tensor(sizes, x.dtype, stridedCopy(x.dtype, x.data, sizes.some((s) => s === 0) ? 0 : offset, strides, sizes));
+    return new Tensor(sizes, x.dtype, stridedCopy(x.dtype, x.data, sizes.some((s) => s === 0) ? 0 : offset, strides, sizes, into));
   },
   jvp: (_, [dx], params) => lax.linear(dx ?? null, (t) => bind("slice", [t], params)),
   // the transpose adds each read element back where it was read: one scatter per sliced axis
@@ -227,10 +233,11 @@ export const pad: Primitive<{ readonly lo: readonly number[]; readonly hi: reado
     if (!ok) shapeError("pad", `padding ${formatShape(lo)} / ${formatShape(hi)} does not fit ${formatShape(x.shape)}`);
     return { shape: x.shape.map((d, i) => d + (lo[i] ?? 0) + (hi[i] ?? 0)), dtype: x.dtype };
   },
-  impl: (inputs, { lo, hi, value }) => {
+  writesOut: true,
+  impl: (inputs, { lo, hi, value }, into) => {
     const x = oneTensor(inputs);
     const shape = x.shape.map((d, i) => d + (lo[i] ?? 0) + (hi[i] ?? 0));
-    const out = allocate(x.dtype, shapeSize(shape)).fill(value);
+    const out = outputStorage(x.dtype, shapeSize(shape), into).fill(value);
     const outStrides = stridesOf(shape);
     const offset = lo.reduce((o, p, d) => o + p * (outStrides[d] ?? 0), 0);
     scatterRows(out, offset, outStrides, x.data, x.shape);
@@ -282,9 +289,10 @@ export const concatenate: Primitive<{ readonly axis: number }> = {
     }
     return { shape, dtype: first.dtype };
   },
-  impl: (inputs, params) => {
+  writesOut: true,
+  impl: (inputs, params, into) => {
     const { shape, dtype } = concatenate.shape(inputs, params);
-    const out = allocate(dtype, shapeSize(shape));
+    const out = outputStorage(dtype, shapeSize(shape), into);
     const outer = shape.slice(0, params.axis).reduce((n, d) => n * d, 1);
     const rowOut = shapeSize(shape.slice(params.axis));
     let at = 0;

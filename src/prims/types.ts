@@ -12,7 +12,7 @@
  */
 
 import type { ScalarOp } from "../backend/scalar-ops.js";
-import type { DType } from "../core/dtype.js";
+import type { DType, Storage } from "../core/dtype.js";
 import type { Shape } from "../core/shape.js";
 import type { Tensor } from "../core/tensor.js";
 
@@ -67,8 +67,21 @@ export interface Primitive<P> {
   readonly name: string;
   /** The abstract value of the result; throws a `ShapeError` naming the primitive. */
   readonly shape: (inputs: readonly Aval[], params: P) => Aval;
-  /** Computes the result on concrete tensors (whose avals passed `shape`). */
-  readonly impl: (inputs: readonly AnyTensor[], params: P) => AnyTensor;
+  /**
+   * Computes the result on concrete tensors (whose avals passed `shape`).
+   * A primitive that declares `writesOut` stores its whole result in `out`
+   * when one is given (storage of the result's dtype and size, sharing
+   * nothing with the inputs, holding anything) and returns a tensor on it;
+   * the others ignore `out`.
+   */
+  readonly impl: (inputs: readonly AnyTensor[], params: P, out?: Storage<DType>) => AnyTensor;
+  /**
+   * True when `impl` honours `out`, so a compiled program hands it a buffer
+   * reused by liveness (`ir/fusion/execute.ts`). A primitive without it may
+   * return storage shared with its operands (reshape returns a view) and
+   * gets no buffer.
+   */
+  readonly writesOut?: true;
   /** For elementwise primitives: the name of its row in the backend's scalar-op table (its params are the row's). */
   readonly scalarOp?: ScalarOp;
   /** The forward-mode derivative. */

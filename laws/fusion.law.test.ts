@@ -27,7 +27,13 @@
  *    random programs, unless a WebAssembly kernel of its plan approximates an
  *    op; then the plan interpreted with the reference functions equals
  *    `interpretProgram(p)` bit for bit, and the plan's kernels equal the plan
- *    interpreted with their own ops.
+ *    interpreted with their own ops;
+ * 5. buffer reuse never shows: on random programs that also run primitives
+ *    outside kernels (matmul, gather, concatenate: they write into the plan's
+ *    buffers), the outputs of call k are unchanged by call k + 1 (given other
+ *    inputs, or call k's own outputs, as a training loop does), the inputs
+ *    are never written, and a call that donates every input computes what a
+ *    call that donates none computes.
  *
  * Scalar ops are found by iterating the scalar-op table, primitives by
  * iterating the registry and backends by iterating `backends`, so a new
@@ -442,15 +448,18 @@ function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor | undefi
   return bind("broadcast", [x], { shape: [...shape], dims: x.shape.map((_, i) => i + offset) });
 }
 
-/** Builds the program a recipe describes: every step applies one primitive to values made so far. */
-function buildProgram(r: Recipe): Program {
+/**
+ * Builds the program a recipe describes: every step applies one primitive to
+ * values made so far; with `opaque`, also primitives that run outside kernels.
+ */
+function buildProgram(r: Recipe, opaque = false): Program {
   return traceProgram((inputs) => {
     const pool: AnyTensor[] = [...inputs];
     for (const [kind, a, b, c] of r.steps) {
       // mostly one of the newest values, so that steps chain
       const x = a % 4 === 0 ? pickFrom(pool, a >> 2) : pool[pool.length - 1 - ((a >> 2) % Math.min(pool.length, 2))];
       if (x === undefined) break;
-      const made = applyStep(kind % 13, x, pool, b, c);
+      const made = opaque && kind % 16 >= 13 ? applyOpaqueStep(kind % 16, x) : applyStep(kind % 13, x, pool, b, c);
       if (made !== undefined) pool.push(made);
     }
     const last = pool[pool.length - 1];
@@ -573,6 +582,22 @@ function applyStep(kind: number, x: AnyTensor, pool: readonly AnyTensor[], b: nu
   }
 }
 
+/** A primitive that runs outside kernels, on `x`: x x^T (rank 2 and more), a gather of rows, or x joined to itself. */
+function applyOpaqueStep(kind: number, x: AnyTensor): AnyTensor | undefined {
+  const rank = x.shape.length;
+  if (kind === 13) {
+    if (rank < 2 || (x.dtype !== "float32" && x.dtype !== "float64")) return undefined;
+    return bind("dot_general", [x, x], { transA: false, transB: true });
+  }
+  if (rank === 0) return undefined;
+  if (kind === 14) {
+    const rows = x.shape[0] ?? 0;
+    if (rows === 0) return undefined;
+    return bind("gather", [x, new Tensor([3], "int32", Int32Array.of(rows - 1, 0, rows - 1))], { axis: 0 });
+  }
+  return bind("concatenate", [x, x], { axis: rank - 1 });
+}
+
 /** Input tensors for `p`, from `seed`. */
 function inputsFor(p: Program, seed: number): AnyTensor[] {
   return p.inputs.map((v, i) => new Tensor(v.aval.shape, v.aval.dtype, valuesFrom(seed + i * 7777, v.aval.dtype, shapeSize(v.aval.shape))));
@@ -653,5 +678,36 @@ describe("fused programs", () => {
     expectSameTensors(run(inputs), interpretProgram(p, inputs), printProgram(p));
     // A second call reuses the plan and its buffers, and must agree again.
     expectSameTensors(run(inputs), interpretProgram(p, inputs), `${printProgram(p)}\n(second call)`);
+  });
+});
+
+/** A copy of `x` that shares no storage with it. */
+const copyOf = (x: AnyTensor): AnyTensor => new Tensor(x.shape, x.dtype, x.data.slice());
+
+describe("reused buffers", () => {
+  test.prop([recipe], { numRuns })("the outputs of a call are unchanged by the next call, and inputs are never written", (r) => {
+    const p = buildProgram(r, true);
+    const run = compileProgram(p);
+    const [first, second] = [inputsFor(p, r.seed), inputsFor(p, r.seed + 1)];
+    const kept = first.map(copyOf);
+    const outs = run(first);
+    const expected = outs.map(copyOf);
+    // the next call, on other inputs, then on this call's outputs where they fit (a training loop)
+    run(second);
+    const fed = p.inputs.map((v, i) => outs.find((o) => o.dtype === v.aval.dtype && o.shape.join() === v.aval.shape.join()) ?? second[i] ?? first[i]);
+    run(fed.filter((x): x is AnyTensor => x !== undefined));
+    expectSameTensors(outs, expected, `${printProgram(p)}\n(outputs of call 1 after calls 2 and 3)`);
+    expectSameTensors(first, kept, `${printProgram(p)}\n(inputs after the calls)`);
+  });
+
+  test.prop([recipe], { numRuns })("a call that donates every input computes what a call that donates none computes", (r) => {
+    const p = buildProgram(r, true);
+    const inputs = inputsFor(p, r.seed);
+    const want = compileProgram(p)(inputs);
+    const donating = compileProgram(p, { donate: p.inputs.map((_, i) => i) });
+    for (let call = 0; call < 2; call++) {
+      const got = donating(inputs.map(copyOf));
+      expectSameTensors(got, want, `${printProgram(p)}\n(donating, call ${call + 1})`);
+    }
   });
 });

@@ -56,3 +56,9 @@ expectType<{ readonly programs: number; readonly bytes: number; readonly budget:
 expectError(jit((a: Tensor<[3]>) => sin(a), { maxSignatures: "8" }));
 expectError(jit((a: Tensor<[3]>) => sin(a), { maxSignature: 8 }));
 expectError(setJitCacheBudget("1GB"));
+
+// jit may be told which arguments the caller donates (by position); the function's type is unchanged.
+const donating = jit((a: Tensor<[3]>, b: Tensor<[3]>) => sin(a), { donate: [0] });
+expectType<Tensor<[3]>>(donating(x, x));
+expectError(jit((a: Tensor<[3]>) => sin(a), { donate: 0 }));
+expectError(jit((a: Tensor<[3]>) => sin(a), { donate: ["a"] }));

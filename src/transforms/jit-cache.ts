@@ -6,12 +6,12 @@
  * `jit(f, { maxSignatures })`). Across every jitted function, the programs
  * held count against one byte budget (256 MiB by default,
  * `setJitCacheBudget`); past it, the least recently used program anywhere is
- * evicted. An evicted program is dropped whole (its IR, its compiled steps
- * and its constants) and is traced again if its signature comes back; its
- * intermediate buffers are allocated per call (`ir/execute.ts`), so none
- * outlive it. A program's size is an estimate: the bytes of its constants
- * (what grows with the shapes) plus `EQUATION_BYTES` per equation for its IR
- * and compiled steps. The budget tracks only live functions: the programs of
+ * evicted. An evicted program is dropped whole (its IR, its compiled steps,
+ * its constants and the intermediate buffers its executable keeps between
+ * calls, `ir/fusion/execute.ts`) and is traced again if its signature comes
+ * back. A program's size is an estimate: the bytes of its constants and of
+ * its kept buffers (what grows with the shapes) plus `EQUATION_BYTES` per
+ * equation for its IR and compiled steps. The budget tracks only live functions: the programs of
  * a jitted function that is garbage leave the count when they are collected.
  * Deliberately left out: the kernel cache below (`fusion/compile.ts`, bounded
  * on its own) and the WebAssembly memory, which keeps its largest size.
@@ -50,7 +50,7 @@ function forget(id: number): void {
   total -= h.bytes;
 }
 
-/** The estimated bytes a compiled `program` keeps alive. */
+/** The estimated bytes of `program`'s IR, steps and constants (its executable's kept buffers are counted apart: `Executable.bufferBytes`). */
 export function programBytes(program: Program): number {
   const constants = program.consts.reduce((n, c) => n + c.value.data.byteLength, 0);
   return constants + EQUATION_BYTES * program.eqns.length;

@@ -9,6 +9,12 @@
  * constants of the program. The cache is bounded (`jit-cache.ts`): at most
  * `maxSignatures` programs per function (64 by default), least recently used
  * evicted first, within a byte budget shared by every jitted function.
+ * A compiled program keeps its intermediate buffers from call to call
+ * (`ir/fusion/execute.ts`): a jitted training step allocates only what it
+ * returns. `jit(f, { donate: [0] })` also lets it write its results over
+ * argument 0's tensors once it has read them (JAX's `donate_argnums`), so a
+ * parameter update needs no new storage at all; the caller gives those
+ * tensors up.
  */
 
 import type { ShapeError } from "../core/errors.js";
@@ -74,6 +80,32 @@ interface Compiled {
 export interface JitOptions {
   /** How many signatures to keep compiled, least recently used evicted first (default 64). */
   readonly maxSignatures?: number;
+  /**
+   * Positions of arguments whose tensors the caller gives up (JAX's
+   * `donate_argnums`): the program may write its results into their storage
+   * once it has read them, so that `params = step(params, ...)` updates in
+   * place. NOTE: a donated tensor must not be read after the call: it may
+   * hold a result. Default: none (every argument is left as it was).
+   */
+  readonly donate?: readonly number[];
+}
+
+/** The number of leaves of a tree of definition `def`. */
+function leafCount(def: TreeDef): number {
+  return def.kind === "leaf" ? 1 : def.children.reduce((n, c) => n + leafCount(c), 0);
+}
+
+/** The positions among the flattened leaves of the arguments (of definition `def`) at positions `argnums`. */
+function donatedLeaves(def: TreeDef, argnums: readonly number[]): number[] {
+  if (def.kind === "leaf" || argnums.length === 0) return [];
+  const out: number[] = [];
+  let at = 0;
+  def.children.forEach((child, i) => {
+    const n = leafCount(child);
+    if (argnums.includes(i)) for (let k = 0; k < n; k++) out.push(at + k);
+    at += n;
+  });
+  return out;
 }
 
 /** What a jitted function reports of its traces (for tests and inspection). */
@@ -113,6 +145,8 @@ export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, op
 export function jit(fn: unknown, options: JitOptions = {}): unknown {
   const f = fn as (...args: readonly Tree[]) => Tree; // the overload admits only functions of trees
   const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
+  const donate = options.donate ?? [];
+  for (const i of donate) if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: donate must list argument positions, got ${String(i)}`);
   let traces = 0;
   let lastProgram: Program | undefined;
   const call = (...args: readonly Tree[]): Tree => {
@@ -144,8 +178,9 @@ export function jit(fn: unknown, options: JitOptions = {}): unknown {
         pendingChecks = outer;
         staging--;
       }
-      compiled = { program, run: compileProgram(program), outDef, checks };
-      cache.set(key, compiled, programBytes(program));
+      const run = compileProgram(program, { donate: donatedLeaves(def, donate) });
+      compiled = { program, run, outDef, checks };
+      cache.set(key, compiled, programBytes(program) + run.bufferBytes);
       traces++;
       lastProgram = program;
     }

@@ -1,25 +1,10 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { describe, expect, test } from "vitest";
 import { ones, zeros } from "../../src/core/create.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import { add, mul } from "../../src/ops/elementwise.js";
 import { DEFAULT_MAX_SIGNATURES, jitCacheStats, programBytes, setJitCacheBudget } from "../../src/transforms/jit-cache.js";
 import { jit } from "../../src/transforms/jit.js";
-
-/**
- * Full garbage collections (V8's `gc`, exposed for this test by its flag),
- * with a turn of the event loop after each: an array buffer's memory can be
- * freed after `gc` returns, and `process.memoryUsage()` counts it until then.
- */
-async function collectGarbage(): Promise<void> {
-  setFlagsFromString("--expose-gc");
-  const gc: unknown = runInNewContext("gc");
-  for (let round = 0; round < 3; round++) {
-    if (typeof gc === "function") gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { collectGarbage } from "../support/gc.js";
 
 /** A function whose program holds a constant as large as its input (the case that grows fastest). */
 const withConstant = (x: Tensor<[number]>) => mul(add(x, ones([x.shape[0]])), 2);

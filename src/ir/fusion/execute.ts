@@ -3,19 +3,30 @@
  * call with buffers reused by liveness.
  *
  * `compileProgram` fuses the program, generates (or fetches from the cache)
- * one kernel per loop nest, and decides once which intermediate buffers can
- * share storage: a kernel's output buffer whose last reader has run is handed
- * to a later kernel output of the same dtype and size. Program outputs get
- * fresh buffers on every call (the caller keeps them), and inputs and
- * constants are never written. A value that a primitive's `impl` made may
- * share storage with that impl's operands (reshape does), so an operand's
- * buffer stays taken while such a value lives. `fusionPlan` shows the plan:
- * its kernels, their loop depths and their generated source.
+ * one kernel per loop nest, and decides once where every computed value is
+ * stored. A kernel's output, and the output of a primitive whose `impl`
+ * writes into a given buffer (`Primitive.writesOut`: matmul, convolutions,
+ * pools, reductions, gathers, copies), gets a buffer of the plan: a buffer
+ * whose values are all dead is handed to a later value of the same dtype and
+ * size, and an elementwise kernel that reads a dying value only at the index
+ * it writes may write over it in place. The plan's buffers are allocated on
+ * the first call and kept by the executable for the next calls, so a jitted
+ * training loop allocates only its program outputs, which the caller keeps:
+ * they are fresh on every call, and a call never writes storage that an
+ * earlier call returned. Inputs and constants are never written, except
+ * inputs the caller donates (`CompileOptions.donate`, the opt-in of JAX's
+ * `donate_argnums`): their storage may receive a program output of the same
+ * dtype and size once the input is dead, so that a parameter update is
+ * written over the old parameters. A value that a primitive without
+ * `writesOut` made may share storage with that primitive's operands
+ * (reshape returns a view), so an operand's buffer stays taken while such a
+ * value lives. `fusionPlan` shows the plan: its kernels, their loop depths
+ * and their generated source.
  */
 
 import { allocate, type DType, type Storage } from "../../core/dtype.js";
 import { shapeError } from "../../core/errors.js";
-import { formatShape, sameShape, shapeSize } from "../../core/shape.js";
+import { formatShape, sameShape, shapeSize, stridesOf } from "../../core/shape.js";
 import { Tensor } from "../../core/tensor.js";
 import { loopKernelBackend } from "../../backend/compile.js";
 import { generateKernel } from "../../backend/js-codegen.js";
@@ -23,37 +34,59 @@ import { interpretedKernel } from "../../backend/interpret.js";
 import type { Kernel } from "../../backend/loop-ir.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
-import { fuseProgram, type FusedProgram, type PlanStep } from "./fuse.js";
+import { fuseProgram, type FusedProgram, type KernelStep, type PlanStep, type PrimStep } from "./fuse.js";
 import { varName, type Program, type Var } from "../program.js";
 
 /** A compiled program: tensors in, tensors out. */
-export type Executable = (inputs: readonly AnyTensor[]) => AnyTensor[];
+export interface Executable {
+  (inputs: readonly AnyTensor[]): AnyTensor[];
+  /** The bytes of the buffers the executable keeps between calls (allocated on its first call). */
+  readonly bufferBytes: number;
+}
 
 /**
  * How `compileProgram` runs loop nests: generated code, the loop-IR
  * interpreter with the reference functions, or the interpreter with the ops
  * of the backend each nest's generated kernel runs on (`loopKernelBackend`;
- * the last two for testing).
+ * the last two for testing). `donate` lists inputs (by position) whose
+ * storage the program may write its outputs into once it has read them: the
+ * caller gives those tensors up and must not read them after the call.
  */
 export interface CompileOptions {
   readonly kernels?: "generated" | "interpreted" | "interpreted-as-generated";
+  readonly donate?: readonly number[];
+}
+
+/** Where a step stores a value: `slot` in the environment, `buffer` of the plan (-1: fresh storage). */
+interface Store {
+  readonly slot: number;
+  readonly buffer: number;
+  readonly v: Var;
 }
 
 /** One step as the executable runs it: slots of the environment in and out. */
 type RunStep =
-  | { readonly kind: "prim"; readonly impl: (inputs: readonly AnyTensor[]) => AnyTensor; readonly args: readonly number[]; readonly out: number }
+  | {
+      readonly kind: "prim";
+      readonly impl: (inputs: readonly AnyTensor[], out: Storage<DType> | undefined) => AnyTensor;
+      readonly args: readonly number[];
+      /** Where the output goes; its buffer is -1 also for a primitive that does not write into one. */
+      readonly out: Store;
+      readonly writesOut: boolean;
+    }
   | {
       readonly kind: "kernel";
       readonly run: Kernel;
       readonly args: readonly number[];
-      readonly outs: readonly { readonly slot: number; readonly buffer: number; readonly v: Var }[];
+      readonly outs: readonly Store[];
       readonly constants: Float64Array;
     };
 
-/** A buffer that intermediate values share: its dtype and size. */
+/** A buffer of the plan: its dtype and size, and the input whose storage it is when donated. */
 interface BufferSpec {
   readonly dtype: DType;
   readonly size: number;
+  readonly donated?: number;
 }
 
 /** Union-find over variable ids: values that may share one storage. */
@@ -70,18 +103,57 @@ class Storages {
   }
 }
 
+/** True when `prim`'s implementation stores its result in a buffer it is given. */
+const writesOut = (s: PrimStep): boolean => primitives[s.eqn.prim].writesOut === true;
+
+/** The values a step computes that get a buffer of the plan. */
+function storedBy(s: PlanStep): readonly Var[] {
+  if (s.kind === "kernel") return s.outputs;
+  return writesOut(s) ? [s.eqn.out] : [];
+}
+
 /**
- * Which buffer each kernel output writes: -1 for a fresh one every call (a
- * program output, or a value that may share storage with one), else an
- * index into `buffers`, reused once every value that may share it is dead.
+ * True when kernel `s` may write its output `v` over the storage of its
+ * inputs in `storage`: the nest stores `v` (no reduction) as its only output,
+ * and reads those inputs only at the index it writes, so every element is
+ * read before it is overwritten, whatever the order of the loop.
  */
-function assignBuffers(fused: FusedProgram): { readonly bufferOf: Map<number, number>; readonly buffers: BufferSpec[] } {
+function writesInPlace(s: KernelStep, v: Var, storage: number, storages: Storages): boolean {
+  const { nest } = s;
+  const [out] = nest.outputs;
+  if (nest.outputs.length !== 1 || out === undefined || out.reduce !== undefined || s.outputs[0] !== v) return false;
+  const identity = stridesOf(nest.shape);
+  return nest.nodes.every((node) => {
+    if (node.kind !== "read") return true;
+    const input = s.inputs[node.input];
+    if (input === undefined || storages.find(input.id) !== storage) return true;
+    return node.map.offset === 0 && node.map.strides.length === identity.length && node.map.strides.every((d, i) => d === identity[i]) && input.aval.dtype === v.aval.dtype;
+  });
+}
+
+/** Where every stored value of a plan goes. */
+interface BufferPlan {
+  /** The buffer of each value that gets one: -1 for fresh storage on every call. */
+  readonly bufferOf: Map<number, number>;
+  readonly buffers: readonly BufferSpec[];
+}
+
+/**
+ * Assigns buffers by liveness. A program output (or a value that may share
+ * storage with one) takes a donated input's buffer when one of its dtype and
+ * size is dead, else fresh storage (-1); any other value takes a dead buffer
+ * of the plan of its dtype and size, or a new one. A value that may share
+ * storage with a (not donated) input or a constant gets fresh storage.
+ */
+function assignBuffers(fused: FusedProgram, donate: readonly number[] = []): BufferPlan {
   const { program, steps } = fused;
   const storages = new Storages();
   steps.forEach((s) => {
-    if (s.kind === "prim") for (const x of s.eqn.inputs) storages.union(s.eqn.out.id, x.id);
+    if (s.kind === "prim" && !writesOut(s)) for (const x of s.eqn.inputs) storages.union(s.eqn.out.id, x.id);
   });
-  const pinned = new Set([...program.outputs, ...program.inputs, ...program.consts.map((c) => c.v)].map((v) => storages.find(v.id)));
+  const escaping = new Set(program.outputs.map((v) => storages.find(v.id)));
+  const donatedInputs = new Set(donate);
+  const fixed = new Set([...program.inputs.filter((_, i) => !donatedInputs.has(i)), ...program.consts.map((c) => c.v)].map((v) => storages.find(v.id)));
   // The last step that reads a storage (through any value that may share it).
   const lastUse = new Map<number, number>();
   steps.forEach((s, t) => {
@@ -93,31 +165,61 @@ function assignBuffers(fused: FusedProgram): { readonly bufferOf: Map<number, nu
   const buffers: BufferSpec[] = [];
   const free: number[] = [];
   const taken = new Map<number, number>(); // buffer -> storage
-  steps.forEach((s, t) => {
-    if (s.kind === "kernel") {
-      for (const v of s.outputs) {
-        const storage = storages.find(v.id);
-        if (pinned.has(storage)) {
-          bufferOf.set(v.id, -1);
-          continue;
-        }
-        const spec = { dtype: v.aval.dtype, size: shapeSize(v.aval.shape) };
-        const at = free.findIndex((b) => buffers[b]?.dtype === spec.dtype && buffers[b]?.size === spec.size);
-        const buffer = at >= 0 ? (free.splice(at, 1)[0] ?? -1) : buffers.push(spec) - 1;
-        bufferOf.set(v.id, buffer);
-        taken.set(buffer, storage);
-      }
-    }
+  const release = (t: number): void => {
     for (const [buffer, storage] of taken) {
-      if ((lastUse.get(storage) ?? t) <= t) {
+      if ((lastUse.get(storage) ?? -1) <= t) {
         taken.delete(buffer);
         free.push(buffer);
       }
     }
+  };
+  // A donated input's storage is a buffer of the plan, taken until its last reader has run.
+  const claimed = new Set<number>();
+  for (const i of donatedInputs) {
+    const v = program.inputs[i];
+    if (v === undefined) continue;
+    const storage = storages.find(v.id);
+    if (escaping.has(storage) || fixed.has(storage) || claimed.has(storage)) continue;
+    claimed.add(storage);
+    taken.set(buffers.push({ dtype: v.aval.dtype, size: shapeSize(v.aval.shape), donated: i }) - 1, storage);
+  }
+  release(-1);
+  steps.forEach((s, t) => {
+    for (const v of storedBy(s)) {
+      const storage = storages.find(v.id);
+      if (fixed.has(storage)) {
+        bufferOf.set(v.id, -1);
+        continue;
+      }
+      const out = escaping.has(storage);
+      const spec = { dtype: v.aval.dtype, size: shapeSize(v.aval.shape) };
+      // program outputs live on after the call: only donated storage may hold them; the rest take the plan's own buffers
+      const fits = (b: number): boolean => {
+        const bs = buffers[b];
+        return bs !== undefined && bs.dtype === spec.dtype && bs.size === spec.size && (bs.donated !== undefined) === out;
+      };
+      let buffer = -1;
+      const at = free.findIndex(fits);
+      if (at >= 0) buffer = free.splice(at, 1)[0] ?? -1;
+      else {
+        for (const [b, held] of taken) {
+          if (s.kind === "kernel" && fits(b) && lastUse.get(held) === t && writesInPlace(s, v, held, storages)) {
+            buffer = b;
+            break;
+          }
+        }
+        if (buffer < 0 && !out) buffer = buffers.push(spec) - 1;
+      }
+      bufferOf.set(v.id, buffer);
+      // (a buffer written in place passes from the dying value to this one)
+      taken.delete(buffer);
+      // a program output's buffer is the caller's from now on: never freed, never written again
+      if (buffer >= 0 && !out) taken.set(buffer, storage);
+    }
+    release(t);
   });
   return { bufferOf, buffers };
 }
-
 function kernelOf(step: Extract<PlanStep, { kind: "kernel" }>, kernels: CompileOptions["kernels"]): Kernel {
   switch (kernels) {
     case "interpreted":
@@ -150,25 +252,29 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   };
   const inputSlots = p.inputs.map(slot);
   const constSlots = p.consts.map((c) => ({ slot: slot(c.v), value: c.value }));
-  const { bufferOf, buffers } = assignBuffers(fused);
+  const donate = options.donate ?? [];
+  for (const i of donate) {
+    if (!Number.isInteger(i) || i < 0 || i >= p.inputs.length) throw new RangeError(`program: cannot donate input ${i} of ${p.inputs.length}`);
+  }
+  const { bufferOf, buffers } = assignBuffers(fused, donate);
+  const store = (v: Var): Store => ({ slot: slot(v), buffer: bufferOf.get(v.id) ?? -1, v });
   const steps: RunStep[] = fused.steps.map((s) => {
     if (s.kind === "prim") {
-      const prim = primitives[s.eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown) => AnyTensor }; // eqn.params is ParamsOf[eqn.prim]
+      // eqn.params is ParamsOf[eqn.prim]
+      const prim = primitives[s.eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor };
       const params = s.eqn.params;
-      return { kind: "prim", impl: (inputs) => prim.impl(inputs, params), args: s.eqn.inputs.map(slot), out: slot(s.eqn.out) };
+      return { kind: "prim", impl: (inputs, out) => prim.impl(inputs, params, out), args: s.eqn.inputs.map(slot), out: store(s.eqn.out), writesOut: writesOut(s) };
     }
-    return {
-      kind: "kernel",
-      run: kernelOf(s, options.kernels),
-      args: s.inputs.map(slot),
-      outs: s.outputs.map((v) => ({ slot: slot(v), buffer: bufferOf.get(v.id) ?? -1, v })),
-      constants: Float64Array.from(s.constants),
-    };
+    return { kind: "kernel", run: kernelOf(s, options.kernels), args: s.inputs.map(slot), outs: s.outputs.map(store), constants: Float64Array.from(s.constants) };
   });
   const outputSlots = p.outputs.map(slot);
   const size = slotOf.size;
+  const donated = buffers.flatMap((b, buffer) => (b.donated === undefined ? [] : [{ buffer, input: b.donated }]));
+  // The plan's own buffers, kept from call to call; a call made while another runs (re-entry) takes its own.
+  const kept = new Array<Storage<DType> | undefined>(buffers.length);
+  let running = false;
 
-  return (inputs) => {
+  const run = (inputs: readonly AnyTensor[]): AnyTensor[] => {
     if (inputs.length !== p.inputs.length) shapeError("program", `takes ${p.inputs.length} inputs, got ${inputs.length}`);
     const env = new Array<AnyTensor | undefined>(size);
     p.inputs.forEach((v, i) => {
@@ -184,25 +290,43 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       if (x === undefined) throw new Error("program: a value is used before it is computed");
       return x;
     };
-    const storage = new Array<Storage<DType> | undefined>(buffers.length);
-    for (const step of steps) {
-      if (step.kind === "prim") {
-        env[step.out] = step.impl(step.args.map(read));
-        continue;
-      }
-      const io: Storage<DType>[] = step.args.map((s) => read(s).data);
-      for (const out of step.outs) {
-        const { dtype, shape } = out.v.aval;
-        let data: Storage<DType>;
-        if (out.buffer < 0) data = allocate(dtype, shapeSize(shape));
-        else data = storage[out.buffer] ??= allocate(dtype, shapeSize(shape));
-        io.push(data);
-        env[out.slot] = new Tensor(shape, dtype, data);
-      }
-      step.run(io, step.constants);
+    const storage = running ? new Array<Storage<DType> | undefined>(buffers.length) : kept;
+    // A donated input whose memory another input or a constant also views is not written: its outputs get fresh storage this call.
+    for (const { buffer, input } of donated) {
+      const data = read(inputSlots[input] ?? -1).data;
+      const shared = inputs.some((x, j) => j !== input && x.data.buffer === data.buffer) || constSlots.some((c) => c.value.data.buffer === data.buffer);
+      storage[buffer] = shared ? undefined : data;
     }
-    return outputSlots.map(read);
+    const bufferFor = (out: Store): Storage<DType> => {
+      const { dtype, shape } = out.v.aval;
+      if (out.buffer < 0) return allocate(dtype, shapeSize(shape));
+      return (storage[out.buffer] ??= allocate(dtype, shapeSize(shape)));
+    };
+    const outer = running;
+    running = true;
+    try {
+      for (const step of steps) {
+        if (step.kind === "prim") {
+          env[step.out.slot] = step.impl(step.args.map(read), step.writesOut && step.out.buffer >= 0 ? bufferFor(step.out) : undefined);
+          continue;
+        }
+        const io: Storage<DType>[] = step.args.map((s) => read(s).data);
+        for (const out of step.outs) {
+          const data = bufferFor(out);
+          io.push(data);
+          env[out.slot] = new Tensor(out.v.aval.shape, out.v.aval.dtype, data);
+        }
+        step.run(io, step.constants);
+      }
+      return outputSlots.map(read);
+    } finally {
+      running = outer;
+      // the caller's donated storage is not kept past the call
+      for (const { buffer } of donated) storage[buffer] = undefined;
+    }
   };
+  const bufferBytes = buffers.reduce((n, b) => n + (b.donated === undefined ? b.size * allocate(b.dtype, 0).BYTES_PER_ELEMENT : 0), 0);
+  return Object.assign(run, { bufferBytes });
 }
 
 /** One step of a plan, as `fusionPlan` describes it. */

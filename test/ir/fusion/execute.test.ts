@@ -102,6 +102,53 @@ describe("compiled programs", () => {
     expect(valuesOf(x)).toEqual([0, 1, 2]);
   });
 
+  test("the outputs of primitives outside kernels (matmul, reductions) take reused buffers too", () => {
+    // two layers: every product and every activation but the last is an intermediate
+    const p = traceProgram(
+      ([x, w]) => {
+        if (x === undefined || w === undefined) return [];
+        const layer = (h: AnyTensor): AnyTensor => bind("tanh", [bind("dot_general", [h, w], { transA: false, transB: false })], {});
+        return [bind("reduce_sum", [layer(layer(layer(x)))], { axes: [0, 1] })];
+      },
+      [aval([4, 4]), aval([4, 4])],
+    );
+    const plan = fusionPlan(p);
+    // the three products and the first two tanh outputs (the last tanh fuses into the sum) live in two
+    // buffers: each tanh overwrites the product it reads, the next product takes the other buffer
+    expect(plan.intermediates).toBe(5);
+    expect(plan.buffers).toBe(2);
+    const x = tensorOf([4, 4], randomValues(16, 9));
+    const inputs = [x, tensorOf([4, 4], randomValues(16, 10))];
+    const run = compileProgram(p);
+    const want = interpretProgram(p, inputs)[0] ?? x;
+    for (let call = 0; call < 2; call++) expectClose(run(inputs)[0] ?? x, want, 2 ** -18);
+  });
+
+  test("a donated input receives an elementwise update in place; the others are left alone", () => {
+    // p - 0.5 * g: the SGD update of a parameter p by a gradient g
+    const p = traceProgram(([w, g]) => (w === undefined || g === undefined ? [] : [bind("sub", [w, bind("mul", [g, tensorOf([3], [0.5, 0.5, 0.5])], {})], {})]), [aval([3]), aval([3])]);
+    const w = tensorOf([3], [1, 2, 3]);
+    const g = tensorOf([3], [2, 2, 2]);
+    const [updated] = compileProgram(p, { donate: [0] })([w, g]);
+    expect(valuesOf(updated ?? w)).toEqual([0, 1, 2]);
+    expect(updated?.data).toBe(w.data);
+    expect(valuesOf(g)).toEqual([2, 2, 2]);
+    // without donation the caller's tensors are never written
+    const kept = tensorOf([3], [1, 2, 3]);
+    const [fresh] = compileProgram(p)([kept, g]);
+    expect(fresh?.data).not.toBe(kept.data);
+    expect(valuesOf(kept)).toEqual([1, 2, 3]);
+  });
+
+  test("a donated input that another input views is not written", () => {
+    const p = traceProgram(([a, b]) => (a === undefined || b === undefined ? [] : [bind("add", [a, b], {})]), [aval([2]), aval([2])]);
+    const x = tensorOf([2], [1, 2]);
+    const [sum] = compileProgram(p, { donate: [0] })([x, x]);
+    expect(valuesOf(sum ?? x)).toEqual([2, 4]);
+    expect(valuesOf(x)).toEqual([1, 2]);
+    expect(() => compileProgram(p, { donate: [2] })).toThrow(RangeError);
+  });
+
   test("an output that is an input or a constant is returned as it is", () => {
     const c = tensorOf([2], [7, 8]);
     const p = traceProgram(([x]) => (x === undefined ? [] : [x, c]), [aval([2])]);

@@ -79,7 +79,8 @@ function adamLike(op: string, { learningRate, b1 = 0.9, b2 = 0.999, eps = 1e-8 }
     (grads, state, params) => {
       const { count, mu, nu } = state as AdamState<Tree>; // the state passed in is one that init built
       const factor = descentFactor(op, learningRate, count);
-      const t = cast(add(count, 1), "float64");
+      const nextCount = add(count, 1);
+      const t = cast(nextCount, "float64");
       // 1 - b^t, the bias corrections of the moments after t steps
       const mu1 = sub(1, pow(b1, t));
       const nu1 = sub(1, pow(b2, t));
@@ -89,7 +90,7 @@ function adamLike(op: string, { learningRate, b1 = 0.9, b2 = 0.999, eps = 1e-8 }
         const direction = div(divideLeaf(m, mu1), add(sqrt(divideLeaf(v, nu1)), eps));
         return scaleLeaf(weightDecay === 0 ? direction : add(direction, mul(p, weightDecay)), factor);
       });
-      return [updates, { count: add(count, 1), mu: nextMu, nu: nextNu }];
+      return [updates, { count: nextCount, mu: nextMu, nu: nextNu }];
     },
   );
 }

@@ -35,8 +35,9 @@ export interface SgdOptions {
 /**
  * Stochastic gradient descent.
  *
- * NOTE: the trace is kept even when `momentum` is 0 (it then equals the
- * grads), so that the state has one type whatever the options.
+ * NOTE: the state has a trace even when `momentum` is 0, so that it has one
+ * type whatever the options; plain SGD never reads it and passes it on
+ * unchanged (its zeros), so a jitted step neither computes nor stores it.
  *
  * @example
  * const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
@@ -50,6 +51,8 @@ export function sgd({ learningRate, momentum = 0, nesterov = false }: SgdOptions
     (grads, state, params) => {
       const { count, trace } = state as SgdState<Tree>; // the state passed in is one that init built
       const factor = descentFactor("sgd", learningRate, count);
+      // plain SGD: u = -lr * g
+      if (momentum === 0) return [mapLeaves("sgd", [grads, trace, params], (g) => scaleLeaf(g, factor)), { count: add(count, 1), trace }];
       // t = g + momentum * t_prev
       const next = mapLeaves("sgd", [grads, trace, params], (g, t) => add(g, mul(t, momentum)));
       // nesterov: u = -lr * (g + momentum * t); else u = -lr * t

@@ -59,14 +59,31 @@ export function mapLeaves(op: string, trees: readonly [unknown, ...unknown[]], f
 /** A float64 scalar from the step count (a learning rate, a bias correction), or a plain number. */
 export type ScalarLike = number | Tensor<[], "float64">;
 
+/**
+ * The casts of float64 scalars made so far, by dtype: a tree's leaves of one
+ * dtype share one cast of a learning rate or a bias correction, so that a
+ * jitted update computes it once, not once per leaf.
+ */
+const casts = new WeakMap<Tensor<[], "float64">, Map<FloatDType, Tensor<[], FloatDType>>>();
+
+/** `s` in `dtype`: the number itself, or the scalar tensor cast once per dtype. */
+function scalarIn(s: ScalarLike, dtype: FloatDType): number | Tensor<[], FloatDType> {
+  if (typeof s === "number") return s;
+  let byDType = casts.get(s);
+  if (byDType === undefined) casts.set(s, (byDType = new Map()));
+  let cast1 = byDType.get(dtype);
+  if (cast1 === undefined) byDType.set(dtype, (cast1 = cast(s, dtype)));
+  return cast1;
+}
+
 /** `x * s` with `s` in `x`'s dtype (a float64 scalar is cast down first). */
 export function scaleLeaf(x: Leaf, s: ScalarLike): Leaf {
-  return typeof s === "number" ? mul(x, s) : mul(x, cast(s, x.dtype));
+  return mul(x, scalarIn(s, x.dtype));
 }
 
 /** `x / s` with `s` in `x`'s dtype. */
 export function divideLeaf(x: Leaf, s: ScalarLike): Leaf {
-  return typeof s === "number" ? div(x, s) : div(x, cast(s, x.dtype));
+  return div(x, scalarIn(s, x.dtype));
 }
 
 /** A zero tensor of `x`'s shape and dtype. */

@@ -32,14 +32,15 @@ interface DotDims {
 function dotDims(inputs: readonly Aval[], { transA, transB }: DotParams): DotDims & { dtype: Aval["dtype"] } {
   const [a, b] = inputs;
   if (inputs.length !== 2 || a === undefined || b === undefined) shapeError("dot_general", `takes 2 operands, got ${inputs.length}`);
-  const shapes = `${formatShape(a.shape)} and ${formatShape(b.shape)}`;
-  if (a.shape.length < 2 || a.shape.length !== b.shape.length) shapeError("dot_general", `operands ${shapes} must have one rank >= 2`);
+  // the shapes are printed only into an error (a compiled program checks every call)
+  const shapes = (): string => `${formatShape(a.shape)} and ${formatShape(b.shape)}`;
+  if (a.shape.length < 2 || a.shape.length !== b.shape.length) shapeError("dot_general", `operands ${shapes()} must have one rank >= 2`);
   const r = a.shape.length;
   const batch = a.shape.slice(0, r - 2);
-  if (!batch.every((d, i) => d === b.shape[i])) shapeError("dot_general", `batch dims of ${shapes} differ`);
+  if (!batch.every((d, i) => d === b.shape[i])) shapeError("dot_general", `batch dims of ${shapes()} differ`);
   const [m = 0, k = 0] = transA ? [a.shape[r - 1], a.shape[r - 2]] : [a.shape[r - 2], a.shape[r - 1]];
   const [k2 = 0, n = 0] = transB ? [b.shape[r - 1], b.shape[r - 2]] : [b.shape[r - 2], b.shape[r - 1]];
-  if (k !== k2) shapeError("dot_general", `inner dims ${k} and ${k2} differ in ${shapes}`);
+  if (k !== k2) shapeError("dot_general", `inner dims ${k} and ${k2} differ in ${shapes()}`);
   if (a.dtype !== b.dtype || !isFloatDType(a.dtype)) {
     shapeError("dot_general", `needs two operands of one float dtype, got ${a.dtype} and ${b.dtype}`);
   }

@@ -7,7 +7,9 @@
  *  - a primitive that declares `writesOut`, handed an output buffer full of
  *    garbage (what a compiled program's reused buffer may hold), stores its
  *    result there and computes what it computes into fresh storage, in
- *    float64 and in float32 (where the WebAssembly kernels run).
+ *    float64 and in float32 (where the WebAssembly kernels run), and, for
+ *    the convolutions, pools and matmul, at the CNN bench's sizes too (the
+ *    kernels choose their algorithm by size).
  * Inputs are float64 so that nothing is lost to rounding; sizes include 0 and 1.
  */
 
@@ -18,7 +20,7 @@ import { shapeSize } from "../src/core/shape.js";
 import { Tensor } from "../src/core/tensor.js";
 import { typecheckProgram } from "../src/ir/program.js";
 import { primitives } from "../src/prims/registry.js";
-import type { PrimName, PrimParams } from "../src/prims/params.js";
+import type { ConvParams, PoolParams, PrimName, PrimParams } from "../src/prims/params.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { jit } from "../src/transforms/jit.js";
 import { bind } from "../src/prims/index.js";
@@ -44,6 +46,49 @@ function garbage(dtype: DType, size: number): Storage<DType> {
   return out;
 }
 
+/** A primitive's implementation, taking the output buffer of `writesOut`. */
+const implOf = (name: PrimName) => primitives[name].impl as (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor; // the caller passes the primitive's own params
+
+/** Expects `name` on `operands` into a buffer of garbage to store there what it computes into fresh storage. */
+function expectSameIntoGarbage(name: PrimName, operands: readonly AnyTensor[], params: unknown): void {
+  const impl = implOf(name);
+  const aval = (primitives[name].shape as (i: readonly AnyTensor[], p: unknown) => { shape: readonly number[]; dtype: DType })(operands, params); // as above
+  const fresh = impl(operands, params);
+  const out = garbage(aval.dtype, shapeSize(aval.shape));
+  const reused = impl(operands, params, out);
+  expect(reused.data).toBe(out);
+  expect(sameValues(reused, fresh), name).toBe(true);
+}
+
+/** A float32 tensor of `shape` with values from `seed`, a quarter of them repeated (ties for the pools). */
+function float32Tensor(shape: readonly number[], seed: number): AnyTensor {
+  const data = Float32Array.from({ length: shapeSize(shape) }, (_, i) => (i % 4 === 3 ? 0.25 : Math.sin(i * 12.9898 + seed) * 2));
+  return new Tensor(shape, "float32", data);
+}
+
+describe("primitives into reused buffers at the CNN bench's sizes", () => {
+  const same: ConvParams = { stride: [1, 1], dilation: [1, 1], padding: [[1, 1], [1, 1]], groups: 1 };
+  const pool: PoolParams = { window: [2, 2], stride: [2, 2], padding: [[0, 0], [0, 0]] };
+  for (const [inC, outC, size] of [[1, 32, 28], [32, 64, 14]] as const) {
+    test(`conv ${size}x${size}x${inC} -> ${outC}, its gradients and its pool`, () => {
+      const x = float32Tensor([4, size, size, inC], 1);
+      const w = float32Tensor([3, 3, inC, outC], 2);
+      const dy = float32Tensor([4, size, size, outC], 3);
+      expectSameIntoGarbage("conv2d", [x, w], same);
+      expectSameIntoGarbage("conv2d_input_grad", [dy, w], { ...same, inShape: x.shape });
+      expectSameIntoGarbage("conv2d_filter_grad", [x, dy], { ...same, filterShape: w.shape });
+      expectSameIntoGarbage("max_pool2d", [dy], pool);
+      expectSameIntoGarbage("max_pool2d_grad", [dy, float32Tensor([4, size / 2, size / 2, outC], 4)], pool);
+    });
+  }
+  test("matmul 128 x 784 x 512 and its transposed operands", () => {
+    const a = float32Tensor([128, 784], 5);
+    const b = float32Tensor([784, 512], 6);
+    expectSameIntoGarbage("dot_general", [a, b], { transA: false, transB: false });
+    expectSameIntoGarbage("dot_general", [a, float32Tensor([128, 512], 7)], { transA: true, transB: false });
+  });
+});
+
 describe("every primitive in the registry", () => {
   for (const name of Object.keys(cases) as PrimName[]) {
     const arb = cases[name] as fc.Arbitrary<Case<PrimName>>; // each entry generates cases for its own primitive
@@ -63,18 +108,11 @@ describe("every primitive in the registry", () => {
       );
     });
     if (primitives[name].writesOut !== true) continue;
-    const impl = primitives[name].impl as (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor; // the params of a case are its primitive's
+    const impl = implOf(name);
     test(`${name}: into a reused output buffer holding garbage, the implementation computes what it computes into fresh storage`, () => {
       fc.assert(
         fc.property(arb, ({ inputs, params }) => {
-          for (const operands of [inputs, inputs.map(toFloat32)]) {
-            const aval = rule.shape(operands, params);
-            const fresh = impl(operands, params);
-            const out = garbage(aval.dtype, shapeSize(aval.shape));
-            const reused = impl(operands, params, out);
-            expect(reused.data).toBe(out);
-            expect(sameValues(reused, fresh)).toBe(true);
-          }
+          for (const operands of [inputs, inputs.map(toFloat32)]) expectSameIntoGarbage(name, operands, params);
         }),
         { numRuns },
       );

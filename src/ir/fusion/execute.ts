@@ -346,9 +346,9 @@ export type PlanEntry =
 export interface FusionPlan {
   readonly steps: readonly PlanEntry[];
   readonly kernels: number;
-  /** Kernel outputs that are neither program outputs nor share storage with one. */
+  /** Kernel and `writesOut` primitive outputs that take a buffer of the plan (not program outputs, nor values that may share storage with one). */
   readonly intermediates: number;
-  /** The buffers those intermediates share, allocated once per call. */
+  /** The buffers those intermediates share, allocated on the first call and kept. */
   readonly buffers: number;
 }
 

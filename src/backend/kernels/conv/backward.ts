@@ -15,6 +15,7 @@ import { conv2d } from "./forward.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dFilterGradImplicit } from "./implicit.js";
 import { usesWinograd } from "./winograd.js";
+import { usesWinogradWasm } from "./winograd-wasm.js";
 
 /** Stores the `count` channel sums from `acc[accAt]` at `out[at]`, adding the bias and applying relu. */
 function storeChannels(out: FloatArray, at: number, acc: Float64Array, accAt: number, count: number, bias: FloatArray | undefined, biasOffset: number, relu: boolean): void {
@@ -114,7 +115,7 @@ export function conv2dBackpropInput<F extends FloatArray>(dx: F, dy: F, w: F, op
 function backpropByWinograd(dx: FloatArray, dy: FloatArray, w: FloatArray, g: ConvGeometry, options: Conv2dOptions): boolean {
   const { kernelHeight: KH, kernelWidth: KW, inChannels: C, outChannels: O } = g;
   const transposed: ConvGeometry = { ...g, inChannels: O, outChannels: C, groupInChannels: O, groupOutChannels: C };
-  if (g.groups !== 1 || !usesWinograd(transposed)) return false;
+  if (g.groups !== 1 || !(usesWinograd(transposed) || (dy instanceof Float32Array && usesWinogradWasm(transposed)))) return false;
   const [top, left] = [KH - 1 - g.padTop, KW - 1 - g.padLeft];
   const [bottom, right] = [g.inHeight - g.outHeight + KH - 1 - top, g.inWidth - g.outWidth + KW - 1 - left];
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return false;

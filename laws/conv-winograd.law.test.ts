@@ -11,8 +11,12 @@
  *   edge), channel counts that are not multiples of 4 or 8, the bias and
  *   relu, and inputs with edge values mixed in (+-0, subnormals, tiny and
  *   large magnitudes);
- * - its bits are the same run to run, whatever ran before it;
- * - a NaN or an infinity in the input or filter is refused by `winogradSafe`,
+ * - the filter gradient by F(3 x 3, 4 x 4) (`conv2dFilterGradWinogradWasm`)
+ *   equals the float64 sum of `x * dy` within WINOGRAD_FILTER_GRAD_ERROR_BOUND
+ *   of its own scale (`winogradFilterGradScale`: per tile, the largest `|x|` of the
+ *   patch times the largest `|dy|` of the tile, summed over tiles);
+ * - the bits of both are the same run to run, whatever ran before them;
+ * - a NaN or an infinity in the input or filter is refused (the kernel returns false),
  *   and `conv2d` then gives the direct sum's NaN and infinities exactly where
  *   the float64 loop has them (the loop multiplies the padding's zeros too,
  *   as the kernels do: `0 * NaN` and `0 * Inf` are NaN).
@@ -21,9 +25,9 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { conv2d, conv2dGeometry, type Conv2dParams, type ConvGeometry } from "../src/backend/kernels/conv/index.js";
-import { conv2dWinogradWasm, WINOGRAD_ERROR_BOUND, WINOGRAD_ERROR_FLOOR, winogradSafe } from "../src/backend/kernels/conv/winograd-wasm.js";
+import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, WINOGRAD_ERROR_BOUND, WINOGRAD_ERROR_FLOOR, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
-import { winogradScale } from "./support/winograd-scale.js";
+import { winogradFilterGradScale, winogradScale } from "./support/winograd-scale.js";
 
 const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 500 : 40;
 
@@ -117,7 +121,6 @@ describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly",
         const x = values(g.batch * g.inHeight * g.inWidth * g.inChannels, c.seed, c.edgeEvery);
         const w = values(9 * g.inChannels * g.outChannels, c.seed + 1, c.edgeEvery);
         const bias = c.bias ? values(g.outChannels, c.seed + 2, 0) : undefined;
-        expect(winogradSafe(x, x.length, w, w.length, g.inChannels)).toBe(true);
         const out = new Float32Array(g.batch * g.outHeight * g.outWidth * g.outChannels).fill(NaN);
         expect(conv2dWinogradWasm(out, x, w, g, { beta: false, bias, biasOffset: 0, relu: c.relu })).toBe(true);
         const sums = direct(x, w, g);
@@ -134,7 +137,48 @@ describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly",
     );
   });
 
-  test("gives the same bits run to run, whatever ran before", () => {
+  test("the filter gradient equals the float64 sum of x * dy within WINOGRAD_FILTER_GRAD_ERROR_BOUND of its scale, edge values included", () => {
+    fc.assert(
+      fc.property(winogradCase, (c) => {
+        const shape = geometryOf(c);
+        fc.pre(shape !== undefined);
+        const { g } = shape;
+        const { inHeight: H, inWidth: W, inChannels: C, outChannels: O } = g;
+        const x = values(g.batch * H * W * C, c.seed, c.edgeEvery);
+        const dy = values(g.batch * g.outHeight * g.outWidth * O, c.seed + 1, c.edgeEvery);
+        const dw = new Float32Array(9 * C * O).fill(NaN);
+        expect(conv2dFilterGradWinogradWasm(dw, x, dy, g)).toBe(true);
+        const sums = new Float64Array(9 * C * O);
+        for (let n = 0; n < g.batch; n++) {
+          for (let oh = 0; oh < g.outHeight; oh++) {
+            for (let ow = 0; ow < g.outWidth; ow++) {
+              for (let t = 0; t < 9; t++) {
+                const ih = oh - g.padTop + Math.floor(t / 3);
+                const iw = ow - g.padLeft + (t % 3);
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                for (let ci = 0; ci < C; ci++) {
+                  for (let o = 0; o < O; o++) {
+                    const at = (t * C + ci) * O + o;
+                    sums[at] = (sums[at] ?? 0) + (x[((n * H + ih) * W + iw) * C + ci] ?? NaN) * (dy[((n * g.outHeight + oh) * g.outWidth + ow) * O + o] ?? NaN);
+                  }
+                }
+              }
+            }
+          }
+        }
+        const scale = winogradFilterGradScale(x, dy, g);
+        const floor = WINOGRAD_ERROR_FLOOR * g.batch * Math.ceil(g.outHeight / 4) * Math.ceil(g.outWidth / 4);
+        for (let i = 0; i < dw.length; i++) {
+          const got = dw[i] ?? NaN;
+          const want = sums[i] ?? 0;
+          if (!(Math.abs(got - want) <= WINOGRAD_FILTER_GRAD_ERROR_BOUND * (scale[i] ?? 0) + floor)) expect([i, got]).toEqual([i, want]);
+        }
+      }),
+      { numRuns },
+    );
+  });
+
+  test("the forward and the filter gradient give the same bits run to run, whatever ran before", () => {
     fc.assert(
       fc.property(winogradCase, winogradCase, (c, other) => {
         const shape = geometryOf(c);
@@ -154,6 +198,13 @@ describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly",
         const second = new Float32Array(size);
         conv2dWinogradWasm(second, x, w, g, epilogue);
         expect(new Uint32Array(second.buffer)).toEqual(new Uint32Array(first.buffer));
+        // the filter gradient, with the forward's output as dy, twice around another call
+        const dw1 = new Float32Array(w.length);
+        const dw2 = new Float32Array(w.length);
+        conv2dFilterGradWinogradWasm(dw1, x, first, g);
+        conv2dWinogradWasm(y, values(h.batch * h.inHeight * h.inWidth * h.inChannels, other.seed, 0), values(9 * h.inChannels * h.outChannels, other.seed + 1, 0), h, epilogue);
+        conv2dFilterGradWinogradWasm(dw2, x, first, g);
+        expect(new Uint32Array(dw2.buffer)).toEqual(new Uint32Array(dw1.buffer));
       }),
       { numRuns: Math.ceil(numRuns / 2) },
     );
@@ -169,7 +220,7 @@ describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly",
         const w = values(9 * g.inChannels * g.outChannels, c.seed + 1, 0);
         const target = inFilter ? w : x;
         target[where % target.length] = bad;
-        expect(winogradSafe(x, x.length, w, w.length, g.inChannels)).toBe(false);
+        expect(conv2dWinogradWasm(new Float32Array(g.batch * g.outHeight * g.outWidth * g.outChannels), x, w, g, { beta: false, bias: undefined, biasOffset: 0, relu: false })).toBe(false);
         const out = conv2d(new Float32Array(g.batch * g.outHeight * g.outWidth * g.outChannels), x, w, params);
         const sums = direct(x, w, g);
         for (let i = 0; i < out.length; i++) {

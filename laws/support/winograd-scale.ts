@@ -51,3 +51,40 @@ export function winogradScale(x: ArrayLike<number>, w: ArrayLike<number>, g: Win
   }
   return scale;
 }
+
+/**
+ * The scale of the filter gradient's rounding by F(3 x 3, 4 x 4), per entry
+ * of `dw` (`[3, 3, C, O]`, the same for the nine taps): the sum over images
+ * and 4 x 4 output tiles of the largest `|x[c]|` in the tile's 6 x 6 input
+ * patch times the largest `|dy[o]|` in the tile.
+ */
+export function winogradFilterGradScale(x: ArrayLike<number>, dy: ArrayLike<number>, g: WinogradShape): Float64Array {
+  const { inHeight: H, inWidth: W, inChannels: C, outChannels: O, outHeight: OH, outWidth: OW } = g;
+  const sums = new Float64Array(C * O);
+  const patch = new Float64Array(C);
+  const tile = new Float64Array(O);
+  for (let n = 0; n < g.batch; n++) {
+    for (let th = 0; th < Math.ceil(OH / 4); th++) {
+      for (let tw = 0; tw < Math.ceil(OW / 4); tw++) {
+        patch.fill(0);
+        tile.fill(0);
+        const top = 4 * th - g.padTop;
+        const left = 4 * tw - g.padLeft;
+        for (let ih = Math.max(0, top); ih < Math.min(H, top + 6); ih++) {
+          for (let iw = Math.max(0, left); iw < Math.min(W, left + 6); iw++) {
+            for (let c = 0; c < C; c++) patch[c] = Math.max(patch[c] ?? 0, Math.abs(x[((n * H + ih) * W + iw) * C + c] ?? 0));
+          }
+        }
+        for (let oh = 4 * th; oh < Math.min(OH, 4 * th + 4); oh++) {
+          for (let ow = 4 * tw; ow < Math.min(OW, 4 * tw + 4); ow++) {
+            for (let o = 0; o < O; o++) tile[o] = Math.max(tile[o] ?? 0, Math.abs(dy[((n * OH + oh) * OW + ow) * O + o] ?? 0));
+          }
+        }
+        for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) sums[c * O + o] = (sums[c * O + o] ?? 0) + (patch[c] ?? 0) * (tile[o] ?? 0);
+      }
+    }
+  }
+  const scale = new Float64Array(9 * C * O);
+  for (let t = 0; t < 9; t++) scale.set(sums, t * C * O);
+  return scale;
+}

@@ -4,7 +4,8 @@
  * and col2im, or for 3 x 3 filters a Winograd convolution of `dy` with the
  * filter turned by 180 degrees; the filter gradient as `dw = cols(x)^T @ dy`
  * summed over chunks of rows (float32 on WebAssembly by implicit GEMM,
- * `implicit.ts`). Left out: a fast algorithm for the filter gradient.
+ * `implicit.ts`, or for 3 x 3 filters with stride 1 by Winograd's
+ * F(3 x 3, 4 x 4), `winograd-wasm.ts`).
  */
 
 import { gemm } from "../matmul.js";
@@ -15,7 +16,7 @@ import { conv2d } from "./forward.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dFilterGradImplicit } from "./implicit.js";
 import { usesWinograd } from "./winograd.js";
-import { usesWinogradWasm } from "./winograd-wasm.js";
+import { conv2dFilterGradWinogradWasm, usesWinogradWasm, usesWinogradWasmFilterGrad } from "./winograd-wasm.js";
 
 /** Stores the `count` channel sums from `acc[accAt]` at `out[at]`, adding the bias and applying relu. */
 function storeChannels(out: FloatArray, at: number, acc: Float64Array, accAt: number, count: number, bias: FloatArray | undefined, biasOffset: number, relu: boolean): void {
@@ -175,6 +176,8 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const chunk = chunkRows(depth);
   const epilogue = epilogueOf(options);
   if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
+    const plain = options.bias === undefined && options.activation !== "relu";
+    if (plain && usesWinogradWasmFilterGrad(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
     if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
   }
   for (let group = 0; group < g.groups; group++) {

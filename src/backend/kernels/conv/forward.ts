@@ -13,7 +13,7 @@ import { conv2dColumns } from "./columns.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dWindows, usesWindows } from "./windows.js";
 import { conv2dWinograd, usesWinograd } from "./winograd.js";
-import { conv2dWinogradWasm, usesWinogradWasm, winogradSafe } from "./winograd-wasm.js";
+import { conv2dWinogradWasm, usesWinogradWasm } from "./winograd-wasm.js";
 
 /**
  * True when a float32 convolution goes to columns and the WebAssembly SIMD
@@ -66,7 +66,8 @@ export function conv2d<F extends FloatArray>(out: F, x: F, w: F, options: Conv2d
   checkBias("conv2d", options, g.outChannels);
   if (size.y === 0) return out;
   // NOTE: a NaN or infinity goes to the direct sum: Winograd's transforms would spread it over a whole tile, and turn Inf into NaN.
-  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array && usesWinogradWasm(g) && winogradSafe(x, size.x, w, size.w, g.inChannels)) {
+  // (conv2dWinogradWasm declines those itself)
+  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array && usesWinogradWasm(g)) {
     if (conv2dWinogradWasm(out, x, w, g, wasmEpilogueOf(options))) return out;
   }
   if (columnsOnWasm(x, w, g)) conv2dColumns(out, x, w, g, options);

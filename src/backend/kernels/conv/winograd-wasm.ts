@@ -43,7 +43,7 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { instantiateKernel, type WasmEpilogue } from "../wasm-matmul.js";
+import { instantiateKernel, lazyKernel, type WasmEpilogue } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
 /**
@@ -57,6 +57,17 @@ import type { ConvGeometry } from "./geometry.js";
  * with edge values mixed in; the kernel laws' float32 bound (2e-5) holds too.
  */
 export const WINOGRAD_ERROR_BOUND = 1e-5;
+
+/**
+ * The error bound of `conv2dFilterGradWinogradWasm`, the same way: at most
+ * this times the sum over tiles of the largest `|x|` of the tile's input
+ * patch times the largest `|dy|` of the tile, plus WINOGRAD_ERROR_FLOOR per
+ * tile. Its sum over tiles runs in float32 in the transformed domain, where
+ * one large tile's terms (up to 32400 times its `|x| |dy|`) set the size of
+ * every later rounding: the law found 1.5e-5 with large and small values
+ * mixed (random values in [-1, 1) stay near 1e-6).
+ */
+export const WINOGRAD_FILTER_GRAD_ERROR_BOUND = 5e-5;
 
 /** The absolute part of the bound, per input channel: 2^-126, above the subnormal roundings (under 36 x 324 x 2^-149 each). */
 export const WINOGRAD_ERROR_FLOOR = 2 ** -126;
@@ -229,104 +240,149 @@ function filterBody(plan: Plan): FunctionBody {
 }
 
 /**
- * `input(table, count, v, scratch)`: for each of `count` tiles (the byte
- * address of its patch's corner in the staged input, from the i32 table),
- * `V[e][tile][c]` at `v` (`[e][chunk][c4]`).
+ * `transform(table, count, to, scratch)`: `L P L^T` of each of `count`
+ * patches (the byte address of its corner in a staged image of `channels`
+ * per pixel and `rowBytes` per row, from the i32 table), four channels a
+ * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
+ * the first `channels` are written).
  */
-function inputBody(plan: Plan): FunctionBody {
-  const { c4, chunk, inCols } = plan;
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number): FunctionBody {
   const f = new FunctionBody(4);
-  const [table, count, v, scratch] = [0, 1, 2, 3];
+  const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
-  const to = f.local(ValType.i32);
-  const planeV = chunk * c4 * FLOAT;
-  const rowBytes = inCols * c4 * FLOAT;
+  const plane = chunk * stride * FLOAT;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
-  f.i32(c4 / 4).set(groups);
+  f.i32(channels / 4).set(groups);
   f.loop(); // over groups of 4 channels
   transform2d(
     f,
-    BT,
+    L,
     scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * c4 * FLOAT)),
-    () => void f.get(v),
-    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * ALPHA + j) * planeV)),
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT)),
+    () => void f.get(to),
+    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * L.length + j) * plane)),
   );
   addTo(f, from, VECTOR);
-  addTo(f, v, VECTOR);
+  addTo(f, to, VECTOR);
   countDown(f, groups);
   f.end();
+  if (stride > channels) addTo(f, to, (stride - channels) * FLOAT);
   addTo(f, table, 4);
   countDown(f, count);
   f.end();
   return f;
 }
 
+/** The input transform `V = B^T d B` of 6 x 6 patches of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
+const inputBody = ({ c4, inCols, chunk }: Plan): FunctionBody => tileTransformBody(BT, c4, inCols * c4 * FLOAT, chunk, c4);
+
+/** `A` (6 x 4), the transpose of `A^T`. */
+const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
+
 /**
- * `products(v, u, m, rowTiles)`: for each `e`, `M[e] = V[e] @ U[e]` over
- * `rowTiles` tiles of MR rows: `M` at `m` as `[e][chunk][o8]`.
+ * For the filter gradient, `A dy A^T` of 4 x 4 tiles of the staged output
+ * gradient (`[N][outRows][outCols][o4]`), to `D[e][tile][o]` (`[e][chunk][o8]`;
+ * the columns past `o4` are left as they are).
  */
-function productsBody(plan: Plan): FunctionBody {
-  const { c4, o8, chunk } = plan;
-  const f = new FunctionBody(4);
-  const [v, u, m, rowTiles] = [0, 1, 2, 3];
+const gradientBody = ({ o4, o8, outCols, chunk }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8);
+
+/** The layout of one set of 36 products `C[e] = A[e] @ B[e]` (byte strides; see `productsBody`). */
+interface ProductsLayout {
+  /** Between A's rows, between its steps of k, and between tiles of MR rows. */
+  readonly aRow: number;
+  readonly aStep: number;
+  readonly aTile: number;
+  /** Between B's steps of k (a step's 8 columns are contiguous), and between panels of 8 columns. */
+  readonly bStep: number;
+  readonly bPanel: number;
+  /** Between C's rows (8 columns of a panel are contiguous; panels are 8 floats apart). */
+  readonly cRow: number;
+  /** Panels of 8 columns. */
+  readonly panels: number;
+  /** Between consecutive e of A, B and C. */
+  readonly aPlane: number;
+  readonly bPlane: number;
+  readonly cPlane: number;
+}
+
+/**
+ * `products(a, b, c, rowTiles, steps, beta)`: for each of the 36 `e`, `C[e]
+ * = A[e] @ B[e]` (plus C's old value when `beta` is not 0) over `rowTiles`
+ * tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
+ * register tile in eight f32x4 accumulators while each step splats MR values
+ * of A and loads 8 of B (the WebAssembly matmul's tile, on operands whose
+ * layouts need no packing pass).
+ */
+function productsBody(layout: ProductsLayout): FunctionBody {
+  const f = new FunctionBody(6);
+  const [a, b, c, rowTiles, steps, beta] = [0, 1, 2, 3, 4, 5];
   const entries = f.local(ValType.i32);
   const colLeft = f.local(ValType.i32);
   const rowLeft = f.local(ValType.i32);
-  const steps = f.local(ValType.i32);
-  const aRow = f.local(ValType.i32);
+  const stepsLeft = f.local(ValType.i32);
+  const aTile = f.local(ValType.i32);
   const aAt = f.local(ValType.i32);
   const bPanel = f.local(ValType.i32);
   const bAt = f.local(ValType.i32);
-  const mColumn = f.local(ValType.i32);
-  const mAt = f.local(ValType.i32);
+  const cPanel = f.local(ValType.i32);
+  const cAt = f.local(ValType.i32);
   const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
   const b0 = f.local(ValType.v128);
   const b1 = f.local(ValType.v128);
   const av = f.local(ValType.v128);
-  const rowA = c4 * FLOAT;
-  const rowM = o8 * FLOAT;
+  const accOf = (r: number, half: number): number => acc[2 * r + half] ?? 0;
   f.i32(E).set(entries);
   f.loop(); // over e
-  f.get(u).set(bPanel).get(m).set(mColumn).i32(o8 / NR).set(colLeft);
-  f.loop(); // over panels of 8 output channels
-  f.get(v).set(aRow).get(mColumn).set(mAt).get(rowTiles).set(rowLeft);
-  f.loop(); // over tiles of 4 rows
-  for (const a of acc) f.zeros().set(a);
-  f.get(aRow).set(aAt).get(bPanel).set(bAt).i32(c4).set(steps);
-  f.loop(); // over channels
+  f.get(b).set(bPanel).get(c).set(cPanel).i32(layout.panels).set(colLeft);
+  f.loop(); // over panels of 8 columns
+  f.get(a).set(aTile).get(cPanel).set(cAt).get(rowTiles).set(rowLeft);
+  f.loop(); // over tiles of MR rows
+  for (const x of acc) f.zeros().set(x);
+  f.get(beta).if();
+  for (let r = 0; r < MR; r++) for (const half of [0, 1]) f.get(cAt).simd(SimdOp.v128_load, v128At(r * layout.cRow + half * VECTOR)).set(accOf(r, half));
+  f.end();
+  f.get(aTile).set(aAt).get(bPanel).set(bAt).get(steps).set(stepsLeft);
+  f.loop(); // over k
   f.get(bAt).simd(SimdOp.v128_load, v128At(0)).set(b0);
   f.get(bAt).simd(SimdOp.v128_load, v128At(VECTOR)).set(b1);
   for (let r = 0; r < MR; r++) {
-    f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, r * rowA)).set(av);
-    const [a0, a1] = [acc[2 * r] ?? 0, acc[2 * r + 1] ?? 0];
-    f.get(a0).get(av).get(b0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(a0);
-    f.get(a1).get(av).get(b1).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(a1);
+    f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, r * layout.aRow)).set(av);
+    f.get(accOf(r, 0)).get(av).get(b0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, 0));
+    f.get(accOf(r, 1)).get(av).get(b1).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, 1));
   }
-  addTo(f, aAt, FLOAT);
-  addTo(f, bAt, NR * FLOAT);
-  countDown(f, steps);
+  addTo(f, aAt, layout.aStep);
+  addTo(f, bAt, layout.bStep);
+  countDown(f, stepsLeft);
   f.end();
-  for (let r = 0; r < MR; r++) {
-    f.get(mAt).get(acc[2 * r] ?? 0).simd(SimdOp.v128_store, v128At(r * rowM));
-    f.get(mAt).get(acc[2 * r + 1] ?? 0).simd(SimdOp.v128_store, v128At(r * rowM + VECTOR));
-  }
-  addTo(f, aRow, MR * rowA);
-  addTo(f, mAt, MR * rowM);
+  for (let r = 0; r < MR; r++) for (const half of [0, 1]) f.get(cAt).get(accOf(r, half)).simd(SimdOp.v128_store, v128At(r * layout.cRow + half * VECTOR));
+  addTo(f, aTile, layout.aTile);
+  addTo(f, cAt, MR * layout.cRow);
   countDown(f, rowLeft);
   f.end();
-  addTo(f, bPanel, c4 * NR * FLOAT);
-  addTo(f, mColumn, NR * FLOAT);
+  addTo(f, bPanel, layout.bPanel);
+  addTo(f, cPanel, NR * FLOAT);
   countDown(f, colLeft);
   f.end();
-  addTo(f, v, chunk * c4 * FLOAT);
-  addTo(f, u, c4 * o8 * FLOAT);
-  addTo(f, m, chunk * o8 * FLOAT);
+  addTo(f, a, layout.aPlane);
+  addTo(f, b, layout.bPlane);
+  addTo(f, c, layout.cPlane);
   countDown(f, entries);
   f.end();
   return f;
+}
+
+/** The forward's products `M[e] = V[e] @ U[e]`: V `[e][chunk][c4]`, U `[e][o8 / 8][c4][8]`, M `[e][chunk][o8]`. */
+function forwardProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+  const [aRow, cRow] = [c4 * FLOAT, o8 * FLOAT];
+  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: chunk * aRow, bPlane: c4 * cRow, cPlane: chunk * cRow };
+}
+
+/** The filter gradient's products `W[e] = V[e]^T @ D[e]` over tiles: V `[e][chunk][c4]`, D `[e][chunk][o8]`, W `[e][c4][o8]`. */
+function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+  const [aStep, row] = [c4 * FLOAT, o8 * FLOAT];
+  return { aRow: FLOAT, aStep, aTile: MR * FLOAT, bStep: row, bPanel: NR * FLOAT, cRow: row, panels: o8 / NR, aPlane: chunk * aStep, bPlane: chunk * row, cPlane: c4 * row };
 }
 
 /**
@@ -383,170 +439,287 @@ function outputBody(plan: Plan): FunctionBody {
   return f;
 }
 
-/** The four compiled kernels of one plan. */
+/**
+ * `weights(wt, dw, scratch)`: the filter gradient `G^T W G` of every pair of
+ * channels, four output channels a vector: from `W` at `wt` (`[e][c4][o8]`)
+ * to `dw` as `[3][3][c4][o8]`.
+ */
+function weightsBody(plan: Plan): FunctionBody {
+  const { c4, o8 } = plan;
+  const f = new FunctionBody(3);
+  const [wt, dw, scratch] = [0, 1, 2];
+  const vectors = f.local(ValType.i32);
+  const plane = c4 * o8 * FLOAT;
+  const GT = G[0]?.map((_, r) => G.map((row) => row[r] ?? 0)) ?? [];
+  f.i32((c4 * o8) / 4).set(vectors);
+  f.loop(); // over vectors of 4 output channels of one input channel
+  transform2d(
+    f,
+    GT,
+    scratch,
+    (r, q) => void f.get(wt).simd(SimdOp.v128_load, v128At((r * ALPHA + q) * plane)),
+    () => void f.get(dw),
+    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * 3 + j) * plane)),
+  );
+  addTo(f, wt, VECTOR);
+  addTo(f, dw, VECTOR);
+  countDown(f, vectors);
+  f.end();
+  return f;
+}
+
+/**
+ * `maxAbs(from, vectors, to)`: the lane-wise largest `|value|` of `vectors`
+ * f32x4 from `from`, to `to`. `f32x4.max` answers NaN when either side is
+ * NaN, so a NaN anywhere leaves NaN in its lane.
+ */
+function maxAbsBody(): FunctionBody {
+  const f = new FunctionBody(3);
+  const [from, vectors, to] = [0, 1, 2];
+  const m = f.local(ValType.v128);
+  f.zeros().set(m);
+  f.get(vectors).if();
+  f.loop();
+  f.get(m).get(from).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_max).set(m);
+  addTo(f, from, VECTOR);
+  countDown(f, vectors);
+  f.end();
+  f.end();
+  f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
+  return f;
+}
+
+/** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
 interface Kernels {
   readonly filter: (w: number, u: number, scratch: number) => void;
   readonly input: (table: number, count: number, v: number, scratch: number) => void;
-  readonly products: (v: number, u: number, m: number, rowTiles: number) => void;
+  readonly products: (v: number, u: number, m: number, rowTiles: number, steps: number, beta: number) => void;
   readonly output: (table: number, count: number, m: number, scratch: number, bias: number) => void;
 }
 
-/** Kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, Kernels | null>();
+interface GradKernels {
+  readonly input: (table: number, count: number, v: number, scratch: number) => void;
+  readonly gradient: (table: number, count: number, d: number, scratch: number) => void;
+  readonly products: (v: number, d: number, wt: number, rowTiles: number, steps: number, beta: number) => void;
+  readonly weights: (wt: number, dw: number, scratch: number) => void;
+}
+
+/** Compiled kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
+const kernelCache = new Map<string, Kernels | GradKernels | null>();
 const KERNEL_CACHE_SIZE = 64;
 
-function kernelsOf(plan: Plan): Kernels | null {
-  const key = [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu].join(",");
-  const known = kernelCache.get(key);
-  if (known !== undefined) return known;
+function cached<K extends Kernels | GradKernels>(kind: string, plan: Plan, build: () => K | null): K | null {
+  const key = [kind, plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu].join(",");
+  if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const filter = instantiateKernel(filterBody(plan), 3);
-  const input = instantiateKernel(inputBody(plan), 4);
-  const products = instantiateKernel(productsBody(plan), 4);
-  const output = instantiateKernel(outputBody(plan), 5);
-  const kernels = filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
+  const kernels = build();
   kernelCache.set(key, kernels);
   return kernels;
+}
+
+function kernelsOf(plan: Plan): Kernels | null {
+  return cached("forward", plan, () => {
+    const filter = instantiateKernel(filterBody(plan), 3);
+    const input = instantiateKernel(inputBody(plan), 4);
+    const products = instantiateKernel(productsBody(forwardProducts(plan)), 6);
+    const output = instantiateKernel(outputBody(plan), 5);
+    return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
+  });
+}
+
+function gradKernelsOf(plan: Plan): GradKernels | null {
+  return cached("filter gradient", plan, () => {
+    const input = instantiateKernel(inputBody(plan), 4);
+    const gradient = instantiateKernel(gradientBody(plan), 4);
+    const products = instantiateKernel(productsBody(filterGradProducts(plan)), 6);
+    const weights = instantiateKernel(weightsBody(plan), 3);
+    return input === null || gradient === null || products === null || weights === null ? null : { input, gradient, products, weights };
+  });
+}
+
+const compiledMaxAbs = lazyKernel<(from: number, vectors: number, to: number) => void>(maxAbsBody, 3);
+
+/**
+ * The multiplies of F(4 x 4, 3 x 3)'s products (36 per tile and pair of
+ * channels, the channels rounded up to 4 and 8, the output to whole 4 x 4
+ * tiles) over those of the direct sum (9 per output and pair), for a 3 x 3
+ * filter with stride and dilation 1 and one group; Infinity for others.
+ */
+function multipliesRatio(g: ConvGeometry): number {
+  const unit = g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 && g.dilationWidth === 1;
+  if (!(unit && g.kernelHeight === 3 && g.kernelWidth === 3 && g.groups === 1)) return Infinity;
+  const tiles = g.batch * Math.ceil(g.outHeight / TILE) * Math.ceil(g.outWidth / TILE);
+  const winograd = E * tiles * roundUp(g.inChannels, 4) * roundUp(g.outChannels, NR);
+  const direct = 9 * g.batch * g.outHeight * g.outWidth * g.inChannels * g.outChannels;
+  return winograd / direct;
 }
 
 /**
  * True when a float32 convolution takes `conv2dWinogradWasm`: a 3 x 3 filter
  * with stride and dilation 1 and one group, where the products' multiplies
- * (36 per tile and pair of channels, the channels rounded up to 4 and 8, the
- * output to whole 4 x 4 tiles) are no more than the direct sum's 9 per
- * output and pair. Measured against the path each shape took before
- * (implicit GEMM from a depth of 64, the window kernel below), interleaved
- * in one process on a loaded 2-core Xeon, medians of 7: batch 64, 28 x 28,
- * 1 to 32 channels 0.91 of the time (the multiplies equal); 4 to 32, 0.10; 8
- * to 32, 0.27; 16 to 32, 0.28; 14 x 14, 32 to 64, 0.41; 64 to 32, 0.40;
- * batch 32, 14 x 14, 32 to 64 (the bench's), 0.45; batch 8, 7 x 7, 128 to
- * 128, 0.45; 28 x 28, 64 to 64, 0.24; 56 x 56, 16 to 16, 0.28.
+ * are no more than the direct sum's (`multipliesRatio`). Measured against
+ * the path each shape took before (implicit GEMM from a depth of 64, the
+ * window kernel below), interleaved in one process on a loaded 2-core Xeon,
+ * medians of 7: batch 64, 28 x 28, 1 to 32 channels 0.91 of the time (the
+ * multiplies equal); 4 to 32, 0.10; 8 to 32, 0.27; 16 to 32, 0.28; 14 x 14,
+ * 32 to 64, 0.41; 64 to 32, 0.40; batch 32, 14 x 14, 32 to 64 (the bench's),
+ * 0.45; batch 8, 7 x 7, 128 to 128, 0.45; 28 x 28, 64 to 64, 0.24; 56 x 56,
+ * 16 to 16, 0.28.
  */
 export function usesWinogradWasm(g: ConvGeometry): boolean {
-  const unit = g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 && g.dilationWidth === 1;
-  if (!(unit && g.kernelHeight === 3 && g.kernelWidth === 3 && g.groups === 1)) return false;
-  const tiles = g.batch * Math.ceil(g.outHeight / TILE) * Math.ceil(g.outWidth / TILE);
-  const winograd = E * tiles * roundUp(g.inChannels, 4) * roundUp(g.outChannels, NR);
-  const direct = 9 * g.batch * g.outHeight * g.outWidth * g.inChannels * g.outChannels;
-  return winograd <= direct;
+  return multipliesRatio(g) <= 1;
 }
 
 /**
- * True when the transforms cannot overflow on `x` and `w` (each has
- * `size` elements read): all finite (a NaN or infinity would spread over a
- * tile, and an infinity turn into NaN) and `max |x| * max |w| * channels`
- * below MAGNITUDE_LIMIT. The transforms scale a value by at most 100 (`B`),
- * 1 (`G`) and 18 x 18 (`A`), so no partial sum exceeds 32400 times that product.
+ * True when the filter gradient of a float32 convolution without an
+ * epilogue takes `conv2dFilterGradWinogradWasm`: where the multiplies are at
+ * most half the direct sum's. Measured against implicit GEMM the same way
+ * (medians of 7, loaded): batch 64, 28 x 28, 1 to 32 channels (ratio 1)
+ * 1.28 of the time, so it stays on implicit GEMM; 14 x 14, 32 to 64, 0.71;
+ * batch 32, 0.46; batch 8, 28 x 28, 64 to 64, 0.34.
  */
-export function winogradSafe(x: Float32Array, xSize: number, w: Float32Array, wSize: number, channels: number): boolean {
-  const mx = maxAbs(x, xSize);
-  const mw = maxAbs(w, wSize);
-  // NOTE: NaN fails the comparison, so a NaN or infinity anywhere answers false.
-  return mx * mw * channels < MAGNITUDE_LIMIT;
+export function usesWinogradWasmFilterGrad(g: ConvGeometry): boolean {
+  return multipliesRatio(g) <= 0.5;
 }
 
-/** 2^128 / 32400 / 2, rounded down: what keeps every partial sum of `conv2dWinogradWasm` finite. */
+/**
+ * What keeps every partial sum finite: the transforms scale a value by at
+ * most 100 (`B`), 1 (`G`) and 18 x 18 (`A`), so with `max |x| * max |w|`
+ * times the terms of a sum (channels, or tiles for the filter gradient)
+ * below 2^128 / 32400 / 2 no partial sum overflows.
+ */
 const MAGNITUDE_LIMIT = 5e33;
 
-/** The largest `|a[i]|` of the first `size` elements; NaN if one is NaN. */
-function maxAbs(a: Float32Array, size: number): number {
-  let m = 0;
-  for (let i = 0; i < size; i++) {
-    const v = a[i] ?? 0;
-    const magnitude = v < 0 ? -v : v;
-    // NOTE: `magnitude > m` is false for NaN; the second test lets a NaN in (and the next returns it).
-    if (magnitude > m || magnitude !== magnitude) m = magnitude;
-    if (m !== m) return m;
-  }
-  return m;
-}
-
-/** Byte addresses of the regions of one call, from 0 in the shared memory (each a multiple of 16). */
-interface Layout {
-  readonly x: number;
-  readonly w: number;
-  readonly u: number;
-  readonly v: number;
-  readonly m: number;
-  readonly y: number;
-  readonly bias: number;
-  readonly inTable: number;
-  readonly outTable: number;
-  readonly scratch: number;
-  readonly end: number;
-}
-
-function layoutOf(plan: Plan, batch: number): Layout {
-  const at16 = (bytes: number): number => roundUp(bytes, VECTOR);
-  const x = 0;
-  const w = at16(x + batch * plan.inRows * plan.inCols * plan.c4 * FLOAT);
-  const u = at16(w + 9 * plan.c4 * plan.o8 * FLOAT);
-  const v = at16(u + E * plan.c4 * plan.o8 * FLOAT);
-  const m = at16(v + E * plan.chunk * plan.c4 * FLOAT);
-  const y = at16(m + E * plan.chunk * plan.o8 * FLOAT);
-  const bias = at16(y + batch * plan.outRows * plan.outCols * plan.o4 * FLOAT);
-  const inTable = at16(bias + plan.o4 * FLOAT);
-  const outTable = at16(inTable + plan.chunk * 4);
-  const scratch = at16(outTable + plan.chunk * 4);
-  return { x, w, u, v, m, y, bias, inTable, outTable, scratch, end: scratch + E * VECTOR };
+/** The largest `|value|` of `vectors` f32x4 at byte `from` of the shared memory (NaN if one is NaN), by `maxAbs` with its result at byte `to`. */
+function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: number): number {
+  const kernel = compiledMaxAbs();
+  if (kernel === null) return NaN;
+  kernel(from, vectors, to);
+  const at = to / FLOAT;
+  const lanes = [floats[at] ?? NaN, floats[at + 1] ?? NaN, floats[at + 2] ?? NaN, floats[at + 3] ?? NaN];
+  // NOTE: Math.max answers NaN when one lane is NaN.
+  return Math.max(...lanes);
 }
 
 /**
- * The forward convolution of float32 arrays by F(4 x 4, 3 x 3) in
- * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
- * geometry `usesWinogradWasm` accepts, with `x` and `w` that `winogradSafe`
- * accepts (the caller checks). Returns false,
- * having written nothing, where WebAssembly SIMD or the memory is missing.
+ * Copies the NHWC array `src` (`[N, H, W, C]`) into the shared memory from
+ * float `at` as `[N][rows][cols][c4]`, pixel (h, w) at (h + top, w + left),
+ * zeros everywhere else: pixels past `rows` or `cols` are left out.
  */
-export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
-  const tilesHigh = Math.ceil(OH / TILE);
-  const tilesWide = Math.ceil(OW / TILE);
-  const tiles = N * tilesHigh * tilesWide;
-  const c4 = roundUp(C, 4);
-  const o8 = roundUp(O, NR);
-  const o4 = roundUp(O, 4);
+function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
+  const { N, H, W, C } = shape;
+  const h0 = Math.max(0, -top), h1 = Math.min(H, rows - top);
+  const w0 = Math.max(0, -left), w1 = Math.min(W, cols - left);
+  const rowSize = cols * c4;
+  if (c4 !== C || h1 <= h0 || w1 <= w0) floats.fill(0, at, at + N * rows * rowSize);
+  for (let n = 0; n < N; n++) {
+    const image = at + n * rows * rowSize;
+    if (c4 === C && h1 > h0 && w1 > w0) {
+      // only the margins: the rows above and below, and each copied row's columns left and right
+      floats.fill(0, image, image + (h0 + top) * rowSize);
+      floats.fill(0, image + (h1 + top) * rowSize, image + rows * rowSize);
+      for (let h = h0; h < h1; h++) {
+        const row = image + (h + top) * rowSize;
+        floats.fill(0, row, row + (w0 + left) * c4);
+        floats.fill(0, row + (w1 + left) * c4, row + rowSize);
+      }
+    }
+    for (let h = h0; h < h1 && w1 > w0; h++) {
+      const from = ((n * H + h) * W + w0) * C;
+      const to = image + (h + top) * rowSize + (w0 + left) * c4;
+      if (c4 === C) floats.set(src.subarray(from, from + (w1 - w0) * C), to);
+      else for (let w = w0; w < w1; w++) floats.set(src.subarray(from + (w - w0) * C, from + (w - w0 + 1) * C), to + (w - w0) * c4);
+    }
+  }
+}
+
+/** The plan of a geometry: tiles, padded channel counts, staged sizes and the chunk. */
+function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Plan; tiles: number; tilesHigh: number; tilesWide: number } {
+  const tilesHigh = Math.ceil(g.outHeight / TILE);
+  const tilesWide = Math.ceil(g.outWidth / TILE);
+  const tiles = g.batch * tilesHigh * tilesWide;
+  const c4 = roundUp(g.inChannels, 4);
+  const o8 = roundUp(g.outChannels, NR);
   const perTile = E * (c4 + o8) * FLOAT;
   const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / perTile / MR) * MR));
   const plan: Plan = {
     c4,
     o8,
-    o4,
+    o4: roundUp(g.outChannels, 4),
     chunk,
     inRows: tilesHigh * TILE + 2,
     inCols: tilesWide * TILE + 2,
     outRows: tilesHigh * TILE,
     outCols: tilesWide * TILE,
-    bias: epilogue.bias !== undefined,
-    relu: epilogue.relu,
+    bias: epilogue?.bias !== undefined,
+    relu: epilogue?.relu ?? false,
   };
+  return { plan, tiles, tilesHigh, tilesWide };
+}
+
+/** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
+function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
+  let at = 0;
+  const out: Record<string, number> = {};
+  for (const [name, floats] of Object.entries<number>(sizes)) {
+    out[name] = at;
+    at = roundUp(at + floats * FLOAT, VECTOR);
+  }
+  out["end"] = at;
+  return out as Record<K | "end", number>; // NOTE: sound: every key of `sizes` and "end" were set above
+}
+
+/** Writes the byte addresses of tiles `t0 .. t0 + count`'s corners in a staged image (`rows x cols x channels` per image, tiles `stride` pixels apart) to `table`. */
+function tileCorners(table: Int32Array, base: number, t0: number, count: number, tilesHigh: number, tilesWide: number, rows: number, cols: number, channels: number): void {
+  const perImage = tilesHigh * tilesWide;
+  for (let k = 0; k < count; k++) {
+    const tile = t0 + k;
+    const n = Math.floor(tile / perImage);
+    const th = Math.floor((tile % perImage) / tilesWide);
+    const tw = tile % tilesWide;
+    table[k] = base + ((n * rows + th * TILE) * cols + tw * TILE) * channels * FLOAT;
+  }
+}
+
+/**
+ * The forward convolution of float32 arrays by F(4 x 4, 3 x 3) in
+ * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
+ * geometry `usesWinogradWasm` accepts. Returns false, having written
+ * nothing, where WebAssembly SIMD or the memory is missing, or where `x` or
+ * `w` holds a NaN or an infinity (which the transforms would spread over a
+ * tile, an infinity turning into NaN) or values so large that a partial sum
+ * could overflow (MAGNITUDE_LIMIT): the caller then takes the direct sum.
+ */
+export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, epilogue);
+  const { c4, o8, o4, chunk } = plan;
   const kernels = kernelsOf(plan);
   if (kernels === null) return false;
-  const at = layoutOf(plan, N);
+  const at = regions({
+    x: N * plan.inRows * plan.inCols * c4,
+    w: 9 * c4 * o8,
+    u: E * c4 * o8,
+    v: E * chunk * c4,
+    m: E * chunk * o8,
+    y: N * plan.outRows * plan.outCols * o4,
+    bias: o4,
+    inTable: chunk,
+    outTable: chunk,
+    scratch: 4 * E,
+  });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  // The input with its padding written out: input pixel (ih, iw) at staged (ih + padTop, iw + padLeft).
-  const xAt = at.x / FLOAT;
-  floats.fill(0, xAt, at.w / FLOAT);
-  const rows = Math.min(H, plan.inRows - g.padTop);
-  const iw0 = Math.max(0, -g.padLeft);
-  const iw1 = Math.min(W, plan.inCols - g.padLeft);
-  for (let n = 0; n < N && iw1 > iw0; n++) {
-    for (let ih = Math.max(0, -g.padTop); ih < rows; ih++) {
-      const from = ((n * H + ih) * W + iw0) * C;
-      const to = xAt + ((n * plan.inRows + ih + g.padTop) * plan.inCols + iw0 + g.padLeft) * c4;
-      if (c4 === C) floats.set(x.subarray(from, from + (iw1 - iw0) * C), to);
-      else for (let iw = iw0; iw < iw1; iw++) floats.set(x.subarray(from + (iw - iw0) * C, from + (iw - iw0 + 1) * C), to + (iw - iw0) * c4);
-    }
-  }
-  // The filter as [3][3][c4][o8], zero-padded, then transformed.
+  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  // The filter as [3][3][c4][o8], zero-padded.
   const wAt = at.w / FLOAT;
-  floats.fill(0, wAt, at.u / FLOAT);
-  for (let tc = 0; tc < 9 * C; tc++) {
-    const tap = Math.floor(tc / C);
-    floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (tap * c4 + (tc % C)) * o8);
-  }
+  floats.fill(0, wAt, wAt + 9 * c4 * o8);
+  for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
+  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
+  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
+  if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;
   kernels.filter(at.w, at.u, at.scratch);
   if (epilogue.bias !== undefined) {
     floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
@@ -554,19 +727,12 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   }
   const inTable = new Int32Array(heap, at.inTable, chunk);
   const outTable = new Int32Array(heap, at.outTable, chunk);
-  const perImage = tilesHigh * tilesWide;
   for (let t0 = 0; t0 < tiles; t0 += chunk) {
     const count = Math.min(chunk, tiles - t0);
-    for (let k = 0; k < count; k++) {
-      const tile = t0 + k;
-      const n = Math.floor(tile / perImage);
-      const th = Math.floor((tile % perImage) / tilesWide);
-      const tw = tile % tilesWide;
-      inTable[k] = at.x + ((n * plan.inRows + th * TILE) * plan.inCols + tw * TILE) * c4 * FLOAT;
-      outTable[k] = at.y + ((n * plan.outRows + th * TILE) * plan.outCols + tw * TILE) * o4 * FLOAT;
-    }
+    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+    tileCorners(outTable, at.y, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
     kernels.input(at.inTable, count, at.v, at.scratch);
-    kernels.products(at.v, at.u, at.m, Math.ceil(count / MR));
+    kernels.products(at.v, at.u, at.m, Math.ceil(count / MR), c4, 0);
     kernels.output(at.outTable, count, at.m, at.scratch, at.bias);
   }
   // The staged output's rows, without the columns and rows past the output and the channels past O.
@@ -579,5 +745,62 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
       else for (let ow = 0; ow < OW; ow++) out.set(floats.subarray(from + ow * o4, from + ow * o4 + O), to + ow * O);
     }
   }
+  return true;
+}
+
+/**
+ * The filter gradient of a float32 3 x 3 convolution with stride and
+ * dilation 1 and one group by Winograd's F(3 x 3, 4 x 4), the transpose of
+ * the forward's F(4 x 4, 3 x 3): with `d` a tile's 6 x 6 input patch and
+ * `dy` its 4 x 4 output gradient, `<dy, y> = sum_e (A dy A^T)_e (G g
+ * G^T)_e (B^T d B)_e` per tile, so `dw = G^T [sum_tiles (A dy A^T) * (B^T d
+ * B)] G`: the sum over tiles is
+ * 36 products `W[e] = V[e]^T @ D[e]` (`[C, tiles] @ [tiles, O]`), run chunk
+ * by chunk in tile order. Tiles past the output's edge see a zero gradient
+ * there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
+ * nothing, where `conv2dWinogradWasm` would (a NaN or infinity, or
+ * `max |x| * max |dy| * tiles` past MAGNITUDE_LIMIT).
+ */
+export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, undefined);
+  const { c4, o8, o4, chunk } = plan;
+  const kernels = gradKernelsOf(plan);
+  if (kernels === null) return false;
+  const at = regions({
+    x: N * plan.inRows * plan.inCols * c4,
+    dy: N * plan.outRows * plan.outCols * o4,
+    v: E * chunk * c4,
+    d: E * chunk * o8,
+    wt: E * c4 * o8,
+    dw: 9 * c4 * o8,
+    inTable: chunk,
+    outTable: chunk,
+    scratch: 4 * E,
+  });
+  const heap = sharedHeap(at.end);
+  if (heap === undefined) return false;
+  const floats = new Float32Array(heap);
+  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
+  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  const mdy = maxAbsOf(floats, at.dy, (N * plan.outRows * plan.outCols * o4) / 4, at.scratch);
+  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
+  if (!(mx * mdy * tiles < MAGNITUDE_LIMIT)) return false;
+  // D's columns past o4 are never written: zero once
+  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + E * chunk * o8);
+  const inTable = new Int32Array(heap, at.inTable, chunk);
+  const outTable = new Int32Array(heap, at.outTable, chunk);
+  for (let t0 = 0; t0 < tiles; t0 += chunk) {
+    const count = Math.min(chunk, tiles - t0);
+    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+    tileCorners(outTable, at.dy, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
+    kernels.input(at.inTable, count, at.v, at.scratch);
+    kernels.gradient(at.outTable, count, at.d, at.scratch);
+    kernels.products(at.v, at.d, at.wt, c4 / MR, count, t0 > 0 ? 1 : 0);
+  }
+  kernels.weights(at.wt, at.dw, at.scratch);
+  const dwAt = at.dw / FLOAT;
+  for (let tc = 0; tc < 9 * C; tc++) dw.set(floats.subarray(dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8, dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8 + O), tc * O);
   return true;
 }

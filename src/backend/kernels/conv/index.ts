@@ -38,7 +38,10 @@
  *   with stride and dilation 1 and one group (float32, or at least 16
  *   output channels) instead convolves `dy` with the filter turned by 180
  *   degrees, which takes a Winograd path (`backpropByWinograd`);
- * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows.
+ * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows;
+ *   a float32 3 x 3 filter with stride 1 and no epilogue, where it saves
+ *   half the multiplies, takes Winograd's F(3 x 3, 4 x 4) in WebAssembly
+ *   (`conv2dFilterGradWinogradWasm`: 36 products over the tiles).
  *
  * A 1 x 1 filter with stride 1 and no padding needs no columns at all: the
  * input is read in place. Float32 products on the WebAssembly matmul skip
@@ -56,7 +59,7 @@
  *
  * Leaves out: 1-D and 3-D convolutions (a caller reshapes 1-D to 2-D), NCHW
  * layouts, Winograd's larger tiles (F(6 x 6, 3 x 3) and up, less exact) and
- * FFT algorithms, a fast algorithm for the filter gradient, dilated pooling, threads.
+ * FFT algorithms, dilated pooling, threads.
  *
  * The folder holds one concern per file: `geometry.ts` (sizes, padding,
  * checks, the walk over windows), `columns.ts` (im2col and the column

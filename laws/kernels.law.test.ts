@@ -60,7 +60,7 @@ import { gemm, matmul, type MatmulBackend } from "../src/backend/kernels/matmul.
 import type { FloatArray } from "../src/backend/kernels/matrix-view.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
 import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/backend/kernels/reduce.js";
-import { usesWinogradWasm, usesWinogradWasmFilterGrad, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
+import { usesWinogradWasm, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { winogradFilterGradScale, winogradScale } from "./support/winograd-scale.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -507,7 +507,7 @@ describe("conv2d", () => {
           scale[wi] = at(scale, wi) + Math.abs(at(x, xi) * at(dy, yi));
         });
         // where F(3 x 3, 4 x 4) runs (float32, no epilogue), at least its scale, in units of the float32 tolerance
-        const own = dtype === "float32" && usesWinogradWasmFilterGrad(g) ? winogradFilterGradScale(x, dy, g) : scale;
+        const own = dtype === "float32" && usesWinogradWasm(g) ? winogradFilterGradScale(x, dy, g) : scale;
         const units = dtype === "float32" ? Math.max(1, WINOGRAD_FILTER_GRAD_ERROR_BOUND / tolerance(dtype)) : 1;
         expectClose(dw, sums, scale.map((s, i) => Math.max(s, units * at(own, i))), tolerance(dtype));
       }),

@@ -16,7 +16,7 @@ import { conv2d } from "./forward.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dFilterGradImplicit } from "./implicit.js";
 import { usesWinograd } from "./winograd.js";
-import { conv2dFilterGradWinogradWasm, usesWinogradWasm, usesWinogradWasmFilterGrad } from "./winograd-wasm.js";
+import { conv2dFilterGradWinogradWasm, usesWinogradWasm } from "./winograd-wasm.js";
 
 /** Stores the `count` channel sums from `acc[accAt]` at `out[at]`, adding the bias and applying relu. */
 function storeChannels(out: FloatArray, at: number, acc: Float64Array, accAt: number, count: number, bias: FloatArray | undefined, biasOffset: number, relu: boolean): void {
@@ -177,7 +177,7 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const epilogue = epilogueOf(options);
   if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
     const plain = options.bias === undefined && options.activation !== "relu";
-    if (plain && usesWinogradWasmFilterGrad(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
+    if (plain && usesWinogradWasm(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
     if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
   }
   for (let group = 0; group < g.groups; group++) {

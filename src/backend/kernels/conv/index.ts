@@ -39,8 +39,8 @@
  *   output channels) instead convolves `dy` with the filter turned by 180
  *   degrees, which takes a Winograd path (`backpropByWinograd`);
  * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows;
- *   a float32 3 x 3 filter with stride 1 and no epilogue, where it saves
- *   half the multiplies, takes Winograd's F(3 x 3, 4 x 4) in WebAssembly
+ *   a float32 3 x 3 filter with stride 1 and no epilogue, where the
+ *   forward takes Winograd, takes Winograd's F(3 x 3, 4 x 4) in WebAssembly
  *   (`conv2dFilterGradWinogradWasm`: 36 products over the tiles).
  *
  * A 1 x 1 filter with stride 1 and no padding needs no columns at all: the

@@ -469,23 +469,29 @@ function weightsBody(plan: Plan): FunctionBody {
 }
 
 /**
- * `maxAbs(from, vectors, to)`: the lane-wise largest `|value|` of `vectors`
- * f32x4 from `from`, to `to`. `f32x4.max` answers NaN when either side is
- * NaN, so a NaN anywhere leaves NaN in its lane.
+ * `maxAbs(from, vectors, to)`: over `vectors` f32x4 from `from`, the
+ * lane-wise largest `|value|` (`f32x4.pmax`, a single instruction) to `to`,
+ * and the lane-wise sum of `value - value` to `to + 16`: 0 where every
+ * value was finite, NaN once a NaN or an infinity came by (NaN then stays).
  */
 function maxAbsBody(): FunctionBody {
   const f = new FunctionBody(3);
   const [from, vectors, to] = [0, 1, 2];
   const m = f.local(ValType.v128);
-  f.zeros().set(m);
+  const finite = f.local(ValType.v128);
+  const value = f.local(ValType.v128);
+  f.zeros().set(m).zeros().set(finite);
   f.get(vectors).if();
   f.loop();
-  f.get(m).get(from).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_max).set(m);
+  f.get(from).simd(SimdOp.v128_load, v128At(0)).set(value);
+  f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
+  f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
   addTo(f, from, VECTOR);
   countDown(f, vectors);
   f.end();
   f.end();
   f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
+  f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
   return f;
 }
 
@@ -555,31 +561,24 @@ function multipliesRatio(g: ConvGeometry): number {
 }
 
 /**
- * True when a float32 convolution takes `conv2dWinogradWasm`: a 3 x 3 filter
- * with stride and dilation 1 and one group, where the products' multiplies
- * are no more than the direct sum's (`multipliesRatio`). Measured against
+ * True when a float32 convolution takes `conv2dWinogradWasm`, and its filter
+ * gradient (without an epilogue) `conv2dFilterGradWinogradWasm`: a 3 x 3
+ * filter with stride and dilation 1 and one group, where the products'
+ * multiplies are no more than the direct sum's (`multipliesRatio`). Measured against
  * the path each shape took before (implicit GEMM from a depth of 64, the
  * window kernel below), interleaved in one process on a loaded 2-core Xeon,
  * medians of 7: batch 64, 28 x 28, 1 to 32 channels 0.91 of the time (the
  * multiplies equal); 4 to 32, 0.10; 8 to 32, 0.27; 16 to 32, 0.28; 14 x 14,
  * 32 to 64, 0.41; 64 to 32, 0.40; batch 32, 14 x 14, 32 to 64 (the bench's),
  * 0.45; batch 8, 7 x 7, 128 to 128, 0.45; 28 x 28, 64 to 64, 0.24; 56 x 56,
- * 16 to 16, 0.28.
+ * 16 to 16, 0.28. Later, with the staging and the finiteness check made
+ * cheaper (load 5, medians of 9): 28 x 28, 1 to 32, 0.66 to 0.68 of the
+ * window kernel's time; 3 to 32, 0.20. The filter gradient against implicit
+ * GEMM: 28 x 28, 1 to 32, 0.78 to 0.91; 3 to 32, 0.35 to 0.37; 14 x 14, 32
+ * to 64, 0.46 to 0.71 (loaded); batch 8, 28 x 28, 64 to 64, 0.34.
  */
 export function usesWinogradWasm(g: ConvGeometry): boolean {
   return multipliesRatio(g) <= 1;
-}
-
-/**
- * True when the filter gradient of a float32 convolution without an
- * epilogue takes `conv2dFilterGradWinogradWasm`: where the multiplies are at
- * most half the direct sum's. Measured against implicit GEMM the same way
- * (medians of 7, loaded): batch 64, 28 x 28, 1 to 32 channels (ratio 1)
- * 1.28 of the time, so it stays on implicit GEMM; 14 x 14, 32 to 64, 0.71;
- * batch 32, 0.46; batch 8, 28 x 28, 64 to 64, 0.34.
- */
-export function usesWinogradWasmFilterGrad(g: ConvGeometry): boolean {
-  return multipliesRatio(g) <= 0.5;
 }
 
 /**
@@ -590,15 +589,19 @@ export function usesWinogradWasmFilterGrad(g: ConvGeometry): boolean {
  */
 const MAGNITUDE_LIMIT = 5e33;
 
-/** The largest `|value|` of `vectors` f32x4 at byte `from` of the shared memory (NaN if one is NaN), by `maxAbs` with its result at byte `to`. */
+/**
+ * The largest `|value|` of `vectors` f32x4 at byte `from` of the shared
+ * memory, or NaN if one is NaN or infinite, by `maxAbs` with its results
+ * at byte `to` (two vectors).
+ */
 function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: number): number {
   const kernel = compiledMaxAbs();
   if (kernel === null) return NaN;
   kernel(from, vectors, to);
   const at = to / FLOAT;
-  const lanes = [floats[at] ?? NaN, floats[at + 1] ?? NaN, floats[at + 2] ?? NaN, floats[at + 3] ?? NaN];
-  // NOTE: Math.max answers NaN when one lane is NaN.
-  return Math.max(...lanes);
+  const sums = (floats[at + 4] ?? NaN) + (floats[at + 5] ?? NaN) + (floats[at + 6] ?? NaN) + (floats[at + 7] ?? NaN);
+  // NOTE: the sums are 0 unless a NaN or an infinity came by (Math.max of NaN is NaN too)
+  return sums === 0 ? Math.max(floats[at] ?? NaN, floats[at + 1] ?? NaN, floats[at + 2] ?? NaN, floats[at + 3] ?? NaN) : NaN;
 }
 
 /**
@@ -627,8 +630,12 @@ function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: 
     for (let h = h0; h < h1 && w1 > w0; h++) {
       const from = ((n * H + h) * W + w0) * C;
       const to = image + (h + top) * rowSize + (w0 + left) * c4;
-      if (c4 === C) floats.set(src.subarray(from, from + (w1 - w0) * C), to);
-      else for (let w = w0; w < w1; w++) floats.set(src.subarray(from + (w - w0) * C, from + (w - w0 + 1) * C), to + (w - w0) * c4);
+      if (c4 === C) {
+        floats.set(src.subarray(from, from + (w1 - w0) * C), to);
+        continue;
+      }
+      // NOTE: one float at a time: a `set` per pixel of a few channels costs far more (a view each)
+      for (let w = 0; w < w1 - w0; w++) for (let c = 0; c < C; c++) floats[to + w * c4 + c] = src[from + w * C + c] ?? 0;
     }
   }
 }

@@ -25,16 +25,21 @@
  * - the output transform `Y = A^T M A`, plus the bias and relu.
  *
  * Tiles go a chunk at a time (WINOGRAD_CHUNK_BYTES of `V` and `M`), so the
- * transformed data stays in the L2 cache between the three steps.
+ * transformed data stays in the L2 cache between the three steps. The
+ * filter gradient (`conv2dFilterGradWinogradWasm`) is the same algorithm
+ * transposed: the input transform, `A dy A^T` of the output gradient's
+ * tiles, the 36 products summed over tiles, and `G^T W G`.
  *
  * NOTE: every sum runs in a fixed order (transforms in the order of their
  * matrices' entries, the sum over channels from the first to the last), so
  * the results are the same bits on every run. F(4 x 4, 3 x 3) is less exact
  * than the direct sum: its transforms scale terms by up to 8 x 8 (`A`) and
- * 25 (`B`) and cancel them again. Measured in float32 against a float64
- * direct sum (`laws/conv-winograd.law.test.ts` holds the bound): the error
- * of an output is at most WINOGRAD_ERROR_BOUND times the sum over its window
- * of `|x| |w|`, summed over channels.
+ * 25 (`B`) and cancel them again, and they mix a tile's whole 6 x 6 patch
+ * and all nine taps. Measured in float32 against a float64 direct sum
+ * (`laws/conv-winograd.law.test.ts` holds the bounds): the error of an
+ * output is at most WINOGRAD_ERROR_BOUND times the sum over channels of
+ * the largest `|x|` of its tile's patch times the largest `|w|` of the
+ * taps (see WINOGRAD_ERROR_BOUND and WINOGRAD_FILTER_GRAD_ERROR_BOUND).
  *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
  * `winograd.ts` serves it), tiles of other sizes at the edges (an output of
@@ -48,12 +53,14 @@ import type { ConvGeometry } from "./geometry.js";
 
 /**
  * The error bound of `conv2dWinogradWasm`: an output's error is at most
- * WINOGRAD_ERROR_BOUND times `sum |x| |w|` over its window and channels
- * (the bias included), plus WINOGRAD_ERROR_FLOOR per input channel for
- * results in the subnormal range. Measured on random inputs in [-1, 1)
- * against a float64 direct sum: at most 1.5e-6 of that sum at 32 channels
- * (the bench's 14 x 14, 32 to 64), 1.2e-6 at 256; F(2 x 2, 3 x 3) reaches
- * about 2e-7. The law (`laws/conv-winograd.law.test.ts`) holds the bound
+ * WINOGRAD_ERROR_BOUND times the sum over input channels of the largest
+ * `|x|` in its tile's 6 x 6 input patch times the largest `|w|` of the nine
+ * taps (plus `|bias|`), plus WINOGRAD_ERROR_FLOOR per input channel for
+ * results in the subnormal range: a measured bound, not a worst case (the
+ * worst case grows with the channels). Measured on random inputs in [-1, 1)
+ * against a float64 direct sum: at most 1.5e-6 of `sum |x| |w|` over the
+ * window at 32 channels (the bench's 14 x 14, 32 to 64), 1.2e-6 at 256
+ * (F(2 x 2, 3 x 3) reaches about 2e-7). The law (`laws/conv-winograd.law.test.ts`) holds the bound
  * with edge values mixed in; the kernel laws' float32 bound (2e-5) holds too.
  */
 export const WINOGRAD_ERROR_BOUND = 1e-5;

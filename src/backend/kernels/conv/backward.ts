@@ -4,7 +4,8 @@
  * and col2im, or for 3 x 3 filters a Winograd convolution of `dy` with the
  * filter turned by 180 degrees; the filter gradient as `dw = cols(x)^T @ dy`
  * summed over chunks of rows (float32 on WebAssembly by implicit GEMM,
- * `implicit.ts`). Left out: a fast algorithm for the filter gradient.
+ * `implicit.ts`, or for 3 x 3 filters with stride 1 by Winograd's
+ * F(3 x 3, 4 x 4), `winograd-wasm.ts`).
  */
 
 import { gemm } from "../matmul.js";
@@ -15,6 +16,7 @@ import { conv2d } from "./forward.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, epilogueOf, forEachWindowRow, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dFilterGradImplicit } from "./implicit.js";
 import { usesWinograd } from "./winograd.js";
+import { conv2dFilterGradWinogradWasm, usesWinogradWasm } from "./winograd-wasm.js";
 
 /** Stores the `count` channel sums from `acc[accAt]` at `out[at]`, adding the bias and applying relu. */
 function storeChannels(out: FloatArray, at: number, acc: Float64Array, accAt: number, count: number, bias: FloatArray | undefined, biasOffset: number, relu: boolean): void {
@@ -114,7 +116,7 @@ export function conv2dBackpropInput<F extends FloatArray>(dx: F, dy: F, w: F, op
 function backpropByWinograd(dx: FloatArray, dy: FloatArray, w: FloatArray, g: ConvGeometry, options: Conv2dOptions): boolean {
   const { kernelHeight: KH, kernelWidth: KW, inChannels: C, outChannels: O } = g;
   const transposed: ConvGeometry = { ...g, inChannels: O, outChannels: C, groupInChannels: O, groupOutChannels: C };
-  if (g.groups !== 1 || !usesWinograd(transposed)) return false;
+  if (g.groups !== 1 || !(usesWinograd(transposed) || (dy instanceof Float32Array && usesWinogradWasm(transposed)))) return false;
   const [top, left] = [KH - 1 - g.padTop, KW - 1 - g.padLeft];
   const [bottom, right] = [g.inHeight - g.outHeight + KH - 1 - top, g.inWidth - g.outWidth + KW - 1 - left];
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return false;
@@ -174,6 +176,8 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const chunk = chunkRows(depth);
   const epilogue = epilogueOf(options);
   if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
+    const plain = options.bias === undefined && options.activation !== "relu";
+    if (plain && usesWinogradWasm(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
     if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
   }
   for (let group = 0; group < g.groups; group++) {

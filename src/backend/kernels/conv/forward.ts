@@ -1,6 +1,7 @@
 /**
- * The forward convolution: checks its arrays and picks one of three paths,
- * Winograd's (`winograd.ts`), the window kernel (`windows.ts`) or columns
+ * The forward convolution: checks its arrays and picks one of four paths,
+ * Winograd's in WebAssembly for float32 (`winograd-wasm.ts`) or in float64
+ * (`winograd.ts`), the window kernel (`windows.ts`) or columns
  * and `gemm` (`columns.ts`), with the WebAssembly matmul taking deep float32
  * windows. Every path computes the same sums; the choice is speed only.
  * Left out: the gradients (`backward.ts`).
@@ -9,9 +10,10 @@
 import type { FloatArray } from "../matrix-view.js";
 import { wasmMatmulAvailable } from "../wasm-matmul.js";
 import { conv2dColumns } from "./columns.js";
-import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, isPointwise, sizes } from "./geometry.js";
+import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
 import { conv2dWindows, usesWindows } from "./windows.js";
 import { conv2dWinograd, usesWinograd } from "./winograd.js";
+import { conv2dWinogradWasm, usesWinogradWasm } from "./winograd-wasm.js";
 
 /**
  * True when a float32 convolution goes to columns and the WebAssembly SIMD
@@ -64,6 +66,10 @@ export function conv2d<F extends FloatArray>(out: F, x: F, w: F, options: Conv2d
   checkBias("conv2d", options, g.outChannels);
   if (size.y === 0) return out;
   // NOTE: a NaN or infinity goes to the direct sum: Winograd's transforms would spread it over a whole tile, and turn Inf into NaN.
+  // (conv2dWinogradWasm declines those itself)
+  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array && usesWinogradWasm(g)) {
+    if (conv2dWinogradWasm(out, x, w, g, wasmEpilogueOf(options))) return out;
+  }
   if (columnsOnWasm(x, w, g)) conv2dColumns(out, x, w, g, options);
   else if (usesWinograd(g) && allFinite(x, size.x) && allFinite(w, size.w)) conv2dWinograd(out, x, w, g, options);
   else if (usesWindows(g)) conv2dWindows(out, x, w, g, options);

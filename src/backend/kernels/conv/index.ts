@@ -17,11 +17,15 @@
  * group is already a `[KH * KW * C / groups, O]` matrix, read in place
  * (transposed for the input gradient).
  *
- * - forward, three ways. A 3 x 3 filter with stride and dilation 1 over at
- *   least 16 channels per group takes Winograd's F(2 x 2, 3 x 3)
+ * - forward, four ways. A float32 3 x 3 filter with stride and dilation 1
+ *   and one group, where its tiles save multiplies, takes Winograd's
+ *   F(4 x 4, 3 x 3) in WebAssembly SIMD (`conv2dWinogradWasm`, 36 multiplies
+ *   per 4 x 4 tile and channel pair instead of 144; 0.45 of implicit GEMM's
+ *   time on bench case 2, 0.1 to 0.3 of the window kernel's below 16
+ *   channels). Other 3 x 3 filters with stride and dilation 1 over at
+ *   least 16 channels per group take F(2 x 2, 3 x 3) in float64
  *   (`conv2dWinograd`): 16 multiplies per 2 x 2 output tile and channel pair
- *   instead of 36, the sum over channels done as 16 `gemm` products (1.6x
- *   over columns on bench case 2). Other windows of up to `WINDOW_MAX_DEPTH`
+ *   instead of 36, the sum over channels done as 16 `gemm` products. Other windows of up to `WINDOW_MAX_DEPTH`
  *   taps are summed directly, weight-stationary (`conv2dWindows`): the
  *   weights of 4 output channels for 9 taps sit in scalar locals while a
  *   sweep walks the output pixels, so each pixel's window values are loaded
@@ -31,10 +35,13 @@
  *   `out = act(cols(x) @ w + bias)`, the epilogue fused into `gemm`;
  * - input gradient (the transposed convolution): `cols(dx) = dy @ w^T`,
  *   then `col2im` adds each column back under its window; a 3 x 3 filter
- *   with stride and dilation 1, one group and at least 16 output channels
- *   instead convolves `dy` with the filter turned by 180 degrees, which
- *   takes Winograd's path (`backpropByWinograd`);
- * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows.
+ *   with stride and dilation 1 and one group (float32, or at least 16
+ *   output channels) instead convolves `dy` with the filter turned by 180
+ *   degrees, which takes a Winograd path (`backpropByWinograd`);
+ * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows;
+ *   a float32 3 x 3 filter with stride 1 and no epilogue, where the
+ *   forward takes Winograd, takes Winograd's F(3 x 3, 4 x 4) in WebAssembly
+ *   (`conv2dFilterGradWinogradWasm`: 36 products over the tiles).
  *
  * A 1 x 1 filter with stride 1 and no padding needs no columns at all: the
  * input is read in place. Float32 products on the WebAssembly matmul skip
@@ -51,13 +58,13 @@
  * `max` does); its gradient goes to that element.
  *
  * Leaves out: 1-D and 3-D convolutions (a caller reshapes 1-D to 2-D), NCHW
- * layouts, Winograd's larger tiles (F(4 x 4, 3 x 3) and up, less exact) and
- * FFT algorithms, a fast algorithm for the filter gradient, dilated pooling, threads.
+ * layouts, Winograd's larger tiles (F(6 x 6, 3 x 3) and up, less exact) and
+ * FFT algorithms, dilated pooling, threads.
  *
  * The folder holds one concern per file: `geometry.ts` (sizes, padding,
  * checks, the walk over windows), `columns.ts` (im2col and the column
  * product), `windows.ts` (the weight-stationary window kernel), `winograd.ts`
- * (F(2 x 2, 3 x 3)), `forward.ts` (which of the three a convolution takes),
+ * (F(2 x 2, 3 x 3)), `winograd-wasm.ts` (F(4 x 4, 3 x 3) in WebAssembly), `forward.ts` (which path a convolution takes),
  * `backward.ts` (both gradients, col2im), `implicit.ts` (columns packed
  * straight into the WebAssembly matmul), `pool.ts` (pooling) and
  * `wasm-pool.ts` (max pooling in WebAssembly); this file

@@ -6,7 +6,8 @@
  * the maximum when it is greater, or when it is the window's first NaN; so
  * the first maximum wins on ties, -0 and +0 included, and the results are the
  * JavaScript kernels' bits. The gradient takes the positions and sends each
- * `dy` to its window's maximum.
+ * `dy` to its window's maximum, in WebAssembly too (`scatter`, one float at
+ * a time in the outputs' order, the JavaScript loop's bits).
  *
  * The windows come as a table of input offsets, one per tap of every output
  * pixel, made in JavaScript from the geometry; a tap in the padding points
@@ -94,6 +95,31 @@ function maxPoolBody(): FunctionBody {
 
 type MaxPoolKernel = (x: number, table: number, out: number, at: number, pixels: number, taps: number, vectors: number, withAt: number) => void;
 
+/**
+ * The body of `scatter(dx, where, dy, count)`: for each of `count` output
+ * elements in order, `dx[where[i]] += dy[i]` (`where` holds byte offsets
+ * from `dx`), one float at a time: the sums of the JavaScript loop, in its order.
+ */
+function scatterBody(): FunctionBody {
+  const f = new FunctionBody(4);
+  const [dx, where, dy, count] = [0, 1, 2, 3];
+  const to = f.local(ValType.i32);
+  const f32 = FunctionBody.memarg(ALIGN_4, 0);
+  f.get(count).if();
+  f.loop();
+  f.get(dx).get(where).op(Op.i32_load, f32).op(Op.i32_add).tee(to);
+  f.get(to).op(Op.f32_load, f32).get(dy).op(Op.f32_load, f32).op(Op.f32_add);
+  f.op(Op.f32_store, f32);
+  f.get(where).i32(FLOAT).op(Op.i32_add).set(where);
+  f.get(dy).i32(FLOAT).op(Op.i32_add).set(dy);
+  f.get(count).i32(1).op(Op.i32_sub).tee(count).brIf(0);
+  f.end();
+  f.end();
+  return f;
+}
+
+const compiledScatter = lazyKernel<(dx: number, where: number, dy: number, count: number) => void>(scatterBody, 4);
+
 /** The compiled max-pooling kernel (built on first use), or null where WebAssembly with SIMD cannot run it. */
 const compiledKernel = lazyKernel<MaxPoolKernel>(maxPoolBody, 8);
 
@@ -104,44 +130,90 @@ const compiledKernel = lazyKernel<MaxPoolKernel>(maxPoolBody, 8);
  * multiple of 4, too much memory).
  */
 export function wasmMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array | undefined, positions: Int32Array | undefined): boolean {
+  const run = stagePool(g, x, 0);
+  if (run === undefined) return false;
+  if (run.pixels === 0) return true; // nothing to write (the kernel's loops run at least once)
+  const { heap, outAt, whereAt, count } = run.go(positions !== undefined);
+  if (out !== undefined) out.set(new Float32Array(heap, outAt, count));
+  if (positions !== undefined) {
+    const where = new Int32Array(heap, whereAt, count);
+    for (let i = 0; i < count; i++) positions[i] = (where[i] ?? 0) >> 2;
+  }
+  return true;
+}
+
+/**
+ * The gradient of max pooling in WebAssembly: the maxima's positions as
+ * `wasmMaxPool` finds them, then each `dy` added to its maximum's element of
+ * `dx` (zero elsewhere), in the order of the outputs: the bits of
+ * `maxPool2dBackward`'s JavaScript loop. Returns false, having written
+ * nothing, where `wasmMaxPool` would.
+ */
+export function wasmMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float32Array, dx: Float32Array): boolean {
+  const scatter = compiledScatter();
+  if (scatter === null) return false;
+  const xSize = g.batch * g.inHeight * g.inWidth * g.inChannels;
+  const ySize = g.batch * g.outHeight * g.outWidth * g.inChannels;
+  // after the pooling's own regions: dy, then dx
+  const run = stagePool(g, x, ySize + xSize);
+  if (run === undefined) return false;
+  if (run.pixels === 0) {
+    dx.fill(0, 0, xSize);
+    return true;
+  }
+  const { heap, whereAt, end } = run.go(true);
+  const dyAt = end;
+  const dxAt = dyAt + ySize * FLOAT;
+  new Float32Array(heap, dyAt, ySize).set(dy.subarray(0, ySize));
+  const target = new Float32Array(heap, dxAt, xSize);
+  target.fill(0);
+  scatter(dxAt, whereAt, dyAt, ySize);
+  dx.set(target);
+  return true;
+}
+
+/**
+ * Places `x` and the windows' table in the shared memory (with `extra`
+ * floats free after them) and returns the pooling's run, or undefined where
+ * it cannot run (see `wasmMaxPool`). Layout (bytes, 16-byte aligned): x, the
+ * maxima, their offsets, the table, then the extra room.
+ */
+function stagePool(g: ConvGeometry, x: Float32Array, extra: number): { pixels: number; go: (withAt: boolean) => { heap: ArrayBuffer; outAt: number; whereAt: number; count: number; end: number } } | undefined {
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
-  if (C % 4 !== 0 || C === 0) return false;
+  if (C % 4 !== 0 || C === 0) return undefined;
   const run = compiledKernel();
-  if (run === null) return false;
+  if (run === null) return undefined;
   const pixels = g.batch * OH * OW;
-  if (pixels === 0) return true; // nothing to write (the kernel's loops run at least once)
   const taps = KH * KW;
   const xSize = g.batch * H * W * C;
-  // Layout (bytes, 16-byte aligned): x, the maxima, their offsets, the table.
   const outAt = xSize * FLOAT;
   const whereAt = outAt + pixels * C * FLOAT;
   const tableAt = whereAt + pixels * C * FLOAT;
-  const heap = sharedHeap(tableAt + pixels * taps * FLOAT);
-  if (heap === undefined) return false;
-  new Float32Array(heap, 0, xSize).set(x.subarray(0, xSize));
-  const table = new Int32Array(heap, tableAt, pixels * taps);
-  for (let n = 0, t = 0; n < g.batch; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const top = oh * g.strideHeight - g.padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const left = ow * g.strideWidth - g.padLeft;
-        // the window's first pixel inside the input (poolGeometry checked that there is one)
-        const first = ((n * H + Math.max(0, top)) * W + Math.max(0, left)) * C * FLOAT;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = top + kh;
-          for (let kw = 0; kw < KW; kw++, t++) {
-            const iw = left + kw;
-            table[t] = ih >= 0 && ih < H && iw >= 0 && iw < W ? ((n * H + ih) * W + iw) * C * FLOAT : first;
+  const end = tableAt + Math.ceil((pixels * taps) / 4) * 4 * FLOAT;
+  const heap = sharedHeap(end + extra * FLOAT);
+  if (heap === undefined) return undefined;
+  const go = (withAt: boolean): { heap: ArrayBuffer; outAt: number; whereAt: number; count: number; end: number } => {
+    new Float32Array(heap, 0, xSize).set(x.subarray(0, xSize));
+    const table = new Int32Array(heap, tableAt, pixels * taps);
+    for (let n = 0, t = 0; n < g.batch; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const top = oh * g.strideHeight - g.padTop;
+        for (let ow = 0; ow < OW; ow++) {
+          const left = ow * g.strideWidth - g.padLeft;
+          // the window's first pixel inside the input (poolGeometry checked that there is one)
+          const first = ((n * H + Math.max(0, top)) * W + Math.max(0, left)) * C * FLOAT;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = top + kh;
+            for (let kw = 0; kw < KW; kw++, t++) {
+              const iw = left + kw;
+              table[t] = ih >= 0 && ih < H && iw >= 0 && iw < W ? ((n * H + ih) * W + iw) * C * FLOAT : first;
+            }
           }
         }
       }
     }
-  }
-  run(0, tableAt, outAt, whereAt, pixels, taps, C / 4, positions === undefined ? 0 : 1);
-  if (out !== undefined) out.set(new Float32Array(heap, outAt, pixels * C));
-  if (positions !== undefined) {
-    const where = new Int32Array(heap, whereAt, pixels * C);
-    for (let i = 0; i < pixels * C; i++) positions[i] = (where[i] ?? 0) >> 2;
-  }
-  return true;
+    run(0, tableAt, outAt, whereAt, pixels, taps, C / 4, withAt ? 1 : 0);
+    return { heap, outAt, whereAt, count: pixels * C, end };
+  };
+  return { pixels, go };
 }

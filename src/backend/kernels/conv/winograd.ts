@@ -3,8 +3,9 @@
  * Algorithms for Convolutional Neural Networks", 2016): a 3 x 3 filter with
  * stride and dilation 1 over at least WINOGRAD_MIN_CHANNELS channels takes 16
  * multiplies per 2 x 2 output tile and channel pair instead of 36, the sum
- * over channels done as 16 `gemm` products. Left out: larger tiles
- * (F(4 x 4, 3 x 3) and up, less exact).
+ * over channels done as 16 `gemm` products, in float64. Float32 arrays take
+ * F(4 x 4, 3 x 3) in WebAssembly (`winograd-wasm.ts`) where it runs; this
+ * path serves float64 and engines without WebAssembly SIMD.
  */
 
 import { type Epilogue, gemm } from "../matmul.js";

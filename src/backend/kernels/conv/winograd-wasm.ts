@@ -1,0 +1,820 @@
+/**
+ * Winograd's minimal filtering F(4 x 4, 3 x 3) in WebAssembly SIMD (Lavin
+ * and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016;
+ * the interpolation points 0, 1, -1, 2, -2 and infinity of its F(4, 3)):
+ * each 4 x 4 tile of the output is `A^T [(G g G^T) * (B^T d B)] A`, summed
+ * over input channels, where `d` is the 6 x 6 input patch under the tile and
+ * `g` a 3 x 3 filter: 36 multiplies per tile and channel pair where the
+ * direct sum takes 144. The sum over channels is 36 independent matrix
+ * products, one per entry `e` of the 6 x 6 transforms: `M[e] = V[e] @ U[e]`,
+ * `V[e]` the `[tiles, C]` transformed input, `U[e]` the `[C, O]` transformed
+ * filter.
+ *
+ * Four WebAssembly functions over the runtime's shared memory, each built
+ * for one geometry (its channel counts and row strides are constants in the
+ * code: validated integers only, nothing from the data):
+ *
+ * - the filter transform `U = G g G^T`, four output channels a vector, into
+ *   panels of 8 output channels (`[e][O / 8][C][8]`, zero-padded);
+ * - the input transform `V = B^T d B`, four channels a vector, over the
+ *   input staged with its padding written out (every patch lies inside);
+ * - the products: for each `e`, a 4 x 8 register tile of `M[e]` in eight
+ *   f32x4 accumulators while each channel step splats 4 values of `V[e]`
+ *   and loads 8 of `U[e]`: the register tile of the WebAssembly matmul, on
+ *   operands laid out so that no packing pass is needed;
+ * - the output transform `Y = A^T M A`, plus the bias and relu.
+ *
+ * Tiles go a chunk at a time (WINOGRAD_CHUNK_BYTES of `V` and `M`), so the
+ * transformed data stays in the L2 cache between the three steps. The
+ * filter gradient (`conv2dFilterGradWinogradWasm`) is the same algorithm
+ * transposed: the input transform, `A dy A^T` of the output gradient's
+ * tiles, the 36 products summed over tiles, and `G^T W G`.
+ *
+ * NOTE: every sum runs in a fixed order (transforms in the order of their
+ * matrices' entries, the sum over channels from the first to the last), so
+ * the results are the same bits on every run. F(4 x 4, 3 x 3) is less exact
+ * than the direct sum: its transforms scale terms by up to 8 x 8 (`A`) and
+ * 25 (`B`) and cancel them again, and they mix a tile's whole 6 x 6 patch
+ * and all nine taps. Measured in float32 against a float64 direct sum
+ * (`laws/conv-winograd.law.test.ts` holds the bounds): the error of an
+ * output is at most WINOGRAD_ERROR_BOUND times the sum over channels of
+ * the largest `|x|` of its tile's patch times the largest `|w|` of the
+ * taps (see WINOGRAD_ERROR_BOUND and WINOGRAD_FILTER_GRAD_ERROR_BOUND).
+ *
+ * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
+ * `winograd.ts` serves it), tiles of other sizes at the edges (an output of
+ * 14 computes 16 rows and drops 2).
+ */
+
+import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { sharedHeap } from "../../wasm/runtime.js";
+import { instantiateKernel, lazyKernel, type WasmEpilogue } from "../wasm-matmul.js";
+import type { ConvGeometry } from "./geometry.js";
+
+/**
+ * The error bound of `conv2dWinogradWasm`: an output's error is at most
+ * WINOGRAD_ERROR_BOUND times the sum over input channels of the largest
+ * `|x|` in its tile's 6 x 6 input patch times the largest `|w|` of the nine
+ * taps (plus `|bias|`), plus WINOGRAD_ERROR_FLOOR per input channel for
+ * results in the subnormal range: a measured bound, not a worst case (the
+ * worst case grows with the channels). Measured on random inputs in [-1, 1)
+ * against a float64 direct sum: at most 1.5e-6 of `sum |x| |w|` over the
+ * window at 32 channels (the bench's 14 x 14, 32 to 64), 1.2e-6 at 256
+ * (F(2 x 2, 3 x 3) reaches about 2e-7). The law (`laws/conv-winograd.law.test.ts`) holds the bound
+ * with edge values mixed in; the kernel laws' float32 bound (2e-5) holds too.
+ */
+export const WINOGRAD_ERROR_BOUND = 1e-5;
+
+/**
+ * The error bound of `conv2dFilterGradWinogradWasm`, the same way: at most
+ * this times the sum over tiles of the largest `|x|` of the tile's input
+ * patch times the largest `|dy|` of the tile, plus WINOGRAD_ERROR_FLOOR per
+ * tile. Its sum over tiles runs in float32 in the transformed domain, where
+ * one large tile's terms (up to 32400 times its `|x| |dy|`) set the size of
+ * every later rounding: the law found 1.5e-5 with large and small values
+ * mixed (random values in [-1, 1) stay near 1e-6).
+ */
+export const WINOGRAD_FILTER_GRAD_ERROR_BOUND = 5e-5;
+
+/** The absolute part of the bound, per input channel: 2^-126, above the subnormal roundings (under 36 x 324 x 2^-149 each). */
+export const WINOGRAD_ERROR_FLOOR = 2 ** -126;
+
+// B^T (6 x 6): the input transform, `V = B^T d B`.
+const BT: readonly (readonly number[])[] = [
+  [4, 0, -5, 0, 1, 0],
+  [0, -4, -4, 1, 1, 0],
+  [0, 4, -4, -1, 1, 0],
+  [0, -2, -1, 2, 1, 0],
+  [0, 2, -1, -2, 1, 0],
+  [0, 4, 0, -5, 0, 1],
+];
+// G (6 x 3): the filter transform, `U = G g G^T`.
+const G: readonly (readonly number[])[] = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+// A^T (4 x 6): the output transform, `Y = A^T M A`.
+const AT: readonly (readonly number[])[] = [
+  [1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 0],
+  [0, 1, 1, 4, 4, 0],
+  [0, 1, -1, 8, -8, 1],
+];
+
+/** Side of a transformed tile (6) and of an output tile (4). */
+const ALPHA = 6;
+const TILE = 4;
+const E = ALPHA * ALPHA;
+const FLOAT = 4;
+const VECTOR = 16;
+/** Rows (tiles) and columns (output channels) of the products' register tile. */
+const MR = 4;
+const NR = 8;
+/** About how many bytes of `V` and `M` a chunk of tiles takes. */
+const WINOGRAD_CHUNK_BYTES = 512 * 1024;
+
+const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple) * multiple;
+
+/** `v128.const` of four float32 lanes, all `v` (a coefficient of the fixed matrices above). */
+function f32x4Const(f: FunctionBody, v: number): void {
+  const lane = [...new Uint8Array(Float32Array.of(v).buffer)];
+  f.simd(SimdOp.v128_const, lane, lane, lane, lane);
+}
+
+/**
+ * Pushes `sum_k coeffs[k] * value(k)` (an f32x4), the terms in index order,
+ * zero coefficients skipped: `+-1` by add or subtract, others by a multiply.
+ */
+function combine(f: FunctionBody, coeffs: readonly number[], value: (k: number) => void): void {
+  let first = true;
+  coeffs.forEach((c, k) => {
+    if (c === 0) return;
+    value(k);
+    const size = Math.abs(c);
+    if (size !== 1) {
+      f32x4Const(f, first ? c : size);
+      f.simd(SimdOp.f32x4_mul);
+    } else if (first && c < 0) {
+      f.simd(SimdOp.f32x4_neg);
+    }
+    if (!first) f.simd(c < 0 ? SimdOp.f32x4_sub : SimdOp.f32x4_add);
+    first = false;
+  });
+  if (first) f.zeros();
+}
+
+const v128At = (offset: number): number[] => FunctionBody.memarg(ALIGN_16, offset);
+const v128Unaligned = (offset: number): number[] => FunctionBody.memarg(ALIGN_4, offset);
+
+/**
+ * `Y = L X L^T` for one vector of lanes: `X` is `b x b` (L is `p x b`),
+ * read by `load(r, q)` (which pushes an f32x4); `L X` goes to the scratch
+ * vectors at `scratch`, and each `Y[i][j]` is handed to `store(i, j)` with
+ * its value on the stack (after `before(i, j)` pushed what the store needs under it).
+ */
+function transform2d(
+  f: FunctionBody,
+  L: readonly (readonly number[])[],
+  scratch: number,
+  load: (r: number, q: number) => void,
+  before: (i: number, j: number) => void,
+  store: (i: number, j: number) => void,
+): void {
+  const p = L.length;
+  const b = L[0]?.length ?? 0;
+  // (L X)[i][q] = sum_r L[i][r] X[r][q]
+  for (let i = 0; i < p; i++) {
+    for (let q = 0; q < b; q++) {
+      f.get(scratch);
+      combine(f, L[i] ?? [], (r) => load(r, q));
+      f.simd(SimdOp.v128_store, v128At((i * b + q) * VECTOR));
+    }
+  }
+  // Y[i][j] = sum_q (L X)[i][q] L[j][q]
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) {
+      before(i, j);
+      combine(f, L[j] ?? [], (q) => void f.get(scratch).simd(SimdOp.v128_load, v128At((i * b + q) * VECTOR)));
+      store(i, j);
+    }
+  }
+}
+
+/** `counter -= 1`, and loop again while it is not 0. */
+const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
+const addTo = (f: FunctionBody, local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
+
+/** The sizes a set of kernels is built for (every one a validated integer). */
+interface Plan {
+  /** Input channels rounded up to 4, output channels to 8 and to 4. */
+  readonly c4: number;
+  readonly o8: number;
+  readonly o4: number;
+  /** Tiles per chunk (a multiple of MR). */
+  readonly chunk: number;
+  /** Staged input: rows and columns (with the padding written out). */
+  readonly inRows: number;
+  readonly inCols: number;
+  /** Staged output: rows and columns (whole tiles). */
+  readonly outRows: number;
+  readonly outCols: number;
+  readonly bias: boolean;
+  readonly relu: boolean;
+}
+
+/**
+ * `filter(w, u, scratch)`: from the staged filter at `w` (`[3][3][c4][o8]`),
+ * `U` at `u` as `[e][o8 / 8][c4][8]`.
+ */
+function filterBody(plan: Plan): FunctionBody {
+  const { c4, o8 } = plan;
+  const f = new FunctionBody(3);
+  const [w, u, scratch] = [0, 1, 2];
+  const panels = f.local(ValType.i32);
+  const channels = f.local(ValType.i32);
+  const from = f.local(ValType.i32);
+  const to = f.local(ValType.i32);
+  const planeU = c4 * o8 * FLOAT;
+  f.i32(o8 / NR).set(panels);
+  f.loop(); // over panels of 8 output channels: w and u move on to the next panel
+  for (const half of [0, VECTOR]) {
+    // 4 output channels: from w + half, to u + half
+    f.get(w).i32(half).op(Op.i32_add).set(from).get(u).i32(half).op(Op.i32_add).set(to);
+    f.i32(c4).set(channels);
+    f.loop(); // over input channels
+    transform2d(
+      f,
+      G,
+      scratch,
+      (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
+      () => void f.get(to),
+      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * ALPHA + j) * planeU)),
+    );
+    addTo(f, from, o8 * FLOAT);
+    addTo(f, to, NR * FLOAT);
+    countDown(f, channels);
+    f.end();
+  }
+  addTo(f, w, NR * FLOAT);
+  addTo(f, u, c4 * NR * FLOAT);
+  countDown(f, panels);
+  f.end();
+  return f;
+}
+
+/**
+ * `transform(table, count, to, scratch)`: `L P L^T` of each of `count`
+ * patches (the byte address of its corner in a staged image of `channels`
+ * per pixel and `rowBytes` per row, from the i32 table), four channels a
+ * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
+ * the first `channels` are written).
+ */
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number): FunctionBody {
+  const f = new FunctionBody(4);
+  const [table, count, to, scratch] = [0, 1, 2, 3];
+  const groups = f.local(ValType.i32);
+  const from = f.local(ValType.i32);
+  const plane = chunk * stride * FLOAT;
+  f.loop(); // over tiles
+  f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
+  f.i32(channels / 4).set(groups);
+  f.loop(); // over groups of 4 channels
+  transform2d(
+    f,
+    L,
+    scratch,
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT)),
+    () => void f.get(to),
+    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * L.length + j) * plane)),
+  );
+  addTo(f, from, VECTOR);
+  addTo(f, to, VECTOR);
+  countDown(f, groups);
+  f.end();
+  if (stride > channels) addTo(f, to, (stride - channels) * FLOAT);
+  addTo(f, table, 4);
+  countDown(f, count);
+  f.end();
+  return f;
+}
+
+/** The input transform `V = B^T d B` of 6 x 6 patches of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
+const inputBody = ({ c4, inCols, chunk }: Plan): FunctionBody => tileTransformBody(BT, c4, inCols * c4 * FLOAT, chunk, c4);
+
+/** `A` (6 x 4), the transpose of `A^T`. */
+const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
+
+/**
+ * For the filter gradient, `A dy A^T` of 4 x 4 tiles of the staged output
+ * gradient (`[N][outRows][outCols][o4]`), to `D[e][tile][o]` (`[e][chunk][o8]`;
+ * the columns past `o4` are left as they are).
+ */
+const gradientBody = ({ o4, o8, outCols, chunk }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8);
+
+/** The layout of one set of 36 products `C[e] = A[e] @ B[e]` (byte strides; see `productsBody`). */
+interface ProductsLayout {
+  /** Between A's rows, between its steps of k, and between tiles of MR rows. */
+  readonly aRow: number;
+  readonly aStep: number;
+  readonly aTile: number;
+  /** Between B's steps of k (a step's 8 columns are contiguous), and between panels of 8 columns. */
+  readonly bStep: number;
+  readonly bPanel: number;
+  /** Between C's rows (8 columns of a panel are contiguous; panels are 8 floats apart). */
+  readonly cRow: number;
+  /** Panels of 8 columns. */
+  readonly panels: number;
+  /** Between consecutive e of A, B and C. */
+  readonly aPlane: number;
+  readonly bPlane: number;
+  readonly cPlane: number;
+}
+
+/**
+ * `products(a, b, c, rowTiles, steps, beta)`: for each of the 36 `e`, `C[e]
+ * = A[e] @ B[e]` (plus C's old value when `beta` is not 0) over `rowTiles`
+ * tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
+ * register tile in eight f32x4 accumulators while each step splats MR values
+ * of A and loads 8 of B (the WebAssembly matmul's tile, on operands whose
+ * layouts need no packing pass).
+ */
+function productsBody(layout: ProductsLayout): FunctionBody {
+  const f = new FunctionBody(6);
+  const [a, b, c, rowTiles, steps, beta] = [0, 1, 2, 3, 4, 5];
+  const entries = f.local(ValType.i32);
+  const colLeft = f.local(ValType.i32);
+  const rowLeft = f.local(ValType.i32);
+  const stepsLeft = f.local(ValType.i32);
+  const aTile = f.local(ValType.i32);
+  const aAt = f.local(ValType.i32);
+  const bPanel = f.local(ValType.i32);
+  const bAt = f.local(ValType.i32);
+  const cPanel = f.local(ValType.i32);
+  const cAt = f.local(ValType.i32);
+  const acc = Array.from({ length: MR * 2 }, () => f.local(ValType.v128));
+  const b0 = f.local(ValType.v128);
+  const b1 = f.local(ValType.v128);
+  const av = f.local(ValType.v128);
+  const accOf = (r: number, half: number): number => acc[2 * r + half] ?? 0;
+  f.i32(E).set(entries);
+  f.loop(); // over e
+  f.get(b).set(bPanel).get(c).set(cPanel).i32(layout.panels).set(colLeft);
+  f.loop(); // over panels of 8 columns
+  f.get(a).set(aTile).get(cPanel).set(cAt).get(rowTiles).set(rowLeft);
+  f.loop(); // over tiles of MR rows
+  for (const x of acc) f.zeros().set(x);
+  f.get(beta).if();
+  for (let r = 0; r < MR; r++) for (const half of [0, 1]) f.get(cAt).simd(SimdOp.v128_load, v128At(r * layout.cRow + half * VECTOR)).set(accOf(r, half));
+  f.end();
+  f.get(aTile).set(aAt).get(bPanel).set(bAt).get(steps).set(stepsLeft);
+  f.loop(); // over k
+  f.get(bAt).simd(SimdOp.v128_load, v128At(0)).set(b0);
+  f.get(bAt).simd(SimdOp.v128_load, v128At(VECTOR)).set(b1);
+  for (let r = 0; r < MR; r++) {
+    f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, r * layout.aRow)).set(av);
+    f.get(accOf(r, 0)).get(av).get(b0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, 0));
+    f.get(accOf(r, 1)).get(av).get(b1).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, 1));
+  }
+  addTo(f, aAt, layout.aStep);
+  addTo(f, bAt, layout.bStep);
+  countDown(f, stepsLeft);
+  f.end();
+  for (let r = 0; r < MR; r++) for (const half of [0, 1]) f.get(cAt).get(accOf(r, half)).simd(SimdOp.v128_store, v128At(r * layout.cRow + half * VECTOR));
+  addTo(f, aTile, layout.aTile);
+  addTo(f, cAt, MR * layout.cRow);
+  countDown(f, rowLeft);
+  f.end();
+  addTo(f, bPanel, layout.bPanel);
+  addTo(f, cPanel, NR * FLOAT);
+  countDown(f, colLeft);
+  f.end();
+  addTo(f, a, layout.aPlane);
+  addTo(f, b, layout.bPlane);
+  addTo(f, c, layout.cPlane);
+  countDown(f, entries);
+  f.end();
+  return f;
+}
+
+/** The forward's products `M[e] = V[e] @ U[e]`: V `[e][chunk][c4]`, U `[e][o8 / 8][c4][8]`, M `[e][chunk][o8]`. */
+function forwardProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+  const [aRow, cRow] = [c4 * FLOAT, o8 * FLOAT];
+  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: chunk * aRow, bPlane: c4 * cRow, cPlane: chunk * cRow };
+}
+
+/** The filter gradient's products `W[e] = V[e]^T @ D[e]` over tiles: V `[e][chunk][c4]`, D `[e][chunk][o8]`, W `[e][c4][o8]`. */
+function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+  const [aStep, row] = [c4 * FLOAT, o8 * FLOAT];
+  return { aRow: FLOAT, aStep, aTile: MR * FLOAT, bStep: row, bPanel: NR * FLOAT, cRow: row, panels: o8 / NR, aPlane: chunk * aStep, bPlane: chunk * row, cPlane: c4 * row };
+}
+
+/**
+ * `output(table, count, m, scratch, bias)`: for each of `count` tiles (the
+ * byte address of its output corner in the staged output, from the i32
+ * table), `act(A^T M A + bias)` for its 4 x 4 pixels, `o4` channels each.
+ */
+function outputBody(plan: Plan): FunctionBody {
+  const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
+  const f = new FunctionBody(5);
+  const [table, count, m, scratch, bias] = [0, 1, 2, 3, 4];
+  const groups = f.local(ValType.i32);
+  const from = f.local(ValType.i32);
+  const to = f.local(ValType.i32);
+  const biasAt = f.local(ValType.i32);
+  const y = f.local(ValType.v128);
+  const planeM = chunk * o8 * FLOAT;
+  const rowBytes = outCols * o4 * FLOAT;
+  f.get(m).set(from);
+  f.loop(); // over tiles
+  f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(to);
+  f.get(bias).set(biasAt);
+  f.i32(o4 / 4).set(groups);
+  f.loop(); // over groups of 4 output channels
+  transform2d(
+    f,
+    AT,
+    scratch,
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * ALPHA + q) * planeM)),
+    () => undefined,
+    (i, j) => {
+      if (withBias) f.get(biasAt).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_add);
+      f.set(y);
+      f.get(to);
+      if (relu) {
+        // y < 0 ? 0 : y, lane by lane (the epilogue's rule: -0 and NaN stay)
+        f.zeros().get(y).get(y).zeros().simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect);
+      } else {
+        f.get(y);
+      }
+      f.simd(SimdOp.v128_store, v128Unaligned(i * rowBytes + j * o4 * FLOAT));
+    },
+  );
+  addTo(f, from, VECTOR);
+  addTo(f, to, VECTOR);
+  addTo(f, biasAt, VECTOR);
+  countDown(f, groups);
+  f.end();
+  // the next tile's M rows follow: `from` moved on o4 floats, and the row is o8
+  addTo(f, from, (o8 - o4) * FLOAT);
+  addTo(f, table, 4);
+  countDown(f, count);
+  f.end();
+  return f;
+}
+
+/**
+ * `weights(wt, dw, scratch)`: the filter gradient `G^T W G` of every pair of
+ * channels, four output channels a vector: from `W` at `wt` (`[e][c4][o8]`)
+ * to `dw` as `[3][3][c4][o8]`.
+ */
+function weightsBody(plan: Plan): FunctionBody {
+  const { c4, o8 } = plan;
+  const f = new FunctionBody(3);
+  const [wt, dw, scratch] = [0, 1, 2];
+  const vectors = f.local(ValType.i32);
+  const plane = c4 * o8 * FLOAT;
+  const GT = G[0]?.map((_, r) => G.map((row) => row[r] ?? 0)) ?? [];
+  f.i32((c4 * o8) / 4).set(vectors);
+  f.loop(); // over vectors of 4 output channels of one input channel
+  transform2d(
+    f,
+    GT,
+    scratch,
+    (r, q) => void f.get(wt).simd(SimdOp.v128_load, v128At((r * ALPHA + q) * plane)),
+    () => void f.get(dw),
+    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * 3 + j) * plane)),
+  );
+  addTo(f, wt, VECTOR);
+  addTo(f, dw, VECTOR);
+  countDown(f, vectors);
+  f.end();
+  return f;
+}
+
+/**
+ * `maxAbs(from, vectors, to)`: over `vectors` f32x4 from `from`, the
+ * lane-wise largest `|value|` (`f32x4.pmax`, a single instruction) to `to`,
+ * and the lane-wise sum of `value - value` to `to + 16`: 0 where every
+ * value was finite, NaN once a NaN or an infinity came by (NaN then stays).
+ */
+function maxAbsBody(): FunctionBody {
+  const f = new FunctionBody(3);
+  const [from, vectors, to] = [0, 1, 2];
+  const m = f.local(ValType.v128);
+  const finite = f.local(ValType.v128);
+  const value = f.local(ValType.v128);
+  f.zeros().set(m).zeros().set(finite);
+  f.get(vectors).if();
+  f.loop();
+  f.get(from).simd(SimdOp.v128_load, v128At(0)).set(value);
+  f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
+  f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
+  addTo(f, from, VECTOR);
+  countDown(f, vectors);
+  f.end();
+  f.end();
+  f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
+  f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
+  return f;
+}
+
+/** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
+interface Kernels {
+  readonly filter: (w: number, u: number, scratch: number) => void;
+  readonly input: (table: number, count: number, v: number, scratch: number) => void;
+  readonly products: (v: number, u: number, m: number, rowTiles: number, steps: number, beta: number) => void;
+  readonly output: (table: number, count: number, m: number, scratch: number, bias: number) => void;
+}
+
+interface GradKernels {
+  readonly input: (table: number, count: number, v: number, scratch: number) => void;
+  readonly gradient: (table: number, count: number, d: number, scratch: number) => void;
+  readonly products: (v: number, d: number, wt: number, rowTiles: number, steps: number, beta: number) => void;
+  readonly weights: (wt: number, dw: number, scratch: number) => void;
+}
+
+/** Compiled kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
+const kernelCache = new Map<string, Kernels | GradKernels | null>();
+const KERNEL_CACHE_SIZE = 64;
+
+function cached<K extends Kernels | GradKernels>(kind: string, plan: Plan, build: () => K | null): K | null {
+  const key = [kind, plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu].join(",");
+  if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
+  if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
+  const kernels = build();
+  kernelCache.set(key, kernels);
+  return kernels;
+}
+
+function kernelsOf(plan: Plan): Kernels | null {
+  return cached("forward", plan, () => {
+    const filter = instantiateKernel(filterBody(plan), 3);
+    const input = instantiateKernel(inputBody(plan), 4);
+    const products = instantiateKernel(productsBody(forwardProducts(plan)), 6);
+    const output = instantiateKernel(outputBody(plan), 5);
+    return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
+  });
+}
+
+function gradKernelsOf(plan: Plan): GradKernels | null {
+  return cached("filter gradient", plan, () => {
+    const input = instantiateKernel(inputBody(plan), 4);
+    const gradient = instantiateKernel(gradientBody(plan), 4);
+    const products = instantiateKernel(productsBody(filterGradProducts(plan)), 6);
+    const weights = instantiateKernel(weightsBody(plan), 3);
+    return input === null || gradient === null || products === null || weights === null ? null : { input, gradient, products, weights };
+  });
+}
+
+const compiledMaxAbs = lazyKernel<(from: number, vectors: number, to: number) => void>(maxAbsBody, 3);
+
+/**
+ * The multiplies of F(4 x 4, 3 x 3)'s products (36 per tile and pair of
+ * channels, the channels rounded up to 4 and 8, the output to whole 4 x 4
+ * tiles) over those of the direct sum (9 per output and pair), for a 3 x 3
+ * filter with stride and dilation 1 and one group; Infinity for others.
+ */
+function multipliesRatio(g: ConvGeometry): number {
+  const unit = g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 && g.dilationWidth === 1;
+  if (!(unit && g.kernelHeight === 3 && g.kernelWidth === 3 && g.groups === 1)) return Infinity;
+  const tiles = g.batch * Math.ceil(g.outHeight / TILE) * Math.ceil(g.outWidth / TILE);
+  const winograd = E * tiles * roundUp(g.inChannels, 4) * roundUp(g.outChannels, NR);
+  const direct = 9 * g.batch * g.outHeight * g.outWidth * g.inChannels * g.outChannels;
+  return winograd / direct;
+}
+
+/**
+ * True when a float32 convolution takes `conv2dWinogradWasm`, and its filter
+ * gradient (without an epilogue) `conv2dFilterGradWinogradWasm`: a 3 x 3
+ * filter with stride and dilation 1 and one group, where the products'
+ * multiplies are no more than the direct sum's (`multipliesRatio`). Measured against
+ * the path each shape took before (implicit GEMM from a depth of 64, the
+ * window kernel below), interleaved in one process on a loaded 2-core Xeon,
+ * medians of 7: batch 64, 28 x 28, 1 to 32 channels 0.91 of the time (the
+ * multiplies equal); 4 to 32, 0.10; 8 to 32, 0.27; 16 to 32, 0.28; 14 x 14,
+ * 32 to 64, 0.41; 64 to 32, 0.40; batch 32, 14 x 14, 32 to 64 (the bench's),
+ * 0.45; batch 8, 7 x 7, 128 to 128, 0.45; 28 x 28, 64 to 64, 0.24; 56 x 56,
+ * 16 to 16, 0.28. Later, with the staging and the finiteness check made
+ * cheaper (load 5, medians of 9): 28 x 28, 1 to 32, 0.66 to 0.68 of the
+ * window kernel's time; 3 to 32, 0.20. The filter gradient against implicit
+ * GEMM: 28 x 28, 1 to 32, 0.78 to 0.91; 3 to 32, 0.35 to 0.37; 14 x 14, 32
+ * to 64, 0.46 to 0.71 (loaded); batch 8, 28 x 28, 64 to 64, 0.34.
+ */
+export function usesWinogradWasm(g: ConvGeometry): boolean {
+  return multipliesRatio(g) <= 1;
+}
+
+/**
+ * What keeps every partial sum finite: the transforms scale a value by at
+ * most 100 (`B`), 1 (`G`) and 18 x 18 (`A`), so with `max |x| * max |w|`
+ * times the terms of a sum (channels, or tiles for the filter gradient)
+ * below 2^128 / 32400 / 2 no partial sum overflows.
+ */
+const MAGNITUDE_LIMIT = 5e33;
+
+/**
+ * The largest `|value|` of `vectors` f32x4 at byte `from` of the shared
+ * memory, or NaN if one is NaN or infinite, by `maxAbs` with its results
+ * at byte `to` (two vectors).
+ */
+function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: number): number {
+  const kernel = compiledMaxAbs();
+  if (kernel === null) return NaN;
+  kernel(from, vectors, to);
+  const at = to / FLOAT;
+  const sums = (floats[at + 4] ?? NaN) + (floats[at + 5] ?? NaN) + (floats[at + 6] ?? NaN) + (floats[at + 7] ?? NaN);
+  // NOTE: the sums are 0 unless a NaN or an infinity came by (Math.max of NaN is NaN too)
+  return sums === 0 ? Math.max(floats[at] ?? NaN, floats[at + 1] ?? NaN, floats[at + 2] ?? NaN, floats[at + 3] ?? NaN) : NaN;
+}
+
+/**
+ * Copies the NHWC array `src` (`[N, H, W, C]`) into the shared memory from
+ * float `at` as `[N][rows][cols][c4]`, pixel (h, w) at (h + top, w + left),
+ * zeros everywhere else: pixels past `rows` or `cols` are left out.
+ */
+function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
+  const { N, H, W, C } = shape;
+  const h0 = Math.max(0, -top), h1 = Math.min(H, rows - top);
+  const w0 = Math.max(0, -left), w1 = Math.min(W, cols - left);
+  const rowSize = cols * c4;
+  if (c4 !== C || h1 <= h0 || w1 <= w0) floats.fill(0, at, at + N * rows * rowSize);
+  for (let n = 0; n < N; n++) {
+    const image = at + n * rows * rowSize;
+    if (c4 === C && h1 > h0 && w1 > w0) {
+      // only the margins: the rows above and below, and each copied row's columns left and right
+      floats.fill(0, image, image + (h0 + top) * rowSize);
+      floats.fill(0, image + (h1 + top) * rowSize, image + rows * rowSize);
+      for (let h = h0; h < h1; h++) {
+        const row = image + (h + top) * rowSize;
+        floats.fill(0, row, row + (w0 + left) * c4);
+        floats.fill(0, row + (w1 + left) * c4, row + rowSize);
+      }
+    }
+    for (let h = h0; h < h1 && w1 > w0; h++) {
+      const from = ((n * H + h) * W + w0) * C;
+      const to = image + (h + top) * rowSize + (w0 + left) * c4;
+      if (c4 === C) {
+        floats.set(src.subarray(from, from + (w1 - w0) * C), to);
+        continue;
+      }
+      // NOTE: one float at a time: a `set` per pixel of a few channels costs far more (a view each)
+      for (let w = 0; w < w1 - w0; w++) for (let c = 0; c < C; c++) floats[to + w * c4 + c] = src[from + w * C + c] ?? 0;
+    }
+  }
+}
+
+/** The plan of a geometry: tiles, padded channel counts, staged sizes and the chunk. */
+function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Plan; tiles: number; tilesHigh: number; tilesWide: number } {
+  const tilesHigh = Math.ceil(g.outHeight / TILE);
+  const tilesWide = Math.ceil(g.outWidth / TILE);
+  const tiles = g.batch * tilesHigh * tilesWide;
+  const c4 = roundUp(g.inChannels, 4);
+  const o8 = roundUp(g.outChannels, NR);
+  const perTile = E * (c4 + o8) * FLOAT;
+  const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / perTile / MR) * MR));
+  const plan: Plan = {
+    c4,
+    o8,
+    o4: roundUp(g.outChannels, 4),
+    chunk,
+    inRows: tilesHigh * TILE + 2,
+    inCols: tilesWide * TILE + 2,
+    outRows: tilesHigh * TILE,
+    outCols: tilesWide * TILE,
+    bias: epilogue?.bias !== undefined,
+    relu: epilogue?.relu ?? false,
+  };
+  return { plan, tiles, tilesHigh, tilesWide };
+}
+
+/** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
+function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
+  let at = 0;
+  const out: Record<string, number> = {};
+  for (const [name, floats] of Object.entries<number>(sizes)) {
+    out[name] = at;
+    at = roundUp(at + floats * FLOAT, VECTOR);
+  }
+  out["end"] = at;
+  return out as Record<K | "end", number>; // NOTE: sound: every key of `sizes` and "end" were set above
+}
+
+/** Writes the byte addresses of tiles `t0 .. t0 + count`'s corners in a staged image (`rows x cols x channels` per image, tiles `stride` pixels apart) to `table`. */
+function tileCorners(table: Int32Array, base: number, t0: number, count: number, tilesHigh: number, tilesWide: number, rows: number, cols: number, channels: number): void {
+  const perImage = tilesHigh * tilesWide;
+  for (let k = 0; k < count; k++) {
+    const tile = t0 + k;
+    const n = Math.floor(tile / perImage);
+    const th = Math.floor((tile % perImage) / tilesWide);
+    const tw = tile % tilesWide;
+    table[k] = base + ((n * rows + th * TILE) * cols + tw * TILE) * channels * FLOAT;
+  }
+}
+
+/**
+ * The forward convolution of float32 arrays by F(4 x 4, 3 x 3) in
+ * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
+ * geometry `usesWinogradWasm` accepts. Returns false, having written
+ * nothing, where WebAssembly SIMD or the memory is missing, or where `x` or
+ * `w` holds a NaN or an infinity (which the transforms would spread over a
+ * tile, an infinity turning into NaN) or values so large that a partial sum
+ * could overflow (MAGNITUDE_LIMIT): the caller then takes the direct sum.
+ */
+export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, epilogue);
+  const { c4, o8, o4, chunk } = plan;
+  const kernels = kernelsOf(plan);
+  if (kernels === null) return false;
+  const at = regions({
+    x: N * plan.inRows * plan.inCols * c4,
+    w: 9 * c4 * o8,
+    u: E * c4 * o8,
+    v: E * chunk * c4,
+    m: E * chunk * o8,
+    y: N * plan.outRows * plan.outCols * o4,
+    bias: o4,
+    inTable: chunk,
+    outTable: chunk,
+    scratch: 4 * E,
+  });
+  const heap = sharedHeap(at.end);
+  if (heap === undefined) return false;
+  const floats = new Float32Array(heap);
+  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  // The filter as [3][3][c4][o8], zero-padded.
+  const wAt = at.w / FLOAT;
+  floats.fill(0, wAt, wAt + 9 * c4 * o8);
+  for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
+  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
+  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
+  if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;
+  kernels.filter(at.w, at.u, at.scratch);
+  if (epilogue.bias !== undefined) {
+    floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
+    floats.set(epilogue.bias.subarray(epilogue.biasOffset, epilogue.biasOffset + O), at.bias / FLOAT);
+  }
+  const inTable = new Int32Array(heap, at.inTable, chunk);
+  const outTable = new Int32Array(heap, at.outTable, chunk);
+  for (let t0 = 0; t0 < tiles; t0 += chunk) {
+    const count = Math.min(chunk, tiles - t0);
+    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+    tileCorners(outTable, at.y, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
+    kernels.input(at.inTable, count, at.v, at.scratch);
+    kernels.products(at.v, at.u, at.m, Math.ceil(count / MR), c4, 0);
+    kernels.output(at.outTable, count, at.m, at.scratch, at.bias);
+  }
+  // The staged output's rows, without the columns and rows past the output and the channels past O.
+  const yAt = at.y / FLOAT;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const from = yAt + (n * plan.outRows + oh) * plan.outCols * o4;
+      const to = (n * OH + oh) * OW * O;
+      if (o4 === O) out.set(floats.subarray(from, from + OW * O), to);
+      else for (let ow = 0; ow < OW; ow++) out.set(floats.subarray(from + ow * o4, from + ow * o4 + O), to + ow * O);
+    }
+  }
+  return true;
+}
+
+/**
+ * The filter gradient of a float32 3 x 3 convolution with stride and
+ * dilation 1 and one group by Winograd's F(3 x 3, 4 x 4), the transpose of
+ * the forward's F(4 x 4, 3 x 3): with `d` a tile's 6 x 6 input patch and
+ * `dy` its 4 x 4 output gradient, `<dy, y> = sum_e (A dy A^T)_e (G g
+ * G^T)_e (B^T d B)_e` per tile, so `dw = G^T [sum_tiles (A dy A^T) * (B^T d
+ * B)] G`: the sum over tiles is
+ * 36 products `W[e] = V[e]^T @ D[e]` (`[C, tiles] @ [tiles, O]`), run chunk
+ * by chunk in tile order. Tiles past the output's edge see a zero gradient
+ * there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
+ * nothing, where `conv2dWinogradWasm` would (a NaN or infinity, or
+ * `max |x| * max |dy| * tiles` past MAGNITUDE_LIMIT).
+ */
+export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, undefined);
+  const { c4, o8, o4, chunk } = plan;
+  const kernels = gradKernelsOf(plan);
+  if (kernels === null) return false;
+  const at = regions({
+    x: N * plan.inRows * plan.inCols * c4,
+    dy: N * plan.outRows * plan.outCols * o4,
+    v: E * chunk * c4,
+    d: E * chunk * o8,
+    wt: E * c4 * o8,
+    dw: 9 * c4 * o8,
+    inTable: chunk,
+    outTable: chunk,
+    scratch: 4 * E,
+  });
+  const heap = sharedHeap(at.end);
+  if (heap === undefined) return false;
+  const floats = new Float32Array(heap);
+  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
+  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  const mdy = maxAbsOf(floats, at.dy, (N * plan.outRows * plan.outCols * o4) / 4, at.scratch);
+  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
+  if (!(mx * mdy * tiles < MAGNITUDE_LIMIT)) return false;
+  // D's columns past o4 are never written: zero once
+  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + E * chunk * o8);
+  const inTable = new Int32Array(heap, at.inTable, chunk);
+  const outTable = new Int32Array(heap, at.outTable, chunk);
+  for (let t0 = 0; t0 < tiles; t0 += chunk) {
+    const count = Math.min(chunk, tiles - t0);
+    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+    tileCorners(outTable, at.dy, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
+    kernels.input(at.inTable, count, at.v, at.scratch);
+    kernels.gradient(at.outTable, count, at.d, at.scratch);
+    kernels.products(at.v, at.d, at.wt, c4 / MR, count, t0 > 0 ? 1 : 0);
+  }
+  kernels.weights(at.wt, at.dw, at.scratch);
+  const dwAt = at.dw / FLOAT;
+  for (let tc = 0; tc < 9 * C; tc++) dw.set(floats.subarray(dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8, dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8 + O), tc * O);
+  return true;
+}

@@ -65,6 +65,7 @@ const LAYOUT: ControlLayout = {
   required: 4,
   failed: 5,
   messageLength: 6,
+  workers: 7,
   message: 8,
   messageMax: MESSAGE_MAX,
   dead: 8 + MESSAGE_MAX,
@@ -206,8 +207,9 @@ let requested: number | undefined;
 
 /**
  * Sets how many threads (the calling one included) large kernels run on:
- * an integer from 1 to 64. One runs everything on the calling thread and
- * stops the workers. Results are the same bits for every count. The default
+ * an integer from 1 to 64. One runs everything on the calling thread;
+ * workers started for a larger count stay asleep (they never keep a Node
+ * process alive). Results are the same bits for every count. The default
  * is the environment variable `STRATUM_NUM_THREADS` where set, else the
  * number of cores (`os.availableParallelism()` in Node,
  * `navigator.hardwareConcurrency` in a browser).
@@ -219,7 +221,6 @@ let requested: number | undefined;
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`setThreads: the thread count must be an integer from 1 to ${MAX_THREADS}, got ${String(n)}`);
   requested = n;
-  while (workers.length > n - 1) workers.pop()?.terminate();
 }
 
 /**
@@ -301,7 +302,7 @@ export function runTasks(tasks: readonly (readonly TaskCall[])[]): void {
   }
   ensureWorkers(threads);
   const words = controlWords();
-  publish(words, tasks);
+  publish(words, tasks, threads);
   let error: unknown;
   let ran = 0;
   for (;;) {
@@ -330,7 +331,7 @@ export function runTasks(tasks: readonly (readonly TaskCall[])[]): void {
 }
 
 /** Writes `tasks` into the control words and opens them to claims under a new job number. */
-function publish(words: Int32Array, tasks: readonly (readonly TaskCall[])[]): void {
+function publish(words: Int32Array, tasks: readonly (readonly TaskCall[])[], threads: number): void {
   let call = 0;
   tasks.forEach((task, t) => {
     words[LAYOUT.taskStart + t] = call;
@@ -344,6 +345,7 @@ function publish(words: Int32Array, tasks: readonly (readonly TaskCall[])[]): vo
   });
   words[LAYOUT.taskStart + tasks.length] = call;
   Atomics.store(words, LAYOUT.count, tasks.length);
+  Atomics.store(words, LAYOUT.workers, threads - 1);
   Atomics.store(words, LAYOUT.required, modules.length);
   Atomics.store(words, LAYOUT.done, 0);
   Atomics.store(words, LAYOUT.failed, 0);
@@ -351,7 +353,7 @@ function publish(words: Int32Array, tasks: readonly (readonly TaskCall[])[]): vo
   Atomics.store(words, LAYOUT.claim, job << NEXT_BITS); // open, from task 0
   Atomics.add(words, LAYOUT.wake, 1);
   Atomics.notify(words, LAYOUT.wake);
-  if (!spawner.blocking) for (const w of workers) if (!w.dead) w.post({ kind: "job" });
+  if (!spawner.blocking) for (const w of workers.slice(0, threads - 1)) if (!w.dead) w.post({ kind: "job" });
 }
 
 /** The next task of the open job, claimed for this thread, or -1 when none is left. */

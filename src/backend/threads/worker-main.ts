@@ -21,6 +21,8 @@ export interface ControlLayout {
   readonly required: number;
   readonly failed: number;
   readonly messageLength: number;
+  /** How many workers (those numbered below it) may claim the open job's tasks. */
+  readonly workers: number;
   readonly message: number;
   readonly messageMax: number;
   readonly dead: number;
@@ -115,9 +117,10 @@ export function workerMain(): void {
       const word = Atomics.load(control, layout.claim);
       const count = Atomics.load(control, layout.count);
       const required = Atomics.load(control, layout.required);
+      const workers = Atomics.load(control, layout.workers);
       if (Atomics.load(control, layout.claim) >>> layout.nextBits !== word >>> layout.nextBits) continue; // a new job was published meanwhile
       const task = word & mask;
-      if (task >= count) return;
+      if (task >= count || (init?.index ?? workers) >= workers) return;
       if (required > kernels.length) drain();
       if (required > kernels.length) return; // not yet sent this job's kernels: leave its tasks to the others
       if (Atomics.compareExchange(control, layout.claim, word, word + 1) !== word) continue;

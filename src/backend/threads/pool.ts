@@ -382,8 +382,16 @@ function waitForDone(words: Int32Array, count: number): void {
 }
 
 /**
- * Resolves when the workers started so far have booted (or died): for tests
- * and benchmarks that want workers to take part from the first call.
+ * Starts the workers `getThreads()` asks for, if they are not running yet,
+ * and resolves when they have booted. Never needed for correct results:
+ * until a worker has booted, the calling thread does its share of the work
+ * (workers start on the first large kernel, asynchronously). Useful before
+ * timing, or to see workers take part from the first call.
+ *
+ * @example
+ * setThreads(2);
+ * await threadsReady();
+ * matmul(x, x); // both threads work on a large product
  */
 export async function threadsReady(): Promise<void> {
   ensureWorkers(getThreads());
@@ -395,6 +403,28 @@ export async function threadsReady(): Promise<void> {
 /** How many tasks workers (not the calling thread) have run so far. */
 export function tasksRunByWorkers(): number {
   return workerTasks;
+}
+
+/** What the pool has done so far (`threadStats`). */
+export interface ThreadStats {
+  /** Workers running now (booted or booting). */
+  readonly workers: number;
+  /** Tasks of parallel kernels that workers, not the calling thread, ran. */
+  readonly workerTasks: number;
+}
+
+/**
+ * What the worker pool has done so far: how many workers run, and how many
+ * tasks of parallel kernels they (not the calling thread) ran. For checking
+ * that threads take part (a page that is not cross-origin isolated has none).
+ *
+ * @example
+ * const before = threadStats().workerTasks;
+ * matmul(x, x);
+ * threadStats().workerTasks > before; // true when workers shared the product
+ */
+export function threadStats(): ThreadStats {
+  return { workers: workers.filter((w) => !w.dead).length, workerTasks };
 }
 
 /** A call that makes the worker running it exit (tests of a dying worker); the calling thread runs `local` instead. */

@@ -563,7 +563,7 @@ function threadsMarkdown(rows: readonly Row[], header: string): string {
       const one = at(1);
       const torch1 = one?.torch[0]?.ms;
       const cells = [
-        `${r.title}${r.torch[0] === undefined ? "" : ` (PyTorch: ${r.torch[0].label})`}`,
+        r.title,
         ms(one?.stratumMs),
         ...counts.flatMap((t) => [ms(at(t)?.stratumMs), ratio(one?.stratumMs, at(t)?.stratumMs)]),
         ms(torch1),

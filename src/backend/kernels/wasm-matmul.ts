@@ -383,12 +383,16 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
 /**
  * Products of fewer multiply-adds (m * k * n) run on the calling thread
  * alone: below it, waking the workers and packing all of A first cost more
- * than the second thread saves. At 128^3 = 2^21 a square product first
- * splits into two tasks (two blocks of rows would need m > 128, two runs of
- * panels n >= 256); measured on the 2-core Intel machine under a load of
- * about 7 (other jobs running), 2 threads against 1 at n = 160, 192, 256,
- * 384: 0.67, 0.79, 0.28, 0.92 of the one-thread speed, so no figure there
- * says where a second thread starts to pay; see bench/results/threads.md.
+ * than a second thread can save. At 128^3 = 2^21 a square product first
+ * splits at all (two blocks of rows need m > 128, two runs of panels
+ * n >= 256). Measured (`bench/threads-split.bench.ts`, 2-core Intel Xeon
+ * shared with other jobs, load average 5 to 6): the parallel layout alone,
+ * with the workers kept out, ran at 0.95 to 0.98 of the one-thread path's
+ * speed from 2^21 to 2^26 multiply-adds (0.89 once, at 192^3); with the
+ * workers in, they ran half the tasks (8.2 to 8.7 of 16 at 512^3, 31 to 32
+ * of 64 at 1024^3) but the speed stayed at 0.94 to 0.98 of one thread: on that
+ * loaded machine two threads got the CPU time of one, so where a second
+ * thread starts to pay is still to be measured on an idle machine.
  */
 const PARALLEL_MIN_WORK = 2 ** 21;
 /** The fewest panels of B (NR columns each) a task of the parallel product covers. */

@@ -77,7 +77,13 @@ const LAYOUT: ControlLayout = {
 };
 /** The most calls one job may hold. */
 export const MAX_CALLS = Math.floor((CONTROL_INTS - LAYOUT.calls) / LAYOUT.callInts);
-/** Jobs are numbered modulo 2^19, so that the claim word stays a positive int32. */
+/**
+ * Jobs are numbered modulo 2^19, so that the claim word stays a positive
+ * int32. NOTE: a worker that read the claim word and then stalled for
+ * exactly 2^19 jobs before its compare-and-exchange would see the same word
+ * again (ABA); at tens of microseconds a job at the least, that is a stall
+ * of many seconds landing on one exact count.
+ */
 const JOB_NUMBERS = 1 << (31 - NEXT_BITS);
 const NEXT_MASK = (1 << NEXT_BITS) - 1;
 

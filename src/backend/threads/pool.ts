@@ -274,8 +274,9 @@ export function poolKernel(module: object, local: (...args: number[]) => void): 
 /** The workers a job with `threads` threads uses: started (or replaced when dead) up to `threads - 1`. */
 function ensureWorkers(threads: number): void {
   const spawn = spawner.spawn;
+  if (threads < 2 || spawn === undefined || !support.available) return; // NOTE: without threads there may be no SharedArrayBuffer for the control words
   const memory = kernelMemory();
-  if (spawn === undefined || memory === undefined) return;
+  if (memory === undefined) return;
   const words = controlWords();
   for (let index = 0; index < threads - 1; index++) {
     const old = workers[index];

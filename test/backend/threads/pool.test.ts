@@ -4,7 +4,7 @@ import { compileKernel } from "../../../src/backend/kernels/wasm-matmul.js";
 import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
 import { MEMORY_MAX_PAGES, sharing } from "../../../src/backend/wasm/memory-type.js";
 import { WASM_MAX_BYTES } from "../../../src/backend/wasm/codegen.js";
-import { exitingCall, getThreads, MAX_TASKS, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
+import { exitingCall, getThreads, MAX_TASKS, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
 
 /** `kernel(at, value)`: stores the int32 `value` at byte `at` (traps when `at` is past the memory). */
 function storeKernel(): PoolKernel {
@@ -53,6 +53,16 @@ describe("the worker pool", () => {
     expect(getThreads()).toBe(3);
     for (const bad of [0, -1, 1.5, 65, Number.NaN]) expect(() => setThreads(bad)).toThrow(/thread count must be an integer from 1 to 64/);
     expect(getThreads()).toBe(3);
+  });
+
+  test("at one thread, threadsReady starts no worker and jobs run on the calling thread", async () => {
+    setThreads(1);
+    const before = threadStats();
+    await threadsReady();
+    clear(50);
+    runTasks(tasksOf(50));
+    expect(written(50)).toEqual(Array.from({ length: 50 }, (_, t) => t + 1));
+    expect(threadStats()).toEqual(before);
   });
 
   test.each([1, 2, 3, 8])("runs every task exactly once on %i threads, the workers taking part", async (threads) => {

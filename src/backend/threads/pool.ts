@@ -28,7 +28,12 @@
  * Without `SharedArrayBuffer` (a browser page that is not cross-origin
  * isolated) or without a way to start workers, everything runs on the
  * calling thread, and `threadSupport()` says why. Left out: work stealing
- * across jobs, priorities, and any kernel code (see `../kernels/`).
+ * across jobs, priorities, and any kernel code (see `../kernels/`). NOTE: a
+ * worker killed without running any JavaScript of its own (terminated by
+ * someone else, or out of memory in its own heap) while it holds a task
+ * would leave that task undone and the call waiting: nothing here does
+ * either (workers keep only a few kernels in their heaps; the pool
+ * terminates only workers already dead).
  */
 
 import { kernelMemory } from "../wasm/runtime.js";

@@ -40,7 +40,14 @@
  * after each workload goes into the results.
  *
  * Results: `bench/results/torch.json` and `bench/results/torch.md`. Run with
- * `npm run bench:torch`. Environment: `TORCH_BENCH_ONLY=mlp,cnn` runs some
+ * `npm run bench:torch`.
+ *
+ * Threads (issue 15): every workload also runs with Stratum at 2 threads
+ * (`setThreads`) and each PyTorch variant at 2 threads (`OMP_WAIT_POLICY=PASSIVE`),
+ * as more sides of the same rounds; `bench/results/threads.md` keeps that
+ * table (`TORCH_BENCH_THREADS=1,2` sets the counts; 1 alone skips it).
+ *
+ * Environment: `TORCH_BENCH_ONLY=mlp,cnn` runs some
  * workloads (and writes nothing), `TORCH_BENCH_STRATUM_ONLY=1` times Stratum
  * alone (for profiling; writes nothing), `TORCH_BENCH_BUDGET_MS` sets the
  * budget per workload (default 12000), `TORCH_BENCH_PYTHON` the interpreter
@@ -53,7 +60,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tensor } from "../src/core/tensor.js";
-import { add, conv2d, gelu, matmul, mean, mul, square } from "../src/index.js";
+import { add, conv2d, gelu, getThreads, matmul, mean, mul, setThreads, square } from "../src/index.js";
 import { lstm } from "../src/layers/recurrent.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
@@ -69,6 +76,10 @@ import * as transformer from "./transformer.bench.js";
 const BUDGET_MS = Number(process.env["TORCH_BENCH_BUDGET_MS"] ?? "12000");
 const ONLY = process.env["TORCH_BENCH_ONLY"]?.split(",").filter((s) => s !== "");
 const STRATUM_ONLY = process.env["TORCH_BENCH_STRATUM_ONLY"] === "1";
+/** The thread counts each side runs at; 1 is always among them (the one-thread table). */
+const THREADS = [...new Set([1, ...(process.env["TORCH_BENCH_THREADS"] ?? "1,2").split(",").map(Number).filter((t) => Number.isInteger(t) && t >= 1)])];
+/** A side's name in the rounds: its base name at one thread, `name@t` at t threads. */
+const sideName = (base: string, threads: number): string => (threads === 1 ? base : `${base}@${threads}`);
 const MIN_ROUNDS = 5;
 const MAX_ROUNDS = 30;
 /** About how long one side's share of a round should take. */
@@ -381,8 +392,14 @@ function timeSteps(step: () => number, k: number): number[] {
  */
 async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjs: { readonly step: () => number; readonly k: number } | undefined, k: number): Promise<{ times: Times; roundMedians: Times; rounds: number }> {
   const sides: { readonly name: string; readonly run: () => Promise<number[]> }[] = [
-    { name: "stratum", run: async () => timeSteps(w.stratum, k) },
-    ...torch.map((t) => ({ name: t.workload, run: () => t.run(k) })),
+    ...THREADS.map((threads) => ({
+      name: sideName("stratum", threads),
+      run: async () => {
+        setThreads(threads);
+        return timeSteps(w.stratum, k);
+      },
+    })),
+    ...torch.map((t) => ({ name: sideName(t.workload, t.threads), run: () => t.run(k) })),
     ...(tfjs === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjs.step, tfjs.k) }]),
   ];
   const times: Times = Object.fromEntries(sides.map((s): [string, number[]] => [s.name, []]));
@@ -433,6 +450,8 @@ interface Row {
   readonly tfjsWasm: { readonly ms: number; readonly stratumOverTfjs: number; readonly stepsPerRound: number } | { readonly skipped: string };
   readonly checks: Readonly<Record<string, readonly Comparison[]>>;
   readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** Per thread count: Stratum's and each PyTorch variant's median ms. */
+  readonly threads: readonly { readonly threads: number; readonly stratumMs: number; readonly torch: readonly { readonly label: string; readonly ms: number }[] }[];
 }
 
 async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boolean, dir: string): Promise<Row> {
@@ -444,9 +463,11 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
   if (useTorch) {
     const prefix = writeTensors(dir, w.key, w.tensors);
     for (const v of w.torch) {
-      const t = await startTorch(v.script, prefix);
-      torch.push(t);
-      checks[v.script] = comparisons(w.check, t.check);
+      for (const threads of THREADS) {
+        const t = await startTorch(v.script, prefix, threads);
+        torch.push(t);
+        checks[sideName(v.script, threads)] = comparisons(w.check, t.check);
+      }
       for (const c of checks[v.script] ?? []) {
         const values = c.stratum === null ? "" : ` stratum ${c.stratum.toPrecision(7)}, torch ${c.torch?.toPrecision(7) ?? "-"};`;
         console.log(`  ${v.script}: ${c.what}:${values} difference ${c.difference.toExponential(2)}${c.passed ? "" : `  CHECK FAILED (tolerance ${c.tolerance})`}`);
@@ -484,9 +505,15 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
     tfjsWasm: tfjs === undefined ? { skipped: typeof w.tfjs === "string" ? w.tfjs : "not run" } : { ms: tfjsMs, stratumOverTfjs: stratumMs / tfjsMs, stepsPerRound: tfjs.k },
     checks,
     loadAverage: { before, after: loadavg() },
+    threads: THREADS.map((threads) => ({
+      threads,
+      stratumMs: median(times[sideName("stratum", threads)] ?? []),
+      torch: w.torch.map((v) => ({ label: v.label, ms: median(times[sideName(v.script, threads)] ?? []) })),
+    })),
   };
   const others = [...row.torch.map((t) => `${t.label} ${t.ms.toFixed(2)} ms (stratum / torch ${t.stratumOverTorch.toFixed(2)}x, per round ${t.perRoundRatioQuartiles.map((q) => q.toFixed(2)).join(" to ")})`), ..."ms" in row.tfjsWasm ? [`tfjs-wasm ${row.tfjsWasm.ms.toFixed(2)} ms`] : []];
   console.log(`  ${count} rounds of ${k} steps: ${[`stratum ${stratumMs.toFixed(2)} ms`, ...others, `load ${row.loadAverage.after.map((l) => l.toFixed(2)).join(" ")}`].join("; ")}`);
+  for (const t of row.threads.filter((r) => r.threads > 1)) console.log(`  ${t.threads} threads: stratum ${t.stratumMs.toFixed(2)} ms; ${t.torch.map((v) => `${v.label} ${v.ms.toFixed(2)} ms`).join("; ")}`);
   return row;
 }
 
@@ -521,7 +548,39 @@ function markdown(rows: readonly Row[], header: string): string {
   return lines.join("\n");
 }
 
+/** The thread-count table (issue 15): each workload at one thread and at each larger count, Stratum and PyTorch. */
+function threadsMarkdown(rows: readonly Row[], header: string): string {
+  const counts = THREADS.filter((t) => t > 1);
+  const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(2)} ms`);
+  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !Number.isFinite(a / b) ? "-" : `${(a / b).toFixed(2)}x`);
+  const lines = [
+    header,
+    "",
+    `| workload | Stratum 1T | ${counts.map((t) => `Stratum ${t}T | Stratum 1T / ${t}T`).join(" | ")} | PyTorch 1T | ${counts.map((t) => `PyTorch ${t}T | Stratum ${t}T / PyTorch ${t}T | Stratum ${t}T / PyTorch 1T`).join(" | ")} | load before / after |`,
+    `|---|---:|${counts.map(() => "---:|---:").join("|")}|---:|${counts.map(() => "---:|---:|---:").join("|")}|---:|`,
+    ...rows.map((r) => {
+      const at = (t: number): Row["threads"][number] | undefined => r.threads.find((x) => x.threads === t);
+      const one = at(1);
+      const torch1 = one?.torch[0]?.ms;
+      const cells = [
+        r.title,
+        ms(one?.stratumMs),
+        ...counts.flatMap((t) => [ms(at(t)?.stratumMs), ratio(one?.stratumMs, at(t)?.stratumMs)]),
+        ms(torch1),
+        ...counts.flatMap((t) => [ms(at(t)?.torch[0]?.ms), ratio(at(t)?.stratumMs, at(t)?.torch[0]?.ms), ratio(at(t)?.stratumMs, torch1)]),
+        `${(r.loadAverage.before[0] ?? Number.NaN).toFixed(1)} / ${(r.loadAverage.after[0] ?? Number.NaN).toFixed(1)}`,
+      ];
+      return `| ${cells.join(" | ")} |`;
+    }),
+    "",
+    "Medians of per-step times over the same interleaved rounds as torch.md (every side of a round runs k steps; Stratum's thread count is set with setThreads before its steps; PyTorch runs one process per variant and thread count, with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and torch.set_num_threads at that count and OMP_WAIT_POLICY=PASSIVE above one). Stratum 1T / NT above 1x: Stratum is faster at N threads; Stratum NT / PyTorch NT above 1x: Stratum is slower. The machine is shared (2 logical cores, other jobs running): the load column is the 1-minute load average before and after the workload, and with a load above 2 a second thread often has no core to run on.",
+    "",
+  ];
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
+  const defaultThreads = getThreads();
   const keys = ONLY ?? Object.keys(WORKLOADS);
   const status: ReturnType<typeof torchStatus> = STRATUM_ONLY ? { available: false, reason: "TORCH_BENCH_STRATUM_ONLY=1" } : torchStatus();
   const wasmRan = STRATUM_ONLY ? "not run" : await setUpTfjs(tf);
@@ -569,6 +628,10 @@ async function main(): Promise<void> {
   writeResults("torch", results);
   const header = `# Stratum against PyTorch, one thread\n\n${env.date}; node ${env.node}, ${env.cpu} (${env.logicalCores} logical cores, shared); ${torchLine}; tfjs ${env.tfjs} wasm: ${wasmRan}. Load average (1, 5, 15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}; per workload in torch.json.`;
   writeResultsFile("torch.md", markdown(rows, header));
+  if (THREADS.length > 1) {
+    const threadsHeader = `# Stratum and PyTorch at ${THREADS.join(" and ")} threads\n\n${env.date}; node ${env.node}, ${env.cpu} (${env.logicalCores} logical cores, shared); ${status.available ? `PyTorch ${status.version} (${status.blas})` : `PyTorch not available (${status.reason})`}; Stratum's default thread count here ${defaultThreads}. Load average (1, 5, 15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`;
+    writeResultsFile("threads.md", threadsMarkdown(rows, threadsHeader));
+  }
 }
 
 await main();

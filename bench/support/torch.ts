@@ -3,8 +3,10 @@
  * `/usr/bin/python3`, writing the tensors a workload starts from where
  * `bench/torch/workloads.py` reads them, and driving that script as a child
  * process at one thread (`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`, and the
- * script calls `torch.set_num_threads(1)`), one round of steps per request,
- * so that the runner can interleave its rounds with Stratum's.
+ * script calls `torch.set_num_threads(1)`) or at N (the same at N, with
+ * `OMP_WAIT_POLICY=PASSIVE` so that its idle threads sleep rather than spin
+ * on a shared machine), one round of steps per request, so that the runner
+ * can interleave its rounds with Stratum's.
  */
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -19,8 +21,11 @@ export const PYTHON = process.env["TORCH_BENCH_PYTHON"] ?? "/usr/bin/python3";
 /** The script, in the sources (this module runs as `.build/bench/support/torch.js`). */
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bench", "torch", "workloads.py");
 
-/** One thread for every library PyTorch may call into. */
-const ONE_THREAD = { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+/** `threads` threads for every library PyTorch may call into; idle OpenMP threads sleep when there are several. */
+function threadsEnv(threads: number): Record<string, string> {
+  const n = String(threads);
+  return { OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, ...(threads > 1 ? { OMP_WAIT_POLICY: "PASSIVE" } : {}) };
+}
 
 /** Whether PyTorch can run: its version and the BLAS libraries it loaded, or why not. */
 export type TorchStatus = { readonly available: true; readonly version: string; readonly blas: string } | { readonly available: false; readonly reason: string };
@@ -34,7 +39,7 @@ export function torchStatus(): TorchStatus {
     "libs = sorted({l.split()[-1].rsplit('/', 1)[-1] for l in open('/proc/self/maps') if 'blas' in l})",
     "print(json.dumps([torch.__version__, ', '.join(libs) or 'no BLAS library mapped']))",
   ].join("\n");
-  const out = spawnSync(PYTHON, ["-c", probe], { encoding: "utf8", env: { ...process.env, ...ONE_THREAD } });
+  const out = spawnSync(PYTHON, ["-c", probe], { encoding: "utf8", env: { ...process.env, ...threadsEnv(1) } });
   if (out.error !== undefined) return { available: false, reason: `${PYTHON}: ${out.error.message}` };
   if (out.status !== 0) return { available: false, reason: `${PYTHON} cannot import torch: ${out.stderr.trim().split("\n").at(-1) ?? ""}` };
   const [version, blas] = JSON.parse(out.stdout) as [string, string]; // the probe prints a pair of strings
@@ -88,9 +93,9 @@ export interface TorchWorkload {
   close(): void;
 }
 
-/** Starts `workloads.py <workload> <data> --serve` and waits for its check. */
-export async function startTorch(workload: string, data: string): Promise<TorchWorkload> {
-  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, [SCRIPT, workload, data, "--serve"], { env: { ...process.env, ...ONE_THREAD } });
+/** Starts `workloads.py <workload> <data> --threads <threads> --serve` and waits for its check. */
+export async function startTorch(workload: string, data: string, threads = 1): Promise<TorchWorkload> {
+  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, [SCRIPT, workload, data, "--threads", String(threads), "--serve"], { env: { ...process.env, ...threadsEnv(threads) } });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

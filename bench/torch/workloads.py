@@ -30,8 +30,10 @@ Workloads (layouts: the files hold Stratum's NHWC images, HWIO filters and
                   batch 8, forward + backward of mean(y^2)
 
 Run it with /usr/bin/python3 and OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-(the runner sets both; this script also calls torch.set_num_threads(1)).
-Usage: workloads.py WORKLOAD DATA_PREFIX [--serve | --iterations N]
+(the runner sets both; this script also calls torch.set_num_threads(1)), or
+with --threads N and the same variables at N (the runner then also sets
+OMP_WAIT_POLICY=PASSIVE, so that idle OpenMP threads sleep).
+Usage: workloads.py WORKLOAD DATA_PREFIX [--threads N] [--serve | --iterations N]
 """
 
 import argparse
@@ -260,9 +262,10 @@ def main():
     parser.add_argument("data", help="the prefix of the .json manifest and .bin tensors the runner wrote")
     parser.add_argument("--serve", action="store_true", help='read "run N" lines on stdin')
     parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     make, variant = WORKLOADS[args.workload]
     check, step = make(load(args.data), variant)

@@ -28,7 +28,8 @@ export interface WebAssemblyApi {
   validate(bytes: Uint8Array): boolean;
   readonly Module: new (bytes: Uint8Array) => object;
   readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-  readonly Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  /** A memory; a `shared` one (which needs a `maximum`) has a `SharedArrayBuffer` as its buffer. */
+  readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => { readonly buffer: ArrayBufferLike; grow(pages: number): number };
 }
 
 /** The members of the global object read here (WHATWG Encoding, WebAssembly's JavaScript API). */

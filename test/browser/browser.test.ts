@@ -3,7 +3,10 @@
  * esbuild from the installed tarball, runs in headless Chromium and must
  * report exactly the numbers the same program gives in Node (the kernels are
  * deterministic), with no console error, both in a cross-origin-isolated
- * page and in a plain one (no SharedArrayBuffer). Then the browser example
+ * page and in a plain one (no SharedArrayBuffer). The isolated page also
+ * runs a product on two threads (Web Workers over the shared memory) and
+ * checks its bits against one thread; the plain one runs on one thread and
+ * says why. Then the browser example
  * (`examples/browser/`) trains in the page, and its screenshot is written to
  * `out/browser-example.png`.
  */
@@ -31,6 +34,7 @@ interface PageReport {
   readonly report: Report;
   readonly crossOriginIsolated: boolean;
   readonly sharedArrayBuffer: boolean;
+  readonly threads: { readonly available: boolean; readonly reason: string; readonly defaultThreads: number; readonly sameBits: boolean | null; readonly workerTasks: number };
 }
 
 /** Bundles a consumer fixture as the consumer would, `stratum` resolved from its node_modules. */
@@ -88,7 +92,12 @@ describe("the package's model program in Chromium", () => {
       expect(got.report.wasm).toBe(true);
       expect(got.report.losses[11]).toBeLessThan(0.8 * (got.report.losses[0] ?? 0));
       expect(got.report).toEqual(inNode);
-      console.log(`Chromium ${browser.version()}, ${isolated ? "isolated" : "plain"} page: loss ${got.report.losses[0]} -> ${got.report.losses[11]}, logits[0] ${got.report.logits[0]}`);
+      // threads: in an isolated page a product splits over two threads (Web Workers) with the same bits as one; elsewhere one thread, and why
+      if (isolated) expect(got.threads).toMatchObject({ available: true, reason: "", sameBits: true });
+      else expect(got.threads).toMatchObject({ available: false, defaultThreads: 1, sameBits: null });
+      if (isolated) expect(got.threads.workerTasks).toBeGreaterThan(0);
+      else expect(got.threads.reason).toMatch(/not cross-origin isolated/);
+      console.log(`Chromium ${browser.version()}, ${isolated ? "isolated" : "plain"} page: loss ${got.report.losses[0]} -> ${got.report.losses[11]}, logits[0] ${got.report.logits[0]}; threads: ${got.threads.available ? `2-thread product, ${got.threads.workerTasks} tasks on a Web Worker` : got.threads.reason}`);
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -61,14 +61,22 @@
  * packed A block and staged C from address 0, so the memory grows to what
  * the largest call needs and no further.
  *
+ * A large product with more than one thread (`getThreads`) runs on the
+ * worker pool (`parallelGemm`): B and all of A packed first, then tasks of
+ * one block of rows times a run of column panels, fixed by the shapes; every
+ * sum is formed by the same operations in the same order as on one thread,
+ * so the bits are the same for any thread count.
+ *
  * Leaves out: float64 (WebAssembly SIMD has two float64 lanes, and the
- * JavaScript kernel already runs at that rate), threads, and relaxed SIMD's
- * fused multiply-add (not in Node 20 without a flag).
+ * JavaScript kernel already runs at that rate), packing on the workers (the
+ * calling thread packs, about 5% of a large product's time), and relaxed
+ * SIMD's fused multiply-add (not in Node 20 without a flag).
  */
 
 import { ALIGN_16, ALIGN_4, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../wasm/encoder.js";
 import { MEMORY_IMPORT } from "../wasm/codegen.js";
-import { instantiateWithSharedMemory, sharedHeap } from "../wasm/runtime.js";
+import { compileWithSharedMemory, sharedHeap } from "../wasm/runtime.js";
+import { getThreads, poolKernel, runTasks, type PoolKernel, type TaskCall } from "../threads/pool.js";
 import type { FloatArray, MatrixView } from "./matrix-view.js";
 
 /** Rows of a register tile (A panels are MR rows wide). */
@@ -212,8 +220,11 @@ function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA }: Micr
 /** The macro-kernel's signature, as the module exports it (i32 arguments). */
 type MacroKernel = (a: number, b: number, c: number, rowTiles: number, colTiles: number, kc: number, ldc: number, beta: number) => void;
 
-/** The compiled macro-kernel (built on first use), or null when WebAssembly with SIMD is not available. */
-const compiledMacroKernel = lazyKernel<MacroKernel>(() => macroKernelBody(MR, NR / 4), 8);
+/** The compiled macro-kernel (built on first use, and registered with the worker pool), or null when WebAssembly with SIMD is not available. */
+let macroKernel: PoolKernel | null | undefined;
+const compiledPoolMacroKernel = (): PoolKernel | null => (macroKernel ??= compileKernel(macroKernelBody(MR, NR / 4), 8));
+// The module declares it with eight i32 parameters and no result: a function of eight numbers.
+const compiledMacroKernel = (): MacroKernel | null => (compiledPoolMacroKernel()?.local ?? null) as MacroKernel | null;
 
 /**
  * A kernel built on first use by `instantiateKernel(build(), params)` and
@@ -236,16 +247,27 @@ export function lazyKernel<K extends (...args: number[]) => void>(build: () => F
  * lacks an instruction the body uses.
  */
 export function instantiateKernel(body: FunctionBody, params: number): ((...args: number[]) => void) | null {
+  return compileKernel(body, params)?.local ?? null;
+}
+
+/**
+ * `instantiateKernel` with its compiled module, registered with the worker
+ * pool (`poolKernel`) so that workers can run it too; null where
+ * `instantiateKernel` gives null.
+ */
+export function compileKernel(body: FunctionBody, params: number): PoolKernel | null {
   const type = { params: new Array<ValType>(params).fill(ValType.i32), results: [] };
   const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body, export: KERNEL_NAME }] });
-  let exported: unknown;
+  let compiled: ReturnType<typeof compileWithSharedMemory>;
   try {
-    exported = instantiateWithSharedMemory(binary)?.[KERNEL_NAME];
+    compiled = compileWithSharedMemory(binary);
   } catch {
-    exported = undefined; // an engine whose SIMD lacks an instruction used here
+    compiled = undefined; // an engine whose SIMD lacks an instruction used here
   }
+  const exported = compiled?.exports[KERNEL_NAME];
+  if (compiled === undefined || typeof exported !== "function") return null;
   // An exported WebAssembly function of i32 parameters and no result takes numbers and returns undefined.
-  return typeof exported === "function" ? (exported as (...args: number[]) => void) : null;
+  return poolKernel(compiled.module, exported as (...args: number[]) => void);
 }
 
 /**
@@ -339,6 +361,8 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
   const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mcPad * depth * FLOAT;
   const bytes = cAt + mcPad * nPad * FLOAT;
+  const pool = compiledPoolMacroKernel();
+  if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, pack, b, c, epilogue, base)) return true;
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
@@ -353,6 +377,76 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
     }
     storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);
   }
+  return true;
+}
+
+/**
+ * Products of fewer multiply-adds (m * k * n) run on the calling thread
+ * alone: below it, waking the workers and packing all of A first cost more
+ * than a second thread can save. At 128^3 = 2^21 a square product first
+ * splits at all (two blocks of rows need m > 128, two runs of panels
+ * n >= 256). Measured (`bench/threads-split.bench.ts`, 2-core Intel Xeon
+ * shared with other jobs, load average 5 to 6): the parallel layout alone,
+ * with the workers kept out, ran at 0.95 to 0.98 of the one-thread path's
+ * speed from 2^21 to 2^26 multiply-adds (0.89 once, at 192^3); with the
+ * workers in, they ran half the tasks (8.2 to 8.7 of 16 at 512^3, 31 to 32
+ * of 64 at 1024^3) but the speed stayed at 0.94 to 0.98 of one thread: on that
+ * loaded machine two threads got the CPU time of one, so where a second
+ * thread starts to pay is still to be measured on an idle machine.
+ */
+const PARALLEL_MIN_WORK = 2 ** 21;
+/** The fewest panels of B (NR columns each) a task of the parallel product covers. */
+const TASK_MIN_PANELS = 16;
+/** About how many tasks the parallel product aims at (for balance on up to 16 threads). */
+const TASK_TARGET = 64;
+
+/**
+ * `gemmWith` on the worker pool, for a product big enough and more than one
+ * thread; false, having written nothing, where it does not run (the caller
+ * then runs the one-thread path, which gives the same bits). B and all of A
+ * are packed first, on the calling thread, as the one-thread path packs
+ * them; C is staged whole; a task is one block of MC rows times a run of
+ * column panels, running the macro-kernel over every block of k in order,
+ * so each sum is formed by the same operations in the same order as on one
+ * thread, whoever runs its task. The tasks are fixed by the shapes alone
+ * (`TASK_MIN_PANELS`, `TASK_TARGET`), never by the thread count.
+ */
+function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number): boolean {
+  if (getThreads() < 2 || m * k * n < PARALLEL_MIN_WORK) return false;
+  const nPad = roundUp(n, NR);
+  const mPad = roundUp(m, MR);
+  const depth = Math.min(k, KC);
+  const panels = nPad / NR;
+  const rowBlocks = Math.ceil(m / MC);
+  const groups = Math.max(1, Math.min(Math.floor(panels / TASK_MIN_PANELS), Math.ceil(TASK_TARGET / rowBlocks)));
+  if (rowBlocks * groups < 2) return false;
+  // Layout (bytes from base, each part 16-byte aligned): packed B, packed A (block ic, depth block pc at ic * k + pc * its padded rows), staged C (mPad x nPad).
+  const bAt = base;
+  const aAt = bAt + k * nPad * FLOAT;
+  const cAt = aAt + mPad * k * FLOAT;
+  const bytes = cAt + mPad * nPad * FLOAT;
+  const heap = sharedHeap(bytes);
+  if (heap === undefined) return false;
+  const floats = new Float32Array(heap, 0, bytes / FLOAT);
+  packB(floats, bAt / FLOAT, b, k, n, nPad, depth);
+  const tasks: TaskCall[][] = [];
+  for (let ic = 0; ic < m; ic += MC) {
+    const mc = Math.min(MC, m - ic);
+    const rowTiles = Math.ceil(mc / MR);
+    const block = aAt + ic * k * FLOAT;
+    for (let pc = 0; pc < k; pc += depth) pack(floats, block / FLOAT + pc * rowTiles * MR, ic, mc, rowTiles, pc, Math.min(depth, k - pc));
+    for (let g = 0; g < groups; g++) {
+      const [j0, j1] = [Math.floor((g * panels) / groups), Math.floor(((g + 1) * panels) / groups)];
+      const task: TaskCall[] = [];
+      for (let pc = 0; pc < k; pc += depth) {
+        const args = [block + pc * rowTiles * MR * FLOAT, bAt + (pc * nPad + j0 * NR * Math.min(depth, k - pc)) * FLOAT, cAt + (ic * nPad + j0 * NR) * FLOAT, rowTiles, j1 - j0, Math.min(depth, k - pc), nPad * FLOAT, pc > 0 ? 1 : 0];
+        task.push({ kernel, args });
+      }
+      tasks.push(task);
+    }
+  }
+  runTasks(tasks);
+  for (let ic = 0; ic < m; ic += MC) storeBlock(floats, cAt / FLOAT + ic * nPad, nPad, c, ic, Math.min(MC, m - ic), n, epilogue);
   return true;
 }
 

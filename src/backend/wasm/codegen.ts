@@ -38,6 +38,7 @@ import { shapeSize, stridesOf } from "../../core/shape.js";
 import { accessRange, emptyReduction, outputMap, outputShape, REDUCE_START, type IndexMap, type LoopNest, type OpNode, type ReduceOp } from "../loop-ir.js";
 import { isScalarOp, scalarOpRow, type Comparison, type ScalarOp, type WasmLowering } from "../scalar-ops.js";
 import { ALIGN_4, ALIGN_8, encodeModule, FunctionBody, Op, SimdOp, ValType, type FuncType } from "./encoder.js";
+import { MEMORY_LIMITS } from "./memory-type.js";
 import { VectorMath } from "./vector-math.js";
 
 /** The most elements a buffer of a WebAssembly kernel may have (its bytes stay below 2^30). */
@@ -178,8 +179,8 @@ function coalesce(shape: readonly number[], maps: readonly (IndexMap & { readonl
   return { sizes, accesses };
 }
 
-/** The memory every module imports. */
-export const MEMORY_IMPORT = { module: "env", name: "memory" } as const;
+/** The memory every module imports, with the limits of its type (shared where the host allows: memory-type.ts). */
+export const MEMORY_IMPORT = { module: "env", name: "memory", ...MEMORY_LIMITS } as const;
 /** The name of the kernel function a module exports. */
 export const KERNEL_EXPORT = "kernel";
 

@@ -346,8 +346,12 @@ export interface FuncImport {
 /** What a module holds: imported functions (numbered first), one imported memory, defined functions, exports. */
 export interface ModuleSpec {
   readonly imports: readonly FuncImport[];
-  /** The memory `module.name`, at least `minPages` pages of 64 KiB; absent when the module has no memory. */
-  readonly memory?: { readonly module: string; readonly name: string; readonly minPages: number };
+  /**
+   * The memory `module.name`, at least `minPages` pages of 64 KiB (and at
+   * most `maxPages`, which a `shared` memory must state); absent when the
+   * module has no memory.
+   */
+  readonly memory?: { readonly module: string; readonly name: string; readonly minPages: number; readonly maxPages?: number; readonly shared?: boolean };
   readonly functions: readonly { readonly type: FuncType; readonly body: FunctionBody; readonly export?: string }[];
 }
 
@@ -379,8 +383,11 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   };
   const importEntries = spec.imports.map((f) => [...encodeName(f.module), ...encodeName(f.name), EXTERNAL.func, ...unsignedLeb(typeIndex(f.type))]);
   if (spec.memory !== undefined) {
-    const { module, name, minPages } = spec.memory;
-    importEntries.push([...encodeName(module), ...encodeName(name), EXTERNAL.memory, 0x00, ...unsignedLeb(checkedInt(minPages, 0, 65536, "page count"))]);
+    const { module, name, minPages, maxPages, shared = false } = spec.memory;
+    if (shared && maxPages === undefined) throw new Error("wasm encoder: a shared memory needs a maximum");
+    // limits: flags 0x00 (minimum), 0x01 (minimum, maximum), 0x03 (shared, minimum, maximum)
+    const limits = maxPages === undefined ? [0x00, ...unsignedLeb(checkedInt(minPages, 0, 65536, "page count"))] : [shared ? 0x03 : 0x01, ...unsignedLeb(checkedInt(minPages, 0, 65536, "page count")), ...unsignedLeb(checkedInt(maxPages, minPages, 65536, "page count"))];
+    importEntries.push([...encodeName(module), ...encodeName(name), EXTERNAL.memory, ...limits]);
   }
   const functionTypes = spec.functions.map((f) => unsignedLeb(typeIndex(f.type)));
   const exports = spec.functions.flatMap((f, i) => (f.export === undefined ? [] : [[...encodeName(f.export), EXTERNAL.func, ...unsignedLeb(spec.imports.length + i)]]));

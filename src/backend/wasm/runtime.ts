@@ -12,8 +12,11 @@
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
- * all is checked once, by validating a tiny module. Left out: threads, and
- * giving memory back (the memory keeps its largest size; a NOTE below).
+ * all is checked once, by validating a tiny module. The memory is a shared
+ * one where the host allows it (memory-type.ts), so that the worker pool
+ * (`../threads/`) can run kernels in it; the calls here run on the calling
+ * thread. Left out: giving memory back (the memory keeps its largest size; a
+ * NOTE below).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
@@ -23,6 +26,7 @@ import { shapeSize } from "../../core/shape.js";
 import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
+import { MEMORY_MAX_PAGES, sharing } from "./memory-type.js";
 
 const api = hostWebAssembly;
 
@@ -57,14 +61,14 @@ export function wasmAvailable(): boolean {
 type Memory = InstanceType<WebAssemblyApi["Memory"]>;
 let memory: Memory | undefined;
 
-/** The shared memory (made on first use). */
+/** The memory all modules share (made on first use), of the type `MEMORY_IMPORT` declares. */
 function sharedMemory(wasm: WebAssemblyApi): Memory {
-  memory ??= new wasm.Memory({ initial: 1 });
+  memory ??= new wasm.Memory(sharing.shared ? { initial: 1, maximum: MEMORY_MAX_PAGES, shared: true } : { initial: 1 });
   return memory;
 }
 
 /** The shared memory's buffer, grown to at least `bytes`; undefined when it cannot grow that far. */
-function heapOf(bytes: number): ArrayBuffer | undefined {
+function heapOf(bytes: number): ArrayBufferLike | undefined {
   if (memory === undefined || bytes > WASM_MAX_BYTES) return undefined;
   const have = memory.buffer.byteLength;
   try {
@@ -276,18 +280,29 @@ export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
 }
 
 /**
- * The exports of `binary`, a module that imports the shared memory as
- * `MEMORY_IMPORT` (and nothing else); undefined when WebAssembly with SIMD
- * is not available here.
+ * The compiled module of `binary`, a module that imports the shared memory
+ * as `MEMORY_IMPORT` (and nothing else), and the exports of its instance
+ * over that memory (a worker instantiates the module over the same memory);
+ * undefined when WebAssembly with SIMD is not available here.
  *
  * @example
- * const exports = instantiateWithSharedMemory(encodeModule(spec));
- * const kernel = exports?.["kernel"];
+ * const compiled = compileWithSharedMemory(encodeModule(spec));
+ * const kernel = compiled?.exports["kernel"]; // and compiled?.module, for workers
  */
-export function instantiateWithSharedMemory(binary: Uint8Array): Record<string, unknown> | undefined {
+export function compileWithSharedMemory(binary: Uint8Array): { readonly module: object; readonly exports: Record<string, unknown> } | undefined {
   if (!wasmAvailable() || api === undefined) return undefined;
   const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
-  return new api.Instance(new api.Module(binary), imports).exports;
+  const module = new api.Module(binary);
+  return { module, exports: new api.Instance(module, imports).exports };
+}
+
+/**
+ * The memory object every kernel module imports (made on first use), for
+ * handing to workers; undefined when WebAssembly with SIMD is not available.
+ */
+export function kernelMemory(): object | undefined {
+  if (!wasmAvailable() || api === undefined) return undefined;
+  return sharedMemory(api);
 }
 
 /**
@@ -300,7 +315,7 @@ export function instantiateWithSharedMemory(binary: Uint8Array): Record<string, 
  * const heap = sharedHeap(1024);
  * if (heap !== undefined) new Float32Array(heap, 0, 256).fill(0);
  */
-export function sharedHeap(bytes: number): ArrayBuffer | undefined {
+export function sharedHeap(bytes: number): ArrayBufferLike | undefined {
   if (!wasmAvailable() || api === undefined) return undefined;
   sharedMemory(api);
   return heapOf(bytes);

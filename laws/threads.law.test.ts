@@ -1,0 +1,132 @@
+/**
+ * Laws of the worker pool (`src/backend/threads/`): a parallel kernel gives
+ * the same bits for any thread count, because its tasks are fixed by the
+ * shapes and every sum is formed in one order whoever runs it.
+ *
+ * - the float32 matmul (the WebAssembly kernel on the pool) over random
+ *   shapes big enough to split (2^21 to 2^25 multiply-adds), with edge sizes (one row, rows and columns
+ *   around the 4 x 8 register tile, the 128-row block and the 256-deep block
+ *   of k), transposed operands, a bias, relu and accumulation, equals its
+ *   one-thread result bit for bit at 2, 3 and 8 threads;
+ * - the convolution, whose implicit product runs on the same path, likewise;
+ * - three SGD steps of a jitted MLP (every product of its forward and
+ *   backward passes large enough to split) end at the same parameters, bit
+ *   for bit, at 1, 2, 3 and 8 threads.
+ *
+ * Each law waits for the workers to boot and checks that they ran tasks, so
+ * that it cannot pass with the calling thread doing everything.
+ */
+
+import fc from "fast-check";
+import { afterAll, describe, expect, test } from "vitest";
+import { matmul as matmulKernel, type MatmulOptions } from "../src/backend/kernels/matmul.js";
+import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
+import { Tensor } from "../src/core/tensor.js";
+import { add, conv2d, matmul, mean, mul, relu, softmaxCrossEntropy, square, sub } from "../src/index.js";
+import { valueAndGrad } from "../src/transforms/grad.js";
+import { jit } from "../src/transforms/jit.js";
+
+const COUNTS = [1, 2, 3, 8] as const;
+const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 60 : 8;
+
+afterAll(() => setThreads(1));
+
+/** Seeded float32 values in [-1, 1) with full mantissas, so that any change of summation order shows in the bits. */
+function floats(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** Where the bits of two lists of float32 arrays first differ ("" when they do not): a cheap report for large arrays. */
+function firstDifference(a: readonly Float32Array[], b: readonly Float32Array[]): string {
+  if (a.length !== b.length) return `${a.length} arrays against ${b.length}`;
+  for (const [i, x] of a.entries()) {
+    const y = b[i] ?? new Float32Array(0);
+    if (x.length !== y.length) return `array ${i}: ${x.length} elements against ${y.length}`;
+    const [xb, yb] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(y.buffer, y.byteOffset, y.length)];
+    for (let j = 0; j < xb.length; j++) if (xb[j] !== yb[j]) return `array ${i}, element ${j}: ${x[j]} against ${y[j]}`;
+  }
+  return "";
+}
+
+/** Expects every result to have the first one's bits. */
+function expectSameBits(results: readonly (readonly Float32Array[])[]): void {
+  const [first = []] = results;
+  results.forEach((result, i) => expect(firstDifference(result, first), `at ${COUNTS[i] ?? "?"} threads against 1`).toBe(""));
+}
+
+/** `run()` at each thread count, workers booted first; the results, and whether workers ran tasks. */
+async function atEachCount<T>(run: () => T): Promise<{ results: T[]; workersRan: boolean }> {
+  const before = tasksRunByWorkers();
+  const results: T[] = [];
+  for (const threads of COUNTS) {
+    setThreads(threads);
+    await threadsReady();
+    results.push(run());
+  }
+  return { results, workersRan: tasksRunByWorkers() > before };
+}
+
+const rows = fc.constantFrom(1, 3, 4, 5, 127, 128, 129, 200, 300);
+const depth = fc.constantFrom(1, 255, 256, 257, 513, 700, 2049);
+const cols = fc.constantFrom(7, 8, 9, 255, 256, 257, 300, 1025);
+
+describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
+  test("the float32 matmul, with transposes, bias, relu and accumulation", async () => {
+    let workersRan = false;
+    const shapes = fc.tuple(rows, depth, cols, fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 1000 }));
+    await fc.assert(
+      fc.asyncProperty(shapes.filter(([m, k, n]) => m * k * n >= 2 ** 21 && m * k * n <= 2 ** 25), async ([m, k, n, transA, transB, epilogue, accumulate, seed]) => {
+        const [a, b, bias, old] = [floats(m * k, seed), floats(k * n, seed + 1), floats(n, seed + 2), floats(m * n, seed + 3)];
+        const options: MatmulOptions = { m, k, n, transA, transB, backend: "wasm", ...(epilogue ? { bias, activation: "relu" } : {}), ...(accumulate ? { accumulate: true } : {}) };
+        const seen = await atEachCount(() => [matmulKernel(old.slice(), a, b, options)]);
+        workersRan ||= seen.workersRan;
+        expectSameBits(seen.results);
+      }),
+      { numRuns },
+    );
+    expect(workersRan).toBe(true);
+  });
+
+  test("a 3 x 3 convolution and both its gradients", async () => {
+    const x: Tensor<[8, 16, 16, 32]> = new Tensor([8, 16, 16, 32], "float32", floats(8 * 16 * 16 * 32, 11));
+    const w: Tensor<[3, 3, 32, 64]> = new Tensor([3, 3, 32, 64], "float32", floats(3 * 3 * 32 * 64, 12));
+    const loss = (xs: Tensor<[8, 16, 16, 32]>, ws: Tensor<[3, 3, 32, 64]>): Tensor<[], "float32"> => mean(square(conv2d(xs, ws, { padding: "same" })));
+    const step = jit((xs: Tensor<[8, 16, 16, 32]>, ws: Tensor<[3, 3, 32, 64]>) => valueAndGrad(loss, { argnums: [0, 1] })(xs, ws));
+    const seen = await atEachCount(() => {
+      const [l, [dx, dw]] = step(x, w);
+      return [l.data, dx.data, dw.data];
+    });
+    expectSameBits(seen.results);
+    expect(seen.workersRan).toBe(true);
+  });
+
+  test("three SGD steps of a jitted MLP end at the same parameters", async () => {
+    type Params = { readonly w1: Tensor<[256, 256]>; readonly b1: Tensor<[256]>; readonly w2: Tensor<[256, 10]>; readonly b2: Tensor<[10]> };
+    const x: Tensor<[64, 256]> = new Tensor([64, 256], "float32", floats(64 * 256, 21));
+    const y: Tensor<[64], "int32"> = new Tensor([64], "int32", Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10));
+    const initial = (): Params => ({
+      w1: new Tensor([256, 256], "float32", floats(256 * 256, 22).map((v) => v / 16)),
+      b1: new Tensor([256], "float32", floats(256, 23)),
+      w2: new Tensor([256, 10], "float32", floats(2560, 24).map((v) => v / 16)),
+      b2: new Tensor([10], "float32", floats(10, 25)),
+    });
+    const loss = (p: Params, xs: Tensor<[64, 256]>, ys: Tensor<[64], "int32">): Tensor<[], "float32"> => mean(softmaxCrossEntropy(add(matmul(relu(add(matmul(xs, p.w1), p.b1)), p.w2), p.b2), ys));
+    const lossAndGrad = valueAndGrad(loss);
+    const step = jit((p: Params, xs: Tensor<[64, 256]>, ys: Tensor<[64], "int32">): Params => {
+      const [, g] = lossAndGrad(p, xs, ys);
+      // p - 0.1 g, leaf by leaf
+      return { w1: sub(p.w1, mul(g.w1, 0.1)), b1: sub(p.b1, mul(g.b1, 0.1)), w2: sub(p.w2, mul(g.w2, 0.1)), b2: sub(p.b2, mul(g.b2, 0.1)) };
+    });
+    const seen = await atEachCount(() => {
+      let p = initial();
+      for (let i = 0; i < 3; i++) p = step(p, x, y);
+      return [p.w1.data, p.b1.data, p.w2.data, p.b2.data];
+    });
+    expectSameBits(seen.results);
+    expect(seen.workersRan).toBe(true);
+  });
+});

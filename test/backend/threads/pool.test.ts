@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, test } from "vitest";
+import { ALIGN_4, FunctionBody, Op } from "../../../src/backend/wasm/encoder.js";
+import { compileKernel } from "../../../src/backend/kernels/wasm-matmul.js";
+import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
+import { MEMORY_MAX_PAGES, sharing } from "../../../src/backend/wasm/memory-type.js";
+import { WASM_MAX_BYTES } from "../../../src/backend/wasm/codegen.js";
+import { exitingCall, getThreads, MAX_TASKS, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
+
+/** `kernel(at, value)`: stores the int32 `value` at byte `at` (traps when `at` is past the memory). */
+function storeKernel(): PoolKernel {
+  const f = new FunctionBody(2);
+  f.get(0).get(1).op(Op.i32_store, FunctionBody.memarg(ALIGN_4));
+  const kernel = compileKernel(f, 2);
+  if (kernel === null) throw new Error("no WebAssembly here");
+  return kernel;
+}
+
+const store = storeKernel();
+const BASE = 4096;
+
+/** `count` tasks, task t storing t + 1 at int `t` of the heap past BASE, in `calls` calls of which the last writes. */
+function tasksOf(count: number, calls = 1): TaskCall[][] {
+  return Array.from({ length: count }, (_, t) => Array.from({ length: calls }, (_, c) => ({ kernel: store, args: [BASE + 4 * t, c === calls - 1 ? t + 1 : -1] })));
+}
+
+function written(count: number): number[] {
+  const heap = sharedHeap(BASE + 4 * count);
+  if (heap === undefined) throw new Error("no heap");
+  return Array.from(new Int32Array(heap, BASE, count));
+}
+
+function clear(count: number): void {
+  const heap = sharedHeap(BASE + 4 * count);
+  if (heap !== undefined) new Int32Array(heap, BASE, count).fill(0);
+}
+
+const busy = (ms: number) => (): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+
+afterAll(() => setThreads(1));
+
+describe("the worker pool", () => {
+  test("threads are available in Node, over a shared memory as large as the backend allows", () => {
+    expect(threadSupport()).toEqual({ available: true, reason: "" });
+    expect(sharing.shared).toBe(true);
+    expect(MEMORY_MAX_PAGES * 65536).toBe(WASM_MAX_BYTES);
+  });
+
+  test("setThreads takes an integer from 1 to 64 and getThreads returns it", () => {
+    setThreads(3);
+    expect(getThreads()).toBe(3);
+    for (const bad of [0, -1, 1.5, 65, Number.NaN]) expect(() => setThreads(bad)).toThrow(/thread count must be an integer from 1 to 64/);
+    expect(getThreads()).toBe(3);
+  });
+
+  test("at one thread, threadsReady starts no worker and jobs run on the calling thread", async () => {
+    setThreads(1);
+    const before = threadStats();
+    await threadsReady();
+    clear(50);
+    runTasks(tasksOf(50));
+    expect(written(50)).toEqual(Array.from({ length: 50 }, (_, t) => t + 1));
+    expect(threadStats()).toEqual(before);
+  });
+
+  test.each([1, 2, 3, 8])("runs every task exactly once on %i threads, the workers taking part", async (threads) => {
+    setThreads(threads);
+    await threadsReady();
+    const count = 400;
+    clear(count);
+    const before = tasksRunByWorkers();
+    // each task's last call slower on the caller, so that ready workers surely claim some
+    runTasks(tasksOf(count, 3).map((task) => [...task, { kernel: { id: store.id, local: (...args: number[]) => (busy(0.05)(), store.local(...args)) }, args: task[2]?.args ?? [] }]));
+    expect(written(count)).toEqual(Array.from({ length: count }, (_, t) => t + 1));
+    if (threads > 1) expect(tasksRunByWorkers()).toBeGreaterThan(before);
+  });
+
+  test("a job of more tasks than the control words hold runs on the calling thread, the same", () => {
+    setThreads(2);
+    const count = MAX_TASKS + 1;
+    clear(count);
+    runTasks(tasksOf(count));
+    expect(written(count)).toEqual(Array.from({ length: count }, (_, t) => t + 1));
+  });
+
+  test("a task that traps surfaces as an error on the calling thread, and the next job runs", async () => {
+    setThreads(2);
+    await threadsReady();
+    const trap = Array.from({ length: 64 }, () => [{ kernel: store, args: [2 ** 31 - 4, 1] }]);
+    expect(() => runTasks(trap)).toThrow(/memory access out of bounds/);
+    clear(100);
+    runTasks(tasksOf(100));
+    expect(written(100)).toEqual(Array.from({ length: 100 }, (_, t) => t + 1));
+  });
+
+  test("a worker that exits during a task fails the call with an error, and the pool replaces it", async () => {
+    setThreads(2);
+    await threadsReady();
+    const dying = Array.from({ length: 200 }, () => [exitingCall(busy(1))]);
+    expect(() => runTasks(dying)).toThrow(/worker thread failed in a parallel kernel \(worker 0 exited during a task\)/);
+    await threadsReady(); // the replacement has booted
+    const before = tasksRunByWorkers();
+    clear(400);
+    runTasks(tasksOf(400).map((task) => [...task, { kernel: { id: store.id, local: busy(0.05) }, args: [0, 0] }]));
+    expect(written(400)).toEqual(Array.from({ length: 400 }, (_, t) => t + 1));
+    expect(tasksRunByWorkers()).toBeGreaterThan(before);
+  });
+});

@@ -23,6 +23,7 @@ import { shapeSize } from "../../core/shape.js";
 import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
+import { copyPacked, packReads } from "./pack.js";
 
 const api = hostWebAssembly;
 
@@ -178,9 +179,11 @@ function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
 export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
   const sizes = wasmLayout(nest).sizes;
-  const blocks = rowBlocks(nest, blockBytes);
-  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? nest);
-  const kernel = instantiateKernel(api, blocks?.block ?? nest);
+  // inputs read sparsely are copied in as the elements read (pack.ts), and such a nest runs whole
+  const { nest: packed, packs } = packReads(nest);
+  const blocks = packs.some((p) => p !== undefined) ? undefined : rowBlocks(nest, blockBytes);
+  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? packed);
+  const kernel = instantiateKernel(api, blocks?.block ?? packed);
   const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
   const nBuffers = sizes.length;
   const nIn = nest.inputs.length;
@@ -210,7 +213,9 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     if (heap === undefined) return false;
     for (let i = 0; i < nIn; i++) {
       const b = floats[i];
-      if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
+      const pack = packs[i];
+      if (b !== undefined && pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
+      else if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
     }
     if (blocks === undefined) {
       kernel(...args);

@@ -20,7 +20,7 @@
  * (a double has more than twice float32's precision plus two bits), `min`,
  * `max` and `neg` treat NaN and signed zeros as `Math.min`, `Math.max` and
  * `-x` do, comparisons give lane masks (NaN compares unequal) that `select`
- * picks with. exp, log, log1p, tanh, erf and erfc, which WebAssembly lacks, are the
+ * picks with. exp, log, log1p, tanh, erf, erfc and pow, which WebAssembly lacks, are the
  * routines of `vector-math.ts`, within the bounds their rows state (the
  * interpreter's `"webassembly"` semantics computes them as the kernel does).
  *
@@ -292,7 +292,7 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
     } else if (op === "select") {
       // select(cond, x, y) = (x & mask) | (y & ~mask)
       f.get(args[1] ?? -1).get(args[2] ?? -1).get(args[0] ?? -1).simd(SimdOp.v128_bitselect).set(out);
-    } else if ("routine" in op) math.emit(op.routine, args[0] ?? -1, out);
+    } else if ("routine" in op) math.emit(op.routine, args[0] ?? -1, out, args[1]);
     else {
       args.forEach((a) => f.get(a));
       f.simd(op.vector).set(out);

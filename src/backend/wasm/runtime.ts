@@ -18,7 +18,6 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
-import { scalarOpRow, type ScalarOp } from "../scalar-ops.js";
 import { shapeSize } from "../../core/shape.js";
 import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
@@ -244,40 +243,6 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     return true;
   };
   return { run };
-}
-
-const scalarKernels = new Map<ScalarOp, WasmKernel | undefined>();
-
-/**
- * What a float32 WebAssembly kernel computes for unary scalar op `op` on the
- * one float32 `x` (the lane a kernel's scalar loop computes, which its vector
- * loop computes alike): the meaning of an approximate routine in kernels, for
- * interpreting a nest as its WebAssembly kernel runs it. Undefined when
- * WebAssembly is not available or does not compile `op` alone.
- *
- * @example
- * wasmUnaryOp("exp")?.(1); // 2.7182817459106445 (within the exp row's stated bound)
- */
-export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
-  if (!scalarKernels.has(op)) {
-    const nest: LoopNest = {
-      shape: [1],
-      reducedAxes: [],
-      inputs: [{ dtype: "float32", size: 1 }],
-      constants: [],
-      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]], // a unary op without parameters (the generator declines any other op: wasmSupports)
-      outputs: [{ node: 1 }],
-    };
-    scalarKernels.set(op, scalarOpRow(op).arity === 1 ? wasmKernel(nest) : undefined);
-  }
-  const kernel = scalarKernels.get(op);
-  if (kernel === undefined) return undefined;
-  const [x, y] = [new Float32Array(1), new Float32Array(1)];
-  return (v) => {
-    x[0] = v;
-    if (!kernel.run([x, y], [])) throw new Error(`wasm runtime: the ${op} kernel declined a call`);
-    return y[0] ?? NaN;
-  };
 }
 
 /**

@@ -38,7 +38,7 @@ import { shapeSize, stridesOf } from "../../core/shape.js";
 import { accessRange, emptyReduction, outputMap, outputShape, REDUCE_START, type IndexMap, type LoopNest, type OpNode, type ReduceOp } from "../loop-ir.js";
 import { isScalarOp, scalarOpRow, type Comparison, type ScalarOp, type WasmLowering } from "../scalar-ops.js";
 import { ALIGN_4, ALIGN_8, encodeModule, FunctionBody, Op, SimdOp, ValType, type FuncType } from "./encoder.js";
-import { VectorMath } from "./vector-math.js";
+import { pushPromoted, VectorMath } from "./vector-math.js";
 
 /** The most elements a buffer of a WebAssembly kernel may have (its bytes stay below 2^30). */
 export const WASM_MAX_ELEMENTS = 2 ** 28;
@@ -192,8 +192,10 @@ export const KERNEL_EXPORT = "kernel";
  *
  * A reducing output accumulates as the interpreter does, in float64, one
  * accumulator per output element, in the nest's row-major order (the four
- * lanes of a vector step one after the other), and is rounded once at the
- * end: its result is the interpreter's, bit for bit, on every machine.
+ * lanes of a vector step one after the other into one accumulator when the
+ * inner loop reduces; into four neighbouring accumulators, two at a time in
+ * f64x2 lanes, when it does not), and is rounded once at the end: its result
+ * is the interpreter's, bit for bit, on every machine.
  */
 export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
   if (!wasmSupports(nest)) throw new Error("wasm codegen: the nest has a form this generator does not compile");
@@ -326,6 +328,24 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
     if (op === "sum") f.get(acc64).get(v64).op(Op.f64_add);
     else f.get(v64).get(acc64).get(v64).get(acc64).op(Op.f64_gt).get(v64).get(v64).op(Op.f64_ne).op(Op.i32_or).op(Op.select);
   };
+  const [pair, accPair] = reducing.length > 0 && vectorized ? [f.local(ValType.v128), f.local(ValType.v128)] : [-1, -1];
+  /**
+   * Accumulates the four lanes of `value` into four neighbouring float64 accumulators from `address`, two at a
+   * time in f64x2 lanes: each accumulator takes its own element, as `accumulateLane` would.
+   */
+  const accumulateFour = (op: ReduceOp, address: number, value: number): void => {
+    for (const half of [0, 1] as const) {
+      const at = FunctionBody.memarg(ALIGN_8, 16 * half);
+      f.get(address);
+      pushPromoted(f, value, half);
+      f.set(pair);
+      f.get(address).simd(SimdOp.v128_load, at).set(accPair);
+      // sum: acc + v; max: v where v > acc or v is NaN, else acc
+      if (op === "sum") f.get(accPair).get(pair).simd(SimdOp.f64x2_add);
+      else f.get(pair).get(accPair).get(pair).get(accPair).simd(SimdOp.f64x2_gt).get(pair).get(pair).simd(SimdOp.f64x2_ne).simd(SimdOp.v128_or).simd(SimdOp.v128_bitselect);
+      f.simd(SimdOp.v128_store, at);
+    }
+  };
   /** Stores each output (four elements when `wide`, else one), or accumulates it. */
   const storeOutputs = (wide: boolean): void => {
     nest.outputs.forEach((out, j) => {
@@ -334,6 +354,10 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
       if (out.reduce !== undefined) {
         // four lanes in index order: into one accumulator when the inner loop reduces, else into four neighbours
         const local = held.get(j);
+        if (wide && local === undefined) {
+          accumulateFour(out.reduce, addressOf(a), value);
+          return;
+        }
         const lanes = wide ? 4 : 1;
         for (let lane = 0; lane < lanes; lane++) {
           if (local !== undefined) {

@@ -94,6 +94,7 @@ export const SimdOp = {
   f32x4_ge: 0x46,
   f64x2_eq: 0x47,
   f64x2_ne: 0x48,
+  f64x2_gt: 0x4a,
   v128_not: 0x4d,
   v128_and: 0x4e,
   v128_andnot: 0x4f,

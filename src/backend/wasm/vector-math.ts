@@ -142,11 +142,8 @@ const LN2_LO64 = 1.90821492927058770002e-10;
 const LOG_SERIES = Array.from({ length: 11 }, (_, i) => 1 / (2 * i + 1));
 /** e^r = 1 + r + r^2/2 + ... + r^12/12!, lowest degree first. */
 const EXP_SERIES = Array.from({ length: 13 }, (_, i) => 1 / factorial(i));
-/** Byte shuffles: lanes 0 and 1 (half 0) or 2 and 3 (half 1) of a v128 into lanes 0 and 1; two low halves joined. */
-const HALF_LANES: readonly [number[], number[]] = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7],
-  [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
-];
+/** A byte shuffle that moves lanes 2 and 3 of an f32x4 into lanes 0 and 1; one that joins the low halves of two. */
+const HIGH_LANES = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const JOIN_LANES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 function factorial(n: number): number {
@@ -473,8 +470,10 @@ export class VectorMath {
     f.get(x).simd(SimdOp.f32x4_abs).set(a);
     for (const [half, result] of [[0, low], [1, high]] as const) {
       // lanes 2 half and 2 half + 1 of |x| and y, in float64 (exact)
-      f.get(a).get(a).simd(SimdOp.i8x16_shuffle, HALF_LANES[half]).simd(SimdOp.f64x2_promote_low_f32x4).set(wide);
-      f.get(y).get(y).simd(SimdOp.i8x16_shuffle, HALF_LANES[half]).simd(SimdOp.f64x2_promote_low_f32x4).set(yw);
+      pushPromoted(f, a, half);
+      f.set(wide);
+      pushPromoted(f, y, half);
+      f.set(yw);
       // |x| = 2^e m, m in [sqrt(1/2), sqrt(2)): adding 1's bits less sqrt(1/2)'s moves the exponent of m below 1 up by one
       // (every nonzero float32 is a normal float64, so no subnormal scaling)
       f.get(wide).i64x2(ONE_BITS - SQRT_HALF_BITS64).simd(SimdOp.i64x2_add).set(bits);
@@ -525,6 +524,16 @@ export class VectorMath {
     f.f64x2(coefficients[top] ?? 0);
     for (let i = top - 1; i >= 0; i--) f.get(x).simd(SimdOp.f64x2_mul).f64x2(coefficients[i] ?? 0).simd(SimdOp.f64x2_add);
   }
+}
+
+/**
+ * Pushes lanes 2 `half` and 2 `half` + 1 of the f32x4 in local `x` as an f64x2 (exactly: a float64 holds every
+ * float32).
+ */
+export function pushPromoted(f: FunctionBody, x: number, half: 0 | 1): void {
+  f.get(x);
+  if (half === 1) f.get(x).simd(SimdOp.i8x16_shuffle, HIGH_LANES);
+  f.simd(SimdOp.f64x2_promote_low_f32x4);
 }
 
 /** The bits of `v` rounded to float32, as an unsigned integer. */

@@ -9,7 +9,7 @@
  * 2. every float32 unary op that a backend compiles equals `Math.fround` of
  *    the op's own expression (the JavaScript generator's fast paths, the
  *    WebAssembly opcodes), or, for a WebAssembly math routine (exp, log,
- *    log1p, tanh, erf, erfc: `wasm/vector-math.ts`), stays within the bound its row
+ *    log1p, tanh, erf, erfc, and pow of two operands: `wasm/vector-math.ts`), stays within the bound its row
  *    states of the float64 reference and gives what the reference gives at
  *    the special values (+-0, +-Inf, NaN, subnormals, the overflow and
  *    underflow thresholds); on special values, random bit patterns and runs
@@ -410,6 +410,85 @@ describe("float32 unary primitives on every backend", () => {
       const x = new Float32Array(new Uint32Array(N).map((_, i) => (bits + i) >>> 0).buffer);
       check(x.map((v) => (Number.isNaN(v) ? 0 : v)));
     });
+  }
+});
+
+describe("float32 binary math routines on WebAssembly", () => {
+  const N = 4096;
+  /** A nest applying binary `op` to two float32 vectors elementwise. */
+  const binaryNest = (op: ScalarOp, n: number): LoopNest => ({
+    shape: [n],
+    reducedAxes: [],
+    inputs: [
+      { dtype: "float32", size: n },
+      { dtype: "float32", size: n },
+    ],
+    constants: [],
+    nodes: [
+      { kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } },
+      { kind: "read", dtype: "float32", input: 1, map: { offset: 0, strides: [1] } },
+      { kind: "op", dtype: "float32", op, params: {}, args: [0, 1] } as LoopNest["nodes"][number], // the routines take no parameters
+    ],
+    outputs: [{ node: 2 }],
+  });
+  const routines = elementwisePrims.filter((p) => p.rule.arity === 2 && routineBound(p.name, "webassembly") !== undefined);
+  test("WebAssembly computes pow by its own routine", () => {
+    expect(routines.map((p) => p.name)).toContain("pow");
+  });
+  for (const { name: op, rule } of routines) {
+    const bound = routineBound(op, "webassembly") ?? 0;
+    /** Runs the kernel on `xs` and `ys` (padded to N); expects the bound, the same bits on a second run and in the one-lane tail. */
+    const check = (xs: readonly number[], ys: readonly number[]): void => {
+      const [x, y, got] = [new Float32Array(N), new Float32Array(N), new Float32Array(N)];
+      x.set(xs.slice(0, N));
+      y.set(ys.slice(0, N));
+      const kernel = backends.webassembly(binaryNest(op, N));
+      if (kernel === undefined) throw new Error(`WebAssembly does not compile ${op}`);
+      kernel([x, y, got], []);
+      expectWithinBound(got, Array.from(x, (v, i) => rule.scalar([v, y[i] ?? NaN], "float32", {})), bound, op);
+      const again = new Float32Array(N);
+      kernel([x, y, again], []);
+      expect(sameValues(got, again), `${op}: a second run`).toBe(true);
+      const [sx, sy, tail] = [new Float32Array(N + 3), new Float32Array(N + 3), new Float32Array(N + 3)];
+      sx.set(x, 3);
+      sy.set(y, 3);
+      backends.webassembly(binaryNest(op, N + 3))?.([sx, sy, tail], []);
+      expect(sameValues(got, tail.subarray(3)), `${op}: shifted by three lanes`).toBe(true);
+    };
+    test(`${op} agrees with its reference on every pair of special values and their neighbours`, () => {
+      // pow's: odd and even integers, halves, 1 +- ulp, results at the overflow, subnormal and underflow thresholds
+      const values = [...float32Specials, 2, -2, 3, -3, 1.5, -1.5, 0.1, 10, 127, 128, -126, -149, -150, 1 + 2 ** -23, 1 - 2 ** -24, 2 ** -149, -(2 ** -126), 1 / 3].map(Math.fround);
+      const neighbours = values.flatMap((v) => {
+        const bits = new Uint32Array(new Float32Array([v]).buffer)[0] ?? 0;
+        return [-1, 1].map((d) => new Float32Array(new Uint32Array([(bits + d) >>> 0]).buffer)[0] ?? 0);
+      });
+      const all = [...values, ...neighbours];
+      const pairs = all.flatMap((a) => all.map((b) => [a, b] as const));
+      for (let start = 0; start < pairs.length; start += N) {
+        const chunk = pairs.slice(start, start + N);
+        check(
+          chunk.map(([a]) => a),
+          chunk.map(([, b]) => b),
+        );
+      }
+    });
+    test.prop([fc.array(fc.tuple(float32Bits, float32Bits), { minLength: N, maxLength: N })], { numRuns: heavy ? 100 : 5 })(`${op} agrees on random float32 bit patterns`, (pairs) => {
+      check(
+        pairs.map(([a]) => a),
+        pairs.map(([, b]) => b),
+      );
+    });
+    const base = fc.oneof(fc.float({ min: Math.fround(1e-3), max: 1000, noNaN: true }), fc.float({ min: Math.fround(0.9), max: Math.fround(1.1), noNaN: true }));
+    const exponent = fc.oneof(fc.float({ min: -150, max: 150, noNaN: true }), fc.integer({ min: -150, max: 150 }));
+    test.prop([fc.array(fc.tuple(base, fc.boolean(), exponent), { minLength: N, maxLength: N })], { numRuns: heavy ? 100 : 5 })(
+      `${op} stays within its bound on bases of both signs and exponents up to the overflow and underflow thresholds`,
+      (triples) => {
+        check(
+          triples.map(([a, negative]) => (negative ? -a : a)),
+          triples.map(([, , b]) => b),
+        );
+      },
+    );
   }
 });
 

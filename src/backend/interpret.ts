@@ -19,18 +19,57 @@
 
 import type { DType, Storage } from "../core/dtype.js";
 import { shapeSize } from "../core/shape.js";
-import { accumulate, emptyReduction, operandDType, outputDType, outputMap, outputShape, REDUCE_START, validateNest, type IndexMap, type Kernel, type LoopNest } from "./loop-ir.js";
-import { round, scalarOpRow } from "./scalar-ops.js";
-import { wasmUnaryOp } from "./wasm/runtime.js";
+import { accumulate, emptyReduction, operandDType, outputDType, outputMap, outputShape, REDUCE_START, validateNest, type IndexMap, type Kernel, type LoopNest, type ScalarNode } from "./loop-ir.js";
+import { round, scalarOpRow, type ScalarOp } from "./scalar-ops.js";
+import { wasmKernel } from "./wasm/runtime.js";
 
-/** Which functions evaluate the ops: the rows' reference functions, or the float32 WebAssembly kernels' own (`wasmUnaryOp`) where those approximate. */
+/** Which functions evaluate the ops: the rows' reference functions, or the float32 WebAssembly kernels' own (`wasmRoutineOp`) where those approximate. */
 export type OpSemantics = "reference" | "webassembly";
 
-/** The function that evaluates unary `op` under `semantics`, where it differs from the reference. */
-function approximation(op: LoopNest["nodes"][number], semantics: OpSemantics): ((x: number) => number) | undefined {
+const routineKernels = new Map<ScalarOp, ((args: readonly number[]) => number) | undefined>();
+
+/**
+ * What a float32 WebAssembly kernel computes for scalar op `op` (a math
+ * routine without parameters) on float32 operands: one element's kernel, run
+ * in its one-lane loop (which computes as the four-lane loop does).
+ * Undefined when WebAssembly is not available or does not compile `op` alone.
+ *
+ * @example
+ * wasmRoutineOp("exp")?.([1]); // 2.7182817459106445 (within the exp row's stated bound)
+ */
+export function wasmRoutineOp(op: ScalarOp): ((args: readonly number[]) => number) | undefined {
+  if (!routineKernels.has(op)) {
+    const arity = scalarOpRow(op).arity;
+    const operands = Array.from({ length: arity }, (_, i): ScalarNode => ({ kind: "read", dtype: "float32", input: i, map: { offset: 0, strides: [1] } }));
+    const nest: LoopNest = {
+      shape: [1],
+      reducedAxes: [],
+      inputs: operands.map(() => ({ dtype: "float32", size: 1 })),
+      constants: [],
+      nodes: [...operands, { kind: "op", dtype: "float32", op, params: {}, args: operands.map((_, i) => i) } as ScalarNode], // an op without parameters (the generator declines any other: wasmSupports)
+      outputs: [{ node: arity }],
+    };
+    const kernel = wasmKernel(nest);
+    const buffers = [...operands.map(() => new Float32Array(1)), new Float32Array(1)];
+    routineKernels.set(
+      op,
+      kernel === undefined
+        ? undefined
+        : (args) => {
+            args.forEach((v, i) => buffers[i]?.fill(v));
+            if (!kernel.run(buffers, [])) throw new Error(`interpreter: the WebAssembly ${op} kernel declined a call`);
+            return buffers[arity]?.[0] ?? NaN;
+          },
+    );
+  }
+  return routineKernels.get(op);
+}
+
+/** The function that evaluates `op` under `semantics`, where it differs from the reference. */
+function approximation(op: LoopNest["nodes"][number], semantics: OpSemantics): ((args: readonly number[]) => number) | undefined {
   if (semantics === "reference" || op.kind !== "op" || op.dtype !== "float32") return undefined;
   const lowering = scalarOpRow(op.op).wasm;
-  return typeof lowering === "object" && "routine" in lowering ? wasmUnaryOp(op.op) : undefined;
+  return typeof lowering === "object" && "routine" in lowering ? wasmRoutineOp(op.op) : undefined;
 }
 
 function address(map: IndexMap, index: readonly number[]): number {
@@ -76,7 +115,7 @@ export function interpretLoopNest(nest: LoopNest, buffers: readonly Storage<DTyp
           const rule = scalarOpRow(node.op);
           const args = node.args.map((a) => values[a] ?? NaN);
           const approximate = approximations[n];
-          values[n] = round(node.dtype, approximate === undefined ? rule.scalar(args, operandDType(nest, node), node.params) : approximate(args[0] ?? NaN));
+          values[n] = round(node.dtype, approximate === undefined ? rule.scalar(args, operandDType(nest, node), node.params) : approximate(args));
           return;
         }
       }

@@ -21,9 +21,9 @@
  * its op's name (`Scalar.erf(x)`), from a table the compiler fixes at load.
  * The JavaScript forms of the transcendentals call the engine's `Math` (the
  * interpreter's meaning); float32 WebAssembly kernels compute exp, log,
- * log1p, tanh, erf and erfc by vectorised routines of their own, within the bound
+ * log1p, tanh, erf, erfc and pow by vectorised routines of their own, within the bound
  * each row states. Left out: ops on more than three operands, vectorised
- * float64 lowerings, and WebAssembly routines for sin, cos and pow (those
+ * float64 lowerings, and WebAssembly routines for sin and cos (those
  * nests stay on JavaScript).
  */
 
@@ -157,6 +157,9 @@ const LOG1P_ULP = 2;
 const TANH_ULP = 2;
 const ERF_ULP = 2;
 const ERFC_ULP = 4;
+// pow computes exp(y log|x|) in float64 within about 2^-45 relative before its one rounding to float32: 0.5 ulp
+// and a hair; the bound leaves room for a result that lands next to a rounding boundary.
+const POW_ULP = 1;
 
 const unary = (accepts: DTypeClass, scalar: (x: number) => number, expr: (x: string) => string, wasm: WasmLowering, error: ErrorBound): ScalarOpRow<NoParams> => ({
   arity: 1,
@@ -235,7 +238,9 @@ export const SCALAR_OPS: { readonly [K in ScalarOp]: ScalarOpRow<ScalarOpParams[
   div: binary("numeric", (x, y) => x / y, (x, y) => `(${x} / ${y})`, { scalar: Op.f32_div, vector: SimdOp.f32x4_div }, CORRECTLY_ROUNDED),
   max: binary("numeric", (x, y) => Math.max(x, y), (x, y) => `Math.max(${x}, ${y})`, { scalar: Op.f32_max, vector: SimdOp.f32x4_max }, EXACT),
   min: binary("numeric", (x, y) => Math.min(x, y), (x, y) => `Math.min(${x}, ${y})`, { scalar: Op.f32_min, vector: SimdOp.f32x4_min }, EXACT),
-  pow: binary("numeric", (x, y) => Math.pow(x, y), (x, y) => `Math.pow(${x}, ${y})`, "none", LIBM),
+  // pow in WebAssembly: exp(y log|x|) in float64 lanes, rounded once; as Math.pow at the special values (y = +-0 gives 1,
+  // x < 0 takes an odd integer y's sign and gives NaN for a y that is not an integer, |x| = 1 with y = +-Inf or NaN gives NaN)
+  pow: binary("numeric", (x, y) => Math.pow(x, y), (x, y) => `Math.pow(${x}, ${y})`, { routine: "pow", ulp: POW_ULP }, LIBM),
   compare: {
     arity: 2,
     accepts: "any",

@@ -114,12 +114,14 @@ function countOver(shape: readonly number[], axis: ReduceAxes): number {
 
 /**
  * The maximum over `axis` with the reduced axes kept, where it is finite, and
- * 0 elsewhere: the shift of the log-sum-exp trick.
+ * 0 elsewhere: the shift of the log-sum-exp trick. Its gradient is stopped:
+ * softmax and logsumexp do not depend on the shift (d/dm of m + log(sum(exp(x - m))) is 0),
+ * so differentiating through the maximum would only add terms that cancel.
  */
 function shiftOf<D extends FloatDType>(x: Wide<D>, axis: ReduceAxes): Wide<D> {
   const m = reduceWith("reduce_max", x, axis, true);
   // NOTE: a non-finite maximum (±Infinity, NaN) shifts by 0, so that no row computes Infinity - Infinity.
-  return where(isFinite(m), m, 0);
+  return stopGradient(where(isFinite(m), m, 0));
 }
 
 /**

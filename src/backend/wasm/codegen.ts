@@ -20,7 +20,7 @@
  * (a double has more than twice float32's precision plus two bits), `min`,
  * `max` and `neg` treat NaN and signed zeros as `Math.min`, `Math.max` and
  * `-x` do, comparisons give lane masks (NaN compares unequal) that `select`
- * picks with. exp, log, log1p, tanh, erf and erfc, which WebAssembly lacks, are the
+ * picks with. exp, log, log1p, tanh, erf, erfc and pow, which WebAssembly lacks, are the
  * routines of `vector-math.ts`, within the bounds their rows state (the
  * interpreter's `"webassembly"` semantics computes them as the kernel does).
  *
@@ -39,7 +39,7 @@ import { accessRange, emptyReduction, outputMap, outputShape, REDUCE_START, type
 import { isScalarOp, scalarOpRow, type Comparison, type ScalarOp, type WasmLowering } from "../scalar-ops.js";
 import { ALIGN_4, ALIGN_8, encodeModule, FunctionBody, Op, SimdOp, ValType, type FuncType } from "./encoder.js";
 import { MEMORY_LIMITS } from "./memory-type.js";
-import { VectorMath } from "./vector-math.js";
+import { pushPromoted, VectorMath } from "./vector-math.js";
 
 /** The most elements a buffer of a WebAssembly kernel may have (its bytes stay below 2^30). */
 export const WASM_MAX_ELEMENTS = 2 ** 28;
@@ -193,8 +193,10 @@ export const KERNEL_EXPORT = "kernel";
  *
  * A reducing output accumulates as the interpreter does, in float64, one
  * accumulator per output element, in the nest's row-major order (the four
- * lanes of a vector step one after the other), and is rounded once at the
- * end: its result is the interpreter's, bit for bit, on every machine.
+ * lanes of a vector step one after the other into one accumulator when the
+ * inner loop reduces; into four neighbouring accumulators, two at a time in
+ * f64x2 lanes, when it does not), and is rounded once at the end: its result
+ * is the interpreter's, bit for bit, on every machine.
  */
 export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
   if (!wasmSupports(nest)) throw new Error("wasm codegen: the nest has a form this generator does not compile");
@@ -293,7 +295,7 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
     } else if (op === "select") {
       // select(cond, x, y) = (x & mask) | (y & ~mask)
       f.get(args[1] ?? -1).get(args[2] ?? -1).get(args[0] ?? -1).simd(SimdOp.v128_bitselect).set(out);
-    } else if ("routine" in op) math.emit(op.routine, args[0] ?? -1, out);
+    } else if ("routine" in op) math.emit(op.routine, args[0] ?? -1, out, args[1]);
     else {
       args.forEach((a) => f.get(a));
       f.simd(op.vector).set(out);
@@ -327,6 +329,24 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
     if (op === "sum") f.get(acc64).get(v64).op(Op.f64_add);
     else f.get(v64).get(acc64).get(v64).get(acc64).op(Op.f64_gt).get(v64).get(v64).op(Op.f64_ne).op(Op.i32_or).op(Op.select);
   };
+  const [pair, accPair] = reducing.length > 0 && vectorized ? [f.local(ValType.v128), f.local(ValType.v128)] : [-1, -1];
+  /**
+   * Accumulates the four lanes of `value` into four neighbouring float64 accumulators from `address`, two at a
+   * time in f64x2 lanes: each accumulator takes its own element, as `accumulateLane` would.
+   */
+  const accumulateFour = (op: ReduceOp, address: number, value: number): void => {
+    for (const half of [0, 1] as const) {
+      const at = FunctionBody.memarg(ALIGN_8, 16 * half);
+      f.get(address);
+      pushPromoted(f, value, half);
+      f.set(pair);
+      f.get(address).simd(SimdOp.v128_load, at).set(accPair);
+      // sum: acc + v; max: v where v > acc or v is NaN, else acc
+      if (op === "sum") f.get(accPair).get(pair).simd(SimdOp.f64x2_add);
+      else f.get(pair).get(accPair).get(pair).get(accPair).simd(SimdOp.f64x2_gt).get(pair).get(pair).simd(SimdOp.f64x2_ne).simd(SimdOp.v128_or).simd(SimdOp.v128_bitselect);
+      f.simd(SimdOp.v128_store, at);
+    }
+  };
   /** Stores each output (four elements when `wide`, else one), or accumulates it. */
   const storeOutputs = (wide: boolean): void => {
     nest.outputs.forEach((out, j) => {
@@ -335,6 +355,10 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
       if (out.reduce !== undefined) {
         // four lanes in index order: into one accumulator when the inner loop reduces, else into four neighbours
         const local = held.get(j);
+        if (wide && local === undefined) {
+          accumulateFour(out.reduce, addressOf(a), value);
+          return;
+        }
         const lanes = wide ? 4 : 1;
         for (let lane = 0; lane < lanes; lane++) {
           if (local !== undefined) {

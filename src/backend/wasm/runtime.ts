@@ -21,12 +21,12 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
-import { scalarOpRow, type ScalarOp } from "../scalar-ops.js";
 import { shapeSize } from "../../core/shape.js";
 import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 import { MEMORY_MAX_PAGES, sharing } from "./memory-type.js";
+import { copyPacked, packReads } from "./pack.js";
 
 const api = hostWebAssembly;
 
@@ -182,9 +182,11 @@ function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
 export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
   const sizes = wasmLayout(nest).sizes;
-  const blocks = rowBlocks(nest, blockBytes);
-  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? nest);
-  const kernel = instantiateKernel(api, blocks?.block ?? nest);
+  // inputs read sparsely are copied in as the elements read (pack.ts), and such a nest runs whole
+  const { nest: packed, packs } = packReads(nest);
+  const blocks = packs.some((p) => p !== undefined) ? undefined : rowBlocks(nest, blockBytes);
+  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? packed);
+  const kernel = instantiateKernel(api, blocks?.block ?? packed);
   const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
   const nBuffers = sizes.length;
   const nIn = nest.inputs.length;
@@ -214,7 +216,9 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     if (heap === undefined) return false;
     for (let i = 0; i < nIn; i++) {
       const b = floats[i];
-      if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
+      const pack = packs[i];
+      if (b !== undefined && pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
+      else if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
     }
     if (blocks === undefined) {
       kernel(...args);
@@ -243,40 +247,6 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     return true;
   };
   return { run };
-}
-
-const scalarKernels = new Map<ScalarOp, WasmKernel | undefined>();
-
-/**
- * What a float32 WebAssembly kernel computes for unary scalar op `op` on the
- * one float32 `x` (the lane a kernel's scalar loop computes, which its vector
- * loop computes alike): the meaning of an approximate routine in kernels, for
- * interpreting a nest as its WebAssembly kernel runs it. Undefined when
- * WebAssembly is not available or does not compile `op` alone.
- *
- * @example
- * wasmUnaryOp("exp")?.(1); // 2.7182817459106445 (within the exp row's stated bound)
- */
-export function wasmUnaryOp(op: ScalarOp): ((x: number) => number) | undefined {
-  if (!scalarKernels.has(op)) {
-    const nest: LoopNest = {
-      shape: [1],
-      reducedAxes: [],
-      inputs: [{ dtype: "float32", size: 1 }],
-      constants: [],
-      nodes: [{ kind: "read", dtype: "float32", input: 0, map: { offset: 0, strides: [1] } }, { kind: "op", dtype: "float32", op, params: {}, args: [0] } as LoopNest["nodes"][number]], // a unary op without parameters (the generator declines any other op: wasmSupports)
-      outputs: [{ node: 1 }],
-    };
-    scalarKernels.set(op, scalarOpRow(op).arity === 1 ? wasmKernel(nest) : undefined);
-  }
-  const kernel = scalarKernels.get(op);
-  if (kernel === undefined) return undefined;
-  const [x, y] = [new Float32Array(1), new Float32Array(1)];
-  return (v) => {
-    x[0] = v;
-    if (!kernel.run([x, y], [])) throw new Error(`wasm runtime: the ${op} kernel declined a call`);
-    return y[0] ?? NaN;
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Float32 math routines of the WebAssembly loop kernels, four lanes at a
- * time in f32x4 SIMD: exp, log, log1p, tanh, erf and erfc, inlined where a kernel uses
+ * time in f32x4 SIMD: exp, log, log1p, tanh, erf, erfc and pow, inlined where a kernel uses
  * them, with no branch and no call, so each lane's result depends only on its
  * own input (bit-identical from run to run and machine to machine: only
  * deterministic SIMD instructions, no fused multiply-add, no relaxed SIMD).
@@ -43,19 +43,33 @@
  *   the rounding of a^2 (up to 2^-18 at a = 10, 20 ulp of exp(-a^2)) is not
  *   lost. Subnormal results round once in exp's second scaling, then in the
  *   products (measured below 2 subnormal ulps). erfc(+-0) = 1, erfc(NaN) = NaN.
+ * - pow(x, y) = exp(y log|x|) computed in float64 lanes, two at a time (a
+ *   float32 is exact in a float64, and every nonzero one is normal there):
+ *   log|x| = e ln 2 + 2 atanh(s), s = (m - 1) / (m + 1), by atanh's series to
+ *   s^21 (no fit: its rest is below 2^-56); exp as above with ln 2 in two
+ *   float64 parts and Taylor's series to r^12, 2^k built in the exponent
+ *   bits. The float64 result is within about 2^-45 of pow, so the one
+ *   rounding to float32 gives a result within 0.5 ulp and a hair (overflow
+ *   and subnormal results included). Then Math.pow's special values: y = +-0
+ *   gives 1 (even for NaN x); x with its sign bit set takes an odd integer
+ *   y's sign, and a finite nonzero negative x with a y that is not an
+ *   integer gives NaN; log 0 = -Inf and log Inf = Inf give pow's zeros and
+ *   infinities, and |x| = 1 with y = +-Inf gives NaN (0 times Inf) as
+ *   JavaScript's Math.pow does.
  *
  * Each routine's error bound is stated in its row of the scalar-op table
  * (`../scalar-ops.ts`), with what was measured (dense samples of float32 bit
  * patterns), and held by law 2 of `laws/fusion.law.test.ts` on special
- * values, seams, random inputs and every 4099th float32 bit pattern. Left out: pow
- * (exp(y log x) needs log in more than float32's precision to stay within a
- * few ulp), sin and cos, and float64 lanes (those keep the JavaScript kernels).
+ * values, seams, random inputs and every 4099th float32 bit pattern (pow on
+ * every pair of special values, random bit patterns and bases and exponents
+ * up to the overflow and underflow thresholds). Left out: sin and cos, and
+ * float64 kernels (those keep the JavaScript kernels).
  */
 
 import { FunctionBody, SimdOp, ValType } from "./encoder.js";
 
 /** The routines of this module. */
-export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf" | "erfc";
+export type VectorRoutine = "exp" | "log" | "log1p" | "tanh" | "erf" | "erfc" | "pow";
 
 /** Q(r), exp r = 1 + r + r^2 Q(r) on |r| <= ln 2 / 2 (`coeffs/fit.out.txt`), lowest degree first. */
 const EXP_Q = [0.4999999403953552, 0.1666652113199234, 0.04166838899254799, 0.008368710055947304, 0.001381461275741458];
@@ -115,6 +129,27 @@ const MANTISSA_SHIFT = 0x3f800000 - SQRT_HALF_BITS;
 const MANTISSA_MASK = 0x007fffff;
 const SIGN_MASK = 0x80000000;
 
+/** pow's float64 constants: the bits of 1 and of sqrt(1/2), the mantissa's bits, 2^52 + 2^51 (and its bits), which turns a float64 integer into an int64 and back. */
+const ONE_BITS = 0x3ff0000000000000n;
+const SQRT_HALF_BITS64 = 0x3fe6a09e667f3bcdn;
+const MANTISSA_MASK64 = 0x000fffffffffffffn;
+const MAGIC = 2 ** 52 + 2 ** 51;
+const MAGIC_BITS = 0x4338000000000000n;
+/** ln 2 in two float64 parts, the high one with 32 trailing zero bits (k times it is exact for |k| < 2^20). */
+const LN2_HI64 = 6.93147180369123816490e-1;
+const LN2_LO64 = 1.90821492927058770002e-10;
+/** log m = 2s (1 + z/3 + ... + z^10/21), z = s^2: the series of atanh, lowest degree first. */
+const LOG_SERIES = Array.from({ length: 11 }, (_, i) => 1 / (2 * i + 1));
+/** e^r = 1 + r + r^2/2 + ... + r^12/12!, lowest degree first. */
+const EXP_SERIES = Array.from({ length: 13 }, (_, i) => 1 / factorial(i));
+/** A byte shuffle that moves lanes 2 and 3 of an f32x4 into lanes 0 and 1; one that joins the low halves of two. */
+const HIGH_LANES = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+const JOIN_LANES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+function factorial(n: number): number {
+  return n <= 1 ? 1 : n * factorial(n - 1);
+}
+
 /** The float32 constants each routine reads (every one is splat into a v128 local once per kernel). */
 const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), ROUNDER, LN2_HI, LN2_LO, 1, ...EXP_Q],
@@ -123,6 +158,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   tanh: [TANH_SMALL, 1, 2, ...TANH_T],
   erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
   erfc: [ERFC_SMALL, ERFC_SPLIT, ERFC_CLAMP, SPLITTER, 0, 1, 2, ...ERFC_CENTRES, ...ERF_P, ...ERFC_S1, ...ERFC_S2],
+  pow: [0, 0.5, 1, Infinity, NaN],
 };
 /** The int32 constants each routine reads. */
 const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
@@ -132,12 +168,14 @@ const INT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   tanh: [SIGN_MASK],
   erf: [SIGN_MASK],
   erfc: [SIGN_MASK],
+  pow: [],
 };
 /** The routines a routine calls. */
-const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"], erfc: ["exp"] };
+const CALLS: Readonly<Record<VectorRoutine, readonly VectorRoutine[]>> = { exp: [], log: [], log1p: ["log"], tanh: ["exp"], erf: ["exp"], erfc: ["exp"], pow: [] };
 
-/** How many scratch v128 locals the routines share. */
+/** How many scratch v128 locals the routines share (pow takes more). */
 const SCRATCH = 9;
+const POW_SCRATCH = 12;
 
 /**
  * The routines of the header, emitted into one function body: `setUp`
@@ -164,7 +202,7 @@ export class VectorMath {
       for (const c of FLOAT_CONSTANTS[r]) if (!this.#floats.has(bitsOf(c))) this.#floats.set(bitsOf(c), f.local(ValType.v128));
       for (const c of INT_CONSTANTS[r]) if (!this.#ints.has(c)) this.#ints.set(c, f.local(ValType.v128));
     }
-    this.#t = all.size === 0 ? [] : Array.from({ length: SCRATCH }, () => f.local(ValType.v128));
+    this.#t = all.size === 0 ? [] : Array.from({ length: all.has("pow") ? POW_SCRATCH : SCRATCH }, () => f.local(ValType.v128));
   }
 
   /** Fills the constants' locals (at the start of the function, before any `emit`). */
@@ -173,8 +211,11 @@ export class VectorMath {
     for (const [n, local] of this.#ints) this.#f.i32x4(n).set(local);
   }
 
-  /** `out` (v128 local) = `routine` of each float32 lane of `x` (v128 local, which may be `out`); uses only scratch locals besides. */
-  emit(routine: VectorRoutine, x: number, out: number): void {
+  /**
+   * `out` (v128 local) = `routine` of each float32 lane of `x` (v128 local, which may be `out`), and of `y` for pow
+   * (its exponent); uses only scratch locals besides.
+   */
+  emit(routine: VectorRoutine, x: number, out: number, y = -1): void {
     switch (routine) {
       case "exp":
         return this.#exp(x, out);
@@ -188,6 +229,8 @@ export class VectorMath {
         return this.#erf(x, out);
       case "erfc":
         return this.#erfc(x, out);
+      case "pow":
+        return this.#pow(x, y, out);
     }
   }
 
@@ -414,6 +457,83 @@ export class VectorMath {
     f.get(small).get(y).get(a);
     this.#c(ERFC_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(out);
   }
+
+  /**
+   * Reads `x` and `y` (neither may be `out`), writes `out` last; uses scratch 0 to 11. Each pair of lanes is
+   * promoted to float64, where exp(y log|x|) is computed within about 2^-45 of its value, and rounded once to float32.
+   */
+  #pow(x: number, y: number, out: number): void {
+    const f = this.#f;
+    const [a, low, high, wide, bits, e, s, z, t, k, yw, odd] = Array.from({ length: 12 }, (_, i) => this.#scratch(i)) as [
+      number, number, number, number, number, number, number, number, number, number, number, number,
+    ]; // twelve scratch locals
+    f.get(x).simd(SimdOp.f32x4_abs).set(a);
+    for (const [half, result] of [[0, low], [1, high]] as const) {
+      // lanes 2 half and 2 half + 1 of |x| and y, in float64 (exact)
+      pushPromoted(f, a, half);
+      f.set(wide);
+      pushPromoted(f, y, half);
+      f.set(yw);
+      // |x| = 2^e m, m in [sqrt(1/2), sqrt(2)): adding 1's bits less sqrt(1/2)'s moves the exponent of m below 1 up by one
+      // (every nonzero float32 is a normal float64, so no subnormal scaling)
+      f.get(wide).i64x2(ONE_BITS - SQRT_HALF_BITS64).simd(SimdOp.i64x2_add).set(bits);
+      // e = (bits >> 52) - 1023 as a float64: the integer added to 2^52 + 2^51's bits is that float less 2^52 + 2^51
+      f.get(bits).i32(52).simd(SimdOp.i64x2_shr_u).i64x2(MAGIC_BITS - 1023n).simd(SimdOp.i64x2_add).f64x2(MAGIC).simd(SimdOp.f64x2_sub).set(e);
+      // s = (m - 1) / (m + 1), log m = 2s (1 + z/3 + z^2/5 + ... + z^10/21), z = s^2 <= 0.0295 (the series' rest < 2^-56)
+      f.get(bits).i64x2(MANTISSA_MASK64).simd(SimdOp.v128_and).i64x2(SQRT_HALF_BITS64).simd(SimdOp.i64x2_add).set(bits);
+      f.get(bits).f64x2(1).simd(SimdOp.f64x2_sub).get(bits).f64x2(1).simd(SimdOp.f64x2_add).simd(SimdOp.f64x2_div).set(s);
+      f.get(s).get(s).simd(SimdOp.f64x2_mul).set(z);
+      this.#horner64(LOG_SERIES, z);
+      f.get(s).get(s).simd(SimdOp.f64x2_add).simd(SimdOp.f64x2_mul);
+      // log |x| = e ln 2 + log m (|log m| <= ln 2 / 2 <= |e ln 2| unless e = 0: no cancellation)
+      f.get(e).f64x2(Math.LN2).simd(SimdOp.f64x2_mul).simd(SimdOp.f64x2_add).set(t);
+      // log 0 = -Inf, log Inf = Inf, NaN stays NaN
+      f.f64x2(-Infinity).get(t).get(wide).f64x2(0).simd(SimdOp.f64x2_eq).simd(SimdOp.v128_bitselect).set(t);
+      f.f64x2(Infinity).get(t).get(wide).f64x2(Infinity).simd(SimdOp.f64x2_eq).simd(SimdOp.v128_bitselect).set(t);
+      f.get(wide).get(t).get(wide).get(wide).simd(SimdOp.f64x2_ne).simd(SimdOp.v128_bitselect).set(t);
+      // t = y log |x|, clamped to [-104, 89] (beyond, float32 rounds exp t to 0 or Inf; NaN, pmax's first operand, stays NaN)
+      f.get(yw).get(t).simd(SimdOp.f64x2_mul).f64x2(EXP_LOW).simd(SimdOp.f64x2_pmax).f64x2(EXP_HIGH).simd(SimdOp.f64x2_pmin).set(t);
+      // exp t = 2^k e^r, k = nearest(t / ln 2), r = (t - k ln2_hi) - k ln2_lo (the first product exact), e^r by its Taylor series to r^12
+      f.get(t).f64x2(Math.LOG2E).simd(SimdOp.f64x2_mul).simd(SimdOp.f64x2_nearest).set(k);
+      f.get(t).get(k).f64x2(LN2_HI64).simd(SimdOp.f64x2_mul).simd(SimdOp.f64x2_sub).get(k).f64x2(LN2_LO64).simd(SimdOp.f64x2_mul).simd(SimdOp.f64x2_sub).set(z);
+      this.#horner64(EXP_SERIES, z);
+      // 2^k = (k + 1023) << 52, k's integer from the bits of k + 2^52 + 2^51 (|k| <= 151: a normal float64)
+      f.get(k).f64x2(MAGIC).simd(SimdOp.f64x2_add).i64x2(1023n - MAGIC_BITS).simd(SimdOp.i64x2_add).i32(52).simd(SimdOp.i64x2_shl);
+      f.simd(SimdOp.f64x2_mul).simd(SimdOp.f32x4_demote_f64x2_zero).set(result);
+    }
+    // the four lanes back together
+    f.get(low).get(high).simd(SimdOp.i8x16_shuffle, JOIN_LANES).set(t);
+    // x with its sign bit set (-0 and -Inf included): an odd integer y negates; any other y but an integer gives NaN for finite nonzero x
+    f.get(y).simd(SimdOp.f32x4_nearest).get(y).simd(SimdOp.f32x4_eq).set(k);
+    f.get(y);
+    this.#c(0.5).simd(SimdOp.f32x4_mul).tee(z).simd(SimdOp.f32x4_nearest).get(z).simd(SimdOp.f32x4_ne).get(k).simd(SimdOp.v128_and).set(odd);
+    f.get(x).i32(31).simd(SimdOp.i32x4_shr_s).set(s);
+    f.get(t).simd(SimdOp.f32x4_neg).get(t).get(s).get(odd).simd(SimdOp.v128_and).simd(SimdOp.v128_bitselect).set(t);
+    this.#c(NaN).get(t).get(s).get(k).simd(SimdOp.v128_andnot).get(a);
+    this.#c(0).simd(SimdOp.f32x4_gt).simd(SimdOp.v128_and).get(a);
+    this.#c(Infinity).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_and).simd(SimdOp.v128_bitselect).set(t);
+    // y = +-0 gives 1, whatever x is
+    this.#c(1).get(t).get(y);
+    this.#c(0).simd(SimdOp.f32x4_eq).simd(SimdOp.v128_bitselect).set(out);
+  }
+
+  /** Pushes the float64 polynomial with `coefficients` (lowest degree first) at local `x` (two float64 lanes), in Horner's order. */
+  #horner64(coefficients: readonly number[], x: number): void {
+    const f = this.#f;
+    const top = coefficients.length - 1;
+    f.f64x2(coefficients[top] ?? 0);
+    for (let i = top - 1; i >= 0; i--) f.get(x).simd(SimdOp.f64x2_mul).f64x2(coefficients[i] ?? 0).simd(SimdOp.f64x2_add);
+  }
+}
+
+/**
+ * Pushes lanes 2 `half` and 2 `half` + 1 of the f32x4 in local `x` as an f64x2 (exactly: a float64 holds every
+ * float32).
+ */
+export function pushPromoted(f: FunctionBody, x: number, half: 0 | 1): void {
+  f.get(x);
+  if (half === 1) f.get(x).simd(SimdOp.i8x16_shuffle, HIGH_LANES);
+  f.simd(SimdOp.f64x2_promote_low_f32x4);
 }
 
 /** The bits of `v` rounded to float32, as an unsigned integer. */

@@ -10,26 +10,33 @@
  *
  * Groups are formed walking the program backwards, as XLA's instruction
  * fusion does: an equation joins the group of its users when they are all in
- * one group. Its value is materialised instead (it roots a group of its own)
- * when it is a program output, when a primitive's `impl` needs it as a
- * tensor, when it is a reduction, when its users are in different groups, or
+ * one group. An elementwise value whose users are in several groups (or are
+ * primitives' `impl`s that run after its first group) is computed in the
+ * first of those groups, which stores it as a second output for the others
+ * (multi-output fusion: one pass over the data instead of two; softmax's
+ * `exp(x - max)` of a small row block is stored by the loop that sums it;
+ * a large value is not hosted by a reduction, see `sharedIn`). A value is
+ * materialised by a group of its own when it is a program output, when a
+ * primitive's `impl` needs it before any group, when it is a reduction, or
  * when a broadcast would repeat its computation. Views never compute, so they
  * join every group that uses them, and a view of a materialised buffer is
  * read in place. Lowering a group can still find a value it cannot express
- * (a reshape of a strided read that would need a copy, or an elementwise
- * value needed under two different views); that value is then materialised
- * and the grouping is redone. Dead equations are dropped.
+ * (a reshape of a strided read that would need a copy, an elementwise value
+ * needed under two different views, or a second output that its group reads
+ * through a view); that value is then materialised and the grouping is
+ * redone. Dead equations are dropped.
  *
  * Constants whose elements are all one value (a scalar, or a scalar that the
  * ops broadcast while tracing) become constants of the loop nest: their
- * values travel with the plan, never in a kernel's source. Left out: multi-output
- * fusion (sibling values computed in one loop) and fusing into matmul
- * epilogues.
+ * values travel with the plan, never in a kernel's source. Left out: sibling
+ * fusion (groups that only share inputs, computed in one loop) and fusing
+ * into matmul epilogues.
  */
 
-import { shapeSize } from "../../core/shape.js";
+import { sameShape, shapeSize } from "../../core/shape.js";
 import type { IndexMap, LoopNest, OpNode, ReduceOp, ScalarNode } from "../../backend/loop-ir.js";
 import { broadcastView, reshapeView, rowMajorView, sliceView, transposeView, type StridedView } from "../../backend/strided-view.js";
+import { BLOCK_BYTES } from "../../backend/wasm/runtime.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
 import type { Eqn, Program, Var } from "../program.js";
@@ -171,9 +178,13 @@ export function fuseProgram(p: Program): FusedProgram {
     for (const id of new Set(e.inputs.map((v) => v.id))) users.set(id, [...(users.get(id) ?? []), i]);
   });
 
-  /** For each live fusible equation, the roots of the groups it belongs to (only its own when it is a root). */
-  const assignGroups = (forced: ReadonlySet<number>): (ReadonlySet<number> | undefined)[] => {
+  /**
+   * For each live fusible equation, the roots of the groups it belongs to (only its own when it is a root), and
+   * for each root the elementwise equations its kernel also outputs (see `sharedIn`).
+   */
+  const assignGroups = (forced: ReadonlySet<number>): { memberOf: (ReadonlySet<number> | undefined)[]; alsoOutputs: Map<number, number[]> } => {
     const memberOf = new Array<ReadonlySet<number> | undefined>(eqns.length);
+    const alsoOutputs = new Map<number, number[]>();
     const underExpansion = new Array<boolean>(eqns.length).fill(false);
     for (let i = eqns.length - 1; i >= 0; i--) {
       const e = eqns[i];
@@ -182,22 +193,47 @@ export function fuseProgram(p: Program): FusedProgram {
       if (role === "opaque") continue;
       let root = role === "reduce" || outputs.has(e.out.id) || forced.has(e.out.id);
       let expanded = false;
+      let firstOpaqueUser = Infinity;
       const groups = new Set<number>();
       for (const u of users.get(e.out.id) ?? []) {
         const user = eqns[u];
         const g = memberOf[u];
-        if (g === undefined) root = true; // an impl needs it as a tensor
+        if (g === undefined) firstOpaqueUser = Math.min(firstOpaqueUser, u); // an impl needs it as a tensor
         else g.forEach((r) => groups.add(r));
         if ((user !== undefined && expands(user)) || underExpansion[u] === true) expanded = true;
       }
+      const shared = role === "elementwise" && !root && !expanded ? sharedIn(groups, firstOpaqueUser, shapeSize(e.out.aval.shape)) : undefined;
+      if (shared !== undefined) {
+        memberOf[i] = new Set([shared]);
+        alsoOutputs.set(shared, [...(alsoOutputs.get(shared) ?? []), i]);
+        continue;
+      }
+      if (firstOpaqueUser < Infinity) root = true;
       if (role !== "view" && (expanded || groups.size > 1)) root = true;
       if (role === "view" && !root) underExpansion[i] = expanded;
       memberOf[i] = root ? new Set([i]) : groups;
     }
-    return memberOf;
+    return { memberOf, alsoOutputs };
   };
 
-  const lowerGroup = (r: number, memberOf: readonly (ReadonlySet<number> | undefined)[]): PlanStep => {
+  /**
+   * Multi-output fusion: an elementwise value used by several groups (or by a group and by primitives' impls) is
+   * computed in the first of those groups, which stores it as a second output for the others, instead of in a loop
+   * of its own. That group's root must come before every other user (the plan runs the steps in program order);
+   * the group is then the one whose root comes first. Undefined when the value has only one group of users (it
+   * simply joins it) or none, when a primitive uses it first, or when that group is a reduction and the value
+   * takes `BLOCK_BYTES` or more: a WebAssembly kernel that reduces runs whole, not in blocks of rows that stay in
+   * cache (`wasm/runtime.ts`), so there a pass of its own that runs in blocks is cheaper (measured: [128, 512] and up).
+   */
+  const sharedIn = (groups: ReadonlySet<number>, firstOpaqueUser: number, size: number): number | undefined => {
+    if (groups.size === 0 || (groups.size === 1 && firstOpaqueUser === Infinity)) return undefined;
+    const first = Math.min(...groups);
+    const host = eqns[first];
+    if (host !== undefined && roleOf(host) === "reduce" && size * 4 >= BLOCK_BYTES) return undefined;
+    return first < firstOpaqueUser ? first : undefined;
+  };
+
+  const lowerGroup = (r: number, memberOf: readonly (ReadonlySet<number> | undefined)[], alsoOutputs: readonly number[]): PlanStep => {
     const root = eqns[r];
     if (root === undefined) throw new Error(`fusion: no equation ${r}`);
     const inGroup = (v: Var): Eqn | undefined => {
@@ -265,20 +301,33 @@ export function fuseProgram(p: Program): FusedProgram {
       const n = emit(root.out, []);
       nest = { shape: root.out.aval.shape, reducedAxes: [], inputs: [], constants: [], nodes, outputs: [{ node: n }] };
     }
-    nest = { ...nest, inputs: inputs.map((v) => ({ dtype: v.aval.dtype, size: shapeSize(v.aval.shape) })), constants: constDTypes };
+    // a value the group also outputs is stored at every index of the nest: it must be computed there, under no view
+    const also = alsoOutputs.flatMap((i) => {
+      const v = eqns[i]?.out;
+      if (v === undefined) return [];
+      const n = memo.get(`v${v.id}`);
+      if (n === undefined || chainOf.get(v.id) !== "" || !sameShape(v.aval.shape, nest.shape)) throw new Materialise(v.id);
+      return [{ v, n }];
+    });
+    nest = {
+      ...nest,
+      inputs: inputs.map((v) => ({ dtype: v.aval.dtype, size: shapeSize(v.aval.shape) })),
+      constants: constDTypes,
+      outputs: [...nest.outputs, ...also.map(({ n }) => ({ node: n }))],
+    };
     const ordered = eqns.filter((e) => members.has(e));
-    return { kind: "kernel", nest, inputs, outputs: [root.out], constants, eqns: ordered };
+    return { kind: "kernel", nest, inputs, outputs: [root.out, ...also.map(({ v }) => v)], constants, eqns: ordered };
   };
 
   const forced = new Set<number>();
   for (;;) {
-    const memberOf = assignGroups(forced);
+    const { memberOf, alsoOutputs } = assignGroups(forced);
     try {
       const steps: PlanStep[] = [];
       eqns.forEach((e, i) => {
         if (!live[i]) return;
         if (roleOf(e) === "opaque") steps.push({ kind: "prim", eqn: e });
-        else if (memberOf[i]?.has(i) === true) steps.push(lowerGroup(i, memberOf));
+        else if (memberOf[i]?.has(i) === true) steps.push(lowerGroup(i, memberOf, alsoOutputs.get(i) ?? []));
       });
       return { program: p, steps };
     } catch (err) {

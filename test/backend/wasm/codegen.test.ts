@@ -7,6 +7,7 @@ import { interpretLoopNest } from "../../../src/backend/interpret.js";
 import { outputDType, outputShape, type Kernel, type LoopNest } from "../../../src/backend/loop-ir.js";
 import { generateWasmModule, wasmSupports } from "../../../src/backend/wasm/codegen.js";
 import { encodeModule, FunctionBody, Op, signedLeb, unsignedLeb, ValType } from "../../../src/backend/wasm/encoder.js";
+import { copyPacked, packReads } from "../../../src/backend/wasm/pack.js";
 import { wasmAvailable, wasmKernel } from "../../../src/backend/wasm/runtime.js";
 import { nest, op, randomValues, read } from "../support.js";
 
@@ -282,6 +283,64 @@ describe("WebAssembly loop kernels", () => {
     const len = values.length;
     const n = nest({ shape: [len], inputs: [{ dtype: "float32", size: len }], nodes: [read(0, "float32", 0, [1]), op("tanh", {}, [0], "float32")], outputs: [{ node: 1 }] });
     expectWasmAgrees(n, [Float32Array.from(values)]);
+  });
+
+  describe("an input read at few of its elements is copied in as those elements (packed), and the kernel agrees", () => {
+    test("one time step of a [batch, steps, features] buffer: runs of a row, merged across the rows that step as one", () => {
+      const [batch, steps, features, t] = [5, 7, 36, 3];
+      const n = nest({
+        shape: [batch, features],
+        inputs: [
+          { dtype: "float32", size: batch * steps * features },
+          { dtype: "float32", size: batch * features },
+        ],
+        nodes: [read(0, "float32", t * features, [steps * features, 1]), read(1, "float32", 0, [features, 1]), op("add", {}, [0, 1], "float32"), op("tanh", {}, [2], "float32")],
+        outputs: [{ node: 3 }],
+      });
+      const { nest: packed, packs } = packReads(n);
+      expect(packs).toEqual([{ offset: t * features, sizes: [batch, features], strides: [steps * features, 1] }, undefined]);
+      expect(packed.inputs.map((i) => i.size)).toEqual([batch * features, batch * features]);
+      expectWasmAgrees(n, [f32(batch * steps * features, 1), f32(batch * features, 2)]);
+    });
+
+    test("a column block under a broadcast axis, a strided read, and short runs copied element by element", () => {
+      const block = nest({
+        shape: [4, 3, 5],
+        inputs: [{ dtype: "float32", size: 60 }],
+        nodes: [read(0, "float32", 2, [0, 20, 1]), op("exp", {}, [0], "float32")],
+        outputs: [{ node: 1 }],
+      });
+      expect(packReads(block).packs).toEqual([{ offset: 2, sizes: [3, 5], strides: [20, 1] }]);
+      expect(packReads(block).nest.nodes[0]).toMatchObject({ map: { offset: 0, strides: [0, 5, 1] } });
+      expectWasmAgrees(block, [f32(60, 3)]);
+      const strided = nest({ shape: [10], inputs: [{ dtype: "float32", size: 40 }], nodes: [read(0, "float32", 1, [3]), op("neg", {}, [0], "float32")], outputs: [{ node: 1 }] });
+      expect(packReads(strided).packs).toEqual([{ offset: 1, sizes: [10], strides: [3] }]);
+      expectWasmAgrees(strided, [f32(40, 4)]);
+    });
+
+    test("an input read through two maps, or at more than half of its elements, is copied whole", () => {
+      const two = nest({
+        shape: [4],
+        inputs: [{ dtype: "float32", size: 40 }],
+        nodes: [read(0, "float32", 0, [1]), read(0, "float32", 20, [1]), op("sub", {}, [0, 1], "float32")],
+        outputs: [{ node: 2 }],
+      });
+      expect(packReads(two).packs).toEqual([undefined]);
+      expect(packReads(two).nest).toBe(two);
+      const most = nest({ shape: [6, 4], inputs: [{ dtype: "float32", size: 40 }], nodes: [read(0, "float32", 0, [5, 1]), op("neg", {}, [0], "float32")], outputs: [{ node: 1 }] });
+      expect(packReads(most).packs).toEqual([undefined]);
+    });
+
+    test("copyPacked visits the elements in the nest's row-major order, as a naive loop does", () => {
+      const source = f32(1000, 5);
+      const pack = { offset: 7, sizes: [3, 4, 40], strides: [300, 70, 1] };
+      const target = new Float32Array(3 + 480).fill(NaN);
+      copyPacked(target, 3, source, pack);
+      const want: number[] = [];
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 40; k++) want.push(source[7 + 300 * i + 70 * j + k] ?? NaN);
+      expect(Array.from(target.subarray(3))).toEqual(want);
+      expect(target[2]).toBeNaN();
+    });
   });
 
   test("a constant that float32 does not hold runs on the JavaScript kernel", () => {

@@ -6,9 +6,13 @@ import { bind } from "../../../src/prims/index.js";
 import { traceProgram } from "../../../src/transforms/trace.js";
 import { aval, tensorOf } from "../../backend/support.js";
 
-/** Each step as `kernel[prims]` or `prim`. */
+/** Each step as `kernel[prims]` (with `+N` when it also outputs N values besides its root) or `prim`. */
 function describeSteps(p: Program): string[] {
-  return fuseProgram(p).steps.map((s: PlanStep) => (s.kind === "kernel" ? `kernel[${s.eqns.map((e) => e.prim).join(" ")}]` : s.eqn.prim));
+  return fuseProgram(p).steps.map((s: PlanStep) => {
+    if (s.kind === "prim") return s.eqn.prim;
+    const also = s.outputs.length > 1 ? ` +${s.outputs.length - 1}` : "";
+    return `kernel[${s.eqns.map((e) => e.prim).join(" ")}${also}]`;
+  });
 }
 
 const row = (x: AnyTensor, shape: readonly number[]): AnyTensor => bind("broadcast", [x], { shape, dims: [shape.length - 1] });
@@ -55,7 +59,7 @@ describe("the fusion pass", () => {
     expect(describeSteps(p)).toEqual(["kernel[exp reduce_sum]", "kernel[log]"]);
   });
 
-  test("a value used by two kernels, or returned, is materialised once", () => {
+  test("a value used by two kernels is computed once, in the first of them, which also stores it for the other", () => {
     const p = traceProgram(
       ([x]) => {
         if (x === undefined) return [];
@@ -64,7 +68,65 @@ describe("the fusion pass", () => {
       },
       [aval([5])],
     );
-    expect(describeSteps(p)).toEqual(["kernel[exp]", "kernel[reduce_max]", "kernel[neg]"]);
+    expect(describeSteps(p)).toEqual(["kernel[exp reduce_max +1]", "kernel[neg]"]);
+    const [first, second] = fuseProgram(p).steps;
+    if (first?.kind !== "kernel" || second?.kind !== "kernel") throw new Error("not kernels");
+    expect(first.nest.outputs).toEqual([{ node: 1, reduce: "max" }, { node: 1 }]);
+    expect(second.inputs).toEqual([first.outputs[1]]);
+  });
+
+  test("a value returned, needed by an implementation before its first kernel, read under a view there, or too large for a reduction, has a kernel of its own", () => {
+    const returned = traceProgram(
+      ([x]) => {
+        if (x === undefined) return [];
+        const e = bind("exp", [x], {});
+        return [e, bind("neg", [e], {})];
+      },
+      [aval([5])],
+    );
+    expect(describeSteps(returned)).toEqual(["kernel[exp]", "kernel[neg]"]);
+    const implFirst = traceProgram(
+      ([x, w]) => {
+        if (x === undefined || w === undefined) return [];
+        const e = bind("exp", [x], {});
+        const y = bind("dot_general", [e, w], { transA: false, transB: false });
+        return [bind("add", [y, bind("neg", [e], {})], {})];
+      },
+      [aval([2, 2]), aval([2, 2])],
+    );
+    expect(describeSteps(implFirst)).toEqual(["kernel[exp]", "dot_general", "kernel[neg add]"]);
+    const implAfter = traceProgram(
+      ([x, w]) => {
+        if (x === undefined || w === undefined) return [];
+        const e = bind("exp", [x], {});
+        const s = bind("reduce_sum", [e], { axes: [1] });
+        return [bind("dot_general", [e, w], { transA: false, transB: false }), s];
+      },
+      [aval([2, 2]), aval([2, 2])],
+    );
+    expect(describeSteps(implAfter)).toEqual(["kernel[exp reduce_sum +1]", "dot_general"]);
+    // the first kernel reads it transposed: stored from there, it would be stored transposed
+    const transposedUse = traceProgram(
+      ([x]) => {
+        if (x === undefined) return [];
+        const e = bind("exp", [x], {});
+        return [bind("add", [bind("reduce_sum", [bind("transpose", [e], { perm: [1, 0] })], { axes: [1] }), bind("reduce_sum", [e], { axes: [1] })], {})];
+      },
+      [aval([3, 3])],
+    );
+    expect(describeSteps(transposedUse)).toEqual(["kernel[exp]", "kernel[transpose reduce_sum]", "kernel[reduce_sum]", "kernel[add]"]);
+    // a reduction does not host a value larger than a block of rows (its kernel would not run in blocks)
+    const large = (shape: number[]): Program =>
+      traceProgram(
+        ([x]) => {
+          if (x === undefined) return [];
+          const e = bind("exp", [x], {});
+          return [bind("reduce_sum", [e], { axes: [0] }), bind("neg", [e], {})];
+        },
+        [aval(shape)],
+      );
+    expect(describeSteps(large([127, 512]))).toEqual(["kernel[exp reduce_sum +1]", "kernel[neg]"]);
+    expect(describeSteps(large([128, 512]))).toEqual(["kernel[exp]", "kernel[reduce_sum]", "kernel[neg]"]);
   });
 
   test("a computed value is not repeated along a broadcast: it is materialised first", () => {

@@ -178,7 +178,7 @@ export function wasmMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float3
  * it cannot run (see `wasmMaxPool`). Layout (bytes, 16-byte aligned): x, the
  * maxima, their offsets, the table, then the extra room.
  */
-function stagePool(g: ConvGeometry, x: Float32Array, extra: number): { pixels: number; go: (withAt: boolean) => { heap: ArrayBuffer; outAt: number; whereAt: number; count: number; end: number } } | undefined {
+function stagePool(g: ConvGeometry, x: Float32Array, extra: number): { pixels: number; go: (withAt: boolean) => { heap: ArrayBufferLike; outAt: number; whereAt: number; count: number; end: number } } | undefined {
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   if (C % 4 !== 0 || C === 0) return undefined;
   const run = compiledKernel();
@@ -192,7 +192,7 @@ function stagePool(g: ConvGeometry, x: Float32Array, extra: number): { pixels: n
   const end = tableAt + Math.ceil((pixels * taps) / 4) * 4 * FLOAT;
   const heap = sharedHeap(end + extra * FLOAT);
   if (heap === undefined) return undefined;
-  const go = (withAt: boolean): { heap: ArrayBuffer; outAt: number; whereAt: number; count: number; end: number } => {
+  const go = (withAt: boolean): { heap: ArrayBufferLike; outAt: number; whereAt: number; count: number; end: number } => {
     new Float32Array(heap, 0, xSize).set(x.subarray(0, xSize));
     const table = new Int32Array(heap, tableAt, pixels * taps);
     for (let n = 0, t = 0; n < g.batch; n++) {

@@ -25,7 +25,12 @@
  * - the output transform `Y = A^T M A`, plus the bias and relu.
  *
  * Tiles go a chunk at a time (WINOGRAD_CHUNK_BYTES of `V` and `M`), so the
- * transformed data stays in the L2 cache between the three steps. The
+ * transformed data stays in the L2 cache between the three steps. With
+ * more than one thread the forward's chunks are tasks of the worker pool
+ * (each group of chunks in its own V, M and scratch; a chunk writes only its
+ * own output tiles, so the bits do not depend on the grouping or on who
+ * runs it); the filter gradient, whose sums run over all tiles in order,
+ * stays on the calling thread. The
  * filter gradient (`conv2dFilterGradWinogradWasm`) is the same algorithm
  * transposed: the input transform, `A dy A^T` of the output gradient's
  * tiles, the 36 products summed over tiles, and `G^T W G`.
@@ -48,7 +53,8 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { instantiateKernel, lazyKernel, type WasmEpilogue } from "../wasm-matmul.js";
+import { compileKernel, instantiateKernel, lazyKernel, type WasmEpilogue } from "../wasm-matmul.js";
+import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import type { ConvGeometry } from "./geometry.js";
 
 /**
@@ -505,9 +511,12 @@ function maxAbsBody(): FunctionBody {
 /** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
 interface Kernels {
   readonly filter: (w: number, u: number, scratch: number) => void;
-  readonly input: (table: number, count: number, v: number, scratch: number) => void;
-  readonly products: (v: number, u: number, m: number, rowTiles: number, steps: number, beta: number) => void;
-  readonly output: (table: number, count: number, m: number, scratch: number, bias: number) => void;
+  /** `input(table, count, v, scratch)`, registered with the worker pool (as are `products` and `output`). */
+  readonly input: PoolKernel;
+  /** `products(v, u, m, rowTiles, steps, beta)`. */
+  readonly products: PoolKernel;
+  /** `output(table, count, m, scratch, bias)`. */
+  readonly output: PoolKernel;
 }
 
 interface GradKernels {
@@ -533,9 +542,9 @@ function cached<K extends Kernels | GradKernels>(kind: string, plan: Plan, build
 function kernelsOf(plan: Plan): Kernels | null {
   return cached("forward", plan, () => {
     const filter = instantiateKernel(filterBody(plan), 3);
-    const input = instantiateKernel(inputBody(plan), 4);
-    const products = instantiateKernel(productsBody(forwardProducts(plan)), 6);
-    const output = instantiateKernel(outputBody(plan), 5);
+    const input = compileKernel(inputBody(plan), 4);
+    const products = compileKernel(productsBody(forwardProducts(plan)), 6);
+    const output = compileKernel(outputBody(plan), 5);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
   });
 }
@@ -549,6 +558,17 @@ function gradKernelsOf(plan: Plan): GradKernels | null {
     return input === null || gradient === null || products === null || weights === null ? null : { input, gradient, products, weights };
   });
 }
+
+/**
+ * The fewest multiply-adds of the products (tiles x 36 x c4 x o8) for which
+ * the forward splits its chunks over the worker pool: the threshold of the
+ * matmul's parallel path (wasm-matmul.ts), as the products are its kind of
+ * work. The bench convolution (32 x 14 x 14 x 32 -> 64: 512 tiles) has
+ * about 2^25, the CNN bench's first (64 x 28 x 28 x 1 -> 32) about 2^24.
+ */
+const PARALLEL_MIN_PRODUCTS = 2 ** 21;
+/** The most tasks (each with its own V, M and scratch) the forward's chunks are grouped into. */
+const MAX_GROUPS = 16;
 
 const compiledMaxAbs = lazyKernel<(from: number, vectors: number, to: number) => void>(maxAbsBody, 3);
 
@@ -710,17 +730,20 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   const { c4, o8, o4, chunk } = plan;
   const kernels = kernelsOf(plan);
   if (kernels === null) return false;
+  const chunks = Math.ceil(tiles / chunk);
+  // Chunks are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
+  const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks, MAX_GROUPS) : 1;
   const at = regions({
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
     u: E * c4 * o8,
-    v: E * chunk * c4,
-    m: E * chunk * o8,
+    v: groups * E * chunk * c4,
+    m: groups * E * chunk * o8,
     y: N * plan.outRows * plan.outCols * o4,
     bias: o4,
-    inTable: chunk,
-    outTable: chunk,
-    scratch: 4 * E,
+    inTable: chunks * chunk,
+    outTable: chunks * chunk,
+    scratch: groups * 4 * E,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
@@ -739,16 +762,23 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
     floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
     floats.set(epilogue.bias.subarray(epilogue.biasOffset, epilogue.biasOffset + O), at.bias / FLOAT);
   }
-  const inTable = new Int32Array(heap, at.inTable, chunk);
-  const outTable = new Int32Array(heap, at.outTable, chunk);
-  for (let t0 = 0; t0 < tiles; t0 += chunk) {
-    const count = Math.min(chunk, tiles - t0);
-    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
-    tileCorners(outTable, at.y, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
-    kernels.input(at.inTable, count, at.v, at.scratch);
-    kernels.products(at.v, at.u, at.m, Math.ceil(count / MR), c4, 0);
-    kernels.output(at.outTable, count, at.m, at.scratch, at.bias);
+  const inTable = new Int32Array(heap, at.inTable, chunks * chunk);
+  const outTable = new Int32Array(heap, at.outTable, chunks * chunk);
+  tileCorners(inTable, at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+  tileCorners(outTable, at.y, 0, tiles, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
+  // Task `k` runs chunks k, k + groups, ... in its own V, M and scratch.
+  const tasks: TaskCall[][] = Array.from({ length: groups }, () => []);
+  for (let c = 0; c < chunks; c++) {
+    const k = c % groups;
+    const [t0, count] = [c * chunk, Math.min(chunk, tiles - c * chunk)];
+    const [v, m, scratch] = [at.v + k * E * chunk * c4 * FLOAT, at.m + k * E * chunk * o8 * FLOAT, at.scratch + k * 4 * E * FLOAT];
+    tasks[k]?.push(
+      { kernel: kernels.input, args: [at.inTable + t0 * 4, count, v, scratch] },
+      { kernel: kernels.products, args: [v, at.u, m, Math.ceil(count / MR), c4, 0] },
+      { kernel: kernels.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
+    );
   }
+  runTasks(tasks);
   // The staged output's rows, without the columns and rows past the output and the channels past O.
   const yAt = at.y / FLOAT;
   for (let n = 0; n < N; n++) {

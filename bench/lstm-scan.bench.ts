@@ -8,7 +8,8 @@
  * compile + run) and its program's equation count, and the medians of
  * rounds of one call per side, interleaved. Results go to
  * `bench/results/lstm-scan.json`. Run with
- * `npm run --silent compile && node .build/bench/lstm-scan.bench.js`.
+ * `npm run --silent compile && node .build/bench/lstm-scan.bench.js` (`LSTM_SCAN_STEPS=32` for
+ * one length).
  */
 
 import { Tensor } from "../src/core/tensor.js";
@@ -26,8 +27,10 @@ const params = (): Params => ({
   wh: new Tensor([128, 512], "float32", randomData(128 * 512, 32, 0.1)),
   b: new Tensor([512], "float32", randomData(512, 33, 0.1)),
 });
+/** The sequence lengths to run: all three, or those listed in `LSTM_SCAN_STEPS` (e.g. `32,128`). */
+const lengths = (process.env.LSTM_SCAN_STEPS ?? "32,128,512").split(",").map(Number);
 function run(): void {
-for (const T of [32, 128, 512]) {
+for (const T of lengths) {
   const x = new Tensor([32, T, 64], "float32", randomData(32 * T * 64, 34)) as Tensor<[32, number, 64]>;
   const a = lstm(64, 128, { returnSequences: false, unroll: 0 });
   const b = lstm(64, 128, { returnSequences: false, unroll: Infinity });

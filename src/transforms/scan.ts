@@ -18,7 +18,7 @@
  * have it too, or travel in it exactly (bool, or int32 in a float64 loop).
  */
 
-import { allocate, isFloatDType, type DType } from "../core/dtype.js";
+import { allocate, isFloatDType, type DType, type Storage } from "../core/dtype.js";
 import { ShapeError, shapeError } from "../core/errors.js";
 import { formatShape, sameShape, shapeSize, type Dim, type Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -39,7 +39,7 @@ import { vmapFlat } from "./vmap.js";
 /** A loop body on flat lists of tensors: the carry and one step's inputs in, the new carry and the step's outputs out. */
 export type FlatBody = (carry: readonly AnyTensor[], x: readonly AnyTensor[]) => readonly [readonly AnyTensor[], readonly AnyTensor[]];
 
-/** A traced body: inputs are [captured..., carry..., x...], outputs [carry..., y...]; no constants. */
+/** A traced body: inputs are [captured..., carry..., x...], outputs [carry..., y...]; its constants are the concrete values it captured. */
 interface Body {
   readonly program: Program;
   readonly nConsts: number;
@@ -53,7 +53,7 @@ const aval = (x: { readonly shape: readonly number[]; readonly dtype: DType }): 
 const NONE: Aval = { shape: [], dtype: "float32" };
 const show = (a: Aval): string => `${a.dtype}${formatShape(a.shape)}`;
 
-/** Traces `f` once on one step's avals; its captured values become leading inputs. */
+/** Traces `f` once on one step's avals; its captured values of enclosing traces become leading inputs. */
 function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[]): { body: Body; captured: AnyTensor[] } {
   let yAvals: Aval[] = [];
   const p = traceProgram((ins) => {
@@ -68,8 +68,11 @@ function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[]): { b
     yAvals = y.map(aval);
     return [...c, ...y];
   }, [...carry, ...x]);
-  const program: Program = { inputs: [...p.consts.map((c) => c.v), ...p.inputs], consts: [], eqns: liveEqns(p), outputs: p.outputs };
-  return { body: { program, nConsts: p.consts.length, nCarry: carry.length, nX: x.length, yAvals }, captured: p.consts.map((c) => c.value) };
+  // NOTE: a concrete captured value (a literal, a constant of the layer) stays a constant of the body, so that
+  // the fusion pass can fold it (a broadcast scalar becomes a constant of its loop nest, not an array read each step)
+  const traced = p.consts.filter((c) => c.value.tracer !== undefined);
+  const program: Program = { inputs: [...traced.map((c) => c.v), ...p.inputs], consts: p.consts.filter((c) => c.value.tracer === undefined), eqns: liveEqns(p), outputs: p.outputs };
+  return { body: { program, nConsts: traced.length, nCarry: carry.length, nX: x.length, yAvals }, captured: traced.map((c) => c.value) };
 }
 
 /**
@@ -192,13 +195,91 @@ export function scanEquation(
   return { inputs, params: scanParams(body, inputs.map(aval), length, reverse), shapes: packedShapes(body, carryAvals, length) };
 }
 
+/**
+ * How many steps one call of the compiled body runs. Each call of a compiled
+ * program has a fixed cost (argument checks, fresh buffers for its outputs
+ * and intermediates, then garbage to collect), which a small body pays per
+ * step; so the body is compiled `stepsPerCall(body)` times over into one
+ * program (about 256 equations at most, up to 8 steps), whose intermediates
+ * share buffers by liveness as an unrolled loop's do. This is JAX's `unroll`
+ * of `scan`, chosen here from the body's size: the program stays a constant
+ * size whatever the length, and the numbers are the same (the same
+ * operations in the same order).
+ */
+export function stepsPerCall(body: { readonly program: Program }): number {
+  return Math.max(1, Math.min(8, Math.floor(256 / Math.max(1, body.program.eqns.length))));
+}
+
+/** The body run `k` times in one program: inputs [captured..., carry..., x of each step...], outputs [carry..., y of each step...]. */
+function chainedBody(body: Body, k: number): Program {
+  const xAvals = body.program.inputs.slice(body.nConsts + body.nCarry).map((v) => v.aval);
+  const head = body.program.inputs.slice(0, body.nConsts + body.nCarry).map((v) => v.aval);
+  return traceProgram((ins) => {
+    const consts = ins.slice(0, body.nConsts);
+    let carry = ins.slice(body.nConsts, body.nConsts + body.nCarry);
+    const ys: AnyTensor[] = [];
+    for (let s = 0; s < k; s++) {
+      const at = head.length + s * xAvals.length;
+      const outs = apply(body, [...consts, ...carry, ...ins.slice(at, at + xAvals.length)]);
+      carry = outs.slice(0, body.nCarry);
+      ys.push(...outs.slice(body.nCarry));
+    }
+    return [...carry, ...ys];
+  }, [...head, ...Array.from({ length: k }, () => xAvals).flat()]);
+}
+
+/**
+ * Runs a body `length` times on concrete operands and returns the packed
+ * result. `chunk` runs `k` steps per call (see `stepsPerCall`), `single` one
+ * step (for the steps left over). The result is allocated once, up front:
+ * each step's outputs are copied straight to their place in it (output `j`
+ * of step `t` at `t * size(y_j)` within output `j`'s block), and the inputs
+ * of step `t` are views into the stacked inputs, so no per-step stack or
+ * slice is made.
+ */
+function runLoop(single: () => Executable, chunk: () => Executable, k: number, body: Body, inputs: readonly AnyTensor[], dtype: DType, size: number, length: number, reverse: boolean): AnyTensor {
+  const { consts, carry: init, xs } = split(body, inputs);
+  const packed = allocate(dtype, size);
+  const carrySize = init.reduce((n, c) => n + c.data.length, 0);
+  const yViews: Storage<DType>[] = [];
+  let at = carrySize;
+  for (const a of body.yAvals) {
+    const n = length * shapeSize(a.shape);
+    yViews.push(packed.subarray(at, at + n));
+    at += n;
+  }
+  const [nc, ny] = [body.nCarry, body.yAvals.length];
+  let carry: readonly AnyTensor[] = init;
+  for (let s = 0; s < length; ) {
+    const steps = length - s >= k ? k : 1;
+    const ts = Array.from({ length: steps }, (_, j) => (reverse ? length - 1 - (s + j) : s + j));
+    const outs = (steps === k ? chunk() : single())([...consts, ...carry, ...ts.flatMap((t) => xs.map((x) => stepOf(x, t)))]);
+    carry = outs.slice(0, nc);
+    ts.forEach((t, j) => {
+      for (let i = 0; i < ny; i++) {
+        const y = outs[nc + j * ny + i]?.data;
+        if (y !== undefined) yViews[i]?.set(y, t * y.length);
+      }
+    });
+    s += steps;
+  }
+  at = 0;
+  for (const c of carry) {
+    packed.set(c.data, at);
+    at += c.data.length;
+  }
+  return new Tensor([size], dtype, packed);
+}
+
 /** The parameters of a `scan` equation of `body`: its rules, closed over the body. */
 function scanParams(body: Body, operands: readonly Aval[], length: number, reverse: boolean): ScanParams {
   const carryAvals = split(body, operands).carry;
   const dtype = packedDType(carryAvals, body.yAvals);
   const shapes = packedShapes(body, carryAvals, length);
   const size = shapes.reduce((n, s) => n + shapeSize(s), 0);
-  let exe: Executable | undefined;
+  let single: Executable | undefined;
+  let chunk: Executable | undefined;
+  const k = Math.min(stepsPerCall(body), Math.max(1, length));
   return {
     length,
     reverse,
@@ -206,27 +287,9 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
     signature: { operands },
     out: { shape: [size], dtype },
     run: (inputs) => {
-      exe ??= compileProgram(body.program);
-      const run = exe;
-      const { consts, carry: init, xs } = split(body, inputs);
-      const yBufs = body.yAvals.map((a) => allocate(dtype, length * shapeSize(a.shape)));
-      let carry = init;
-      for (let s = 0; s < length; s++) {
-        const t = reverse ? length - 1 - s : s;
-        const outs = run([...consts, ...carry, ...xs.map((x) => stepOf(x, t))]);
-        carry = outs.slice(0, body.nCarry);
-        outs.slice(body.nCarry).forEach((y, j) => {
-          const n = y.data.length;
-          yBufs[j]?.set(y.data, t * n);
-        });
-      }
-      const packed = allocate(dtype, size);
-      let at = 0;
-      for (const part of [...carry.map((c) => c.data), ...yBufs]) {
-        packed.set(part, at);
-        at += part.length;
-      }
-      return new Tensor([size], dtype, packed);
+      const one = (): Executable => (single ??= compileProgram(body.program));
+      const many = (): Executable => (chunk ??= k === 1 ? one() : compileProgram(chainedBody(body, k)));
+      return runLoop(one, many, k, body, inputs, dtype, size, length, reverse);
     },
     jvp: (primals, tangents) => scanJvp(body, primals, tangents, length, reverse),
     transpose: (ct, inputs) => scanTranspose(body, ct, inputs, length, reverse),

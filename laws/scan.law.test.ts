@@ -9,7 +9,15 @@
  * 2. jit(scan) equals the eager scan, exactly;
  * 3. grad of a loss through scan (with respect to W, the initial carry and
  *    the inputs) matches central differences along a random direction, in
- *    float64, eagerly and under jit.
+ *    float64, eagerly and under jit;
+ * 4. with `checkpoint: true` (carries stored, the body computed again in the
+ *    gradient's loops) the gradient is exactly the one without, in float64
+ *    and float32, eagerly and under jit;
+ * 5. second order: the gradient of `w -> <grad_w loss(w), v>` (a Hessian-
+ *    vector product through scan, its forward, tangent and reverse loops
+ *    differentiated again) matches central differences of the first-order
+ *    gradient along a random direction, in float64, with and without
+ *    checkpointing, eagerly and under jit.
  *
  * A failure names the case; fast-check prints the seed that replays it.
  */
@@ -39,8 +47,8 @@ const step = (w: Mat, [h, s]: Carry, x: Vec): readonly [Carry, { a: Vec }] => {
 };
 
 /** The recurrence as a scan. */
-const byScan = (w: Mat, init: Carry, xs: Mat, reverse: boolean): readonly [Carry, { a: Mat }] =>
-  scan((c: Carry, x: Vec) => step(w, c, x), init, xs, { reverse });
+const byScan = (w: Mat, init: Carry, xs: Mat, reverse: boolean, checkpoint = false): readonly [Carry, { a: Mat }] =>
+  scan((c: Carry, x: Vec) => step(w, c, x), init, xs, { reverse, checkpoint });
 
 /** A case: sizes, direction, dtype and values in [-1, 1). */
 interface Case {
@@ -102,11 +110,13 @@ describe("jit(scan) equals the eager scan", () => {
   });
 });
 
+/** The loss of the laws on gradients: a sum of the final carry's squares, the running sum and the outputs. */
+const loss = (reverse: boolean, checkpoint = false) => (w: Mat, init: Carry, xs: Mat): Tensor<[], "float64"> => {
+  const [[h, s], { a }] = byScan(w, init, xs, reverse, checkpoint);
+  return add(add(sum(mul(h, h)), sum(s)), sum(a));
+};
+
 describe("grad of scan matches central differences", () => {
-  const loss = (reverse: boolean) => (w: Mat, init: Carry, xs: Mat): Tensor<[], "float64"> => {
-    const [[h, s], { a }] = byScan(w, init, xs, reverse);
-    return add(add(sum(mul(h, h)), sum(s)), sum(a));
-  };
   test.prop([cases], { numRuns })("in float64, eagerly and under jit", (c) => {
     const { w, init, xs } = inputsOf(c, "float64");
     const f = loss(c.reverse);
@@ -126,5 +136,39 @@ describe("grad of scan matches central differences", () => {
     const fd = (at(1) - at(-1)) / (2 * eps);
     const directional = (gs: AnyTensor[]): number => sumOf(gs.flatMap((gr, i) => products(gr, dirs[i] ?? gr)));
     expectClose([directional(grads), directional(gradsJit)], [fd, fd], 1e-6 * (1 + Math.abs(fd)), describeCase(c));
+  });
+});
+
+describe("checkpointing does not change the gradient", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    test.prop([cases], { numRuns })(`in ${dtype}, exactly, eagerly and under jit`, (c) => {
+      const { w, init, xs } = inputsOf(c, dtype);
+      const all = (checkpoint: boolean, jitted: boolean): number[] => {
+        const g = grad(loss(c.reverse, checkpoint), { argnums: [0, 1, 2] });
+        const [gw, [gh, gs], gx] = (jitted ? jit(g) : g)(w, init, xs);
+        return [gw, gh, gs, gx].flatMap(valuesOf);
+      };
+      expect(all(true, false), describeCase(c)).toEqual(all(false, false));
+      expect(all(true, true), describeCase(c)).toEqual(all(false, true));
+    });
+  }
+});
+
+describe("second-order gradients through scan match differences of the first-order gradient", () => {
+  test.prop([cases, fc.boolean()], { numRuns })("in float64, eagerly and under jit", (c, checkpoint) => {
+    const { w, init, xs } = inputsOf(c, "float64");
+    const r = uniform(c.seed ^ 0x2b2b);
+    const v = randomLike(w, r) as Mat; // a tensor like w: [n, n] in float64
+    const u = randomLike(w, r) as Mat; // as above
+    const f = loss(c.reverse, checkpoint);
+    // <grad_w f(w), v>, whose gradient is the Hessian (in w) applied to v
+    const gradAlong = (w: Mat): Tensor<[], "float64"> => sum(mul(grad(f)(w, init, xs), v));
+    const second = grad(gradAlong)(w);
+    const secondJit = jit(grad(gradAlong))(w);
+    const eps = 1e-5;
+    const at = (sign: number): number => valuesOf(gradAlong(combine(1, w, sign * eps, u) as Mat))[0] ?? NaN; // w shifted keeps its shape and dtype
+    const fd = (at(1) - at(-1)) / (2 * eps);
+    const along = (g: AnyTensor): number => sumOf(products(g, u));
+    expectClose([along(second), along(secondJit)], [fd, fd], 1e-6 * (1 + Math.abs(fd)), `${describeCase(c)} checkpoint=${checkpoint}`);
   });
 });

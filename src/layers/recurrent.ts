@@ -145,6 +145,12 @@ export interface RecurrentOptions<Seq extends boolean = true> {
    * 64; 0 always scans, `Infinity` always unrolls). The numbers are the same.
    */
   readonly unroll?: number;
+  /**
+   * The checkpoint policy of the `scan` (see `ScanOptions.checkpoint`): store
+   * only the state of each step and compute the step again in the backward
+   * pass (less memory, more arithmetic, the same numbers). Default false.
+   */
+  readonly checkpoint?: boolean;
 }
 
 /** The options of `rnn`: also the activation, `"tanh"` (default) or `"relu"`. */
@@ -418,7 +424,7 @@ function unrolledLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: Loop
  * `jit` the program does not grow with the sequence, and its gradient is one
  * reverse scan over the residuals stored at each step.
  */
-function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean, rows: number, hidden: number): LoopResult {
+function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean, rows: number, hidden: number, checkpoint: boolean): LoopResult {
   const first = spec.step(p, wide(slice(projected, [0])), initial);
   const start = spec.hasCell ? [first.h, first.c] : [first.h];
   const init = start.filter((x): x is Wide => x !== undefined);
@@ -434,6 +440,7 @@ function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopS
     [rest],
     steps - 1,
     false,
+    checkpoint,
   );
   const [h, c] = loop.carry.map(fromLoop);
   const ys = loop.ys[0];
@@ -470,7 +477,7 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     // the input projection of every step at once: one [T·M, I] @ [I, G·H]
     const projected = wide(reshape(wide(add(wide(matmul(wide(reshape(timeMajor, [steps * rows, inputSize])), wide(w))), wide(b))), [steps, rows, -1]));
     const initialState: LoopState = { h: flat(initial.h), c: flat(initial.c) };
-    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize);
+    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize, options.checkpoint === true);
     const { state } = loop;
     const last = state.h ?? shapeError(spec.name, "no step ran");
     // [T, M, H] back to batch-first [...lead, T, H]

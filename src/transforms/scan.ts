@@ -154,7 +154,7 @@ function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
  * Runs a loop of `length` steps of `f` from `init` over the leading axis of
  * `xs`: the final carry and the outputs stacked along a new leading axis.
  */
-export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly AnyTensor[], length: number, reverse: boolean): { carry: AnyTensor[]; ys: AnyTensor[] } {
+export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly AnyTensor[], length: number, reverse: boolean, checkpoint = false): { carry: AnyTensor[]; ys: AnyTensor[] } {
   xs.forEach((x, i) => {
     if (x.shape[0] !== length) shapeError("scan", `input ${i} is ${show(aval(x))}, but the loop has ${length} steps (its leading axis must be the length)`);
   });
@@ -166,7 +166,7 @@ export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly A
     yDTypes = y.map((v) => v.dtype);
     return [cOut, y.map((v) => (target === undefined || v.dtype === target || !exactIn(v.dtype, target) ? v : cast(v, target)))];
   };
-  const { inputs, params, shapes } = scanEquation(g, init, xs, length, reverse);
+  const { inputs, params, shapes } = scanEquation(g, init, xs, length, reverse, checkpoint);
   const out = unpack(bind("scan", inputs, params), shapes);
   return { carry: out.slice(0, init.length), ys: out.slice(init.length).map((y, j) => cast(y, yDTypes[j] ?? y.dtype)) };
 }
@@ -184,6 +184,7 @@ export function scanEquation(
   xs: readonly AnyTensor[],
   length: number,
   reverse: boolean,
+  checkpoint = false,
 ): { inputs: AnyTensor[]; params: ScanParams; shapes: number[][] } {
   const carryAvals = init.map(aval);
   const { body, captured } = traceBody(
@@ -192,7 +193,7 @@ export function scanEquation(
     xs.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })),
   );
   const inputs = [...captured, ...init, ...xs];
-  return { inputs, params: scanParams(body, inputs.map(aval), length, reverse), shapes: packedShapes(body, carryAvals, length) };
+  return { inputs, params: scanParams(body, inputs.map(aval), length, reverse, checkpoint), shapes: packedShapes(body, carryAvals, length) };
 }
 
 /**
@@ -272,7 +273,7 @@ function runLoop(single: () => Executable, chunk: () => Executable, k: number, b
 }
 
 /** The parameters of a `scan` equation of `body`: its rules, closed over the body. */
-function scanParams(body: Body, operands: readonly Aval[], length: number, reverse: boolean): ScanParams {
+function scanParams(body: Body, operands: readonly Aval[], length: number, reverse: boolean, checkpoint: boolean): ScanParams {
   const carryAvals = split(body, operands).carry;
   const dtype = packedDType(carryAvals, body.yAvals);
   const shapes = packedShapes(body, carryAvals, length);
@@ -291,9 +292,9 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
       const many = (): Executable => (chunk ??= k === 1 ? one() : compileProgram(chainedBody(body, k)));
       return runLoop(one, many, k, body, inputs, dtype, size, length, reverse);
     },
-    jvp: (primals, tangents) => scanJvp(body, primals, tangents, length, reverse),
-    transpose: (ct, inputs) => scanTranspose(body, ct, inputs, length, reverse),
-    batch: (inputs, dims, n) => scanBatch(body, inputs, dims, n, length, reverse),
+    jvp: (primals, tangents) => (checkpoint ? checkpointedJvp : scanJvp)(body, primals, tangents, length, reverse),
+    transpose: (ct, inputs) => scanTranspose(body, ct, inputs, length, reverse, checkpoint),
+    batch: (inputs, dims, n) => scanBatch(body, inputs, dims, n, length, reverse, checkpoint),
   };
 }
 
@@ -312,7 +313,7 @@ function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (
   const p = split(body, primals);
   const t = split(body, tangents);
   const dtype = packedDType(p.carry.map(aval), body.yAvals);
-  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse)), null];
+  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse, false)), null];
   const nc = body.nCarry;
   // which operands the linearization follows: captured values and inputs with a tangent, every carry
   // (a carry's tangent becomes nonzero after a step whatever it starts as)
@@ -372,6 +373,57 @@ function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (
   return [value, join([...carry, ...ys].map(flat), dtype)];
 }
 
+/**
+ * The tangent of a scan's packed result under the checkpoint policy: the
+ * first scan runs the primal loop storing only the carry each step starts
+ * from; the second runs the body's JVP from those carries and the step's
+ * inputs over (tangent carry, tangent inputs), so the body's primal values
+ * are computed again there (and, once transposed, in the reverse scan of
+ * the gradient) instead of being stored. Residual memory is then the
+ * carries alone, `length` times; the arithmetic is the same as `scanJvp`'s
+ * in the same order, so the numbers are too.
+ */
+function checkpointedJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], length: number, reverse: boolean): readonly [AnyTensor, AnyTensor | null] {
+  const p = split(body, primals);
+  const t = split(body, tangents);
+  const dtype = packedDType(p.carry.map(aval), body.yAvals);
+  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse, true)), null];
+  const [nc, nx] = [body.nCarry, body.nX];
+  const known = scanFlat(
+    (c, x) => {
+      const outs = apply(body, [...p.consts, ...c, ...x]);
+      return [outs.slice(0, nc), [...outs.slice(nc), ...c]];
+    },
+    p.carry,
+    p.xs,
+    length,
+    reverse,
+    true,
+  );
+  const starts = known.ys.slice(body.yAvals.length);
+  const xActive = t.xs.map((d) => d !== null);
+  const dXs = t.xs.filter((d): d is AnyTensor => d !== null);
+  const { carry, ys } = scanFlat(
+    (dc, x) => {
+      const c = x.slice(0, nc);
+      const xs = x.slice(nc, nc + nx);
+      const dx = x.slice(nc + nx);
+      let k = 0;
+      const dxAll = xs.map((_, i) => (xActive[i] === true ? (dx[k++] ?? null) : null));
+      const out = jvpFlat((ins) => apply(body, ins), [...p.consts, ...c, ...xs], [...t.consts, ...dc, ...dxAll]);
+      const dOut = out.tangents.map((d, i) => d ?? zerosLike(out.primals[i] ?? zerosLike(NONE)));
+      return split2(dOut, nc);
+    },
+    p.carry.map((c, i) => t.carry[i] ?? zerosLike(c)),
+    [...starts, ...p.xs, ...dXs],
+    length,
+    reverse,
+    true,
+  );
+  const value = join([...known.carry, ...known.ys.slice(0, body.yAvals.length)].map(flat), dtype);
+  return [value, join([...carry, ...ys].map(flat), dtype)];
+}
+
 /** The first `n` and the rest. */
 const split2 = (xs: readonly AnyTensor[], n: number): readonly [AnyTensor[], AnyTensor[]] => [xs.slice(0, n), xs.slice(n)];
 
@@ -398,7 +450,7 @@ function linearCarries(body: Body, linear: readonly boolean[]): boolean[] {
  * then runs the body's pullback in the linear inputs, step by step, summing
  * the cotangents of the captured values.
  */
-function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[], length: number, reverse: boolean): (AnyTensor | null)[] {
+function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[], length: number, reverse: boolean, checkpoint: boolean): (AnyTensor | null)[] {
   const lin = linearCarries(body, inputs.map((x) => x.linear));
   const avals = inputs.map((x) => (x.linear ? x.aval : aval(x.value)));
   const value = (i: number): AnyTensor => {
@@ -437,6 +489,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
       nlXs.map(value),
       length,
       reverse,
+      checkpoint,
     ).ys;
   }
   // the cotangents of the packed result, leaf by leaf
@@ -473,6 +526,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
     [...residuals, ...nlXs.map(value), ...ctLeaves.slice(body.nCarry, body.nCarry + ny)],
     length,
     !reverse,
+    checkpoint,
   );
   const result = new Map<number, AnyTensor>();
   linCarry.forEach((i, j) => result.set(i, back.carry[j] ?? zeros(i)));
@@ -486,7 +540,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
  * (a shared one is broadcast, as it may meet the batch in a step); a batched
  * stacked input has its batch moved to axis 1, behind the loop's axis.
  */
-function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number, length: number, reverse: boolean): readonly [AnyTensor, BatchDim] {
+function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number, length: number, reverse: boolean, checkpoint: boolean): readonly [AnyTensor, BatchDim] {
   const ins = split(body, inputs);
   const d = split(body, [...dims]);
   const batched = inputs.filter((_, i) => (dims[i] ?? null) !== null);
@@ -516,6 +570,7 @@ function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly Batc
     xs,
     length,
     reverse,
+    checkpoint,
   );
   const dtype = packedDType(ins.carry.map(aval), body.yAvals);
   const rows = [...carry, ...ys.map((y) => moveAxis(y, 1, 0))].map((x) => reshape(x, [size, shapeSize(x.shape.slice(1))]));
@@ -540,6 +595,14 @@ export interface ScanOptions {
   readonly length?: number;
   /** Runs the steps from the last index to the first (the outputs stay stacked by index). */
   readonly reverse?: boolean;
+  /**
+   * The checkpoint policy of derivatives: `false` (the default) stores the
+   * values each step's derivative reads (its residuals); `true` stores only
+   * the carry each step starts from and computes the step again in the
+   * tangent and gradient loops: less memory (the carries instead of every
+   * residual), one more forward pass of the body per step, the same numbers.
+   */
+  readonly checkpoint?: boolean;
 }
 
 /** The number of steps of a scan: `length`, which must agree with every input's leading dim. */
@@ -600,6 +663,7 @@ export function scan(body: (carry: never, x: never) => readonly [unknown, unknow
     x.leaves,
     length,
     options.reverse ?? false,
+    options.checkpoint ?? false,
   );
   return [unflattenTree(c.def, out.carry), unflattenTree(yDef, out.ys)];
 }

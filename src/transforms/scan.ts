@@ -40,7 +40,7 @@ import { vmapFlat } from "./vmap.js";
 export type FlatBody = (carry: readonly AnyTensor[], x: readonly AnyTensor[]) => readonly [readonly AnyTensor[], readonly AnyTensor[]];
 
 /** A traced body: inputs are [captured..., carry..., x...], outputs [carry..., y...]; its constants are the concrete values it captured. */
-interface Body {
+export interface Body {
   readonly program: Program;
   readonly nConsts: number;
   readonly nCarry: number;
@@ -48,21 +48,21 @@ interface Body {
   readonly yAvals: readonly Aval[];
 }
 
-const aval = (x: { readonly shape: readonly number[]; readonly dtype: DType }): Aval => ({ shape: [...x.shape], dtype: x.dtype });
+export const aval = (x: { readonly shape: readonly number[]; readonly dtype: DType }): Aval => ({ shape: [...x.shape], dtype: x.dtype });
 /** The aval of a missing entry (never read: indices come from the same lists). */
 const NONE: Aval = { shape: [], dtype: "float32" };
 const show = (a: Aval): string => `${a.dtype}${formatShape(a.shape)}`;
 
-/** Traces `f` once on one step's avals; its captured values of enclosing traces become leading inputs. */
-function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[]): { body: Body; captured: AnyTensor[] } {
+/** Traces `f` once on one step's avals (errors name `op`); its captured values of enclosing traces become leading inputs. */
+export function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[], op = "scan"): { body: Body; captured: AnyTensor[] } {
   let yAvals: Aval[] = [];
   const p = traceProgram((ins) => {
     const [c, y] = f(ins.slice(0, carry.length), ins.slice(carry.length));
-    if (c.length !== carry.length) shapeError("scan", `the body returned ${c.length} carry leaves, but the carry has ${carry.length}`);
+    if (c.length !== carry.length) shapeError(op, `the body returned ${c.length} carry leaves, but the carry has ${carry.length}`);
     c.forEach((t, i) => {
       const want = carry[i];
       if (want !== undefined && (t.dtype !== want.dtype || !sameShape(t.shape, want.shape))) {
-        shapeError("scan", `the body changed carry leaf ${i} from ${show(want)} to ${show(aval(t))} (the carry's type must stay the same)`);
+        shapeError(op, `the body changed carry leaf ${i} from ${show(want)} to ${show(aval(t))} (the carry's type must stay the same)`);
       }
     });
     yAvals = y.map(aval);
@@ -100,10 +100,10 @@ function stepOf(x: AnyTensor, t: number): AnyTensor {
 }
 
 /** `x` flattened to a vector. */
-const flat = (x: AnyTensor): AnyTensor => (x.shape.length === 1 ? x : reshape(x, [shapeSize(x.shape)]));
+export const flat = (x: AnyTensor): AnyTensor => (x.shape.length === 1 ? x : reshape(x, [shapeSize(x.shape)]));
 
 /** The vectors joined end to end (an empty vector of `dtype` for none). */
-function join(xs: readonly AnyTensor[], dtype: DType, axis = 0): AnyTensor {
+export function join(xs: readonly AnyTensor[], dtype: DType, axis = 0): AnyTensor {
   if (xs.length === 1 && xs[0] !== undefined) return xs[0];
   if (xs.length === 0) return new Tensor([0], dtype, allocate(dtype, 0));
   return bind("concatenate", xs, { axis });
@@ -122,7 +122,7 @@ function packedShapes(body: Body, carry: readonly Aval[], length: number): numbe
 }
 
 /** Splits a packed result into its leaves (see `packedShapes`). */
-function unpack(v: AnyTensor, shapes: readonly (readonly number[])[]): AnyTensor[] {
+export function unpack(v: AnyTensor, shapes: readonly (readonly number[])[]): AnyTensor[] {
   let at = 0;
   return shapes.map((s) => {
     const x = piece(v, at, s);
@@ -142,7 +142,7 @@ function split<T>(body: Body, all: readonly T[]): Split<T> {
 }
 
 /** The one dtype of the carry and outputs. */
-function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
+export function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
   const all = [...carry, ...ys];
   const dtype = all[0]?.dtype ?? "float32";
   const other = all.find((a) => a.dtype !== dtype);
@@ -299,7 +299,7 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
 }
 
 /** The body program applied through `bind` (so enclosing transforms see it). */
-const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluateProgram(body.program, inputs);
+export const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluateProgram(body.program, inputs);
 
 /**
  * The tangent of a scan's packed result, by two scans. The first runs the
@@ -683,33 +683,4 @@ export function foriLoop<C extends Tree>(lower: number, upper: number, body: (i:
   const indices = new Tensor([n], "int32", Int32Array.from({ length: n }, (_, k) => lower + k));
   const [carry] = scan((c: C, i: Tensor<[], "int32">) => [body(i, c), []] as const, init, indices as Tensor<[number], "int32">); // indices has n = upper - lower elements
   return carry;
-}
-
-/**
- * Runs `body` while `cond(carry)` holds and returns the last carry. Forward
- * only, like JAX, and eager: the number of steps depends on the values, so
- * under `jit`, `vmap`, `grad` or `jvp` (a traced carry or condition) it throws
- * an error saying so; use `foriLoop` or `scan` for a fixed number of steps.
- *
- * @example
- * // the first power of two above 100: 128
- * const y = whileLoop((c: Tensor<[]>) => less(c, scalar(100)), (c) => mul(c, scalar(2)), scalar(1));
- */
-export function whileLoop<C extends Tree>(cond: (carry: C) => Tensor<[], "bool">, body: (carry: C) => NoInfer<C>, init: C): C {
-  const traced = (t: Tree): boolean => flattenTree(t, "whileLoop carry").leaves.some((x) => x.tracer !== undefined);
-  const refuse = (): never => {
-    throw new Error(
-      "whileLoop: its number of steps depends on the values, so it runs eagerly only: it cannot be traced by jit or vmap, " +
-        "and it has no gradient (forward only, like JAX); use foriLoop or scan for a fixed number of steps",
-    );
-  };
-  let carry = init;
-  for (;;) {
-    if (traced(carry)) refuse();
-    const go = cond(carry);
-    if (go.tracer !== undefined) refuse();
-    if (!sameShape(go.shape, []) || go.dtype !== "bool") shapeError("whileLoop", `the condition must be a bool scalar, got ${go.dtype}${formatShape(go.shape)}`);
-    if (go.data[0] === 0) return carry;
-    carry = body(carry);
-  }
 }

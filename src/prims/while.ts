@@ -8,9 +8,8 @@
  * of it is an error that says so (integer carries have none to ask).
  */
 
-import { shapeError } from "../core/errors.js";
-import { formatShape, sameShape } from "../core/shape.js";
 import type { WhileParams } from "./params.js";
+import { signatureShape } from "./scan.js";
 import type { Primitive } from "./types.js";
 
 /** The error of a derivative asked of a while loop. */
@@ -24,16 +23,7 @@ function noDerivative(): never {
 /** A loop compiled once: its operands are the condition's and the body's captured values and the initial carry. */
 export const whileLoop: Primitive<WhileParams> = {
   name: "while",
-  shape: (inputs, p) => {
-    if (inputs.length !== p.signature.operands.length) shapeError("while", `takes ${p.signature.operands.length} operands, got ${inputs.length}`);
-    inputs.forEach((a, i) => {
-      const want = p.signature.operands[i];
-      if (want === undefined || a.dtype !== want.dtype || !sameShape(a.shape, want.shape)) {
-        shapeError("while", `operand ${i} is ${a.dtype}${formatShape(a.shape)}, not ${want?.dtype ?? "?"}${formatShape(want?.shape ?? [])}`);
-      }
-    });
-    return p.out;
-  },
+  shape: (inputs, p) => signatureShape("while", inputs, p),
   impl: (inputs, p) => p.run(inputs),
   jvp: (_, tangents) => (tangents.every((t) => t === null) ? null : noDerivative()),
   transpose: () => noDerivative(),

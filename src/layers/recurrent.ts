@@ -24,7 +24,9 @@
  * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. A short
  * sequence (up to `unroll` steps, 64 by default) loops in JavaScript, which
  * `jit` unrolls into one program; a longer one runs as one `scan`, whose body
- * is traced once, so the program does not grow with the length. Input
+ * is traced once, so the program does not grow with the length (checkpointed
+ * by default: its gradient stores the state of each step, not every
+ * intermediate, and computes the step again). Input
  * and recurrent kernels start glorot-uniform (Keras uses an orthogonal
  * recurrent kernel; we have no QR), biases at 0.
  *
@@ -148,7 +150,9 @@ export interface RecurrentOptions<Seq extends boolean = true> {
   /**
    * The checkpoint policy of the `scan` (see `ScanOptions.checkpoint`): store
    * only the state of each step and compute the step again in the backward
-   * pass (less memory, more arithmetic, the same numbers). Default false.
+   * pass: the same numbers exactly, a sixth of the memory for an LSTM, and
+   * faster here than storing every residual (less data moved per step; see
+   * `bench/results/lstm-scan.json`). Default true; false stores the residuals.
    */
   readonly checkpoint?: boolean;
 }
@@ -477,7 +481,7 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     // the input projection of every step at once: one [T·M, I] @ [I, G·H]
     const projected = wide(reshape(wide(add(wide(matmul(wide(reshape(timeMajor, [steps * rows, inputSize])), wide(w))), wide(b))), [steps, rows, -1]));
     const initialState: LoopState = { h: flat(initial.h), c: flat(initial.c) };
-    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize, options.checkpoint === true);
+    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize, options.checkpoint !== false);
     const { state } = loop;
     const last = state.h ?? shapeError(spec.name, "no step ran");
     // [T, M, H] back to batch-first [...lead, T, H]

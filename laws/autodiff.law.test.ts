@@ -206,6 +206,7 @@ const domains: { readonly [K in PrimName]: Domain<K> } = {
   random_bits: anywhere,
   avg_pool2d_grad: anywhere,
   scan: anywhere,
+  while: anywhere,
 };
 
 /** The primitive `name` applied to the cases of the shared table, mapped onto its domain in `dtype`. */

@@ -9,7 +9,19 @@
  * 2. jit(scan) equals the eager scan, exactly;
  * 3. grad of a loss through scan (with respect to W, the initial carry and
  *    the inputs) matches central differences along a random direction, in
- *    float64, eagerly and under jit.
+ *    float64, eagerly and under jit;
+ * 4. with `checkpoint: true` (carries stored, the body computed again in the
+ *    gradient's loops) the gradient is exactly the one without, in float64
+ *    and float32, eagerly and under jit;
+ * 5. second order: the gradient of `w -> <grad_w loss(w), v>` (a Hessian-
+ *    vector product through scan, its forward, tangent and reverse loops
+ *    differentiated again) matches central differences of the first-order
+ *    gradient along a random direction, in float64, with and without
+ *    checkpointing, eagerly and under jit;
+ * 6. `whileLoop` (a Collatz-like count on a float64 carry, a per-case bound):
+ *    under jit it equals the eager loop exactly, and `vmap` of it (each
+ *    example running its own number of steps) equals the loop over the
+ *    examples, eagerly and under jit.
  *
  * A failure names the case; fast-check prints the seed that replays it.
  */
@@ -17,12 +29,14 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import type { Tensor } from "../src/core/tensor.js";
-import { add, mul, tanh } from "../src/ops/elementwise.js";
+import { add, less, mul, tanh } from "../src/ops/elementwise.js";
 import { matmul } from "../src/ops/linalg.js";
 import { sum } from "../src/ops/reduce.js";
 import { grad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
 import { scan } from "../src/transforms/scan.js";
+import { vmap } from "../src/transforms/vmap.js";
+import { whileLoop } from "../src/transforms/while-loop.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { combine, expectClose, maxAbs, products, randomLike, seeds, sumOf, tensorFrom, uniform, valuesOf, type FloatDType } from "./support/gradient-laws.js";
 
@@ -39,8 +53,8 @@ const step = (w: Mat, [h, s]: Carry, x: Vec): readonly [Carry, { a: Vec }] => {
 };
 
 /** The recurrence as a scan. */
-const byScan = (w: Mat, init: Carry, xs: Mat, reverse: boolean): readonly [Carry, { a: Mat }] =>
-  scan((c: Carry, x: Vec) => step(w, c, x), init, xs, { reverse });
+const byScan = (w: Mat, init: Carry, xs: Mat, reverse: boolean, checkpoint = false): readonly [Carry, { a: Mat }] =>
+  scan((c: Carry, x: Vec) => step(w, c, x), init, xs, { reverse, checkpoint });
 
 /** A case: sizes, direction, dtype and values in [-1, 1). */
 interface Case {
@@ -102,11 +116,13 @@ describe("jit(scan) equals the eager scan", () => {
   });
 });
 
+/** The loss of the laws on gradients: a sum of the final carry's squares, the running sum and the outputs. */
+const loss = (reverse: boolean, checkpoint = false) => (w: Mat, init: Carry, xs: Mat): Tensor<[], "float64"> => {
+  const [[h, s], { a }] = byScan(w, init, xs, reverse, checkpoint);
+  return add(add(sum(mul(h, h)), sum(s)), sum(a));
+};
+
 describe("grad of scan matches central differences", () => {
-  const loss = (reverse: boolean) => (w: Mat, init: Carry, xs: Mat): Tensor<[], "float64"> => {
-    const [[h, s], { a }] = byScan(w, init, xs, reverse);
-    return add(add(sum(mul(h, h)), sum(s)), sum(a));
-  };
   test.prop([cases], { numRuns })("in float64, eagerly and under jit", (c) => {
     const { w, init, xs } = inputsOf(c, "float64");
     const f = loss(c.reverse);
@@ -126,5 +142,70 @@ describe("grad of scan matches central differences", () => {
     const fd = (at(1) - at(-1)) / (2 * eps);
     const directional = (gs: AnyTensor[]): number => sumOf(gs.flatMap((gr, i) => products(gr, dirs[i] ?? gr)));
     expectClose([directional(grads), directional(gradsJit)], [fd, fd], 1e-6 * (1 + Math.abs(fd)), describeCase(c));
+  });
+});
+
+describe("checkpointing does not change the gradient", () => {
+  for (const dtype of ["float64", "float32"] as const) {
+    test.prop([cases], { numRuns })(`in ${dtype}, exactly, eagerly and under jit`, (c) => {
+      const { w, init, xs } = inputsOf(c, dtype);
+      const all = (checkpoint: boolean, jitted: boolean): number[] => {
+        const g = grad(loss(c.reverse, checkpoint), { argnums: [0, 1, 2] });
+        const [gw, [gh, gs], gx] = (jitted ? jit(g) : g)(w, init, xs);
+        return [gw, gh, gs, gx].flatMap(valuesOf);
+      };
+      expect(all(true, false), describeCase(c)).toEqual(all(false, false));
+      expect(all(true, true), describeCase(c)).toEqual(all(false, true));
+    });
+  }
+});
+
+describe("second-order gradients through scan match differences of the first-order gradient", () => {
+  test.prop([cases, fc.boolean()], { numRuns })("in float64, eagerly and under jit", (c, checkpoint) => {
+    const { w, init, xs } = inputsOf(c, "float64");
+    const r = uniform(c.seed ^ 0x2b2b);
+    const v = randomLike(w, r) as Mat; // a tensor like w: [n, n] in float64
+    const u = randomLike(w, r) as Mat; // as above
+    const f = loss(c.reverse, checkpoint);
+    // <grad_w f(w), v>, whose gradient is the Hessian (in w) applied to v
+    const gradAlong = (w: Mat): Tensor<[], "float64"> => sum(mul(grad(f)(w, init, xs), v));
+    const second = grad(gradAlong)(w);
+    const secondJit = jit(grad(gradAlong))(w);
+    const eps = 1e-5;
+    const at = (sign: number): number => valuesOf(gradAlong(combine(1, w, sign * eps, u) as Mat))[0] ?? NaN; // w shifted keeps its shape and dtype
+    const fd = (at(1) - at(-1)) / (2 * eps);
+    const along = (g: AnyTensor): number => sumOf(products(g, u));
+    expectClose([along(second), along(secondJit)], [fd, fd], 1e-6 * (1 + Math.abs(fd)), `${describeCase(c)} checkpoint=${checkpoint}`);
+  });
+});
+
+describe("whileLoop: jit equals eager, and vmap equals the loop over the examples", () => {
+  type W = readonly [Tensor<[], "float64">, Vec];
+  // grow the vector by x <- 1.5 x + 0.25 until its sum passes the bound, counting the steps
+  const loopTo = (bound: Tensor<[], "float64">) => (init: W): W =>
+    whileLoop(
+      ([, x]: W) => less(sum(x), bound),
+      ([k, x]: W): W => [add(k, tensorFrom([], "float64", [1]) as Tensor<[], "float64">), add(mul(x, tensorFrom([], "float64", [1.5]) as Tensor<[], "float64">), tensorFrom([], "float64", [0.25]) as Tensor<[], "float64">)], // scalars made in float64
+      init,
+    );
+  const whileCases = fc.record({ n: fc.integer({ min: 1, max: 4 }), examples: fc.integer({ min: 1, max: 4 }), bound: fc.double({ min: -2, max: 40, noNaN: true }), seed: seeds });
+  test.prop([whileCases], { numRuns })("in float64, exactly", ({ n, examples, bound, seed }) => {
+    const r = uniform(seed);
+    const b = tensorFrom([], "float64", [bound]) as Tensor<[], "float64">; // a float64 scalar
+    const zero = tensorFrom([], "float64", [0]) as Tensor<[], "float64">; // as above
+    const xs = Array.from({ length: examples }, () => tensorFrom([n], "float64", Array.from({ length: n }, () => Math.abs(r()) + 0.1)) as Vec); // [n] in float64, positive
+    const f = loopTo(b);
+    const eager = xs.map((x) => f([zero, x]));
+    const jitted = xs.map((x) => jit(f)([zero, x]));
+    expect(jitted.map(([k, x]) => [...valuesOf(k), ...valuesOf(x)])).toEqual(eager.map(([k, x]) => [...valuesOf(k), ...valuesOf(x)]));
+    // the examples stacked, [examples, n], and each example's own bound
+    const stacked = tensorFrom([examples, n], "float64", xs.flatMap(valuesOf)) as Mat; // [examples, n] in float64
+    const bounds = tensorFrom([examples], "float64", xs.map((_, e) => bound - e)) as Vec; // [examples] in float64
+    const batched = (bs: Vec, x: Mat) => vmap((bb: Tensor<[], "float64">, xx: Vec) => loopTo(bb)([zero, xx]))(bs, x);
+    const want = xs.map((x, e) => loopTo(tensorFrom([], "float64", [bound - e]) as Tensor<[], "float64">)([zero, x])); // the scalar bound of example e
+    for (const [k, x] of [batched(bounds, stacked), jit(batched)(bounds, stacked)]) {
+      expect([...valuesOf(k)], `${examples} examples`).toEqual(want.map(([kk]) => valuesOf(kk)[0]));
+      expect([...valuesOf(x)], `${examples} examples`).toEqual(want.flatMap(([, xx]) => valuesOf(xx)));
+    }
   });
 });

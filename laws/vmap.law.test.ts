@@ -167,7 +167,8 @@ describe("law 2: vmap of grad equals a loop of grads", () => {
       const y = bind(name, inputs, params as PrimParams[typeof name]);
       return isFloatDType(y.dtype) && inputs.some((x) => isFloatDType(x.dtype));
     });
-    if (["argmax", "compare", "random_bits"].includes(name)) continue; // integer or bool results: nothing to differentiate
+    // integer or bool results: nothing to differentiate; a while loop has no derivative (its case counts in int32)
+    if (["argmax", "compare", "random_bits", "while"].includes(name)) continue;
     test(`${name}: per-example gradients by vmap equal the loop's`, () => {
       fc.assert(
         fc.property(

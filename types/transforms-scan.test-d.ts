@@ -12,6 +12,9 @@ const cell = (h: Tensor<[3]>, x: Tensor<[3]>): readonly [Tensor<[3]>, Tensor<[3]
 };
 expectType<[Tensor<[3]>, Tensor<[number, 3]>]>(scan(cell, h0, xs));
 expectType<[Tensor<[3]>, Tensor<[number, 3]>]>(scan(cell, h0, xs, { reverse: true }));
+// the checkpoint policy is a boolean option and changes no type
+expectType<[Tensor<[3]>, Tensor<[number, 3]>]>(scan(cell, h0, xs, { checkpoint: true }));
+expectError(scan(cell, h0, xs, { checkpoint: "dots" }));
 
 // the step's input is one slice of xs: its leading dim dropped, leaf by leaf in a tree
 declare const seq: { a: Tensor<[50, 3]>; b: Tensor<[50], "int32"> };
@@ -59,8 +62,17 @@ declare const one: Tensor<[]>;
 declare const hundred: Tensor<[]>;
 expectType<Tensor<[]>>(whileLoop((c: Tensor<[]>) => less(c, hundred), (c) => mul(c, c), one));
 expectError(whileLoop((c: Tensor<[]>) => c, (c) => mul(c, c), one));
+// under jit too, with a carry tree of mixed dtypes
+type Count = readonly [Tensor<[], "int32">, Tensor<[3]>];
+declare const count0: Count;
+declare const five: Tensor<[], "int32">;
+expectType<Count>(jit((c: Count) => whileLoop((k: Count) => less(k[0], five), (k: Count): Count => [k[0], tanh(k[1])], c))(count0));
+declare const toVector: (k: Count) => readonly [Tensor<[], "int32">, Tensor<[4]>];
+expectError(whileLoop((k: Count) => less(k[0], five), toVector, count0));
 
 // the recurrent layers take how many steps to unroll before they scan
 declare const seq32: Tensor<[8, 100, 3]>;
 expectType<Tensor<[8, 100, 4]>>(layers.lstm(3, 4, { unroll: 0 }).apply(layers.lstm(3, 4).init(key(0)), seq32));
 expectError(layers.gru(3, 4, { unroll: "all" }));
+expectType<Tensor<[8, 100, 4]>>(layers.lstm(3, 4, { checkpoint: true }).apply(layers.lstm(3, 4).init(key(0)), seq32));
+expectError(layers.rnn(3, 4, { checkpoint: 1 }));

@@ -17,9 +17,33 @@ import { allocate, type DType } from "../../src/core/dtype.js";
 import { shapeSize } from "../../src/core/shape.js";
 import { Tensor } from "../../src/core/tensor.js";
 import type { PrimName, PrimParams } from "../../src/prims/params.js";
+import { bind } from "../../src/prims/bind.js";
 import * as lax from "../../src/prims/lax.js";
-import { scanEquation } from "../../src/transforms/scan.js";
+import { aval, scanEquation } from "../../src/transforms/scan.js";
+import { traceProgram } from "../../src/transforms/trace.js";
+import { whileEquation } from "../../src/transforms/while-loop.js";
 import type { AnyTensor } from "../../src/prims/types.js";
+
+/**
+ * A loop's equation whose body captures `values` as operands (as it would
+ * tracers of an enclosing transform; a concrete captured value would become a
+ * constant of the body): `build` gets them as inputs of a trace, and the
+ * equation's operands get the values back in their place.
+ */
+function withCaptured<P>(values: readonly AnyTensor[], build: (captured: readonly AnyTensor[]) => { inputs: AnyTensor[]; params: P }): { inputs: AnyTensor[]; params: P } {
+  let eqn: { inputs: AnyTensor[]; params: P } | undefined;
+  let traced: readonly AnyTensor[] = [];
+  traceProgram((captured) => {
+    traced = captured;
+    eqn = build(captured);
+    return [];
+  }, values.map(aval));
+  if (eqn === undefined) throw new Error("the loop was not built");
+  const inputs = eqn.inputs.map((x) => values[traced.indexOf(x)] ?? x);
+  // NOTE: a value computed from the captured ones outside the body would be a tracer of the finished trace
+  if (inputs.some((x) => x.tracer !== undefined)) throw new Error("a loop case computes with its captured values outside the body");
+  return { inputs, params: eqn.params };
+}
 
 /** Operands and parameters of one application of primitive `K`. */
 export interface Case<K extends PrimName> {
@@ -238,18 +262,32 @@ export const cases: { readonly [K in PrimName]: fc.Arbitrary<Case<K>> } = {
   })),
   // a small recurrence: carry c' = sin(c * w + x), output y = c * x (w captured, 0 to 3 steps, either direction)
   scan: fc.tuple(dim, fc.integer({ min: 0, max: 3 }), fc.boolean()).chain(([n, length, reverse]) =>
-    fc.tuple(tensorOf([n]), tensorOf([n]), tensorOf([length, n])).map(([w, c0, xs]) => {
-      const eqn = scanEquation(
-        ([c], [x]) => {
-          const [cc, xx] = [c ?? w, x ?? w];
-          return [[lax.sin(lax.add(lax.mul(cc, w), xx))], [lax.mul(cc, xx)]];
-        },
-        [c0],
-        [xs],
-        length,
-        reverse,
+    fc.tuple(tensorOf([n]), tensorOf([n]), tensorOf([length, n])).map(([w, c0, xs]) =>
+      withCaptured([w], ([wc = w]) =>
+        scanEquation(
+          ([c], [x]) => {
+            const [cc, xx] = [c ?? wc, x ?? wc];
+            return [[lax.sin(lax.add(lax.mul(cc, wc), xx))], [lax.mul(cc, xx)]];
+          },
+          [c0],
+          [xs],
+          length,
+          reverse,
+        ),
+      ),
+    ),
+  ),
+  // an int32 count: c' = max(c + 1, c + inc) while c[0] < bound (inc and bound captured; 0 to 7 steps)
+  while: fc.integer({ min: 1, max: 4 }).chain((n) =>
+    fc.tuple(tensorOf([n], "int32"), tensorOf([n], "int32"), tensorOf([], "int32")).map(([c0, inc, bound]) => {
+      const one = lax.fullLike(c0, 1);
+      return withCaptured([inc, bound], ([i = inc, b = bound]) =>
+        whileEquation(
+          ([c = c0]) => lax.compare("lt", lax.reshape(bind("slice", [c], { starts: [0], steps: [1], sizes: [1] }), []), b),
+          ([c = c0]) => [bind("max", [lax.add(c, one), lax.add(c, i)], {})],
+          [c0],
+        ),
       );
-      return { inputs: eqn.inputs, params: eqn.params };
     }),
   ),
 };

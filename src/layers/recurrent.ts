@@ -21,10 +21,13 @@
  * The input projection of all steps is one matmul, `[T·N, I] @ [I, G·H]`
  * (G = 4 gates for the LSTM, 3 for the GRU); each step then does one
  * `h @ wh` for all gates at once and a few elementwise ops, which `jit`
- * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. A short
- * sequence (up to `unroll` steps, 64 by default) loops in JavaScript, which
- * `jit` unrolls into one program; a longer one runs as one `scan`, whose body
- * is traced once, so the program does not grow with the length. Input
+ * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. By default
+ * every sequence runs as one `scan` (a sequence of up to `unroll` steps, when
+ * that option is given, loops in JavaScript, which `jit` unrolls into one
+ * program), whose body
+ * is traced once, so the program does not grow with the length (checkpointed
+ * by default: its gradient stores the state of each step, not every
+ * intermediate, and computes the step again). Input
  * and recurrent kernels start glorot-uniform (Keras uses an orthogonal
  * recurrent kernel; we have no QR), biases at 0.
  *
@@ -140,11 +143,20 @@ export interface RecurrentOptions<Seq extends boolean = true> {
   readonly recurrentInit?: InitializerName | Initializer;
   /**
    * Sequences of up to this many steps run as a JavaScript loop, unrolled
-   * into a `jit` program (fastest per call for short sequences); longer ones
-   * run as one `scan`, whose program does not grow with the length (default
-   * 64; 0 always scans, `Infinity` always unrolls). The numbers are the same.
+   * into a `jit` program; longer ones run as one `scan`, whose program does
+   * not grow with the length (default 0: always scan; `Infinity` always
+   * unrolls). The numbers are the same. A 32-step LSTM's jitted training
+   * step takes about as long either way (`bench/results/lstm-scan.json`).
    */
   readonly unroll?: number;
+  /**
+   * The checkpoint policy of the `scan` (see `ScanOptions.checkpoint`): store
+   * only the state of each step and compute the step again in the backward
+   * pass: the same numbers exactly, a sixth of the memory for an LSTM, and
+   * faster here than storing every residual (less data moved per step; see
+   * `bench/results/lstm-scan.json`). Default true; false stores the residuals.
+   */
+  readonly checkpoint?: boolean;
 }
 
 /** The options of `rnn`: also the activation, `"tanh"` (default) or `"relu"`. */
@@ -388,8 +400,8 @@ function checkState(name: string, what: string, state: Tensor<Shape> | undefined
   }
 }
 
-/** Sequences up to this many steps unroll by default (see `RecurrentOptions.unroll`). */
-const DEFAULT_UNROLL = 64;
+/** Sequences up to this many steps unroll by default (see `RecurrentOptions.unroll`): none, every sequence scans. */
+const DEFAULT_UNROLL = 0;
 
 /** The final state and, when asked, every step's `h` stacked time-major `[T, M, H]`. */
 interface LoopResult {
@@ -418,7 +430,7 @@ function unrolledLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: Loop
  * `jit` the program does not grow with the sequence, and its gradient is one
  * reverse scan over the residuals stored at each step.
  */
-function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean, rows: number, hidden: number): LoopResult {
+function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopState, steps: number, returnSequences: boolean, rows: number, hidden: number, checkpoint: boolean): LoopResult {
   const first = spec.step(p, wide(slice(projected, [0])), initial);
   const start = spec.hasCell ? [first.h, first.c] : [first.h];
   const init = start.filter((x): x is Wide => x !== undefined);
@@ -434,6 +446,7 @@ function scannedLoop<P>(spec: CellSpec<P>, p: P, projected: Wide, initial: LoopS
     [rest],
     steps - 1,
     false,
+    checkpoint,
   );
   const [h, c] = loop.carry.map(fromLoop);
   const ys = loop.ys[0];
@@ -470,7 +483,7 @@ function recurrentLayer<P, I extends number, H extends number, Seq extends boole
     // the input projection of every step at once: one [T·M, I] @ [I, G·H]
     const projected = wide(reshape(wide(add(wide(matmul(wide(reshape(timeMajor, [steps * rows, inputSize])), wide(w))), wide(b))), [steps, rows, -1]));
     const initialState: LoopState = { h: flat(initial.h), c: flat(initial.c) };
-    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize);
+    const loop = steps <= unroll ? unrolledLoop(spec, p, projected, initialState, steps, returnSequences) : scannedLoop(spec, p, projected, initialState, steps, returnSequences, rows, hiddenSize, options.checkpoint !== false);
     const { state } = loop;
     const last = state.h ?? shapeError(spec.name, "no step ran");
     // [T, M, H] back to batch-first [...lead, T, H]

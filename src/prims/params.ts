@@ -84,6 +84,27 @@ export interface ScanParams {
   readonly batch: (inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number) => readonly [AnyTensor, BatchDim];
 }
 
+/**
+ * The parameters of `while`: a loop whose condition and body were traced once
+ * into programs (by `transforms/while-loop.ts`, which holds them in these
+ * closures). The operands are the condition's captured values, the body's,
+ * then the initial carry; the result is the final carry packed into one
+ * vector of `out`. Forward only: it has no JVP and no transpose.
+ */
+export interface WhileParams {
+  /** How many equations the condition and the body have (the size of the loop in a printed program). */
+  readonly condEqns: number;
+  readonly bodyEqns: number;
+  /** The operands' avals, in a record so that a printed program shows `{...}`. */
+  readonly signature: { readonly operands: readonly Aval[] };
+  /** The packed final carry. */
+  readonly out: Aval;
+  /** Runs the loop on concrete operands. */
+  readonly run: (inputs: readonly AnyTensor[]) => AnyTensor;
+  /** The loop on a batch of examples: it runs while any example's condition holds, each example's carry kept once its condition fails. */
+  readonly batch: (inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number) => readonly [AnyTensor, BatchDim];
+}
+
 /** Every primitive's name and its parameters (an elementwise primitive's are its scalar op's). */
 export interface PrimParams extends ScalarOpParams {
   reduce_sum: { readonly axes: readonly number[] };
@@ -109,6 +130,7 @@ export interface PrimParams extends ScalarOpParams {
   custom_linear: CustomLinearParams;
   random_bits: RandomBitsParams;
   scan: ScanParams;
+  while: WhileParams;
 }
 
 /** The name of a primitive. */

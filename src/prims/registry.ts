@@ -18,6 +18,7 @@ import { dotGeneral } from "./linalg.js";
 import type { PrimName, PrimParams } from "./params.js";
 import { randomBits } from "./random.js";
 import { scan } from "./scan.js";
+import { whileLoop } from "./while.js";
 import { argmax, reduceMax, reduceSum } from "./reduce.js";
 import { broadcast, concatenate, pad, reshape, slice, transpose } from "./structural.js";
 import type { Primitive } from "./types.js";
@@ -48,6 +49,7 @@ export const primitives: { readonly [K in PrimName]: Primitive<PrimParams[K]> } 
   custom_linear: customLinear,
   random_bits: randomBits,
   scan,
+  while: whileLoop,
 };
 
 installPrimitives(primitives);

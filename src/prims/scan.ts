@@ -10,21 +10,24 @@
 import { shapeError } from "../core/errors.js";
 import { formatShape, sameShape } from "../core/shape.js";
 import type { ScanParams } from "./params.js";
-import type { Primitive } from "./types.js";
+import type { Aval, Primitive } from "./types.js";
+
+/** The shape rule of a loop primitive whose operands were fixed when its body was traced: `out`, once they match. */
+export function signatureShape(name: string, inputs: readonly Aval[], p: { readonly signature: { readonly operands: readonly Aval[] }; readonly out: Aval }): Aval {
+  if (inputs.length !== p.signature.operands.length) shapeError(name, `takes ${p.signature.operands.length} operands, got ${inputs.length}`);
+  inputs.forEach((a, i) => {
+    const want = p.signature.operands[i];
+    if (want === undefined || a.dtype !== want.dtype || !sameShape(a.shape, want.shape)) {
+      shapeError(name, `operand ${i} is ${a.dtype}${formatShape(a.shape)}, not ${want?.dtype ?? "?"}${formatShape(want?.shape ?? [])}`);
+    }
+  });
+  return p.out;
+}
 
 /** A loop compiled once: its operands are the body's captured values, the initial carry and the stacked inputs. */
 export const scan: Primitive<ScanParams> = {
   name: "scan",
-  shape: (inputs, p) => {
-    if (inputs.length !== p.signature.operands.length) shapeError("scan", `takes ${p.signature.operands.length} operands, got ${inputs.length}`);
-    inputs.forEach((a, i) => {
-      const want = p.signature.operands[i];
-      if (want === undefined || a.dtype !== want.dtype || !sameShape(a.shape, want.shape)) {
-        shapeError("scan", `operand ${i} is ${a.dtype}${formatShape(a.shape)}, not ${want?.dtype ?? "?"}${formatShape(want?.shape ?? [])}`);
-      }
-    });
-    return p.out;
-  },
+  shape: (inputs, p) => signatureShape("scan", inputs, p),
   impl: (inputs, p) => p.run(inputs),
   jvp: (primals, tangents, p) => (tangents.every((t) => t === null) ? null : p.jvp(primals, tangents)[1]),
   // the tangent's scans compute the value on the way: the loop runs once, not twice

@@ -18,7 +18,7 @@
  * have it too, or travel in it exactly (bool, or int32 in a float64 loop).
  */
 
-import { allocate, isFloatDType, type DType } from "../core/dtype.js";
+import { allocate, isFloatDType, type DType, type Storage } from "../core/dtype.js";
 import { ShapeError, shapeError } from "../core/errors.js";
 import { formatShape, sameShape, shapeSize, type Dim, type Shape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
@@ -39,8 +39,8 @@ import { vmapFlat } from "./vmap.js";
 /** A loop body on flat lists of tensors: the carry and one step's inputs in, the new carry and the step's outputs out. */
 export type FlatBody = (carry: readonly AnyTensor[], x: readonly AnyTensor[]) => readonly [readonly AnyTensor[], readonly AnyTensor[]];
 
-/** A traced body: inputs are [captured..., carry..., x...], outputs [carry..., y...]; no constants. */
-interface Body {
+/** A traced body: inputs are [captured..., carry..., x...], outputs [carry..., y...]; its constants are the concrete values it captured. */
+export interface Body {
   readonly program: Program;
   readonly nConsts: number;
   readonly nCarry: number;
@@ -48,28 +48,31 @@ interface Body {
   readonly yAvals: readonly Aval[];
 }
 
-const aval = (x: { readonly shape: readonly number[]; readonly dtype: DType }): Aval => ({ shape: [...x.shape], dtype: x.dtype });
+export const aval = (x: { readonly shape: readonly number[]; readonly dtype: DType }): Aval => ({ shape: [...x.shape], dtype: x.dtype });
 /** The aval of a missing entry (never read: indices come from the same lists). */
 const NONE: Aval = { shape: [], dtype: "float32" };
 const show = (a: Aval): string => `${a.dtype}${formatShape(a.shape)}`;
 
-/** Traces `f` once on one step's avals; its captured values become leading inputs. */
-function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[]): { body: Body; captured: AnyTensor[] } {
+/** Traces `f` once on one step's avals (errors name `op`); its captured values of enclosing traces become leading inputs. */
+export function traceBody(f: FlatBody, carry: readonly Aval[], x: readonly Aval[], op = "scan"): { body: Body; captured: AnyTensor[] } {
   let yAvals: Aval[] = [];
   const p = traceProgram((ins) => {
     const [c, y] = f(ins.slice(0, carry.length), ins.slice(carry.length));
-    if (c.length !== carry.length) shapeError("scan", `the body returned ${c.length} carry leaves, but the carry has ${carry.length}`);
+    if (c.length !== carry.length) shapeError(op, `the body returned ${c.length} carry leaves, but the carry has ${carry.length}`);
     c.forEach((t, i) => {
       const want = carry[i];
       if (want !== undefined && (t.dtype !== want.dtype || !sameShape(t.shape, want.shape))) {
-        shapeError("scan", `the body changed carry leaf ${i} from ${show(want)} to ${show(aval(t))} (the carry's type must stay the same)`);
+        shapeError(op, `the body changed carry leaf ${i} from ${show(want)} to ${show(aval(t))} (the carry's type must stay the same)`);
       }
     });
     yAvals = y.map(aval);
     return [...c, ...y];
   }, [...carry, ...x]);
-  const program: Program = { inputs: [...p.consts.map((c) => c.v), ...p.inputs], consts: [], eqns: liveEqns(p), outputs: p.outputs };
-  return { body: { program, nConsts: p.consts.length, nCarry: carry.length, nX: x.length, yAvals }, captured: p.consts.map((c) => c.value) };
+  // NOTE: a concrete captured value (a literal, a constant of the layer) stays a constant of the body, so that
+  // the fusion pass can fold it (a broadcast scalar becomes a constant of its loop nest, not an array read each step)
+  const traced = p.consts.filter((c) => c.value.tracer !== undefined);
+  const program: Program = { inputs: [...traced.map((c) => c.v), ...p.inputs], consts: p.consts.filter((c) => c.value.tracer === undefined), eqns: liveEqns(p), outputs: p.outputs };
+  return { body: { program, nConsts: traced.length, nCarry: carry.length, nX: x.length, yAvals }, captured: traced.map((c) => c.value) };
 }
 
 /**
@@ -97,10 +100,10 @@ function stepOf(x: AnyTensor, t: number): AnyTensor {
 }
 
 /** `x` flattened to a vector. */
-const flat = (x: AnyTensor): AnyTensor => (x.shape.length === 1 ? x : reshape(x, [shapeSize(x.shape)]));
+export const flat = (x: AnyTensor): AnyTensor => (x.shape.length === 1 ? x : reshape(x, [shapeSize(x.shape)]));
 
 /** The vectors joined end to end (an empty vector of `dtype` for none). */
-function join(xs: readonly AnyTensor[], dtype: DType, axis = 0): AnyTensor {
+export function join(xs: readonly AnyTensor[], dtype: DType, axis = 0): AnyTensor {
   if (xs.length === 1 && xs[0] !== undefined) return xs[0];
   if (xs.length === 0) return new Tensor([0], dtype, allocate(dtype, 0));
   return bind("concatenate", xs, { axis });
@@ -119,7 +122,7 @@ function packedShapes(body: Body, carry: readonly Aval[], length: number): numbe
 }
 
 /** Splits a packed result into its leaves (see `packedShapes`). */
-function unpack(v: AnyTensor, shapes: readonly (readonly number[])[]): AnyTensor[] {
+export function unpack(v: AnyTensor, shapes: readonly (readonly number[])[]): AnyTensor[] {
   let at = 0;
   return shapes.map((s) => {
     const x = piece(v, at, s);
@@ -139,7 +142,7 @@ function split<T>(body: Body, all: readonly T[]): Split<T> {
 }
 
 /** The one dtype of the carry and outputs. */
-function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
+export function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
   const all = [...carry, ...ys];
   const dtype = all[0]?.dtype ?? "float32";
   const other = all.find((a) => a.dtype !== dtype);
@@ -151,7 +154,7 @@ function packedDType(carry: readonly Aval[], ys: readonly Aval[]): DType {
  * Runs a loop of `length` steps of `f` from `init` over the leading axis of
  * `xs`: the final carry and the outputs stacked along a new leading axis.
  */
-export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly AnyTensor[], length: number, reverse: boolean): { carry: AnyTensor[]; ys: AnyTensor[] } {
+export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly AnyTensor[], length: number, reverse: boolean, checkpoint = false): { carry: AnyTensor[]; ys: AnyTensor[] } {
   xs.forEach((x, i) => {
     if (x.shape[0] !== length) shapeError("scan", `input ${i} is ${show(aval(x))}, but the loop has ${length} steps (its leading axis must be the length)`);
   });
@@ -163,7 +166,7 @@ export function scanFlat(f: FlatBody, init: readonly AnyTensor[], xs: readonly A
     yDTypes = y.map((v) => v.dtype);
     return [cOut, y.map((v) => (target === undefined || v.dtype === target || !exactIn(v.dtype, target) ? v : cast(v, target)))];
   };
-  const { inputs, params, shapes } = scanEquation(g, init, xs, length, reverse);
+  const { inputs, params, shapes } = scanEquation(g, init, xs, length, reverse, checkpoint);
   const out = unpack(bind("scan", inputs, params), shapes);
   return { carry: out.slice(0, init.length), ys: out.slice(init.length).map((y, j) => cast(y, yDTypes[j] ?? y.dtype)) };
 }
@@ -181,6 +184,7 @@ export function scanEquation(
   xs: readonly AnyTensor[],
   length: number,
   reverse: boolean,
+  checkpoint = false,
 ): { inputs: AnyTensor[]; params: ScanParams; shapes: number[][] } {
   const carryAvals = init.map(aval);
   const { body, captured } = traceBody(
@@ -189,16 +193,94 @@ export function scanEquation(
     xs.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })),
   );
   const inputs = [...captured, ...init, ...xs];
-  return { inputs, params: scanParams(body, inputs.map(aval), length, reverse), shapes: packedShapes(body, carryAvals, length) };
+  return { inputs, params: scanParams(body, inputs.map(aval), length, reverse, checkpoint), shapes: packedShapes(body, carryAvals, length) };
+}
+
+/**
+ * How many steps one call of the compiled body runs. Each call of a compiled
+ * program has a fixed cost (argument checks, fresh buffers for its outputs
+ * and intermediates, then garbage to collect), which a small body pays per
+ * step; so the body is compiled `stepsPerCall(body)` times over into one
+ * program (about 256 equations at most, up to 8 steps), whose intermediates
+ * share buffers by liveness as an unrolled loop's do. This is JAX's `unroll`
+ * of `scan`, chosen here from the body's size: the program stays a constant
+ * size whatever the length, and the numbers are the same (the same
+ * operations in the same order).
+ */
+export function stepsPerCall(body: { readonly program: Program }): number {
+  return Math.max(1, Math.min(8, Math.floor(256 / Math.max(1, body.program.eqns.length))));
+}
+
+/** The body run `k` times in one program: inputs [captured..., carry..., x of each step...], outputs [carry..., y of each step...]. */
+function chainedBody(body: Body, k: number): Program {
+  const xAvals = body.program.inputs.slice(body.nConsts + body.nCarry).map((v) => v.aval);
+  const head = body.program.inputs.slice(0, body.nConsts + body.nCarry).map((v) => v.aval);
+  return traceProgram((ins) => {
+    const consts = ins.slice(0, body.nConsts);
+    let carry = ins.slice(body.nConsts, body.nConsts + body.nCarry);
+    const ys: AnyTensor[] = [];
+    for (let s = 0; s < k; s++) {
+      const at = head.length + s * xAvals.length;
+      const outs = apply(body, [...consts, ...carry, ...ins.slice(at, at + xAvals.length)]);
+      carry = outs.slice(0, body.nCarry);
+      ys.push(...outs.slice(body.nCarry));
+    }
+    return [...carry, ...ys];
+  }, [...head, ...Array.from({ length: k }, () => xAvals).flat()]);
+}
+
+/**
+ * Runs a body `length` times on concrete operands and returns the packed
+ * result. `chunk` runs `k` steps per call (see `stepsPerCall`), `single` one
+ * step (for the steps left over). The result is allocated once, up front:
+ * each step's outputs are copied straight to their place in it (output `j`
+ * of step `t` at `t * size(y_j)` within output `j`'s block), and the inputs
+ * of step `t` are views into the stacked inputs, so no per-step stack or
+ * slice is made.
+ */
+function runLoop(single: () => Executable, chunk: () => Executable, k: number, body: Body, inputs: readonly AnyTensor[], dtype: DType, size: number, length: number, reverse: boolean): AnyTensor {
+  const { consts, carry: init, xs } = split(body, inputs);
+  const packed = allocate(dtype, size);
+  const carrySize = init.reduce((n, c) => n + c.data.length, 0);
+  const yViews: Storage<DType>[] = [];
+  let at = carrySize;
+  for (const a of body.yAvals) {
+    const n = length * shapeSize(a.shape);
+    yViews.push(packed.subarray(at, at + n));
+    at += n;
+  }
+  const [nc, ny] = [body.nCarry, body.yAvals.length];
+  let carry: readonly AnyTensor[] = init;
+  for (let s = 0; s < length; ) {
+    const steps = length - s >= k ? k : 1;
+    const ts = Array.from({ length: steps }, (_, j) => (reverse ? length - 1 - (s + j) : s + j));
+    const outs = (steps === k ? chunk() : single())([...consts, ...carry, ...ts.flatMap((t) => xs.map((x) => stepOf(x, t)))]);
+    carry = outs.slice(0, nc);
+    ts.forEach((t, j) => {
+      for (let i = 0; i < ny; i++) {
+        const y = outs[nc + j * ny + i]?.data;
+        if (y !== undefined) yViews[i]?.set(y, t * y.length);
+      }
+    });
+    s += steps;
+  }
+  at = 0;
+  for (const c of carry) {
+    packed.set(c.data, at);
+    at += c.data.length;
+  }
+  return new Tensor([size], dtype, packed);
 }
 
 /** The parameters of a `scan` equation of `body`: its rules, closed over the body. */
-function scanParams(body: Body, operands: readonly Aval[], length: number, reverse: boolean): ScanParams {
+function scanParams(body: Body, operands: readonly Aval[], length: number, reverse: boolean, checkpoint: boolean): ScanParams {
   const carryAvals = split(body, operands).carry;
   const dtype = packedDType(carryAvals, body.yAvals);
   const shapes = packedShapes(body, carryAvals, length);
   const size = shapes.reduce((n, s) => n + shapeSize(s), 0);
-  let exe: Executable | undefined;
+  let single: Executable | undefined;
+  let chunk: Executable | undefined;
+  const k = Math.min(stepsPerCall(body), Math.max(1, length));
   return {
     length,
     reverse,
@@ -206,36 +288,18 @@ function scanParams(body: Body, operands: readonly Aval[], length: number, rever
     signature: { operands },
     out: { shape: [size], dtype },
     run: (inputs) => {
-      exe ??= compileProgram(body.program);
-      const run = exe;
-      const { consts, carry: init, xs } = split(body, inputs);
-      const yBufs = body.yAvals.map((a) => allocate(dtype, length * shapeSize(a.shape)));
-      let carry = init;
-      for (let s = 0; s < length; s++) {
-        const t = reverse ? length - 1 - s : s;
-        const outs = run([...consts, ...carry, ...xs.map((x) => stepOf(x, t))]);
-        carry = outs.slice(0, body.nCarry);
-        outs.slice(body.nCarry).forEach((y, j) => {
-          const n = y.data.length;
-          yBufs[j]?.set(y.data, t * n);
-        });
-      }
-      const packed = allocate(dtype, size);
-      let at = 0;
-      for (const part of [...carry.map((c) => c.data), ...yBufs]) {
-        packed.set(part, at);
-        at += part.length;
-      }
-      return new Tensor([size], dtype, packed);
+      const one = (): Executable => (single ??= compileProgram(body.program));
+      const many = (): Executable => (chunk ??= k === 1 ? one() : compileProgram(chainedBody(body, k)));
+      return runLoop(one, many, k, body, inputs, dtype, size, length, reverse);
     },
-    jvp: (primals, tangents) => scanJvp(body, primals, tangents, length, reverse),
-    transpose: (ct, inputs) => scanTranspose(body, ct, inputs, length, reverse),
-    batch: (inputs, dims, n) => scanBatch(body, inputs, dims, n, length, reverse),
+    jvp: (primals, tangents) => (checkpoint ? checkpointedJvp : scanJvp)(body, primals, tangents, length, reverse),
+    transpose: (ct, inputs) => scanTranspose(body, ct, inputs, length, reverse, checkpoint),
+    batch: (inputs, dims, n) => scanBatch(body, inputs, dims, n, length, reverse, checkpoint),
   };
 }
 
 /** The body program applied through `bind` (so enclosing transforms see it). */
-const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluateProgram(body.program, inputs);
+export const apply = (body: Body, inputs: readonly AnyTensor[]): AnyTensor[] => evaluateProgram(body.program, inputs);
 
 /**
  * The tangent of a scan's packed result, by two scans. The first runs the
@@ -249,7 +313,7 @@ function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (
   const p = split(body, primals);
   const t = split(body, tangents);
   const dtype = packedDType(p.carry.map(aval), body.yAvals);
-  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse)), null];
+  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse, false)), null];
   const nc = body.nCarry;
   // which operands the linearization follows: captured values and inputs with a tangent, every carry
   // (a carry's tangent becomes nonzero after a step whatever it starts as)
@@ -309,6 +373,57 @@ function scanJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (
   return [value, join([...carry, ...ys].map(flat), dtype)];
 }
 
+/**
+ * The tangent of a scan's packed result under the checkpoint policy: the
+ * first scan runs the primal loop storing only the carry each step starts
+ * from; the second runs the body's JVP from those carries and the step's
+ * inputs over (tangent carry, tangent inputs), so the body's primal values
+ * are computed again there (and, once transposed, in the reverse scan of
+ * the gradient) instead of being stored. Residual memory is then the
+ * carries alone, `length` times; the arithmetic is the same as `scanJvp`'s
+ * in the same order, so the numbers are too.
+ */
+function checkpointedJvp(body: Body, primals: readonly AnyTensor[], tangents: readonly (AnyTensor | null)[], length: number, reverse: boolean): readonly [AnyTensor, AnyTensor | null] {
+  const p = split(body, primals);
+  const t = split(body, tangents);
+  const dtype = packedDType(p.carry.map(aval), body.yAvals);
+  if (!isFloatDType(dtype)) return [bind("scan", primals, scanParams(body, primals.map(aval), length, reverse, true)), null];
+  const [nc, nx] = [body.nCarry, body.nX];
+  const known = scanFlat(
+    (c, x) => {
+      const outs = apply(body, [...p.consts, ...c, ...x]);
+      return [outs.slice(0, nc), [...outs.slice(nc), ...c]];
+    },
+    p.carry,
+    p.xs,
+    length,
+    reverse,
+    true,
+  );
+  const starts = known.ys.slice(body.yAvals.length);
+  const xActive = t.xs.map((d) => d !== null);
+  const dXs = t.xs.filter((d): d is AnyTensor => d !== null);
+  const { carry, ys } = scanFlat(
+    (dc, x) => {
+      const c = x.slice(0, nc);
+      const xs = x.slice(nc, nc + nx);
+      const dx = x.slice(nc + nx);
+      let k = 0;
+      const dxAll = xs.map((_, i) => (xActive[i] === true ? (dx[k++] ?? null) : null));
+      const out = jvpFlat((ins) => apply(body, ins), [...p.consts, ...c, ...xs], [...t.consts, ...dc, ...dxAll]);
+      const dOut = out.tangents.map((d, i) => d ?? zerosLike(out.primals[i] ?? zerosLike(NONE)));
+      return split2(dOut, nc);
+    },
+    p.carry.map((c, i) => t.carry[i] ?? zerosLike(c)),
+    [...starts, ...p.xs, ...dXs],
+    length,
+    reverse,
+    true,
+  );
+  const value = join([...known.carry, ...known.ys.slice(0, body.yAvals.length)].map(flat), dtype);
+  return [value, join([...carry, ...ys].map(flat), dtype)];
+}
+
 /** The first `n` and the rest. */
 const split2 = (xs: readonly AnyTensor[], n: number): readonly [AnyTensor[], AnyTensor[]] => [xs.slice(0, n), xs.slice(n)];
 
@@ -335,7 +450,7 @@ function linearCarries(body: Body, linear: readonly boolean[]): boolean[] {
  * then runs the body's pullback in the linear inputs, step by step, summing
  * the cotangents of the captured values.
  */
-function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[], length: number, reverse: boolean): (AnyTensor | null)[] {
+function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[], length: number, reverse: boolean, checkpoint: boolean): (AnyTensor | null)[] {
   const lin = linearCarries(body, inputs.map((x) => x.linear));
   const avals = inputs.map((x) => (x.linear ? x.aval : aval(x.value)));
   const value = (i: number): AnyTensor => {
@@ -374,6 +489,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
       nlXs.map(value),
       length,
       reverse,
+      checkpoint,
     ).ys;
   }
   // the cotangents of the packed result, leaf by leaf
@@ -410,6 +526,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
     [...residuals, ...nlXs.map(value), ...ctLeaves.slice(body.nCarry, body.nCarry + ny)],
     length,
     !reverse,
+    checkpoint,
   );
   const result = new Map<number, AnyTensor>();
   linCarry.forEach((i, j) => result.set(i, back.carry[j] ?? zeros(i)));
@@ -423,7 +540,7 @@ function scanTranspose(body: Body, ct: AnyTensor, inputs: readonly LinearInput[]
  * (a shared one is broadcast, as it may meet the batch in a step); a batched
  * stacked input has its batch moved to axis 1, behind the loop's axis.
  */
-function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number, length: number, reverse: boolean): readonly [AnyTensor, BatchDim] {
+function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly BatchDim[], size: number, length: number, reverse: boolean, checkpoint: boolean): readonly [AnyTensor, BatchDim] {
   const ins = split(body, inputs);
   const d = split(body, [...dims]);
   const batched = inputs.filter((_, i) => (dims[i] ?? null) !== null);
@@ -453,6 +570,7 @@ function scanBatch(body: Body, inputs: readonly AnyTensor[], dims: readonly Batc
     xs,
     length,
     reverse,
+    checkpoint,
   );
   const dtype = packedDType(ins.carry.map(aval), body.yAvals);
   const rows = [...carry, ...ys.map((y) => moveAxis(y, 1, 0))].map((x) => reshape(x, [size, shapeSize(x.shape.slice(1))]));
@@ -477,6 +595,14 @@ export interface ScanOptions {
   readonly length?: number;
   /** Runs the steps from the last index to the first (the outputs stay stacked by index). */
   readonly reverse?: boolean;
+  /**
+   * The checkpoint policy of derivatives: `false` (the default) stores the
+   * values each step's derivative reads (its residuals); `true` stores only
+   * the carry each step starts from and computes the step again in the
+   * tangent and gradient loops: less memory (the carries instead of every
+   * residual), one more forward pass of the body per step, the same numbers.
+   */
+  readonly checkpoint?: boolean;
 }
 
 /** The number of steps of a scan: `length`, which must agree with every input's leading dim. */
@@ -537,6 +663,7 @@ export function scan(body: (carry: never, x: never) => readonly [unknown, unknow
     x.leaves,
     length,
     options.reverse ?? false,
+    options.checkpoint ?? false,
   );
   return [unflattenTree(c.def, out.carry), unflattenTree(yDef, out.ys)];
 }
@@ -556,33 +683,4 @@ export function foriLoop<C extends Tree>(lower: number, upper: number, body: (i:
   const indices = new Tensor([n], "int32", Int32Array.from({ length: n }, (_, k) => lower + k));
   const [carry] = scan((c: C, i: Tensor<[], "int32">) => [body(i, c), []] as const, init, indices as Tensor<[number], "int32">); // indices has n = upper - lower elements
   return carry;
-}
-
-/**
- * Runs `body` while `cond(carry)` holds and returns the last carry. Forward
- * only, like JAX, and eager: the number of steps depends on the values, so
- * under `jit`, `vmap`, `grad` or `jvp` (a traced carry or condition) it throws
- * an error saying so; use `foriLoop` or `scan` for a fixed number of steps.
- *
- * @example
- * // the first power of two above 100: 128
- * const y = whileLoop((c: Tensor<[]>) => less(c, scalar(100)), (c) => mul(c, scalar(2)), scalar(1));
- */
-export function whileLoop<C extends Tree>(cond: (carry: C) => Tensor<[], "bool">, body: (carry: C) => NoInfer<C>, init: C): C {
-  const traced = (t: Tree): boolean => flattenTree(t, "whileLoop carry").leaves.some((x) => x.tracer !== undefined);
-  const refuse = (): never => {
-    throw new Error(
-      "whileLoop: its number of steps depends on the values, so it runs eagerly only: it cannot be traced by jit or vmap, " +
-        "and it has no gradient (forward only, like JAX); use foriLoop or scan for a fixed number of steps",
-    );
-  };
-  let carry = init;
-  for (;;) {
-    if (traced(carry)) refuse();
-    const go = cond(carry);
-    if (go.tracer !== undefined) refuse();
-    if (!sameShape(go.shape, []) || go.dtype !== "bool") shapeError("whileLoop", `the condition must be a bool scalar, got ${go.dtype}${formatShape(go.shape)}`);
-    if (go.data[0] === 0) return carry;
-    carry = body(carry);
-  }
 }

@@ -8,7 +8,8 @@ import { sum } from "../../src/ops/reduce.js";
 import { grad } from "../../src/transforms/grad.js";
 import { jit } from "../../src/transforms/jit.js";
 import { jvp } from "../../src/transforms/jvp.js";
-import { foriLoop, scan, whileLoop } from "../../src/transforms/scan.js";
+import { foriLoop, scan } from "../../src/transforms/scan.js";
+import { whileLoop } from "../../src/transforms/while-loop.js";
 import { vmap } from "../../src/transforms/vmap.js";
 
 type V = Tensor<[2], "float64">;
@@ -148,9 +149,26 @@ describe("foriLoop and whileLoop", () => {
     const y = whileLoop((c: Tensor<[], "float64">) => less(c, full([], 100, "float64")), (c) => mul(c, full([], 2, "float64")), full([], 1, "float64"));
     expect(y.toArray()).toEqual([128]);
   });
-  test("whileLoop under jit or grad is an error that says why", () => {
+  test("whileLoop under jit is one equation and gives the eager result; grad and jvp are an error that says why", () => {
     const f = (c: Tensor<[], "float64">) => whileLoop((c: Tensor<[], "float64">) => less(c, full([], 100, "float64")), (c) => mul(c, full([], 2, "float64")), c);
-    expect(() => jit(f)(full([], 1, "float64"))).toThrow(/whileLoop.*eagerly.*no gradient/);
-    expect(() => grad(f)(full([], 1, "float64"))).toThrow(/whileLoop.*eagerly.*no gradient/);
+    const jitted = jit(f);
+    expect(jitted(full([], 1, "float64")).toArray()).toEqual([128]);
+    expect(jitted(full([], 3, "float64")).toArray()).toEqual([192]);
+    expect(jitted.lastProgram?.eqns.filter((e) => e.prim === "while").length).toBe(1);
+    expect(() => grad(f)(full([], 1, "float64"))).toThrow(/whileLoop.*no derivative.*foriLoop or scan/);
+    expect(() => jvp(f, [full([], 1, "float64")], [full([], 1, "float64")])).toThrow(/whileLoop.*no derivative/);
+  });
+  test("whileLoop with a carry of mixed dtypes (a counter and a value) under jit", () => {
+    type C = readonly [Tensor<[], "int32">, Tensor<[2], "float32">];
+    const f = (init: C): C =>
+      whileLoop((c: C) => less(c[0], full([], 5, "int32")), ([i, x]: C): C => [add(i, full([], 1, "int32")), mul(x, full([2], 1.5, "float32"))], init);
+    const init: C = [full([], 0, "int32"), full([2], 2, "float32")];
+    const [i, x] = jit(f)(init);
+    expect(i.dtype).toBe("int32");
+    expect(i.toArray()).toEqual([5]);
+    expect(x.toArray()).toEqual(f(init)[1].toArray());
+  });
+  test("a condition that is not a bool scalar is a ShapeError naming whileLoop", () => {
+    expect(() => whileLoop((c: Tensor<[2], "float64">) => less(c, full([2], 1, "float64")) as unknown as Tensor<[], "bool">, (c) => c, full([2], 0, "float64"))).toThrow(/whileLoop: the condition must be a bool scalar/); // the cast hides the [2] condition from the types, to reach the run-time check
   });
 });

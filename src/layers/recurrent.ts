@@ -21,10 +21,9 @@
  * The input projection of all steps is one matmul, `[T·N, I] @ [I, G·H]`
  * (G = 4 gates for the LSTM, 3 for the GRU); each step then does one
  * `h @ wh` for all gates at once and a few elementwise ops, which `jit`
- * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. By default
- * every sequence runs as one `scan` (a sequence of up to `unroll` steps, when
- * that option is given, loops in JavaScript, which `jit` unrolls into one
- * program), whose body
+ * fuses; σ is written `(1 + tanh(x / 2)) / 2`, one tanh per gate. A short
+ * sequence (up to `unroll` steps, 64 by default) loops in JavaScript, which
+ * `jit` unrolls into one program; a longer one runs as one `scan`, whose body
  * is traced once, so the program does not grow with the length (checkpointed
  * by default: its gradient stores the state of each step, not every
  * intermediate, and computes the step again). Input
@@ -143,10 +142,9 @@ export interface RecurrentOptions<Seq extends boolean = true> {
   readonly recurrentInit?: InitializerName | Initializer;
   /**
    * Sequences of up to this many steps run as a JavaScript loop, unrolled
-   * into a `jit` program; longer ones run as one `scan`, whose program does
-   * not grow with the length (default 0: always scan; `Infinity` always
-   * unrolls). The numbers are the same. A 32-step LSTM's jitted training
-   * step takes about as long either way (`bench/results/lstm-scan.json`).
+   * into a `jit` program (fastest per call for short sequences); longer ones
+   * run as one `scan`, whose program does not grow with the length (default
+   * 64; 0 always scans, `Infinity` always unrolls). The numbers are the same.
    */
   readonly unroll?: number;
   /**
@@ -400,8 +398,8 @@ function checkState(name: string, what: string, state: Tensor<Shape> | undefined
   }
 }
 
-/** Sequences up to this many steps unroll by default (see `RecurrentOptions.unroll`): none, every sequence scans. */
-const DEFAULT_UNROLL = 0;
+/** Sequences up to this many steps unroll by default (see `RecurrentOptions.unroll`). */
+const DEFAULT_UNROLL = 64;
 
 /** The final state and, when asked, every step's `h` stacked time-major `[T, M, H]`. */
 interface LoopResult {

@@ -8,7 +8,7 @@
  * `process.getBuiltinModule("node:worker_threads")`, or a Web Worker's
  * `self`). The layout of the control words comes in the first message, so
  * that it is written down once, in `pool.ts`; the protocol is described
- * there too. Left out: any kernel code of its own (every kernel arrives as a
+ * there too. Left out: kernel code of its own (every kernel arrives as a
  * compiled `WebAssembly.Module`) and any work beyond calling exports.
  */
 

@@ -25,6 +25,7 @@ import { Tensor } from "../src/core/tensor.js";
 import { add, conv2d, matmul, mean, mul, relu, softmaxCrossEntropy, square, sub } from "../src/index.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
+import { lstm } from "../src/layers/recurrent.js";
 
 const COUNTS = [1, 2, 3, 8] as const;
 const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 60 : 8;
@@ -125,6 +126,20 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
       let p = initial();
       for (let i = 0; i < 3; i++) p = step(p, x, y);
       return [p.w1.data, p.b1.data, p.w2.data, p.b2.data];
+    });
+    expectSameBits(seen.results);
+    expect(seen.workersRan).toBe(true);
+  });
+
+  test("a jitted LSTM's forward and backward, whose products share one packing of the recurrent weights per call", async () => {
+    // 32 x 128 @ 128 x 512 (2^21 multiply-adds) per time step: the parallel product, its B copied from the call's packing
+    const layer = lstm(16, 128);
+    const xs: Tensor<[32, 6, 16]> = new Tensor([32, 6, 16], "float32", floats(32 * 6 * 16, 31));
+    const p = { wx: new Tensor([16, 512], "float32", floats(16 * 512, 32).map((v) => v / 4)), wh: new Tensor([128, 512], "float32", floats(128 * 512, 33).map((v) => v / 8)), b: new Tensor([512], "float32", floats(512, 34)) };
+    const step = jit(valueAndGrad((q: typeof p, x: Tensor<[32, 6, 16]>): Tensor<[], "float32"> => mean(square(layer.apply(q, x)))));
+    const seen = await atEachCount(() => {
+      const [l, g] = step(p, xs);
+      return [l.data, g.wx.data, g.wh.data, g.b.data];
     });
     expectSameBits(seen.results);
     expect(seen.workersRan).toBe(true);

@@ -51,7 +51,7 @@
 import { shapeError } from "../../core/errors.js";
 import type { FloatArray, MatrixView } from "./matrix-view.js";
 import { scratch } from "./scratch.js";
-import { wasmGemm } from "./wasm-matmul.js";
+import { wasmGemm, type PackedB } from "./wasm-matmul.js";
 
 /** The activation of a fused epilogue. */
 export type Activation = "none" | "relu";
@@ -88,6 +88,11 @@ export interface GemmOptions extends Epilogue, BackendOption {
    * values (used to sum a product over chunks of k). Default false.
    */
   readonly accumulate?: boolean | undefined;
+  /**
+   * Where the WebAssembly kernel may find B already packed earlier in the
+   * call of a compiled program, or leave its packing (`PackedOperands`).
+   */
+  readonly packedB?: PackedB | undefined;
 }
 
 /** The sizes, layout and epilogue of a batched product. */
@@ -130,7 +135,9 @@ export function matmul<F extends FloatArray>(out: F, a: F, b: F, options: Matmul
     if (!Number.isInteger(x) || x < 0) shapeError("matmul", `${name} ${x} must be a non-negative integer`);
   }
   if (out.length < batch * m * n) shapeError("matmul", `output holds ${out.length} elements, needs ${batch * m * n}`);
-  const epilogue: GemmOptions = { bias: options.bias, biasOffset: options.biasOffset, activation: options.activation, backend: options.backend };
+  // Every gemm below reads one B when there is one product or one B for all: then it may reuse a packing of the call.
+  const packedB = batch === 1 || bBatchStride === 0 ? scopedPackedB : undefined;
+  const epilogue: GemmOptions = { bias: options.bias, biasOffset: options.biasOffset, activation: options.activation, backend: options.backend, packedB };
   const aView = (offset: number): MatrixView => ({ data: a, offset, rowStride: transA ? 1 : k, colStride: transA ? m : 1 });
   const bView = (offset: number): MatrixView => ({ data: b, offset, rowStride: transB ? 1 : n, colStride: transB ? k : 1 });
   // One B for a batch of contiguous row-major A's is a single product with
@@ -143,6 +150,33 @@ export function matmul<F extends FloatArray>(out: F, a: F, b: F, options: Matmul
     gemm(m, k, n, aView(t * aBatchStride), bView(t * bBatchStride), { data: out, offset: t * m * n, rowStride: n, colStride: 1 }, epilogue);
   }
   return out;
+}
+
+/** The B operand slot that `withPackedB` gives the products it runs. */
+let scopedPackedB: PackedB | undefined;
+
+/**
+ * Runs `run` with `slot` as the place where every `matmul` it makes may find
+ * its B operand packed, or leave the packing (see `PackedOperands`): the
+ * compiled-program executor wraps a product whose B several products of the
+ * call read. The caller vouches that every such product's B is the value the
+ * slot names (a mistaken view is caught and repacked, never read stale).
+ *
+ * @example
+ * const operands = new PackedOperands();
+ * operands.begin(); // a call starts
+ * const [h, w, out] = [new Float32Array(32 * 128).fill(1), new Float32Array(128 * 512).fill(0.5), new Float32Array(32 * 512)];
+ * withPackedB(operands.slot(0), () => matmul(out, h, w, { m: 32, k: 128, n: 512 })); // packs w, keeps the packing
+ * withPackedB(operands.slot(0), () => matmul(out, h, w, { m: 32, k: 128, n: 512 })); // copies it; out is 64 everywhere
+ */
+export function withPackedB<T>(slot: PackedB, run: () => T): T {
+  const outer = scopedPackedB;
+  scopedPackedB = slot;
+  try {
+    return run();
+  } finally {
+    scopedPackedB = outer;
+  }
 }
 
 /** Rows of B (and columns of A) per sweep: the depth of the weights held in locals. */
@@ -220,7 +254,7 @@ export function gemm(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
   checkView("gemm", "A", a, m, k);
   checkView("gemm", "B", b, k, n);
   checkView("gemm", "C", c, m, n);
-  const { bias, biasOffset = 0, activation = "none", accumulate = false, backend = "auto" } = options;
+  const { bias, biasOffset = 0, activation = "none", accumulate = false, backend = "auto", packedB } = options;
   if (bias !== undefined && n > 0 && (biasOffset < 0 || biasOffset + n > bias.length)) {
     shapeError("gemm", `bias of ${bias.length} elements has no ${n} entries from ${biasOffset}`);
   }
@@ -229,7 +263,7 @@ export function gemm(m: number, k: number, n: number, a: MatrixView, b: MatrixVi
   const wasm = backend === "wasm" || (backend === "auto" && wasmPays(m, k, n));
   if (k === 0) {
     finishOnly(m, n, c, last);
-  } else if (wasm && wasmGemm(m, k, n, a, b, c, last)) {
+  } else if (wasm && wasmGemm(m, k, n, a, b, c, last, packedB)) {
     return;
   } else if (m < MIN_ROWS || n < MIN_COLS) {
     gemmSmall(m, k, n, a, b, c, last);

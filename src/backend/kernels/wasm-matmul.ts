@@ -61,6 +61,13 @@
  * packed A block and staged C from address 0, so the memory grows to what
  * the largest call needs and no further.
  *
+ * A compiled program whose products read one B several times (an LSTM's
+ * recurrent weights, once per time step) packs it once per call: the
+ * executor names the operand (`withPackedB` in `matmul.ts`), the first
+ * product keeps its packing in `PackedOperands`, and the others copy it
+ * into place (same bits; in the LSTM step packB fell from 27.6% of the
+ * profile to 5.3%).
+ *
  * A large product with more than one thread (`getThreads`) runs on the
  * worker pool (`parallelGemm`): B and all of A packed first, then tasks of
  * one block of rows times a run of column panels, fixed by the shapes; every
@@ -298,9 +305,92 @@ const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple)
  * wasmGemm(2, 2, 2, view(a), view(a), view(c), { beta: false, bias: undefined, biasOffset: 0, relu: false });
  * // true, and c is [7, 10, 15, 22]
  */
-export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue): boolean {
+export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, reuse?: PackedB): boolean {
   if (!(a.data instanceof Float32Array)) return false;
-  return wasmGemmPacked(m, k, n, viewPacker(a), b, c, epilogue);
+  return gemmWith(compiledMacroKernel(), m, k, n, viewPacker(a), b, c, epilogue, 0, reuse);
+}
+
+/**
+ * Packed copies of B operands, kept for the length of one call of a
+ * compiled program: a B that several products of the call read (an LSTM's
+ * recurrent weights, read once per time step) is packed by the first and
+ * copied (one `set`, several times faster than packing) by the rest.
+ *
+ * NOTE: an entry is valid only until `begin` starts the next call, and only
+ * for the operand its caller names by `key`: the caller must give one key
+ * only to one value, whose storage nothing writes while the call may read it
+ * (a value of a compiled program, from its computation to its last use).
+ * The entry also checks that the view (array, offset, strides, k, n) is the
+ * one it packed, so a mistaken key repacks rather than reading a stale copy.
+ */
+export class PackedOperands {
+  #call = 0;
+  readonly #entries = new Map<number, PackedEntry>();
+
+  /** Starts a call: every packed copy from before goes stale (its memory is kept for reuse). */
+  begin(): void {
+    this.#call++;
+  }
+
+  /** The slot of the operand named `key` in this call, to pass to `wasmGemm` or `matmul`. */
+  slot(key: number): PackedB {
+    return { operands: this, key };
+  }
+
+  /** The packed copy of `b` (`k x n`) for `key`, or undefined when this call has not packed that view yet. */
+  packed(key: number, b: MatrixView, k: number, n: number): Float32Array | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined || e.call !== this.#call || e.data !== b.data || e.offset !== b.offset || e.rowStride !== b.rowStride || e.colStride !== b.colStride || e.k !== k || e.n !== n) return undefined;
+    return e.packed;
+  }
+
+  /** Keeps a copy of `packed` as the packing of `b` (`k x n`) for `key` in this call. */
+  keep(key: number, b: MatrixView, k: number, n: number, packed: Float32Array): void {
+    const old = this.#entries.get(key)?.packed;
+    const copy = old !== undefined && old.length === packed.length ? old : new Float32Array(packed.length);
+    copy.set(packed);
+    this.#entries.set(key, { call: this.#call, data: b.data, offset: b.offset, rowStride: b.rowStride, colStride: b.colStride, k, n, packed: copy });
+  }
+
+  /** The bytes the packed copies hold, for tests and benchmarks. */
+  bytes(): number {
+    let total = 0;
+    for (const e of this.#entries.values()) total += e.packed.byteLength;
+    return total;
+  }
+}
+
+/** One packed B of `PackedOperands`: the call that packed it, the view it packed, the panels. */
+interface PackedEntry {
+  readonly call: number;
+  readonly data: FloatArray;
+  readonly offset: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+  readonly k: number;
+  readonly n: number;
+  readonly packed: Float32Array;
+}
+
+/** Where a product may find (or leave) its packed B: an operand `key` of `operands`. */
+export interface PackedB {
+  readonly operands: PackedOperands;
+  readonly key: number;
+}
+
+/**
+ * Packs all of B at float `at` of `floats` as `packB` does, or copies the
+ * packing that `reuse` holds from earlier in the call (the same bits), and
+ * leaves a copy there when it packs.
+ */
+function placeB(floats: Float32Array, at: number, b: MatrixView, k: number, n: number, nPad: number, depth: number, reuse: PackedB | undefined): void {
+  const held = reuse?.operands.packed(reuse.key, b, k, n);
+  if (held !== undefined) {
+    floats.set(held, at);
+    return;
+  }
+  packB(floats, at, b, k, n, nPad, depth);
+  reuse?.operands.keep(reuse.key, b, k, n, floats.subarray(at, at + k * nPad));
 }
 
 /** The packer of a float32 A read through its view. */
@@ -350,7 +440,7 @@ export function wasmGemmVariant(variant: MicroKernelVariant): typeof wasmGemm | 
 }
 
 /** `wasmGemmPacked` on `kernel` (false, having written nothing, when it is null). */
-function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number): boolean {
+function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse?: PackedB): boolean {
   if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
   const nPad = roundUp(n, NR);
@@ -362,11 +452,11 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
   const cAt = aAt + mcPad * depth * FLOAT;
   const bytes = cAt + mcPad * nPad * FLOAT;
   const pool = compiledPoolMacroKernel();
-  if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, pack, b, c, epilogue, base)) return true;
+  if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, pack, b, c, epilogue, base, reuse)) return true;
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
-  packB(floats, bAt / FLOAT, b, k, n, nPad, depth);
+  placeB(floats, bAt / FLOAT, b, k, n, nPad, depth, reuse);
   for (let ic = 0; ic < m; ic += MC) {
     const mc = Math.min(MC, m - ic);
     const rowTiles = Math.ceil(mc / MR);
@@ -411,7 +501,7 @@ const TASK_TARGET = 64;
  * thread, whoever runs its task. The tasks are fixed by the shapes alone
  * (`TASK_MIN_PANELS`, `TASK_TARGET`), never by the thread count.
  */
-function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number): boolean {
+function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse: PackedB | undefined): boolean {
   if (getThreads() < 2 || m * k * n < PARALLEL_MIN_WORK) return false;
   const nPad = roundUp(n, NR);
   const mPad = roundUp(m, MR);
@@ -428,7 +518,7 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack:
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
-  packB(floats, bAt / FLOAT, b, k, n, nPad, depth);
+  placeB(floats, bAt / FLOAT, b, k, n, nPad, depth, reuse);
   const tasks: TaskCall[][] = [];
   for (let ic = 0; ic < m; ic += MC) {
     const mc = Math.min(MC, m - ic);
@@ -473,6 +563,23 @@ function packB(floats: Float32Array, at: number, b: MatrixView, k: number, n: nu
           floats[to + 5] = data[from + 5] ?? 0;
           floats[to + 6] = data[from + 6] ?? 0;
           floats[to + 7] = data[from + 7] ?? 0;
+        }
+        continue;
+      }
+      if (rowStride === 1 && cols === NR) {
+        // NOTE: a transposed B (stored [n, k], as `ct @ W^T` reads W) reads its 8 columns as 8 contiguous streams: measured, whole transB products of 32 x 512 x 128 to 128 x 512 x 784 took 0.72 to 0.88 of the time of the general loop.
+        const c0 = offset + pc + j0 * colStride;
+        const [c1, c2, c3] = [c0 + colStride, c0 + 2 * colStride, c0 + 3 * colStride];
+        const [c4, c5, c6, c7] = [c0 + 4 * colStride, c0 + 5 * colStride, c0 + 6 * colStride, c0 + 7 * colStride];
+        for (let p = 0, to = panel; p < kc; p++, to += NR) {
+          floats[to] = data[c0 + p] ?? 0;
+          floats[to + 1] = data[c1 + p] ?? 0;
+          floats[to + 2] = data[c2 + p] ?? 0;
+          floats[to + 3] = data[c3 + p] ?? 0;
+          floats[to + 4] = data[c4 + p] ?? 0;
+          floats[to + 5] = data[c5 + p] ?? 0;
+          floats[to + 6] = data[c6 + p] ?? 0;
+          floats[to + 7] = data[c7 + p] ?? 0;
         }
         continue;
       }

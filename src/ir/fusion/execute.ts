@@ -20,7 +20,9 @@
  * written over the old parameters. A value that a primitive without
  * `writesOut` made may share storage with that primitive's operands
  * (reshape returns a view), so an operand's buffer stays taken while such a
- * value lives. `fusionPlan` shows the plan: its kernels, their loop depths
+ * value lives. A B operand that several matrix products of the plan read is
+ * packed by the first of them and copied by the rest, once per call
+ * (`sharedProductOperands`). `fusionPlan` shows the plan: its kernels, their loop depths
  * and their generated source.
  */
 
@@ -31,6 +33,8 @@ import { Tensor } from "../../core/tensor.js";
 import { loopKernelBackend } from "../../backend/compile.js";
 import { generateKernel } from "../../backend/js-codegen.js";
 import { interpretedKernel } from "../../backend/interpret.js";
+import { withPackedB } from "../../backend/kernels/matmul.js";
+import { PackedOperands } from "../../backend/kernels/wasm-matmul.js";
 import type { Kernel } from "../../backend/loop-ir.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
@@ -68,7 +72,7 @@ interface Store {
 type RunStep =
   | {
       readonly kind: "prim";
-      readonly impl: (inputs: readonly AnyTensor[], out: Storage<DType> | undefined) => AnyTensor;
+      readonly impl: (inputs: readonly AnyTensor[], out: Storage<DType> | undefined, packs: PackedOperands) => AnyTensor;
       readonly args: readonly number[];
       /** Where the output goes; its buffer is -1 also for a primitive that does not write into one. */
       readonly out: Store;
@@ -220,6 +224,36 @@ function assignBuffers(fused: FusedProgram, donate: readonly number[] = []): Buf
   });
   return { bufferOf, buffers };
 }
+/**
+ * The matrix products whose B operand (a value, read the same way: as is or
+ * transposed) other products of the plan read too, each with the number
+ * that names that operand: at run time the first of them packs it and the
+ * rest copy the packing (`PackedOperands`; an LSTM reads its recurrent
+ * weights once per time step, forward and transposed backward). A value
+ * never changes while the plan may read it, so a packing stays right for
+ * the whole call.
+ */
+function sharedProductOperands(steps: readonly PlanStep[]): Map<PrimStep, number> {
+  const products = steps.filter((s): s is PrimStep => s.kind === "prim" && s.eqn.prim === "dot_general");
+  const operandOf = (s: PrimStep): string => {
+    const { eqn } = s;
+    // eqn.params is ParamsOf["dot_general"]
+    const { transB } = eqn.params as { readonly transB: boolean };
+    return `${eqn.inputs[1]?.id ?? -1}:${transB}`;
+  };
+  const readers = new Map<string, number>();
+  for (const s of products) readers.set(operandOf(s), (readers.get(operandOf(s)) ?? 0) + 1);
+  const keys = new Map<string, number>();
+  const shared = new Map<PrimStep, number>();
+  for (const s of products) {
+    const operand = operandOf(s);
+    if ((readers.get(operand) ?? 0) < 2) continue;
+    if (!keys.has(operand)) keys.set(operand, keys.size);
+    shared.set(s, keys.get(operand) ?? -1);
+  }
+  return shared;
+}
+
 function kernelOf(step: Extract<PlanStep, { kind: "kernel" }>, kernels: CompileOptions["kernels"]): Kernel {
   switch (kernels) {
     case "interpreted":
@@ -258,12 +292,16 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   }
   const { bufferOf, buffers } = assignBuffers(fused, donate);
   const store = (v: Var): Store => ({ slot: slot(v), buffer: bufferOf.get(v.id) ?? -1, v });
+  const sharedOperands = sharedProductOperands(fused.steps);
   const steps: RunStep[] = fused.steps.map((s) => {
     if (s.kind === "prim") {
       // eqn.params is ParamsOf[eqn.prim]
       const prim = primitives[s.eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor };
       const params = s.eqn.params;
-      return { kind: "prim", impl: (inputs, out) => prim.impl(inputs, params, out), args: s.eqn.inputs.map(slot), out: store(s.eqn.out), writesOut: writesOut(s) };
+      const operand = sharedOperands.get(s);
+      const impl: Extract<RunStep, { kind: "prim" }>["impl"] =
+        operand === undefined ? (inputs, out) => prim.impl(inputs, params, out) : (inputs, out, packs) => withPackedB(packs.slot(operand), () => prim.impl(inputs, params, out));
+      return { kind: "prim", impl, args: s.eqn.inputs.map(slot), out: store(s.eqn.out), writesOut: writesOut(s) };
     }
     return { kind: "kernel", run: kernelOf(s, options.kernels), args: s.inputs.map(slot), outs: s.outputs.map(store), constants: Float64Array.from(s.constants) };
   });
@@ -272,6 +310,8 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   const donated = buffers.flatMap((b, buffer) => (b.donated === undefined ? [] : [{ buffer, input: b.donated }]));
   // The plan's own buffers, kept from call to call; a call made while another runs (re-entry) takes its own.
   const kept = new Array<Storage<DType> | undefined>(buffers.length);
+  // The packings of shared product operands, kept (their memory) from call to call like the buffers.
+  const keptPacks = new PackedOperands();
   let running = false;
 
   const run = (inputs: readonly AnyTensor[]): AnyTensor[] => {
@@ -291,6 +331,8 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       return x;
     };
     const storage = running ? new Array<Storage<DType> | undefined>(buffers.length) : kept;
+    const packs = running ? new PackedOperands() : keptPacks;
+    packs.begin();
     // A donated input whose memory another input or a constant also views is not written: its outputs get fresh storage this call.
     for (const { buffer, input } of donated) {
       const data = read(inputSlots[input] ?? -1).data;
@@ -307,7 +349,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
     try {
       for (const step of steps) {
         if (step.kind === "prim") {
-          env[step.out.slot] = step.impl(step.args.map(read), step.writesOut && step.out.buffer >= 0 ? bufferFor(step.out) : undefined);
+          env[step.out.slot] = step.impl(step.args.map(read), step.writesOut && step.out.buffer >= 0 ? bufferFor(step.out) : undefined, packs);
           continue;
         }
         const io: Storage<DType>[] = step.args.map((s) => read(s).data);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
-import { gemm, matmul, type MatmulOptions } from "../../../src/backend/kernels/matmul.js";
+import { gemm, matmul, withPackedB, type MatmulOptions } from "../../../src/backend/kernels/matmul.js";
 import type { MatrixView } from "../../../src/backend/kernels/matrix-view.js";
-import { DEPTH_BLOCK, wasmGemm, wasmGemmVariant, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
+import { DEPTH_BLOCK, PackedOperands, wasmGemm, wasmGemmVariant, wasmMatmulAvailable, type WasmEpilogue } from "../../../src/backend/kernels/wasm-matmul.js";
 import { naiveMatmul as naive } from "./support.js";
 
 /** Small integers (sums of them are exact in float32 at these sizes). */
@@ -203,5 +203,75 @@ describe("without WebAssembly", () => {
     for (const backend of ["wasm", "auto"] as const) {
       expect(Array.from(kernels.matmul(new Float32Array(m * n), a, b, { m, k, n, backend }))).toEqual(naive(a, b, m, k, n));
     }
+  });
+});
+
+describe("packed B operands kept for a call (PackedOperands)", () => {
+  test("the example of withPackedB's doc comment packs w once and copies it for the second product", () => {
+    const operands = new PackedOperands();
+    operands.begin();
+    const [h, w, out] = [new Float32Array(32 * 128).fill(1), new Float32Array(128 * 512).fill(0.5), new Float32Array(32 * 512)];
+    withPackedB(operands.slot(0), () => matmul(out, h, w, { m: 32, k: 128, n: 512 }));
+    out.fill(0);
+    withPackedB(operands.slot(0), () => matmul(out, h, w, { m: 32, k: 128, n: 512 }));
+    expect(out.every((x) => x === 64)).toBe(true);
+    expect(operands.bytes()).toBe(128 * 512 * 4);
+  });
+
+  const [m, k, n] = [37, 300, 45];
+  const a = floats(m * k, 41);
+  const product = (b: Float32Array, options: Partial<MatmulOptions> = {}): Float32Array => wasmMatmul(a, b, { m, k, n, ...options });
+
+  test("a second product with the same B copies its packing and gives the bits of a fresh packing", () => {
+    const b = floats(k * n, 42);
+    const operands = new PackedOperands();
+    operands.begin();
+    const packed = vi.spyOn(operands, "packed");
+    const first = withPackedB(operands.slot(0), () => product(b));
+    const second = withPackedB(operands.slot(0), () => product(b));
+    expect(packed.mock.results.map((r) => r.value !== undefined)).toEqual([false, true]);
+    expect(operands.bytes()).toBe(k * 48 * 4);
+    expect(second).toEqual(first);
+    expect(second).toEqual(product(b));
+  });
+
+  test("a transposed B is packed once as well, and a batch that repeats one B packs it once", () => {
+    const bt = floats(n * k, 43);
+    const operands = new PackedOperands();
+    operands.begin();
+    const keep = vi.spyOn(operands, "keep");
+    const one = withPackedB(operands.slot(0), () => product(bt, { transB: true }));
+    expect(withPackedB(operands.slot(0), () => product(bt, { transB: true }))).toEqual(one);
+    const batched = withPackedB(operands.slot(1), () => wasmMatmul(floats(3 * k * m, 44), bt, { batch: 3, m, k, n, transA: true, transB: true, bBatchStride: 0 }));
+    expect(keep).toHaveBeenCalledTimes(2);
+    expect(batched).toEqual(wasmMatmul(floats(3 * k * m, 44), bt, { batch: 3, m, k, n, transA: true, transB: true, bBatchStride: 0 }));
+  });
+
+  test("a packing is never read stale: a new call, another array or another view packs again", () => {
+    const b = floats(k * n, 45);
+    const operands = new PackedOperands();
+    operands.begin();
+    withPackedB(operands.slot(0), () => product(b));
+    // the same array, new values, in the next call
+    b.set(floats(k * n, 46));
+    operands.begin();
+    expect(withPackedB(operands.slot(0), () => product(b))).toEqual(product(b));
+    // another array under the same key in the same call
+    const other = floats(k * n, 47);
+    expect(withPackedB(operands.slot(0), () => product(other))).toEqual(product(other));
+    // another view of the same array (B one row further on)
+    const longer = floats((k + 1) * n, 48);
+    withPackedB(operands.slot(1), () => product(longer));
+    const shifted = longer.subarray(n);
+    expect(withPackedB(operands.slot(1), () => product(shifted))).toEqual(product(shifted.slice()));
+  });
+
+  test("a batch of distinct B's neither reads nor keeps a packing", () => {
+    const bs = floats(2 * k * n, 49);
+    const operands = new PackedOperands();
+    operands.begin();
+    const got = withPackedB(operands.slot(0), () => wasmMatmul(floats(2 * m * k, 50), bs, { batch: 2, m, k, n }));
+    expect(operands.bytes()).toBe(0);
+    expect(got).toEqual(wasmMatmul(floats(2 * m * k, 50), bs, { batch: 2, m, k, n }));
   });
 });

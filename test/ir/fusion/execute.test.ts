@@ -1,4 +1,5 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
+import { PackedOperands } from "../../../src/backend/kernels/wasm-matmul.js";
 import { tensor } from "../../../src/core/create.js";
 import { ShapeError } from "../../../src/core/errors.js";
 import type { Tensor } from "../../../src/core/tensor.js";
@@ -121,6 +122,35 @@ describe("compiled programs", () => {
     const run = compileProgram(p);
     const want = interpretProgram(p, inputs)[0] ?? x;
     for (let call = 0; call < 2; call++) expectClose(run(inputs)[0] ?? x, want, 2 ** -18);
+  });
+
+  test("a B operand that several products read is packed once per call, and the results keep their bits", () => {
+    // u and v are intermediates of one size (v may take u's storage once u is dead); w is read as is and transposed
+    const p = traceProgram(
+      ([x, w]) => {
+        if (x === undefined || w === undefined) return [];
+        const dot = (a: AnyTensor, b: AnyTensor, transB = false): AnyTensor => bind("dot_general", [a, b], { transA: false, transB });
+        const u = bind("neg", [w], {});
+        const v = bind("add", [w, w], {});
+        const [a2] = [dot(dot(x, u), u)];
+        const a4 = dot(dot(a2, v), v);
+        return [dot(dot(dot(dot(a4, w, true), w, true), w), w)];
+      },
+      [aval([64, 64]), aval([64, 64])],
+    );
+    const packed = vi.spyOn(PackedOperands.prototype, "packed");
+    try {
+      const run = compileProgram(p);
+      for (let call = 0; call < 2; call++) {
+        const inputs = [tensorOf([64, 64], randomValues(64 * 64, 11 + call)), tensorOf([64, 64], randomValues(64 * 64, 12 + call))];
+        const want = interpretProgram(p, inputs)[0];
+        expect(run(inputs)[0]?.data).toEqual(want?.data);
+      }
+      // four operands (u, v, w, w transposed), two readers each: one packing copied per operand and call
+      expect(packed.mock.results.filter((r) => r.value !== undefined)).toHaveLength(8);
+    } finally {
+      packed.mockRestore();
+    }
   });
 
   test("a donated input receives an elementwise update in place; the others are left alone", () => {

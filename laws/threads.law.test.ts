@@ -19,7 +19,8 @@
 
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
-import { matmul as matmulKernel, type MatmulOptions } from "../src/backend/kernels/matmul.js";
+import { matmul as matmulKernel, withPackedB, type MatmulOptions } from "../src/backend/kernels/matmul.js";
+import { PackedOperands } from "../src/backend/kernels/wasm-matmul.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { Tensor } from "../src/core/tensor.js";
 import { add, conv2d, matmul, mean, mul, relu, softmaxCrossEntropy, square, sub } from "../src/index.js";
@@ -90,6 +91,21 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
       { numRuns },
     );
     expect(workersRan).toBe(true);
+  });
+
+  test("products of few rows and few columns, cut into runs of register tiles, with and without a kept packing of B", async () => {
+    const shapes: readonly (readonly [number, number, number, boolean])[] = [[32, 512, 128, true], [32, 128, 512, false], [128, 128, 128, false], [13, 1025, 160, false], [130, 128, 128, true]];
+    for (const [m, k, n, transB] of shapes) {
+      const [a, b] = [floats(m * k, m + k), floats(k * n, k + n)];
+      const operands = new PackedOperands();
+      const seen = await atEachCount(() => {
+        operands.begin();
+        const product = (): Float32Array => matmulKernel(new Float32Array(m * n), a, b, { m, k, n, transB, backend: "wasm" });
+        return [product(), withPackedB(operands.slot(0), product), withPackedB(operands.slot(0), product)];
+      });
+      expectSameBits(seen.results);
+      expect(seen.workersRan, `${m} x ${k} x ${n}`).toBe(true);
+    }
   });
 
   test("a 3 x 3 convolution and both its gradients", async () => {

@@ -104,6 +104,16 @@ describe("the WebAssembly matmul kernel", () => {
     expect(Array.from(out)).toEqual([0, 2]);
   });
 
+  test("a B whose rows lie apart (a block of a wider matrix) is cut into panels from its rows, whole panels and the rest", () => {
+    const [m, k, n, width, offset] = [9, 300, 21, 40, 7];
+    const wide = ints(offset + k * width, 5);
+    const a = ints(m * k, 6);
+    const b = Float32Array.from({ length: k * n }, (_, i) => wide[offset + Math.floor(i / n) * width + (i % n)] ?? 0);
+    const c = new Float32Array(m * n);
+    expect(wasmGemm(m, k, n, rowMajor(a, k), { data: wide, offset, rowStride: width, colStride: 1 }, rowMajor(c, n), plain)).toBe(true);
+    expect(Array.from(c)).toEqual(Array.from(naive(a, b, m, k, n)));
+  });
+
   test("float64 operands are left to the JavaScript kernel", () => {
     const a = Float64Array.of(1, 2, 3, 4);
     expect(wasmGemm(2, 2, 2, rowMajor(a, 2), rowMajor(a, 2), rowMajor(new Float64Array(4), 2), plain)).toBe(false);

@@ -1,11 +1,13 @@
 /**
  * The matmul-heavy training steps of `torch.bench.ts` (MLP, LSTM,
  * transformer), Stratum alone, at one thread count: for A/B runs of two
- * builds, alternated process by process (`bench/mm-ab.sh`).
+ * builds (`bench/mm-ab.mjs`).
  *
  * Usage: `node .build/bench/mm-steps.js THREADS MS [WORKLOAD...]` prints one
  * JSON line `{ workload: median ms }` after about MS ms of steps per workload
- * (after 3 warm-up steps). Leaves out PyTorch: `npm run bench:torch` compares.
+ * (after 3 warm-up steps). `bench/mm-ab.mjs` imports two builds' copies of
+ * this module into one process and alternates their steps. Leaves out
+ * PyTorch: `npm run bench:torch` compares.
  */
 
 import { Tensor } from "../src/core/tensor.js";
@@ -43,17 +45,25 @@ function transformerStep(): () => number {
   return () => transformer.jittedStep(p, x)[0].item();
 }
 
-const steps: Record<string, () => () => number> = { mlp: mlpStep, lstm: lstmStep, transformer: transformerStep };
+/** The steps, each made on first call: one jitted step and its inputs per workload. */
+export const steps: Record<string, () => () => number> = { mlp: mlpStep, lstm: lstmStep, transformer: transformerStep };
 
-const [threads = "1", budget = "3000", ...names] = process.argv.slice(2);
-setThreads(Number(threads));
-await threadsReady();
-const result: Record<string, number> = {};
-for (const name of names.length > 0 ? names : Object.keys(steps)) {
-  const make = steps[name];
-  if (make === undefined) throw new Error(`no workload ${name}`);
-  const step = make();
-  const times = timeRounds({ step }, { warmup: 3, minRounds: 10, maxRounds: 10000, budgetMs: Number(budget) }).step;
-  result[name] = median(times);
+/** Sets this build's thread count and waits for its workers. */
+export async function useThreads(n: number): Promise<void> {
+  setThreads(n);
+  await threadsReady();
 }
-console.log(JSON.stringify(result));
+
+if (process.argv[1]?.endsWith("mm-steps.js") === true) {
+  const [threads = "1", budget = "3000", ...names] = process.argv.slice(2);
+  await useThreads(Number(threads));
+  const result: Record<string, number> = {};
+  for (const name of names.length > 0 ? names : Object.keys(steps)) {
+    const make = steps[name];
+    if (make === undefined) throw new Error(`no workload ${name}`);
+    const step = make();
+    const times = timeRounds({ step }, { warmup: 3, minRounds: 10, maxRounds: 10000, budgetMs: Number(budget) }).step;
+    result[name] = median(times);
+  }
+  console.log(JSON.stringify(result));
+}

@@ -104,13 +104,14 @@ describe("the WebAssembly matmul kernel", () => {
     expect(Array.from(out)).toEqual([0, 2]);
   });
 
-  test("a B whose rows lie apart (a block of a wider matrix) is cut into panels from its rows, whole panels and the rest", () => {
+  test("operands whose rows lie apart (blocks of wider matrices) are cut into panels from their rows, whole panels and the rest", () => {
     const [m, k, n, width, offset] = [9, 300, 21, 40, 7];
     const wide = ints(offset + k * width, 5);
-    const a = ints(m * k, 6);
+    const wideA = ints(3 + m * (k + 8), 6);
+    const a = Float32Array.from({ length: m * k }, (_, i) => wideA[3 + Math.floor(i / k) * (k + 8) + (i % k)] ?? 0);
     const b = Float32Array.from({ length: k * n }, (_, i) => wide[offset + Math.floor(i / n) * width + (i % n)] ?? 0);
     const c = new Float32Array(m * n);
-    expect(wasmGemm(m, k, n, rowMajor(a, k), { data: wide, offset, rowStride: width, colStride: 1 }, rowMajor(c, n), plain)).toBe(true);
+    expect(wasmGemm(m, k, n, { data: wideA, offset: 3, rowStride: k + 8, colStride: 1 }, { data: wide, offset, rowStride: width, colStride: 1 }, rowMajor(c, n), plain)).toBe(true);
     expect(Array.from(c)).toEqual(Array.from(naive(a, b, m, k, n)));
   });
 

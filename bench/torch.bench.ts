@@ -47,6 +47,11 @@
  * as more sides of the same rounds; `bench/results/threads.md` keeps that
  * table (`TORCH_BENCH_THREADS=1,2` sets the counts; 1 alone skips it).
  *
+ * Relaxed SIMD (issue 14, item 4): where the engine has it, the workloads
+ * that are mostly matmul also run with the opt-in `setRelaxedSimd(true)` as
+ * another side of the same rounds (`bench/results/relaxed.md`;
+ * `TORCH_BENCH_RELAXED=0` leaves it out).
+ *
  * Environment: `TORCH_BENCH_ONLY=mlp,cnn` runs some
  * workloads (and writes nothing), `TORCH_BENCH_STRATUM_ONLY=1` times Stratum
  * alone (for profiling; writes nothing), `TORCH_BENCH_BUDGET_MS` sets the
@@ -60,7 +65,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tensor } from "../src/core/tensor.js";
-import { add, conv2d, gelu, getThreads, matmul, mean, mul, setThreads, square } from "../src/index.js";
+import { add, conv2d, gelu, getThreads, matmul, mean, mul, relaxedSimdSupport, setRelaxedSimd, setThreads, square } from "../src/index.js";
 import { lstm } from "../src/layers/recurrent.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
@@ -80,6 +85,15 @@ const STRATUM_ONLY = process.env["TORCH_BENCH_STRATUM_ONLY"] === "1";
 const THREADS = [...new Set([1, ...(process.env["TORCH_BENCH_THREADS"] ?? "1,2").split(",").map(Number).filter((t) => Number.isInteger(t) && t >= 1)])];
 /** A side's name in the rounds: its base name at one thread, `name@t` at t threads. */
 const sideName = (base: string, threads: number): string => (threads === 1 ? base : `${base}@${threads}`);
+/**
+ * The workloads whose time is mostly the float32 matmul kernel, which the
+ * opt-in relaxed SIMD changes (`setRelaxedSimd`): where the engine has it
+ * (`npm run bench:torch` starts Node with its flag where needed) and
+ * `TORCH_BENCH_RELAXED` is not 0, they also run a "Stratum relaxed" side at
+ * every thread count, and `bench/results/relaxed.md` keeps that table.
+ */
+const RELAXED_WORKLOADS = new Set(["matmul", "mlp", "lstm", "transformer"]);
+const RELAXED = process.env["TORCH_BENCH_RELAXED"] !== "0" && relaxedSimdSupport().available;
 const MIN_ROUNDS = 5;
 const MAX_ROUNDS = 30;
 /** About how long one side's share of a round should take. */
@@ -399,6 +413,18 @@ async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjs: { read
         return timeSteps(w.stratum, k);
       },
     })),
+    ...(RELAXED && RELAXED_WORKLOADS.has(w.key) ? THREADS : []).map((threads) => ({
+      name: sideName("stratum-relaxed", threads),
+      run: async () => {
+        setThreads(threads);
+        setRelaxedSimd(true);
+        try {
+          return timeSteps(w.stratum, k);
+        } finally {
+          setRelaxedSimd(false);
+        }
+      },
+    })),
     ...torch.map((t) => ({ name: sideName(t.workload, t.threads), run: () => t.run(k) })),
     ...(tfjs === undefined ? [] : [{ name: "tfjs", run: async () => timeSteps(tfjs.step, tfjs.k) }]),
   ];
@@ -450,8 +476,8 @@ interface Row {
   readonly tfjsWasm: { readonly ms: number; readonly stratumOverTfjs: number; readonly stepsPerRound: number } | { readonly skipped: string };
   readonly checks: Readonly<Record<string, readonly Comparison[]>>;
   readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
-  /** Per thread count: Stratum's and each PyTorch variant's median ms. */
-  readonly threads: readonly { readonly threads: number; readonly stratumMs: number; readonly torch: readonly { readonly label: string; readonly ms: number }[] }[];
+  /** Per thread count: Stratum's (default, and relaxed SIMD where it ran) and each PyTorch variant's median ms. */
+  readonly threads: readonly { readonly threads: number; readonly stratumMs: number; readonly relaxedMs: number | null; readonly torch: readonly { readonly label: string; readonly ms: number }[] }[];
 }
 
 async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boolean, dir: string): Promise<Row> {
@@ -508,11 +534,13 @@ async function runWorkload(make: () => Workload, useTorch: boolean, useTfjs: boo
     threads: THREADS.map((threads) => ({
       threads,
       stratumMs: median(times[sideName("stratum", threads)] ?? []),
+      relaxedMs: times[sideName("stratum-relaxed", threads)] === undefined ? null : median(times[sideName("stratum-relaxed", threads)] ?? []),
       torch: w.torch.map((v) => ({ label: v.label, ms: median(times[sideName(v.script, threads)] ?? []) })),
     })),
   };
   const others = [...row.torch.map((t) => `${t.label} ${t.ms.toFixed(2)} ms (stratum / torch ${t.stratumOverTorch.toFixed(2)}x, per round ${t.perRoundRatioQuartiles.map((q) => q.toFixed(2)).join(" to ")})`), ..."ms" in row.tfjsWasm ? [`tfjs-wasm ${row.tfjsWasm.ms.toFixed(2)} ms`] : []];
   console.log(`  ${count} rounds of ${k} steps: ${[`stratum ${stratumMs.toFixed(2)} ms`, ...others, `load ${row.loadAverage.after.map((l) => l.toFixed(2)).join(" ")}`].join("; ")}`);
+  for (const t of row.threads.filter((r) => r.relaxedMs !== null)) console.log(`  relaxed SIMD at ${t.threads} thread(s): stratum ${(t.relaxedMs ?? Number.NaN).toFixed(2)} ms (default ${t.stratumMs.toFixed(2)} ms)`);
   for (const t of row.threads.filter((r) => r.threads > 1)) console.log(`  ${t.threads} threads: stratum ${t.stratumMs.toFixed(2)} ms; ${t.torch.map((v) => `${v.label} ${v.ms.toFixed(2)} ms`).join("; ")}`);
   return row;
 }
@@ -579,6 +607,31 @@ function threadsMarkdown(rows: readonly Row[], header: string): string {
   return lines.join("\n");
 }
 
+/** The relaxed-SIMD table: the default kernels against the opt-in relaxed ones, and PyTorch, at each thread count. */
+function relaxedMarkdown(rows: readonly Row[], header: string): string {
+  const ms = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(2)} ms`);
+  const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a / b) ? "-" : `${(a / b).toFixed(2)}x`);
+  const lines = [
+    header,
+    "",
+    "| workload | threads | Stratum default | Stratum relaxed | default / relaxed | PyTorch | relaxed / PyTorch | GFLOP/s relaxed |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows.flatMap((r) =>
+      r.threads
+        .filter((t) => t.relaxedMs !== null)
+        .map((t) => {
+          const torchMs = t.torch[0]?.ms;
+          const flops = r.stratumGflops === null ? "-" : ((r.stratumGflops * r.stratumMs) / (t.relaxedMs ?? Number.NaN)).toFixed(1);
+          return `| ${[r.title, `${t.threads}`, ms(t.stratumMs), ms(t.relaxedMs), ratio(t.stratumMs, t.relaxedMs), ms(torchMs), ratio(t.relaxedMs, torchMs), flops].join(" | ")} |`;
+        }),
+    ),
+    "",
+    "Medians over the same interleaved rounds as torch.md and threads.md. Relaxed SIMD is the opt-in `setRelaxedSimd(true)`: the matmul micro-kernel's multiply-adds as `f32x4.relaxed_madd` (fused where the CPU has FMA), the same loops and order of sums; default / relaxed above 1x means the relaxed kernel is faster. Node 20 runs it with `--experimental-wasm-relaxed-simd` (`npm run bench:torch` passes the flag where Node accepts it).",
+    "",
+  ];
+  return lines.join("\n");
+}
+
 async function main(): Promise<void> {
   const defaultThreads = getThreads();
   const keys = ONLY ?? Object.keys(WORKLOADS);
@@ -631,6 +684,10 @@ async function main(): Promise<void> {
   if (THREADS.length > 1) {
     const threadsHeader = `# Stratum and PyTorch at ${THREADS.join(" and ")} threads\n\n${env.date}; node ${env.node}, ${env.cpu} (${env.logicalCores} logical cores, shared); ${status.available ? `PyTorch ${status.version} (${status.blas})` : `PyTorch not available (${status.reason})`}; Stratum's default thread count here ${defaultThreads}. Load average (1, 5, 15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`;
     writeResultsFile("threads.md", threadsMarkdown(rows, threadsHeader));
+  }
+  if (RELAXED) {
+    const relaxedHeader = `# Relaxed SIMD (opt-in) against the default kernels and PyTorch\n\n${env.date}; node ${env.node}, ${env.cpu} (${env.logicalCores} logical cores, shared); ${torchLine}. Load average (1, 5, 15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`;
+    writeResultsFile("relaxed.md", relaxedMarkdown(rows, relaxedHeader));
   }
 }
 

@@ -31,6 +31,7 @@ export { jit, type JitInfo, type JitOptions, type Jitted, type TreeFunction } fr
 export { DEFAULT_CACHE_BYTES, DEFAULT_MAX_SIGNATURES, jitCacheStats, setJitCacheBudget } from "./transforms/jit-cache.js";
 export { wasmAvailable } from "./backend/wasm/runtime.js";
 export { getThreads, setThreads, threadsReady, threadStats, threadSupport, type ThreadStats, type ThreadSupport } from "./backend/threads/pool.js";
+export { relaxedSimdSupport, setRelaxedSimd, type RelaxedSimdSupport } from "./backend/wasm/relaxed-simd.js";
 export { traceProgram } from "./transforms/trace.js";
 export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";

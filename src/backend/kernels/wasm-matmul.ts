@@ -80,12 +80,14 @@
  *
  * Leaves out: float64 (WebAssembly SIMD has two float64 lanes, and the
  * JavaScript kernel already runs at that rate), packing on the workers (the
- * calling thread packs, about 5% of a large product's time), and relaxed
- * SIMD's fused multiply-add (not in Node 20 without a flag).
+ * calling thread packs, about 5% of a large product's time). Relaxed
+ * SIMD's multiply-add is an opt-in (`../wasm/relaxed-simd.ts`): the same
+ * kernel with `f32x4.relaxed_madd` in place of each mul then add.
  */
 
 import { ALIGN_16, ALIGN_4, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../wasm/encoder.js";
 import { MEMORY_IMPORT } from "../wasm/codegen.js";
+import { relaxedSimdEnabled } from "../wasm/relaxed-simd.js";
 import { compileWithSharedMemory, sharedHeap } from "../wasm/runtime.js";
 import { getThreads, poolKernel, runTasks, type PoolKernel, type TaskCall } from "../threads/pool.js";
 import type { FloatArray, MatrixView } from "./matrix-view.js";
@@ -104,6 +106,8 @@ export interface MicroKernelVariant {
   readonly unroll: number;
   /** Read a step's MR values of A as one vector and splat its lanes by shuffles, rather than MR splat loads. */
   readonly shuffleA: boolean;
+  /** Each multiply-add as one relaxed `f32x4.relaxed_madd` (the opt-in fast mode: see `relaxed-simd.ts`) rather than a mul then an add. */
+  readonly relaxedMadd?: boolean;
 }
 
 const DEFAULT_VARIANT: MicroKernelVariant = { unroll: 1, shuffleA: false };
@@ -137,7 +141,7 @@ const KERNEL_NAME = "kernel";
  * one per turn: the same sums in the same order for every `unroll`. The
  * default variant (one step a turn, splat loads of A) is what `matmul` runs.
  */
-function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA }: MicroKernelVariant = DEFAULT_VARIANT): FunctionBody {
+function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA, relaxedMadd = false }: MicroKernelVariant = DEFAULT_VARIANT): FunctionBody {
   if (!Number.isInteger(mr) || mr < 1 || mr > 8 || !Number.isInteger(vectors) || vectors < 1 || vectors > 3) {
     throw new Error(`wasm matmul: a ${mr} x ${4 * vectors} tile is not supported`);
   }
@@ -173,7 +177,8 @@ function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA }: Micr
       if (shuffleA) f.get(aRow).get(aRow).simd(SimdOp.i8x16_shuffle, laneSplat(r)).set(av);
       else f.get(aAt).simd(SimdOp.v128_load32_splat, FunctionBody.memarg(ALIGN_4, (u * mr + r) * FLOAT)).set(av);
       for (let v = 0; v < vectors; v++) {
-        f.get(accOf(r, v)).get(av).get(bv[v] ?? 0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, v));
+        if (relaxedMadd) f.get(av).get(bv[v] ?? 0).get(accOf(r, v)).simd(SimdOp.f32x4_relaxed_madd).set(accOf(r, v));
+        else f.get(accOf(r, v)).get(av).get(bv[v] ?? 0).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_add).set(accOf(r, v));
       }
     }
   };
@@ -311,9 +316,22 @@ const compiledPackPanels = lazyKernel<(src: number, dst: number, kc: number, ldb
 /** The macro-kernel's signature, as the module exports it (i32 arguments). */
 type MacroKernel = (a: number, b: number, c: number, rowTiles: number, colTiles: number, kc: number, ldc: number, beta: number) => void;
 
-/** The compiled macro-kernel (built on first use, and registered with the worker pool), or null when WebAssembly with SIMD is not available. */
+/** The compiled macro-kernels (built on first use, and registered with the worker pool), or null when WebAssembly with SIMD is not available. */
 let macroKernel: PoolKernel | null | undefined;
-const compiledPoolMacroKernel = (): PoolKernel | null => (macroKernel ??= compileKernel(macroKernelBody(MR, NR / 4), 8));
+let relaxedMacroKernel: PoolKernel | null | undefined;
+/**
+ * The macro-kernel products run on now: the default one, or under the
+ * opt-in relaxed SIMD (`relaxedSimdEnabled`, checked at every call) the one
+ * whose multiply-adds are `f32x4.relaxed_madd`, with the same loops, tiles and
+ * order of sums.
+ */
+function compiledPoolMacroKernel(): PoolKernel | null {
+  if (relaxedSimdEnabled()) {
+    relaxedMacroKernel ??= compileKernel(macroKernelBody(MR, NR / 4, { ...DEFAULT_VARIANT, relaxedMadd: true }), 8);
+    if (relaxedMacroKernel !== null) return relaxedMacroKernel;
+  }
+  return (macroKernel ??= compileKernel(macroKernelBody(MR, NR / 4), 8));
+}
 // The module declares it with eight i32 parameters and no result: a function of eight numbers.
 const compiledMacroKernel = (): MacroKernel | null => (compiledPoolMacroKernel()?.local ?? null) as MacroKernel | null;
 

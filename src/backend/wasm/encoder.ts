@@ -119,6 +119,8 @@ export const SimdOp = {
   f32x4_add: 0xe4,
   f32x4_sub: 0xe5,
   f32x4_mul: 0xe6,
+  /** Relaxed SIMD's `a * b + c`, fused or not as the CPU does it (an opt-in: see `relaxed-simd.ts`). */
+  f32x4_relaxed_madd: 0x105,
   f32x4_div: 0xe7,
   f32x4_min: 0xe8,
   f32x4_max: 0xe9,

@@ -36,10 +36,15 @@ import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel,
 
 /**
  * The least work (elements times `nestCost`) a nest must have to run on the
- * pool. Provisional (2026-12-07, 2-core Xeon under a load of 6 from other
- * processes, where a second thread gained nothing at any size): a gelu chain
- * of 64K elements (work 3.5M) took 0.27 ms on one thread, and the job's
- * publish, wake and wait cost tens of microseconds.
+ * pool: about 0.6 ms of one thread's time. Measured on the 2-core Xeon of
+ * 2026-12-07 (bench/results/elem.md): the gelu chain (cost 29) took 0.27 ms
+ * on one thread over 64K elements (work 1.9M) and 1.1 ms over 256K; a job
+ * of eight trivial tasks took 3-6 us at two threads (0.4 us at one), so the
+ * job itself is negligible from here on. The figure stays well above that
+ * because the machine was loaded (load 4 to 8 from other processes): there a
+ * second thread gained nothing at any size (a worker that loses its core
+ * holds its task), so the pool is kept for nests where one thread's time is
+ * large against a lost time slice.
  */
 export const PARALLEL_MIN_WORK = 2 ** 22;
 
@@ -47,9 +52,10 @@ export const PARALLEL_MIN_WORK = 2 ** 22;
  * The least cost per element (`nestCost`) of a nest that runs on the pool:
  * below it the copies in and out, which stay on the calling thread, take
  * most of the time. Measured (2026-12-07, loaded machine): `x * a + b`
- * (cost 7) over 1M to 4M elements took 1.3x as long at two threads as at
- * one, since the pool's path copies whole buffers where one thread copies
- * block by block in cache.
+ * (cost 6) over 256K to 4M elements took 1.3x to 1.7x as long at two
+ * threads as at one (the pool's path copies whole buffers where one thread
+ * copies block by block in cache), while `exp(x * a + b)` (cost 22) was
+ * within noise of one thread.
  */
 export const PARALLEL_MIN_COST = 8;
 

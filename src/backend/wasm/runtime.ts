@@ -15,7 +15,8 @@
  * all is checked once, by validating a tiny module. The memory is a shared
  * one where the host allows it (memory-type.ts), so that the worker pool
  * (`../threads/`) can run kernels in it; the calls here run on the calling
- * thread. Left out: giving memory back (the memory keeps its largest size; a
+ * thread (`../threads/parallel-loops.ts` runs a large nest on the pool, with
+ * `acceptsCall`, `kernelHeap` and `copyInputs` from here). Left out: giving memory back (the memory keeps its largest size; a
  * NOTE below).
  */
 

@@ -9,6 +9,11 @@
  *   of k), transposed operands, a bias, relu and accumulation, equals its
  *   one-thread result bit for bit at 2, 3 and 8 threads;
  * - the convolution, whose implicit product runs on the same path, likewise;
+ * - large fused loop nests (`parallel-loops.ts`): a gelu chain, softmax and
+ *   logsumexp over rows and a layer norm (whose cheap nests stay on the
+ *   calling thread), over random shapes big enough to split (edge row
+ *   counts: few rows of many columns, rows that do not divide into whole
+ *   tasks), equal their one-thread results bit for bit;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
  *   for bit, at 1, 2, 3 and 8 threads.
@@ -23,7 +28,7 @@ import { matmul as matmulKernel, withPackedB, type MatmulOptions } from "../src/
 import { PackedOperands } from "../src/backend/kernels/wasm-matmul.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { Tensor } from "../src/core/tensor.js";
-import { add, conv2d, matmul, mean, mul, relu, softmaxCrossEntropy, square, sub } from "../src/index.js";
+import { add, conv2d, gelu, logsumexp, matmul, mean, mul, relu, rsqrt, softmax, softmaxCrossEntropy, square, sub } from "../src/index.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
 import { lstm } from "../src/layers/recurrent.js";
@@ -119,6 +124,29 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     });
     expectSameBits(seen.results);
     expect(seen.workersRan).toBe(true);
+  });
+
+  test("large fused elementwise nests and row reductions: gelu chain, softmax, logsumexp, layer norm", async () => {
+    let workersRan = false;
+    const shapes = fc.tuple(fc.constantFrom(5, 257, 300, 513, 1000), fc.constantFrom(1021, 1024, 1031, 70001), fc.integer({ min: 1, max: 1000 }));
+    const f = jit((x: Tensor<[number, number]>, a: Tensor<[number]>, b: Tensor<[number]>) => {
+      const centred = sub(x, mean(x, -1, true));
+      // (x - mean) / sqrt(mean((x - mean)²) + eps)
+      const normed = mul(centred, rsqrt(add(mean(square(centred), -1, true), 1e-5)));
+      return [gelu(add(mul(x, a), b), { approximate: "tanh" }), softmax(x), logsumexp(x, -1), normed] as const;
+    });
+    await fc.assert(
+      fc.asyncProperty(shapes.filter(([m, n]) => m * n >= 2 ** 18 && m * n <= 2 ** 20), async ([m, n, seed]) => {
+        const x: Tensor<[number, number]> = new Tensor([m, n], "float32", floats(m * n, seed).map((v) => 4 * v));
+        const a: Tensor<[number]> = new Tensor([n], "float32", floats(n, seed + 1));
+        const b: Tensor<[number]> = new Tensor([n], "float32", floats(n, seed + 2));
+        const seen = await atEachCount(() => f(x, a, b).map((t) => t.data));
+        workersRan ||= seen.workersRan;
+        expectSameBits(seen.results);
+      }),
+      { numRuns },
+    );
+    expect(workersRan).toBe(true);
   });
 
   test("three SGD steps of a jitted MLP end at the same parameters", async () => {

@@ -18,6 +18,7 @@
 import type { Kernel, LoopNest } from "./loop-ir.js";
 import { SCALAR_OP_NAMES, scalarOpRow } from "./scalar-ops.js";
 import { wasmSupports } from "./wasm/codegen.js";
+import { parallelLoopKernel } from "./threads/parallel-loops.js";
 import { wasmAvailable, wasmKernel } from "./wasm/runtime.js";
 
 /** How many compiled kernels the cache keeps. */
@@ -90,7 +91,8 @@ export function loopKernelBackend(nest: LoopNest): KernelBackend {
 /**
  * The kernel that runs `nest` on its `loopKernelBackend`: the WebAssembly
  * kernel, which hands a call it cannot run (see `wasm/runtime.ts`) to `js`,
- * or `js` itself.
+ * or `js` itself. A large nest runs on the worker pool when more than one
+ * thread is set (`threads/parallel-loops.ts`), with the same results.
  *
  * @example
  * selectLoopKernel(nest, jsKernel)([x, out], constants); // fills out
@@ -99,7 +101,13 @@ export function selectLoopKernel(nest: LoopNest, js: Kernel): Kernel {
   const wasm = loopKernelBackend(nest) === "webassembly" ? wasmKernel(nest) : undefined;
   if (wasm === undefined) return js;
   const run = wasm.run;
+  const parallel = parallelLoopKernel(nest);
+  if (parallel === undefined) {
+    return (buffers, constants) => {
+      if (!run(buffers, constants)) js(buffers, constants);
+    };
+  }
   return (buffers, constants) => {
-    if (!run(buffers, constants)) js(buffers, constants);
+    if (!parallel(buffers, constants) && !run(buffers, constants)) js(buffers, constants);
   };
 }

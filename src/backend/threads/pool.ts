@@ -57,10 +57,10 @@ export const MAX_THREADS = 64;
 /** The most tasks one job may have (the claim word's low bits). */
 export const MAX_TASKS = 4095;
 /** The most integer arguments of one call. */
-export const MAX_ARGS = 11;
+export const MAX_ARGS = 23;
 
 const NEXT_BITS = 12;
-const CONTROL_INTS = 1 << 18;
+const CONTROL_INTS = 1 << 19;
 const MESSAGE_MAX = 256;
 const LAYOUT: ControlLayout = {
   claim: 0,

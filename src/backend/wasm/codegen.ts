@@ -189,7 +189,10 @@ export const KERNEL_EXPORT = "kernel";
  * exports `kernel(addresses..., constants..., accumulators...)`, which takes
  * the byte address of every input, then every output, then each constant's
  * value, then the address of each reducing output's float64 accumulators
- * (`wasmLayout`). `simd` allows the four-element inner loop.
+ * (`wasmLayout`). `simd` allows the four-element inner loop. With
+ * `constantBits` the constants arrive as the int32 bits of their float32
+ * values instead (for the worker pool, whose calls carry integers only); the
+ * kernel computes the same bits either way.
  *
  * A reducing output accumulates as the interpreter does, in float64, one
  * accumulator per output element, in the nest's row-major order (the four
@@ -198,7 +201,7 @@ export const KERNEL_EXPORT = "kernel";
  * f64x2 lanes, when it does not), and is rounded once at the end: its result
  * is the interpreter's, bit for bit, on every machine.
  */
-export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
+export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits = false): Uint8Array {
   if (!wasmSupports(nest)) throw new Error("wasm codegen: the nest has a form this generator does not compile");
   const nIn = nest.inputs.length;
   const nOut = nest.outputs.length;
@@ -206,7 +209,7 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
   // the parameter of each reducing output's accumulators
   const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [{ j, op: out.reduce, size: shapeSize(outputShape(nest, out)) }]));
   const accumulatorOf = new Map(reducing.map((r, k) => [r.j, nIn + nOut + nConst + k]));
-  const params: ValType[] = [...new Array<ValType>(nIn + nOut).fill(ValType.i32), ...new Array<ValType>(nConst).fill(ValType.f32), ...reducing.map(() => ValType.i32)];
+  const params: ValType[] = [...new Array<ValType>(nIn + nOut).fill(ValType.i32), ...new Array<ValType>(nConst).fill(constantBits ? ValType.i32 : ValType.f32), ...reducing.map(() => ValType.i32)];
   const f = new FunctionBody(params.length);
   const type: FuncType = { params, results: [] };
   const module = (): Uint8Array => encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: f, export: KERNEL_EXPORT }] });
@@ -282,7 +285,8 @@ export function generateWasmModule(nest: LoopNest, simd: boolean): Uint8Array {
       return;
     }
     if (node.kind === "const") {
-      f.get(nIn + nOut + node.index).simd(SimdOp.f32x4_splat).set(out);
+      // a float32 splat, or the same bits splat as an int32
+      f.get(nIn + nOut + node.index).simd(constantBits ? SimdOp.i32x4_splat : SimdOp.f32x4_splat).set(out);
       return;
     }
     const op = wasmOp(node.op);

@@ -15,7 +15,8 @@
  * all is checked once, by validating a tiny module. The memory is a shared
  * one where the host allows it (memory-type.ts), so that the worker pool
  * (`../threads/`) can run kernels in it; the calls here run on the calling
- * thread. Left out: giving memory back (the memory keeps its largest size; a
+ * thread (`../threads/parallel-loops.ts` runs a large nest on the pool, with
+ * `acceptsCall`, `kernelHeap` and `copyInputs` from here). Left out: giving memory back (the memory keeps its largest size; a
  * NOTE below).
  */
 
@@ -26,7 +27,7 @@ import { accessRange, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 import { MEMORY_MAX_PAGES, sharing } from "./memory-type.js";
-import { copyPacked, packReads } from "./pack.js";
+import { copyPacked, packReads, type Pack } from "./pack.js";
 
 const api = hostWebAssembly;
 
@@ -83,12 +84,52 @@ function heapOf(bytes: number): ArrayBufferLike | undefined {
 let view: Float32Array | undefined;
 const EMPTY = new Float32Array(0);
 
-/** A float32 view of the whole shared memory, grown to at least `bytes` (made again only when the memory grew). */
-function heapView(bytes: number): Float32Array | undefined {
+/**
+ * A float32 view of the whole shared memory, grown to at least `bytes` (made
+ * again only when the memory grew); undefined when it cannot grow that far.
+ * Views of it are good until the next call that may grow the memory.
+ */
+export function kernelHeap(bytes: number): Float32Array | undefined {
   const heap = heapOf(bytes);
   if (heap === undefined) return undefined;
   if (view?.buffer !== heap) view = new Float32Array(heap);
   return view;
+}
+
+/**
+ * Whether a call with `buffers` and `constants` can run exactly in a
+ * WebAssembly kernel whose buffers have `sizes` elements and that takes
+ * `constantCount` constants: every buffer a `Float32Array` of its size and
+ * every constant a value float32 holds (or NaN). Fills `floats` with the
+ * buffers when it can.
+ */
+export function acceptsCall(buffers: readonly Storage<DType>[], constants: ArrayLike<number>, sizes: readonly number[], constantCount: number, floats: Float32Array[]): boolean {
+  if (buffers.length !== sizes.length || constants.length < constantCount) return false;
+  for (let i = 0; i < sizes.length; i++) {
+    const b = buffers[i];
+    if (!(b instanceof Float32Array) || b.length !== sizes[i]) return false;
+    floats[i] = b;
+  }
+  for (let c = 0; c < constantCount; c++) {
+    const v = constants[c] ?? NaN;
+    if (Math.fround(v) !== v && v === v) return false; // a constant float32 does not hold
+  }
+  return true;
+}
+
+/**
+ * Copies the inputs among `floats` (the first `packs.length` of them) into
+ * `heap` at the float32 indices `at`: each packed one as the elements its
+ * read visits (pack.ts), each other whole, except those `skip` marks (copied
+ * block by block by the caller).
+ */
+export function copyInputs(heap: Float32Array, at: readonly number[], floats: readonly Float32Array[], packs: readonly (Pack | undefined)[], skip?: readonly (number | undefined)[]): void {
+  for (let i = 0; i < packs.length; i++) {
+    const b = floats[i];
+    const pack = packs[i];
+    if (b !== undefined && pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
+    else if (b !== undefined && skip?.[i] === undefined) heap.set(b, at[i]);
+  }
 }
 
 /** A compiled WebAssembly kernel of one nest. */
@@ -201,25 +242,11 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   const floats = new Array<Float32Array>(nBuffers);
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
-    if (buffers.length !== nBuffers || constants.length < nest.constants.length) return false;
-    for (let i = 0; i < nBuffers; i++) {
-      const b = buffers[i];
-      if (!(b instanceof Float32Array) || b.length !== sizes[i]) return false;
-      floats[i] = b;
-    }
-    for (let c = 0; c < nest.constants.length; c++) {
-      const v = constants[c] ?? NaN;
-      if (Math.fround(v) !== v && v === v) return false; // a constant float32 does not hold
-      args[nBuffers + c] = v;
-    }
-    const heap = heapView(end);
+    if (!acceptsCall(buffers, constants, sizes, nest.constants.length, floats)) return false;
+    for (let c = 0; c < nest.constants.length; c++) args[nBuffers + c] = constants[c] ?? NaN;
+    const heap = kernelHeap(end);
     if (heap === undefined) return false;
-    for (let i = 0; i < nIn; i++) {
-      const b = floats[i];
-      const pack = packs[i];
-      if (b !== undefined && pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
-      else if (b !== undefined && blocks?.streamed[i] === undefined) heap.set(b, at[i]);
-    }
+    copyInputs(heap, at, floats, packs, blocks?.streamed);
     if (blocks === undefined) {
       kernel(...args);
       for (let i = nIn; i < nBuffers; i++) {

@@ -25,8 +25,9 @@
  *   is 0 or infinite), with the sign of x: so log1p(+-0) = +-0 and a tiny x
  *   gives x itself.
  * - tanh x = sign(x) t(|x|), t(a) = a + a^3 T(a^2) (T of degree 4) for
- *   a < 0.625, else 1 - 2 / (exp(2a) + 1), which reaches 1 from a = 9.01 on
- *   and stays there (exp overflows to +Inf, 2 / Inf = 0). tanh(+-0) = +-0.
+ *   a < 0.625, else 1 - 2 / (exp(2a) + 1), which reaches 1 from a = 9.01 on;
+ *   2a is clamped to 20 (tanh 10 rounds to 1), so exp's result is scaled by
+ *   2^k once (0 <= k <= 29; the same bits as exp's two scalings). tanh(+-0) = +-0.
  * - erf x = sign(x) e(|x|), e(a) = a + a P(a^2) (P of degree 6, its leading
  *   2/sqrt(pi) - 1 kept apart from the 1) for a < 0.875, else
  *   1 - exp(-a^2) R(1/a - 0.7) / a (R of degree 10, centred so that float32
@@ -119,6 +120,8 @@ const ROUNDER_BITS = 0x4b400000;
 /** The clamp of exp's argument: below -104 every result rounds to 0, above 88.73 it overflows. */
 const EXP_LOW = -104;
 const EXP_HIGH = 89;
+/** The clamp of tanh's exp(2|x|): from 2|x| = 20 on, tanh rounds to 1 (2 / (e^20 + 1) < 2^-27). */
+const TANH_EXP_HIGH = 20;
 /** Where tanh changes from its odd polynomial to the form through exp. */
 const TANH_SMALL = 0.625;
 /** The smallest normal float32. */
@@ -155,7 +158,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), ROUNDER, LN2_HI, LN2_LO, 1, ...EXP_Q],
   log: [MIN_NORMAL, 2 ** 23, LN2_HI, LN2_LO, 1, 0.5, 0, Infinity, -Infinity, NaN, ...LOG_R],
   log1p: [1, 0, Infinity],
-  tanh: [TANH_SMALL, 1, 2, ...TANH_T],
+  tanh: [TANH_SMALL, TANH_EXP_HIGH, 1, 2, ...TANH_T],
   erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
   erfc: [ERFC_SMALL, ERFC_SPLIT, ERFC_CLAMP, SPLITTER, 0, 1, 2, ...ERFC_CENTRES, ...ERF_P, ...ERFC_S1, ...ERFC_S2],
   pow: [0, 0.5, 1, Infinity, NaN],
@@ -286,13 +289,14 @@ export class VectorMath {
    * Reads `x` once, first, and writes `out` last (so `x` may be `out`); uses scratch 0 to 3. With `lo` (a local
    * other than those), computes exp(x - lo) for a small lo (|lo| <= ulp(x)): the reduced argument takes it in.
    */
-  #exp(x: number, out: number, lo?: number): void {
+  #exp(x: number, out: number, lo?: number, nonNegative = false): void {
     const f = this.#f;
     const [xc, k, r, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
-    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN)
+    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN);
+    // x >= 0 (tanh's 2|x|) is clamped to [0, 20] by pmin alone, where one scaling by 2^k (k <= 29) is exact
     f.get(x);
-    this.#c(EXP_LOW).simd(SimdOp.f32x4_pmax);
-    this.#c(EXP_HIGH).simd(SimdOp.f32x4_pmin).tee(xc);
+    if (!nonNegative) this.#c(EXP_LOW).simd(SimdOp.f32x4_pmax);
+    this.#c(nonNegative ? TANH_EXP_HIGH : EXP_HIGH).simd(SimdOp.f32x4_pmin).tee(xc);
     // kr = xc / ln 2 + 1.5 * 2^23 (in p): the addition rounds to an integer k (ties to even), whose bits are kr's less the rounder's
     this.#c(Math.fround(Math.LOG2E)).simd(SimdOp.f32x4_mul);
     this.#c(ROUNDER).simd(SimdOp.f32x4_add).tee(p);
@@ -310,6 +314,12 @@ export class VectorMath {
     this.#horner(EXP_Q, r);
     f.get(r).get(r).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_mul).get(r).simd(SimdOp.f32x4_add);
     this.#c(1).simd(SimdOp.f32x4_add).set(p);
+    if (nonNegative) {
+      // exp x = p 2^k, 2^k = (k + 127) << 23 (0 <= k <= 29: normal): the same bits as the two scalings below
+      f.get(p).get(xc);
+      this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
+      return;
+    }
     // k1 = k >> 1, k2 = k - k1; exp x = (p 2^k1) 2^k2, each 2^j = (j + 127) << 23 (|j| <= 75: normal)
     f.get(xc).i32(1).simd(SimdOp.i32x4_shr_s).set(k);
     f.get(p).get(k);
@@ -380,9 +390,9 @@ export class VectorMath {
     // small: a + a (s T(s)), s = a^2 (in y)
     this.#horner(TANH_T, y);
     f.get(y).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add).set(small);
-    // large: 1 - 2 / (exp(2a) + 1), into y
+    // large: 1 - 2 / (exp(2a) + 1), into y (2a clamped to 20: from a = 10 on 2 / (exp(2a) + 1) < 2^-27 and the result rounds to 1 either way)
     f.get(a).get(a).simd(SimdOp.f32x4_add).set(y);
-    this.#exp(y, y);
+    this.#exp(y, y, undefined, true);
     this.#c(1);
     this.#c(2).get(y);
     this.#c(1).simd(SimdOp.f32x4_add).simd(SimdOp.f32x4_div).simd(SimdOp.f32x4_sub).set(y);

@@ -1,0 +1,202 @@
+/**
+ * Fused loop nests on the worker pool: a large elementwise nest, or a nest
+ * that reduces only axes inside its outermost one (row sums, row maxima),
+ * runs as tasks of whole rows of its outermost axis, shared by the calling
+ * thread and the workers (`./pool.ts`).
+ *
+ * The calling thread copies the inputs into the shared WebAssembly memory
+ * whole (a worker cannot read a caller's JavaScript array), publishes the
+ * tasks, takes its share of them, and copies the outputs out when all are
+ * done. A task runs the nest's module for a block of rows (the same loops
+ * over fewer rows) at addresses moved to its first row, so every element is
+ * computed by the same instructions as on one thread, and every reduced
+ * element is summed in the same order, by one task: the results are the
+ * one-thread kernel's bits for any number of threads. How many rows a task
+ * takes depends only on the nest's shape (about `BLOCK_BYTES` of buffers),
+ * never on the thread count.
+ *
+ * The pool keeps every module it was given for the life of the process, so
+ * at most `POOL_NEST_LIMIT` nests get modules of their own (each takes two:
+ * full blocks and the last one); a program past that runs its other large
+ * nests on the calling thread. Left out: nests that reduce their outermost
+ * axis, inputs that several reads step through at different row strides,
+ * and copies done inside the tasks (a caller's array is not in shared
+ * memory); both copies stay on the calling thread, which bounds the gain of
+ * a cheap nest (see `PARALLEL_MIN_COST`).
+ */
+
+import type { DType, Storage } from "../../core/dtype.js";
+import { shapeSize } from "../../core/shape.js";
+import { outputShape, type LoopNest } from "../loop-ir.js";
+import { scalarOpRow } from "../scalar-ops.js";
+import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
+import { packReads } from "../wasm/pack.js";
+import { acceptsCall, BLOCK_BYTES, compileWithSharedMemory, copyInputs, kernelHeap } from "../wasm/runtime.js";
+import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel, type TaskCall } from "./pool.js";
+
+/**
+ * The least work (elements times `nestCost`) a nest must have to run on the
+ * pool: about 0.6 ms of one thread's time. Measured on the 2-core Xeon of
+ * 2026-12-07 (bench/results/elem.md): the gelu chain (cost 29) took 0.27 ms
+ * on one thread over 64K elements (work 1.9M) and 1.1 ms over 256K; a job
+ * of eight trivial tasks took 3-6 us at two threads (0.4 us at one), so the
+ * job itself is negligible from here on. The figure stays well above that
+ * because the machine was loaded (load 4 to 8 from other processes): there a
+ * second thread gained nothing at any size (a worker that loses its core
+ * holds its task), so the pool is kept for nests where one thread's time is
+ * large against a lost time slice.
+ */
+export const PARALLEL_MIN_WORK = 2 ** 22;
+
+/**
+ * The least cost per element (`nestCost`) of a nest that runs on the pool:
+ * below it the copies in and out, which stay on the calling thread, take
+ * most of the time. Measured (2026-12-07, loaded machine): `x * a + b`
+ * (cost 6) over 256K to 4M elements took 1.3x to 1.7x as long at two
+ * threads as at one (the pool's path copies whole buffers where one thread
+ * copies block by block in cache), while `exp(x * a + b)` (cost 22) was
+ * within noise of one thread.
+ */
+export const PARALLEL_MIN_COST = 8;
+
+/** How many nests at most get modules of their own on the pool (it keeps every module it is given). */
+export const POOL_NEST_LIMIT = 64;
+
+/** The cost of a math routine (exp, tanh, ...) per element, in units of one arithmetic op. */
+const ROUTINE_COST = 16;
+
+/**
+ * A rough cost per element of `nest`: one per op node, `ROUTINE_COST` per
+ * math routine, one per buffer read or written.
+ */
+export function nestCost(nest: LoopNest): number {
+  let cost = nest.outputs.length;
+  for (const node of nest.nodes) {
+    if (node.kind === "read") cost += 1;
+    else if (node.kind === "op") {
+      const lowering = scalarOpRow(node.op).wasm;
+      cost += typeof lowering === "object" && "routine" in lowering ? ROUTINE_COST : 1;
+    }
+  }
+  return cost;
+}
+
+/** How a nest splits into tasks of rows: rows per task, and per buffer (inputs, outputs, then accumulators) how far one row moves its address, in elements. */
+interface RowSplit {
+  readonly rows: number;
+  readonly inputRow: readonly number[];
+  readonly outputRow: readonly number[];
+}
+
+/**
+ * The split of `nest` into tasks of whole rows of its outermost axis, or
+ * undefined when it cannot split so: the outermost axis reduced, an input
+ * read at two different strides along it, or rows so small that one task
+ * would hold them all.
+ */
+function rowSplit(nest: LoopNest): RowSplit | undefined {
+  const [rows = 0, ...rest] = nest.shape;
+  if (rows < 2 || nest.reducedAxes.includes(0)) return undefined;
+  const inputRow: (number | undefined)[] = nest.inputs.map(() => undefined);
+  for (const node of nest.nodes) {
+    if (node.kind !== "read") continue;
+    const s = node.map.strides[0] ?? 0;
+    if ((inputRow[node.input] ?? s) !== s) return undefined;
+    inputRow[node.input] = s;
+  }
+  const outputRow = nest.outputs.map((out) => shapeSize(outputShape(nest, out)) / rows);
+  const rowBytes = 4 * (shapeSize(rest) * nest.inputs.length + outputRow.reduce((sum, n) => sum + n, 0));
+  const perTask = Math.max(1, Math.floor(BLOCK_BYTES / Math.max(rowBytes, 1)), Math.ceil(rows / MAX_TASKS));
+  if (perTask >= rows) return undefined; // one task: nothing to share
+  return { rows: perTask, inputRow: inputRow.map((s) => s ?? 0), outputRow };
+}
+
+const registered = new Map<string, PoolKernel>();
+
+/** The pool kernel of `nest`'s module (constants as bits), registered once per distinct module; undefined past `POOL_NEST_LIMIT` nests or without WebAssembly. */
+function registeredKernel(nest: LoopNest): PoolKernel | undefined {
+  const binary = generateWasmModule(nest, true, true);
+  let key = "";
+  for (let i = 0; i < binary.length; i += 4096) key += String.fromCharCode(...binary.subarray(i, i + 4096));
+  const known = registered.get(key);
+  if (known !== undefined) return known;
+  if (registered.size >= 2 * POOL_NEST_LIMIT) return undefined;
+  const compiled = compileWithSharedMemory(binary);
+  const local = compiled?.exports["kernel"];
+  if (compiled === undefined || typeof local !== "function") return undefined;
+  const kernel = poolKernel(compiled.module, local as (...args: number[]) => void); // an exported WebAssembly function of numbers
+  registered.set(key, kernel);
+  return kernel;
+}
+
+/** A call of a parallel nest: runs it on the pool and returns true, or returns false having written nothing (too few threads, or a call WebAssembly cannot run exactly). */
+export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>) => boolean;
+
+/**
+ * The pool runner of `nest`, or undefined when the nest stays on the
+ * calling thread: WebAssembly cannot compile it, it cannot split into rows
+ * (`rowSplit`), its work is below `PARALLEL_MIN_WORK` or its cost per element
+ * below `PARALLEL_MIN_COST`, its calls need more than `MAX_ARGS` arguments,
+ * or the pool has taken `POOL_NEST_LIMIT` nests already. The runner returns
+ * false, having written nothing, when `getThreads()` is 1 or the call cannot
+ * run exactly in WebAssembly; the caller then runs the nest itself.
+ *
+ * @example
+ * const parallel = parallelLoopKernel(nest);
+ * if (parallel === undefined || !parallel([x, out], constants)) kernel([x, out], constants);
+ */
+export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
+  if (!wasmSupports(nest)) return undefined;
+  const { nest: packed, packs } = packReads(nest);
+  const split = rowSplit(packed);
+  const total = shapeSize(nest.shape);
+  const cost = nestCost(nest);
+  if (split === undefined || total * cost < PARALLEL_MIN_WORK || cost < PARALLEL_MIN_COST) return undefined;
+  const { sizes, offsets, accumulators, bytes } = wasmLayout(packed);
+  const nBuffers = sizes.length;
+  const nConst = nest.constants.length;
+  if (nBuffers + nConst + accumulators.length > MAX_ARGS) return undefined;
+  const rows = nest.shape[0] ?? 1;
+  const lastRows = rows % split.rows;
+  const blockOf = (n: number): LoopNest => ({ ...packed, shape: [n, ...packed.shape.slice(1)] });
+  const block = registeredKernel(blockOf(split.rows));
+  const last = lastRows === 0 ? block : registeredKernel(blockOf(lastRows));
+  if (block === undefined || last === undefined) return undefined;
+
+  // each task's arguments: addresses moved to its first row, the constants' bits (filled per call), accumulators moved likewise
+  const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
+  const tasks: { readonly kernel: PoolKernel; readonly args: number[] }[] = [];
+  for (let r0 = 0; r0 < rows; r0 += split.rows) {
+    const args = [
+      ...offsets.map((o, i) => o + 4 * r0 * (i < nest.inputs.length ? (split.inputRow[i] ?? 0) : (split.outputRow[i - nest.inputs.length] ?? 0))),
+      ...new Array<number>(nConst).fill(0),
+      ...accumulators.map((o, k) => o + 8 * r0 * (split.outputRow[reducing[k] ?? 0] ?? 0)),
+    ];
+    tasks.push({ kernel: r0 + split.rows <= rows ? block : last, args });
+  }
+  const taskCalls: readonly (readonly TaskCall[])[] = tasks.map((t) => [t]);
+  const at = offsets.map((o) => o / 4);
+  const floats = new Array<Float32Array>(nBuffers);
+  const bits = new Int32Array(1);
+  const float = new Float32Array(bits.buffer);
+
+  return (buffers, constants) => {
+    if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return false;
+    const heap = kernelHeap(bytes);
+    if (heap === undefined) return false;
+    for (let c = 0; c < nConst; c++) {
+      float[0] = constants[c] ?? NaN;
+      const b = bits[0] ?? 0;
+      for (const t of tasks) t.args[nBuffers + c] = b;
+    }
+    copyInputs(heap, at, floats, packs);
+    runTasks(taskCalls);
+    for (let i = nest.inputs.length; i < nBuffers; i++) {
+      const b = floats[i];
+      const o = at[i] ?? 0;
+      if (b !== undefined) b.set(heap.subarray(o, o + b.length));
+    }
+    floats.fill(new Float32Array(0)); // hold no caller's buffer between calls
+    return true;
+  };
+}

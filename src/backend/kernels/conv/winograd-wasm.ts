@@ -324,9 +324,9 @@ interface ProductsLayout {
 }
 
 /**
- * `products(a, b, c, rowTiles, steps, beta, entries)`: for each of `entries`
- * consecutive `e` (36 for all of them), `C[e] = A[e] @ B[e]` (plus C's old value when `beta` is not 0) over `rowTiles`
- * tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
+ * `products(a, b, c, rowTiles, steps, beta, entries)`: for each of
+ * `entries` consecutive `e` (36 for all of them), `C[e] = A[e] @ B[e]` (plus
+ * C's old value when `beta` is not 0) over `rowTiles` tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
  * register tile in eight f32x4 accumulators while each step splats MR values
  * of A and loads 8 of B (the WebAssembly matmul's tile, on operands whose
  * layouts need no packing pass).

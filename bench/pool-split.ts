@@ -1,9 +1,12 @@
 /**
- * Where max pooling's kernels should split over the worker pool (the
- * threshold POOL_PARALLEL_MIN of `src/backend/kernels/conv/wasm-pool.ts`):
- * the forward and the gradient of a 2 x 2, stride-2 max pooling over
- * inputs from 2^14 to 2^21 elements, at 1 and 2 threads, interleaved,
- * medians. Run: `npm run compile && node .build/bench/pool-split.js`.
+ * Whether max pooling gains from a second thread: the forward and the
+ * gradient of a 2 x 2, stride-2 max pooling over inputs from 2^15 to
+ * 2^20.6 elements, at 1 and 2 threads, interleaved, medians. Run against a
+ * version of `src/backend/kernels/conv/wasm-pool.ts` that split its kernels
+ * into tasks of the worker pool, it found no gain at any size
+ * (`bench/results/cnn.md`), so the kernels stay on the calling thread; with
+ * them there, both columns measure the same code (a check that the thread
+ * count costs nothing). Run: `npm run compile && node .build/bench/pool-split.js`.
  */
 
 import { loadavg } from "node:os";

@@ -8,6 +8,7 @@
  * F(3 x 3, 4 x 4), `winograd-wasm.ts`).
  */
 
+import { conv2dFilterGradDirect, usesDirectFilterGrad } from "./filter-grad-direct.js";
 import { gemm } from "../matmul.js";
 import type { FloatArray, MatrixView } from "../matrix-view.js";
 import { scratch } from "../scratch.js";
@@ -177,6 +178,7 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const epilogue = epilogueOf(options);
   if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
     const plain = options.bias === undefined && options.activation !== "relu";
+    if (plain && usesDirectFilterGrad(g) && conv2dFilterGradDirect(dw, x, dy, g)) return dw;
     if (plain && usesWinogradWasm(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
     if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
   }

@@ -656,7 +656,7 @@ function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: numbe
  * float `at` as `[N][rows][cols][c4]`, pixel (h, w) at (h + top, w + left),
  * zeros everywhere else: pixels past `rows` or `cols` are left out.
  */
-function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
+export function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
   const { N, H, W, C } = shape;
   const h0 = Math.max(0, -top), h1 = Math.min(H, rows - top);
   const w0 = Math.max(0, -left), w1 = Math.min(W, cols - left);
@@ -712,7 +712,7 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
 }
 
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
-function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
+export function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
   let at = 0;
   const out: Record<string, number> = {};
   for (const [name, floats] of Object.entries<number>(sizes)) {

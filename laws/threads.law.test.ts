@@ -14,6 +14,15 @@
  *   calling thread), over random shapes big enough to split (edge row
  *   counts: few rows of many columns, rows that do not divide into whole
  *   tasks), equal their one-thread results bit for bit;
+ * - the Winograd kernels of 3 x 3 convolutions (`winograd-wasm.ts`): the
+ *   forward (chunks of tiles as tasks) and the filter gradient (its 36
+ *   products by entry and its transforms by tile as tasks, each entry's sum
+ *   over tiles in tile order) over random shapes big enough to split, one
+ *   to 40 input channels, output channels around the 8-wide panel, padding
+ *   or none, each kernel checked to have given workers tasks;
+ * - the direct filter gradient of one-channel convolutions
+ *   (`filter-grad-direct.ts`, groups of four output channels as tasks),
+ *   likewise;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
  *   for bit, at 1, 2, 3 and 8 threads.
@@ -26,6 +35,9 @@ import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { matmul as matmulKernel, withPackedB, type MatmulOptions } from "../src/backend/kernels/matmul.js";
 import { PackedOperands } from "../src/backend/kernels/wasm-matmul.js";
+import { conv2dGeometry, type ConvGeometry } from "../src/backend/kernels/conv/index.js";
+import { conv2dFilterGradDirect } from "../src/backend/kernels/conv/filter-grad-direct.js";
+import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { Tensor } from "../src/core/tensor.js";
 import { add, conv2d, gelu, logsumexp, matmul, mean, mul, relu, rsqrt, softmax, softmaxCrossEntropy, square, sub } from "../src/index.js";
@@ -145,6 +157,93 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
         expectSameBits(seen.results);
       }),
       { numRuns },
+    );
+    expect(workersRan).toBe(true);
+  });
+
+  test("the Winograd forward and filter gradient of 3 x 3 convolutions, each on the workers", async () => {
+    const [forwardRan, gradientRan] = [{ ran: false }, { ran: false }];
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 8 }),
+      side: fc.integer({ min: 6, max: 30 }),
+      inChannels: fc.constantFrom(1, 3, 4, 16, 32, 40),
+      outChannels: fc.constantFrom(7, 8, 9, 32, 64),
+      padding: fc.constantFrom("same" as const, "valid" as const),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    /** The geometry, where its products are enough to split (2^21 multiply-adds, the kernels' threshold) and not much more. */
+    const geometryOf = (c: typeof shapes extends fc.Arbitrary<infer T> ? T : never): ConvGeometry | undefined => {
+      const g = conv2dGeometry({ batch: c.batch, inHeight: c.side, inWidth: c.side, inChannels: c.inChannels, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding });
+      const products = c.batch * Math.ceil(g.outHeight / 4) * Math.ceil(g.outWidth / 4) * 36 * Math.ceil(c.inChannels / 4) * 4 * Math.ceil(c.outChannels / 8) * 8;
+      return products >= 2 ** 21 && products <= 2 ** 24 ? g : undefined;
+    };
+    /** `run()` at each count, and whether workers ran tasks during its calls alone. */
+    const countingWorkers = async (ran: { ran: boolean }, run: () => Float32Array): Promise<Float32Array[]> => {
+      const results: Float32Array[] = [];
+      for (const threads of COUNTS) {
+        setThreads(threads);
+        await threadsReady();
+        const before = tasksRunByWorkers();
+        results.push(run());
+        ran.ran ||= tasksRunByWorkers() > before;
+      }
+      return results;
+    };
+    await fc.assert(
+      fc.asyncProperty(shapes.filter((c) => geometryOf(c) !== undefined), async (c) => {
+        const g = geometryOf(c);
+        if (g === undefined) throw new Error("the filter let a shape through that does not split");
+        const x = floats(g.batch * g.inHeight * g.inWidth * g.inChannels, c.seed);
+        const w = floats(9 * g.inChannels * g.outChannels, c.seed + 1);
+        const dy = floats(g.batch * g.outHeight * g.outWidth * g.outChannels, c.seed + 2);
+        const y = await countingWorkers(forwardRan, () => {
+          const out = new Float32Array(dy.length);
+          expect(conv2dWinogradWasm(out, x, w, g, { beta: false, bias: undefined, biasOffset: 0, relu: false })).toBe(true);
+          return out;
+        });
+        const dw = await countingWorkers(gradientRan, () => {
+          const out = new Float32Array(w.length);
+          expect(conv2dFilterGradWinogradWasm(out, x, dy, g)).toBe(true);
+          return out;
+        });
+        expectSameBits(y.map((r) => [r]));
+        expectSameBits(dw.map((r) => [r]));
+      }),
+      { numRuns },
+    );
+    expect(forwardRan.ran).toBe(true);
+    expect(gradientRan.ran).toBe(true);
+  });
+
+  test("the direct filter gradient of one-channel convolutions, on the workers", async () => {
+    let workersRan = false;
+    const shapes = fc.record({
+      batch: fc.integer({ min: 8, max: 64 }),
+      side: fc.integer({ min: 12, max: 30 }),
+      outChannels: fc.constantFrom(7, 8, 13, 32, 64),
+      padding: fc.constantFrom("same" as const, "valid" as const),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    /** The geometry, where its multiply-adds (with the output channels rounded up to 4) reach the kernel's threshold of 2^21. */
+    const geometryOf = (c: typeof shapes extends fc.Arbitrary<infer T> ? T : never): ConvGeometry | undefined => {
+      const g = conv2dGeometry({ batch: c.batch, inHeight: c.side, inWidth: c.side, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding });
+      return g.batch * g.outHeight * g.outWidth * 9 * Math.ceil(c.outChannels / 4) * 4 >= 2 ** 21 ? g : undefined;
+    };
+    await fc.assert(
+      fc.asyncProperty(shapes.filter((c) => geometryOf(c) !== undefined), async (c) => {
+        const g = geometryOf(c);
+        if (g === undefined) throw new Error("the filter let a shape through that does not split");
+        const x = floats(g.batch * g.inHeight * g.inWidth, c.seed);
+        const dy = floats(g.batch * g.outHeight * g.outWidth * g.outChannels, c.seed + 1);
+        const seen = await atEachCount(() => {
+          const dw = new Float32Array(9 * g.outChannels);
+          expect(conv2dFilterGradDirect(dw, x, dy, g)).toBe(true);
+          return [dw];
+        });
+        workersRan ||= seen.workersRan;
+        expectSameBits(seen.results);
+      }),
+      { numRuns: Math.min(numRuns, 4) },
     );
     expect(workersRan).toBe(true);
   });

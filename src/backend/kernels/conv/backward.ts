@@ -8,6 +8,7 @@
  * F(3 x 3, 4 x 4), `winograd-wasm.ts`).
  */
 
+import { conv2dFilterGradDirect, usesDirectFilterGrad } from "./filter-grad-direct.js";
 import { gemm } from "../matmul.js";
 import type { FloatArray, MatrixView } from "../matrix-view.js";
 import { scratch } from "../scratch.js";
@@ -120,7 +121,9 @@ function backpropByWinograd(dx: FloatArray, dy: FloatArray, w: FloatArray, g: Co
   const [top, left] = [KH - 1 - g.padTop, KW - 1 - g.padLeft];
   const [bottom, right] = [g.inHeight - g.outHeight + KH - 1 - top, g.inWidth - g.outWidth + KW - 1 - left];
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return false;
-  const flipped = scratch.float64("flipped", KH * KW * O * C);
+  // the filter in dy's element type, so that the kernel sees one array type (a scratch buffer: no allocation per call)
+  const size = KH * KW * O * C;
+  const flipped = dy instanceof Float32Array ? scratch.float32("flipped", size).subarray(0, size) : scratch.float64("flipped", size).subarray(0, size);
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
       const from = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * C * O;
@@ -128,9 +131,7 @@ function backpropByWinograd(dx: FloatArray, dy: FloatArray, w: FloatArray, g: Co
       for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) flipped[to + o * C + c] = w[from + c * O + o] ?? 0;
     }
   }
-  // the filter in dy's element type, so that the kernel sees one array type
-  const filter = dy instanceof Float32Array ? Float32Array.from(flipped.subarray(0, KH * KW * O * C)) : flipped;
-  conv2d(dx, dy, filter, {
+  conv2d(dx, dy, flipped, {
     ...epilogueOf(options),
     batch: g.batch,
     inHeight: g.outHeight,
@@ -177,6 +178,7 @@ export function conv2dBackpropFilter<F extends FloatArray>(dw: F, x: F, dy: F, o
   const epilogue = epilogueOf(options);
   if (dw instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && rows > 0 && !isPointwise(g)) {
     const plain = options.bias === undefined && options.activation !== "relu";
+    if (plain && usesDirectFilterGrad(g) && conv2dFilterGradDirect(dw, x, dy, g)) return dw;
     if (plain && usesWinogradWasm(g) && conv2dFilterGradWinogradWasm(dw, x, dy, g)) return dw;
     if (conv2dFilterGradImplicit(dw, x, dy, g, wasmEpilogueOf(options))) return dw;
   }

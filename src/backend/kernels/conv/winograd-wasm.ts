@@ -29,8 +29,11 @@
  * more than one thread the forward's chunks are tasks of the worker pool
  * (each group of chunks in its own V, M and scratch; a chunk writes only its
  * own output tiles, so the bits do not depend on the grouping or on who
- * runs it); the filter gradient, whose sums run over all tiles in order,
- * stays on the calling thread. The
+ * runs it). The filter gradient's sums run over all tiles in order, so its
+ * tasks split the work the other way: a chunk's 36 products by entry (each
+ * entry's sum over tiles is one task's, in tile order, whoever runs it), the
+ * chunk's transforms by tile, one job per chunk pairing the products of one
+ * chunk with the transforms of the next (double-buffered V and D). The
  * filter gradient (`conv2dFilterGradWinogradWasm`) is the same algorithm
  * transposed: the input transform, `A dy A^T` of the output gradient's
  * tiles, the 36 products summed over tiles, and `G^T W G`.
@@ -321,17 +324,16 @@ interface ProductsLayout {
 }
 
 /**
- * `products(a, b, c, rowTiles, steps, beta)`: for each of the 36 `e`, `C[e]
- * = A[e] @ B[e]` (plus C's old value when `beta` is not 0) over `rowTiles`
- * tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
+ * `products(a, b, c, rowTiles, steps, beta, entries)`: for each of
+ * `entries` consecutive `e` (36 for all of them), `C[e] = A[e] @ B[e]` (plus
+ * C's old value when `beta` is not 0) over `rowTiles` tiles of MR rows and `steps` steps of k, the sum over k in order: a 4 x 8
  * register tile in eight f32x4 accumulators while each step splats MR values
  * of A and loads 8 of B (the WebAssembly matmul's tile, on operands whose
  * layouts need no packing pass).
  */
 function productsBody(layout: ProductsLayout): FunctionBody {
-  const f = new FunctionBody(6);
-  const [a, b, c, rowTiles, steps, beta] = [0, 1, 2, 3, 4, 5];
-  const entries = f.local(ValType.i32);
+  const f = new FunctionBody(7);
+  const [a, b, c, rowTiles, steps, beta, entries] = [0, 1, 2, 3, 4, 5, 6];
   const colLeft = f.local(ValType.i32);
   const rowLeft = f.local(ValType.i32);
   const stepsLeft = f.local(ValType.i32);
@@ -346,7 +348,6 @@ function productsBody(layout: ProductsLayout): FunctionBody {
   const b1 = f.local(ValType.v128);
   const av = f.local(ValType.v128);
   const accOf = (r: number, half: number): number => acc[2 * r + half] ?? 0;
-  f.i32(E).set(entries);
   f.loop(); // over e
   f.get(b).set(bPanel).get(c).set(cPanel).i32(layout.panels).set(colLeft);
   f.loop(); // over panels of 8 columns
@@ -513,25 +514,29 @@ interface Kernels {
   readonly filter: (w: number, u: number, scratch: number) => void;
   /** `input(table, count, v, scratch)`, registered with the worker pool (as are `products` and `output`). */
   readonly input: PoolKernel;
-  /** `products(v, u, m, rowTiles, steps, beta)`. */
+  /** `products(v, u, m, rowTiles, steps, beta, entries)`. */
   readonly products: PoolKernel;
   /** `output(table, count, m, scratch, bias)`. */
   readonly output: PoolKernel;
 }
 
+/** The filter gradient's kernels: `input` as the forward's, and the three of its own; all but `weights` registered with the worker pool. */
 interface GradKernels {
-  readonly input: (table: number, count: number, v: number, scratch: number) => void;
-  readonly gradient: (table: number, count: number, d: number, scratch: number) => void;
-  readonly products: (v: number, d: number, wt: number, rowTiles: number, steps: number, beta: number) => void;
+  readonly input: PoolKernel;
+  /** `gradient(table, count, d, scratch)`. */
+  readonly gradient: PoolKernel;
+  /** `products(v, d, wt, rowTiles, steps, beta, entries)`. */
+  readonly products: PoolKernel;
   readonly weights: (wt: number, dw: number, scratch: number) => void;
 }
 
 /** Compiled kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, Kernels | GradKernels | null>();
+const kernelCache = new Map<string, Kernels | GradKernels | PoolKernel | null>();
 const KERNEL_CACHE_SIZE = 64;
 
-function cached<K extends Kernels | GradKernels>(kind: string, plan: Plan, build: () => K | null): K | null {
-  const key = [kind, plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu].join(",");
+/** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use. */
+function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
+  const key = [kind, ...fields].join(",");
   if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
   const kernels = build();
@@ -539,21 +544,27 @@ function cached<K extends Kernels | GradKernels>(kind: string, plan: Plan, build
   return kernels;
 }
 
+/** Every field of a plan, for the kernels whose code depends on most of them. */
+const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu];
+
+/** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
+const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
+
 function kernelsOf(plan: Plan): Kernels | null {
-  return cached("forward", plan, () => {
+  return cached("forward", allFields(plan), () => {
     const filter = instantiateKernel(filterBody(plan), 3);
-    const input = compileKernel(inputBody(plan), 4);
-    const products = compileKernel(productsBody(forwardProducts(plan)), 6);
+    const input = inputKernelOf(plan);
+    const products = compileKernel(productsBody(forwardProducts(plan)), 7);
     const output = compileKernel(outputBody(plan), 5);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
   });
 }
 
 function gradKernelsOf(plan: Plan): GradKernels | null {
-  return cached("filter gradient", plan, () => {
-    const input = instantiateKernel(inputBody(plan), 4);
-    const gradient = instantiateKernel(gradientBody(plan), 4);
-    const products = instantiateKernel(productsBody(filterGradProducts(plan)), 6);
+  return cached("filter gradient", allFields(plan), () => {
+    const input = inputKernelOf(plan);
+    const gradient = compileKernel(gradientBody(plan), 4);
+    const products = compileKernel(productsBody(filterGradProducts(plan)), 7);
     const weights = instantiateKernel(weightsBody(plan), 3);
     return input === null || gradient === null || products === null || weights === null ? null : { input, gradient, products, weights };
   });
@@ -569,6 +580,15 @@ function gradKernelsOf(plan: Plan): GradKernels | null {
 const PARALLEL_MIN_PRODUCTS = 2 ** 21;
 /** The most tasks (each with its own V, M and scratch) the forward's chunks are grouped into. */
 const MAX_GROUPS = 16;
+/**
+ * The filter gradient's tasks per chunk on the pool: its 36 products in
+ * ENTRY_GROUPS runs of entries, its transforms in TRANSFORM_GROUPS runs of
+ * tiles (each with its own scratch). Fixed numbers, so that the tasks do not
+ * depend on the thread count (nor would the bits if they did: each entry's
+ * sum over tiles runs in tile order in any case).
+ */
+const ENTRY_GROUPS = 6;
+const TRANSFORM_GROUPS = 4;
 
 const compiledMaxAbs = lazyKernel<(from: number, vectors: number, to: number) => void>(maxAbsBody, 3);
 
@@ -636,7 +656,7 @@ function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: numbe
  * float `at` as `[N][rows][cols][c4]`, pixel (h, w) at (h + top, w + left),
  * zeros everywhere else: pixels past `rows` or `cols` are left out.
  */
-function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
+export function stageImage(floats: Float32Array, at: number, src: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, c4: number, top: number, left: number): void {
   const { N, H, W, C } = shape;
   const h0 = Math.max(0, -top), h1 = Math.min(H, rows - top);
   const w0 = Math.max(0, -left), w1 = Math.min(W, cols - left);
@@ -692,7 +712,7 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
 }
 
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
-function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
+export function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
   let at = 0;
   const out: Record<string, number> = {};
   for (const [name, floats] of Object.entries<number>(sizes)) {
@@ -774,7 +794,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
     const [v, m, scratch] = [at.v + k * E * chunk * c4 * FLOAT, at.m + k * E * chunk * o8 * FLOAT, at.scratch + k * 4 * E * FLOAT];
     tasks[k]?.push(
       { kernel: kernels.input, args: [at.inTable + t0 * 4, count, v, scratch] },
-      { kernel: kernels.products, args: [v, at.u, m, Math.ceil(count / MR), c4, 0] },
+      { kernel: kernels.products, args: [v, at.u, m, Math.ceil(count / MR), c4, 0, E] },
       { kernel: kernels.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
     );
   }
@@ -811,16 +831,19 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const { c4, o8, o4, chunk } = plan;
   const kernels = gradKernelsOf(plan);
   if (kernels === null) return false;
+  const chunks = Math.ceil(tiles / chunk);
+  // the 36 products split into ENTRY_GROUPS tasks, a chunk's transforms into TRANSFORM_GROUPS (see below)
+  const parallel = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS;
   const at = regions({
     x: N * plan.inRows * plan.inCols * c4,
     dy: N * plan.outRows * plan.outCols * o4,
-    v: E * chunk * c4,
-    d: E * chunk * o8,
+    v: (parallel ? 2 : 1) * E * chunk * c4,
+    d: (parallel ? 2 : 1) * E * chunk * o8,
     wt: E * c4 * o8,
     dw: 9 * c4 * o8,
-    inTable: chunk,
-    outTable: chunk,
-    scratch: 4 * E,
+    inTable: chunks * chunk,
+    outTable: chunks * chunk,
+    scratch: TRANSFORM_GROUPS * 4 * E,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
@@ -831,17 +854,45 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const mdy = maxAbsOf(floats, at.dy, (N * plan.outRows * plan.outCols * o4) / 4, at.scratch);
   // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
   if (!(mx * mdy * tiles < MAGNITUDE_LIMIT)) return false;
-  // D's columns past o4 are never written: zero once
-  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + E * chunk * o8);
-  const inTable = new Int32Array(heap, at.inTable, chunk);
-  const outTable = new Int32Array(heap, at.outTable, chunk);
-  for (let t0 = 0; t0 < tiles; t0 += chunk) {
-    const count = Math.min(chunk, tiles - t0);
-    tileCorners(inTable, at.x, t0, count, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
-    tileCorners(outTable, at.dy, t0, count, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
-    kernels.input(at.inTable, count, at.v, at.scratch);
-    kernels.gradient(at.outTable, count, at.d, at.scratch);
-    kernels.products(at.v, at.d, at.wt, c4 / MR, count, t0 > 0 ? 1 : 0);
+  // D's columns past o4 are never written: zero once (both buffers)
+  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + (parallel ? 2 : 1) * E * chunk * o8);
+  tileCorners(new Int32Array(heap, at.inTable, tiles), at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
+  tileCorners(new Int32Array(heap, at.outTable, tiles), at.dy, 0, tiles, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
+  const countOf = (c: number): number => Math.min(chunk, tiles - c * chunk);
+  // NOTE: two V and D only in parallel: on one thread the second buffer measured 3 to 5% slower (a larger footprint in the L2 cache)
+  const slot = (c: number): number => (parallel ? c % 2 : 0);
+  const [vBuffer, dBuffer] = [(c: number): number => at.v + slot(c) * E * chunk * c4 * FLOAT, (c: number): number => at.d + slot(c) * E * chunk * o8 * FLOAT];
+  // Chunk c's transforms, its tiles split into `parts` runs (each tile's transforms are its own, in its own place of V and D).
+  const transforms = (c: number, parts: number): TaskCall[][] => {
+    const [t0, count] = [c * chunk, countOf(c)];
+    const per = Math.ceil(count / parts);
+    const tasks: TaskCall[][] = [];
+    for (let j = 0, k = 0; j < count; j += per, k++) {
+      const n = Math.min(per, count - j);
+      const scratch = at.scratch + k * 4 * E * FLOAT;
+      tasks.push([
+        { kernel: kernels.input, args: [at.inTable + (t0 + j) * 4, n, vBuffer(c) + j * c4 * FLOAT, scratch] },
+        { kernel: kernels.gradient, args: [at.outTable + (t0 + j) * 4, n, dBuffer(c) + j * o8 * FLOAT, scratch] },
+      ]);
+    }
+    return tasks;
+  };
+  // Chunk c's products, the 36 entries split into `parts` runs; each entry's sum over tiles runs in tile order whoever adds a chunk.
+  const products = (c: number, parts: number): TaskCall[][] => {
+    const per = Math.ceil(E / parts);
+    const tasks: TaskCall[][] = [];
+    for (let e = 0; e < E; e += per) {
+      const entries = Math.min(per, E - e);
+      const args = [vBuffer(c) + e * chunk * c4 * FLOAT, dBuffer(c) + e * chunk * o8 * FLOAT, at.wt + e * c4 * o8 * FLOAT, c4 / MR, countOf(c), c > 0 ? 1 : 0, entries];
+      tasks.push([{ kernel: kernels.products, args }]);
+    }
+    return tasks;
+  };
+  if (parallel) {
+    // Job c runs chunk c - 1's products beside chunk c's transforms, which write the other V and D: no task reads what another writes.
+    for (let c = 0; c <= chunks; c++) runTasks([...(c > 0 ? products(c - 1, ENTRY_GROUPS) : []), ...(c < chunks ? transforms(c, TRANSFORM_GROUPS) : [])]);
+  } else {
+    for (let c = 0; c < chunks; c++) runTasks([[...transforms(c, 1).flat(), ...products(c, 1).flat()]]);
   }
   kernels.weights(at.wt, at.dw, at.scratch);
   const dwAt = at.dw / FLOAT;

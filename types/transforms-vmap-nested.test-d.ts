@@ -52,6 +52,11 @@ expectType<Tensor<[5, 7, 3]>>(pair({} as Tensor<[5, 7, 3]>, {} as Tensor<[5, 7, 
 expectError(pair({} as Tensor<[5, 7, 3]>, {} as Tensor<[5, 8, 3]>));
 expectError(pair({} as Tensor<[5, 7, 3]>, {} as Tensor<[6, 7, 3]>));
 expectError(vmap(pair)({} as Tensor<[2, 5, 7, 3]>, {} as Tensor<[4, 5, 7, 3]>));
+// nor do leaves of the first mapped argument whose literal dims differ, at either level
+const sumPair = (p: { a: Tensor<[3]>; b: Tensor<[3]> }): Tensor<[3]> => add(p.a, p.b);
+expectType<Tensor<[5, 32, 3]>>(vmap(vmap(sumPair))({ a: {} as Tensor<[5, 32, 3]>, b: {} as Tensor<[5, 32, 3]> }));
+expectError(vmap(vmap(sumPair))({ a: {} as Tensor<[5, 32, 3]>, b: {} as Tensor<[5, 64, 3]> }));
+expectError(vmap(vmap(sumPair))({ a: {} as Tensor<[5, 32, 3]>, b: {} as Tensor<[6, 32, 3]> }));
 // an unknown size in the first mapped argument matches any other: the check is left to run time
 expectType<Tensor<[number, number, 3]>>(pair({} as Tensor<[number, number, 3]>, {} as Tensor<[5, 7, 3]>));
 

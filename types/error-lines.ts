@@ -59,6 +59,8 @@ const mistakes: readonly Mistake[] = [
   { code: `vmap(perPair)(zeros([32, 784]), zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim 32 added` },
   { code: `vmap(perPair)(features, zeros([64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped argument's batch dim batch added` },
   { code: `vmap((p: { a: Tensor<[784]>; b: Tensor<[784]> }) => add(p.a, p.b))(pair);`, names: `vmap: the leaves of the first mapped argument have different batch dims, one of them 32` },
+  { code: `vmap(vmap(perPair))(zeros([5, 32, 784]), zeros([5, 64, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped arguments' batch dims [5, 32] added (outermost first)` },
+  { code: `vmap(vmap(perPair))(zeros([5, 32, 784]), zeros([6, 32, 784]));`, names: `vmap: a mapped argument must be its example's type with the first mapped arguments' batch dims [5, 32] added (outermost first)` },
   { code: `matmul(features, zeros([512, 10]));`, names: `matmul: inner dims 784 and 512 differ in [batch, 784] and [512, 10]` },
   { code: `matmul(zeros([2, 2, 3]), zeros([3, 3, 4]));`, names: `matmul batch: shapes [2] and [3] do not broadcast (dims 2 and 3 differ)` },
   { code: `add(features, zeros([3, 5]));`, names: `add: shapes [batch, 784] and [3, 5] do not broadcast (dims 784 and 5 differ)` },

@@ -12,19 +12,22 @@
  * JAX's `BatchTrace` (`batching.py`, Autodidax's vmap); the code is ours.
  * Because rules bind, vmap composes with every transform in any order
  * (vmap of grad gives per-example gradients; jit of vmap compiles the
- * batched program). Left out: `outAxes` per output (one axis for every leaf
- * of the result), and `axisName` collectives.
+ * batched program). The types add each level's dim for up to three nested
+ * `vmap`s (`Vmapped`, `Vmapped2`, `Vmapped3`). Left out: `outAxes` per
+ * output (one axis for every leaf of the result), `axisName` collectives,
+ * and the types of a fourth nested level (its inner dims are `Dim`).
  */
 
 import { ShapeError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { formatShape, normalizeAxis, type Dim, type Shape, type ShowDim } from "../core/shape.js";
+import { formatShape, normalizeAxis, type Dim, type Shape, type ShowDim, type ShowShape } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
 import { flattenTree, unflattenTree, type Tree, type TreeDef } from "../core/tree.js";
 import { vmapShape, type VmapShape } from "../core/rules/vmap.js";
 import { batchAt, moveAxis } from "../prims/batching.js";
 import { bind, Trace, withTrace, type Tracer } from "../prims/bind.js";
 import { zerosLike } from "../prims/lax.js";
+import type { JitInfo } from "./jit.js";
 import { primitives } from "../prims/registry.js";
 import type { PrimName, PrimParams } from "../prims/params.js";
 import type { AnyTensor, Aval, BatchDim, BatchRule } from "../prims/types.js";
@@ -194,14 +197,82 @@ type AxisOf<In, K> = In extends readonly unknown[] ? In[K & keyof In] : In;
 type FirstMapped<In, I extends unknown[] = []> = In extends readonly [infer H, ...infer T] ? (H extends number ? `${I["length"]}` : FirstMapped<T, [...I, H]>) : "0";
 
 /**
- * The arguments of `vmap(f)` for `f`'s arguments `Args`: each batched at its
- * `inAxes` entry. The batch dim `B` is inferred from the first mapped
+ * One `vmap` of a nest: its `inAxes` and `outAxes`. A function mapped `n`
+ * times carries `n` levels, innermost first, and its call signature one
+ * batch dim per level, in the same order.
+ */
+export type VmapLevel = readonly [In: unknown, Out: unknown];
+
+/**
+ * The stand-in for the batch dim of level `N` while the levels' shapes are
+ * computed: a literal, so that every shape rule resolves (a rule applied to a
+ * shape that holds a caller's generic dim would stay unresolved, and nothing
+ * could be inferred through it). `WithDims` then puts the caller's dims in.
+ */
+type LevelDim<N extends number> = `vmap level ${N}`;
+
+/** Argument `K` of type `T` with a stand-in dim for each level added at that level's `inAxes` (innermost first). */
+type NestArg<T, K, L extends readonly VmapLevel[], I extends readonly unknown[] = []> = L extends readonly [infer Lv extends VmapLevel, ...infer LRest extends readonly VmapLevel[]]
+  ? NestArg<Batched<T, AxisOf<Lv[0], K>, LevelDim<I["length"]>>, K, LRest, [...I, Lv]>
+  : T;
+
+/** The result `R` with a stand-in dim for each level added at that level's `outAxes` (innermost first). */
+type NestOut<R, L extends readonly VmapLevel[], I extends readonly unknown[] = []> = L extends readonly [infer Lv extends VmapLevel, ...infer LRest extends readonly VmapLevel[]]
+  ? NestOut<Batched<R, Lv[1], LevelDim<I["length"]>>, LRest, [...I, Lv]>
+  : R;
+
+/** The tree `T` with each level's stand-in dim replaced by that level's dim in `Bs`. */
+type WithDims<T, Bs extends readonly Dim[]> = T extends ShapeError
+  ? T
+  : T extends Tensor<infer S, infer D>
+    ? Tensor<{ [I in keyof S]: S[I] extends LevelDim<infer N> ? Bs[N] : S[I] }, D>
+    : { [K in keyof T]: WithDims<T[K], Bs> };
+
+/**
+ * The dims argument `K` carries: at a level where it is not the first
+ * mapped argument its dim is not inferred from it (`NoInfer`), so a
+ * different literal is a mismatch, not a second candidate.
+ */
+type ArgDims<K, L extends readonly VmapLevel[], Bs extends readonly Dim[]> = { [I in keyof Bs]: K extends FirstMapped<L[I & keyof L][0]> ? Bs[I] : NoInfer<Bs[I]> };
+
+/**
+ * The batched argument `T` with the messages a caller sees: at each level
+ * where it is the first mapped argument, the error naming its leaves'
+ * different dims (`OneBatch`); where it is a later mapped one, the error
+ * naming the first's dims (`SameBatch`).
+ */
+type NestChecks<T, K, L extends readonly VmapLevel[], Bs extends readonly Dim[]> = SameBatch<FirstChecks<T, K, L, Bs>, LaterDims<K, L, Bs>>;
+
+/** `T` wrapped in `OneBatch` for each level where argument `K` is the first mapped one. */
+type FirstChecks<T, K, L extends readonly VmapLevel[], Bs extends readonly Dim[]> = L extends readonly [infer Lv extends VmapLevel, ...infer LRest extends readonly VmapLevel[]]
+  ? Bs extends readonly [infer B extends Dim, ...infer BRest extends readonly Dim[]]
+    ? FirstChecks<K extends FirstMapped<Lv[0]> ? OneBatch<T, B> : T, K, LRest, BRest>
+    : never
+  : T;
+
+/** The dims of the levels where argument `K` is mapped but not first, outermost first. */
+type LaterDims<K, L extends readonly VmapLevel[], Bs extends readonly Dim[], Acc extends readonly Dim[] = []> = L extends readonly [infer Lv extends VmapLevel, ...infer LRest extends readonly VmapLevel[]]
+  ? Bs extends readonly [infer B extends Dim, ...infer BRest extends readonly Dim[]]
+    ? LaterDims<K, LRest, BRest, K extends FirstMapped<Lv[0]> ? Acc : AxisOf<Lv[0], K> extends number ? [B, ...Acc] : Acc>
+    : never
+  : Acc;
+
+/** The result `R` with the batch dim of each level (`Bs`, innermost first) added at that level's `outAxes`. */
+export type NestResult<R, L extends readonly VmapLevel[], Bs extends readonly Dim[]> = WithDims<NestOut<R, L>, Bs>;
+
+/**
+ * The arguments of a function with arguments `Args` mapped by the levels
+ * `L` (innermost first) with batch dims `Bs`: each batched at its `inAxes`
+ * entry of every level. A level's dim is inferred from its first mapped
  * argument; the others must have the same (a literal that differs does not
  * compile, and the error names vmap and the first argument's dim).
  */
-export type VmapArgs<Args extends readonly unknown[], In, B extends Dim> = {
-  [K in keyof Args]: K extends FirstMapped<In> ? OneBatch<Batched<Args[K], AxisOf<In, K>, B>, B> : SameBatch<Batched<Args[K], AxisOf<In, K>, NoInfer<B>>, AxisOf<In, K>, B>;
+export type NestArgs<Args extends readonly unknown[], L extends readonly VmapLevel[], Bs extends readonly Dim[]> = {
+  [K in keyof Args]: NestChecks<WithDims<NestArg<Args[K], K, L>, ArgDims<K, L, Bs>>, K, L, Bs>;
 };
+
+/** The arguments of `vmap(f)` for `f`'s arguments `Args`: each batched at its `inAxes` entry with the batch dim `B`. */
+export type VmapArgs<Args extends readonly unknown[], In, B extends Dim> = NestArgs<Args, [[In, unknown]], [B]>;
 
 /**
  * The first mapped argument's type, or, when its leaves gave different batch
@@ -218,13 +289,64 @@ type IsSingle<D, All = D> = D extends unknown ? ([All] extends [D] ? true : fals
 
 /**
  * A later mapped argument's type, with the message a caller sees when its
- * batch dim differs from the first mapped argument's: no tensor is a
- * `ShapeError`, so the union admits exactly the batched type.
+ * batch dims (`Ds`, outermost first) differ from the first mapped
+ * argument's: no tensor is a `ShapeError`, so the union admits exactly the
+ * batched type.
  */
-type SameBatch<T, Axis, B extends Dim> = Axis extends number ? T | ShapeError<`vmap: a mapped argument must be its example's type with the first mapped argument's batch dim ${ShowDim<B>} added`> : T;
+type SameBatch<T, Ds extends readonly Dim[]> = Ds extends readonly []
+  ? T
+  : Ds extends readonly [infer B]
+    ? T | ShapeError<`vmap: a mapped argument must be its example's type with the first mapped argument's batch dim ${ShowDim<B>} added`>
+    : T | ShapeError<`vmap: a mapped argument must be its example's type with the first mapped arguments' batch dims ${ShowShape<Ds>} added (outermost first)`>;
+
+/*
+ * How nesting is typed: a vmapped function is generic in its batch dim, and
+ * `vmap` of such a function (`VmapOf`) recognises it by its alias
+ * (`Vmapped`, `Vmapped2`) and gives a function generic in one dim more, so
+ * that every level's dim is the caller's. Every level's shapes are computed
+ * with a literal stand-in for its dim (`LevelDim`) and the caller's dims put
+ * in at the end (`WithDims`): a shape rule applied to a shape that already
+ * holds a generic dim stays unresolved, and nothing is inferred through it.
+ *
+ * NOTE: the `in out` (invariant) annotations on `Vmapped`, `Vmapped2` and
+ * `Vmapped3` are load-bearing. Without them the first comparison of two
+ * different instantiations makes TypeScript measure each parameter's
+ * variance through the generic signature, which hits "type instantiation is
+ * excessively deep" (TS2589) at whatever line happens to be checked first.
+ */
 
 /** `f` mapped by `vmap`: a batch of each mapped argument in, the batched result out. */
-export type Vmapped<Args extends readonly unknown[], R, In, Out> = <B extends Dim>(...args: VmapArgs<Args, In, B>) => Batched<R, Out, B>;
+export type Vmapped<in out Args extends readonly unknown[], in out R, in out In, in out Out> = <B extends Dim>(...args: NestArgs<Args, [[In, Out]], [B]>) => NestResult<R, [[In, Out]], [B]>;
+
+/** `f` mapped by two nested `vmap`s (levels `L`, innermost first): a dim for each, `C` the inner's and `B` the outer's. */
+export type Vmapped2<in out Args extends readonly unknown[], in out R, in out L extends readonly [VmapLevel, VmapLevel]> = <B extends Dim, C extends Dim>(...args: NestArgs<Args, L, [C, B]>) => NestResult<R, L, [C, B]>;
+
+/** `f` mapped by three nested `vmap`s (levels `L`, innermost first): `D` the innermost dim, `B` the outermost. */
+export type Vmapped3<in out Args extends readonly unknown[], in out R, in out L extends readonly [VmapLevel, VmapLevel, VmapLevel]> = <B extends Dim, C extends Dim, D extends Dim>(
+  ...args: NestArgs<Args, L, [D, C, B]>
+) => NestResult<R, L, [D, C, B]>;
+
+/**
+ * The type of `vmap(f, { inAxes: In, outAxes: Out })`: one level more on a
+ * function `vmap` gave (up to three levels, each with its own batch dim),
+ * else the first level on `f`'s arguments and result. A fourth level on a
+ * three-level function maps its arguments at their constraint (`Dim` for the
+ * inner dims).
+ */
+export type VmapOf<F, In, Out> = F extends JitInfo & infer G ? LevelUp<G, In, Out> : LevelUp<F, In, Out>;
+
+/** `VmapOf` of a function without `JitInfo` (which `jit` adds to its function's type, a vmapped one included). */
+type LevelUp<F, In, Out> =
+  F extends Vmapped<infer Args, infer R, infer I, infer O>
+    ? Vmapped2<Args, R, [[I, O], [In, Out]]>
+    : F extends Vmapped2<infer Args, infer R, infer L>
+      ? Vmapped3<Args, R, [...L, [In, Out]]>
+      : F extends (...args: infer Args) => infer R
+        ? Vmapped<Args, R, In, Out>
+        : never;
+
+/** `F` when its arguments are trees of tensors (a `ShapeError` in a parameter is a message for callers, as vmap's carry), else an error type naming the rule. */
+export type VmapInput<F extends (...args: never[]) => Tree> = Parameters<F> extends readonly (Tree | ShapeError)[] ? F : ShapeError<"vmap: every argument must be a tree of tensors">;
 
 /**
  * `f` mapped over a batch: the `B` examples of each mapped argument (on its
@@ -234,16 +356,20 @@ export type Vmapped<Args extends readonly unknown[], R, In, Out> = <B extends Di
  * `(x: Tensor<[B, 784]>) => Tensor<[B, 10]>` for the caller's `B` (a
  * literal, a symbolic dim or `number`); mapped arguments of different
  * literal sizes do not compile, and different sizes at run time throw a
- * `ShapeError` naming both.
+ * `ShapeError` naming both. `vmap` of a vmapped function adds a second dim
+ * of the caller's, and a third (`vmap(vmap(f))` takes `Tensor<[B, C, 784]>`).
  *
  * @example
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] });
  * perExample(params, images, labels); // one gradient per example: params' type with a leading B on each leaf
  */
-export function vmap<Args extends readonly Tree[], R extends Tree, const In extends InAxis | readonly AxisTree[] = 0, const Out extends InAxis = 0>(
-  f: (...args: Args) => R,
-  options: VmapOptions<In, Out> = {},
-): Vmapped<Args, R, In, Out> {
+export function vmap<F extends (...args: never[]) => Tree, const In extends InAxis | readonly AxisTree[] = 0, const Out extends InAxis = 0>(
+  f: VmapInput<F>,
+  options?: VmapOptions<In, Out>,
+): VmapOf<F, In, Out>;
+// The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
+export function vmap(fn: unknown, options: VmapOptions<InAxis | readonly AxisTree[], InAxis> = {}): unknown {
+  const f = fn as (...args: readonly Tree[]) => Tree; // VmapInput admits only functions of trees
   // NOTE: not `??`, which would read an explicit null (unmapped) as the default 0
   const inAxes: InAxis | readonly AxisTree[] = options.inAxes === undefined ? 0 : options.inAxes;
   const outAxis: InAxis = options.outAxes === undefined ? 0 : options.outAxes;
@@ -259,7 +385,7 @@ export function vmap<Args extends readonly Tree[], R extends Tree, const In exte
       (leaves) => {
         let at = 0;
         const example = parts.map((p) => unflattenTree<Tree>(p.def, leaves.slice(at, (at += p.leaves.length))));
-        const flat = flattenTree(f(...(example as readonly Tree[] as Args)), "vmap result"); // one example of each argument has the argument's declared type
+        const flat = flattenTree(f(...example), "vmap result");
         outDef = flat.def;
         return flat.leaves;
       },
@@ -270,5 +396,5 @@ export function vmap<Args extends readonly Tree[], R extends Tree, const In exte
     );
     return unflattenTree<Tree>(outDef, outs);
   };
-  return mapped as Vmapped<Args, R, In, Out>; // each leaf of the result is its example's type with the batch dim added, as Batched says
+  return mapped;
 }

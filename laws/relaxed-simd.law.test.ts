@@ -149,7 +149,7 @@ test("relaxed SIMD: within the matmul's bound, the same bits at 1, 2 and 3 threa
   const where = `seed ${seed} (the child's stderr: ${run.stderr.slice(0, 2000)})`;
   expect(run.error, `the child did not finish: ${where}`).toBeUndefined();
   expect(run.status, where).toBe(0);
-  const report = JSON.parse(run.stdout) as ChildReport;
+  const report = JSON.parse(run.stdout) as ChildReport; // the child prints one JSON.stringify of this shape (above)
   if (process.env["STRATUM_LAW_VERBOSE"] === "1") console.log(JSON.stringify(report, null, 1));
   expect(report.support.available, where).toBe(true);
   expect(report.enabled, where).toBe(true);

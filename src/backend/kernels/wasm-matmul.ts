@@ -440,6 +440,11 @@ export class PackedOperands {
     this.#call++;
   }
 
+  /** Ends a call: the copies stay (their memory), but no entry holds the array it packed any more (a caller's buffer is not kept alive between calls). */
+  end(): void {
+    for (const [key, e] of this.#entries) this.#entries.set(key, { ...e, call: -1, data: RELEASED });
+  }
+
   /** The slot of the operand named `key` in this call, to pass to `wasmGemm` or `matmul`. */
   slot(key: number): PackedB {
     return { operands: this, key };
@@ -467,6 +472,9 @@ export class PackedOperands {
     return total;
   }
 }
+
+/** What an entry's `data` is once its call has ended: no operand's array. */
+const RELEASED = new Float32Array(0);
 
 /** One packed B of `PackedOperands`: the call that packed it, the view it packed, the panels. */
 interface PackedEntry {

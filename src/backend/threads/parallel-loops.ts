@@ -152,7 +152,9 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const total = shapeSize(nest.shape);
   const cost = nestCost(nest);
   if (split === undefined || total * cost < PARALLEL_MIN_WORK || cost < PARALLEL_MIN_COST) return undefined;
-  const { sizes, offsets, accumulators, bytes } = wasmLayout(packed);
+  // a call passes every input whole (its size in the unpacked nest); an input read sparsely is copied in as the elements read (pack.ts), laid out as in the packed nest
+  const sizes = wasmLayout(nest).sizes;
+  const { offsets, accumulators, bytes } = wasmLayout(packed);
   const nBuffers = sizes.length;
   const nConst = nest.constants.length;
   if (nBuffers + nConst + accumulators.length > MAX_ARGS) return undefined;

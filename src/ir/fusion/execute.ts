@@ -310,7 +310,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   const donated = buffers.flatMap((b, buffer) => (b.donated === undefined ? [] : [{ buffer, input: b.donated }]));
   // The plan's own buffers, kept from call to call; a call made while another runs (re-entry) takes its own.
   const kept = new Array<Storage<DType> | undefined>(buffers.length);
-  // The packings of shared product operands, kept (their memory) from call to call like the buffers.
+  // The packings of shared product operands, kept (their memory) from call to call like the buffers. NOTE: `bufferBytes` (the jit cache's budget) does not count them: at most one packed copy per shared operand, sized as the operand.
   const keptPacks = new PackedOperands();
   let running = false;
 
@@ -363,6 +363,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       return outputSlots.map(read);
     } finally {
       running = outer;
+      packs.end();
       // the caller's donated storage is not kept past the call
       for (const { buffer } of donated) storage[buffer] = undefined;
     }

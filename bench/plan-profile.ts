@@ -19,9 +19,9 @@ import { Tensor } from "../src/core/tensor.js";
 import { flattenTree } from "../src/core/tree.js";
 import { loopKernelBackend } from "../src/backend/compile.js";
 import { generateKernel } from "../src/backend/js-codegen.js";
-import { primStepImpl } from "../src/ir/fusion/execute.js";
 import { fuseProgram } from "../src/ir/fusion/fuse.js";
 import type { Program } from "../src/ir/program.js";
+import { primitives } from "../src/prims/registry.js";
 import type { AnyTensor } from "../src/prims/types.js";
 import { mean, square } from "../src/index.js";
 import { lstm } from "../src/layers/recurrent.js";
@@ -53,9 +53,9 @@ export function profileProgram(program: Program, inputs: readonly AnyTensor[], c
   };
   const runs = fused.steps.map((s) => {
     if (s.kind === "prim") {
-      const impl = primStepImpl(s);
-      const label = `prim ${s.eqn.prim}${s.biasAdd === undefined ? "" : "+add"} -> [${s.eqn.out.aval.shape.join(",")}]`;
-      return { label, run: () => env.set(s.eqn.out.id, impl(s.eqn.inputs.map((v) => read(v.id)))) };
+      const prim = primitives[s.eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown) => AnyTensor }; // eqn.params is ParamsOf[eqn.prim]
+      const label = `prim ${s.eqn.prim} -> [${s.eqn.out.aval.shape.join(",")}]`;
+      return { label, run: () => env.set(s.eqn.out.id, prim.impl(s.eqn.inputs.map((v) => read(v.id)), s.eqn.params)) };
     }
     const kernel = generateKernel(s.nest).run;
     const outs = s.outputs.map((v) => ({ v, data: allocate(v.aval.dtype, shapeSize(v.aval.shape)) }));

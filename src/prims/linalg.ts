@@ -8,12 +8,11 @@
  * `A^T @ ct`. The work is done by the blocked kernel in `backend/kernels/`.
  */
 
-import { isFloatDType, type DType, type Storage } from "../core/dtype.js";
+import { isFloatDType } from "../core/dtype.js";
 import { shapeError } from "../core/errors.js";
 import { formatShape, shapeSize } from "../core/shape.js";
 import { Tensor } from "../core/tensor.js";
-import { matmul, wasmPays } from "../backend/kernels/matmul.js";
-import { wasmMatmulAvailable } from "../backend/kernels/wasm-matmul.js";
+import { matmul } from "../backend/kernels/matmul.js";
 import type { FloatArray } from "../backend/kernels/matrix-view.js";
 import { foldInto, inBatched, moveAxis, splitOut } from "./batching.js";
 import { bind } from "./bind.js";
@@ -21,7 +20,7 @@ import { nonlinear } from "./elementwise.js";
 import * as lax from "./lax.js";
 import { outputStorage } from "./output.js";
 import type { DotParams } from "./params.js";
-import type { AnyTensor, Aval, Primitive } from "./types.js";
+import type { Aval, Primitive } from "./types.js";
 
 interface DotDims {
   readonly batch: readonly number[];
@@ -56,7 +55,16 @@ export const dotGeneral: Primitive<DotParams> = {
     return { shape: [...batch, m, n], dtype };
   },
   writesOut: true,
-  impl: (inputs, params, into) => dotWithBias(inputs, undefined, params, into),
+  impl: (inputs, params, into) => {
+    const { batch, m, k, n, dtype } = dotDims(inputs, params);
+    const [a, b] = inputs;
+    if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
+    // the product stores every element of `out` (it never accumulates into it)
+    const out = outputStorage(dtype, shapeSize(batch) * m * n, into);
+    // dotDims checked that both operands are of the float dtype `dtype`.
+    matmul(out as FloatArray, a.data as FloatArray, b.data as FloatArray, { batch: shapeSize(batch), m, k, n, transA: params.transA, transB: params.transB });
+    return new Tensor([...batch, m, n], dtype, out);
+  },
   // d(A B) = dA B + A dB
   jvp: ([a, b], [da, db], params) =>
     lax.addTangents(
@@ -88,48 +96,3 @@ export const dotGeneral: Primitive<DotParams> = {
     return [splitOut(bind("dot_general", [a, foldInto(b, db, size, nAxis)], params), r - 1, size, n), r - 1];
   },
 };
-
-/** The product of `inputs`, with `bias[j]` added to every sum of column j when given (the matmul kernel's epilogue). */
-function dotWithBias(inputs: readonly AnyTensor[], bias: AnyTensor | undefined, params: DotParams, into: Storage<DType> | undefined): AnyTensor {
-  const { batch, m, k, n, dtype } = dotDims(inputs, params);
-  const [a, b] = inputs;
-  if (a === undefined || b === undefined) throw new Error("dot_general called without its operands");
-  if (bias !== undefined && (bias.dtype !== dtype || bias.shape.length !== 1 || bias.shape[0] !== n)) {
-    shapeError("dot_general", `cannot add a bias ${bias.dtype}${formatShape(bias.shape)} to the columns of a ${dtype}${formatShape([...batch, m, n])} product`);
-  }
-  // the product stores every element of `out` (it never accumulates into it)
-  const out = outputStorage(dtype, shapeSize(batch) * m * n, into);
-  const biasData = bias?.data as FloatArray | undefined; // checked above to be of the float dtype `dtype`
-  // dotDims checked that both operands are of the float dtype `dtype`.
-  matmul(out as FloatArray, a.data as FloatArray, b.data as FloatArray, { batch: shapeSize(batch), m, k, n, transA: params.transA, transB: params.transB, bias: biasData });
-  return new Tensor([...batch, m, n], dtype, out);
-}
-
-/**
- * `dot_general` of `[a, b]` plus `bias` (`[n]`) broadcast over the rows:
- * `out[..., i, j] = (a @ b)[..., i, j] + bias[j]`, the bias added by the
- * product's epilogue as each finished sum is stored, instead of in a pass
- * of its own. A fused plan runs it for `add(dot_general(a, b), bias)` where
- * `dotBiasFolds` says the epilogue gives the bits of the separate add.
- *
- * @example
- * dotGeneralWithBias([x, w], b, { transA: false, transB: false }); // x @ w + b, in one pass
- */
-export function dotGeneralWithBias(inputs: readonly AnyTensor[], bias: AnyTensor, params: DotParams, into?: Storage<DType>): AnyTensor {
-  return dotWithBias(inputs, bias, params, into);
-}
-
-/**
- * True when a product of operands `inputs` runs on the WebAssembly kernel
- * (float32, big enough to pay: `wasmPays`), whose epilogue adds the bias to
- * the float32 sum it has finished, in float64, and rounds once: a float32
- * sum of two float32 values rounded once, the bits of a separate float32
- * add. (The JavaScript kernel adds the bias to its float64 sum before
- * rounding, one rounding fewer than the separate add: not the same bits.)
- * NOTE: should the WebAssembly memory fail to grow, the product falls back
- * to the JavaScript kernel, still within its bound but not the same bits.
- */
-export function dotBiasFolds(inputs: readonly Aval[], params: DotParams): boolean {
-  const { m, k, n, dtype } = dotDims(inputs, params);
-  return dtype === "float32" && k > 0 && wasmPays(m, k, n) && wasmMatmulAvailable();
-}

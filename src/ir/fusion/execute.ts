@@ -36,7 +36,6 @@ import { interpretedKernel } from "../../backend/interpret.js";
 import { withPackedB } from "../../backend/kernels/matmul.js";
 import { PackedOperands } from "../../backend/kernels/wasm-matmul.js";
 import type { Kernel } from "../../backend/loop-ir.js";
-import { dotGeneralWithBias } from "../../prims/linalg.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
 import { fuseProgram, type FusedProgram, type KernelStep, type PlanStep, type PrimStep } from "./fuse.js";
@@ -255,25 +254,6 @@ function sharedProductOperands(steps: readonly PlanStep[]): Map<PrimStep, number
   return shared;
 }
 
-/**
- * How a primitive step computes its value from its inputs (into `out` when
- * given): its primitive's `impl`, or for a product with a folded bias add
- * (`PrimStep.biasAdd`) the product with the bias in its epilogue.
- */
-export function primStepImpl(s: PrimStep): (inputs: readonly AnyTensor[], out?: Storage<DType>) => AnyTensor {
-  const { eqn } = s;
-  if (s.biasAdd !== undefined && eqn.prim === "dot_general") {
-    const { params } = eqn;
-    return (inputs, out) => {
-      const [a, b, bias] = inputs;
-      if (a === undefined || b === undefined || bias === undefined) throw new Error("program: a product with a folded bias takes 3 inputs");
-      return dotGeneralWithBias([a, b], bias, params, out);
-    };
-  }
-  const prim = primitives[eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor }; // eqn.params is ParamsOf[eqn.prim]
-  return (inputs, out) => prim.impl(inputs, eqn.params, out);
-}
-
 function kernelOf(step: Extract<PlanStep, { kind: "kernel" }>, kernels: CompileOptions["kernels"]): Kernel {
   switch (kernels) {
     case "interpreted":
@@ -315,10 +295,12 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   const sharedOperands = sharedProductOperands(fused.steps);
   const steps: RunStep[] = fused.steps.map((s) => {
     if (s.kind === "prim") {
-      const run = primStepImpl(s);
+      // eqn.params is ParamsOf[eqn.prim]
+      const prim = primitives[s.eqn.prim] as { impl: (inputs: readonly AnyTensor[], params: unknown, out?: Storage<DType>) => AnyTensor };
+      const params = s.eqn.params;
       const operand = sharedOperands.get(s);
       const impl: Extract<RunStep, { kind: "prim" }>["impl"] =
-        operand === undefined ? (inputs, out) => run(inputs, out) : (inputs, out, packs) => withPackedB(packs.slot(operand), () => run(inputs, out));
+        operand === undefined ? (inputs, out) => prim.impl(inputs, params, out) : (inputs, out, packs) => withPackedB(packs.slot(operand), () => prim.impl(inputs, params, out));
       return { kind: "prim", impl, args: s.eqn.inputs.map(slot), out: store(s.eqn.out), writesOut: writesOut(s) };
     }
     return { kind: "kernel", run: kernelOf(s, options.kernels), args: s.inputs.map(slot), outs: s.outputs.map(store), constants: Float64Array.from(s.constants) };
@@ -421,7 +403,7 @@ export interface FusionPlan {
 export function fusionPlan(p: Program): FusionPlan {
   const fused = fuseProgram(p);
   const steps = fused.steps.map((s): PlanEntry => {
-    if (s.kind === "prim") return { kind: "prim", prim: s.biasAdd === undefined ? s.eqn.prim : `${s.eqn.prim}+add` };
+    if (s.kind === "prim") return { kind: "prim", prim: s.eqn.prim };
     const { source, depth, key } = generateKernel(s.nest);
     return { kind: "kernel", prims: s.eqns.map((e) => e.prim), depth, source, key };
   });

@@ -28,18 +28,15 @@
  *
  * Constants whose elements are all one value (a scalar, or a scalar that the
  * ops broadcast while tracing) become constants of the loop nest: their
- * values travel with the plan, never in a kernel's source. A bias added to a
- * matrix product's columns is folded into the product's epilogue where that
- * gives the same bits (`foldBiasAdds`). Left out: sibling fusion (groups
- * that only share inputs, computed in one loop) and other epilogues (relu,
- * convolutions).
+ * values travel with the plan, never in a kernel's source. Left out: sibling
+ * fusion (groups that only share inputs, computed in one loop) and fusing
+ * into matmul epilogues.
  */
 
 import { sameShape, shapeSize } from "../../core/shape.js";
 import type { IndexMap, LoopNest, OpNode, ReduceOp, ScalarNode } from "../../backend/loop-ir.js";
 import { broadcastView, reshapeView, rowMajorView, sliceView, transposeView, type StridedView } from "../../backend/strided-view.js";
 import { BLOCK_BYTES } from "../../backend/wasm/runtime.js";
-import { dotBiasFolds } from "../../prims/linalg.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
 import type { Eqn, Program, Var } from "../program.js";
@@ -56,15 +53,10 @@ export interface KernelStep {
   readonly eqns: readonly Eqn[];
 }
 
-/**
- * An equation run by its primitive's `impl`. With `biasAdd`, `eqn` is a
- * product whose epilogue also does that add (see `foldBiasAdds`): its inputs
- * are the two operands and the bias vector, its output the add's.
- */
+/** An equation run by its primitive's `impl`. */
 export interface PrimStep {
   readonly kind: "prim";
   readonly eqn: Eqn;
-  readonly biasAdd?: Eqn;
 }
 
 /** A step of a fused program. */
@@ -152,7 +144,7 @@ function composeViews(shape: readonly number[], chain: readonly Eqn[]): IndexMap
  * fuseProgram(p).steps; // [{ kind: "kernel", ... }]: one loop, `a` read with stride 0 along axis 0
  */
 export function fuseProgram(p: Program): FusedProgram {
-  const { eqns, biasAdds } = foldBiasAdds(p);
+  const eqns = p.eqns;
   const producer = new Map<number, number>();
   eqns.forEach((e, i) => producer.set(e.out.id, i));
   const outputs = new Set(p.outputs.map((v) => v.id));
@@ -334,8 +326,7 @@ export function fuseProgram(p: Program): FusedProgram {
       const steps: PlanStep[] = [];
       eqns.forEach((e, i) => {
         if (!live[i]) return;
-        const biasAdd = biasAdds.get(e);
-        if (roleOf(e) === "opaque") steps.push(biasAdd === undefined ? { kind: "prim", eqn: e } : { kind: "prim", eqn: e, biasAdd });
+        if (roleOf(e) === "opaque") steps.push({ kind: "prim", eqn: e });
         else if (memberOf[i]?.has(i) === true) steps.push(lowerGroup(i, memberOf, alsoOutputs.get(i) ?? []));
       });
       return { program: p, steps };
@@ -345,53 +336,4 @@ export function fuseProgram(p: Program): FusedProgram {
       forced.add(err.id);
     }
   }
-}
-
-/**
- * Folds `add(dot_general(a, w), broadcast(bias))` (a dense layer) into the
- * product's epilogue when that gives the bits of the separate add: the
- * bias is a vector broadcast along the product's last axis, the product's
- * only user is the add (it is no program output), and the product runs on
- * the kernel whose epilogue rounds as the add does (`dotBiasFolds`). The
- * folded equation takes the add's place in the program (after the bias is
- * computed) with inputs `[a, w, bias]` and the add's output; the broadcast,
- * when nothing else reads it, is then dead. Left out: folding a following
- * relu (in a training step its JVP reads the pre-activation, which then has
- * a second user) and convolutions.
- */
-function foldBiasAdds(p: Program): { eqns: readonly Eqn[]; biasAdds: ReadonlyMap<Eqn, Eqn> } {
-  const producer = new Map<number, Eqn>();
-  const users = new Map<number, number>();
-  for (const e of p.eqns) {
-    producer.set(e.out.id, e);
-    for (const v of e.inputs) users.set(v.id, (users.get(v.id) ?? 0) + 1);
-  }
-  for (const v of p.outputs) users.set(v.id, (users.get(v.id) ?? 0) + 1);
-  const replaced = new Map<Eqn, Eqn | undefined>(); // an equation -> what stands in its place (undefined: nothing)
-  const biasAdds = new Map<Eqn, Eqn>();
-  for (const e of p.eqns) {
-    if (e.prim !== "add") continue;
-    for (const [product, other] of [[e.inputs[0], e.inputs[1]], [e.inputs[1], e.inputs[0]]] as const) {
-      const dot = product === undefined ? undefined : producer.get(product.id);
-      const spread = other === undefined ? undefined : producer.get(other.id);
-      if (dot?.prim !== "dot_general" || spread?.prim !== "broadcast" || replaced.has(dot) || users.get(dot.out.id) !== 1) continue;
-      const bias = spread.inputs[0];
-      const shape = dot.out.aval.shape;
-      const last = shape.length - 1;
-      const alongLast = bias !== undefined && sameShape(spread.out.aval.shape, shape) && bias.aval.shape.length === 1 && bias.aval.shape[0] === shape[last] && spread.params.dims.length === 1 && spread.params.dims[0] === last;
-      if (!alongLast || bias.aval.dtype !== dot.out.aval.dtype || !dotBiasFolds(dot.inputs.map((v) => v.aval), dot.params)) continue;
-      const folded: Eqn = { prim: "dot_general", params: dot.params, inputs: [...dot.inputs, bias], out: e.out };
-      replaced.set(dot, undefined);
-      replaced.set(e, folded);
-      biasAdds.set(folded, e);
-      break;
-    }
-  }
-  if (replaced.size === 0) return { eqns: p.eqns, biasAdds };
-  const eqns = p.eqns.flatMap((e) => {
-    if (!replaced.has(e)) return [e];
-    const stand = replaced.get(e);
-    return stand === undefined ? [] : [stand];
-  });
-  return { eqns, biasAdds };
 }

@@ -24,10 +24,11 @@
  *   term is the first-order correction for that rounding; left out where u
  *   is 0 or infinite), with the sign of x: so log1p(+-0) = +-0 and a tiny x
  *   gives x itself.
- * - tanh x = sign(x) t(|x|), t(a) = a + a^3 T(a^2) (T of degree 4) for
- *   a < 0.625, else 1 - 2 / (exp(2a) + 1), which reaches 1 from a = 9.01 on;
- *   2a is clamped to 20 (tanh 10 rounds to 1), so exp's result is scaled by
- *   2^k once (0 <= k <= 29; the same bits as exp's two scalings). tanh(+-0) = +-0.
+ * - tanh x = sign(x) E / (E + 2), E = expm1(2|x|) = 2^k u + (2^k - 1) with
+ *   u = r + r^2 Q(r) (exp's reduction and polynomial, less its 1): one form for
+ *   every |x|, no branch and no select, relative accuracy kept near 0 (k = 0
+ *   there, so E = u); 2|x| is clamped to 20 (0 <= k <= 29; from |x| = 9.01 on the
+ *   result rounds to 1). tanh(+-0) = +-0, a subnormal x gives x itself.
  * - erf x = sign(x) e(|x|), e(a) = a + a P(a^2) (P of degree 6, its leading
  *   2/sqrt(pi) - 1 kept apart from the 1) for a < 0.875, else
  *   1 - exp(-a^2) R(1/a - 0.7) / a (R of degree 10, centred so that float32
@@ -79,8 +80,6 @@ const LOG_R = [
   0.3333333134651184, -0.2500081956386566, 0.20001226663589478, -0.16623356938362122, 0.14201757311820984, -0.13160182535648346, 0.1276157796382904,
   -0.07634497433900833,
 ];
-/** T(s), tanh x = x + x^3 T(x^2) on |x| <= 0.625. */
-const TANH_T = [-0.3333328068256378, 0.13331441581249237, -0.05373971536755562, 0.0206390880048275, -0.005704986862838268];
 
 /** P(s), erf x = x + x P(x^2) on |x| <= 0.875. */
 const ERF_P = [
@@ -120,10 +119,8 @@ const ROUNDER_BITS = 0x4b400000;
 /** The clamp of exp's argument: below -104 every result rounds to 0, above 88.73 it overflows. */
 const EXP_LOW = -104;
 const EXP_HIGH = 89;
-/** The clamp of tanh's exp(2|x|): from 2|x| = 20 on, tanh rounds to 1 (2 / (e^20 + 1) < 2^-27). */
+/** The clamp of tanh's expm1(2|x|): from 2|x| = 20 on, tanh rounds to 1 (2 / (e^20 + 1) < 2^-27). */
 const TANH_EXP_HIGH = 20;
-/** Where tanh changes from its odd polynomial to the form through exp. */
-const TANH_SMALL = 0.625;
 /** The smallest normal float32. */
 const MIN_NORMAL = 2 ** -126;
 /** The bits of sqrt(1/2) as a float32, and what moves [sqrt(1/2), 1) up to the next exponent. */
@@ -158,7 +155,7 @@ const FLOAT_CONSTANTS: Readonly<Record<VectorRoutine, readonly number[]>> = {
   exp: [EXP_LOW, EXP_HIGH, Math.fround(Math.LOG2E), ROUNDER, LN2_HI, LN2_LO, 1, ...EXP_Q],
   log: [MIN_NORMAL, 2 ** 23, LN2_HI, LN2_LO, 1, 0.5, 0, Infinity, -Infinity, NaN, ...LOG_R],
   log1p: [1, 0, Infinity],
-  tanh: [TANH_SMALL, TANH_EXP_HIGH, 1, 2, ...TANH_T],
+  tanh: [TANH_EXP_HIGH, 1, 2],
   erf: [ERF_SMALL, ERF_LARGE, ERFC_CENTRE, 1, ...ERF_P, ...ERFC_R],
   erfc: [ERFC_SMALL, ERFC_SPLIT, ERFC_CLAMP, SPLITTER, 0, 1, 2, ...ERFC_CENTRES, ...ERF_P, ...ERFC_S1, ...ERFC_S2],
   pow: [0, 0.5, 1, Infinity, NaN],
@@ -289,11 +286,29 @@ export class VectorMath {
    * Reads `x` once, first, and writes `out` last (so `x` may be `out`); uses scratch 0 to 3. With `lo` (a local
    * other than those), computes exp(x - lo) for a small lo (|lo| <= ulp(x)): the reduced argument takes it in.
    */
-  #exp(x: number, out: number, lo?: number, nonNegative = false): void {
+  #exp(x: number, out: number, lo?: number): void {
+    const f = this.#f;
+    const [xc, k, p] = [0, 1, 3].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
+    this.#expParts(x, false, lo);
+    // p = (r^2 Q(r) + r) + 1
+    this.#c(1).simd(SimdOp.f32x4_add).set(p);
+    // k1 = k >> 1, k2 = k - k1; exp x = (p 2^k1) 2^k2, each 2^j = (j + 127) << 23 (|j| <= 75: normal)
+    f.get(xc).i32(1).simd(SimdOp.i32x4_shr_s).set(k);
+    f.get(p).get(k);
+    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
+    f.get(xc).get(k).simd(SimdOp.i32x4_sub);
+    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
+  }
+
+  /**
+   * exp's reduction: x = k ln 2 + r, |r| <= ln 2 / 2; pushes u = r + r^2 Q(r) (exp r less 1) and leaves k as an
+   * int32 in scratch 0 (and r in scratch 2). Reads `x` once, first; uses scratch 0 to 3. x is clamped to
+   * [-104, 89], or, `nonNegative` (tanh's 2|x|), to at most 20 by pmin alone. With `lo`, reduces x - lo.
+   */
+  #expParts(x: number, nonNegative: boolean, lo?: number): void {
     const f = this.#f;
     const [xc, k, r, p] = [0, 1, 2, 3].map((i) => this.#scratch(i)) as [number, number, number, number]; // four scratch locals
-    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN);
-    // x >= 0 (tanh's 2|x|) is clamped to [0, 20] by pmin alone, where one scaling by 2^k (k <= 29) is exact
+    // xc = clamp(x, -104, 89) by pmax and pmin (one instruction each; NaN, their first operand, stays NaN)
     f.get(x);
     if (!nonNegative) this.#c(EXP_LOW).simd(SimdOp.f32x4_pmax);
     this.#c(nonNegative ? TANH_EXP_HIGH : EXP_HIGH).simd(SimdOp.f32x4_pmin).tee(xc);
@@ -310,22 +325,9 @@ export class VectorMath {
     // k as an int32 (in xc)
     f.get(p);
     this.#i(ROUNDER_BITS).simd(SimdOp.i32x4_sub).set(xc);
-    // p = (r^2 Q(r) + r) + 1
+    // u = r^2 Q(r) + r
     this.#horner(EXP_Q, r);
     f.get(r).get(r).simd(SimdOp.f32x4_mul).simd(SimdOp.f32x4_mul).get(r).simd(SimdOp.f32x4_add);
-    this.#c(1).simd(SimdOp.f32x4_add).set(p);
-    if (nonNegative) {
-      // exp x = p 2^k, 2^k = (k + 127) << 23 (0 <= k <= 29: normal): the same bits as the two scalings below
-      f.get(p).get(xc);
-      this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
-      return;
-    }
-    // k1 = k >> 1, k2 = k - k1; exp x = (p 2^k1) 2^k2, each 2^j = (j + 127) << 23 (|j| <= 75: normal)
-    f.get(xc).i32(1).simd(SimdOp.i32x4_shr_s).set(k);
-    f.get(p).get(k);
-    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul);
-    f.get(xc).get(k).simd(SimdOp.i32x4_sub);
-    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).simd(SimdOp.f32x4_mul).set(out);
   }
 
   /** Reads `x` and writes `out` (which may be `x`) last; uses scratch 0 to 3. */
@@ -382,23 +384,22 @@ export class VectorMath {
     this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
   }
 
-  /** Uses scratch 0 to 6. */
+  /** Reads `x` and writes `out` (which may be `x`) last; uses scratch 0 to 5. */
   #tanh(x: number, out: number): void {
     const f = this.#f;
-    const [a, y, small] = [4, 5, 6].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
-    f.get(x).simd(SimdOp.f32x4_abs).tee(a).get(a).simd(SimdOp.f32x4_mul).set(y);
-    // small: a + a (s T(s)), s = a^2 (in y)
-    this.#horner(TANH_T, y);
-    f.get(y).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_mul).get(a).simd(SimdOp.f32x4_add).set(small);
-    // large: 1 - 2 / (exp(2a) + 1), into y (2a clamped to 20: from a = 10 on 2 / (exp(2a) + 1) < 2^-27 and the result rounds to 1 either way)
-    f.get(a).get(a).simd(SimdOp.f32x4_add).set(y);
-    this.#exp(y, y, undefined, true);
-    this.#c(1);
-    this.#c(2).get(y);
-    this.#c(1).simd(SimdOp.f32x4_add).simd(SimdOp.f32x4_div).simd(SimdOp.f32x4_sub).set(y);
-    // pick by a < 0.625 (NaN takes the large form, which keeps it), then x's sign
-    f.get(small).get(y).get(a);
-    this.#c(TANH_SMALL).simd(SimdOp.f32x4_lt).simd(SimdOp.v128_bitselect).set(y);
+    const [xc, scale, y] = [0, 4, 5].map((i) => this.#scratch(i)) as [number, number, number]; // three scratch locals
+    // y = 2|x| (exact; NaN stays NaN), clamped to 20 below: from 2|x| = 20 on E / (E + 2) rounds to 1
+    f.get(x).simd(SimdOp.f32x4_abs).set(y);
+    f.get(y).get(y).simd(SimdOp.f32x4_add).set(y);
+    // u = expm1(r) (on the stack), k in xc
+    this.#expParts(y, true);
+    // E = 2^k u + (2^k - 1) = expm1(2|x|), 2^k = (k + 127) << 23 (0 <= k <= 29: normal, and 2^k - 1 exact)
+    f.get(xc);
+    this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).tee(scale).simd(SimdOp.f32x4_mul).get(scale);
+    this.#c(1).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).tee(y);
+    // tanh |x| = E / (E + 2) (2|x| = +-0 or subnormal: E = 2|x| exactly, and the quotient is |x|), then x's sign
+    f.get(y);
+    this.#c(2).simd(SimdOp.f32x4_add).simd(SimdOp.f32x4_div).set(y);
     f.get(x).get(y);
     this.#i(SIGN_MASK).simd(SimdOp.v128_bitselect).set(out);
   }

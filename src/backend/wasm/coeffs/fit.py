@@ -57,11 +57,6 @@ lo, hi = np.sqrt(0.5) - 1, np.sqrt(2.0) - 1
 rl = lawson(lambda f: (np.log1p(f) - f + f**2 / 2) / f**3, [lambda f, k=k: f**k for k in range(8)], lo, hi, lambda f: np.abs(f) ** 3 / np.abs(np.log1p(f)))
 report("log: R(f), log(1 + f) = f - f^2/2 + f^3 R(f)", rl, lambda f, c: (f - f**2 / 2 + f**3 * poly(c, f)) / np.log1p(f) - 1, lo, hi)
 
-# tanh x = x + x^3 T(x^2) on |x| <= 0.625.
-SMALL = 0.625
-tt = lawson(lambda s: (np.tanh(np.sqrt(s)) - np.sqrt(s)) / s ** 1.5, [lambda s, k=k: s**k for k in range(5)], 1e-12, SMALL**2, lambda s: s ** 1.5 / np.tanh(np.sqrt(s)))
-report("tanh: T(s), tanh x = x + x^3 T(x^2)", tt, lambda x, c: (x + x**3 * poly(c, x**2)) / np.tanh(x) - 1, -SMALL, SMALL)
-
 # erf x = x P(x^2) on |x| <= 0.875.
 from math import erf as _erf, erfc as _erfc
 erf_v = np.vectorize(_erf)

@@ -626,7 +626,7 @@ function relaxedMarkdown(rows: readonly Row[], header: string): string {
         }),
     ),
     "",
-    "Medians over the same interleaved rounds as torch.md and threads.md. Relaxed SIMD is the opt-in `setRelaxedSimd(true)`: the matmul micro-kernel's multiply-adds as `f32x4.relaxed_madd` (fused where the CPU has FMA), the same loops and order of sums; default / relaxed above 1x means the relaxed kernel is faster. Node 20 runs it with `--experimental-wasm-relaxed-simd` (`npm run bench:torch` passes the flag where Node accepts it).",
+    "Medians over the same interleaved rounds as torch.md and threads.md. Relaxed SIMD is the opt-in `setRelaxedSimd(true)`: the matmul micro-kernel's multiply-adds as `f32x4.relaxed_madd` (fused where the CPU has FMA), the same loops and order of sums; default / relaxed above 1x means the relaxed kernel is faster. PyTorch runs at the row's thread count. Node 20 runs it with `--experimental-wasm-relaxed-simd` (`npm run bench:torch` passes the flag where Node accepts it).",
     "",
   ];
   return lines.join("\n");

@@ -367,7 +367,9 @@ export function vmap<F extends (...args: never[]) => Tree, const In extends InAx
   f: VmapInput<F>,
   options?: VmapOptions<In, Out>,
 ): VmapOf<F, In, Out>;
-// The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
+// The implementation takes and returns `unknown` so that it is compatible with the overload's checked signature. Its result's
+// type (`VmapOf`) is sound because `mapped` maps every leaf of every argument over its axis, calls f once on the unbatched
+// leaves and puts the mapped dim back at `outAxes` on every leaf of the result: exactly the dims `NestArgs`/`NestResult` add.
 export function vmap(fn: unknown, options: VmapOptions<InAxis | readonly AxisTree[], InAxis> = {}): unknown {
   const f = fn as (...args: readonly Tree[]) => Tree; // VmapInput admits only functions of trees
   // NOTE: not `??`, which would read an explicit null (unmapped) as the default 0

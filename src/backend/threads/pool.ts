@@ -58,6 +58,17 @@ export const MAX_THREADS = 64;
 export const MAX_TASKS = 4095;
 /** The most integer arguments of one call. */
 export const MAX_ARGS = 23;
+/**
+ * The most modules the pool sends to its workers. Kernels are compiled per
+ * shape (a convolution's geometry, a fused nest), and every worker keeps
+ * each module it is sent for the life of the process; a process that meets
+ * ever new shapes would grow without end. Past this count a kernel is the
+ * caller's alone (`CALLER_ONLY`), and a job using it runs on the calling
+ * thread: the same bits, one thread's speed.
+ */
+export const MAX_MODULES = 512;
+/** The id of a kernel that was not sent to the workers (`MAX_MODULES`). */
+const CALLER_ONLY = -2; // not LAYOUT.exitKernel (-1), the tests' dying kernel
 
 const NEXT_BITS = 12;
 const CONTROL_INTS = 1 << 19;
@@ -267,9 +278,11 @@ function controlWords(): Int32Array {
  * Registers a kernel with the pool: `module` (a compiled
  * `WebAssembly.Module` that imports the kernel memory and exports
  * `kernel`) goes to every worker; `local` is the caller's own instance of
- * its `kernel`.
+ * its `kernel`. Past `MAX_MODULES` registrations the module goes to no
+ * worker and jobs that use the kernel run on the calling thread.
  */
 export function poolKernel(module: object, local: (...args: number[]) => void): PoolKernel {
+  if (modules.length >= MAX_MODULES) return { id: CALLER_ONLY, local }; // jobs that use it run on the calling thread
   const id = modules.push(module) - 1;
   locals.push(local);
   for (const w of workers) if (!w.dead) w.post({ kind: "kernel", module });
@@ -308,7 +321,7 @@ function ensureWorkers(threads: number): void {
 export function runTasks(tasks: readonly (readonly TaskCall[])[]): void {
   const calls = tasks.reduce((sum, t) => sum + t.length, 0);
   const threads = Math.min(getThreads(), tasks.length);
-  if (threads <= 1 || tasks.length > MAX_TASKS || calls > MAX_CALLS || tasks.some((t) => t.some((c) => c.args.length > MAX_ARGS))) {
+  if (threads <= 1 || tasks.length > MAX_TASKS || calls > MAX_CALLS || tasks.some((t) => t.some((c) => c.args.length > MAX_ARGS || c.kernel.id === CALLER_ONLY))) {
     for (const task of tasks) for (const { kernel, args } of task) kernel.local(...args);
     return;
   }

@@ -62,8 +62,7 @@ function detect(): { readonly available: boolean; readonly reason: string } {
 
 /** The environment's default: `STRATUM_RELAXED_SIMD=1` asks for it. */
 function defaultRequest(): boolean {
-  // Sound: reading a possibly-absent `process.env` of the host; each step is checked.
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["STRATUM_RELAXED_SIMD"];
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["STRATUM_RELAXED_SIMD"]; // sound: each possibly-absent step is checked
   return env !== undefined && /^\s*(1|true|on)\s*$/i.test(env);
 }
 

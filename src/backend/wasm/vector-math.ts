@@ -393,7 +393,7 @@ export class VectorMath {
     f.get(y).get(y).simd(SimdOp.f32x4_add).set(y);
     // u = expm1(r) (on the stack), k in xc
     this.#expParts(y, true);
-    // E = 2^k u + (2^k - 1) = expm1(2|x|), 2^k = (k + 127) << 23 (0 <= k <= 29: normal, and 2^k - 1 exact)
+    // E = 2^k u + (2^k - 1) = expm1(2|x|), 2^k = (k + 127) << 23 (0 <= k <= 29: normal; 2^k - 1 is exact for k <= 24 and above that rounds far below an ulp of E)
     f.get(xc);
     this.#i(127).simd(SimdOp.i32x4_add).i32(23).simd(SimdOp.i32x4_shl).tee(scale).simd(SimdOp.f32x4_mul).get(scale);
     this.#c(1).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).tee(y);

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { ALIGN_4, FunctionBody, Op } from "../../../src/backend/wasm/encoder.js";
+import { ALIGN_4, encodeModule, FunctionBody, Op, ValType } from "../../../src/backend/wasm/encoder.js";
 import { compileKernel } from "../../../src/backend/kernels/wasm-matmul.js";
-import { sharedHeap } from "../../../src/backend/wasm/runtime.js";
+import { compileWithSharedMemory, sharedHeap } from "../../../src/backend/wasm/runtime.js";
 import { MEMORY_MAX_PAGES, sharing } from "../../../src/backend/wasm/memory-type.js";
-import { WASM_MAX_BYTES } from "../../../src/backend/wasm/codegen.js";
-import { exitingCall, getThreads, MAX_TASKS, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
+import { MEMORY_IMPORT, WASM_MAX_BYTES } from "../../../src/backend/wasm/codegen.js";
+import { exitingCall, getThreads, MAX_MODULES, MAX_TASKS, poolKernel, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
 
 /** `kernel(at, value)`: stores the int32 `value` at byte `at` (traps when `at` is past the memory). */
 function storeKernel(): PoolKernel {
@@ -13,6 +13,13 @@ function storeKernel(): PoolKernel {
   const kernel = compileKernel(f, 2);
   if (kernel === null) throw new Error("no WebAssembly here");
   return kernel;
+}
+
+/** The bytes of `storeKernel`'s module. */
+function storeModuleBytes(): Uint8Array {
+  const f = new FunctionBody(2);
+  f.get(0).get(1).op(Op.i32_store, FunctionBody.memarg(ALIGN_4));
+  return encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type: { params: [ValType.i32, ValType.i32], results: [] }, body: f, export: "kernel" }] });
 }
 
 const store = storeKernel();
@@ -104,6 +111,27 @@ describe("the worker pool", () => {
     const before = tasksRunByWorkers();
     clear(400);
     runTasks(tasksOf(400).map((task) => [...task, { kernel: { id: store.id, local: busy(0.05) }, args: [0, 0] }]));
+    expect(written(400)).toEqual(Array.from({ length: 400 }, (_, t) => t + 1));
+    expect(tasksRunByWorkers()).toBeGreaterThan(before);
+  });
+  // NOTE: the last test of the file: it fills the registry for the rest of this process
+  test("past MAX_MODULES registrations a kernel stays the caller's: its jobs run on the calling thread, the same", async () => {
+    setThreads(2);
+    await threadsReady();
+    // the module of `store`, registered again until the registry is full (each registration is one more module for the workers)
+    const module = compileWithSharedMemory(storeModuleBytes())?.module;
+    if (module === undefined) throw new Error("no WebAssembly here");
+    let last = poolKernel(module, store.local);
+    for (let i = 0; i < MAX_MODULES && last.id >= 0; i++) last = poolKernel(module, store.local);
+    expect(last.id).toBe(-2);
+    clear(400);
+    const before = tasksRunByWorkers();
+    runTasks(tasksOf(400).map((task) => task.map((call) => ({ ...call, kernel: last }))));
+    expect(written(400)).toEqual(Array.from({ length: 400 }, (_, t) => t + 1));
+    expect(tasksRunByWorkers()).toBe(before);
+    // a kernel registered before the cap still runs on the workers
+    clear(400);
+    runTasks(tasksOf(400, 3).map((task) => [...task, { kernel: { id: store.id, local: (...args: number[]) => (busy(0.05)(), store.local(...args)) }, args: task[2]?.args ?? [] }]));
     expect(written(400)).toEqual(Array.from({ length: 400 }, (_, t) => t + 1));
     expect(tasksRunByWorkers()).toBeGreaterThan(before);
   });

@@ -282,9 +282,12 @@ function runMaxPool(g: ConvGeometry, staged: StagedPool, withAt: boolean): { hea
   return { heap, outAt, whereAt, count: pixels * g.inChannels };
 }
 
-/** Window tables by geometry (a few per model), each made once: emptied when it grows past TABLE_CACHE_SIZE. */
+/** Window tables by geometry (a few per model), each made once: emptied when it would pass TABLE_CACHE_SIZE tables or TABLE_CACHE_BYTES. */
 const tableCache = new Map<string, Int32Array>();
 const TABLE_CACHE_SIZE = 16;
+/** At most this many bytes of tables are kept (a 3x3 'same' pool over 64 x 112 x 112 pixels has a 29 MB table); a larger table is made per call. */
+const TABLE_CACHE_BYTES = 64 * 1024 * 1024;
+let tableCacheBytes = 0;
 
 /**
  * The windows' table of a pooling geometry: for each output pixel in order,
@@ -316,8 +319,13 @@ function windowTable(g: ConvGeometry): Int32Array {
       }
     }
   }
-  if (tableCache.size >= TABLE_CACHE_SIZE) tableCache.clear();
+  if (table.byteLength > TABLE_CACHE_BYTES) return table;
+  if (tableCache.size >= TABLE_CACHE_SIZE || tableCacheBytes + table.byteLength > TABLE_CACHE_BYTES) {
+    tableCache.clear();
+    tableCacheBytes = 0;
+  }
   tableCache.set(key, table);
+  tableCacheBytes += table.byteLength;
   return table;
 }
 

@@ -27,7 +27,7 @@ export {
 } from "./core/create.js";
 export * from "./core/rules/index.js";
 export * from "./ops/index.js";
-export { jit, type JitInfo, type JitOptions, type Jitted, type TreeFunction } from "./transforms/jit.js";
+export { jit, type JitFunction, type JitInfo, type JitOptions, type Jitted, type TreeFunction } from "./transforms/jit.js";
 export { DEFAULT_CACHE_BYTES, DEFAULT_MAX_SIGNATURES, jitCacheStats, setJitCacheBudget } from "./transforms/jit-cache.js";
 export { wasmAvailable } from "./backend/wasm/runtime.js";
 export { getThreads, setThreads, threadsReady, threadStats, threadSupport, type ThreadStats, type ThreadSupport } from "./backend/threads/pool.js";

@@ -1,5 +1,5 @@
 import { expectError, expectType } from "tsd";
-import { add, grad, jit, jvp, matmul, mul, softmaxCrossEntropy, sum, vjp, vmap, type Dim, type Tensor } from "../src/index.js";
+import { add, grad, jit, jvp, matmul, mul, softmaxCrossEntropy, sum, vjp, vmap, type Dim, type JitFunction, type Tensor } from "../src/index.js";
 
 declare const w: Tensor<[784, 10]>;
 const classify = (x: Tensor<[784]>): Tensor<[10]> => matmul(x, w);
@@ -81,6 +81,9 @@ expectType<{ w: Tensor<[5, 32, 784, 10]>; b: Tensor<[5, 32, 10]> }>(jit(perExamp
 expectError(perExample(params, grid, {} as Tensor<[5, 16], "int32">));
 // jit inside, between and outside the levels
 expectType<Tensor<[5, 32, 10]>>(vmap(vmap(jit(classify)))(grid));
+// jit keeps its function's type (JitFunction<F>: F, not inferred from where the result goes, and JitInfo)
+expectType<JitFunction<typeof classify>>(jit(classify));
+expectType<number>(jit(classify).traces);
 const jittedOnce = jit(vmap(classify));
 expectType<Tensor<[5, 32, 10]>>(vmap(jittedOnce)(grid));
 expectType<Tensor<[5, 32, 10]>>(jit(vmap(vmap(classify)))(grid));
@@ -92,8 +95,8 @@ expectType<Tensor<[5, 32, 784]>>(grad((x: Tensor<[5, 32, 784]>) => sum(twice(x))
 const sumOfBatch = (x: Tensor<[32, 784]>): Tensor<[]> => sum(vmap(classify)(x));
 expectType<Tensor<[5, 32, 784]>>(vmap(grad(sumOfBatch))(grid));
 
-// NOTE: what the types do not follow (each holds at run time)
+// NOTE: what the types do not follow (it holds at run time)
 // a fourth level: its dim is the caller's, the three inner ones are `Dim`
 expectType<Tensor<[3, Dim, Dim, Dim, 10]>>(vmap(vmap(vmap(vmap(classify))))({} as Tensor<[3, 2, 5, 32, 784]>));
-// vmap of jit of a vmap written inline (jit's contextual type fixes the inner dim before vmap sees it); with the jitted function in a const, as above, both dims hold
-expectType<Tensor<[5, Dim, 10]>>(vmap(jit(vmap(classify)))(grid));
+// vmap of jit of a vmap written inline: both dims (jit's result is NoInfer, so vmap's parameter type does not fix jit's F)
+expectType<Tensor<[5, 32, 10]>>(vmap(jit(vmap(classify)))(grid));

@@ -133,6 +133,14 @@ export type TreeFunction<F extends (...args: never[]) => Tree> = Parameters<F> e
 export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Args) => R) & JitInfo;
 
 /**
+ * What `jit(f)` returns: `f`'s own type (generic where `f` is), with what it
+ * has traced. `NoInfer` keeps the type a call expects of `jit`'s result from
+ * fixing `F`: in `vmap(jit(vmap(f)))` the outer vmap's parameter type would
+ * otherwise pin the inner function's batch dim before vmap sees it.
+ */
+export type JitFunction<F> = NoInfer<F> & JitInfo;
+
+/**
  * Compiles `f` once per distinct signature of its arguments.
  *
  * @example
@@ -140,7 +148,7 @@ export type Jitted<Args extends readonly Tree[], R extends Tree> = ((...args: Ar
  * f(tensor([1, 2, 3])); // traced and compiled
  * f(tensor([4, 5, 6])); // reused
  */
-export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, options?: JitOptions): F & JitInfo;
+export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, options?: JitOptions): JitFunction<F>;
 // The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
 export function jit(fn: unknown, options: JitOptions = {}): unknown {
   const f = fn as (...args: readonly Tree[]) => Tree; // the overload admits only functions of trees

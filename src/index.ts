@@ -37,7 +37,7 @@ export { jvp } from "./transforms/jvp.js";
 export { linearize, vjp } from "./transforms/linearize.js";
 export { grad, valueAndGrad, type GradOf, type GradOptions, type ScalarFloat } from "./transforms/grad.js";
 export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
-export { vmap, type Batched, type InAxis, type NestArgs, type NestResult, type VmapArgs, type VmapInput, type VmapLevel, type VmapOf, type Vmapped, type Vmapped2, type Vmapped3, type VmapOptions } from "./transforms/vmap.js";
+export { vmap, type Batched, type InAxis, type NestArgs, type NestResult, type VmapArgs, type VmapInput, type VmapLevel, type VmapOf, type Vmapped, type Vmapped2, type Vmapped3, type Vmapped4, type VmapOptions } from "./transforms/vmap.js";
 export { foriLoop, scan, type ScanOptions, type Stacked, type Unstacked } from "./transforms/scan.js";
 export { whileLoop } from "./transforms/while-loop.js";
 export { customJvp, customVjp, stopGradient } from "./transforms/custom.js";

@@ -95,8 +95,14 @@ expectType<Tensor<[5, 32, 784]>>(grad((x: Tensor<[5, 32, 784]>) => sum(twice(x))
 const sumOfBatch = (x: Tensor<[32, 784]>): Tensor<[]> => sum(vmap(classify)(x));
 expectType<Tensor<[5, 32, 784]>>(vmap(grad(sumOfBatch))(grid));
 
+// four levels: every dim the caller's, with a mismatched inner literal rejected
+expectType<Tensor<[3, 2, 5, 32, 10]>>(vmap(vmap(vmap(vmap(classify))))({} as Tensor<[3, 2, 5, 32, 784]>));
+const fourPairs = vmap(vmap(vmap(vmap((x: Tensor<[784]>, y: Tensor<[784]>) => add(classify(x), classify(y))))));
+expectType<Tensor<[3, 2, 5, 32, 10]>>(fourPairs({} as Tensor<[3, 2, 5, 32, 784]>, {} as Tensor<[3, 2, 5, 32, 784]>));
+expectError(fourPairs({} as Tensor<[3, 2, 5, 32, 784]>, {} as Tensor<[3, 2, 6, 32, 784]>));
+
 // NOTE: what the types do not follow (it holds at run time)
-// a fourth level: its dim is the caller's, the three inner ones are `Dim`
-expectType<Tensor<[3, Dim, Dim, Dim, 10]>>(vmap(vmap(vmap(vmap(classify))))({} as Tensor<[3, 2, 5, 32, 784]>));
+// a fifth level: its dim is the caller's, the four inner ones are `Dim`
+expectType<Tensor<[7, Dim, Dim, Dim, Dim, 10]>>(vmap(vmap(vmap(vmap(vmap(classify)))))({} as Tensor<[7, 3, 2, 5, 32, 784]>));
 // vmap of jit of a vmap written inline: both dims (jit's result is NoInfer, so vmap's parameter type does not fix jit's F)
 expectType<Tensor<[5, 32, 10]>>(vmap(jit(vmap(classify)))(grid));

@@ -308,8 +308,8 @@ type SameBatch<T, Ds extends readonly Dim[]> = Ds extends readonly []
  * in at the end (`WithDims`): a shape rule applied to a shape that already
  * holds a generic dim stays unresolved, and nothing is inferred through it.
  *
- * NOTE: the `in out` (invariant) annotations on `Vmapped`, `Vmapped2` and
- * `Vmapped3` are load-bearing. Without them the first comparison of two
+ * NOTE: the `in out` (invariant) annotations on `Vmapped` to `Vmapped4` are
+ * load-bearing. Without them the first comparison of two
  * different instantiations makes TypeScript measure each parameter's
  * variance through the generic signature, which hits "type instantiation is
  * excessively deep" (TS2589) at whatever line happens to be checked first.
@@ -326,11 +326,16 @@ export type Vmapped3<in out Args extends readonly unknown[], in out R, in out L 
   ...args: NestArgs<Args, L, [D, C, B]>
 ) => NestResult<R, L, [D, C, B]>;
 
+/** `f` mapped by four nested `vmap`s (levels `L`, innermost first): `E` the innermost dim, `B` the outermost. */
+export type Vmapped4<in out Args extends readonly unknown[], in out R, in out L extends readonly [VmapLevel, VmapLevel, VmapLevel, VmapLevel]> = <B extends Dim, C extends Dim, D extends Dim, E extends Dim>(
+  ...args: NestArgs<Args, L, [E, D, C, B]>
+) => NestResult<R, L, [E, D, C, B]>;
+
 /**
  * The type of `vmap(f, { inAxes: In, outAxes: Out })`: one level more on a
- * function `vmap` gave (up to three levels, each with its own batch dim),
- * else the first level on `f`'s arguments and result. A fourth level on a
- * three-level function maps its arguments at their constraint (`Dim` for the
+ * function `vmap` gave (up to four levels, each with its own batch dim),
+ * else the first level on `f`'s arguments and result. A fifth level on a
+ * four-level function maps its arguments at their constraint (`Dim` for the
  * inner dims).
  */
 export type VmapOf<F, In, Out> = F extends JitInfo & infer G ? LevelUp<G, In, Out> : LevelUp<F, In, Out>;
@@ -341,9 +346,11 @@ type LevelUp<F, In, Out> =
     ? Vmapped2<Args, R, [[I, O], [In, Out]]>
     : F extends Vmapped2<infer Args, infer R, infer L>
       ? Vmapped3<Args, R, [...L, [In, Out]]>
-      : F extends (...args: infer Args) => infer R
-        ? Vmapped<Args, R, In, Out>
-        : never;
+      : F extends Vmapped3<infer Args, infer R, infer L>
+        ? Vmapped4<Args, R, [...L, [In, Out]]>
+        : F extends (...args: infer Args) => infer R
+          ? Vmapped<Args, R, In, Out>
+          : never;
 
 /** `F` when its arguments are trees of tensors (a `ShapeError` in a parameter is a message for callers, as vmap's carry), else an error type naming the rule. */
 export type VmapInput<F extends (...args: never[]) => Tree> = Parameters<F> extends readonly (Tree | ShapeError)[] ? F : ShapeError<"vmap: every argument must be a tree of tensors">;
@@ -357,7 +364,7 @@ export type VmapInput<F extends (...args: never[]) => Tree> = Parameters<F> exte
  * literal, a symbolic dim or `number`); mapped arguments of different
  * literal sizes do not compile, and different sizes at run time throw a
  * `ShapeError` naming both. `vmap` of a vmapped function adds a second dim
- * of the caller's, and a third (`vmap(vmap(f))` takes `Tensor<[B, C, 784]>`).
+ * of the caller's, and a third and a fourth (`vmap(vmap(f))` takes `Tensor<[B, C, 784]>`).
  *
  * @example
  * const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] });

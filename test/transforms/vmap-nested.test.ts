@@ -48,6 +48,20 @@ describe("nested vmap", () => {
     }
   });
 
+  test("four levels equal a quadruple loop, with the type's four dims", () => {
+    const x = reshape(wave(arange(2 * 3 * 2 * 2 * 3, "float64"), 5), [2, 3, 2, 2, 3]);
+    const out: Tensor<[2, 3, 2, 2, 2], "float64"> = vmap(vmap(vmap(vmap(project))))(x);
+    expect(out.shape).toEqual([2, 3, 2, 2, 2]);
+    const [xf, of] = [x.toArray(), out.toArray()];
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 3; b++)
+        for (let c = 0; c < 2; c++)
+          for (let d = 0; d < 2; d++) {
+            const expected = project(fiber(xf, x.shape, 4, [a, b, c, d, 0])).toArray();
+            expect([0, 1].map((o) => at(of, out.shape, [a, b, c, d, o]))).toEqual(expected);
+          }
+  });
+
   test("three levels with inAxes and outAxes other than 0 equal a triple loop", () => {
     const x = reshape(wave(arange(120, "float64"), 3), [2, 3, 4, 5]); // the example's 3 on axis 1; levels on axes 0 (innermost), 2 and 3 (outermost)
     const out = vmap(vmap(vmap(project, { outAxes: -1 }), { inAxes: 2, outAxes: -1 }), { inAxes: -1, outAxes: -1 })(x);

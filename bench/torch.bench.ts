@@ -410,6 +410,7 @@ async function rounds(w: Workload, torch: readonly TorchWorkload[], tfjs: { read
       name: sideName("stratum", threads),
       run: async () => {
         setThreads(threads);
+        setRelaxedSimd(false); // the default kernels, also where STRATUM_RELAXED_SIMD=1 made relaxed SIMD the default
         return timeSteps(w.stratum, k);
       },
     })),

@@ -9,7 +9,7 @@
  * the header adds the plan's kernel count and the megabytes of their
  * buffers (a figure that does not depend on the machine's load).
  *
- * Usage: `npm run --silent compile && node .build/bench/plan-profile.js [transformer|lstm] [CALLS]`.
+ * Usage: `npm run --silent compile && node .build/bench/plan-profile.js [transformer|lstm|cnn] [CALLS]`.
  * A development tool: it writes nothing and is not part of `npm run bench`.
  */
 
@@ -27,6 +27,7 @@ import { mean, square } from "../src/index.js";
 import { lstm } from "../src/layers/recurrent.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
+import * as cnnBench from "./cnn.bench.js";
 import * as lstmBench from "./lstm.bench.js";
 import * as transformerBench from "./transformer.bench.js";
 import { isEntryPoint } from "./support/report.js";
@@ -115,6 +116,15 @@ if (isEntryPoint(import.meta.url)) {
     const program = transformerBench.jittedStep.lastProgram;
     if (program === undefined) throw new Error("no program");
     print("transformer", profileProgram(program, flattenTree([p, x]).leaves, calls), program);
+  } else if (which === "cnn") {
+    const p = cnnBench.stratumParams();
+    const x = new Tensor([cnnBench.BATCH, 28, 28, 1], "float32", cnnBench.inputData.slice());
+    const y = new Tensor([cnnBench.BATCH], "int32", cnnBench.labelData.slice());
+    // x and y have the bench's shapes [64, 28, 28, 1] and [64]
+    cnnBench.jittedStep(p, x as Parameters<typeof cnnBench.jittedStep>[1], y as Parameters<typeof cnnBench.jittedStep>[2]);
+    const program = cnnBench.jittedStep.lastProgram;
+    if (program === undefined) throw new Error("no program");
+    print("cnn", profileProgram(program, flattenTree([p, x, y]).leaves, calls), program);
   } else {
     const layer = lstm(lstmBench.INPUT, lstmBench.HIDDEN);
     const step = jit(valueAndGrad((p: lstmBench.Params, xs: lstmBench.Inputs): Tensor<[]> => mean(square(layer.apply(p, xs)))));

@@ -184,6 +184,15 @@ export const MEMORY_IMPORT = { module: "env", name: "memory", ...MEMORY_LIMITS }
 /** The name of the kernel function a module exports. */
 export const KERNEL_EXPORT = "kernel";
 
+/** Which ends of its reductions a kernel runs: setting the accumulators up (`start`), rounding them into the outputs (`finish`). */
+export interface ReductionPhases {
+  readonly start: boolean;
+  readonly finish: boolean;
+}
+
+/** A kernel that runs its reductions whole. */
+export const WHOLE_REDUCTION: ReductionPhases = { start: true, finish: true };
+
 /**
  * The module of `nest` (which `wasmSupports`): it imports `env.memory` and
  * exports `kernel(addresses..., constants..., accumulators...)`, which takes
@@ -199,9 +208,14 @@ export const KERNEL_EXPORT = "kernel";
  * lanes of a vector step one after the other into one accumulator when the
  * inner loop reduces; into four neighbouring accumulators, two at a time in
  * f64x2 lanes, when it does not), and is rounded once at the end: its result
- * is the interpreter's, bit for bit, on every machine.
+ * is the interpreter's, bit for bit, on every machine. `phases` splits a
+ * reduction over several calls (a nest run in blocks of rows that reduce its
+ * outermost axis, `runtime.ts`): only a call with `start` sets the
+ * accumulators to their starting value, and only a call with `finish` rounds
+ * them into the output; the calls in between keep accumulating in the same
+ * order, so the result has the same bits as one call over every row.
  */
-export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits = false): Uint8Array {
+export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits = false, phases: ReductionPhases = WHOLE_REDUCTION): Uint8Array {
   if (!wasmSupports(nest)) throw new Error("wasm codegen: the nest has a form this generator does not compile");
   const nIn = nest.inputs.length;
   const nOut = nest.outputs.length;
@@ -245,7 +259,7 @@ export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits =
     finishReductions(); // no index to visit
     return module();
   }
-  overReduced((r, _, acc) => f.get(acc).f64(REDUCE_START[r.op]).op(Op.f64_store, FunctionBody.memarg(ALIGN_8)));
+  if (phases.start) overReduced((r, _, acc) => f.get(acc).f64(REDUCE_START[r.op]).op(Op.f64_store, FunctionBody.memarg(ALIGN_8)));
 
   const reads = nest.nodes.flatMap((node, n) => (node.kind === "read" ? [{ n, buffer: node.input, map: node.map }] : []));
   const readAccess = new Map(reads.map((r, a) => [r.n, a]));
@@ -430,6 +444,6 @@ export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits =
   hoisted(0);
   if (depth === 0) storeOutputs(false);
   else emitLoop(0);
-  finishReductions();
+  if (phases.finish) finishReductions();
   return module();
 }

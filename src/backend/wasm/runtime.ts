@@ -8,7 +8,9 @@
  * constants' values, and copies the outputs out. A large nest runs in blocks
  * of its outermost rows of about `BLOCK_BYTES` each (copy in, loop, copy
  * out), so that a block stays in cache from its copy in to its copy out
- * instead of every buffer passing through main memory three times. A call the module cannot
+ * instead of every buffer passing through main memory three times; a
+ * reduction over the outermost axis carries its accumulators from block to
+ * block. A call the module cannot
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
@@ -23,8 +25,8 @@
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 import { shapeSize } from "../../core/shape.js";
-import { accessRange, type LoopNest } from "../loop-ir.js";
-import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, wasmLayout, wasmSupports } from "./codegen.js";
+import { accessRange, outputShape, type LoopNest } from "../loop-ir.js";
+import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, WHOLE_REDUCTION, wasmLayout, wasmSupports, type ReductionPhases } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 import { MEMORY_MAX_PAGES, sharing } from "./memory-type.js";
 import { copyPacked, packReads, type Pack } from "./pack.js";
@@ -145,10 +147,10 @@ export interface WasmKernel {
 /** The kernel function a module exports: addresses, then constants. */
 type ExportedKernel = (...args: number[]) => void;
 
-/** The kernel function of `nest`'s module, instantiated with the shared memory. */
-function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest): ExportedKernel {
+/** The kernel function of `nest`'s module (running `phases` of its reductions), instantiated with the shared memory. */
+function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest, phases: ReductionPhases = WHOLE_REDUCTION): ExportedKernel {
   const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(wasm) } };
-  const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true)), imports).exports[KERNEL_EXPORT];
+  const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true, false, phases)), imports).exports[KERNEL_EXPORT];
   if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
   return exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
 }
@@ -164,12 +166,20 @@ export const BLOCK_BYTES = 256 * 1024;
  * How a kernel runs block by block along its outermost axis: `rows` rows at
  * a time (the last block holds the rest), each input either streamed (the
  * elements of rows r0..r1 are `stride * r0` up to `stride * r1`, copied in
- * per block) or whole (read by every row, copied in once).
+ * per block) or whole (read by every row, copied in once), each output
+ * either copied out per block (its elements per row) or, for a reduction
+ * over the outermost axis, once after the last block: its accumulators then
+ * carry from block to block (`carries`), set up by the first block's kernel
+ * and rounded into the output by the last one's.
  */
 interface RowBlocks {
   readonly rows: number;
   /** Per input: its elements per row when streamed, undefined when whole. */
   readonly streamed: readonly (number | undefined)[];
+  /** Per output: its elements per row when copied out per block, undefined when copied out after the last block. */
+  readonly outRows: readonly (number | undefined)[];
+  /** Whether the reductions run over the outermost axis, their accumulators carried from block to block. */
+  readonly carries: boolean;
   /** The nest of one full block and of the last, shorter one (undefined when the rows divide evenly). */
   readonly block: LoopNest;
   readonly last: LoopNest | undefined;
@@ -180,12 +190,14 @@ interface RowBlocks {
  * buffers take more than twice `blockBytes` and every read either does not
  * move along the outermost axis or moves forward by a stride that holds
  * everything one row reads of its input (so a block's elements are one
- * contiguous run).
+ * contiguous run). A nest that reduces runs in blocks too: each row's
+ * elements are visited in the same order either way, so the sums are the
+ * same.
  */
 function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
   const [rows = 0, ...rest] = nest.shape;
-  if (rows < 2 || nest.reducedAxes.length > 0) return undefined;
-  const total = shapeSize(nest.shape);
+  if (rows < 2) return undefined;
+  const carries = nest.reducedAxes.includes(0);
   const stride: (number | undefined)[] = nest.inputs.map(() => undefined);
   const whole = new Set<number>();
   for (const node of nest.nodes) {
@@ -201,12 +213,42 @@ function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
     stride[node.input] = s;
   }
   if (stride.some((s, i) => s !== undefined && whole.has(i))) return undefined;
-  const rowBytes = 4 * (stride.reduce<number>((sum, s) => sum + (s ?? 0), 0) + (total / rows) * nest.outputs.length);
-  const wholeBytes = 4 * nest.inputs.reduce((sum, input, i) => sum + (stride[i] === undefined ? input.size : 0), 0);
+  // an output's elements (and a reduction's float64 accumulators) per row, or its whole size when it is carried
+  const outSizes = nest.outputs.map((out) => shapeSize(outputShape(nest, out)));
+  const outRows = nest.outputs.map((out, j) => (out.reduce !== undefined && carries ? undefined : (outSizes[j] ?? 0) / rows));
+  const perRow = (out: LoopNest["outputs"][number], j: number): number => (outRows[j] ?? 0) * (out.reduce === undefined ? 4 : 12);
+  const carried = (out: LoopNest["outputs"][number], j: number): number => (outRows[j] === undefined ? (outSizes[j] ?? 0) * 12 : 0);
+  const rowBytes = 4 * stride.reduce<number>((sum, s) => sum + (s ?? 0), 0) + nest.outputs.reduce((sum, out, j) => sum + perRow(out, j), 0);
+  const wholeBytes = 4 * nest.inputs.reduce((sum, input, i) => sum + (stride[i] === undefined ? input.size : 0), 0) + nest.outputs.reduce((sum, out, j) => sum + carried(out, j), 0);
   if (rowBytes * rows <= 2 * blockBytes || wholeBytes > blockBytes) return undefined;
   const blockRows = Math.max(1, Math.floor(blockBytes / rowBytes));
   const of = (n: number): LoopNest => ({ ...nest, shape: [n, ...rest], inputs: nest.inputs.map((input, i) => ({ ...input, size: (stride[i] ?? 0) > 0 ? n * (stride[i] ?? 0) : input.size })) });
-  return { rows: blockRows, streamed: stride, block: of(blockRows), last: rows % blockRows > 0 ? of(rows % blockRows) : undefined };
+  return { rows: blockRows, streamed: stride, outRows, carries, block: of(blockRows), last: rows % blockRows > 0 ? of(rows % blockRows) : undefined };
+}
+
+/** The kernels of a nest run in blocks: which one runs a block, by whether it is the first, the last and a full one. */
+type BlockKernels = (first: boolean, last: boolean, full: boolean) => ExportedKernel;
+
+/**
+ * The kernels of `blocks`: a full block's and the shorter last one's, each
+ * running its reductions whole; or, when the reductions carry from block to
+ * block, a first block's (setting the accumulators up), a middle one's, and
+ * a last one's (rounding them into the outputs), full or shorter. (A nest
+ * run in blocks has at least two, see `rowBlocks`: its first block is a full
+ * one and never its last.)
+ */
+function blockKernels(wasm: WebAssemblyApi, blocks: RowBlocks): BlockKernels {
+  const short = blocks.last;
+  if (!blocks.carries) {
+    const kernel = instantiateKernel(wasm, blocks.block);
+    const last = short === undefined ? kernel : instantiateKernel(wasm, short);
+    return (_first, _last, full) => (full ? kernel : last);
+  }
+  const first = instantiateKernel(wasm, blocks.block, { start: true, finish: false });
+  const middle = instantiateKernel(wasm, blocks.block, { start: false, finish: false });
+  const lastFull = instantiateKernel(wasm, blocks.block, { start: false, finish: true });
+  const lastShort = short === undefined ? lastFull : instantiateKernel(wasm, short, { start: false, finish: true });
+  return (isFirst, isLast, full) => (isFirst ? first : !isLast ? middle : full ? lastFull : lastShort);
 }
 
 /**
@@ -227,19 +269,22 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   const { nest: packed, packs } = packReads(nest);
   const blocks = packs.some((p) => p !== undefined) ? undefined : rowBlocks(nest, blockBytes);
   const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? packed);
-  const kernel = instantiateKernel(api, blocks?.block ?? packed);
-  const last = blocks?.last === undefined ? undefined : instantiateKernel(api, blocks.last);
+  const kernel = blocks === undefined ? instantiateKernel(api, packed) : undefined;
+  const kernelOfBlock = blocks === undefined ? undefined : blockKernels(api, blocks);
   const nBuffers = sizes.length;
   const nIn = nest.inputs.length;
   const args = new Array<number>(nBuffers + nest.constants.length + accumulators.length).fill(0);
   offsets.forEach((o, i) => (args[i] = o));
   accumulators.forEach((o, k) => (args[nBuffers + nest.constants.length + k] = o));
   const rows = nest.shape[0] ?? 1;
-  const outRow = shapeSize(nest.shape) / Math.max(rows, 1);
 
   // each buffer's first element in the heap's float32 view (offsets are 16-byte aligned)
   const at = offsets.map((o) => o / 4);
   const floats = new Array<Float32Array>(nBuffers);
+  const copyOut = (heap: Float32Array, i: number, count: number, to: number): void => {
+    const o = at[i] ?? 0;
+    floats[i]?.set(heap.subarray(o, o + count), to);
+  };
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
     if (!acceptsCall(buffers, constants, sizes, nest.constants.length, floats)) return false;
@@ -247,13 +292,9 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     const heap = kernelHeap(end);
     if (heap === undefined) return false;
     copyInputs(heap, at, floats, packs, blocks?.streamed);
-    if (blocks === undefined) {
-      kernel(...args);
-      for (let i = nIn; i < nBuffers; i++) {
-        const b = floats[i];
-        const o = at[i] ?? 0;
-        if (b !== undefined) b.set(heap.subarray(o, o + b.length));
-      }
+    if (blocks === undefined || kernelOfBlock === undefined) {
+      kernel?.(...args);
+      for (let i = nIn; i < nBuffers; i++) copyOut(heap, i, floats[i]?.length ?? 0, 0);
       floats.fill(EMPTY); // hold no caller's buffer between calls
       return true;
     }
@@ -264,12 +305,14 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
         const b = floats[i];
         if (s !== undefined && b !== undefined) heap.set(b.subarray(r0 * s, Math.min(b.length, r1 * s)), at[i]);
       }
-      (r1 - r0 === blocks.rows ? kernel : (last ?? kernel))(...args);
+      kernelOfBlock(r0 === 0, r1 === rows, r1 - r0 === blocks.rows)(...args);
       for (let i = nIn; i < nBuffers; i++) {
-        const o = at[i] ?? 0;
-        floats[i]?.set(heap.subarray(o, o + (r1 - r0) * outRow), r0 * outRow);
+        const perRow = blocks.outRows[i - nIn];
+        if (perRow !== undefined) copyOut(heap, i, (r1 - r0) * perRow, r0 * perRow);
       }
     }
+    // the reductions carried over the blocks, rounded into their outputs by the last block
+    for (let i = nIn; i < nBuffers; i++) if (blocks.outRows[i - nIn] === undefined) copyOut(heap, i, floats[i]?.length ?? 0, 0);
     floats.fill(EMPTY); // hold no caller's buffer between calls
     return true;
   };

@@ -14,8 +14,7 @@
  * primitives' `impl`s that run after its first group) is computed in the
  * first of those groups, which stores it as a second output for the others
  * (multi-output fusion: one pass over the data instead of two; softmax's
- * `exp(x - max)` of a small row block is stored by the loop that sums it;
- * a large value is not hosted by a reduction, see `sharedIn`). A value is
+ * `exp(x - max)` is stored by the loop that sums it). A value is
  * materialised by a group of its own when it is a program output, when a
  * primitive's `impl` needs it before any group, when it is a reduction, or
  * when a broadcast would repeat its computation. Views never compute, so they
@@ -36,7 +35,6 @@
 import { sameShape, shapeSize } from "../../core/shape.js";
 import type { IndexMap, LoopNest, OpNode, ReduceOp, ScalarNode } from "../../backend/loop-ir.js";
 import { broadcastView, reshapeView, rowMajorView, sliceView, transposeView, type StridedView } from "../../backend/strided-view.js";
-import { BLOCK_BYTES } from "../../backend/wasm/runtime.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
 import type { Eqn, Program, Var } from "../program.js";
@@ -202,7 +200,7 @@ export function fuseProgram(p: Program): FusedProgram {
         else g.forEach((r) => groups.add(r));
         if ((user !== undefined && expands(user)) || underExpansion[u] === true) expanded = true;
       }
-      const shared = role === "elementwise" && !root && !expanded ? sharedIn(groups, firstOpaqueUser, shapeSize(e.out.aval.shape)) : undefined;
+      const shared = role === "elementwise" && !root && !expanded ? sharedIn(groups, firstOpaqueUser) : undefined;
       if (shared !== undefined) {
         memberOf[i] = new Set([shared]);
         alsoOutputs.set(shared, [...(alsoOutputs.get(shared) ?? []), i]);
@@ -221,15 +219,13 @@ export function fuseProgram(p: Program): FusedProgram {
    * computed in the first of those groups, which stores it as a second output for the others, instead of in a loop
    * of its own. That group's root must come before every other user (the plan runs the steps in program order);
    * the group is then the one whose root comes first. Undefined when the value has only one group of users (it
-   * simply joins it) or none, when a primitive uses it first, or when that group is a reduction and the value
-   * takes `BLOCK_BYTES` or more: a WebAssembly kernel that reduces runs whole, not in blocks of rows that stay in
-   * cache (`wasm/runtime.ts`), so there a pass of its own that runs in blocks is cheaper (measured: [128, 512] and up).
+   * simply joins it) or none, or when a primitive uses it first. A reduction hosts a value of any size: a large
+   * WebAssembly kernel that reduces runs in blocks of rows that stay in cache, as an elementwise one does
+   * (`wasm/runtime.ts`), so a CNN's relu gradient is stored by the loop that sums it into the bias gradient.
    */
-  const sharedIn = (groups: ReadonlySet<number>, firstOpaqueUser: number, size: number): number | undefined => {
+  const sharedIn = (groups: ReadonlySet<number>, firstOpaqueUser: number): number | undefined => {
     if (groups.size === 0 || (groups.size === 1 && firstOpaqueUser === Infinity)) return undefined;
     const first = Math.min(...groups);
-    const host = eqns[first];
-    if (host !== undefined && roleOf(host) === "reduce" && size * 4 >= BLOCK_BYTES) return undefined;
     return first < firstOpaqueUser ? first : undefined;
   };
 

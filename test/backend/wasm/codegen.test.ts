@@ -40,6 +40,7 @@ function expectWasmAgrees(n: LoopNest, inputs: readonly Storage<DType>[], consta
   });
 }
 
+const EMPTY = new Float32Array(0);
 const f32 = (n: number, seed: number): Float32Array => Float32Array.from(randomValues(n, seed));
 
 /** Equal bit for bit (NaN equals NaN, -0 differs from 0). */
@@ -187,6 +188,50 @@ describe("WebAssembly loop kernels", () => {
     wasmKernel(t)?.run([x, a], []);
     wasmKernel(t, 64)?.run([x, b], []);
     expect(sameBits(a, b)).toBe(true);
+  });
+
+  test("a large reducing nest runs in blocks too: over the outer axes it carries its accumulators from block to block, over inner ones each block reduces its rows; the bits are those of one whole call and the interpreter's", () => {
+    // relu's gradient as a CNN's backward makes it, with the bias gradient (a sum over every axis but the channels) as a second output
+    const [n, h, c] = [13, 7, 12];
+    const size = n * h * c;
+    const outer = nest({
+      shape: [n, h, c],
+      reducedAxes: [0, 1],
+      inputs: [
+        { dtype: "float32", size },
+        { dtype: "float32", size },
+      ],
+      nodes: [read(0, "float32", 0, [h * c, c, 1]), read(1, "float32", 0, [h * c, c, 1]), op("max", {}, [0, 1], "float32"), op("mul", {}, [2, 1], "float32")],
+      outputs: [{ node: 3, reduce: "sum" }, { node: 2 }, { node: 3, reduce: "max" }],
+    });
+    const inner = nest({
+      shape: [n, h, c],
+      reducedAxes: [2],
+      inputs: [{ dtype: "float32", size }],
+      nodes: [read(0, "float32", 0, [h * c, c, 1]), op("exp", {}, [0], "float32")],
+      outputs: [{ node: 1, reduce: "sum" }, { node: 1 }],
+    });
+    const inputs = [f32(size, 21).map((v) => v * 3), f32(size, 22)];
+    for (const [m, ins] of [
+      [outer, inputs],
+      [inner, inputs.slice(0, 1)],
+    ] as const) {
+      const whole = fresh(m);
+      const want = fresh(m);
+      expect(wasmKernel(m)?.run([...ins, ...whole], [])).toBe(true);
+      interpretLoopNest(m, [...ins, ...want], [], "webassembly");
+      // a row takes (2 * 4 + 4) * h * c bytes (outer: two inputs, one output per element) or 8 * h * c + 12 * h (inner: and a sum and its float64 accumulator per h)
+      const rowBytes = m === outer ? 12 * h * c : 8 * h * c + 12 * h;
+      for (const blockRows of [1, 2, 5]) {
+        const blocked = fresh(m);
+        expect(wasmKernel(m, blockRows * rowBytes)?.run([...ins, ...blocked], [])).toBe(true);
+        blocked.forEach((b, j) => {
+          // every output of these nests is float32 (fresh allocates by the output's dtype)
+          const [got, one, ref] = [b, whole[j], want[j]] as Float32Array[];
+          expect(sameBits(got ?? EMPTY, one ?? EMPTY) && sameBits(got ?? EMPTY, ref ?? EMPTY)).toBe(true);
+        });
+      }
+    }
   });
 
   describe("reductions accumulate in float64 in row-major order, as the interpreter does, bit for bit", () => {

@@ -35,6 +35,7 @@
 import { sameShape, shapeSize } from "../../core/shape.js";
 import type { IndexMap, LoopNest, OpNode, ReduceOp, ScalarNode } from "../../backend/loop-ir.js";
 import { broadcastView, reshapeView, rowMajorView, sliceView, transposeView, type StridedView } from "../../backend/strided-view.js";
+import { scalarOpRow } from "../../backend/scalar-ops.js";
 import { primitives } from "../../prims/registry.js";
 import type { AnyTensor } from "../../prims/types.js";
 import type { Eqn, Program, Var } from "../program.js";
@@ -200,6 +201,10 @@ export function fuseProgram(p: Program): FusedProgram {
         else g.forEach((r) => groups.add(r));
         if ((user !== undefined && expands(user)) || underExpansion[u] === true) expanded = true;
       }
+      if (role === "elementwise" && !root && !expanded && groups.size > 1 && firstOpaqueUser === Infinity && recomputable(e)) {
+        memberOf[i] = groups; // computed again in each group that uses it, as a view is
+        continue;
+      }
       const shared = role === "elementwise" && !root && !expanded ? sharedIn(groups, firstOpaqueUser) : undefined;
       if (shared !== undefined) {
         memberOf[i] = new Set([shared]);
@@ -212,6 +217,34 @@ export function fuseProgram(p: Program): FusedProgram {
       memberOf[i] = root ? new Set([i]) : groups;
     }
     return { memberOf, alsoOutputs };
+  };
+
+  /**
+   * Whether an elementwise value used by several groups (and by no primitive's impl) is computed again in each of
+   * them rather than stored by the first: when its op is one exact or correctly rounded arithmetic step (so every
+   * group computes the same bits), and it reads only values stored anyway (inputs, constants, the outputs of
+   * primitives and reductions, through views), at most one of them not much smaller than itself and none larger.
+   * Storing it would write it once and read it once more; computing it again reads that one operand instead,
+   * which is read once more either way, and the operand lives on in place of the stored value, of the same size or
+   * less. A CNN's `conv + bias` is computed again by relu's gradient instead of being stored by the forward.
+   */
+  const recomputable = (e: Eqn): boolean => {
+    const op = primitives[e.prim].scalarOp;
+    if (op === undefined) return false;
+    const row = scalarOpRow(op);
+    if ((typeof row.wasm === "object" && "routine" in row.wasm) || row.error.float32 > 0.5 || row.error.float64 > 0.5) return false;
+    const size = shapeSize(e.out.aval.shape);
+    let large = 0;
+    for (const x of e.inputs) {
+      let v: Var = x;
+      for (let p = producer.get(v.id); p !== undefined && roleOf(eqns[p] ?? e) === "view"; p = producer.get(v.id)) v = eqns[p]?.inputs[0] ?? v;
+      const p = producer.get(v.id);
+      const stored = p === undefined || roleOf(eqns[p] ?? e) === "opaque" || roleOf(eqns[p] ?? e) === "reduce";
+      const n = shapeSize(v.aval.shape);
+      if (!stored || n > size) return false;
+      if (8 * n >= size) large++;
+    }
+    return large <= 1;
   };
 
   /**

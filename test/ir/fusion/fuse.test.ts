@@ -75,6 +75,33 @@ describe("the fusion pass", () => {
     expect(second.inputs).toEqual([first.outputs[1]]);
   });
 
+  test("one exact or correctly rounded step over stored values, used by several kernels, is computed again in each instead of stored; a math routine, two large operands or an operand computed in a loop are stored", () => {
+    // a CNN's conv + bias: relu's kernel and its gradient's both compute it from the conv's output and the bias
+    const twice = (make: (x: AnyTensor, b: AnyTensor) => AnyTensor, bShape: number[]): Program =>
+      traceProgram(
+        ([x, b]) => {
+          if (x === undefined || b === undefined) return [];
+          const z = make(x, b);
+          return [bind("reduce_sum", [bind("mul", [z, z], {})], { axes: [0] }), bind("neg", [z], {})];
+        },
+        [aval([16, 4]), aval(bShape)],
+      );
+    const biasAdd = (x: AnyTensor, b: AnyTensor): AnyTensor => bind("add", [x, bind("broadcast", [b], { shape: [16, 4], dims: [1] })], {});
+    expect(describeSteps(twice(biasAdd, [4]))).toEqual(["kernel[broadcast add mul reduce_sum]", "kernel[broadcast add neg]"]);
+    const [first, second] = fuseProgram(twice(biasAdd, [4])).steps;
+    if (first?.kind !== "kernel" || second?.kind !== "kernel") throw new Error("not kernels");
+    expect([first.outputs.length, second.outputs.length]).toEqual([1, 1]);
+    // two operands of the value's size: stored once instead of keeping both alive
+    expect(describeSteps(twice((x, y) => bind("add", [x, y], {}), [16, 4]))).toEqual(["kernel[add mul reduce_sum +1]", "kernel[neg]"]);
+    // a math routine: stored (computed once)
+    expect(describeSteps(twice((x, b) => bind("exp", [biasAdd(x, b)], {}), [4]))).toEqual(["kernel[broadcast add exp mul reduce_sum +1]", "kernel[neg]"]);
+    // an operand that is itself computed in the loop: stored
+    expect(describeSteps(twice((x, b) => bind("add", [bind("neg", [x], {}), bind("broadcast", [b], { shape: [16, 4], dims: [1] })], {}), [4]))).toEqual([
+      "kernel[neg broadcast add mul reduce_sum +1]",
+      "kernel[neg]",
+    ]);
+  });
+
   test("a value returned, needed by an implementation before its first kernel, or read under a view there, has a kernel of its own; a reduction hosts one of any size", () => {
     const returned = traceProgram(
       ([x]) => {

@@ -91,7 +91,15 @@ function evictOverBudget(): void {
 export class SignatureCache<V extends object> {
   readonly #entries = new Map<string, { readonly value: V; readonly id: number }>();
 
-  constructor(readonly maxSignatures: number) {
+  /** The constructor's `onEvict`, as a method signature: so that a cache of any values counts as a cache of objects. */
+  readonly #hooks: { onEvict?(value: V): void };
+
+  /** `onEvict` is told of each value the cache drops (not of those collected with it). */
+  constructor(
+    readonly maxSignatures: number,
+    onEvict?: (value: V) => void,
+  ) {
+    this.#hooks = onEvict === undefined ? {} : { onEvict };
     if (!Number.isInteger(maxSignatures) || maxSignatures < 1) {
       throw new RangeError(`jit: maxSignatures must be an integer of at least 1, got ${String(maxSignatures)}`);
     }
@@ -132,7 +140,11 @@ export class SignatureCache<V extends object> {
 
   /** Drops the program `id` held under `key` (a later one under the same key stays). */
   evict(key: string, id: number): void {
-    if (this.#entries.get(key)?.id === id) this.#entries.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry?.id === id) {
+      this.#entries.delete(key);
+      this.#hooks.onEvict?.(entry.value);
+    }
     forget(id);
   }
 }

@@ -152,7 +152,8 @@ export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, op
 // The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
 export function jit(fn: unknown, options: JitOptions = {}): unknown {
   const f = fn as (...args: readonly Tree[]) => Tree; // the overload admits only functions of trees
-  const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
+  // a program dropped from the cache gives its buffers in the loop kernels' memory back at once
+  const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES, (dropped) => dropped.run.release());
   const donate = options.donate ?? [];
   for (const i of donate) if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: donate must list argument positions, got ${String(i)}`);
   let traces = 0;

@@ -11,7 +11,7 @@
  * says which and why. Left out: choosing per module (one memory serves all).
  */
 
-import { hostWebAssembly } from "../../core/host.js";
+import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 
 const PAGE = 65536;
 
@@ -57,3 +57,24 @@ export const sharing: MemorySharing = decideSharing();
 export const MEMORY_LIMITS: { readonly minPages: number; readonly maxPages?: number; readonly shared?: boolean } = sharing.shared
   ? { minPages: 0, maxPages: MEMORY_MAX_PAGES, shared: true }
   : { minPages: 0 };
+
+/** A WebAssembly memory, as the host's API makes it. */
+export type KernelMemory = InstanceType<WebAssemblyApi["Memory"]>;
+
+/** A new memory of the type every kernel module imports (`MEMORY_LIMITS`): shared with a maximum where `sharing.shared`. */
+export function newKernelMemory(wasm: WebAssemblyApi): KernelMemory {
+  return new wasm.Memory(sharing.shared ? { initial: 1, maximum: MEMORY_MAX_PAGES, shared: true } : { initial: 1 });
+}
+
+/** `memory`'s buffer, the memory grown to at least `bytes`; undefined when it cannot grow that far. */
+export function grownBuffer(memory: KernelMemory, bytes: number): ArrayBufferLike | undefined {
+  if (bytes > MEMORY_MAX_PAGES * PAGE) return undefined;
+  const have = memory.buffer.byteLength;
+  try {
+    // NOTE: a memory keeps its largest size for the life of the process, as WebAssembly memories cannot shrink.
+    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
+  } catch {
+    return undefined; // the engine refused the pages
+  }
+  return memory.buffer;
+}

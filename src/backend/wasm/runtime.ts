@@ -1,39 +1,43 @@
 /**
- * Running WebAssembly loop kernels: feature detection, one shared linear
- * memory, and the copies in and out of it.
+ * Running WebAssembly loop kernels: feature detection, the kernels' memory,
+ * and the copies in and out of it.
  *
- * Every module imports the same `WebAssembly.Memory`, grown when a call needs
- * more. A call lays its buffers out one after another (16-byte aligned),
- * copies the inputs in, runs the kernel with their addresses and the
- * constants' values, and copies the outputs out. A large nest runs in blocks
- * of its outermost rows of about `BLOCK_BYTES` each (copy in, loop, copy
- * out), so that a block stays in cache from its copy in to its copy out
- * instead of every buffer passing through main memory three times; a
- * reduction over the outermost axis carries its accumulators from block to
- * block. A call the module cannot
+ * The matmul, convolution and pooling kernels and the worker pool share one
+ * `WebAssembly.Memory` (`kernelMemory`, `sharedHeap`), grown when a call
+ * needs more; the loop kernels made here import a memory of their own
+ * (`loop-memory.ts`), where a compiled program's intermediate buffers live.
+ * A call reads and writes such a buffer where it is; it lays the other
+ * buffers out one after another (16-byte aligned) from `scratchBase()`,
+ * copies those inputs in, runs the kernel with the addresses and the
+ * constants' values, and copies those outputs out. A large nest with
+ * buffers to copy runs in blocks of its outermost rows of about
+ * `BLOCK_BYTES` each (copy in, loop, copy out), so that a block stays in
+ * cache from its copy in to its copy out instead of every buffer passing
+ * through main memory three times; a reduction over the outermost axis
+ * carries its accumulators from block to block. A call the module cannot
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
- * all is checked once, by validating a tiny module. The memory is a shared
- * one where the host allows it (memory-type.ts), so that the worker pool
- * (`../threads/`) can run kernels in it; the calls here run on the calling
- * thread (`../threads/parallel-loops.ts` runs a large nest on the pool, with
- * `acceptsCall`, `kernelHeap` and `copyInputs` from here). Left out: giving memory back (the memory keeps its largest size; a
- * NOTE below).
+ * all is checked once, by validating a tiny module. The memories are shared
+ * ones where the host allows it (memory-type.ts), so that the worker pool
+ * (`../threads/`) can run kernels in the first; the calls here run on the
+ * calling thread (`../threads/parallel-loops.ts` runs a large nest on the
+ * pool, with `acceptsCall`, `kernelHeap` and `copyInputs` from here). Left
+ * out: giving memory back (a memory keeps its largest size; a NOTE below).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 import { shapeSize } from "../../core/shape.js";
 import { accessRange, outputShape, type LoopNest } from "../loop-ir.js";
-import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WASM_MAX_BYTES, WHOLE_REDUCTION, wasmLayout, wasmSupports, type ReductionPhases } from "./codegen.js";
+import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WHOLE_REDUCTION, wasmLayout, wasmSupports, type ReductionPhases } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
-import { MEMORY_MAX_PAGES, sharing } from "./memory-type.js";
+import { grownBuffer, newKernelMemory, type KernelMemory } from "./memory-type.js";
+import { arenaAddress, loopHeap, loopMemory, scratchBase } from "./loop-memory.js";
 import { copyPacked, packReads, type Pack } from "./pack.js";
 
 const api = hostWebAssembly;
 
-const PAGE = 65536;
 
 /** A tiny module that uses the SIMD instructions the generator relies on. */
 function probeModule(): Uint8Array {
@@ -61,26 +65,17 @@ export function wasmAvailable(): boolean {
   return available;
 }
 
-type Memory = InstanceType<WebAssemblyApi["Memory"]>;
-let memory: Memory | undefined;
+let memory: KernelMemory | undefined;
 
 /** The memory all modules share (made on first use), of the type `MEMORY_IMPORT` declares. */
-function sharedMemory(wasm: WebAssemblyApi): Memory {
-  memory ??= new wasm.Memory(sharing.shared ? { initial: 1, maximum: MEMORY_MAX_PAGES, shared: true } : { initial: 1 });
+function sharedMemory(wasm: WebAssemblyApi): KernelMemory {
+  memory ??= newKernelMemory(wasm);
   return memory;
 }
 
 /** The shared memory's buffer, grown to at least `bytes`; undefined when it cannot grow that far. */
 function heapOf(bytes: number): ArrayBufferLike | undefined {
-  if (memory === undefined || bytes > WASM_MAX_BYTES) return undefined;
-  const have = memory.buffer.byteLength;
-  try {
-    // NOTE: the memory keeps its largest size for the life of the process, as WebAssembly memories cannot shrink.
-    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
-  } catch {
-    return undefined; // the engine refused the pages
-  }
-  return memory.buffer;
+  return memory === undefined ? undefined : grownBuffer(memory, bytes);
 }
 
 let view: Float32Array | undefined;
@@ -147,9 +142,9 @@ export interface WasmKernel {
 /** The kernel function a module exports: addresses, then constants. */
 type ExportedKernel = (...args: number[]) => void;
 
-/** The kernel function of `nest`'s module (running `phases` of its reductions), instantiated with the shared memory. */
+/** The kernel function of `nest`'s module (running `phases` of its reductions), instantiated with the loop kernels' memory (`loop-memory.ts`). */
 function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest, phases: ReductionPhases = WHOLE_REDUCTION): ExportedKernel {
-  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(wasm) } };
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: loopMemory() } };
   const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true, false, phases)), imports).exports[KERNEL_EXPORT];
   if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
   return exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
@@ -264,55 +259,91 @@ function blockKernels(wasm: WebAssemblyApi, blocks: RowBlocks): BlockKernels {
  */
 export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
   if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
+  const wasm = api;
   const sizes = wasmLayout(nest).sizes;
   // inputs read sparsely are copied in as the elements read (pack.ts), and such a nest runs whole
   const { nest: packed, packs } = packReads(nest);
   const blocks = packs.some((p) => p !== undefined) ? undefined : rowBlocks(nest, blockBytes);
-  const { offsets, accumulators, bytes: end } = wasmLayout(blocks?.block ?? packed);
-  const kernel = blocks === undefined ? instantiateKernel(api, packed) : undefined;
-  const kernelOfBlock = blocks === undefined ? undefined : blockKernels(api, blocks);
+  const whole = wasmLayout(packed);
+  const blocked = blocks === undefined ? whole : wasmLayout(blocks.block);
+  // the whole nest's kernel, made when first needed where the nest has blocks (a call with every streamed buffer in place runs whole)
+  let kernel = blocks === undefined ? instantiateKernel(wasm, packed) : undefined;
+  const kernelOfBlock = blocks === undefined ? undefined : blockKernels(wasm, blocks);
   const nBuffers = sizes.length;
   const nIn = nest.inputs.length;
-  const args = new Array<number>(nBuffers + nest.constants.length + accumulators.length).fill(0);
-  offsets.forEach((o, i) => (args[i] = o));
-  accumulators.forEach((o, k) => (args[nBuffers + nest.constants.length + k] = o));
+  const nConst = nest.constants.length;
+  const args = new Array<number>(nBuffers + nConst + whole.accumulators.length).fill(0);
   const rows = nest.shape[0] ?? 1;
-
-  // each buffer's first element in the heap's float32 view (offsets are 16-byte aligned)
-  const at = offsets.map((o) => o / 4);
   const floats = new Array<Float32Array>(nBuffers);
+  // each buffer's byte address in the loop memory when a view of it (a compiled program's buffer, used in place), else undefined
+  const inPlace = new Array<number | undefined>(nBuffers);
+  // each buffer's first element in the heap's float32 view, for the copies in and out
+  const at = new Array<number>(nBuffers).fill(0);
+  // the elements of each buffer per row when it moves block by block (inputs streamed, outputs copied out per block)
+  const perRow = blocks === undefined ? [] : [...blocks.streamed, ...blocks.outRows];
+
+  /** Sets the addresses of the buffers and accumulators of `layout` from scratch byte `base`, each buffer in place where it can be. */
+  const place = (layout: typeof whole, base: number): void => {
+    for (let i = 0; i < nBuffers; i++) {
+      const address = inPlace[i];
+      args[i] = address ?? base + (layout.offsets[i] ?? 0);
+      at[i] = (base + (layout.offsets[i] ?? 0)) / 4;
+    }
+    layout.accumulators.forEach((o, k) => (args[nBuffers + nConst + k] = base + o));
+  };
   const copyOut = (heap: Float32Array, i: number, count: number, to: number): void => {
+    if (inPlace[i] !== undefined) return;
     const o = at[i] ?? 0;
     floats[i]?.set(heap.subarray(o, o + count), to);
   };
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
-    if (!acceptsCall(buffers, constants, sizes, nest.constants.length, floats)) return false;
-    for (let c = 0; c < nest.constants.length; c++) args[nBuffers + c] = constants[c] ?? NaN;
-    const heap = kernelHeap(end);
+    if (!acceptsCall(buffers, constants, sizes, nConst, floats)) return false;
+    for (let c = 0; c < nConst; c++) args[nBuffers + c] = constants[c] ?? NaN;
+    let streamedInPlace = true;
+    for (let i = 0; i < nBuffers; i++) {
+      const b = floats[i];
+      inPlace[i] = b === undefined || (i < nIn && packs[i] !== undefined) ? undefined : arenaAddress(b);
+      if (perRow[i] !== undefined && inPlace[i] === undefined) streamedInPlace = false;
+    }
+    const runsWhole = blocks === undefined || kernelOfBlock === undefined || streamedInPlace;
+    const layout = runsWhole ? whole : blocked;
+    const base = scratchBase();
+    const heap = loopHeap(base + layout.bytes);
     if (heap === undefined) return false;
-    copyInputs(heap, at, floats, packs, blocks?.streamed);
-    if (blocks === undefined || kernelOfBlock === undefined) {
-      kernel?.(...args);
+    place(layout, base);
+    // copied in: every input not in place (the streamed ones block by block when the nest runs in blocks)
+    for (let i = 0; i < nIn; i++) {
+      const b = floats[i];
+      if (b === undefined || inPlace[i] !== undefined) continue;
+      const pack = packs[i];
+      if (pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
+      else if (runsWhole || perRow[i] === undefined) heap.set(b, at[i]);
+    }
+    if (runsWhole) {
+      kernel ??= instantiateKernel(wasm, packed);
+      kernel(...args);
       for (let i = nIn; i < nBuffers; i++) copyOut(heap, i, floats[i]?.length ?? 0, 0);
       floats.fill(EMPTY); // hold no caller's buffer between calls
       return true;
     }
     for (let r0 = 0; r0 < rows; r0 += blocks.rows) {
       const r1 = Math.min(rows, r0 + blocks.rows);
-      for (let i = 0; i < nIn; i++) {
-        const s = blocks.streamed[i];
-        const b = floats[i];
-        if (s !== undefined && b !== undefined) heap.set(b.subarray(r0 * s, Math.min(b.length, r1 * s)), at[i]);
+      for (let i = 0; i < nBuffers; i++) {
+        const s = perRow[i];
+        const address = inPlace[i];
+        if (s === undefined) continue;
+        if (address !== undefined) args[i] = address + 4 * r0 * s;
+        else if (i < nIn) heap.set(floats[i]?.subarray(r0 * s, Math.min(floats[i]?.length ?? 0, r1 * s)) ?? EMPTY, at[i]);
       }
       kernelOfBlock(r0 === 0, r1 === rows, r1 - r0 === blocks.rows)(...args);
       for (let i = nIn; i < nBuffers; i++) {
-        const perRow = blocks.outRows[i - nIn];
-        if (perRow !== undefined) copyOut(heap, i, (r1 - r0) * perRow, r0 * perRow);
+        const s = perRow[i];
+        if (s !== undefined) copyOut(heap, i, (r1 - r0) * s, r0 * s);
       }
     }
     // the reductions carried over the blocks, rounded into their outputs by the last block
-    for (let i = nIn; i < nBuffers; i++) if (blocks.outRows[i - nIn] === undefined) copyOut(heap, i, floats[i]?.length ?? 0, 0);
+    for (let i = nIn; i < nBuffers; i++) if (perRow[i] === undefined) copyOut(heap, i, floats[i]?.length ?? 0, 0);
     floats.fill(EMPTY); // hold no caller's buffer between calls
     return true;
   };

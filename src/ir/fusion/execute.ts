@@ -13,7 +13,10 @@
  * the first call and kept by the executable for the next calls, so a jitted
  * training loop allocates only its program outputs, which the caller keeps:
  * they are fresh on every call, and a call never writes storage that an
- * earlier call returned. Inputs and constants are never written, except
+ * earlier call returned. The plan's float32 buffers live in the loop
+ * kernels' memory where it is shared (`backend/wasm/loop-memory.ts`), so a
+ * loop kernel reads and writes them in place; they are given back when the
+ * executable is collected. Inputs and constants are never written, except
  * inputs the caller donates (`CompileOptions.donate`, the opt-in of JAX's
  * `donate_argnums`): their storage may receive a program output of the same
  * dtype and size once the input is dead, so that a parameter update is
@@ -34,6 +37,7 @@ import { loopKernelBackend } from "../../backend/compile.js";
 import { generateKernel } from "../../backend/js-codegen.js";
 import { interpretedKernel } from "../../backend/interpret.js";
 import { withPackedB } from "../../backend/kernels/matmul.js";
+import { arenaAllocator } from "../../backend/wasm/loop-memory.js";
 import { PackedOperands } from "../../backend/kernels/wasm-matmul.js";
 import type { Kernel } from "../../backend/loop-ir.js";
 import { primitives } from "../../prims/registry.js";
@@ -46,6 +50,13 @@ export interface Executable {
   (inputs: readonly AnyTensor[]): AnyTensor[];
   /** The bytes of the buffers the executable keeps between calls (allocated on its first call). */
   readonly bufferBytes: number;
+  /**
+   * Gives the buffers it keeps between calls back now (at the end of the call
+   * when one is running); a later call makes new ones. For a cache that drops
+   * the executable: its buffers in the loop memory need not wait for a
+   * garbage collection.
+   */
+  readonly release: () => void;
 }
 
 /**
@@ -342,7 +353,12 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
     const bufferFor = (out: Store): Storage<DType> => {
       const { dtype, shape } = out.v.aval;
       if (out.buffer < 0) return allocate(dtype, shapeSize(shape));
-      return (storage[out.buffer] ??= allocate(dtype, shapeSize(shape)));
+      const have = storage[out.buffer];
+      if (have !== undefined) return have;
+      // the plan's own float32 buffers live in the loop kernels' memory where they can (a re-entered call's are ordinary arrays)
+      const made = (storage === kept && dtype === "float32" ? inLoopMemory.take(shapeSize(shape)) : undefined) ?? allocate(dtype, shapeSize(shape));
+      storage[out.buffer] = made;
+      return made;
     };
     const outer = running;
     running = true;
@@ -363,13 +379,26 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       return outputSlots.map(read);
     } finally {
       running = outer;
+      if (!running && releasing) dropKept();
       packs.end();
       // the caller's donated storage is not kept past the call
       for (const { buffer } of donated) storage[buffer] = undefined;
     }
   };
+  // the buffers in the loop memory are given back when the executable is collected or released (no caller ever holds one)
+  const inLoopMemory = arenaAllocator(run);
+  let releasing = false;
+  const dropKept = (): void => {
+    releasing = false;
+    kept.fill(undefined);
+    inLoopMemory.release();
+  };
+  const release = (): void => {
+    if (running) releasing = true;
+    else dropKept();
+  };
   const bufferBytes = buffers.reduce((n, b) => n + (b.donated === undefined ? b.size * allocate(b.dtype, 0).BYTES_PER_ELEMENT : 0), 0);
-  return Object.assign(run, { bufferBytes });
+  return Object.assign(run, { bufferBytes, release });
 }
 
 /** One step of a plan, as `fusionPlan` describes it. */

@@ -1,13 +1,16 @@
 import { describe, expect, test, vi } from "vitest";
 import { PackedOperands } from "../../../src/backend/kernels/wasm-matmul.js";
+import { arenaAddress, arenaState } from "../../../src/backend/wasm/loop-memory.js";
+import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { tensor } from "../../../src/core/create.js";
 import { ShapeError } from "../../../src/core/errors.js";
-import type { Tensor } from "../../../src/core/tensor.js";
+import { Tensor } from "../../../src/core/tensor.js";
 import { compileProgram, fusionPlan } from "../../../src/ir/fusion/execute.js";
 import { interpretProgram } from "../../../src/ir/interpret.js";
 import type { Program } from "../../../src/ir/program.js";
 import { gelu } from "../../../src/ops/activations.js";
 import { add, mul } from "../../../src/ops/elementwise.js";
+import { matmul } from "../../../src/ops/linalg.js";
 import type { AnyTensor } from "../../../src/prims/types.js";
 import { jit } from "../../../src/transforms/jit.js";
 import { bind } from "../../../src/prims/index.js";
@@ -89,6 +92,42 @@ describe("compiled programs", () => {
     expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
     expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
     expectClose(run([x])[0] ?? x, interpretProgram(p, [x])[0] ?? x, 2 ** -19);
+  });
+
+  test.runIf(sharing.shared)("the plan's float32 buffers live in the loop memory and are used in place; release gives them back and a later call makes new ones with the same bits; outputs never live there", () => {
+    // softmax of softmax of a large matrix: intermediates between kernels, some of them run in blocks
+    const shape = [512, 300];
+    const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(softmax(x))]), [aval(shape)]);
+    const x = tensorOf(shape, randomValues(512 * 300, 9));
+    const want = compileProgram(p, { kernels: "interpreted-as-generated" })([x]);
+    const run = compileProgram(p);
+    const before = arenaState().top;
+    const first = run([x]);
+    const grown = arenaState().top;
+    expect(grown - before).toBeGreaterThanOrEqual(512 * 300 * 4);
+    expect(first.every((y) => y.data instanceof Float32Array && arenaAddress(y.data) === undefined)).toBe(true);
+    expect(valuesOf(first[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+    expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+    expect(arenaState().top).toBe(grown);
+    run.release();
+    expect(arenaState().top).toBe(before);
+    expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+    expect(arenaState().top).toBe(grown);
+    run.release();
+  });
+
+  test.runIf(sharing.shared)("a jitted function's program dropped from its cache gives its buffers in the loop memory back", () => {
+    // gelu's output is an intermediate: the product reads it
+    const f = jit((x: Tensor<[number, number]>, w: Tensor<[number, number]>) => matmul(gelu(add(mul(x, x), x)), w), { maxSignatures: 1 });
+    const live = (): number => arenaState().top - arenaState().free.reduce((n, b) => n + b.bytes, 0);
+    const random = (rows: number, cols: number, seed: number): Tensor<[number, number]> => new Tensor([rows, cols], "float32", Float32Array.from(randomValues(rows * cols, seed)));
+    const before = live();
+    f(random(600, 128, 3), random(128, 16, 5));
+    const one = live();
+    expect(one).toBeGreaterThanOrEqual(before + 600 * 128 * 4);
+    // a second signature evicts the first program: live bytes go down (its buffers out, the smaller second one's in)
+    f(random(600, 64, 4), random(64, 16, 6));
+    expect(live()).toBeLessThan(one);
   });
 
   test("every call returns fresh outputs and leaves its inputs alone", () => {

@@ -1,0 +1,66 @@
+import { describe, expect, test } from "vitest";
+import { arenaAddress, arenaAllocator, arenaState, loopHeap, scratchBase } from "../../../src/backend/wasm/loop-memory.js";
+import { sharing } from "../../../src/backend/wasm/memory-type.js";
+import { wasmKernel } from "../../../src/backend/wasm/runtime.js";
+import { nest, op, read } from "../support.js";
+
+describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that live in it", () => {
+  test("buffers are zero, 64-byte aligned, disjoint, below the kernels' working memory, and known as views of the memory", () => {
+    const arena = arenaAllocator({});
+    const [a, b] = [arena.take(10), arena.take(3)];
+    if (a === undefined || b === undefined) throw new Error("no buffer");
+    expect([...a, ...b].every((v) => v === 0)).toBe(true);
+    const [at, bt] = [arenaAddress(a), arenaAddress(b)];
+    expect(at !== undefined && bt !== undefined && at % 64 === 0 && bt % 64 === 0).toBe(true);
+    expect(Math.abs((at ?? 0) - (bt ?? 0))).toBeGreaterThanOrEqual(64);
+    expect(scratchBase()).toBeGreaterThanOrEqual(Math.max(at ?? 0, bt ?? 0) + 64);
+    a.fill(1);
+    expect([...b].every((v) => v === 0)).toBe(true);
+    expect(arenaAddress(new Float32Array(4))).toBeUndefined();
+    // a view made after the memory grew still sees the buffer's values
+    loopHeap(scratchBase() + 64 * 65536);
+    expect(a[9]).toBe(1);
+    arena.release();
+  });
+
+  test("an in-place kernel call reads and writes the buffers where they are and agrees with the copying one", () => {
+    const n = nest({ shape: [6, 5], inputs: [{ dtype: "float32", size: 30 }], nodes: [read(0, "float32", 0, [5, 1]), op("exp", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    const arena = arenaAllocator({});
+    const [x, y] = [arena.take(30), arena.take(30)];
+    if (x === undefined || y === undefined) throw new Error("no buffer");
+    x.set(Float32Array.from({ length: 30 }, (_, i) => i / 7 - 2));
+    const want = new Float32Array(30);
+    const kernel = wasmKernel(n);
+    expect(kernel?.run([Float32Array.from(x), want], [])).toBe(true);
+    expect(kernel?.run([x, y], [])).toBe(true);
+    expect(y.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    // blocks of one row: the in-place buffers run whole, and a mixed call (input in place, output not) in blocks
+    const blocked = wasmKernel(n, 40);
+    const mixed = new Float32Array(30);
+    expect(blocked?.run([x, mixed], [])).toBe(true);
+    expect(mixed.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    arena.release();
+  });
+
+  test("blocks given back merge with their free neighbours, and the top comes down past free blocks", () => {
+    // the tests before gave back every block: the arena is empty
+    expect(arenaState()).toEqual({ top: 0, free: [] });
+    const [first, second, third] = [arenaAllocator({}), arenaAllocator({}), arenaAllocator({})];
+    const [a, b, c] = [first.take(16), second.take(32), third.take(16)]; // 64, 128 and 64 bytes
+    expect([a, b, c].map((v) => (v === undefined ? -1 : arenaAddress(v)))).toEqual([0, 64, 192]);
+    expect(arenaState().top).toBe(256);
+    second.release();
+    expect(arenaState().free).toEqual([{ at: 64, bytes: 128 }]);
+    // a buffer that fits takes the free block's start
+    const again = arenaAllocator({});
+    expect(arenaAddress(again.take(8) ?? new Float32Array(0))).toBe(64);
+    expect(arenaState().free).toEqual([{ at: 128, bytes: 64 }]);
+    again.release();
+    expect(arenaState().free).toEqual([{ at: 64, bytes: 128 }]);
+    first.release(); // merges with the free block after it
+    expect(arenaState().free).toEqual([{ at: 0, bytes: 192 }]);
+    third.release(); // the last block: the top comes down past every free block
+    expect(arenaState()).toEqual({ top: 0, free: [] });
+    expect(scratchBase()).toBe(0);
+  });
+});

@@ -117,10 +117,17 @@ function sgd(p: Params, g: Params): Params {
 }
 
 const lossAndGrad = valueAndGrad(loss);
-export const jittedStep = jit((p: Params, x: Inputs, y: Labels) => {
+function sgdStep(p: Params, x: Inputs, y: Labels): { loss: Tensor<[], "float32">; params: Params } {
   const [l, g] = lossAndGrad(p, x, y);
   return { loss: l, params: sgd(p, g) };
-});
+}
+export const jittedStep = jit(sgdStep);
+/**
+ * The same step with its parameters donated (`jit(step, { donate: [0] })`):
+ * the update is written over the old parameters, as PyTorch's in-place
+ * `optimizer.step()` does (`torch.bench.ts` times this one).
+ */
+export const donatedStep = jit(sgdStep, { donate: [0] });
 
 // ---------------------------------------------------------------------------
 // TensorFlow.js

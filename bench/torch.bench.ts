@@ -12,6 +12,9 @@
  * - the MLP 784-512-256-10 SGD step of `mlp.bench.ts` (batch 128);
  * - the CNN SGD step of `cnn.bench.ts` (conv32-pool-conv64-pool-dense,
  *   28x28x1, batch 64; PyTorch NCHW and channels-last);
+ *   both SGD steps donate their parameters (`donatedStep`: the update is
+ *   written over the old parameters, as PyTorch's `optimizer.step()` writes
+ *   in place), since 2026-12-08;
  * - LSTM 64 -> 128, sequence 32, batch 32: forward and backward of the mean
  *   of h² over every step (the weights and input of `lstm.bench.ts`);
  * - the pre-norm transformer encoder block of `transformer.bench.ts` (d 128,
@@ -236,6 +239,8 @@ function geluWorkload(): Workload {
 /** What `sgdWorkload` uses of an SGD-step bench module (`mlp.bench.ts`, `cnn.bench.ts`). */
 interface SgdBench<P, X, Y, N extends string> {
   readonly jittedStep: (p: P, x: X, y: Y) => { readonly loss: Tensor<[], "float32">; readonly params: P };
+  /** The step with its parameters donated: the one timed, since PyTorch's `optimizer.step()` updates in place too. */
+  readonly donatedStep: (p: P, x: X, y: Y) => { readonly loss: Tensor<[], "float32">; readonly params: P };
   readonly loss: (p: P, x: X, y: Y) => Tensor<[], "float32">;
   readonly stratumParams: () => P;
   readonly PARAM_NAMES: readonly N[];
@@ -260,7 +265,7 @@ function sgdWorkload<P, X extends Tensor<readonly number[]>, Y extends Tensor<re
     ...about,
     tensors,
     stratum: () => {
-      const out = bench.jittedStep(params, x, y);
+      const out = bench.donatedStep(params, x, y);
       params = out.params;
       return out.loss.item();
     },

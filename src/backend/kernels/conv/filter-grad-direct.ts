@@ -12,10 +12,16 @@
  * and its transforms besides (the CNN bench's first convolution, 64 x 28 x 28,
  * 1 to 32 channels, spent more time on its filter gradient than on its
  * forward). The sums run in a fixed order (pixels in order, per tap and
- * pair of channels), the same order as a one-row-at-a-time matmul's; with
- * more than one thread the groups of output channels are tasks of the
- * worker pool, each group's sums its own, so the bits do not depend on the
- * thread count.
+ * pair of channels), the same order as a one-row-at-a-time matmul's.
+ *
+ * `dy` goes into the WebAssembly memory a block of output rows at a time
+ * (BLOCK_BYTES), and each block is summed for every group of output
+ * channels while it is in the cache, the sums going on from what the last
+ * block left in `dw`: the bits of one pass over all pixels. It runs on the
+ * calling thread alone: split over the worker pool by groups of output
+ * channels, with `dy` staged whole, it was slower at 2 threads than the
+ * blocks on one (bench/results/cnnbwd.md), and the bits do not depend on
+ * the thread count.
  *
  * Left out: strides and dilations other than 1, groups, float64, an
  * epilogue (the callers' plain case only).
@@ -23,8 +29,7 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
-import { compileKernel } from "../wasm-matmul.js";
+import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 import { regions, stageImage } from "./winograd-wasm.js";
 
@@ -33,34 +38,35 @@ const VECTOR = 16;
 
 /** The sizes one kernel is built for (validated integers from the geometry). */
 interface Plan {
-  readonly batch: number;
   readonly kernelHeight: number;
   readonly kernelWidth: number;
   readonly channels: number;
   /** Output channels rounded up to 4. */
   readonly o4: number;
-  readonly outHeight: number;
   readonly outWidth: number;
-  /** Rows and columns of the staged (padded) input. */
-  readonly rows: number;
+  /** Columns of the staged (padded) input. */
   readonly cols: number;
 }
 
 /**
- * `filterGrad(x, dy, dw, vectors)`: for `vectors` groups of four output
+ * `filterGrad(x, dy, dw, vectors, rows)`: for `vectors` groups of four output
  * channels from the first at `dy` and `dw` (byte addresses of the group's
- * first channel), and every input channel, the taps' sums over all output
- * pixels, to `dw` as `[KH][KW][C][o4]`.
+ * first channel), and every input channel, adds the taps' sums over `rows`
+ * output rows of one image (`x` at the staged input's row of the first, `dy`
+ * at its output gradient) to `dw` (`[KH][KW][C][o4]`): the sums start from
+ * what `dw` holds, so a call per block of rows continues each sum in pixel
+ * order, the bits of one pass over all pixels. A block's `dy` (rows x OW x
+ * o4 floats) is read once per group and input channel: sized to stay in the
+ * cache (BLOCK_BYTES), it comes from memory once.
  */
 function filterGradBody(plan: Plan): FunctionBody {
-  const { batch, kernelHeight: KH, kernelWidth: KW, channels: C, o4, outHeight: OH, outWidth: OW, rows, cols } = plan;
-  const f = new FunctionBody(4);
-  const [x, dy, dw, vectors] = [0, 1, 2, 3];
+  const { kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols } = plan;
+  const f = new FunctionBody(5);
+  const [x, dy, dw, vectors, rows] = [0, 1, 2, 3, 4];
   const channel = f.local(ValType.i32); // byte offset of the input channel
   const xAt = f.local(ValType.i32);
   const dwAt = f.local(ValType.i32);
   const dyAt = f.local(ValType.i32);
-  const n = f.local(ValType.i32);
   const oh = f.local(ValType.i32);
   const ow = f.local(ValType.i32);
   const d = f.local(ValType.v128);
@@ -69,15 +75,14 @@ function filterGradBody(plan: Plan): FunctionBody {
   const countDown = (counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
   const addTo = (local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
   const pixelBytes = C * FLOAT;
+  const tapBytes = (t: number): number[] => FunctionBody.memarg(ALIGN_16, t * C * o4 * FLOAT);
   f.loop(); // over groups of 4 output channels
   f.i32(0).set(channel).get(dw).set(dwAt);
   f.loop(); // over input channels
-  for (const a of acc) f.zeros().set(a);
+  acc.forEach((a, t) => void f.get(dwAt).simd(SimdOp.v128_load, tapBytes(t)).set(a));
   f.get(x).get(channel).op(Op.i32_add).set(xAt);
   f.get(dy).set(dyAt);
-  f.i32(batch).set(n);
-  f.loop(); // over images
-  f.i32(OH).set(oh);
+  f.get(rows).set(oh);
   f.loop(); // over output rows
   f.i32(OW).set(ow);
   f.loop(); // over output pixels of the row
@@ -97,10 +102,7 @@ function filterGradBody(plan: Plan): FunctionBody {
   addTo(xAt, (cols - OW) * pixelBytes); // to the next row of the staged input
   countDown(oh);
   f.end();
-  addTo(xAt, (rows - OH) * cols * pixelBytes); // to the next image
-  countDown(n);
-  f.end();
-  for (let t = 0; t < taps; t++) f.get(dwAt).get(acc[t] ?? 0).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16, t * C * o4 * FLOAT));
+  acc.forEach((a, t) => void f.get(dwAt).get(a).simd(SimdOp.v128_store, tapBytes(t)));
   addTo(channel, FLOAT);
   addTo(dwAt, o4 * FLOAT);
   f.get(channel).i32(pixelBytes).op(Op.i32_ne).brIf(0);
@@ -113,25 +115,19 @@ function filterGradBody(plan: Plan): FunctionBody {
 }
 
 /** Compiled kernels by plan; emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, PoolKernel | null>();
+type FilterGradKernel = (x: number, dy: number, dw: number, vectors: number, rows: number) => void;
+const kernelCache = new Map<string, FilterGradKernel | null>();
 const KERNEL_CACHE_SIZE = 32;
 
-function kernelOf(plan: Plan): PoolKernel | null {
+function kernelOf(plan: Plan): FilterGradKernel | null {
   const key = Object.values(plan).join(",");
   const known = kernelCache.get(key);
   if (known !== undefined || kernelCache.has(key)) return known ?? null;
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = compileKernel(filterGradBody(plan), 4);
+  const kernel = instantiateKernel(filterGradBody(plan), 5);
   kernelCache.set(key, kernel);
   return kernel;
 }
-
-/**
- * The fewest multiply-adds (pixels x taps x C x o4) for which the groups of
- * output channels become tasks of the worker pool: the threshold of the
- * WebAssembly matmul and of the Winograd kernels, work of the same kind.
- */
-const PARALLEL_MIN = 2 ** 21;
 
 /**
  * True where a float32 filter gradient takes `conv2dFilterGradDirect`:
@@ -154,32 +150,63 @@ const MAX_CHANNELS = 1;
 const MAX_TAPS = 9;
 
 /**
+ * About how many bytes of `dy` a block of output rows holds (see
+ * `filterGradBody`). Measured on the CNN bench's first convolution (batch
+ * 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB, an image 98 KiB), one
+ * thread, against one pass per group of 4 output channels over the whole
+ * `dy`: see bench/results/cnnbwd.md.
+ */
+const BLOCK_BYTES = 128 * 1024;
+
+/**
+ * Copies rows `r0 .. r0 + rows` of image `n` of `dy` (`[N, OH, OW, O]`) to
+ * float `at` of the shared memory as `[rows][OW][o4]`, the channels past `O` zero.
+ */
+function stageRows(floats: Float32Array, at: number, dy: Float32Array, g: ConvGeometry, o4: number, n: number, r0: number, rows: number): void {
+  const { outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const from = (n * OH + r0) * OW * O;
+  if (o4 === O) {
+    floats.set(dy.subarray(from, from + rows * OW * O), at);
+    return;
+  }
+  floats.fill(0, at, at + rows * OW * o4);
+  // NOTE: one float at a time: a `set` per pixel of a few channels costs far more (a view each)
+  for (let p = 0; p < rows * OW; p++) for (let o = 0; o < O; o++) floats[at + p * o4 + o] = dy[from + p * O + o] ?? 0;
+}
+
+/**
  * The filter gradient `dw` (`[KH, KW, C, O]`) of a float32 convolution
  * `usesDirectFilterGrad` accepts, from `x` (`[N, H, W, C]`) and `dy`
  * (`[N, OH, OW, O]`), by the direct sum in WebAssembly (see the file's
- * header). Returns false, having written nothing, where WebAssembly SIMD or
- * the memory is missing.
+ * header). On one thread `dy` goes into the shared memory a block of rows at
+ * a time, each block summed while it is in the cache; with more, it is
+ * staged whole and each task (a run of groups of output channels) goes
+ * through the same blocks. Returns false, having written nothing, where
+ * WebAssembly SIMD or the memory is missing.
  */
 export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW, outChannels: O } = g;
   const o4 = Math.ceil(O / 4) * 4;
   // stride and dilation 1: the staged input holds every window, padding written out
-  const plan: Plan = { batch: N, kernelHeight: KH, kernelWidth: KW, channels: C, o4, outHeight: OH, outWidth: OW, rows: OH + KH - 1, cols: OW + KW - 1 };
-  const kernel = kernelOf(plan);
+  const [rows, cols] = [OH + KH - 1, OW + KW - 1];
+  const kernel = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
   if (kernel === null) return false;
-  const at = regions({ x: N * plan.rows * plan.cols * C, dy: N * OH * OW * o4, dw: KH * KW * C * o4 });
+  const vectors = o4 / 4;
+  const blockRows = Math.max(1, Math.min(OH, Math.floor(BLOCK_BYTES / (OW * o4 * FLOAT))));
+  const at = regions({ x: N * rows * cols * C, dy: blockRows * OW * o4, dw: KH * KW * C * o4 });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.rows, plan.cols, C, g.padTop, g.padLeft);
-  stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, OH, OW, o4, 0, 0);
-  const vectors = o4 / 4;
-  const parts = getThreads() > 1 && N * OH * OW * KH * KW * C * o4 >= PARALLEL_MIN ? vectors : 1;
-  const per = Math.ceil(vectors / parts);
-  const tasks: TaskCall[][] = [];
-  for (let q = 0; q < vectors; q += per) tasks.push([{ kernel, args: [at.x, at.dy + q * VECTOR, at.dw + q * VECTOR, Math.min(per, vectors - q)] }]);
-  runTasks(tasks);
+  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, rows, cols, C, g.padTop, g.padLeft);
   const dwAt = at.dw / FLOAT;
+  floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
+  for (let n = 0; n < N; n++) {
+    for (let r0 = 0; r0 < OH; r0 += blockRows) {
+      const count = Math.min(blockRows, OH - r0);
+      stageRows(floats, at.dy / FLOAT, dy, g, o4, n, r0, count);
+      kernel(at.x + (n * rows + r0) * cols * C * FLOAT, at.dy, at.dw, vectors, count);
+    }
+  }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;
 }

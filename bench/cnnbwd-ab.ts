@@ -13,7 +13,9 @@
  * Before timing, each kernel runs once in both builds on the same data and
  * the bench says whether the outputs are the same bits. Prints per kernel
  * and thread count the medians of per-call times and after / before with the
- * quartiles of the ratio taken round by round. Writes nothing.
+ * quartiles of the ratio taken round by round, and the median CPU time a
+ * call (`process.cpuUsage`, every thread: on a loaded machine it moves less
+ * than wall time). Writes nothing.
  *
  * Environment: CNN_AB_ROUNDS (default 15), CNN_AB_CALLS calls per side and
  * round (default 5), CNN_AB_ONLY (parts of kernel names, separated by semicolons).
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
       }
       const [first, second] = outs;
       const same = first !== undefined && second !== undefined && sameBits(first, second);
-      const sides = builds.map((b) => ({ b, times: [] as number[], rounds: [] as number[] }));
+      const sides = builds.map((b) => ({ b, times: [] as number[], rounds: [] as number[], cpu: [] as number[] }));
       for (const side of sides) {
         side.b.setThreads(t);
         for (let i = 0; i < 2; i++) k.run(side.b.conv); // warm
@@ -146,11 +148,14 @@ async function main(): Promise<void> {
           if (side === undefined) continue;
           side.b.setThreads(t);
           const perCall: number[] = [];
+          const cpu0 = process.cpuUsage();
           for (let c = 0; c < calls; c++) {
             const t0 = performance.now();
             k.run(side.b.conv);
             perCall.push(performance.now() - t0);
           }
+          const cpu = process.cpuUsage(cpu0);
+          side.cpu.push((cpu.user + cpu.system) / 1000 / calls);
           side.times.push(...perCall);
           side.rounds.push(median(perCall));
         }
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
       if (before === undefined || after === undefined) continue;
       const ratios = after.rounds.map((a, i) => a / (before.rounds[i] ?? NaN));
       console.log(
-        `${k.key} ${t}T: before ${median(before.times).toFixed(3)} ms, after ${median(after.times).toFixed(3)} ms, after / before ${(median(after.times) / median(before.times)).toFixed(3)} (rounds: quartiles ${quantile(ratios, 0.25).toFixed(3)} to ${quantile(ratios, 0.75).toFixed(3)}); ${same ? "same bits" : "DIFFERENT BITS"}`,
+        `${k.key} ${t}T: before ${median(before.times).toFixed(3)} ms, after ${median(after.times).toFixed(3)} ms, after / before ${(median(after.times) / median(before.times)).toFixed(3)} (rounds: quartiles ${quantile(ratios, 0.25).toFixed(3)} to ${quantile(ratios, 0.75).toFixed(3)}); CPU time a call (all threads) ${median(before.cpu).toFixed(3)} and ${median(after.cpu).toFixed(3)} ms, ${(median(after.cpu) / median(before.cpu)).toFixed(3)}; ${same ? "same bits" : "DIFFERENT BITS"}`,
       );
     }
   }

@@ -20,6 +20,9 @@
  *   over tiles in tile order) over random shapes big enough to split, one
  *   to 40 input channels, output channels around the 8-wide panel, padding
  *   or none, each kernel checked to have given workers tasks;
+ * - the direct filter gradient of one-channel convolutions
+ *   (`filter-grad-direct.ts`, groups of four output channels as tasks),
+ *   likewise;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
  *   for bit, at 1, 2, 3 and 8 threads.
@@ -33,6 +36,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { matmul as matmulKernel, withPackedB, type MatmulOptions } from "../src/backend/kernels/matmul.js";
 import { PackedOperands } from "../src/backend/kernels/wasm-matmul.js";
 import { conv2dGeometry, type ConvGeometry } from "../src/backend/kernels/conv/index.js";
+import { conv2dFilterGradDirect } from "../src/backend/kernels/conv/filter-grad-direct.js";
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { Tensor } from "../src/core/tensor.js";
@@ -214,6 +218,39 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     );
     expect(forwardRan.ran).toBe(true);
     expect(gradientRan.ran).toBe(true);
+  });
+
+  test("the direct filter gradient of one-channel convolutions, on the workers", async () => {
+    let workersRan = false;
+    const shapes = fc.record({
+      batch: fc.integer({ min: 8, max: 64 }),
+      side: fc.integer({ min: 12, max: 30 }),
+      outChannels: fc.constantFrom(7, 8, 13, 32, 64),
+      padding: fc.constantFrom("same" as const, "valid" as const),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    /** The geometry, where its multiply-adds (with the output channels rounded up to 4) reach the kernel's threshold of 2^21. */
+    const geometryOf = (c: typeof shapes extends fc.Arbitrary<infer T> ? T : never): ConvGeometry | undefined => {
+      const g = conv2dGeometry({ batch: c.batch, inHeight: c.side, inWidth: c.side, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding });
+      return g.batch * g.outHeight * g.outWidth * 9 * Math.ceil(c.outChannels / 4) * 4 >= 2 ** 21 ? g : undefined;
+    };
+    await fc.assert(
+      fc.asyncProperty(shapes.filter((c) => geometryOf(c) !== undefined), async (c) => {
+        const g = geometryOf(c);
+        if (g === undefined) throw new Error("the filter let a shape through that does not split");
+        const x = floats(g.batch * g.inHeight * g.inWidth, c.seed);
+        const dy = floats(g.batch * g.outHeight * g.outWidth * g.outChannels, c.seed + 1);
+        const seen = await atEachCount(() => {
+          const dw = new Float32Array(9 * g.outChannels);
+          expect(conv2dFilterGradDirect(dw, x, dy, g)).toBe(true);
+          return [dw];
+        });
+        workersRan ||= seen.workersRan;
+        expectSameBits(seen.results);
+      }),
+      { numRuns: Math.min(numRuns, 4) },
+    );
+    expect(workersRan).toBe(true);
   });
 
   test("three SGD steps of a jitted MLP end at the same parameters", async () => {

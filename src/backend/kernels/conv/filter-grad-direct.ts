@@ -17,11 +17,10 @@
  * `dy` goes into the WebAssembly memory a block of output rows at a time
  * (BLOCK_BYTES), and each block is summed for every group of output
  * channels while it is in the cache, the sums going on from what the last
- * block left in `dw`: the bits of one pass over all pixels. It runs on the
- * calling thread alone: split over the worker pool by groups of output
- * channels, with `dy` staged whole, it was slower at 2 threads than the
- * blocks on one (bench/results/cnnbwd.md), and the bits do not depend on
- * the thread count.
+ * block left in `dw`: the bits of one pass over all pixels. With more than
+ * one thread, the blocks are larger (PARALLEL_BLOCK_BYTES) and each is a
+ * job of the worker pool, a task per group of output channels (each
+ * group's sums its own), so the bits do not depend on the thread count.
  *
  * Left out: strides and dilations other than 1, groups, float64, an
  * epilogue (the callers' plain case only).
@@ -29,7 +28,8 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { instantiateKernel } from "../wasm-matmul.js";
+import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
+import { compileKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 import { regions, stageImage } from "./winograd-wasm.js";
 
@@ -115,16 +115,15 @@ function filterGradBody(plan: Plan): FunctionBody {
 }
 
 /** Compiled kernels by plan; emptied when it grows past KERNEL_CACHE_SIZE. */
-type FilterGradKernel = (x: number, dy: number, dw: number, vectors: number, rows: number) => void;
-const kernelCache = new Map<string, FilterGradKernel | null>();
+const kernelCache = new Map<string, PoolKernel | null>();
 const KERNEL_CACHE_SIZE = 32;
 
-function kernelOf(plan: Plan): FilterGradKernel | null {
+function kernelOf(plan: Plan): PoolKernel | null {
   const key = Object.values(plan).join(",");
   const known = kernelCache.get(key);
   if (known !== undefined || kernelCache.has(key)) return known ?? null;
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = instantiateKernel(filterGradBody(plan), 5);
+  const kernel = compileKernel(filterGradBody(plan), 5);
   kernelCache.set(key, kernel);
   return kernel;
 }
@@ -151,12 +150,42 @@ const MAX_TAPS = 9;
 
 /**
  * About how many bytes of `dy` a block of output rows holds (see
- * `filterGradBody`). Measured on the CNN bench's first convolution (batch
- * 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB, an image 98 KiB), one
- * thread, against one pass per group of 4 output channels over the whole
- * `dy`: see bench/results/cnnbwd.md.
+ * `filterGradBody`): on one thread, and with more (where each block is a job
+ * of the worker pool, fewer and larger blocks). Measured on the CNN bench's
+ * first convolution (batch 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB,
+ * an image 98 KiB), against one pass per group of 4 output channels over the
+ * whole `dy`: see bench/results/cnnbwd.md.
  */
 const BLOCK_BYTES = 128 * 1024;
+const PARALLEL_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * The fewest multiply-adds (pixels x taps x C x o4) for which the groups of
+ * output channels become tasks of the worker pool: the threshold of the
+ * WebAssembly matmul and of the Winograd kernels, work of the same kind.
+ */
+const PARALLEL_MIN = 2 ** 21;
+
+/** A block: output rows `r0 .. r0 + rows` of each of `images` images from image `n` (several images only with all their rows). */
+interface Block {
+  readonly n: number;
+  readonly images: number;
+  readonly r0: number;
+  readonly rows: number;
+}
+
+/** The blocks of `N` images of `OH` rows of `rowBytes`, in order: whole images while one fits in `budget` bytes, else runs of rows. */
+function blocksOf(N: number, OH: number, rowBytes: number, budget: number): Block[] {
+  const blocks: Block[] = [];
+  const perImage = Math.floor(budget / (OH * rowBytes));
+  if (perImage >= 1) {
+    for (let n = 0; n < N; n += perImage) blocks.push({ n, images: Math.min(perImage, N - n), r0: 0, rows: OH });
+    return blocks;
+  }
+  const per = Math.max(1, Math.floor(budget / rowBytes));
+  for (let n = 0; n < N; n++) for (let r0 = 0; r0 < OH; r0 += per) blocks.push({ n, images: 1, r0, rows: Math.min(per, OH - r0) });
+  return blocks;
+}
 
 /**
  * Copies rows `r0 .. r0 + rows` of image `n` of `dy` (`[N, OH, OW, O]`) to
@@ -178,11 +207,11 @@ function stageRows(floats: Float32Array, at: number, dy: Float32Array, g: ConvGe
  * The filter gradient `dw` (`[KH, KW, C, O]`) of a float32 convolution
  * `usesDirectFilterGrad` accepts, from `x` (`[N, H, W, C]`) and `dy`
  * (`[N, OH, OW, O]`), by the direct sum in WebAssembly (see the file's
- * header). On one thread `dy` goes into the shared memory a block of rows at
- * a time, each block summed while it is in the cache; with more, it is
- * staged whole and each task (a run of groups of output channels) goes
- * through the same blocks. Returns false, having written nothing, where
- * WebAssembly SIMD or the memory is missing.
+ * header): `dy` goes into the shared memory a block at a time, each block
+ * summed while it is in the cache; with more than one thread, each block is
+ * a job of the worker pool whose tasks are the groups of output channels.
+ * Returns false, having written nothing, where WebAssembly SIMD or the
+ * memory is missing.
  */
 export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW, outChannels: O } = g;
@@ -192,20 +221,33 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   const kernel = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
   if (kernel === null) return false;
   const vectors = o4 / 4;
-  const blockRows = Math.max(1, Math.min(OH, Math.floor(BLOCK_BYTES / (OW * o4 * FLOAT))));
-  const at = regions({ x: N * rows * cols * C, dy: blockRows * OW * o4, dw: KH * KW * C * o4 });
+  // the tasks of a block: each group of 4 output channels its own (the bits do not depend on who runs it)
+  const parts = getThreads() > 1 && N * OH * OW * KH * KW * C * o4 >= PARALLEL_MIN ? vectors : 1;
+  const rowBytes = OW * o4 * FLOAT;
+  const blocks = blocksOf(N, OH, rowBytes, parts > 1 ? PARALLEL_BLOCK_BYTES : BLOCK_BYTES);
+  const largest = Math.max(...blocks.map((b) => b.images * b.rows));
+  const at = regions({ x: N * rows * cols * C, dy: largest * OW * o4, dw: KH * KW * C * o4 });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
   stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, rows, cols, C, g.padTop, g.padLeft);
   const dwAt = at.dw / FLOAT;
   floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
-  for (let n = 0; n < N; n++) {
-    for (let r0 = 0; r0 < OH; r0 += blockRows) {
-      const count = Math.min(blockRows, OH - r0);
-      stageRows(floats, at.dy / FLOAT, dy, g, o4, n, r0, count);
-      kernel(at.x + (n * rows + r0) * cols * C * FLOAT, at.dy, at.dw, vectors, count);
+  const per = Math.ceil(vectors / parts);
+  for (const b of blocks) {
+    // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
+    stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
+    const tasks: TaskCall[][] = [];
+    for (let q = 0; q < vectors; q += per) {
+      const task: TaskCall[] = [];
+      for (let i = 0; i < b.images; i++) {
+        const xAt = at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT;
+        const dyAt = at.dy + i * OH * rowBytes + q * VECTOR;
+        task.push({ kernel, args: [xAt, dyAt, at.dw + q * VECTOR, Math.min(per, vectors - q), b.rows] });
+      }
+      tasks.push(task);
     }
+    runTasks(tasks);
   }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;

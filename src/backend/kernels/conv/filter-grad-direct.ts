@@ -150,11 +150,13 @@ const MAX_TAPS = 9;
 
 /**
  * About how many bytes of `dy` a block of output rows holds (see
- * `filterGradBody`): on one thread, and with more (where each block is a job
- * of the worker pool, fewer and larger blocks). Measured on the CNN bench's
- * first convolution (batch 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB,
- * an image 98 KiB), against one pass per group of 4 output channels over the
- * whole `dy`: see bench/results/cnnbwd.md.
+ * `filterGradBody`). On one thread, measured on the CNN bench's first
+ * convolution (batch 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB, an
+ * image 98 KiB): 32 KiB, 128 KiB and 512 KiB all took 0.60 of the time of
+ * one pass per group of 4 output channels over the whole `dy`
+ * (bench/results/cnnbwd.md). With more threads each block is a job of the
+ * worker pool, so the blocks are larger (7 jobs for that convolution): a
+ * choice, not tuned (the machine was too loaded to time 2 threads).
  */
 const BLOCK_BYTES = 128 * 1024;
 const PARALLEL_BLOCK_BYTES = 1024 * 1024;

@@ -52,6 +52,30 @@ describe("the direct float32 filter gradient in WebAssembly", () => {
     dw.forEach((v, i) => expect(Math.abs(v - (sums[i] ?? NaN))).toBeLessThanOrEqual(bound * (scale[i] ?? NaN) + 1e-30));
   });
 
+  test("sums across blocks of rows (and images) in pixel order: the bits of a float32 sum of float32 products", () => {
+    // 40 rows of 64 pixels x 32 channels (30 real): several blocks of BLOCK_BYTES per image, and a partial vector
+    const params: Conv2dParams = { batch: 2, inHeight: 40, inWidth: 64, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 30, padding: "same" };
+    const g = conv2dGeometry(params);
+    const { batch: N, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, outChannels: O } = g;
+    const x = values(N * H * W, 3);
+    const dy = values(N * OH * OW * O, 4);
+    const dw = new Float32Array(9 * O).fill(Number.NaN);
+    expect(conv2dFilterGradDirect(dw, x, dy, g)).toBe(true);
+    const want = new Float32Array(9 * O);
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          for (let t = 0; t < 9; t++) {
+            const [ih, iw] = [oh - g.padTop + Math.floor(t / 3), ow - g.padLeft + (t % 3)];
+            const v = ih < 0 || ih >= H || iw < 0 || iw >= W ? 0 : (x[(n * H + ih) * W + iw] ?? NaN);
+            for (let o = 0; o < O; o++) want[t * O + o] = Math.fround((want[t * O + o] ?? NaN) + Math.fround(v * (dy[((n * OH + oh) * OW + ow) * O + o] ?? NaN)));
+          }
+        }
+      }
+    }
+    expect(dw).toEqual(want);
+  });
+
   test("takes stride 1, dilation 1, one group and one input channel only", () => {
     const base: Conv2dParams = { batch: 1, inHeight: 6, inWidth: 6, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 4 };
     expect(usesDirectFilterGrad(conv2dGeometry(base))).toBe(true);

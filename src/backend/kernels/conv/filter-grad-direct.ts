@@ -12,10 +12,15 @@
  * and its transforms besides (the CNN bench's first convolution, 64 x 28 x 28,
  * 1 to 32 channels, spent more time on its filter gradient than on its
  * forward). The sums run in a fixed order (pixels in order, per tap and
- * pair of channels), the same order as a one-row-at-a-time matmul's; with
- * more than one thread the groups of output channels are tasks of the
- * worker pool, each group's sums its own, so the bits do not depend on the
- * thread count.
+ * pair of channels), the same order as a one-row-at-a-time matmul's.
+ *
+ * `dy` goes into the WebAssembly memory a block of output rows at a time
+ * (BLOCK_BYTES), and each block is summed for every group of output
+ * channels while it is in the cache, the sums going on from what the last
+ * block left in `dw`: the bits of one pass over all pixels. With more than
+ * one thread, the blocks are larger (PARALLEL_BLOCK_BYTES) and each is a
+ * job of the worker pool, a task per group of output channels (each
+ * group's sums its own), so the bits do not depend on the thread count.
  *
  * Left out: strides and dilations other than 1, groups, float64, an
  * epilogue (the callers' plain case only).
@@ -26,41 +31,42 @@ import { sharedHeap } from "../../wasm/runtime.js";
 import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import { compileKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
-import { regions, stageImage } from "./winograd-wasm.js";
+import { regions } from "./winograd-wasm.js";
 
 const FLOAT = 4;
 const VECTOR = 16;
 
 /** The sizes one kernel is built for (validated integers from the geometry). */
 interface Plan {
-  readonly batch: number;
   readonly kernelHeight: number;
   readonly kernelWidth: number;
   readonly channels: number;
   /** Output channels rounded up to 4. */
   readonly o4: number;
-  readonly outHeight: number;
   readonly outWidth: number;
-  /** Rows and columns of the staged (padded) input. */
-  readonly rows: number;
+  /** Columns of the staged (padded) input. */
   readonly cols: number;
 }
 
 /**
- * `filterGrad(x, dy, dw, vectors)`: for `vectors` groups of four output
+ * `filterGrad(x, dy, dw, vectors, rows)`: for `vectors` groups of four output
  * channels from the first at `dy` and `dw` (byte addresses of the group's
- * first channel), and every input channel, the taps' sums over all output
- * pixels, to `dw` as `[KH][KW][C][o4]`.
+ * first channel), and every input channel, adds the taps' sums over `rows`
+ * output rows of one image (`x` at the staged input's row of the first, `dy`
+ * at its output gradient) to `dw` (`[KH][KW][C][o4]`): the sums start from
+ * what `dw` holds, so a call per block of rows continues each sum in pixel
+ * order, the bits of one pass over all pixels. A block's `dy` (rows x OW x
+ * o4 floats) is read once per group and input channel: sized to stay in the
+ * cache (BLOCK_BYTES), it comes from memory once.
  */
 function filterGradBody(plan: Plan): FunctionBody {
-  const { batch, kernelHeight: KH, kernelWidth: KW, channels: C, o4, outHeight: OH, outWidth: OW, rows, cols } = plan;
-  const f = new FunctionBody(4);
-  const [x, dy, dw, vectors] = [0, 1, 2, 3];
+  const { kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols } = plan;
+  const f = new FunctionBody(5);
+  const [x, dy, dw, vectors, rows] = [0, 1, 2, 3, 4];
   const channel = f.local(ValType.i32); // byte offset of the input channel
   const xAt = f.local(ValType.i32);
   const dwAt = f.local(ValType.i32);
   const dyAt = f.local(ValType.i32);
-  const n = f.local(ValType.i32);
   const oh = f.local(ValType.i32);
   const ow = f.local(ValType.i32);
   const d = f.local(ValType.v128);
@@ -69,15 +75,14 @@ function filterGradBody(plan: Plan): FunctionBody {
   const countDown = (counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
   const addTo = (local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
   const pixelBytes = C * FLOAT;
+  const tapBytes = (t: number): number[] => FunctionBody.memarg(ALIGN_16, t * C * o4 * FLOAT);
   f.loop(); // over groups of 4 output channels
   f.i32(0).set(channel).get(dw).set(dwAt);
   f.loop(); // over input channels
-  for (const a of acc) f.zeros().set(a);
+  acc.forEach((a, t) => void f.get(dwAt).simd(SimdOp.v128_load, tapBytes(t)).set(a));
   f.get(x).get(channel).op(Op.i32_add).set(xAt);
   f.get(dy).set(dyAt);
-  f.i32(batch).set(n);
-  f.loop(); // over images
-  f.i32(OH).set(oh);
+  f.get(rows).set(oh);
   f.loop(); // over output rows
   f.i32(OW).set(ow);
   f.loop(); // over output pixels of the row
@@ -97,10 +102,7 @@ function filterGradBody(plan: Plan): FunctionBody {
   addTo(xAt, (cols - OW) * pixelBytes); // to the next row of the staged input
   countDown(oh);
   f.end();
-  addTo(xAt, (rows - OH) * cols * pixelBytes); // to the next image
-  countDown(n);
-  f.end();
-  for (let t = 0; t < taps; t++) f.get(dwAt).get(acc[t] ?? 0).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16, t * C * o4 * FLOAT));
+  acc.forEach((a, t) => void f.get(dwAt).get(a).simd(SimdOp.v128_store, tapBytes(t)));
   addTo(channel, FLOAT);
   addTo(dwAt, o4 * FLOAT);
   f.get(channel).i32(pixelBytes).op(Op.i32_ne).brIf(0);
@@ -121,17 +123,10 @@ function kernelOf(plan: Plan): PoolKernel | null {
   const known = kernelCache.get(key);
   if (known !== undefined || kernelCache.has(key)) return known ?? null;
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = compileKernel(filterGradBody(plan), 4);
+  const kernel = compileKernel(filterGradBody(plan), 5);
   kernelCache.set(key, kernel);
   return kernel;
 }
-
-/**
- * The fewest multiply-adds (pixels x taps x C x o4) for which the groups of
- * output channels become tasks of the worker pool: the threshold of the
- * WebAssembly matmul and of the Winograd kernels, work of the same kind.
- */
-const PARALLEL_MIN = 2 ** 21;
 
 /**
  * True where a float32 filter gradient takes `conv2dFilterGradDirect`:
@@ -154,32 +149,131 @@ const MAX_CHANNELS = 1;
 const MAX_TAPS = 9;
 
 /**
+ * About how many bytes of `dy` a block of output rows holds (see
+ * `filterGradBody`). On one thread, measured on the CNN bench's first
+ * convolution (batch 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB, an
+ * image 98 KiB): 32 KiB, 128 KiB and 512 KiB all took 0.60 of the time of
+ * one pass per group of 4 output channels over the whole `dy`
+ * (bench/results/cnnbwd.md). With more threads each block is a job of the
+ * worker pool, so the blocks are larger (7 jobs for that convolution): a
+ * choice, not tuned (the machine was too loaded to time 2 threads).
+ */
+const BLOCK_BYTES = 128 * 1024;
+const PARALLEL_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * The fewest multiply-adds (pixels x taps x C x o4) for which the groups of
+ * output channels become tasks of the worker pool: the threshold of the
+ * WebAssembly matmul and of the Winograd kernels, work of the same kind.
+ */
+const PARALLEL_MIN = 2 ** 21;
+
+/** A block: output rows `r0 .. r0 + rows` of each of `images` images from image `n` (several images only with all their rows). */
+interface Block {
+  readonly n: number;
+  readonly images: number;
+  readonly r0: number;
+  readonly rows: number;
+}
+
+/** The blocks of `N` images of `OH` rows of `rowBytes`, in order: whole images while one fits in `budget` bytes, else runs of rows. */
+function blocksOf(N: number, OH: number, rowBytes: number, budget: number): Block[] {
+  const blocks: Block[] = [];
+  const perImage = Math.floor(budget / (OH * rowBytes));
+  if (perImage >= 1) {
+    for (let n = 0; n < N; n += perImage) blocks.push({ n, images: Math.min(perImage, N - n), r0: 0, rows: OH });
+    return blocks;
+  }
+  const per = Math.max(1, Math.floor(budget / rowBytes));
+  for (let n = 0; n < N; n++) for (let r0 = 0; r0 < OH; r0 += per) blocks.push({ n, images: 1, r0, rows: Math.min(per, OH - r0) });
+  return blocks;
+}
+
+/**
+ * Copies `x` (`[N, H, W, C]`) to float `at` of the shared memory as
+ * `[N][rows][cols][C]`, pixel (h, w) at (h + top, w + left), zeros around
+ * it (`rows` and `cols` hold the padded image: stride 1). One float at a
+ * time: with C at most MAX_CHANNELS a row is a few dozen floats, where a
+ * `set` per row (a view each) costs more: the whole filter gradient of the
+ * CNN bench's first convolution (64 x 28 x 28 x 1 to 32) took 0.91 of its
+ * time with this against `stageImage` (interleaved, medians of 75 calls).
+ */
+function stageInput(floats: Float32Array, at: number, x: Float32Array, g: ConvGeometry, rows: number, cols: number): void {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, padTop: top, padLeft: left } = g;
+  floats.fill(0, at, at + N * rows * cols * C);
+  const h0 = Math.max(0, -top), h1 = Math.min(H, rows - top);
+  const w0 = Math.max(0, -left), w1 = Math.min(W, cols - left);
+  for (let n = 0; n < N; n++) {
+    for (let h = h0; h < h1; h++) {
+      const from = ((n * H + h) * W + w0) * C;
+      const to = at + ((n * rows + h + top) * cols + w0 + left) * C;
+      for (let i = 0; i < (w1 - w0) * C; i++) floats[to + i] = x[from + i] ?? 0;
+    }
+  }
+}
+
+/**
+ * Copies rows `r0 .. r0 + rows` of image `n` of `dy` (`[N, OH, OW, O]`) to
+ * float `at` of the shared memory as `[rows][OW][o4]`, the channels past `O` zero.
+ */
+function stageRows(floats: Float32Array, at: number, dy: Float32Array, g: ConvGeometry, o4: number, n: number, r0: number, rows: number): void {
+  const { outHeight: OH, outWidth: OW, outChannels: O } = g;
+  const from = (n * OH + r0) * OW * O;
+  if (o4 === O) {
+    floats.set(dy.subarray(from, from + rows * OW * O), at);
+    return;
+  }
+  floats.fill(0, at, at + rows * OW * o4);
+  // NOTE: one float at a time: a `set` per pixel of a few channels costs far more (a view each)
+  for (let p = 0; p < rows * OW; p++) for (let o = 0; o < O; o++) floats[at + p * o4 + o] = dy[from + p * O + o] ?? 0;
+}
+
+/**
  * The filter gradient `dw` (`[KH, KW, C, O]`) of a float32 convolution
  * `usesDirectFilterGrad` accepts, from `x` (`[N, H, W, C]`) and `dy`
  * (`[N, OH, OW, O]`), by the direct sum in WebAssembly (see the file's
- * header). Returns false, having written nothing, where WebAssembly SIMD or
- * the memory is missing.
+ * header): `dy` goes into the shared memory a block at a time, each block
+ * summed while it is in the cache; with more than one thread, each block is
+ * a job of the worker pool whose tasks are the groups of output channels.
+ * Returns false, having written nothing, where WebAssembly SIMD or the
+ * memory is missing.
  */
 export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW, outChannels: O } = g;
   const o4 = Math.ceil(O / 4) * 4;
   // stride and dilation 1: the staged input holds every window, padding written out
-  const plan: Plan = { batch: N, kernelHeight: KH, kernelWidth: KW, channels: C, o4, outHeight: OH, outWidth: OW, rows: OH + KH - 1, cols: OW + KW - 1 };
-  const kernel = kernelOf(plan);
+  const [rows, cols] = [OH + KH - 1, OW + KW - 1];
+  const kernel = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
   if (kernel === null) return false;
-  const at = regions({ x: N * plan.rows * plan.cols * C, dy: N * OH * OW * o4, dw: KH * KW * C * o4 });
+  const vectors = o4 / 4;
+  // the tasks of a block: each group of 4 output channels its own (the bits do not depend on who runs it)
+  const parts = getThreads() > 1 && N * OH * OW * KH * KW * C * o4 >= PARALLEL_MIN ? vectors : 1;
+  const rowBytes = OW * o4 * FLOAT;
+  const blocks = blocksOf(N, OH, rowBytes, parts > 1 ? PARALLEL_BLOCK_BYTES : BLOCK_BYTES);
+  const largest = Math.max(...blocks.map((b) => b.images * b.rows));
+  const at = regions({ x: N * rows * cols * C, dy: largest * OW * o4, dw: KH * KW * C * o4 });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.rows, plan.cols, C, g.padTop, g.padLeft);
-  stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, OH, OW, o4, 0, 0);
-  const vectors = o4 / 4;
-  const parts = getThreads() > 1 && N * OH * OW * KH * KW * C * o4 >= PARALLEL_MIN ? vectors : 1;
-  const per = Math.ceil(vectors / parts);
-  const tasks: TaskCall[][] = [];
-  for (let q = 0; q < vectors; q += per) tasks.push([{ kernel, args: [at.x, at.dy + q * VECTOR, at.dw + q * VECTOR, Math.min(per, vectors - q)] }]);
-  runTasks(tasks);
+  stageInput(floats, at.x / FLOAT, x, g, rows, cols);
   const dwAt = at.dw / FLOAT;
+  floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
+  const per = Math.ceil(vectors / parts);
+  for (const b of blocks) {
+    // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
+    stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
+    const tasks: TaskCall[][] = [];
+    for (let q = 0; q < vectors; q += per) {
+      const task: TaskCall[] = [];
+      for (let i = 0; i < b.images; i++) {
+        const xAt = at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT;
+        const dyAt = at.dy + i * OH * rowBytes + q * VECTOR;
+        task.push({ kernel, args: [xAt, dyAt, at.dw + q * VECTOR, Math.min(per, vectors - q), b.rows] });
+      }
+      tasks.push(task);
+    }
+    runTasks(tasks);
+  }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;
 }

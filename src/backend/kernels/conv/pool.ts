@@ -11,7 +11,12 @@
  * JavaScript scatter after the same kernel, interleaved, medians of 15 on a
  * loaded machine: the CNN's first pool 0.62 to 0.72 of the time, its second,
  * 64 x 14 x 14 x 64, 0.24; the copies in and out of the WebAssembly memory
- * remain). The gradient finds the maxima again from
+ * remain). Where every window lies inside the input (no padding reached),
+ * both take `wasm-pool-blocks.ts` first: kernels built per geometry with the
+ * taps' offsets as constants, fed a block of the input at a time (the same
+ * bits; measured on the CNN bench's pools, interleaved, load 4 to 7: forward
+ * 0.5 and 0.6 of the time of the table kernels, gradient 0.3 to 0.7;
+ * bench/results/cnnbwd.md). The gradient finds the maxima again from
  * `x`: the primitive's VJP gets `x` and `dy`, not the forward's positions.
  * Left out: dilated pooling, and average pooling in WebAssembly.
  */
@@ -21,6 +26,7 @@ import { poolOutSize, windowPadding } from "../../../core/rules/conv.js";
 import type { FloatArray } from "../matrix-view.js";
 import { scratch } from "../scratch.js";
 import { wasmMaxPool, wasmMaxPoolBackward } from "./wasm-pool.js";
+import { blockMaxPool, blockMaxPoolBackward } from "./wasm-pool-blocks.js";
 import { checkLength, checkSizes, type ConvGeometry, forEachWindowRow, paddingOf, pair, type Pool2dParams, sizes } from "./geometry.js";
 
 /** A pooling's sizes resolved, as a convolution geometry with one channel per group. */
@@ -77,7 +83,7 @@ function checkPool(op: string, g: ConvGeometry, arrays: readonly (readonly [stri
 export function maxPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dParams): F {
   const g = poolGeometry("maxPool2d", params);
   checkPool("maxPool2d", g, [["input", x, "x"], ["output", out, "y"]]);
-  if (out instanceof Float32Array && x instanceof Float32Array && wasmMaxPool(g, x, out, undefined)) return out;
+  if (out instanceof Float32Array && x instanceof Float32Array && (blockMaxPool(g, x, out) || wasmMaxPool(g, x, out, undefined))) return out;
   const count = sizes(g).y;
   const positions = scratch.int32("positions", count);
   maxPositions(g, x, positions);
@@ -99,7 +105,7 @@ export function maxPool2d<F extends FloatArray>(out: F, x: F, params: Pool2dPara
 export function maxPool2dBackward<F extends FloatArray>(dx: F, x: F, dy: F, params: Pool2dParams): F {
   const g = poolGeometry("maxPool2dBackward", params);
   checkPool("maxPool2dBackward", g, [["input", x, "x"], ["output gradient", dy, "y"], ["input gradient", dx, "x"]]);
-  if (dx instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && wasmMaxPoolBackward(g, x, dy, dx)) return dx;
+  if (dx instanceof Float32Array && x instanceof Float32Array && dy instanceof Float32Array && (blockMaxPoolBackward(g, x, dy, dx) || wasmMaxPoolBackward(g, x, dy, dx))) return dx;
   const count = sizes(g).y;
   const positions = scratch.int32("positions", count);
   maxPositions(g, x, positions);

@@ -21,6 +21,10 @@
  * maximum nor its first position. Nothing from the data or a caller goes
  * into the module: it is built from fixed opcodes.
  *
+ * Windows that lie inside the input (no padding reached) go to
+ * `wasm-pool-blocks.ts` first, which needs no table and stages a block at a
+ * time; the kernels here take the padded ones.
+ *
  * Left out: float64, channel counts that are not a multiple of 4 (both stay
  * on the JavaScript loops) and average pooling.
  */

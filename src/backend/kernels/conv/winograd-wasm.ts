@@ -822,8 +822,15 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
  * 36 products `W[e] = V[e]^T @ D[e]` (`[C, tiles] @ [tiles, O]`), run chunk
  * by chunk in tile order. Tiles past the output's edge see a zero gradient
  * there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
- * nothing, where `conv2dWinogradWasm` would (a NaN or infinity, or
- * `max |x| * max |dy| * tiles` past MAGNITUDE_LIMIT).
+ * nothing, where `x` or `dy` holds a NaN or an infinity, or where a partial
+ * sum overflowed: the caller then takes the direct sum. Both are found in
+ * the result: a NaN or an infinity, once in a sum, stays (`Inf + x` is
+ * infinite or NaN, `Inf * 0` is NaN), and no value is dropped on the way
+ * (every value of a patch or a tile of `dy` reaches some entry of `V` or
+ * `D` with a coefficient that is not 0, every entry of `V` meets every
+ * column of `D` in the products, and every entry of `W` reaches some tap of
+ * `dw` through `G`), so any of them leaves a NaN or an infinity somewhere in
+ * the staged `dw`, padding channels included, which is checked whole.
  */
 export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
@@ -850,10 +857,6 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const floats = new Float32Array(heap);
   stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
   stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
-  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
-  const mdy = maxAbsOf(floats, at.dy, (N * plan.outRows * plan.outCols * o4) / 4, at.scratch);
-  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
-  if (!(mx * mdy * tiles < MAGNITUDE_LIMIT)) return false;
   // D's columns past o4 are never written: zero once (both buffers)
   if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + (parallel ? 2 : 1) * E * chunk * o8);
   tileCorners(new Int32Array(heap, at.inTable, tiles), at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
@@ -896,6 +899,12 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   }
   kernels.weights(at.wt, at.dw, at.scratch);
   const dwAt = at.dw / FLOAT;
+  // NOTE: checked after the sums, not before: a NaN or infinity read, or a partial sum that overflowed, leaves a NaN or an
+  // infinity in `dw` (see the doc comment), and the check reads 9 c4 o8 floats where one before reads all of x and dy.
+  for (let i = dwAt; i < dwAt + 9 * c4 * o8; i++) {
+    const v = floats[i] ?? NaN;
+    if (v - v !== 0) return false;
+  }
   for (let tc = 0; tc < 9 * C; tc++) dw.set(floats.subarray(dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8, dwAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8 + O), tc * O);
   return true;
 }

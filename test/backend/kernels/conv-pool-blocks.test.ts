@@ -1,0 +1,70 @@
+import { describe, expect, test } from "vitest";
+import { maxPool2d, maxPool2dBackward, type Pool2dParams } from "../../../src/backend/kernels/conv/index.js";
+import { blockMaxPool, blockMaxPoolBackward } from "../../../src/backend/kernels/conv/wasm-pool-blocks.js";
+import { conv2dGeometry } from "../../../src/backend/kernels/conv/geometry.js";
+import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
+
+/** Seeded small integers in [-3, 3] (many ties, -0 among them), one in 16 NaN. */
+function values(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32;
+    if (u < 1 / 16) return Number.NaN;
+    const v = Math.round(u * 7 - 3.5);
+    return v === 0 && u > 0.5 ? -0 : v;
+  });
+}
+
+/** The geometry the pooling functions build (a pooling is a convolution of one channel per group). */
+function geometryOf(p: Pool2dParams): ReturnType<typeof conv2dGeometry> {
+  const stride = p.stride ?? [p.windowHeight, p.windowWidth];
+  return conv2dGeometry({
+    batch: p.batch, inHeight: p.inHeight, inWidth: p.inWidth, inChannels: p.channels, kernelHeight: p.windowHeight, kernelWidth: p.windowWidth,
+    outChannels: p.channels, groups: p.channels, stride, padding: p.padding ?? "valid",
+  });
+}
+
+/** The same bits (NaN payloads and the sign of 0 included); the arrays themselves when not, for the message. */
+function expectSameBits(got: Float32Array, want: Float32Array): void {
+  const [a, b] = [new Uint32Array(got.buffer, got.byteOffset, got.length), new Uint32Array(want.buffer, want.byteOffset, want.length)];
+  if (a.length !== b.length || a.some((v, i) => v !== b[i])) expect(got).toEqual(want);
+}
+
+describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssembly", () => {
+  // 70 x 70 x 8 float32 is 153 KiB an image: blocks of rows; 7 x 7 x 4, blocks of whole images
+  const cases: readonly [string, Pool2dParams, boolean][] = [
+    ["2 x 2, stride 2, blocks of rows", { batch: 2, inHeight: 70, inWidth: 70, channels: 8, windowHeight: 2, windowWidth: 2 }, true],
+    ["2 x 2, stride 2, odd sizes (a row and a column under no window)", { batch: 2, inHeight: 71, inWidth: 69, channels: 8, windowHeight: 2, windowWidth: 2 }, true],
+    ["2 x 3, stride 3 x 4 (gaps between windows)", { batch: 1, inHeight: 80, inWidth: 70, channels: 8, windowHeight: 2, windowWidth: 3, stride: [3, 4] }, true],
+    ["3 x 3, stride 2 (windows overlap: the forward only)", { batch: 2, inHeight: 71, inWidth: 70, channels: 8, windowHeight: 3, windowWidth: 3, stride: 2 }, false],
+    ["2 x 2, stride 2, 'same' on even sizes (no padding), blocks of images", { batch: 9, inHeight: 6, inWidth: 8, channels: 4, windowHeight: 2, windowWidth: 2, padding: "same" }, true],
+  ];
+
+  test.each(cases)("%s: the bits of the float64 loops", (_name, params, gradient) => {
+    const g = geometryOf(params);
+    const x = values(params.batch * params.inHeight * params.inWidth * params.channels, 1);
+    const outSize = params.batch * g.outHeight * g.outWidth * params.channels;
+    const dy = values(outSize, 2);
+    const out = new Float32Array(outSize).fill(7);
+    expect(blockMaxPool(g, x, out)).toBe(true);
+    const want = maxPool2d(new Float64Array(outSize), Float64Array.from(x), params);
+    expectSameBits(out, Float32Array.from(want));
+    const dx = new Float32Array(x.length).fill(7);
+    expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(gradient);
+    if (!gradient) return;
+    const wantDx = maxPool2dBackward(new Float64Array(x.length), Float64Array.from(x), Float64Array.from(dy), params);
+    expectSameBits(dx, Float32Array.from(wantDx));
+    // and through the public functions, which take these kernels first
+    expectSameBits(maxPool2dBackward(new Float32Array(x.length).fill(7), x, dy, params), dx);
+  });
+
+  test("leaves padding and channels that are not in fours to the other kernels", () => {
+    const base: Pool2dParams = { batch: 1, inHeight: 5, inWidth: 5, channels: 4, windowHeight: 2, windowWidth: 2 };
+    const padded = { ...base, padding: "same" as const };
+    const out = new Float32Array(9);
+    expect(blockMaxPool(geometryOf(padded), values(100, 1), out.fill(7))).toBe(false);
+    expect(out.every((v) => v === 7)).toBe(true);
+    expect(blockMaxPool(geometryOf({ ...base, channels: 3 }), values(75, 1), new Float32Array(12))).toBe(false);
+  });
+});

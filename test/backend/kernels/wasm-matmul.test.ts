@@ -175,6 +175,26 @@ describe("the bits of the WebAssembly matmul", () => {
     }
   });
 
+  test("equal that loop for every layout the packing kernels read: transposed A and B, rows apart, partial panels, k % 4 steps", () => {
+    /** `x` (`rows x cols`, row-major) stored as the view reads it: transposed or not, rows `pad` floats apart past their length, from `offset`. */
+    const stored = (x: Float32Array, rows: number, cols: number, transposed: boolean, pad: number, offset: number): MatrixView => {
+      const [outer, inner] = transposed ? [cols, rows] : [rows, cols];
+      const data = new Float32Array(offset + outer * (inner + pad)).fill(Number.NaN);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[offset + (transposed ? j * (rows + pad) + i : i * (cols + pad) + j)] = x[i * cols + j] ?? 0;
+      return transposed ? { data, offset, rowStride: 1, colStride: rows + pad } : { data, offset, rowStride: cols + pad, colStride: 1 };
+    };
+    const shapes: readonly (readonly [number, number, number])[] = [[4, 4, 8], [9, 10, 17], [37, 261, 29], [133, 259, 21], [130, 514, 40], [64, 7, 16]];
+    for (const [m, k, n] of shapes) {
+      const [a, b] = [floats(m * k, m + 2 * k), floats(k * n, k + 3 * n)];
+      const want = new Uint32Array(float32Matmul(a, b, m, k, n).buffer);
+      for (const [transA, transB, pad] of [[true, false, 0], [false, true, 0], [true, true, 0], [true, true, 3], [false, false, 5]] as const) {
+        const c = new Float32Array(m * n).fill(Number.NaN);
+        expect(wasmGemm(m, k, n, stored(a, m, k, transA, pad, 2), stored(b, k, n, transB, pad, 1), rowMajor(c, n), plain)).toBe(true);
+        expect(new Uint32Array(c.buffer), `${m} x ${k} x ${n}, transA ${transA}, transB ${transB}, pad ${pad}`).toEqual(want);
+      }
+    }
+  });
+
   test("are the same for every unroll of the loop over k and either way of splatting A", () => {
     for (const variant of variants) {
       const gemmOf = wasmGemmVariant(variant);

@@ -14,7 +14,9 @@
  * B (NR / 4 vectors) and splats MR values of A (`v128.load32_splat`), then
  * adds the tile to (or stores it in) a staging block of C in the shared
  * memory. JavaScript packs (reading any strided view) and copies the staged
- * block out through C's view with the epilogue (bias, accumulate, relu), so
+ * block out through C's view with the epilogue (bias, accumulate, relu:
+ * applied in place by a small WebAssembly kernel, `epilogueBody`, where C's
+ * rows are contiguous and it gives the bits of the JavaScript loop), so
  * every layout `gemm` accepts runs here.
  *
  * Measured on the bench machine (Node 20, V8 11.3, x64, float32, square
@@ -602,7 +604,8 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, {
   const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mcPad * depth * FLOAT;
   const rawAt = cAt + mcPad * nPad * FLOAT;
-  const bytes = rawAt + rawBytes(k, n, scratch);
+  const epilogueAt = rawAt + rawBytes(k, n, scratch);
+  const bytes = epilogueAt + epilogueBytes(m, nPad, epilogue);
   const pool = compiledPoolMacroKernel();
   if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, { pack, scratch }, b, c, epilogue, base, reuse)) return true;
   const heap = sharedHeap(bytes);
@@ -617,7 +620,7 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, {
       pack(floats, aAt / FLOAT, ic, mc, rowTiles, pc, kc, rawAt / FLOAT);
       kernel(aAt, bAt + pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
     }
-    storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);
+    storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue, epilogueAt / FLOAT);
   }
   return true;
 }
@@ -649,6 +652,18 @@ const TASK_TARGET = 64;
  * do not depend on the tiles beside it, so the bits stay those of one thread.
  */
 const TASK_MIN_COUNT = 4;
+/**
+ * The fewest panels of B a task covers where a product of one block of rows
+ * is cut into TASK_MIN_COUNT runs of panels rather than runs of row tiles:
+ * then each run of B's panels has one task, which cuts it (`cutInTasks`).
+ * Measured (interleaved A/B at 2 threads, same bits, load average 7.5: no
+ * second core free): `128 x 512 x 256` (4 runs of 8 panels, before 2 runs of
+ * 16 times 2 runs of tiles) 1.01 to 1.02 of the time, `32 x 512 x 128` with
+ * B^T (2 runs of 8 panels times 2 runs of tiles, before 4 runs of tiles)
+ * 0.99 to 1.00: no cost seen; the gain (B's cutting on the pool) needs an
+ * idle second core to show.
+ */
+const SPLIT_MIN_PANELS = 8;
 
 /**
  * `gemmWith` on the worker pool, for a product big enough and more than one
@@ -671,7 +686,9 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, { pac
   const depth = Math.min(k, KC);
   const panels = nPad / NR;
   const rowBlocks = Math.ceil(m / MC);
-  const groups = Math.max(1, Math.min(Math.floor(panels / TASK_MIN_PANELS), Math.ceil(TASK_TARGET / rowBlocks)));
+  const wide = Math.max(1, Math.min(Math.floor(panels / TASK_MIN_PANELS), Math.ceil(TASK_TARGET / rowBlocks)));
+  // one block of rows: runs of fewer panels (down to SPLIT_MIN_PANELS) before runs of row tiles, so that each run of B's panels has one task (cutInTasks below)
+  const groups = rowBlocks === 1 && wide < TASK_MIN_COUNT ? Math.max(wide, Math.min(TASK_MIN_COUNT, Math.floor(panels / SPLIT_MIN_PANELS))) : wide;
   // runs of row tiles per block of rows (every block but the last has MC / MR tiles; the last may have fewer runs)
   const rowRuns = Math.min(Math.ceil(TASK_MIN_COUNT / (rowBlocks * groups)), Math.ceil(Math.min(m, MC) / MR));
   if (rowBlocks * groups * rowRuns < 2) return false;
@@ -685,7 +702,8 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, { pac
   const cAt = aAt + mPad * k * FLOAT;
   const copyAt = cAt + mPad * nPad * FLOAT;
   const rawAt = copyAt + (cutInTasks ? roundUp(k * n, 4) * FLOAT : 0);
-  const bytes = rawAt + rawBytes(k, n, scratch);
+  const epilogueAt = rawAt + rawBytes(k, n, scratch);
+  const bytes = epilogueAt + epilogueBytes(m, nPad, epilogue);
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
@@ -720,7 +738,7 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, { pac
   }
   runTasks(tasks);
   if (held === undefined) reuse?.operands.keep(reuse.key, b, k, n, floats.subarray(bAt / FLOAT, bAt / FLOAT + k * nPad));
-  for (let ic = 0; ic < m; ic += MC) storeBlock(floats, cAt / FLOAT + ic * nPad, nPad, c, ic, Math.min(MC, m - ic), n, epilogue);
+  for (let ic = 0; ic < m; ic += MC) storeBlock(floats, cAt / FLOAT + ic * nPad, nPad, c, ic, Math.min(MC, m - ic), n, epilogue, epilogueAt / FLOAT);
   return true;
 }
 
@@ -951,10 +969,73 @@ function packRows(floats: Float32Array, at: number, a: MatrixView, i0: number, m
   }
 }
 
-/** Stores rows `i0 .. i0 + mc` of C from the staged block (float `at`, rows `nPad` apart) through C's view, with the epilogue. */
-function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixView, i0: number, mc: number, n: number, e: WasmEpilogue): void {
+/**
+ * The body of `epilogue(c, rows, vectors, ld, bias, old)` for an epilogue
+ * of `bias`, `beta` and `relu` (not both of the first two): applies it in
+ * place to `rows` rows of `vectors` f32x4 each (rows `ld` bytes apart, from
+ * `c`), reading the bias from `bias` (one row) and C's old values from
+ * `old` (rows `ld` apart): `y = sum + bias` or `y = old + sum`, each one
+ * float32 addition, then relu as `y < 0 ? 0 : y` (`f32x4.pmax(y, 0)`: NaN
+ * and -0 stay). These are the bits of `storeBlock`'s JavaScript loop, which
+ * adds two float32 values in float64 and rounds once: the exact sum of two
+ * float32 values rounds the same through float64 (53 >= 2 * 24 + 2 bits),
+ * and it is 0 only when it is exactly 0, so relu sees the same sign. With
+ * both bias and beta the loop adds three values before it rounds, so that
+ * case stays in JavaScript.
+ */
+function epilogueBody(bias: boolean, beta: boolean, relu: boolean): FunctionBody {
+  if (bias && beta) throw new Error("wasm matmul: the epilogue kernel does not add both a bias and C");
+  const f = new FunctionBody(6);
+  const [c, rows, vectors, ld, biasAt, old] = [0, 1, 2, 3, 4, 5];
+  const [row, from, at, left] = [f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32)];
+  const [x, zero] = [f.local(ValType.v128), f.local(ValType.v128)];
+  f.zeros().set(zero);
+  f.get(c).set(row);
+  f.loop(); // over rows
+  f.get(row).set(at).get(old).set(from).get(biasAt).set(c).get(vectors).set(left);
+  f.loop(); // over vectors of a row; `c` walks the bias
+  f.get(at).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).set(x);
+  if (bias) f.get(x).get(c).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).simd(SimdOp.f32x4_add).set(x);
+  if (beta) f.get(from).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).get(x).simd(SimdOp.f32x4_add).set(x);
+  if (relu) f.get(x).get(zero).simd(SimdOp.f32x4_pmax).set(x);
+  f.get(at).get(x).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16));
+  for (const p of [at, from, c]) f.get(p).i32(VECTOR).op(Op.i32_add).set(p);
+  f.get(left).i32(1).op(Op.i32_sub).tee(left).brIf(0);
+  f.end();
+  f.get(row).get(ld).op(Op.i32_add).set(row);
+  f.get(old).get(ld).op(Op.i32_add).set(old);
+  f.get(rows).i32(1).op(Op.i32_sub).tee(rows).brIf(0);
+  f.end();
+  return f;
+}
+
+/** The compiled `epilogueBody` of each epilogue (index: bias + 2 beta + 4 relu), built on first use; null without WebAssembly SIMD. */
+const compiledEpilogues = Array.from({ length: 8 }, (_, i) => lazyKernel<(c: number, rows: number, vectors: number, ld: number, bias: number, old: number) => void>(() => epilogueBody((i & 1) !== 0, (i & 2) !== 0, (i & 4) !== 0), 6));
+
+/** Whether `storeBlock` applies the epilogue `e` in WebAssembly (`epilogueBody`): a float32 bias or C's old values, not both, or relu alone. */
+const wasmEpilogue = (e: WasmEpilogue): boolean => (e.beta || e.bias !== undefined || e.relu) && !(e.beta && e.bias !== undefined) && (e.bias === undefined || e.bias instanceof Float32Array);
+
+/** The bytes `storeBlock` needs past a product's scratch for the epilogue `e`: a row of bias and a block of C's old values. */
+const epilogueBytes = (m: number, nPad: number, e: WasmEpilogue): number => (wasmEpilogue(e) ? (1 + Math.min(m, MC)) * nPad * FLOAT : 0);
+
+/**
+ * Stores rows `i0 .. i0 + mc` of C from the staged block (float `at`, rows
+ * `nPad` apart) through C's view, with the epilogue: applied in place in
+ * WebAssembly (`epilogueBody`; the bias and C's old rows copied to float
+ * `epilogueAt` first) where it can be and C's rows are contiguous, then the
+ * rows copied out; otherwise in a JavaScript loop.
+ */
+function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixView, i0: number, mc: number, n: number, e: WasmEpilogue, epilogueAt: number): void {
   const { data, offset, rowStride, colStride } = c;
-  const plain = !e.beta && e.bias === undefined && !e.relu;
+  const inPlace = colStride === 1 && wasmEpilogue(e) ? compiledEpilogues[(e.bias === undefined ? 0 : 1) + (e.beta ? 2 : 0) + (e.relu ? 4 : 0)]?.() : null;
+  if (inPlace !== null && inPlace !== undefined) {
+    const [biasAt, oldAt] = [epilogueAt, epilogueAt + nPad];
+    if (e.bias !== undefined) floats.set(e.bias.subarray(e.biasOffset, e.biasOffset + n), biasAt);
+    if (e.beta) for (let i = 0; i < mc; i++) floats.set(data.subarray(offset + (i0 + i) * rowStride, offset + (i0 + i) * rowStride + n), oldAt + i * nPad);
+    // the padding columns (past n) take garbage through the epilogue and are never stored
+    inPlace(at * FLOAT, mc, nPad / 4, nPad * FLOAT, biasAt * FLOAT, oldAt * FLOAT);
+  }
+  const plain = inPlace !== null && inPlace !== undefined ? true : !e.beta && e.bias === undefined && !e.relu;
   // NOTE: a row of fewer than 32 floats copies faster by hand than through `subarray` and `set`.
   if (plain && colStride === 1 && rowStride === nPad && n === nPad) {
     // C's rows lie back to back, as the staged rows do (a convolution's NHWC output): the block in one copy.
@@ -963,6 +1044,12 @@ function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixVie
   }
   if (plain && colStride === 1 && n >= 32) {
     for (let i = 0; i < mc; i++) data.set(floats.subarray(at + i * nPad, at + i * nPad + n), offset + (i0 + i) * rowStride);
+    return;
+  }
+  if (plain) {
+    for (let i = 0; i < mc; i++) {
+      for (let j = 0, from = at + i * nPad, to = offset + (i0 + i) * rowStride; j < n; j++, from++, to += colStride) data[to] = floats[from] ?? 0;
+    }
     return;
   }
   const { bias, biasOffset } = e;

@@ -195,6 +195,31 @@ describe("the bits of the WebAssembly matmul", () => {
     }
   });
 
+  test("with an epilogue, equal the plain product's sums finished as the JavaScript store loop finishes them (bias or C's old values, relu; zeros, -0, NaN, Inf)", () => {
+    const special = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45, -1e-45, 3.4e38];
+    for (const [m, k, n] of [[5, 3, 7], [37, 261, 29], [133, 40, 64], [140, 300, 300]] as const) {
+      const [a, b] = [floats(m * k, m + k), floats(k * n, k + n)];
+      const sums = new Float32Array(m * n);
+      wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(sums, n), plain);
+      // a bias that cancels some sums exactly (0 and -0 results) and holds the special values
+      const bias = Float32Array.from({ length: n + 3 }, (_, j) => (j < 3 ? 9 : j % 5 === 0 ? -(sums[j - 3] ?? 0) : (special[j % special.length] ?? 0) + ((j * 7) % 3) - 1));
+      const old = Float32Array.from({ length: m * n }, (_, i) => (i % 7 === 0 ? -(sums[i] ?? 0) : (special[i % special.length] ?? 0) + (i % 3)));
+      for (const e of [{ bias: true, beta: false, relu: false }, { bias: true, beta: false, relu: true }, { bias: false, beta: true, relu: false }, { bias: false, beta: true, relu: true }, { bias: false, beta: false, relu: true }, { bias: true, beta: true, relu: true }]) {
+        const epilogue: WasmEpilogue = { beta: e.beta, bias: e.bias ? bias : undefined, biasOffset: 3, relu: e.relu };
+        const want = new Float32Array(m * n);
+        for (let i = 0; i < m * n; i++) {
+          const v = e.bias ? (sums[i] ?? 0) + (bias[3 + (i % n)] ?? 0) : (sums[i] ?? 0);
+          const y = e.beta ? (old[i] ?? 0) + v : v;
+          want[i] = e.relu && y < 0 ? 0 : y;
+        }
+        const c = old.slice();
+        expect(wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(c, n), epilogue)).toBe(true);
+        const bits = (x: Float32Array): number[] => Array.from(new Uint32Array(x.buffer), (u, i) => (Number.isNaN(x[i]) ? -1 : u));
+        expect(bits(c), `${m} x ${k} x ${n}, ${JSON.stringify(e)}`).toEqual(bits(want));
+      }
+    }
+  });
+
   test("are the same for every unroll of the loop over k and either way of splatting A", () => {
     for (const variant of variants) {
       const gemmOf = wasmGemmVariant(variant);

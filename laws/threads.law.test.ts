@@ -110,8 +110,8 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     expect(workersRan).toBe(true);
   });
 
-  test("products of few rows and few columns, cut into runs of register tiles, with and without a kept packing of B", async () => {
-    const shapes: readonly (readonly [number, number, number, boolean])[] = [[32, 512, 128, true], [32, 128, 512, false], [128, 128, 128, false], [13, 1025, 160, false], [130, 128, 128, true]];
+  test("products of few rows and few columns, cut into runs of register tiles or with B's panels cut by the tasks, with and without a kept packing of B", async () => {
+    const shapes: readonly (readonly [number, number, number, boolean])[] = [[32, 512, 128, true], [32, 128, 512, false], [128, 128, 128, false], [13, 1025, 160, false], [130, 128, 128, true], [128, 258, 516, true], [100, 520, 260, false]];
     for (const [m, k, n, transB] of shapes) {
       const [a, b] = [floats(m * k, m + k), floats(k * n, k + n)];
       const operands = new PackedOperands();

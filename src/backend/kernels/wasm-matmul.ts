@@ -14,7 +14,9 @@
  * B (NR / 4 vectors) and splats MR values of A (`v128.load32_splat`), then
  * adds the tile to (or stores it in) a staging block of C in the shared
  * memory. JavaScript packs (reading any strided view) and copies the staged
- * block out through C's view with the epilogue (bias, accumulate, relu), so
+ * block out through C's view with the epilogue (bias, accumulate, relu:
+ * applied in place by a small WebAssembly kernel, `epilogueBody`, where C's
+ * rows are contiguous and it gives the bits of the JavaScript loop), so
  * every layout `gemm` accepts runs here.
  *
  * Measured on the bench machine (Node 20, V8 11.3, x64, float32, square
@@ -48,9 +50,12 @@
  * Packing is about 5% of a 1024 product's time (a CPU profile: packB 3.2%,
  * packA 1.7%, storeBlock 0.4%; the macro-kernel 92%), more in the thin
  * products of training steps (packB 9.7% of an MLP step, packA 7.5% of a
- * transformer's): a row-major operand is therefore copied into the memory
- * as it is (`set`) and cut into panels by small WebAssembly kernels
- * (`packPanelsBody`, `packTilesBody`); other layouts pack in JavaScript.
+ * transformer's): an operand is therefore copied into the memory as it is
+ * stored (`set`), row-major or transposed, and cut into panels by small
+ * WebAssembly kernels (`packPanelsBody`, `packTilesBody`: a plain copy of
+ * runs of 4 or 8 floats, or 4 x 4 transposes); other layouts pack in
+ * JavaScript. On the pool, B's panels are cut by the tasks that read them
+ * where each panel has one reader (`parallelGemm`).
  *
  * NOTE: sums over k accumulate in float32 (the JavaScript kernel sums in
  * float64), in blocks of KC, each block then added to the staged sum: the
@@ -73,14 +78,15 @@
  * profile to 5.3%).
  *
  * A large product with more than one thread (`getThreads`) runs on the
- * worker pool (`parallelGemm`): B and all of A packed first, then tasks of
- * one block of rows times a run of column panels, fixed by the shapes; every
+ * worker pool (`parallelGemm`): B and all of A packed first (B's panels by
+ * the tasks themselves where no two tasks read one), then tasks of one
+ * block of rows times a run of column panels, fixed by the shapes; every
  * sum is formed by the same operations in the same order as on one thread,
  * so the bits are the same for any thread count.
  *
  * Leaves out: float64 (WebAssembly SIMD has two float64 lanes, and the
- * JavaScript kernel already runs at that rate), packing on the workers (the
- * calling thread packs, about 5% of a large product's time). Relaxed
+ * JavaScript kernel already runs at that rate), packing A on the workers
+ * (the calling thread copies both operands in and packs A). Relaxed
  * SIMD's multiply-add is an opt-in (`../wasm/relaxed-simd.ts`): the same
  * kernel with `f32x4.relaxed_madd` in place of each mul then add.
  */
@@ -234,15 +240,20 @@ function macroKernelBody(mr: number, vectors: number, { unroll, shuffleA, relaxe
 }
 
 /**
- * The body of `panels(src, dst, kc, ldb, count)`: copies `count` panels of B
- * from a row-major copy in the memory (rows `ldb` bytes apart, from `src`)
- * to `dst`, one after another, each `kc` rows of NR floats (`[kc][NR]`, as
- * `packB` lays them out): NR / 4 vector loads and stores a row, where the
- * JavaScript loop moves one float at a time. `kc` and `count` are at least 1.
+ * The body of `panels(src, dst, kc, ld, count)` for panels `width` floats
+ * wide (4 or 8): copies `count` panels from a row-major matrix in the memory
+ * (rows `ld` bytes apart, from `src`) to `dst`, one after another, each
+ * `kc` rows of `width` floats (`[kc][width]`): `width / 4` vector loads and
+ * stores a row, where the JavaScript loop moves one float at a time. With
+ * width NR it cuts a row-major B into the panels `packB` lays out; with
+ * width MR, a transposed A (stored `[k][m]`: the rows of the stored matrix
+ * are A's columns) into the panels of `packA`. `kc` and `count` are at
+ * least 1.
  */
-function packPanelsBody(): FunctionBody {
+function packPanelsBody(width: number): FunctionBody {
+  if (width !== 4 && width !== 8) throw new Error(`wasm matmul: panels of ${width} floats are not supported`);
   const f = new FunctionBody(5);
-  const [src, dst, kc, ldb, count] = [0, 1, 2, 3, 4];
+  const [src, dst, kc, ld, count] = [0, 1, 2, 3, 4];
   const column = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const steps = f.local(ValType.i32);
@@ -250,68 +261,89 @@ function packPanelsBody(): FunctionBody {
   f.loop(); // over panels
   f.get(column).set(from).get(kc).set(steps);
   f.loop(); // over rows
-  for (let v = 0; v < NR / 4; v++) {
+  for (let v = 0; v < width / 4; v++) {
     f.get(dst).get(from).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_4, v * VECTOR)).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16, v * VECTOR));
   }
-  f.get(dst).i32(NR * FLOAT).op(Op.i32_add).set(dst);
-  f.get(from).get(ldb).op(Op.i32_add).set(from);
+  f.get(dst).i32(width * FLOAT).op(Op.i32_add).set(dst);
+  f.get(from).get(ld).op(Op.i32_add).set(from);
   f.get(steps).i32(1).op(Op.i32_sub).tee(steps).brIf(0);
   f.end();
-  f.get(column).i32(NR * FLOAT).op(Op.i32_add).set(column);
+  f.get(column).i32(width * FLOAT).op(Op.i32_add).set(column);
   f.get(count).i32(1).op(Op.i32_sub).tee(count).brIf(0);
   f.end();
   return f;
 }
 
 /**
- * The body of `tiles(src, dst, quads, lda, count)`: packs `count` panels of
- * A (MR = 4 rows each) from a row-major copy in the memory (rows `lda` bytes
- * apart, from `src`) to `dst`, each `[4 * quads][4]` as `packA` lays them
- * out: per 4 steps of k, 4 vector loads (one per row), a 4 x 4 transpose in
- * 8 shuffles, and 4 vector stores. `quads` and `count` are at least 1.
+ * The body of `tiles(src, dst, quads, ld, count)` for panels of `rows` rows
+ * (4 or 8): packs `count` panels from a row-major matrix in the memory
+ * (rows `ld` bytes apart, from `src`; `rows` of its rows per panel) to
+ * `dst`, each `[4 * quads][rows]`: per 4 columns of the matrix, for each 4
+ * of its rows, 4 vector loads (one per row), a 4 x 4 transpose in 8
+ * shuffles and 4 vector stores. With 4 rows it cuts a row-major A into the
+ * panels `packA` lays out; with 8, a transposed B (stored `[n][k]`: the
+ * rows of the stored matrix are B's columns) into the panels of `packB`.
+ * `quads` and `count` are at least 1.
  */
-function packTilesBody(): FunctionBody {
+function packTilesBody(rows: number): FunctionBody {
+  if (rows !== 4 && rows !== 8) throw new Error(`wasm matmul: tiles of ${rows} rows are not supported`);
   const f = new FunctionBody(5);
-  const [src, dst, quads, lda, count] = [0, 1, 2, 3, 4];
-  const rows = Array.from({ length: 4 }, () => f.local(ValType.i32));
+  const [src, dst, quads, ld, count] = [0, 1, 2, 3, 4];
+  const pointers = Array.from({ length: rows }, () => f.local(ValType.i32));
   const steps = f.local(ValType.i32);
   const loaded = Array.from({ length: 4 }, () => f.local(ValType.v128));
   const pairs = Array.from({ length: 4 }, () => f.local(ValType.v128));
   /** The i8x16.shuffle lanes that pick floats `lanes` (0-3 from the first vector, 4-7 from the second). */
   const floatLanes = (lanes: readonly number[]): number[] => lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
   const [low, high, firstHalves, secondHalves] = [floatLanes([0, 4, 1, 5]), floatLanes([2, 6, 3, 7]), floatLanes([0, 1, 4, 5]), floatLanes([2, 3, 6, 7])];
-  const at = (i: number): number => rows[i] ?? 0;
+  const at = (i: number): number => pointers[i] ?? 0;
   const v = (list: readonly number[], i: number): number => list[i] ?? 0;
   f.loop(); // over panels
   f.get(src).set(at(0));
-  for (let r = 1; r < 4; r++) f.get(at(r - 1)).get(lda).op(Op.i32_add).set(at(r));
+  for (let r = 1; r < rows; r++) f.get(at(r - 1)).get(ld).op(Op.i32_add).set(at(r));
   f.get(quads).set(steps);
   f.loop(); // over 4 steps of k at a time
-  for (let r = 0; r < 4; r++) f.get(at(r)).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_4)).set(v(loaded, r));
-  // rows a, b, c, d -> (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3) -> (a0 b0 c0 d0) ... (a3 b3 c3 d3)
-  f.get(v(loaded, 0)).get(v(loaded, 1)).simd(SimdOp.i8x16_shuffle, low).set(v(pairs, 0));
-  f.get(v(loaded, 0)).get(v(loaded, 1)).simd(SimdOp.i8x16_shuffle, high).set(v(pairs, 1));
-  f.get(v(loaded, 2)).get(v(loaded, 3)).simd(SimdOp.i8x16_shuffle, low).set(v(pairs, 2));
-  f.get(v(loaded, 2)).get(v(loaded, 3)).simd(SimdOp.i8x16_shuffle, high).set(v(pairs, 3));
-  const out = [[0, 2, firstHalves], [0, 2, secondHalves], [1, 3, firstHalves], [1, 3, secondHalves]] as const;
-  out.forEach(([x, y, lanes], step) => {
-    f.get(dst).get(v(pairs, x)).get(v(pairs, y)).simd(SimdOp.i8x16_shuffle, lanes).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16, step * VECTOR));
-  });
-  f.get(dst).i32(4 * VECTOR).op(Op.i32_add).set(dst);
-  for (let r = 0; r < 4; r++) f.get(at(r)).i32(VECTOR).op(Op.i32_add).set(at(r));
+  for (let group = 0; group < rows / 4; group++) {
+    for (let r = 0; r < 4; r++) f.get(at(4 * group + r)).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_4)).set(v(loaded, r));
+    // rows a, b, c, d -> (a0 b0 a1 b1), (a2 b2 a3 b3), (c0 d0 c1 d1), (c2 d2 c3 d3) -> (a0 b0 c0 d0) ... (a3 b3 c3 d3)
+    f.get(v(loaded, 0)).get(v(loaded, 1)).simd(SimdOp.i8x16_shuffle, low).set(v(pairs, 0));
+    f.get(v(loaded, 0)).get(v(loaded, 1)).simd(SimdOp.i8x16_shuffle, high).set(v(pairs, 1));
+    f.get(v(loaded, 2)).get(v(loaded, 3)).simd(SimdOp.i8x16_shuffle, low).set(v(pairs, 2));
+    f.get(v(loaded, 2)).get(v(loaded, 3)).simd(SimdOp.i8x16_shuffle, high).set(v(pairs, 3));
+    const out = [[0, 2, firstHalves], [0, 2, secondHalves], [1, 3, firstHalves], [1, 3, secondHalves]] as const;
+    out.forEach(([x, y, lanes], step) => {
+      // step `step` of the quad: its `rows` floats, this group's 4 of them at float 4 * group
+      const offset = (step * rows + 4 * group) * FLOAT;
+      f.get(dst).get(v(pairs, x)).get(v(pairs, y)).simd(SimdOp.i8x16_shuffle, lanes).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16, offset));
+    });
+  }
+  f.get(dst).i32(4 * rows * FLOAT).op(Op.i32_add).set(dst);
+  for (let r = 0; r < rows; r++) f.get(at(r)).i32(VECTOR).op(Op.i32_add).set(at(r));
   f.get(steps).i32(1).op(Op.i32_sub).tee(steps).brIf(0);
   f.end();
-  f.get(src).get(lda).i32(2).op(Op.i32_shl).op(Op.i32_add).set(src); // the next 4 rows
+  f.get(src).get(ld).i32(Math.log2(rows)).op(Op.i32_shl).op(Op.i32_add).set(src); // the next `rows` rows
   f.get(count).i32(1).op(Op.i32_sub).tee(count).brIf(0);
   f.end();
   return f;
 }
 
-/** The compiled `packTilesBody` (built on first use), or null without WebAssembly SIMD. */
-const compiledPackTiles = lazyKernel<(src: number, dst: number, quads: number, lda: number, count: number) => void>(packTilesBody, 5);
+/** A compiled packing kernel: `panels(src, dst, kc, ld, count)` or `tiles(src, dst, quads, ld, count)`. */
+type PackKernel = (src: number, dst: number, steps: number, ld: number, count: number) => void;
 
-/** The compiled `packPanelsBody` (built on first use), or null without WebAssembly SIMD. */
-const compiledPackPanels = lazyKernel<(src: number, dst: number, kc: number, ldb: number, count: number) => void>(packPanelsBody, 5);
+/** The compiled `packTilesBody` of A's panels (MR rows), built on first use; null without WebAssembly SIMD. */
+const compiledPackTiles = lazyKernel<PackKernel>(() => packTilesBody(MR), 5);
+/** The compiled `packPanelsBody` of a transposed A's panels (MR floats wide), built on first use; null without WebAssembly SIMD. */
+const compiledPackPanelsA = lazyKernel<PackKernel>(() => packPanelsBody(MR), 5);
+
+/** A kernel built on first use by `compileKernel(build(), params)` (so the worker pool can run it too) and kept, or null (also kept). */
+function lazyPoolKernel(build: () => FunctionBody, params: number): () => PoolKernel | null {
+  let kernel: PoolKernel | null | undefined;
+  return () => (kernel === undefined ? (kernel = compileKernel(build(), params)) : kernel);
+}
+
+/** The compiled `packPanelsBody` of B's panels (NR floats wide) and `packTilesBody` of a transposed B's (NR rows), on the pool. */
+const poolPackPanels = lazyPoolKernel(() => packPanelsBody(NR), 5);
+const poolPackTilesB = lazyPoolKernel(() => packTilesBody(NR), 5);
 
 /** The macro-kernel's signature, as the module exports it (i32 arguments). */
 type MacroKernel = (a: number, b: number, c: number, rowTiles: number, colTiles: number, kc: number, ldc: number, beta: number) => void;
@@ -393,10 +425,10 @@ export function wasmMatmulAvailable(): boolean {
 const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple) * multiple;
 
 /**
- * The bytes of the scratch after a product's layout (16-byte aligned): the row-major copy of B that `packB`
- * cuts into panels, then (once B is packed) that of a block of A for `packA`.
+ * The bytes of the scratch after a product's layout (16-byte aligned): the copy of B that `packB` cuts into
+ * panels, then (once B is packed) the `aFloats` the packer of A asks for (`APacker`).
  */
-const rawBytes = (m: number, k: number, n: number): number => roundUp(Math.max(k * n, Math.min(m, MC) * Math.min(k, KC)), 4) * FLOAT;
+const rawBytes = (k: number, n: number, aFloats: number): number => roundUp(Math.max(k * n, aFloats), 4) * FLOAT;
 
 /**
  * `C = act(A @ B + bias)` (or `act(C + A @ B + bias)` with `beta`) in
@@ -415,7 +447,7 @@ const rawBytes = (m: number, k: number, n: number): number => roundUp(Math.max(k
  */
 export function wasmGemm(m: number, k: number, n: number, a: MatrixView, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, reuse?: PackedB): boolean {
   if (!(a.data instanceof Float32Array)) return false;
-  return gemmWith(compiledMacroKernel(), m, k, n, viewPacker(a), b, c, epilogue, 0, reuse);
+  return gemmWith(compiledMacroKernel(), m, k, n, viewPacker(a, m, k), b, c, epilogue, 0, reuse);
 }
 
 /**
@@ -509,8 +541,6 @@ function placeB(floats: Float32Array, at: number, b: MatrixView, k: number, n: n
   reuse?.operands.keep(reuse.key, b, k, n, floats.subarray(at, at + k * nPad));
 }
 
-/** The packer of a float32 A read through its view. */
-const viewPacker = (a: MatrixView): PanelPacker => (floats, at, i0, mc, rowTiles, p0, kc, scratchAt) => packA(floats, at, a, i0, mc, rowTiles, p0, kc, scratchAt);
 
 /** The depth of a block of k: sums over k run in blocks this deep (see the NOTE above). */
 export const DEPTH_BLOCK = KC;
@@ -528,6 +558,12 @@ export const PANEL_ROWS = MR;
  */
 export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: number, rowTiles: number, p0: number, kc: number, scratchAt?: number) => void;
 
+/** A packer of A as a product runs it: the packer, and the floats of scratch from `scratchAt` it may use. */
+interface APacker {
+  readonly pack: PanelPacker;
+  readonly scratch: number;
+}
+
 /**
  * `wasmGemm` with A given by its packer rather than a view, for an operand
  * that exists only implicitly (a convolution's columns, packed straight from
@@ -538,7 +574,7 @@ export type PanelPacker = (floats: Float32Array, at: number, i0: number, mc: num
  * are. Returns false, having written nothing, where `wasmGemm` would.
  */
 export function wasmGemmPacked(m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base = 0): boolean {
-  return gemmWith(compiledMacroKernel(), m, k, n, pack, b, c, epilogue, base);
+  return gemmWith(compiledMacroKernel(), m, k, n, { pack, scratch: Math.min(m, MC) * Math.min(k, KC) }, b, c, epilogue, base);
 }
 
 /**
@@ -552,12 +588,12 @@ export function wasmGemmVariant(variant: MicroKernelVariant): typeof wasmGemm | 
   if (kernel === null) return null;
   return (m, k, n, a, b, c, epilogue) => {
     if (!(a.data instanceof Float32Array)) return false;
-    return gemmWith(kernel, m, k, n, viewPacker(a), b, c, epilogue, 0);
+    return gemmWith(kernel, m, k, n, viewPacker(a, m, k), b, c, epilogue, 0);
   };
 }
 
 /** `wasmGemmPacked` on `kernel` (false, having written nothing, when it is null). */
-function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse?: PackedB): boolean {
+function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, { pack, scratch }: APacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse?: PackedB): boolean {
   if (!(b.data instanceof Float32Array && c.data instanceof Float32Array)) return false;
   if (kernel === null || m < 1 || k < 1 || n < 1) return false;
   const nPad = roundUp(n, NR);
@@ -568,9 +604,10 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
   const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mcPad * depth * FLOAT;
   const rawAt = cAt + mcPad * nPad * FLOAT;
-  const bytes = rawAt + rawBytes(m, k, n);
+  const epilogueAt = rawAt + rawBytes(k, n, scratch);
+  const bytes = epilogueAt + epilogueBytes(m, nPad, epilogue);
   const pool = compiledPoolMacroKernel();
-  if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, pack, b, c, epilogue, base, reuse)) return true;
+  if (pool !== null && kernel === pool.local && parallelGemm(pool, m, k, n, { pack, scratch }, b, c, epilogue, base, reuse)) return true;
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
@@ -583,7 +620,7 @@ function gemmWith(kernel: MacroKernel | null, m: number, k: number, n: number, p
       pack(floats, aAt / FLOAT, ic, mc, rowTiles, pc, kc, rawAt / FLOAT);
       kernel(aAt, bAt + pc * nPad * FLOAT, cAt, rowTiles, nPad / NR, kc, nPad * FLOAT, pc > 0 ? 1 : 0);
     }
-    storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue);
+    storeBlock(floats, cAt / FLOAT, nPad, c, ic, mc, n, epilogue, epilogueAt / FLOAT);
   }
   return true;
 }
@@ -615,6 +652,18 @@ const TASK_TARGET = 64;
  * do not depend on the tiles beside it, so the bits stay those of one thread.
  */
 const TASK_MIN_COUNT = 4;
+/**
+ * The fewest panels of B a task covers where a product of one block of rows
+ * is cut into TASK_MIN_COUNT runs of panels rather than runs of row tiles:
+ * then each run of B's panels has one task, which cuts it (`cutInTasks`).
+ * Measured (interleaved A/B at 2 threads, same bits, load average 7.5: no
+ * second core free): `128 x 512 x 256` (4 runs of 8 panels, before 2 runs of
+ * 16 times 2 runs of tiles) 1.01 to 1.02 of the time, `32 x 512 x 128` with
+ * B^T (2 runs of 8 panels times 2 runs of tiles, before 4 runs of tiles)
+ * 0.99 to 1.00: no cost seen; the gain (B's cutting on the pool) needs an
+ * idle second core to show.
+ */
+const SPLIT_MIN_PANELS = 8;
 
 /**
  * `gemmWith` on the worker pool, for a product big enough and more than one
@@ -625,29 +674,45 @@ const TASK_MIN_COUNT = 4;
  * register tiles, see TASK_MIN_COUNT) times a run of column panels, running the macro-kernel over every block of k in order,
  * so each sum is formed by the same operations in the same order as on one
  * thread, whoever runs its task. The tasks are fixed by the shapes alone
- * (`TASK_MIN_PANELS`, `TASK_TARGET`), never by the thread count.
+ * (`TASK_MIN_PANELS`, `TASK_TARGET`), never by the thread count. Where the
+ * product has one block of rows in one run of tiles, each task first cuts
+ * its own run of B's panels from B's copy (`cutPanels`): no panel is read by
+ * two tasks, so the calling thread only copies B in.
  */
-function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack: PanelPacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse: PackedB | undefined): boolean {
+function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, { pack, scratch }: APacker, b: MatrixView, c: MatrixView, epilogue: WasmEpilogue, base: number, reuse: PackedB | undefined): boolean {
   if (getThreads() < 2 || m * k * n < PARALLEL_MIN_WORK) return false;
   const nPad = roundUp(n, NR);
   const mPad = roundUp(m, MR);
   const depth = Math.min(k, KC);
   const panels = nPad / NR;
   const rowBlocks = Math.ceil(m / MC);
-  const groups = Math.max(1, Math.min(Math.floor(panels / TASK_MIN_PANELS), Math.ceil(TASK_TARGET / rowBlocks)));
+  const wide = Math.max(1, Math.min(Math.floor(panels / TASK_MIN_PANELS), Math.ceil(TASK_TARGET / rowBlocks)));
+  // one block of rows: runs of fewer panels (down to SPLIT_MIN_PANELS) before runs of row tiles, so that each run of B's panels has one task (cutInTasks below)
+  const groups = rowBlocks === 1 && wide < TASK_MIN_COUNT ? Math.max(wide, Math.min(TASK_MIN_COUNT, Math.floor(panels / SPLIT_MIN_PANELS))) : wide;
   // runs of row tiles per block of rows (every block but the last has MC / MR tiles; the last may have fewer runs)
   const rowRuns = Math.min(Math.ceil(TASK_MIN_COUNT / (rowBlocks * groups)), Math.ceil(Math.min(m, MC) / MR));
   if (rowBlocks * groups * rowRuns < 2) return false;
-  // Layout (bytes from base, each part 16-byte aligned): packed B, packed A (block ic, depth block pc at ic * k + pc * its padded rows), staged C (mPad x nPad).
+  const held = reuse?.operands.packed(reuse.key, b, k, n);
+  const plan = bPacking(b, k, n);
+  // B's panels are cut by the tasks that read them where each run of panels has one such task (one block of rows in one run of tiles): no panel is cut twice, and the cutting is parallel too.
+  const cutInTasks = held === undefined && plan.kernel !== null && rowBlocks * rowRuns === 1;
+  // Layout (bytes from base, each part 16-byte aligned): packed B, packed A (block ic, depth block pc at ic * k + pc * its padded rows), staged C (mPad x nPad), B's copy (cutInTasks), scratch.
   const bAt = base;
   const aAt = bAt + k * nPad * FLOAT;
   const cAt = aAt + mPad * k * FLOAT;
-  const rawAt = cAt + mPad * nPad * FLOAT;
-  const bytes = rawAt + rawBytes(m, k, n);
+  const copyAt = cAt + mPad * nPad * FLOAT;
+  const rawAt = copyAt + (cutInTasks ? roundUp(k * n, 4) * FLOAT : 0);
+  const epilogueAt = rawAt + rawBytes(k, n, scratch);
+  const bytes = epilogueAt + epilogueBytes(m, nPad, epilogue);
   const heap = sharedHeap(bytes);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap, 0, bytes / FLOAT);
-  placeB(floats, bAt / FLOAT, b, k, n, nPad, depth, reuse, rawAt / FLOAT);
+  if (held !== undefined) floats.set(held, bAt / FLOAT);
+  else if (!cutInTasks) packB(floats, bAt / FLOAT, b, k, n, nPad, depth, rawAt / FLOAT);
+  else {
+    copyB(floats, copyAt / FLOAT, b, k, n, plan);
+    packRestOfB(floats, bAt / FLOAT, b, k, n, nPad, depth, plan);
+  }
   const tasks: TaskCall[][] = [];
   for (let ic = 0; ic < m; ic += MC) {
     const mc = Math.min(MC, m - ic);
@@ -662,6 +727,8 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack:
         const task: TaskCall[] = [];
         for (let pc = 0; pc < k; pc += depth) {
           const kc = Math.min(depth, k - pc);
+          const cut = cutInTasks ? cutPanels(plan, copyAt / FLOAT, bAt / FLOAT, k, n, nPad, pc, kc, j0, j1) : undefined;
+          if (cut !== undefined) task.push(cut);
           const args = [block + (pc * rowTiles + t0 * kc) * MR * FLOAT, bAt + (pc * nPad + j0 * NR * kc) * FLOAT, cAt + ((ic + t0 * MR) * nPad + j0 * NR) * FLOAT, t1 - t0, j1 - j0, kc, nPad * FLOAT, pc > 0 ? 1 : 0];
           task.push({ kernel, args });
         }
@@ -670,29 +737,91 @@ function parallelGemm(kernel: PoolKernel, m: number, k: number, n: number, pack:
     }
   }
   runTasks(tasks);
-  for (let ic = 0; ic < m; ic += MC) storeBlock(floats, cAt / FLOAT + ic * nPad, nPad, c, ic, Math.min(MC, m - ic), n, epilogue);
+  if (held === undefined) reuse?.operands.keep(reuse.key, b, k, n, floats.subarray(bAt / FLOAT, bAt / FLOAT + k * nPad));
+  for (let ic = 0; ic < m; ic += MC) storeBlock(floats, cAt / FLOAT + ic * nPad, nPad, c, ic, Math.min(MC, m - ic), n, epilogue, epilogueAt / FLOAT);
   return true;
+}
+
+/**
+ * How `packB` packs a B: the first `panels` panels of NR columns are cut by
+ * a WebAssembly kernel from B's copy in the memory (`copyB`), the rest in
+ * JavaScript; `kernel` is null (and `panels` 0) where none applies.
+ *
+ * - A row-major B: copied as it is (one `set` for contiguous rows), its
+ *   panels cut by `packPanelsBody`. NOTE: measured (whole float32 products,
+ *   interleaved, loaded machine): 32 x 128 x 512 took 0.82 to 0.84 of the
+ *   time of the JavaScript loop, 128 x 784 x 512 0.87 to 0.93, 512 x 128 x
+ *   512 0.85 to 0.99; bigger m leaves less to gain.
+ * - A transposed B (stored `[n, k]`, as `ct @ W^T` reads W): its stored rows
+ *   copied as they are, its panels cut by 4 x 4 transposes (`packTilesBody`);
+ *   a depth block of `k % 4` steps is left to JavaScript. NOTE: measured
+ *   (whole products, interleaved with the JavaScript 8-stream loop, same
+ *   bits, load 5.6): `128 x 256 x 512` 0.95 of the time, at 2 threads (where
+ *   the cutting runs in the tasks, `parallelGemm`) 0.96.
+ */
+interface BPacking {
+  readonly kernel: PoolKernel | null;
+  readonly transposed: boolean;
+  readonly panels: number;
+}
+
+function bPacking(b: MatrixView, k: number, n: number): BPacking {
+  const { data, rowStride, colStride } = b;
+  const wasm = data instanceof Float32Array && n >= NR;
+  const rows = wasm && colStride === 1 ? poolPackPanels() : null;
+  if (rows !== null) return { kernel: rows, transposed: false, panels: Math.floor(n / NR) };
+  const columns = wasm && rowStride === 1 && colStride >= k ? poolPackTilesB() : null;
+  if (columns !== null) return { kernel: columns, transposed: true, panels: Math.floor(n / NR) };
+  return { kernel: null, transposed: false, panels: 0 };
+}
+
+/** Copies B into the memory from float `rawAt`, as `plan` cuts its panels: row-major `[k][n]` or, transposed, `[n][k]`. */
+function copyB(floats: Float32Array, rawAt: number, b: MatrixView, k: number, n: number, plan: BPacking): void {
+  if (plan.kernel === null) return;
+  if (plan.transposed) copyRows(floats, rawAt, b.data, b.offset, b.colStride, n, k);
+  else copyRows(floats, rawAt, b.data, b.offset, b.rowStride, k, n);
+}
+
+/** Whether `plan`'s kernel cuts the panels of a depth block of `kc` steps (the transposes go 4 steps at a time). */
+const cutsBlock = (plan: BPacking, kc: number): boolean => plan.kernel !== null && (!plan.transposed || kc % 4 === 0);
+
+/**
+ * The kernel call that cuts panels `j0 .. j1` (at most `plan.panels`) of
+ * the depth block at `pc` (`kc` steps) from B's copy at float `rawAt` into
+ * the packing at float `at`, or undefined when the plan's kernel does not
+ * cut that block or the run is empty.
+ */
+function cutPanels(plan: BPacking, rawAt: number, at: number, k: number, n: number, nPad: number, pc: number, kc: number, j0: number, j1: number): TaskCall | undefined {
+  const count = Math.min(j1, plan.panels) - j0;
+  if (plan.kernel === null || count <= 0 || !cutsBlock(plan, kc)) return undefined;
+  const dst = (at + pc * nPad + j0 * NR * kc) * FLOAT;
+  const args = plan.transposed ? [(rawAt + j0 * NR * k + pc) * FLOAT, dst, kc / 4, k * FLOAT, count] : [(rawAt + pc * n + j0 * NR) * FLOAT, dst, kc, n * FLOAT, count];
+  return { kernel: plan.kernel, args };
 }
 
 /**
  * Packs all of B: for each block of k (`depth` deep, the last one shorter),
  * its panels of NR columns one after another, each `[kc][NR]` and zero past
- * column n. A block starts at float `at + pc * nPad`.
+ * column n. A block starts at float `at + pc * nPad`. The panels a
+ * WebAssembly kernel cuts (`bPacking`) come from B's copy at float `rawAt`.
  */
 function packB(floats: Float32Array, at: number, b: MatrixView, k: number, n: number, nPad: number, depth: number, rawAt: number): void {
-  const { data, offset, rowStride, colStride } = b;
-  const panels = compiledPackPanels();
-  // A row-major B of whole panels: copied as it is (one `set` for contiguous rows), then cut into panels in WebAssembly.
-  // NOTE: measured (whole float32 products, interleaved, loaded machine): 32 x 128 x 512 took 0.82 to 0.84 of the time of
-  // the JavaScript loop, 128 x 784 x 512 0.87 to 0.93, 512 x 128 x 512 0.85 to 0.99; bigger m leaves less to gain.
-  const wasmPanels = panels !== null && colStride === 1 && n >= NR && data instanceof Float32Array ? Math.floor(n / NR) : 0;
-  if (wasmPanels > 0) {
-    if (rowStride === n) floats.set(data.subarray(offset, offset + k * n), rawAt);
-    else for (let p = 0; p < k; p++) floats.set(data.subarray(offset + p * rowStride, offset + p * rowStride + n), rawAt + p * n);
-  }
+  const plan = bPacking(b, k, n);
+  copyB(floats, rawAt, b, k, n, plan);
   for (let pc = 0; pc < k; pc += depth) {
     const kc = Math.min(depth, k - pc);
-    if (wasmPanels > 0) panels?.((rawAt + pc * n) * FLOAT, (at + pc * nPad) * FLOAT, kc, n * FLOAT, wasmPanels);
+    const call = cutPanels(plan, rawAt, at, k, n, nPad, pc, kc, 0, plan.panels);
+    call?.kernel.local(...call.args);
+  }
+  packRestOfB(floats, at, b, k, n, nPad, depth, plan);
+}
+
+/** Packs in JavaScript the panels of B that `plan`'s kernel does not cut (`packB`). */
+function packRestOfB(floats: Float32Array, at: number, b: MatrixView, k: number, n: number, nPad: number, depth: number, plan: BPacking): void {
+  const { data, offset, rowStride, colStride } = b;
+  for (let pc = 0; pc < k; pc += depth) {
+    const kc = Math.min(depth, k - pc);
+    const wasmPanels = cutsBlock(plan, kc) ? plan.panels : 0;
     for (let j0 = wasmPanels * NR; j0 < nPad; j0 += NR) {
       const panel = at + pc * nPad + j0 * kc;
       const cols = Math.min(NR, n - j0);
@@ -737,23 +866,85 @@ function packB(floats: Float32Array, at: number, b: MatrixView, k: number, n: nu
   }
 }
 
-/** Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` from float `at` as `rowTiles` panels of MR rows, each `[kc][MR]` and zero past row mc. */
-function packA(floats: Float32Array, at: number, a: MatrixView, i0: number, mc: number, rowTiles: number, p0: number, kc: number, scratchAt?: number): void {
+/**
+ * Copies `rows` rows of `cols` floats, `stride` apart from `data[offset]`,
+ * to `floats[to]` back to back: one `set` when they lie back to back already.
+ */
+function copyRows(floats: Float32Array, to: number, data: FloatArray, offset: number, stride: number, rows: number, cols: number): void {
+  if (stride === cols) floats.set(data.subarray(offset, offset + rows * cols), to);
+  else for (let r = 0; r < rows; r++) floats.set(data.subarray(offset + r * stride, offset + r * stride + cols), to + r * cols);
+}
+
+/** The most floats of A a product copies into the memory at once (64 MiB), for the WebAssembly packing kernels. */
+const RAW_A_MAX = 2 ** 24;
+
+/**
+ * The packer of a float32 A (`m x k`) read through its view, and the floats
+ * of scratch it needs. Where a WebAssembly kernel packs A's layout, A is
+ * copied into the scratch as it is stored (one `set` when its rows lie back
+ * to back), then cut into panels there:
+ *
+ * - a row-major A: each block of MC rows copied once with all its k columns
+ *   (a depth block's rows alone where that copy would pass RAW_A_MAX), its
+ *   panels cut by 4 x 4 transposes (`packTilesBody`);
+ * - a transposed A (stored `[k, m]`, as `X^T @ dY` reads X): copied whole
+ *   once (up to RAW_A_MAX floats), its panels the stored rows' runs of MR
+ *   floats (`packPanelsBody`).
+ *
+ * Other layouts, depth blocks of `k % 4` steps (row-major) and the rows
+ * past the last whole panel pack in JavaScript, from the view. NOTE:
+ * measured (whole products, interleaved with the JavaScript loops, same
+ * bits, load 5.6): transposed A `256 x 128 x 10` 0.72 of the time and
+ * `512 x 128 x 256` 0.95; row-major A copied per block of rows rather than
+ * per depth block, `128 x 784 x 512` 0.99.
+ * NOTE: the copies made once per product (rather than per block of rows and
+ * depth) are valid because a product writes the scratch only in `packB`,
+ * which runs before the first call of the packer.
+ */
+function viewPacker(a: MatrixView, m: number, k: number): { readonly pack: PanelPacker; readonly scratch: number } {
+  const { data, offset, rowStride, colStride } = a;
+  const f32 = data instanceof Float32Array && m >= MR;
+  const block = Math.min(m, MC);
+  if (f32 && colStride === 1 && compiledPackTiles() !== null) {
+    const wholeRows = block * k <= RAW_A_MAX;
+    let copied = -1; // the first row of the block of rows the scratch holds (wholeRows)
+    const pack: PanelPacker = (floats, at, i0, mc, rowTiles, p0, kc, scratchAt) => {
+      const wholeTiles = Math.floor(mc / MR);
+      const tiles = compiledPackTiles();
+      if (tiles === null || scratchAt === undefined || kc % 4 !== 0 || wholeTiles === 0) return packA(floats, at, a, i0, mc, rowTiles, p0, kc);
+      const rows = wholeTiles * MR;
+      if (!wholeRows) {
+        copyRows(floats, scratchAt, data, offset + i0 * rowStride + p0, rowStride, rows, kc);
+        tiles(scratchAt * FLOAT, at * FLOAT, kc / 4, kc * FLOAT, wholeTiles);
+      } else {
+        if (copied !== i0) copyRows(floats, scratchAt, data, offset + i0 * rowStride, rowStride, rows, k);
+        copied = i0;
+        tiles((scratchAt + p0) * FLOAT, at * FLOAT, kc / 4, k * FLOAT, wholeTiles);
+      }
+      packRows(floats, at, a, i0, mc, rows, rowTiles * MR, p0, kc);
+    };
+    return { pack, scratch: wholeRows ? block * k : block * Math.min(k, KC) };
+  }
+  if (f32 && rowStride === 1 && colStride >= m && m * k <= RAW_A_MAX && compiledPackPanelsA() !== null) {
+    let copied = false;
+    const pack: PanelPacker = (floats, at, i0, mc, rowTiles, p0, kc, scratchAt) => {
+      const wholeTiles = Math.floor(mc / MR);
+      const panels = compiledPackPanelsA();
+      if (panels === null || scratchAt === undefined || wholeTiles === 0) return packA(floats, at, a, i0, mc, rowTiles, p0, kc);
+      if (!copied) copyRows(floats, scratchAt, data, offset, colStride, k, m);
+      copied = true;
+      panels((scratchAt + p0 * m + i0) * FLOAT, at * FLOAT, kc, m * FLOAT, wholeTiles);
+      packRows(floats, at, a, i0, mc, wholeTiles * MR, rowTiles * MR, p0, kc);
+    };
+    return { pack, scratch: m * k };
+  }
+  return { pack: (floats, at, i0, mc, rowTiles, p0, kc) => packA(floats, at, a, i0, mc, rowTiles, p0, kc), scratch: 0 };
+}
+
+/** Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` from float `at` as `rowTiles` panels of MR rows, each `[kc][MR]` and zero past row mc, in JavaScript. */
+function packA(floats: Float32Array, at: number, a: MatrixView, i0: number, mc: number, rowTiles: number, p0: number, kc: number): void {
   const { data, offset, rowStride, colStride } = a;
   const wholeTiles = Math.floor(mc / MR);
-  const tiles = compiledPackTiles();
-  if (MR === 4 && tiles !== null && scratchAt !== undefined && colStride === 1 && kc % 4 === 0 && wholeTiles > 0 && data instanceof Float32Array) {
-    // A row-major A: its rows copied as they are (one `set` when they lie back to back), then cut into panels in WebAssembly.
-    // NOTE: measured (whole float32 products, interleaved, loaded machine): 0.76 to 0.98 of the time of the JavaScript loop
-    // (64 x 64 x 32: 0.76, 512 x 128 x 128: 0.89, 512 x 512 x 128: 0.91, 128 x 784 x 512: 0.95), the same bits.
-    const rows = wholeTiles * MR;
-    const from = offset + i0 * rowStride + p0;
-    if (rowStride === kc) floats.set(data.subarray(from, from + rows * kc), scratchAt);
-    else for (let i = 0; i < rows; i++) floats.set(data.subarray(from + i * rowStride, from + i * rowStride + kc), scratchAt + i * kc);
-    tiles(scratchAt * FLOAT, at * FLOAT, kc / 4, kc * FLOAT, wholeTiles);
-    packRows(floats, at, a, i0, mc, rows, rowTiles * MR, p0, kc);
-    return;
-  }
   if (MR === 4) {
     // NOTE: whole panels pack 4 rows at a time, unrolled: twice as fast as the row-by-row loop.
     for (let tile = 0; tile < wholeTiles; tile++) {
@@ -785,10 +976,73 @@ function packRows(floats: Float32Array, at: number, a: MatrixView, i0: number, m
   }
 }
 
-/** Stores rows `i0 .. i0 + mc` of C from the staged block (float `at`, rows `nPad` apart) through C's view, with the epilogue. */
-function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixView, i0: number, mc: number, n: number, e: WasmEpilogue): void {
+/**
+ * The body of `epilogue(c, rows, vectors, ld, bias, old)` for an epilogue
+ * of `bias`, `beta` and `relu` (not both of the first two): applies it in
+ * place to `rows` rows of `vectors` f32x4 each (rows `ld` bytes apart, from
+ * `c`), reading the bias from `bias` (one row) and C's old values from
+ * `old` (rows `ld` apart): `y = sum + bias` or `y = old + sum`, each one
+ * float32 addition, then relu as `y < 0 ? 0 : y` (`f32x4.pmax(y, 0)`: NaN
+ * and -0 stay). These are the bits of `storeBlock`'s JavaScript loop, which
+ * adds two float32 values in float64 and rounds once: the exact sum of two
+ * float32 values rounds the same through float64 (53 >= 2 * 24 + 2 bits),
+ * and it is 0 only when it is exactly 0, so relu sees the same sign. With
+ * both bias and beta the loop adds three values before it rounds, so that
+ * case stays in JavaScript.
+ */
+function epilogueBody(bias: boolean, beta: boolean, relu: boolean): FunctionBody {
+  if (bias && beta) throw new Error("wasm matmul: the epilogue kernel does not add both a bias and C");
+  const f = new FunctionBody(6);
+  const [c, rows, vectors, ld, biasAt, old] = [0, 1, 2, 3, 4, 5];
+  const [row, from, at, left] = [f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32), f.local(ValType.i32)];
+  const [x, zero] = [f.local(ValType.v128), f.local(ValType.v128)];
+  f.zeros().set(zero);
+  f.get(c).set(row);
+  f.loop(); // over rows
+  f.get(row).set(at).get(old).set(from).get(biasAt).set(c).get(vectors).set(left);
+  f.loop(); // over vectors of a row; `c` walks the bias
+  f.get(at).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).set(x);
+  if (bias) f.get(x).get(c).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).simd(SimdOp.f32x4_add).set(x);
+  if (beta) f.get(from).simd(SimdOp.v128_load, FunctionBody.memarg(ALIGN_16)).get(x).simd(SimdOp.f32x4_add).set(x);
+  if (relu) f.get(x).get(zero).simd(SimdOp.f32x4_pmax).set(x);
+  f.get(at).get(x).simd(SimdOp.v128_store, FunctionBody.memarg(ALIGN_16));
+  for (const p of [at, from, c]) f.get(p).i32(VECTOR).op(Op.i32_add).set(p);
+  f.get(left).i32(1).op(Op.i32_sub).tee(left).brIf(0);
+  f.end();
+  f.get(row).get(ld).op(Op.i32_add).set(row);
+  f.get(old).get(ld).op(Op.i32_add).set(old);
+  f.get(rows).i32(1).op(Op.i32_sub).tee(rows).brIf(0);
+  f.end();
+  return f;
+}
+
+/** The compiled `epilogueBody` of each epilogue (index: bias + 2 beta + 4 relu), built on first use; null without WebAssembly SIMD. */
+const compiledEpilogues = Array.from({ length: 8 }, (_, i) => lazyKernel<(c: number, rows: number, vectors: number, ld: number, bias: number, old: number) => void>(() => epilogueBody((i & 1) !== 0, (i & 2) !== 0, (i & 4) !== 0), 6));
+
+/** Whether `storeBlock` applies the epilogue `e` in WebAssembly (`epilogueBody`): a float32 bias or C's old values, not both, or relu alone. */
+const wasmEpilogue = (e: WasmEpilogue): boolean => (e.beta || e.bias !== undefined || e.relu) && !(e.beta && e.bias !== undefined) && (e.bias === undefined || e.bias instanceof Float32Array);
+
+/** The bytes `storeBlock` needs past a product's scratch for the epilogue `e`: a row of bias and a block of C's old values. */
+const epilogueBytes = (m: number, nPad: number, e: WasmEpilogue): number => (wasmEpilogue(e) ? (1 + Math.min(m, MC)) * nPad * FLOAT : 0);
+
+/**
+ * Stores rows `i0 .. i0 + mc` of C from the staged block (float `at`, rows
+ * `nPad` apart) through C's view, with the epilogue: applied in place in
+ * WebAssembly (`epilogueBody`; the bias and C's old rows copied to float
+ * `epilogueAt` first) where it can be and C's rows are contiguous, then the
+ * rows copied out; otherwise in a JavaScript loop.
+ */
+function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixView, i0: number, mc: number, n: number, e: WasmEpilogue, epilogueAt: number): void {
   const { data, offset, rowStride, colStride } = c;
-  const plain = !e.beta && e.bias === undefined && !e.relu;
+  const inPlace = colStride === 1 && wasmEpilogue(e) ? compiledEpilogues[(e.bias === undefined ? 0 : 1) + (e.beta ? 2 : 0) + (e.relu ? 4 : 0)]?.() : null;
+  if (inPlace !== null && inPlace !== undefined) {
+    const [biasAt, oldAt] = [epilogueAt, epilogueAt + nPad];
+    if (e.bias !== undefined) floats.set(e.bias.subarray(e.biasOffset, e.biasOffset + n), biasAt);
+    if (e.beta) for (let i = 0; i < mc; i++) floats.set(data.subarray(offset + (i0 + i) * rowStride, offset + (i0 + i) * rowStride + n), oldAt + i * nPad);
+    // the padding columns (past n) take garbage through the epilogue and are never stored
+    inPlace(at * FLOAT, mc, nPad / 4, nPad * FLOAT, biasAt * FLOAT, oldAt * FLOAT);
+  }
+  const plain = inPlace !== null && inPlace !== undefined ? true : !e.beta && e.bias === undefined && !e.relu;
   // NOTE: a row of fewer than 32 floats copies faster by hand than through `subarray` and `set`.
   if (plain && colStride === 1 && rowStride === nPad && n === nPad) {
     // C's rows lie back to back, as the staged rows do (a convolution's NHWC output): the block in one copy.
@@ -797,6 +1051,12 @@ function storeBlock(floats: Float32Array, at: number, nPad: number, c: MatrixVie
   }
   if (plain && colStride === 1 && n >= 32) {
     for (let i = 0; i < mc; i++) data.set(floats.subarray(at + i * nPad, at + i * nPad + n), offset + (i0 + i) * rowStride);
+    return;
+  }
+  if (plain) {
+    for (let i = 0; i < mc; i++) {
+      for (let j = 0, from = at + i * nPad, to = offset + (i0 + i) * rowStride; j < n; j++, from++, to += colStride) data[to] = floats[from] ?? 0;
+    }
     return;
   }
   const { bias, biasOffset } = e;

@@ -175,6 +175,51 @@ describe("the bits of the WebAssembly matmul", () => {
     }
   });
 
+  test("equal that loop for every layout the packing kernels read: transposed A and B, rows apart, partial panels, k % 4 steps", () => {
+    /** `x` (`rows x cols`, row-major) stored as the view reads it: transposed or not, rows `pad` floats apart past their length, from `offset`. */
+    const stored = (x: Float32Array, rows: number, cols: number, transposed: boolean, pad: number, offset: number): MatrixView => {
+      const [outer, inner] = transposed ? [cols, rows] : [rows, cols];
+      const data = new Float32Array(offset + outer * (inner + pad)).fill(Number.NaN);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[offset + (transposed ? j * (rows + pad) + i : i * (cols + pad) + j)] = x[i * cols + j] ?? 0;
+      return transposed ? { data, offset, rowStride: 1, colStride: rows + pad } : { data, offset, rowStride: cols + pad, colStride: 1 };
+    };
+    const shapes: readonly (readonly [number, number, number])[] = [[4, 4, 8], [9, 10, 17], [37, 261, 29], [133, 259, 21], [130, 514, 40], [64, 7, 16]];
+    for (const [m, k, n] of shapes) {
+      const [a, b] = [floats(m * k, m + 2 * k), floats(k * n, k + 3 * n)];
+      const want = new Uint32Array(float32Matmul(a, b, m, k, n).buffer);
+      for (const [transA, transB, pad] of [[true, false, 0], [false, true, 0], [true, true, 0], [true, true, 3], [false, false, 5]] as const) {
+        const c = new Float32Array(m * n).fill(Number.NaN);
+        expect(wasmGemm(m, k, n, stored(a, m, k, transA, pad, 2), stored(b, k, n, transB, pad, 1), rowMajor(c, n), plain)).toBe(true);
+        expect(new Uint32Array(c.buffer), `${m} x ${k} x ${n}, transA ${transA}, transB ${transB}, pad ${pad}`).toEqual(want);
+      }
+    }
+  });
+
+  test("with an epilogue, equal the plain product's sums finished as the JavaScript store loop finishes them (bias or C's old values, relu; zeros, -0, NaN, Inf)", () => {
+    const special = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45, -1e-45, 3.4e38];
+    for (const [m, k, n] of [[5, 3, 7], [37, 261, 29], [133, 40, 64], [140, 300, 300]] as const) {
+      const [a, b] = [floats(m * k, m + k), floats(k * n, k + n)];
+      const sums = new Float32Array(m * n);
+      wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(sums, n), plain);
+      // a bias that cancels some sums exactly (0 and -0 results) and holds the special values
+      const bias = Float32Array.from({ length: n + 3 }, (_, j) => (j < 3 ? 9 : j % 5 === 0 ? -(sums[j - 3] ?? 0) : (special[j % special.length] ?? 0) + ((j * 7) % 3) - 1));
+      const old = Float32Array.from({ length: m * n }, (_, i) => (i % 7 === 0 ? -(sums[i] ?? 0) : (special[i % special.length] ?? 0) + (i % 3)));
+      for (const e of [{ bias: true, beta: false, relu: false }, { bias: true, beta: false, relu: true }, { bias: false, beta: true, relu: false }, { bias: false, beta: true, relu: true }, { bias: false, beta: false, relu: true }, { bias: true, beta: true, relu: true }]) {
+        const epilogue: WasmEpilogue = { beta: e.beta, bias: e.bias ? bias : undefined, biasOffset: 3, relu: e.relu };
+        const want = new Float32Array(m * n);
+        for (let i = 0; i < m * n; i++) {
+          const v = e.bias ? (sums[i] ?? 0) + (bias[3 + (i % n)] ?? 0) : (sums[i] ?? 0);
+          const y = e.beta ? (old[i] ?? 0) + v : v;
+          want[i] = e.relu && y < 0 ? 0 : y;
+        }
+        const c = old.slice();
+        expect(wasmGemm(m, k, n, rowMajor(a, k), rowMajor(b, n), rowMajor(c, n), epilogue)).toBe(true);
+        const bits = (x: Float32Array): number[] => Array.from(new Uint32Array(x.buffer), (u, i) => (Number.isNaN(x[i]) ? -1 : u));
+        expect(bits(c), `${m} x ${k} x ${n}, ${JSON.stringify(e)}`).toEqual(bits(want));
+      }
+    }
+  });
+
   test("are the same for every unroll of the loop over k and either way of splatting A", () => {
     for (const variant of variants) {
       const gemmOf = wasmGemmVariant(variant);

@@ -187,7 +187,8 @@ export function jit(fn: unknown, options: JitOptions = {}): unknown {
         pendingChecks = outer;
         staging--;
       }
-      const run = compileProgram(program, { donate: donatedLeaves(def, donate) });
+      // its buffers live in the loop kernels' memory: the cache releases them when it drops the program
+      const run = compileProgram(program, { donate: donatedLeaves(def, donate), inLoopMemory: true });
       compiled = { program, run, outDef, checks };
       cache.set(key, compiled, programBytes(program) + run.bufferBytes);
       traces++;

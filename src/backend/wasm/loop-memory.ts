@@ -21,7 +21,7 @@
  * outputs not in place, and the reductions' accumulators. A block is taken or
  * given back only between kernel calls. A block's memory is zero when it is
  * handed out. Blocks are given back when the program that took them is
- * garbage collected (`arenaAllocator`); the arena takes at most
+ * released or garbage collected (`arenaAllocator`); the arena takes at most
  * `ARENA_MAX_BYTES`, past which programs get ordinary arrays.
  */
 
@@ -30,8 +30,16 @@ import { grownBuffer, newKernelMemory, sharing, type KernelMemory } from "./memo
 
 const ALIGN = 64;
 
-/** The most bytes the buffers in the loop memory take together (the rest of the memory is for the kernels' working memory). */
-export const ARENA_MAX_BYTES = 2 ** 30;
+/**
+ * The most bytes the buffers in the loop memory take together (past it,
+ * programs get ordinary arrays; the rest of the memory is for the kernels'
+ * working memory): the jit cache's default budget (`jit-cache.ts`), which
+ * counts these buffers too. Programs that the cache never drops (those of a
+ * jitted function that was itself dropped) hold theirs until a garbage
+ * collection finishes, which a synchronous loop never lets happen: this
+ * bounds what they hold.
+ */
+export const ARENA_MAX_BYTES = 256 * 2 ** 20;
 
 let memory: KernelMemory | undefined;
 /** Every buffer the memory has had (a shared memory's buffer object changes as it grows; older ones stay valid). */
@@ -40,7 +48,11 @@ const buffers = new WeakSet<ArrayBufferLike>();
 /** The loop kernels' memory (made on first use), of the type `MEMORY_IMPORT` declares; undefined without WebAssembly. */
 export function loopMemory(): KernelMemory | undefined {
   if (hostWebAssembly === undefined) return undefined;
-  memory ??= newKernelMemory(hostWebAssembly);
+  try {
+    memory ??= newKernelMemory(hostWebAssembly);
+  } catch {
+    return undefined; // the engine refused a second memory: the loops run in JavaScript
+  }
   buffers.add(memory.buffer);
   return memory;
 }

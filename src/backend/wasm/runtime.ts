@@ -137,6 +137,8 @@ export interface WasmKernel {
    * cannot run exactly here (see the header).
    */
   readonly run: (buffers: readonly Storage<DType>[], constants: ArrayLike<number>) => boolean;
+  /** The rows of a block when a call with buffers to copy runs in blocks (`rowBlocks`), undefined when every call runs whole. */
+  readonly blockRows: number | undefined;
 }
 
 /** The kernel function a module exports: addresses, then constants. */
@@ -249,16 +251,18 @@ function blockKernels(wasm: WebAssemblyApi, blocks: RowBlocks): BlockKernels {
 /**
  * The WebAssembly kernel of `nest`, or undefined when WebAssembly is not
  * available or the nest has a form the generator does not compile
- * (`wasmSupports`). A large nest runs in blocks of rows of about
- * `blockBytes` (`rowBlocks`), each copied in, computed and copied out while
- * it is in cache; every element is computed by the same code either way.
+ * (`wasmSupports`), or the loop memory cannot be made. A call of a large
+ * nest with buffers to copy runs in blocks of rows of about `blockBytes`
+ * (`rowBlocks`), each copied in, computed and copied out while it is in
+ * cache; one whose streamed buffers are all in place runs whole. Every
+ * element is computed by the same code either way.
  *
  * @example
  * const kernel = wasmKernel(nest);
  * if (kernel === undefined || !kernel.run([x, out], constants)) jsKernel([x, out], constants);
  */
 export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
-  if (!wasmAvailable() || api === undefined || !wasmSupports(nest)) return undefined;
+  if (!wasmAvailable() || api === undefined || !wasmSupports(nest) || loopMemory() === undefined) return undefined;
   const wasm = api;
   const sizes = wasmLayout(nest).sizes;
   // inputs read sparsely are copied in as the elements read (pack.ts), and such a nest runs whole
@@ -282,14 +286,30 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   // the elements of each buffer per row when it moves block by block (inputs streamed, outputs copied out per block)
   const perRow = blocks === undefined ? [] : [...blocks.streamed, ...blocks.outRows];
 
-  /** Sets the addresses of the buffers and accumulators of `layout` from scratch byte `base`, each buffer in place where it can be. */
-  const place = (layout: typeof whole, base: number): void => {
+  /**
+   * Sets the addresses of the buffers (of `layout`'s sizes) and of the accumulators: each buffer in place where it
+   * can be, the others and the accumulators one after another (16-byte aligned) from scratch byte `base` (64-byte
+   * aligned). Returns the bytes of scratch they take.
+   */
+  const place = (layout: typeof whole, base: number): number => {
+    let bytes = 0;
     for (let i = 0; i < nBuffers; i++) {
       const address = inPlace[i];
-      args[i] = address ?? base + (layout.offsets[i] ?? 0);
-      at[i] = (base + (layout.offsets[i] ?? 0)) / 4;
+      if (address !== undefined) {
+        args[i] = address;
+        continue;
+      }
+      args[i] = base + bytes;
+      at[i] = (base + bytes) / 4;
+      bytes = Math.ceil((bytes + 4 * (layout.sizes[i] ?? 0)) / 16) * 16;
     }
-    layout.accumulators.forEach((o, k) => (args[nBuffers + nConst + k] = base + o));
+    let k = nBuffers + nConst;
+    nest.outputs.forEach((out, j) => {
+      if (out.reduce === undefined) return;
+      args[k++] = base + bytes;
+      bytes = Math.ceil((bytes + 8 * (layout.sizes[nIn + j] ?? 0)) / 16) * 16;
+    });
+    return bytes;
   };
   const copyOut = (heap: Float32Array, i: number, count: number, to: number): void => {
     if (inPlace[i] !== undefined) return;
@@ -298,7 +318,10 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   };
 
   const run = (buffers: readonly Storage<DType>[], constants: ArrayLike<number>): boolean => {
-    if (!acceptsCall(buffers, constants, sizes, nConst, floats)) return false;
+    if (!acceptsCall(buffers, constants, sizes, nConst, floats)) {
+      floats.fill(EMPTY); // hold no caller's buffer between calls
+      return false;
+    }
     for (let c = 0; c < nConst; c++) args[nBuffers + c] = constants[c] ?? NaN;
     let streamedInPlace = true;
     for (let i = 0; i < nBuffers; i++) {
@@ -309,9 +332,11 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     const runsWhole = blocks === undefined || kernelOfBlock === undefined || streamedInPlace;
     const layout = runsWhole ? whole : blocked;
     const base = scratchBase();
-    const heap = loopHeap(base + layout.bytes);
-    if (heap === undefined) return false;
-    place(layout, base);
+    const heap = loopHeap(base + place(layout, base));
+    if (heap === undefined) {
+      floats.fill(EMPTY); // hold no caller's buffer between calls
+      return false;
+    }
     // copied in: every input not in place (the streamed ones block by block when the nest runs in blocks)
     for (let i = 0; i < nIn; i++) {
       const b = floats[i];
@@ -347,7 +372,7 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     floats.fill(EMPTY); // hold no caller's buffer between calls
     return true;
   };
-  return { run };
+  return { run, blockRows: blocks?.rows };
 }
 
 /**

@@ -13,10 +13,10 @@
  * the first call and kept by the executable for the next calls, so a jitted
  * training loop allocates only its program outputs, which the caller keeps:
  * they are fresh on every call, and a call never writes storage that an
- * earlier call returned. The plan's float32 buffers live in the loop
- * kernels' memory where it is shared (`backend/wasm/loop-memory.ts`), so a
- * loop kernel reads and writes them in place; they are given back when the
- * executable is collected. Inputs and constants are never written, except
+ * earlier call returned. With `inLoopMemory` (jit's cached programs) the
+ * plan's float32 buffers live in the loop kernels' memory where it is shared
+ * (`backend/wasm/loop-memory.ts`), so a loop kernel reads and writes them in
+ * place; they are given back when the executable is released or collected. Inputs and constants are never written, except
  * inputs the caller donates (`CompileOptions.donate`, the opt-in of JAX's
  * `donate_argnums`): their storage may receive a program output of the same
  * dtype and size once the input is dead, so that a parameter update is
@@ -38,6 +38,7 @@ import { generateKernel } from "../../backend/js-codegen.js";
 import { interpretedKernel } from "../../backend/interpret.js";
 import { withPackedB } from "../../backend/kernels/matmul.js";
 import { arenaAllocator } from "../../backend/wasm/loop-memory.js";
+import { wasmAvailable } from "../../backend/wasm/runtime.js";
 import { PackedOperands } from "../../backend/kernels/wasm-matmul.js";
 import type { Kernel } from "../../backend/loop-ir.js";
 import { primitives } from "../../prims/registry.js";
@@ -66,10 +67,16 @@ export interface Executable {
  * the last two for testing). `donate` lists inputs (by position) whose
  * storage the program may write its outputs into once it has read them: the
  * caller gives those tensors up and must not read them after the call.
+ * `inLoopMemory` puts the plan's own float32 buffers in the loop kernels'
+ * memory (`backend/wasm/loop-memory.ts`), for an owner that calls `release`
+ * when it drops the executable (the jit cache): blocks otherwise come back
+ * only through a garbage collection, which a synchronous loop never lets
+ * finish (an eager `scan` compiles a program per call).
  */
 export interface CompileOptions {
   readonly kernels?: "generated" | "interpreted" | "interpreted-as-generated";
   readonly donate?: readonly number[];
+  readonly inLoopMemory?: boolean;
 }
 
 /** Where a step stores a value: `slot` in the environment, `buffer` of the plan (-1: fresh storage). */
@@ -356,7 +363,9 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       const have = storage[out.buffer];
       if (have !== undefined) return have;
       // the plan's own float32 buffers live in the loop kernels' memory where they can (a re-entered call's are ordinary arrays)
-      const made = (storage === kept && dtype === "float32" ? inLoopMemory.take(shapeSize(shape)) : undefined) ?? allocate(dtype, shapeSize(shape));
+      // a donated input's buffer that this call may not write (its storage is shared) is never one: it holds a program output
+      const inMemory = useLoopMemory && storage === kept && dtype === "float32" && buffers[out.buffer]?.donated === undefined;
+      const made = (inMemory ? inLoopMemory.take(shapeSize(shape)) : undefined) ?? allocate(dtype, shapeSize(shape));
       storage[out.buffer] = made;
       return made;
     };
@@ -387,6 +396,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
   };
   // the buffers in the loop memory are given back when the executable is collected or released (no caller ever holds one)
   const inLoopMemory = arenaAllocator(run);
+  const useLoopMemory = options.inLoopMemory === true && wasmAvailable();
   let releasing = false;
   const dropKept = (): void => {
     releasing = false;

@@ -224,7 +224,9 @@ describe("WebAssembly loop kernels", () => {
       const rowBytes = m === outer ? 12 * h * c : 8 * h * c + 12 * h;
       for (const blockRows of [1, 2, 5]) {
         const blocked = fresh(m);
-        expect(wasmKernel(m, blockRows * rowBytes)?.run([...ins, ...blocked], [])).toBe(true);
+        const kernel = wasmKernel(m, blockRows * rowBytes);
+        expect(kernel?.blockRows).toBe(blockRows);
+        expect(kernel?.run([...ins, ...blocked], [])).toBe(true);
         blocked.forEach((b, j) => {
           // every output of these nests is float32 (fresh allocates by the output's dtype)
           const [got, one, ref] = [b, whole[j], want[j]] as Float32Array[];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { arenaAddress, arenaAllocator, arenaState, loopHeap, scratchBase } from "../../../src/backend/wasm/loop-memory.js";
+import { arenaAddress, arenaAllocator, arenaState, loopHeap, loopMemory, scratchBase } from "../../../src/backend/wasm/loop-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { wasmKernel } from "../../../src/backend/wasm/runtime.js";
 import { nest, op, read } from "../support.js";
@@ -36,9 +36,24 @@ describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that li
     expect(y.every((v, i) => Object.is(v, want[i]))).toBe(true);
     // blocks of one row: the in-place buffers run whole, and a mixed call (input in place, output not) in blocks
     const blocked = wasmKernel(n, 40);
+    expect(blocked?.blockRows).toBe(1);
     const mixed = new Float32Array(30);
     expect(blocked?.run([x, mixed], [])).toBe(true);
     expect(mixed.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    arena.release();
+  });
+
+  test("a call with every buffer in place takes no working memory: the loop memory does not grow", () => {
+    const size = 2 ** 20; // 4 MB each
+    const n = nest({ shape: [size], inputs: [{ dtype: "float32", size }], nodes: [read(0, "float32", 0, [1]), op("neg", {}, [0], "float32")], outputs: [{ node: 1 }] });
+    const arena = arenaAllocator({});
+    const [x, y] = [arena.take(size), arena.take(size)];
+    if (x === undefined || y === undefined) throw new Error("no buffer");
+    x.fill(2);
+    const length = loopMemory()?.buffer.byteLength;
+    expect(wasmKernel(n)?.run([x, y], [])).toBe(true);
+    expect(y[size - 1]).toBe(-2);
+    expect(loopMemory()?.buffer.byteLength).toBe(length);
     arena.release();
   });
 

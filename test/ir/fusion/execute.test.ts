@@ -100,7 +100,7 @@ describe("compiled programs", () => {
     const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(softmax(x))]), [aval(shape)]);
     const x = tensorOf(shape, randomValues(512 * 300, 9));
     const want = compileProgram(p, { kernels: "interpreted-as-generated" })([x]);
-    const run = compileProgram(p);
+    const run = compileProgram(p, { inLoopMemory: true });
     const before = arenaState().top;
     const first = run([x]);
     const grown = arenaState().top;
@@ -114,6 +114,25 @@ describe("compiled programs", () => {
     expect(valuesOf(run([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
     expect(arenaState().top).toBe(grown);
     run.release();
+    // without the option (scan's and while's bodies, programs no cache releases) the buffers are ordinary arrays
+    const plain = compileProgram(p);
+    expect(valuesOf(plain([x])[0] ?? x)).toEqual(valuesOf(want[0] ?? x));
+    expect(arenaState().top).toBe(before);
+  });
+
+  test.runIf(sharing.shared)("a donated input whose storage another input views gets its outputs in ordinary arrays, never in the loop memory", () => {
+    // two inputs that are views of one buffer, as tensors read from one file are; the first is donated
+    const p = traceProgram(([x, y]) => (x === undefined || y === undefined ? [] : [bind("exp", [bind("add", [x, y], {})], {})]), [aval([1024]), aval([1024])]);
+    const run = compileProgram(p, { donate: [0], inLoopMemory: true });
+    const before = arenaState();
+    for (let i = 0; i < 3; i++) {
+      const shared = new Float32Array(2048).fill(0.25);
+      const [x, y] = [new Tensor([1024], "float32", shared.subarray(0, 1024)), new Tensor([1024], "float32", shared.subarray(1024))];
+      const [out] = run([x, y]);
+      expect(out?.data instanceof Float32Array && arenaAddress(out.data) === undefined).toBe(true);
+      expect(out?.data).not.toBe(x.data);
+    }
+    expect(arenaState()).toEqual(before);
   });
 
   test.runIf(sharing.shared)("a jitted function's program dropped from its cache gives its buffers in the loop memory back", () => {

@@ -194,8 +194,9 @@ function transform2d(
 }
 
 /** `counter -= 1`, and loop again while it is not 0. */
-const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
-const addTo = (f: FunctionBody, local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
+export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
+/** `local += bytes`. */
+export const addTo = (f: FunctionBody, local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
 
 /** The sizes a set of kernels is built for (every one a validated integer). */
 interface Plan {
@@ -534,8 +535,8 @@ interface GradKernels {
 const kernelCache = new Map<string, Kernels | GradKernels | PoolKernel | null>();
 const KERNEL_CACHE_SIZE = 64;
 
-/** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use. */
-function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
+/** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use (the convolution kernels of other files keep theirs here too). */
+export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
   const key = [kind, ...fields].join(",");
   if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();

@@ -2,13 +2,13 @@
  * A/B of the float32 forward convolutions of issue 14 against another build
  * of Stratum (a baseline commit compiled elsewhere), in one process: rounds
  * of one call of each side back to back (the shared `timeRounds`), so that a
- * loaded machine slows both alike. Shapes: the bench's convolution (batch
+ * loaded machine slows both alike (the order alternating). Shapes: the bench's convolution (batch
  * 32, 14 x 14, 32 to 64 channels, "same"), the CNN step's first (batch 64,
  * 28 x 28, 1 to 32), second (64 x 14 x 14, 32 to 64) and the second's input
  * gradient as the forward convolution it runs (64 to 32 channels, the turned
  * filter), all through `conv2d` (the path each side picks). Each shape's
- * results are first compared. Prints medians, the ratio (this build over
- * the baseline) and the direct sum's effective GFLOP/s.
+ * results are first compared. Prints medians of wall and CPU time, their
+ * ratios (this build over the baseline) and the direct sum's effective GFLOP/s.
  *
  * Run with `npm run compile`, a baseline built with
  * `git archive REV | tar -x -C DIR && (cd DIR && ln -s $PWD/node_modules && npx tsc -p tsconfig.run.json)`,
@@ -18,12 +18,35 @@
 
 import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/backend/kernels/conv/index.js";
 import { setThreads } from "../src/backend/threads/pool.js";
-import { median, randomData, relativeDifference, timeRounds } from "./support/measure.js";
+import { median, randomData, relativeDifference } from "./support/measure.js";
 import { printTable } from "./support/report.js";
 
 const BASELINE = process.env["CONV_AB_BASELINE"];
 const THREADS = Number(process.env["CONV_AB_THREADS"] ?? "1");
-const ROUNDS = { warmup: 3, minRounds: 15, maxRounds: 60, budgetMs: 5000 };
+const ROUNDS = 40;
+
+/**
+ * Rounds of one call of each side back to back (after two untimed rounds):
+ * each call's wall time and the process's CPU time over it (at one thread
+ * the CPU time is the call's own work, less hurt by other jobs on the
+ * machine than the wall time), in ms.
+ */
+function rounds(sides: Record<"now" | "base", () => number>): Record<"now" | "base", { wall: number[]; cpu: number[] }> {
+  const times = { now: { wall: [] as number[], cpu: [] as number[] }, base: { wall: [] as number[], cpu: [] as number[] } };
+  let sink = 0;
+  for (let round = -2; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? (["now", "base"] as const) : (["base", "now"] as const)) {
+      const [t, c] = [performance.now(), process.cpuUsage()];
+      sink += sides[side]();
+      const used = process.cpuUsage(c);
+      if (round < 0) continue;
+      times[side].wall.push(performance.now() - t);
+      times[side].cpu.push((used.user + used.system) / 1000);
+    }
+  }
+  if (!Number.isFinite(sink)) throw new Error(`a result was ${sink}`);
+  return times;
+}
 
 /** The baseline's `conv2d` and `setThreads`, as this build's. */
 interface Side {
@@ -56,12 +79,13 @@ async function main(): Promise<void> {
     now();
     base();
     const difference = relativeDifference(a, b);
-    const times = timeRounds({ now, base }, ROUNDS);
-    const [t, u] = [median(times.now), median(times.base)];
+    const times = rounds({ now, base });
+    const [t, u] = [median(times.now.wall), median(times.base.wall)];
+    const [tc, uc] = [median(times.now.cpu), median(times.base.cpu)];
     const flops = 2 * a.length * 9 * g.inChannels;
-    rows.push([name, t.toFixed(3), u.toFixed(3), (t / u).toFixed(2), (flops / t / 1e6).toFixed(1), difference.toExponential(1)]);
+    rows.push([name, t.toFixed(3), u.toFixed(3), (t / u).toFixed(2), tc.toFixed(3), uc.toFixed(3), (tc / uc).toFixed(2), (flops / t / 1e6).toFixed(1), difference.toExponential(1)]);
   }
-  printTable(["shape", "this ms", "baseline ms", "ratio", "this GFLOP/s (eff.)", "max diff / max |y|"], rows);
+  printTable(["shape", "this ms", "baseline ms", "ratio", "this CPU ms", "baseline CPU ms", "CPU ratio", "this GFLOP/s (eff.)", "max diff / max |y|"], rows);
 }
 
 await main();

@@ -239,6 +239,138 @@ function transform2d(
   }
 }
 
+/** A term of a sum: the value it reads (an input, or an earlier temporary after the inputs) and its coefficient. */
+type Term = readonly [source: number, coefficient: number];
+
+/**
+ * A matrix `L` (`p x b`) as a straight-line program over its `b` inputs:
+ * temporaries first (each a sum of terms over the inputs and earlier
+ * temporaries), then the `p` outputs. Shared sums computed once where the
+ * matrix has them (Winograd's transforms pair their points `+-t`).
+ */
+interface Program {
+  readonly inputs: number;
+  readonly temps: readonly (readonly Term[])[];
+  readonly outputs: readonly (readonly Term[])[];
+}
+
+/** The program of a matrix with no shared sums: each row's nonzero terms in order (the same operations, so the same bits, as `combine`). */
+const plainProgram = (L: readonly (readonly number[])[]): Program => ({
+  inputs: L[0]?.length ?? 0,
+  temps: [],
+  outputs: L.map((row) => row.flatMap((c, k): Term[] => (c === 0 ? [] : [[k, c]]))),
+});
+
+/**
+ * B^T of F(4, 3) with its shared sums: rows 1 and 2 are `a +- b` with
+ * `a = d4 - 4 d2`, `b = d3 - 4 d1`; rows 3 and 4 are `c +- e` with
+ * `c = d4 - d2`, `e = 2 (d3 - d1)`: 19 operations where the rows alone take 32.
+ */
+const BT_PROGRAM: Program = {
+  inputs: 6,
+  temps: [
+    [[4, 1], [2, -4]], // 6: a
+    [[3, 1], [1, -4]], // 7: b
+    [[4, 1], [2, -1]], // 8: c
+    [[3, 1], [1, -1]], // 9: d3 - d1
+    [[9, 2]], // 10: e
+  ],
+  outputs: [
+    [[4, 1], [0, 4], [2, -5]],
+    [[6, 1], [7, 1]],
+    [[6, 1], [7, -1]],
+    [[8, 1], [10, 1]],
+    [[8, 1], [10, -1]],
+    [[5, 1], [1, 4], [3, -5]],
+  ],
+};
+
+/** A^T of F(4, 3) with its shared sums `m1 +- m2` and `m3 +- m4`: 13 operations where the rows alone take 20. */
+const AT_PROGRAM: Program = {
+  inputs: 6,
+  temps: [
+    [[1, 1], [2, 1]], // 6: m1 + m2
+    [[1, 1], [2, -1]], // 7: m1 - m2
+    [[3, 1], [4, 1]], // 8: m3 + m4
+    [[3, 1], [4, -1]], // 9: m3 - m4
+  ],
+  outputs: [
+    [[0, 1], [6, 1], [8, 1]],
+    [[7, 1], [9, 2]],
+    [[6, 1], [8, 4]],
+    [[7, 1], [9, 8], [5, 1]],
+  ],
+};
+
+const programOf = (L: readonly (readonly number[])[]): Program => (L === BT ? BT_PROGRAM : L === AT ? AT_PROGRAM : plainProgram(L));
+
+/** Pushes `sum terms` (an f32x4) reading `value(source)`, the terms in order: `+-1` by add or subtract, others by a multiply. */
+function emitTerms(f: FunctionBody, terms: readonly Term[], value: (source: number) => void): void {
+  terms.forEach(([source, c], k) => {
+    value(source);
+    const size = Math.abs(c);
+    if (size !== 1) {
+      f32x4Const(f, k === 0 ? c : size);
+      f.simd(SimdOp.f32x4_mul);
+    } else if (k === 0 && c < 0) {
+      f.simd(SimdOp.f32x4_neg);
+    }
+    if (k > 0) f.simd(c < 0 ? SimdOp.f32x4_sub : SimdOp.f32x4_add);
+  });
+  if (terms.length === 0) f.zeros();
+}
+
+/**
+ * `transform2d` by programs (`Program`): `Y = L X R^T`, each column of `X`
+ * and each row of `L X` loaded once into the v128 locals `locals` (as many as
+ * the programs' inputs and temporaries), the shared sums computed once.
+ */
+function transform2dByPrograms(
+  f: FunctionBody,
+  L: Program,
+  R: Program,
+  locals: readonly number[],
+  scratch: number,
+  load: (r: number, q: number) => void,
+  before: (i: number, j: number) => void,
+  store: (i: number, j: number) => void,
+): void {
+  const local = (k: number): number => locals[k] ?? 0;
+  const fromLocal = (source: number): void => void f.get(local(source));
+  const run = (program: Program, input: (k: number) => void, each: (i: number, push: () => void) => void): void => {
+    for (let k = 0; k < program.inputs; k++) {
+      input(k);
+      f.set(local(k));
+    }
+    program.temps.forEach((terms, t) => {
+      emitTerms(f, terms, fromLocal);
+      f.set(local(program.inputs + t));
+    });
+    program.outputs.forEach((terms, i) => each(i, () => emitTerms(f, terms, fromLocal)));
+  };
+  const c = R.inputs;
+  // (L X)[i][q], column by column of X
+  for (let q = 0; q < c; q++) {
+    run(L, (r) => load(r, q), (i, push) => {
+      f.get(scratch);
+      push();
+      f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
+    });
+  }
+  // Y[i][j] = sum_q (L X)[i][q] R[j][q], row by row of L X
+  for (let i = 0; i < L.outputs.length; i++) {
+    run(R, (q) => void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)), (j, push) => {
+      before(i, j);
+      push();
+      store(i, j);
+    });
+  }
+}
+
+/** The v128 locals `transform2dByPrograms` needs for `programs`. */
+const programLocals = (f: FunctionBody, ...programs: Program[]): number[] =>
+  Array.from({ length: Math.max(...programs.map((p) => p.inputs + p.temps.length)) }, () => f.local(ValType.v128));
+
 /** `counter -= 1`, and loop again while it is not 0. */
 export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
 /** `local += bytes`. */
@@ -309,27 +441,25 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
  * patches (the byte address of its corner in a staged image of `channels`
  * per pixel and `rowBytes` per row, from the i32 table), four channels a
  * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
- * the first `channels` are written).
+ * the first `channels` are written); `byPrograms` computes the matrices'
+ * shared sums once (`transform2dByPrograms`), other bits than `transform2d`'s.
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, byPrograms = false): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const plane = chunk * stride * FLOAT;
+  const locals = byPrograms ? programLocals(f, programOf(L), programOf(R)) : undefined;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
   f.i32(channels / 4).set(groups);
   f.loop(); // over groups of 4 channels
-  transform2d(
-    f,
-    L,
-    scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT)),
-    () => void f.get(to),
-    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane)),
-    R,
-  );
+  const load = (r: number, q: number): void => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT));
+  const before = (): void => void f.get(to);
+  const store = (i: number, j: number): void => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane));
+  if (locals === undefined) transform2d(f, L, scratch, load, before, store, R);
+  else transform2dByPrograms(f, programOf(L), programOf(R), locals, scratch, load, before, store);
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
   countDown(f, groups);
@@ -342,8 +472,8 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 }
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL): FunctionBody =>
-  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B);
+const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, byPrograms = false): FunctionBody =>
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, byPrograms);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -459,6 +589,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
   const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
   const f = new FunctionBody(5);
+  const locals = programLocals(f, programOf(AR), programOf(AC));
   const [table, count, m, scratch, bias] = [0, 1, 2, 3, 4];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
@@ -473,9 +604,11 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   f.get(bias).set(biasAt);
   f.i32(o4 / 4).set(groups);
   f.loop(); // over groups of 4 output channels
-  transform2d(
+  transform2dByPrograms(
     f,
-    AR,
+    programOf(AR),
+    programOf(AC),
+    locals,
     scratch,
     (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * planeM)),
     () => undefined,
@@ -491,7 +624,6 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
       }
       f.simd(SimdOp.v128_store, v128Unaligned(i * rowBytes + j * o4 * FLOAT));
     },
-    AC,
   );
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
@@ -603,12 +735,11 @@ const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.
 /** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
 const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
 
-/** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument), the full tiles' input transform the filter gradient's. */
+/** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms compute shared sums once (`transform2dByPrograms`). */
 function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
     const filter = instantiateKernel(filterBody(plan, kind), 3);
-    const full = kind.rows === 4 && kind.cols === 4;
-    const input = full ? inputKernelOf(plan) : cached("edge input", [plan.c4, plan.inCols, plan.chunk, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind), 4));
+    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
     const products = cached("forward products", [plan.c4, plan.o8, plan.chunk], () => compileKernel(productsBody(forwardProducts(plan)), 7));
     const output = compileKernel(outputBody(plan, kind), 5);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };

@@ -694,6 +694,89 @@ function maxAbsBody(): FunctionBody {
   return f;
 }
 
+/** The sizes of `stageBody`'s kernel (validated integers from the geometry; `c4` channels a pixel both sides). */
+interface StagePlan {
+  readonly H: number;
+  readonly W: number;
+  readonly c4: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/**
+ * `stage(src, dst, images, to)`: `stageImage` in WebAssembly for images
+ * whose channels need no padding and that fit whole (`top + H <= rows`,
+ * `left + W <= cols`), from their copy at `src` (`[images][H][W][c4]`) to
+ * `dst` (`[images][rows][cols][c4]`, zeros around), with `maxAbs`'s two
+ * vectors of the copied values at `to`: the staging and the overflow
+ * check in one pass.
+ */
+function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan): FunctionBody {
+  const f = new FunctionBody(4);
+  const [src, dst, images, to] = [0, 1, 2, 3];
+  const [h, k] = [f.local(ValType.i32), f.local(ValType.i32)];
+  const [m, finite, value] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
+  const pixel = c4 * FLOAT;
+  /** `vectors` zero vectors at `dst`, which moves past them. */
+  const zeros = (vectors: number): void => {
+    if (vectors <= 0) return;
+    f.i32(vectors).set(k);
+    f.loop();
+    f.get(dst).zeros().simd(SimdOp.v128_store, v128Unaligned(0));
+    addTo(f, dst, VECTOR);
+    countDown(f, k);
+    f.end();
+  };
+  f.zeros().set(m).zeros().set(finite);
+  f.loop(); // over images
+  zeros((top * cols * pixel) / VECTOR);
+  f.i32(H).set(h);
+  f.loop(); // over the image's rows
+  zeros((left * pixel) / VECTOR);
+  f.i32((W * pixel) / VECTOR).set(k);
+  f.loop(); // over the row's values, copied
+  f.get(src).simd(SimdOp.v128_load, v128Unaligned(0)).set(value);
+  f.get(dst).get(value).simd(SimdOp.v128_store, v128Unaligned(0));
+  f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
+  f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
+  addTo(f, src, VECTOR);
+  addTo(f, dst, VECTOR);
+  countDown(f, k);
+  f.end();
+  zeros(((cols - left - W) * pixel) / VECTOR);
+  countDown(f, h);
+  f.end();
+  zeros(((rows - top - H) * cols * pixel) / VECTOR);
+  countDown(f, images);
+  f.end();
+  f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
+  f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
+  return f;
+}
+
+/**
+ * Stages `x` (`[N, H, W, C]`) at byte `dst` as `stageImage` does (padded to
+ * `rows x cols`, pixel (h, w) at (h + top, w + left), `c4` channels) and
+ * returns the largest `|x|`, or NaN if one is NaN or infinite (`maxAbsOf`):
+ * in one WebAssembly pass from a copy of `x` at byte `src` where the
+ * channels need no padding and every pixel fits, else by `stageImage` and `maxAbsOf`.
+ */
+function stageChecked(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, plan: Omit<StagePlan, "H" | "W">, scratch: number): number {
+  const { N, H, W, C } = shape;
+  const { c4, rows, cols, top, left } = plan;
+  const whole = c4 === C && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
+  const kernel = whole ? cached("stage", [H, W, c4, rows, cols, top, left], () => compileKernel(stageBody({ ...plan, H, W }), 4)) : null;
+  if (kernel === null) {
+    stageImage(floats, dst / FLOAT, x, shape, rows, cols, c4, top, left);
+    return maxAbsOf(floats, dst, (N * rows * cols * c4) / 4, scratch);
+  }
+  floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
+  kernel.local(src, dst, N, scratch);
+  return maxAbsResult(floats, scratch);
+}
+
 /** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
 interface Kernels {
   readonly filter: (w: number, u: number, scratch: number) => void;
@@ -831,6 +914,11 @@ function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: numbe
   const kernel = compiledMaxAbs();
   if (kernel === null) return NaN;
   kernel(from, vectors, to);
+  return maxAbsResult(floats, to);
+}
+
+/** The largest `|value|` from `maxAbs`'s two vectors at byte `to`, or NaN if a NaN or an infinity came by. */
+function maxAbsResult(floats: Float32Array, to: number): number {
   const at = to / FLOAT;
   const sums = (floats[at + 4] ?? NaN) + (floats[at + 5] ?? NaN) + (floats[at + 6] ?? NaN) + (floats[at + 7] ?? NaN);
   // NOTE: the sums are 0 unless a NaN or an infinity came by (Math.max of NaN is NaN too)
@@ -982,6 +1070,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
   const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
   const at = regions({
+    source: c4 === C ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
     u: kinds.length * E * c4 * o8,
@@ -996,12 +1085,14 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  const mx = stageChecked(floats, at.source, at.x, x, { N, H, W, C }, { c4, rows: plan.inRows, cols: plan.inCols, top: g.padTop, left: g.padLeft }, at.scratch);
   // The filter as [3][3][c4][o8], zero-padded.
   const wAt = at.w / FLOAT;
-  floats.fill(0, wAt, wAt + 9 * c4 * o8);
-  for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
-  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  if (c4 === C && o8 === O) floats.set(w.subarray(0, 9 * C * O), wAt);
+  else {
+    floats.fill(0, wAt, wAt + 9 * c4 * o8);
+    for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
+  }
   const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
   // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
   if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;

@@ -302,7 +302,42 @@ const AT_PROGRAM: Program = {
   ],
 };
 
-const programOf = (L: readonly (readonly number[])[]): Program => (L === BT ? BT_PROGRAM : L === AT ? AT_PROGRAM : plainProgram(L));
+/**
+ * G of F(4, 3) with its shared sums: rows 1 and 2 are `-(t +- g1) / 6` with
+ * `t = g0 + g2`, rows 3 and 4 are `p +- g1 / 12` with `p = g0 / 24 + g2 / 6`:
+ * 12 operations where the rows alone take 21.
+ */
+const G_PROGRAM: Program = {
+  inputs: 3,
+  temps: [
+    [[0, 1], [2, 1]], // 3: t
+    [[3, 1], [1, 1]], // 4: t + g1
+    [[3, 1], [1, -1]], // 5: t - g1
+    [[0, 1 / 24], [2, 1 / 6]], // 6: p
+    [[1, 1 / 12]], // 7: g1 / 12
+  ],
+  outputs: [[[0, 1 / 4]], [[4, -1 / 6]], [[5, -1 / 6]], [[6, 1], [7, 1]], [[6, 1], [7, -1]], [[2, 1]]],
+};
+
+/** G of F(2, 3): rows 1 and 2 are `(t +- g1) / 2` with `t = g0 + g2`. */
+const G2_PROGRAM: Program = {
+  inputs: 3,
+  temps: [
+    [[0, 1], [2, 1]], // 3: t
+    [[3, 1], [1, 1]], // 4: t + g1
+    [[3, 1], [1, -1]], // 5: t - g1
+  ],
+  outputs: [[[0, 1]], [[4, 1 / 2]], [[5, 1 / 2]], [[2, 1]]],
+};
+
+const PROGRAMS = new Map<readonly (readonly number[])[], Program>([
+  [BT, BT_PROGRAM],
+  [AT, AT_PROGRAM],
+  [G, G_PROGRAM],
+  [G2, G2_PROGRAM],
+]);
+
+const programOf = (L: readonly (readonly number[])[]): Program => PROGRAMS.get(L) ?? plainProgram(L);
 
 /** Pushes `sum terms` (an f32x4) reading `value(source)`, the terms in order: `+-1` by add or subtract, others by a multiply. */
 function emitTerms(f: FunctionBody, terms: readonly Term[], value: (source: number) => void): void {
@@ -402,6 +437,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { c4, o8 } = plan;
   const [GR, GC] = [matricesOf(kind.rows).G, matricesOf(kind.cols).G];
   const f = new FunctionBody(3);
+  const locals = programLocals(f, programOf(GR), programOf(GC));
   const [w, u, scratch] = [0, 1, 2];
   const panels = f.local(ValType.i32);
   const channels = f.local(ValType.i32);
@@ -415,14 +451,15 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
     f.get(w).i32(half).op(Op.i32_add).set(from).get(u).i32(half).op(Op.i32_add).set(to);
     f.i32(c4).set(channels);
     f.loop(); // over input channels
-    transform2d(
+    transform2dByPrograms(
       f,
-      GR,
+      programOf(GR),
+      programOf(GC),
+      locals,
       scratch,
       (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
       () => void f.get(to),
       (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * planeU)),
-      GC,
     );
     addTo(f, from, o8 * FLOAT);
     addTo(f, to, NR * FLOAT);

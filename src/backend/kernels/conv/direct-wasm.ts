@@ -35,7 +35,7 @@ import { sharedHeap } from "../../wasm/runtime.js";
 import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import { compileKernel, type WasmEpilogue } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
-import { addTo, cached, countDown, regions, stageImage } from "./winograd-wasm.js";
+import { addTo, cached, countDown, regions, stageByCopy } from "./winograd-wasm.js";
 
 /**
  * The error bound of `conv2dDirectWasm`, per term of an output's sum: a
@@ -192,11 +192,11 @@ export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32A
   const rowBytes = outCols * o8 * FLOAT;
   // On one thread, rows a chunk at a time, each copied out while it is in the cache.
   const chunkRows = parallel ? outRows : Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
-  const at = regions({ x: N * rows * cols * C, w: KH * KW * C * o8, y: Math.min(outRows, chunkRows) * outCols * o8, bias: o8, table: outRows, taps: depth });
+  const at = regions({ source: N * H * W * C, x: N * rows * cols * C, w: KH * KW * C * o8, y: Math.min(outRows, chunkRows) * outCols * o8, bias: o8, table: outRows, taps: depth });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, rows, cols, C, g.padTop, g.padLeft);
+  stageByCopy(floats, at.source, at.x, x, { N, H, W, C }, rows, cols, g.padTop, g.padLeft);
   const wAt = at.w / FLOAT;
   if (o8 === O) floats.set(w.subarray(0, depth * O), wAt);
   else {

@@ -17,7 +17,7 @@
  */
 
 import { conv2d, conv2dGeometry, type Conv2dParams } from "../src/backend/kernels/conv/index.js";
-import { setThreads } from "../src/backend/threads/pool.js";
+import { setThreads, threadsReady } from "../src/backend/threads/pool.js";
 import { median, randomData, relativeDifference } from "./support/measure.js";
 import { printTable } from "./support/report.js";
 
@@ -48,10 +48,11 @@ function rounds(sides: Record<"now" | "base", () => number>): Record<"now" | "ba
   return times;
 }
 
-/** The baseline's `conv2d` and `setThreads`, as this build's. */
+/** The baseline's `conv2d`, `setThreads` and `threadsReady`, as this build's. */
 interface Side {
   readonly conv2d: typeof conv2d;
   readonly setThreads: typeof setThreads;
+  readonly threadsReady: typeof threadsReady;
 }
 
 const shapes: readonly [string, Conv2dParams][] = [
@@ -64,9 +65,12 @@ const shapes: readonly [string, Conv2dParams][] = [
 async function main(): Promise<void> {
   if (BASELINE === undefined) throw new Error("set CONV_AB_BASELINE to a baseline build's .build folder (see the header)");
   const kernels = (await import(`${BASELINE}/src/backend/kernels/conv/index.js`)) as Pick<Side, "conv2d">; // NOTE: sound: the baseline's module has this export, as this build's
-  const pool = (await import(`${BASELINE}/src/backend/threads/pool.js`)) as Pick<Side, "setThreads">; // NOTE: sound: likewise
+  const pool = (await import(`${BASELINE}/src/backend/threads/pool.js`)) as Pick<Side, "setThreads" | "threadsReady">; // NOTE: sound: likewise
   setThreads(THREADS);
   pool.setThreads(THREADS);
+  // NOTE: workers start asynchronously: wait for both pools, or the synchronous rounds would run on the calling thread alone
+  await threadsReady();
+  await pool.threadsReady();
   const rows: string[][] = [];
   for (const [name, params] of shapes) {
     const g = conv2dGeometry(params);

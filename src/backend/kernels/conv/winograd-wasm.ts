@@ -239,106 +239,58 @@ function transform2d(
   }
 }
 
-/** A term of a sum: the value it reads (an input, or an earlier temporary after the inputs) and its coefficient. */
-type Term = readonly [source: number, coefficient: number];
-
 /**
- * A matrix `L` (`p x b`) as a straight-line program over its `b` inputs:
- * temporaries first (each a sum of terms over the inputs and earlier
- * temporaries), then the `p` outputs. Shared sums computed once where the
- * matrix has them (Winograd's transforms pair their points `+-t`).
+ * `transform2d` with each column of `X` and each row of `L X` loaded once
+ * into the v128 locals `locals` (as many as `X`'s rows and columns), where
+ * `transform2d` loads a value again for every term that reads it: the same
+ * operations in the same order (`combine`), so the same bits.
+ *
+ * NOTE: Winograd's shared sums (B^T's rows 1 to 4 as `a +- b`, A^T's
+ * `m1 +- m2` and `m3 +- m4`, G's `(g0 + g2 +- g1) / 6`) would save a third
+ * of the transforms' operations (B^T 19 for 32, A^T 13 for 20), but their
+ * other roundings raised the largest error measured (2.0e-5 of the law's
+ * scale against 1.5e-5, 300 random images of 1 to 3 channels) and the law's
+ * heavy run found an output past WINOGRAD_ERROR_BOUND (three input channels).
  */
-interface Program {
-  readonly inputs: number;
-  readonly temps: readonly (readonly Term[])[];
-  readonly outputs: readonly (readonly Term[])[];
-}
-
-/** The program of a matrix with no shared sums: each row's nonzero terms in order (the same operations, so the same bits, as `combine`). */
-const plainProgram = (L: readonly (readonly number[])[]): Program => ({
-  inputs: L[0]?.length ?? 0,
-  temps: [],
-  outputs: L.map((row) => row.flatMap((c, k): Term[] => (c === 0 ? [] : [[k, c]]))),
-});
-
-/**
- * The program of a matrix: its rows' terms. NOTE: Winograd's shared sums (B^T's rows
- * 1 to 4 as `a +- b`, A^T's `m1 +- m2`, `m3 +- m4`, G's `(g0 + g2 +- g1) / 6`)
- * would save a third of the transforms' operations (B^T 19 for 32, A^T 13 for
- * 20), but their other roundings raised the largest error measured (2.0e-5
- * of the scale against 1.5e-5, 300 random images of 1 to 3 channels) and the
- * law's heavy run found an output past WINOGRAD_ERROR_BOUND (three input
- * channels); the programs keep `combine`'s operations and bits, loading
- * each input once.
- */
-const programOf = (L: readonly (readonly number[])[]): Program => plainProgram(L);
-
-/** Pushes `sum terms` (an f32x4) reading `value(source)`, the terms in order: `+-1` by add or subtract, others by a multiply. */
-function emitTerms(f: FunctionBody, terms: readonly Term[], value: (source: number) => void): void {
-  terms.forEach(([source, c], k) => {
-    value(source);
-    const size = Math.abs(c);
-    if (size !== 1) {
-      f32x4Const(f, k === 0 ? c : size);
-      f.simd(SimdOp.f32x4_mul);
-    } else if (k === 0 && c < 0) {
-      f.simd(SimdOp.f32x4_neg);
-    }
-    if (k > 0) f.simd(c < 0 ? SimdOp.f32x4_sub : SimdOp.f32x4_add);
-  });
-  if (terms.length === 0) f.zeros();
-}
-
-/**
- * `transform2d` by programs (`Program`): `Y = L X R^T`, each column of `X`
- * and each row of `L X` loaded once into the v128 locals `locals` (as many as
- * the programs' inputs and temporaries), the shared sums computed once.
- */
-function transform2dByPrograms(
+function transform2dLoadingOnce(
   f: FunctionBody,
-  L: Program,
-  R: Program,
+  L: readonly (readonly number[])[],
+  R: readonly (readonly number[])[],
   locals: readonly number[],
   scratch: number,
   load: (r: number, q: number) => void,
   before: (i: number, j: number) => void,
   store: (i: number, j: number) => void,
 ): void {
+  const [b, c] = [L[0]?.length ?? 0, R[0]?.length ?? 0];
   const local = (k: number): number => locals[k] ?? 0;
-  const fromLocal = (source: number): void => void f.get(local(source));
-  const run = (program: Program, input: (k: number) => void, each: (i: number, push: () => void) => void): void => {
-    for (let k = 0; k < program.inputs; k++) {
-      input(k);
-      f.set(local(k));
-    }
-    program.temps.forEach((terms, t) => {
-      emitTerms(f, terms, fromLocal);
-      f.set(local(program.inputs + t));
-    });
-    program.outputs.forEach((terms, i) => each(i, () => emitTerms(f, terms, fromLocal)));
-  };
-  const c = R.inputs;
-  // (L X)[i][q], column by column of X
+  const fromLocal = (k: number): void => void f.get(local(k));
+  // (L X)[i][q] = sum_r L[i][r] X[r][q], column by column of X
   for (let q = 0; q < c; q++) {
-    run(L, (r) => load(r, q), (i, push) => {
+    for (let r = 0; r < b; r++) {
+      load(r, q);
+      f.set(local(r));
+    }
+    for (let i = 0; i < L.length; i++) {
       f.get(scratch);
-      push();
+      combine(f, L[i] ?? [], fromLocal);
       f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
-    });
+    }
   }
   // Y[i][j] = sum_q (L X)[i][q] R[j][q], row by row of L X
-  for (let i = 0; i < L.outputs.length; i++) {
-    run(R, (q) => void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)), (j, push) => {
+  for (let i = 0; i < L.length; i++) {
+    for (let q = 0; q < c; q++) void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)).set(local(q));
+    for (let j = 0; j < R.length; j++) {
       before(i, j);
-      push();
+      combine(f, R[j] ?? [], fromLocal);
       store(i, j);
-    });
+    }
   }
 }
 
-/** The v128 locals `transform2dByPrograms` needs for `programs`. */
-const programLocals = (f: FunctionBody, ...programs: Program[]): number[] =>
-  Array.from({ length: Math.max(...programs.map((p) => p.inputs + p.temps.length)) }, () => f.local(ValType.v128));
+/** The v128 locals `transform2dLoadingOnce` needs for `L X R^T`. */
+const transformLocals = (f: FunctionBody, L: readonly (readonly number[])[], R: readonly (readonly number[])[]): number[] =>
+  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) }, () => f.local(ValType.v128));
 
 /** `counter -= 1`, and loop again while it is not 0. */
 export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
@@ -371,7 +323,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { c4, o8 } = plan;
   const [GR, GC] = [matricesOf(kind.rows).G, matricesOf(kind.cols).G];
   const f = new FunctionBody(3);
-  const locals = programLocals(f, programOf(GR), programOf(GC));
+  const locals = transformLocals(f, GR, GC);
   const [w, u, scratch] = [0, 1, 2];
   const panels = f.local(ValType.i32);
   const channels = f.local(ValType.i32);
@@ -385,10 +337,10 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
     f.get(w).i32(half).op(Op.i32_add).set(from).get(u).i32(half).op(Op.i32_add).set(to);
     f.i32(c4).set(channels);
     f.loop(); // over input channels
-    transform2dByPrograms(
+    transform2dLoadingOnce(
       f,
-      programOf(GR),
-      programOf(GC),
+      GR,
+      GC,
       locals,
       scratch,
       (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
@@ -412,16 +364,16 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
  * patches (the byte address of its corner in a staged image of `channels`
  * per pixel and `rowBytes` per row, from the i32 table), four channels a
  * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
- * the first `channels` are written); `byPrograms` computes the matrices'
- * shared sums once (`transform2dByPrograms`), other bits than `transform2d`'s.
+ * the first `channels` are written); `loadOnce` loads each value once
+ * (`transform2dLoadingOnce`, the same bits).
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, byPrograms = false): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const plane = chunk * stride * FLOAT;
-  const locals = byPrograms ? programLocals(f, programOf(L), programOf(R)) : undefined;
+  const locals = loadOnce ? transformLocals(f, L, R) : undefined;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
   f.i32(channels / 4).set(groups);
@@ -430,7 +382,7 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
   const before = (): void => void f.get(to);
   const store = (i: number, j: number): void => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane));
   if (locals === undefined) transform2d(f, L, scratch, load, before, store, R);
-  else transform2dByPrograms(f, programOf(L), programOf(R), locals, scratch, load, before, store);
+  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store);
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
   countDown(f, groups);
@@ -443,8 +395,8 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 }
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, byPrograms = false): FunctionBody =>
-  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, byPrograms);
+const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, loadOnce);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -560,7 +512,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
   const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
   const f = new FunctionBody(5);
-  const locals = programLocals(f, programOf(AR), programOf(AC));
+  const locals = transformLocals(f, AR, AC);
   const [table, count, m, scratch, bias] = [0, 1, 2, 3, 4];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
@@ -575,10 +527,10 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   f.get(bias).set(biasAt);
   f.i32(o4 / 4).set(groups);
   f.loop(); // over groups of 4 output channels
-  transform2dByPrograms(
+  transform2dLoadingOnce(
     f,
-    programOf(AR),
-    programOf(AC),
+    AR,
+    AC,
     locals,
     scratch,
     (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * planeM)),
@@ -818,7 +770,7 @@ const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.
 /** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
 const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
 
-/** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms compute shared sums once (`transform2dByPrograms`). */
+/** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
 function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
     const filter = instantiateKernel(filterBody(plan, kind), 3);

@@ -164,17 +164,18 @@ const MAX_TASKS = 16;
 
 /**
  * True where a float32 convolution can take `conv2dDirectWasm`: one group,
- * a window of at most MAX_DEPTH taps times input channels.
+ * a window of 1 to MAX_DEPTH taps times input channels.
  */
 export function fitsDirectWasm(g: ConvGeometry): boolean {
-  return g.groups === 1 && g.kernelHeight * g.kernelWidth * g.inChannels <= MAX_DEPTH;
+  const depth = g.kernelHeight * g.kernelWidth * g.inChannels;
+  return g.groups === 1 && depth >= 1 && depth <= MAX_DEPTH;
 }
 
 /**
  * The forward convolution of float32 arrays by the direct sum in
  * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
  * geometry `fitsDirectWasm` accepts. Returns false, having written nothing,
- * where WebAssembly SIMD or the memory is missing.
+ * where WebAssembly SIMD or the memory is missing (or the window is empty).
  */
 export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW, outChannels: O } = g;
@@ -184,9 +185,12 @@ export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32A
   const cols = (outCols - 1) * g.strideWidth + (KW - 1) * g.dilationWidth + 1;
   const depth = KH * KW * C;
   const plan: Plan = { depth, pixelStep: g.strideWidth * C * FLOAT, o8, outCols, bias: epilogue.bias !== undefined, relu: epilogue.relu };
+  const outRows = N * OH;
+  // NOTE: the kernel's loops run at least once: an empty window (which fitsDirectWasm refuses) goes elsewhere, an empty output is done
+  if (depth === 0) return false;
+  if (outRows * OW * O === 0) return true;
   const kernel = kernelOf(plan);
   if (kernel === null) return false;
-  const outRows = N * OH;
   // Runs of rows: each output is written by one task, its sum in one order, so the bits do not depend on the split.
   const parallel = getThreads() > 1 && outRows * outCols * depth * o8 >= PARALLEL_MIN;
   const rowBytes = outCols * o8 * FLOAT;

@@ -699,7 +699,8 @@ function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan, check = true)
 function stageChecked(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, plan: Omit<StagePlan, "H" | "W">, scratch: number): number {
   const { N, H, W, C } = shape;
   const { c4, rows, cols, top, left } = plan;
-  const whole = c4 === C && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
+  // NOTE: the kernel's loops run at least once: every count must be 1 or more
+  const whole = N * H * W * C > 0 && c4 === C && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
   const kernel = whole ? cached("stage checked", [H, W, c4, rows, cols, top, left], () => compileKernel(stageBody({ ...plan, H, W }), 4)) : null;
   if (kernel === null) {
     stageImage(floats, dst / FLOAT, x, shape, rows, cols, c4, top, left);
@@ -719,7 +720,8 @@ function stageChecked(floats: Float32Array, src: number, dst: number, x: Float32
  */
 export function stageByCopy(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, top: number, left: number): void {
   const { N, H, W, C } = shape;
-  const whole = top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
+  // NOTE: the kernel's loops run at least once: every count must be 1 or more
+  const whole = N * H * W * C > 0 && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
   const kernel = whole ? cached("stage", [H, W, C, rows, cols, top, left], () => compileKernel(stageBody({ H, W, c4: C, rows, cols, top, left }, false), 4)) : null;
   if (kernel === null) {
     stageImage(floats, dst / FLOAT, x, shape, rows, cols, C, top, left);

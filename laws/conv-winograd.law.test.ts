@@ -27,33 +27,10 @@ import { describe, expect, test } from "vitest";
 import { conv2d, conv2dGeometry, type Conv2dParams, type ConvGeometry } from "../src/backend/kernels/conv/index.js";
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, WINOGRAD_ERROR_BOUND, WINOGRAD_ERROR_FLOOR, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
+import { padding, values } from "./support/conv-values.js";
 import { winogradFilterGradScale, winogradScale } from "./support/winograd-scale.js";
 
 const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 500 : 40;
-
-/** Values a float32 convolution can meet at its edges (finite ones: the others are refused). */
-const EDGES = [0, -0, 1e-40, -3e-42, 1.5e-45, 1e-30, -2e-20, 1e6, -3e9, 1, -1];
-
-/** Seeded values in [-1, 1), one in `edgeEvery` replaced by an edge value (mulberry32). */
-function values(size: number, seed: number, edgeEvery: number): Float32Array {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float32Array.from({ length: size }, () => {
-    const u = next();
-    return edgeEvery > 0 && next() * edgeEvery < 1 ? (EDGES[Math.floor(u * EDGES.length)] ?? 0) : 2 * u - 1;
-  });
-}
-
-const padding = fc.oneof(
-  fc.constantFrom<"valid" | "same">("valid", "same"),
-  fc.record({ height: fc.tuple(fc.nat(2), fc.nat(2)), width: fc.tuple(fc.nat(2), fc.nat(2)) }),
-);
 
 const winogradCase = fc.record({
   batch: fc.integer({ min: 1, max: 3 }),

@@ -1,5 +1,6 @@
 /**
- * The forward convolution: checks its arrays and picks one of four paths,
+ * The forward convolution: checks its arrays and picks one of five paths,
+ * for float32 shallow windows the direct sum in WebAssembly (`direct-wasm.ts`),
  * Winograd's in WebAssembly for float32 (`winograd-wasm.ts`) or in float64
  * (`winograd.ts`), the window kernel (`windows.ts`) or columns
  * and `gemm` (`columns.ts`), with the WebAssembly matmul taking deep float32
@@ -11,6 +12,7 @@ import type { FloatArray } from "../matrix-view.js";
 import { wasmMatmulAvailable } from "../wasm-matmul.js";
 import { conv2dColumns } from "./columns.js";
 import { checkBias, checkLength, conv2dGeometry, type Conv2dOptions, type ConvGeometry, isPointwise, sizes, wasmEpilogueOf } from "./geometry.js";
+import { conv2dDirectWasm, fitsDirectWasm } from "./direct-wasm.js";
 import { conv2dWindows, usesWindows } from "./windows.js";
 import { conv2dWinograd, usesWinograd } from "./winograd.js";
 import { conv2dWinogradWasm, usesWinogradWasm } from "./winograd-wasm.js";
@@ -31,6 +33,23 @@ function columnsOnWasm(x: FloatArray, w: FloatArray, g: ConvGeometry): boolean {
 
 /** The window depth (taps times channels) from which a float32 convolution takes the WebAssembly matmul. */
 const WASM_MIN_DEPTH = 64;
+
+/**
+ * True when a float32 convolution takes the direct sum in WebAssembly
+ * (`direct-wasm.ts`): a shallow window that is not pointwise, where
+ * Winograd's F(4 x 4, 3 x 3) either does not apply or pads so few input
+ * channels to four that its products do as many multiplies as the direct
+ * sum (at most DIRECT_OVER_WINOGRAD_CHANNELS). Measured against the path
+ * each shape took before, interleaved in one process (`bench/conv-direct-ab.ts`),
+ * medians, batch 64, 28 x 28, 3 x 3 "same" to 32 channels, loaded 2-core
+ * Xeon: from 1 channel 0.58 of Winograd's time, from 2 0.81, from 3 1.08;
+ * 16 x 32 x 32, 1 channel, 5 x 5 stride 2 to 16: 0.22 of the window kernel's.
+ */
+function usesDirectWasm(g: ConvGeometry): boolean {
+  return !isPointwise(g) && fitsDirectWasm(g) && (g.inChannels <= DIRECT_OVER_WINOGRAD_CHANNELS || !usesWinogradWasm(g));
+}
+
+const DIRECT_OVER_WINOGRAD_CHANNELS = 2;
 
 /** True when the first `size` elements of `a` are all finite. */
 function allFinite(a: FloatArray, size: number): boolean {
@@ -67,8 +86,10 @@ export function conv2d<F extends FloatArray>(out: F, x: F, w: F, options: Conv2d
   if (size.y === 0) return out;
   // NOTE: a NaN or infinity goes to the direct sum: Winograd's transforms would spread it over a whole tile, and turn Inf into NaN.
   // (conv2dWinogradWasm declines those itself)
-  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array && usesWinogradWasm(g)) {
-    if (conv2dWinogradWasm(out, x, w, g, wasmEpilogueOf(options))) return out;
+  if (x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array) {
+    if (usesDirectWasm(g)) {
+      if (conv2dDirectWasm(out, x, w, g, wasmEpilogueOf(options))) return out;
+    } else if (usesWinogradWasm(g) && conv2dWinogradWasm(out, x, w, g, wasmEpilogueOf(options))) return out;
   }
   if (columnsOnWasm(x, w, g)) conv2dColumns(out, x, w, g, options);
   else if (usesWinograd(g) && allFinite(x, size.x) && allFinite(w, size.w)) conv2dWinograd(out, x, w, g, options);

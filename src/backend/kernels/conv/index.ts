@@ -17,7 +17,10 @@
  * group is already a `[KH * KW * C / groups, O]` matrix, read in place
  * (transposed for the input gradient).
  *
- * - forward, four ways. A float32 3 x 3 filter with stride and dilation 1
+ * - forward, five ways. A float32 shallow window (one or two input
+ *   channels under a 3 x 3 filter, or any window of fewer than 64 taps
+ *   times channels that Winograd does not take) is summed directly in
+ *   WebAssembly SIMD (`conv2dDirectWasm`, `direct-wasm.ts`). A float32 3 x 3 filter with stride and dilation 1
  *   and one group, where its tiles save multiplies, takes Winograd's
  *   F(4 x 4, 3 x 3) in WebAssembly SIMD (`conv2dWinogradWasm`, 36 multiplies
  *   per 4 x 4 tile and channel pair instead of 144; 0.45 of implicit GEMM's
@@ -64,7 +67,7 @@
  * The folder holds one concern per file: `geometry.ts` (sizes, padding,
  * checks, the walk over windows), `columns.ts` (im2col and the column
  * product), `windows.ts` (the weight-stationary window kernel), `winograd.ts`
- * (F(2 x 2, 3 x 3)), `winograd-wasm.ts` (F(4 x 4, 3 x 3) in WebAssembly), `forward.ts` (which path a convolution takes),
+ * (F(2 x 2, 3 x 3)), `winograd-wasm.ts` (F(4 x 4, 3 x 3) in WebAssembly), `direct-wasm.ts` (the direct sum of shallow windows in WebAssembly), `forward.ts` (which path a convolution takes),
  * `backward.ts` (both gradients, col2im), `implicit.ts` (columns packed
  * straight into the WebAssembly matmul), `pool.ts` (pooling) and
  * `wasm-pool.ts` (max pooling in WebAssembly); this file

@@ -49,9 +49,19 @@
  * the largest `|x|` of its tile's patch times the largest `|w|` of the
  * taps (see WINOGRAD_ERROR_BOUND and WINOGRAD_FILTER_GRAD_ERROR_BOUND).
  *
+ * At the forward's bottom and right edges, where one or two output rows or
+ * columns are left, the tiles are F(2, 3) along that axis (4 x 2, 2 x 4 or
+ * 2 x 2 outputs from 6 x 4, 4 x 6 or 4 x 4 patches: 24 or 16 products per
+ * channel pair), so an output of 14 computes 14 rows, not 16: each kind of
+ * tile has its transforms and its own chunks, the products' kernel is
+ * shared. Measured against whole tiles everywhere (`bench/conv-fwd-ab.ts`,
+ * interleaved, medians, a 2-core Xeon loaded by other jobs, load 7): the
+ * bench's 32 x 14 x 14, 32 to 64, 0.85 of the time; the CNN step's
+ * 64 x 14 x 14, 32 to 64, 0.92, and its input gradient (64 to 32), 0.91.
+ *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
- * `winograd.ts` serves it), tiles of other sizes at the edges (an output of
- * 14 computes 16 rows and drops 2).
+ * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run
+ * over whole tiles).
  */
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
@@ -114,6 +124,40 @@ const AT: readonly (readonly number[])[] = [
   [0, 1, -1, 8, -8, 1],
 ];
 
+// F(2, 3)'s matrices (interpolation points 0, 1, -1 and infinity), for the tiles at an output's edge:
+// B^T (4 x 4), G (4 x 3), A^T (2 x 4).
+const BT2: readonly (readonly number[])[] = [
+  [1, 0, -1, 0],
+  [0, 1, 1, 0],
+  [0, -1, 1, 0],
+  [0, 1, 0, -1],
+];
+const G2: readonly (readonly number[])[] = [
+  [1, 0, 0],
+  [1 / 2, 1 / 2, 1 / 2],
+  [1 / 2, -1 / 2, 1 / 2],
+  [0, 0, 1],
+];
+const AT2: readonly (readonly number[])[] = [
+  [1, 1, 1, 0],
+  [0, 1, -1, -1],
+];
+
+/**
+ * The output rows and columns of a tile: 4 (F(4, 3) along that axis) or 2
+ * (F(2, 3), for an edge where one or two outputs are left: 24 or 16
+ * products per tile and channel pair where F(4 x 4, 3 x 3) takes 36).
+ */
+interface TileKind {
+  readonly rows: 4 | 2;
+  readonly cols: 4 | 2;
+}
+const FULL: TileKind = { rows: 4, cols: 4 };
+const matricesOf = (m: 4 | 2): { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[] } =>
+  m === 4 ? { B: BT, G, A: AT } : { B: BT2, G: G2, A: AT2 };
+/** The entries of a kind's transformed tile: (rows + 2) x (cols + 2). */
+const entriesOf = (kind: TileKind): number => (kind.rows + 2) * (kind.cols + 2);
+
 /** Side of a transformed tile (6) and of an output tile (4). */
 const ALPHA = 6;
 const TILE = 4;
@@ -160,10 +204,11 @@ const v128At = (offset: number): number[] => FunctionBody.memarg(ALIGN_16, offse
 const v128Unaligned = (offset: number): number[] => FunctionBody.memarg(ALIGN_4, offset);
 
 /**
- * `Y = L X L^T` for one vector of lanes: `X` is `b x b` (L is `p x b`),
- * read by `load(r, q)` (which pushes an f32x4); `L X` goes to the scratch
- * vectors at `scratch`, and each `Y[i][j]` is handed to `store(i, j)` with
- * its value on the stack (after `before(i, j)` pushed what the store needs under it).
+ * `Y = L X R^T` for one vector of lanes (`R` is `L` unless given): `X` is
+ * `b x c` (L is `p x b`, R is `s x c`), read by `load(r, q)` (which pushes
+ * an f32x4); `L X` goes to the scratch vectors at `scratch`, and each
+ * `Y[i][j]` is handed to `store(i, j)` with its value on the stack (after
+ * `before(i, j)` pushed what the store needs under it).
  */
 function transform2d(
   f: FunctionBody,
@@ -172,30 +217,85 @@ function transform2d(
   load: (r: number, q: number) => void,
   before: (i: number, j: number) => void,
   store: (i: number, j: number) => void,
+  R: readonly (readonly number[])[] = L,
 ): void {
   const p = L.length;
-  const b = L[0]?.length ?? 0;
+  const c = R[0]?.length ?? 0;
   // (L X)[i][q] = sum_r L[i][r] X[r][q]
   for (let i = 0; i < p; i++) {
-    for (let q = 0; q < b; q++) {
+    for (let q = 0; q < c; q++) {
       f.get(scratch);
       combine(f, L[i] ?? [], (r) => load(r, q));
-      f.simd(SimdOp.v128_store, v128At((i * b + q) * VECTOR));
+      f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
     }
   }
-  // Y[i][j] = sum_q (L X)[i][q] L[j][q]
+  // Y[i][j] = sum_q (L X)[i][q] R[j][q]
   for (let i = 0; i < p; i++) {
-    for (let j = 0; j < p; j++) {
+    for (let j = 0; j < R.length; j++) {
       before(i, j);
-      combine(f, L[j] ?? [], (q) => void f.get(scratch).simd(SimdOp.v128_load, v128At((i * b + q) * VECTOR)));
+      combine(f, R[j] ?? [], (q) => void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)));
       store(i, j);
     }
   }
 }
 
+/**
+ * `transform2d` with each column of `X` and each row of `L X` loaded once
+ * into the v128 locals `locals` (as many as `X`'s rows and columns), where
+ * `transform2d` loads a value again for every term that reads it: the same
+ * operations in the same order (`combine`), so the same bits.
+ *
+ * NOTE: Winograd's shared sums (B^T's rows 1 to 4 as `a +- b`, A^T's
+ * `m1 +- m2` and `m3 +- m4`, G's `(g0 + g2 +- g1) / 6`) would save a third
+ * of the transforms' operations (B^T 19 for 32, A^T 13 for 20), but their
+ * other roundings raised the largest error measured (2.0e-5 of the law's
+ * scale against 1.5e-5, 300 random images of 1 to 3 channels) and the law's
+ * heavy run found an output past WINOGRAD_ERROR_BOUND (three input channels).
+ */
+function transform2dLoadingOnce(
+  f: FunctionBody,
+  L: readonly (readonly number[])[],
+  R: readonly (readonly number[])[],
+  locals: readonly number[],
+  scratch: number,
+  load: (r: number, q: number) => void,
+  before: (i: number, j: number) => void,
+  store: (i: number, j: number) => void,
+): void {
+  const [b, c] = [L[0]?.length ?? 0, R[0]?.length ?? 0];
+  const local = (k: number): number => locals[k] ?? 0;
+  const fromLocal = (k: number): void => void f.get(local(k));
+  // (L X)[i][q] = sum_r L[i][r] X[r][q], column by column of X
+  for (let q = 0; q < c; q++) {
+    for (let r = 0; r < b; r++) {
+      load(r, q);
+      f.set(local(r));
+    }
+    for (let i = 0; i < L.length; i++) {
+      f.get(scratch);
+      combine(f, L[i] ?? [], fromLocal);
+      f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
+    }
+  }
+  // Y[i][j] = sum_q (L X)[i][q] R[j][q], row by row of L X
+  for (let i = 0; i < L.length; i++) {
+    for (let q = 0; q < c; q++) void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)).set(local(q));
+    for (let j = 0; j < R.length; j++) {
+      before(i, j);
+      combine(f, R[j] ?? [], fromLocal);
+      store(i, j);
+    }
+  }
+}
+
+/** The v128 locals `transform2dLoadingOnce` needs for `L X R^T`. */
+const transformLocals = (f: FunctionBody, L: readonly (readonly number[])[], R: readonly (readonly number[])[]): number[] =>
+  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) }, () => f.local(ValType.v128));
+
 /** `counter -= 1`, and loop again while it is not 0. */
-const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
-const addTo = (f: FunctionBody, local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
+export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
+/** `local += bytes`. */
+export const addTo = (f: FunctionBody, local: number, bytes: number): void => void f.get(local).i32(bytes).op(Op.i32_add).set(local);
 
 /** The sizes a set of kernels is built for (every one a validated integer). */
 interface Plan {
@@ -217,11 +317,13 @@ interface Plan {
 
 /**
  * `filter(w, u, scratch)`: from the staged filter at `w` (`[3][3][c4][o8]`),
- * `U` at `u` as `[e][o8 / 8][c4][8]`.
+ * `U = G_rows g G_cols^T` of a tile kind at `u` as `[e][o8 / 8][c4][8]`.
  */
-function filterBody(plan: Plan): FunctionBody {
+function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { c4, o8 } = plan;
+  const [GR, GC] = [matricesOf(kind.rows).G, matricesOf(kind.cols).G];
   const f = new FunctionBody(3);
+  const locals = transformLocals(f, GR, GC);
   const [w, u, scratch] = [0, 1, 2];
   const panels = f.local(ValType.i32);
   const channels = f.local(ValType.i32);
@@ -235,13 +337,15 @@ function filterBody(plan: Plan): FunctionBody {
     f.get(w).i32(half).op(Op.i32_add).set(from).get(u).i32(half).op(Op.i32_add).set(to);
     f.i32(c4).set(channels);
     f.loop(); // over input channels
-    transform2d(
+    transform2dLoadingOnce(
       f,
-      G,
+      GR,
+      GC,
+      locals,
       scratch,
       (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
       () => void f.get(to),
-      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * ALPHA + j) * planeU)),
+      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * planeU)),
     );
     addTo(f, from, o8 * FLOAT);
     addTo(f, to, NR * FLOAT);
@@ -256,30 +360,29 @@ function filterBody(plan: Plan): FunctionBody {
 }
 
 /**
- * `transform(table, count, to, scratch)`: `L P L^T` of each of `count`
+ * `transform(table, count, to, scratch)`: `L P R^T` (R is L unless given) of each of `count`
  * patches (the byte address of its corner in a staged image of `channels`
  * per pixel and `rowBytes` per row, from the i32 table), four channels a
  * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
- * the first `channels` are written).
+ * the first `channels` are written); `loadOnce` loads each value once
+ * (`transform2dLoadingOnce`, the same bits).
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const plane = chunk * stride * FLOAT;
+  const locals = loadOnce ? transformLocals(f, L, R) : undefined;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
   f.i32(channels / 4).set(groups);
   f.loop(); // over groups of 4 channels
-  transform2d(
-    f,
-    L,
-    scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT)),
-    () => void f.get(to),
-    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * L.length + j) * plane)),
-  );
+  const load = (r: number, q: number): void => void f.get(from).simd(SimdOp.v128_load, v128At(r * rowBytes + q * channels * FLOAT));
+  const before = (): void => void f.get(to);
+  const store = (i: number, j: number): void => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane));
+  if (locals === undefined) transform2d(f, L, scratch, load, before, store, R);
+  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store);
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
   countDown(f, groups);
@@ -291,8 +394,9 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
   return f;
 }
 
-/** The input transform `V = B^T d B` of 6 x 6 patches of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk }: Plan): FunctionBody => tileTransformBody(BT, c4, inCols * c4 * FLOAT, chunk, c4);
+/** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
+const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, loadOnce);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -404,9 +508,11 @@ function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
  * byte address of its output corner in the staged output, from the i32
  * table), `act(A^T M A + bias)` for its 4 x 4 pixels, `o4` channels each.
  */
-function outputBody(plan: Plan): FunctionBody {
+function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
+  const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
   const f = new FunctionBody(5);
+  const locals = transformLocals(f, AR, AC);
   const [table, count, m, scratch, bias] = [0, 1, 2, 3, 4];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
@@ -421,11 +527,13 @@ function outputBody(plan: Plan): FunctionBody {
   f.get(bias).set(biasAt);
   f.i32(o4 / 4).set(groups);
   f.loop(); // over groups of 4 output channels
-  transform2d(
+  transform2dLoadingOnce(
     f,
-    AT,
+    AR,
+    AC,
+    locals,
     scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * ALPHA + q) * planeM)),
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * planeM)),
     () => undefined,
     (i, j) => {
       if (withBias) f.get(biasAt).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_add);
@@ -509,6 +617,120 @@ function maxAbsBody(): FunctionBody {
   return f;
 }
 
+/** The sizes of `stageBody`'s kernel (validated integers from the geometry; `c4` channels a pixel both sides). */
+interface StagePlan {
+  readonly H: number;
+  readonly W: number;
+  readonly c4: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/**
+ * `stage(src, dst, images, to)`: `stageImage` in WebAssembly for images
+ * whose channels need no padding and that fit whole (`top + H <= rows`,
+ * `left + W <= cols`), from their copy at `src` (`[images][H][W][c4]`) to
+ * `dst` (`[images][rows][cols][c4]`, zeros around). With `check`, `maxAbs`'s
+ * two vectors of the copied values go to `to` (the staging and the overflow
+ * check in one pass; every run of values a whole number of vectors);
+ * without, the values go one float at a time and `to` is unused.
+ */
+function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan, check = true): FunctionBody {
+  const f = new FunctionBody(4);
+  const [src, dst, images, to] = [0, 1, 2, 3];
+  const [h, k] = [f.local(ValType.i32), f.local(ValType.i32)];
+  const [m, finite, value] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
+  const pixel = c4 * FLOAT;
+  const unit = check ? VECTOR : FLOAT;
+  /** `units` zero vectors (or floats) at `dst`, which moves past them. */
+  const zeros = (units: number): void => {
+    if (units <= 0) return;
+    f.i32(units).set(k);
+    f.loop();
+    if (check) f.get(dst).zeros().simd(SimdOp.v128_store, v128Unaligned(0));
+    else f.get(dst).i32(0).op(Op.i32_store, FunctionBody.memarg(ALIGN_4, 0));
+    addTo(f, dst, unit);
+    countDown(f, k);
+    f.end();
+  };
+  f.zeros().set(m).zeros().set(finite);
+  f.loop(); // over images
+  zeros((top * cols * pixel) / unit);
+  f.i32(H).set(h);
+  f.loop(); // over the image's rows
+  zeros((left * pixel) / unit);
+  f.i32((W * pixel) / unit).set(k);
+  f.loop(); // over the row's values, copied
+  if (check) {
+    f.get(src).simd(SimdOp.v128_load, v128Unaligned(0)).set(value);
+    f.get(dst).get(value).simd(SimdOp.v128_store, v128Unaligned(0));
+    f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
+    f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
+  } else {
+    // the bits as they are (an i32 copy keeps a NaN's payload)
+    f.get(dst).get(src).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).op(Op.i32_store, FunctionBody.memarg(ALIGN_4, 0));
+  }
+  addTo(f, src, unit);
+  addTo(f, dst, unit);
+  countDown(f, k);
+  f.end();
+  zeros(((cols - left - W) * pixel) / unit);
+  countDown(f, h);
+  f.end();
+  zeros(((rows - top - H) * cols * pixel) / unit);
+  countDown(f, images);
+  f.end();
+  if (check) {
+    f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
+    f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
+  }
+  return f;
+}
+
+/**
+ * Stages `x` (`[N, H, W, C]`) at byte `dst` as `stageImage` does (padded to
+ * `rows x cols`, pixel (h, w) at (h + top, w + left), `c4` channels) and
+ * returns the largest `|x|`, or NaN if one is NaN or infinite (`maxAbsOf`):
+ * in one WebAssembly pass from a copy of `x` at byte `src` where the
+ * channels need no padding and every pixel fits, else by `stageImage` and `maxAbsOf`.
+ */
+function stageChecked(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, plan: Omit<StagePlan, "H" | "W">, scratch: number): number {
+  const { N, H, W, C } = shape;
+  const { c4, rows, cols, top, left } = plan;
+  // NOTE: the kernel's loops run at least once: every count must be 1 or more
+  const whole = N * H * W * C > 0 && c4 === C && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
+  const kernel = whole ? cached("stage checked", [H, W, c4, rows, cols, top, left], () => compileKernel(stageBody({ ...plan, H, W }), 4)) : null;
+  if (kernel === null) {
+    stageImage(floats, dst / FLOAT, x, shape, rows, cols, c4, top, left);
+    return maxAbsOf(floats, dst, (N * rows * cols * c4) / 4, scratch);
+  }
+  floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
+  kernel.local(src, dst, N, scratch);
+  return maxAbsResult(floats, scratch);
+}
+
+/**
+ * Stages `x` (`[N, H, W, C]`, `C` channels a pixel both sides) at byte `dst`
+ * as `stageImage` does, from a copy of `x` at byte `src`, by a WebAssembly
+ * pass one float at a time: for images whose rows are short (a `set` per
+ * row into the shared memory costs far more); `stageImage` where a pixel
+ * would not fit.
+ */
+export function stageByCopy(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, top: number, left: number): void {
+  const { N, H, W, C } = shape;
+  // NOTE: the kernel's loops run at least once: every count must be 1 or more
+  const whole = N * H * W * C > 0 && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
+  const kernel = whole ? cached("stage", [H, W, C, rows, cols, top, left], () => compileKernel(stageBody({ H, W, c4: C, rows, cols, top, left }, false), 4)) : null;
+  if (kernel === null) {
+    stageImage(floats, dst / FLOAT, x, shape, rows, cols, C, top, left);
+    return;
+  }
+  floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
+  kernel.local(src, dst, N, 0);
+}
+
 /** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
 interface Kernels {
   readonly filter: (w: number, u: number, scratch: number) => void;
@@ -532,10 +754,10 @@ interface GradKernels {
 
 /** Compiled kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
 const kernelCache = new Map<string, Kernels | GradKernels | PoolKernel | null>();
-const KERNEL_CACHE_SIZE = 64;
+const KERNEL_CACHE_SIZE = 128;
 
-/** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use. */
-function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
+/** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use (the convolution kernels of other files keep theirs here too). */
+export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
   const key = [kind, ...fields].join(",");
   if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
@@ -550,12 +772,13 @@ const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.
 /** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
 const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
 
-function kernelsOf(plan: Plan): Kernels | null {
-  return cached("forward", allFields(plan), () => {
-    const filter = instantiateKernel(filterBody(plan), 3);
-    const input = inputKernelOf(plan);
-    const products = compileKernel(productsBody(forwardProducts(plan)), 7);
-    const output = compileKernel(outputBody(plan), 5);
+/** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
+function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
+  return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
+    const filter = instantiateKernel(filterBody(plan, kind), 3);
+    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
+    const products = cached("forward products", [plan.c4, plan.o8, plan.chunk], () => compileKernel(productsBody(forwardProducts(plan)), 7));
+    const output = compileKernel(outputBody(plan, kind), 5);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
   });
 }
@@ -645,6 +868,11 @@ function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: numbe
   const kernel = compiledMaxAbs();
   if (kernel === null) return NaN;
   kernel(from, vectors, to);
+  return maxAbsResult(floats, to);
+}
+
+/** The largest `|value|` from `maxAbs`'s two vectors at byte `to`, or NaN if a NaN or an infinity came by. */
+function maxAbsResult(floats: Float32Array, to: number): number {
   const at = to / FLOAT;
   const sums = (floats[at + 4] ?? NaN) + (floats[at + 5] ?? NaN) + (floats[at + 6] ?? NaN) + (floats[at + 7] ?? NaN);
   // NOTE: the sums are 0 unless a NaN or an infinity came by (Math.max of NaN is NaN too)
@@ -711,6 +939,48 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
   return { plan, tiles, tilesHigh, tilesWide };
 }
 
+/** The output tiles along an axis of `size` outputs: 4s, then a 2 where one or two outputs are left (a 4 where three are). */
+function axisTiles(size: number): (4 | 2)[] {
+  const left = size % TILE;
+  const tiles: (4 | 2)[] = Array.from({ length: Math.floor(size / TILE) }, () => TILE);
+  if (left > 0) tiles.push(left === 3 ? TILE : 2);
+  return tiles;
+}
+
+/** Where each tile of an axis starts. */
+const startsOf = (tiles: readonly number[]): number[] => tiles.map((_, i) => tiles.slice(0, i).reduce((a, b) => a + b, 0));
+
+/**
+ * The forward's plan: F(4 x 4, 3 x 3) tiles, and at an output's bottom and
+ * right edges, where one or two rows or columns are left, tiles of F(2, 3)
+ * along that axis (so an output of 14 computes 14 rather than 16); the
+ * staged output holds every tile whole. `kinds` lists the kinds of tile
+ * present, each with its tiles' corners `[n, top, left]` (in that order) and
+ * where they start in the tables.
+ */
+function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): { plan: Plan; tiles: number; kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] } {
+  const [rowTiles, colTiles] = [axisTiles(g.outHeight), axisTiles(g.outWidth)];
+  const [rowStarts, colStarts] = [startsOf(rowTiles), startsOf(colTiles)];
+  const outRows = rowTiles.reduce((a, b) => a + b, 0);
+  const outCols = colTiles.reduce((a, b) => a + b, 0);
+  const tiles = g.batch * rowTiles.length * colTiles.length;
+  const { plan } = planOf(g, epilogue);
+  const kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] = [];
+  let start = 0;
+  for (const kind of [FULL, { rows: 4, cols: 2 } as const, { rows: 2, cols: 4 } as const, { rows: 2, cols: 2 } as const]) {
+    const corners: [number, number, number][] = [];
+    for (let n = 0; n < g.batch; n++) {
+      rowTiles.forEach((rows, th) => {
+        if (rows !== kind.rows) return;
+        colTiles.forEach((cols, tw) => void (cols === kind.cols && corners.push([n, rowStarts[th] ?? 0, colStarts[tw] ?? 0])));
+      });
+    }
+    if (corners.length > 0) kinds.push({ kind, corners, start, count: corners.length });
+    start += corners.length;
+  }
+  return { plan: { ...plan, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols }, tiles, kinds };
+}
+
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
 export function regions<K extends string>(sizes: Record<K, number>): Record<K | "end", number> {
   let at = 0;
@@ -746,61 +1016,75 @@ function tileCorners(table: Int32Array, base: number, t0: number, count: number,
  */
 export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
-  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, epilogue);
+  const { plan, tiles, kinds } = forwardPlanOf(g, epilogue);
   const { c4, o8, o4, chunk } = plan;
-  const kernels = kernelsOf(plan);
-  if (kernels === null) return false;
-  const chunks = Math.ceil(tiles / chunk);
-  // Chunks are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
-  const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks, MAX_GROUPS) : 1;
+  const kernels = kinds.map(({ kind }) => kernelsOf(plan, kind));
+  if (kernels.some((k) => k === null)) return false;
+  // Chunks of one kind of tile each; they are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
+  const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
+  const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
   const at = regions({
+    source: c4 === C ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
-    u: E * c4 * o8,
+    u: kinds.length * E * c4 * o8,
     v: groups * E * chunk * c4,
     m: groups * E * chunk * o8,
     y: N * plan.outRows * plan.outCols * o4,
     bias: o4,
-    inTable: chunks * chunk,
-    outTable: chunks * chunk,
+    inTable: tiles,
+    outTable: tiles,
     scratch: groups * 4 * E,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  const mx = stageChecked(floats, at.source, at.x, x, { N, H, W, C }, { c4, rows: plan.inRows, cols: plan.inCols, top: g.padTop, left: g.padLeft }, at.scratch);
   // The filter as [3][3][c4][o8], zero-padded.
   const wAt = at.w / FLOAT;
-  floats.fill(0, wAt, wAt + 9 * c4 * o8);
-  for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
-  const mx = maxAbsOf(floats, at.x, (N * plan.inRows * plan.inCols * c4) / 4, at.scratch);
+  if (c4 === C && o8 === O) floats.set(w.subarray(0, 9 * C * O), wAt);
+  else {
+    floats.fill(0, wAt, wAt + 9 * c4 * o8);
+    for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
+  }
   const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
   // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
   if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;
-  kernels.filter(at.w, at.u, at.scratch);
+  const uOf = (k: number): number => at.u + k * E * c4 * o8 * FLOAT;
+  kernels.forEach((kernel, k) => kernel?.filter(at.w, uOf(k), at.scratch));
   if (epilogue.bias !== undefined) {
     floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
     floats.set(epilogue.bias.subarray(epilogue.biasOffset, epilogue.biasOffset + O), at.bias / FLOAT);
   }
-  const inTable = new Int32Array(heap, at.inTable, chunks * chunk);
-  const outTable = new Int32Array(heap, at.outTable, chunks * chunk);
-  tileCorners(inTable, at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
-  tileCorners(outTable, at.y, 0, tiles, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
-  // Task `k` runs chunks k, k + groups, ... in its own V, M and scratch.
-  const tasks: TaskCall[][] = Array.from({ length: groups }, () => []);
-  for (let c = 0; c < chunks; c++) {
-    const k = c % groups;
-    const [t0, count] = [c * chunk, Math.min(chunk, tiles - c * chunk)];
-    const [v, m, scratch] = [at.v + k * E * chunk * c4 * FLOAT, at.m + k * E * chunk * o8 * FLOAT, at.scratch + k * 4 * E * FLOAT];
-    tasks[k]?.push(
-      { kernel: kernels.input, args: [at.inTable + t0 * 4, count, v, scratch] },
-      { kernel: kernels.products, args: [v, at.u, m, Math.ceil(count / MR), c4, 0, E] },
-      { kernel: kernels.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
-    );
+  const inTable = new Int32Array(heap, at.inTable, tiles);
+  const outTable = new Int32Array(heap, at.outTable, tiles);
+  for (const { corners, start } of kinds) {
+    corners.forEach(([n, top, left], i) => {
+      inTable[start + i] = at.x + ((n * plan.inRows + top) * plan.inCols + left) * c4 * FLOAT;
+      outTable[start + i] = at.y + ((n * plan.outRows + top) * plan.outCols + left) * o4 * FLOAT;
+    });
   }
+  // Task `j` runs chunks j, j + groups, ... in its own V, M and scratch.
+  const tasks: TaskCall[][] = Array.from({ length: groups }, () => []);
+  chunks.forEach(({ k, t0, count }, c) => {
+    const j = c % groups;
+    const kernel = kernels[k];
+    const entries = entriesOf(kinds[k]?.kind ?? FULL);
+    if (kernel === null || kernel === undefined) return;
+    const [v, m, scratch] = [at.v + j * E * chunk * c4 * FLOAT, at.m + j * E * chunk * o8 * FLOAT, at.scratch + j * 4 * E * FLOAT];
+    tasks[j]?.push(
+      { kernel: kernel.input, args: [at.inTable + t0 * 4, count, v, scratch] },
+      { kernel: kernel.products, args: [v, uOf(k), m, Math.ceil(count / MR), c4, 0, entries] },
+      { kernel: kernel.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
+    );
+  });
   runTasks(tasks);
   // The staged output's rows, without the columns and rows past the output and the channels past O.
   const yAt = at.y / FLOAT;
+  if (plan.outRows === OH && plan.outCols === OW && o4 === O) {
+    out.set(floats.subarray(yAt, yAt + N * OH * OW * O));
+    return true;
+  }
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       const from = yAt + (n * plan.outRows + oh) * plan.outCols * o4;

@@ -79,10 +79,15 @@ import type { ConvGeometry } from "./geometry.js";
  * worst case grows with the channels). Measured on random inputs in [-1, 1)
  * against a float64 direct sum: at most 1.5e-6 of `sum |x| |w|` over the
  * window at 32 channels (the bench's 14 x 14, 32 to 64), 1.2e-6 at 256
- * (F(2 x 2, 3 x 3) reaches about 2e-7). The law (`laws/conv-winograd.law.test.ts`) holds the bound
- * with edge values mixed in; the kernel laws' float32 bound (2e-5) holds too.
+ * (F(2 x 2, 3 x 3) reaches about 2e-7). Against this scale, over 7145 cases
+ * drawn as the law draws them (2026-12-08; 1 to 40 channels, edge values
+ * mixed in): at most 2.0e-5 (one input channel, large and small values
+ * mixed), 1.3e-5 without edge values. The law (`laws/conv-winograd.law.test.ts`)
+ * holds the bound; the kernel laws' float32 bound (2e-5) holds too.
+ * NOTE: 1e-5 until 2026-12-08, which the law's heavy run found exceeded
+ * (1.1e-5): a measured bound, kept 2.5 times above the largest measured.
  */
-export const WINOGRAD_ERROR_BOUND = 1e-5;
+export const WINOGRAD_ERROR_BOUND = 5e-5;
 
 /**
  * The error bound of `conv2dFilterGradWinogradWasm`, the same way: at most

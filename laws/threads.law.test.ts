@@ -21,8 +21,8 @@
  *   to 40 input channels, output channels around the 8-wide panel, padding
  *   or none, each kernel checked to have given workers tasks;
  * - the direct filter gradient of one-channel convolutions
- *   (`filter-grad-direct.ts`, groups of four output channels as tasks),
- *   likewise;
+ *   (`filter-grad-direct.ts`), which runs on the calling thread at every
+ *   count (measured faster there): the same bits at every count;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
  *   for bit, at 1, 2, 3 and 8 threads.
@@ -220,8 +220,7 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     expect(gradientRan.ran).toBe(true);
   });
 
-  test("the direct filter gradient of one-channel convolutions, on the workers", async () => {
-    let workersRan = false;
+  test("the direct filter gradient of one-channel convolutions gives the same bits at every thread count (it runs on the calling thread)", async () => {
     const shapes = fc.record({
       batch: fc.integer({ min: 8, max: 64 }),
       side: fc.integer({ min: 12, max: 30 }),
@@ -245,12 +244,10 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
           expect(conv2dFilterGradDirect(dw, x, dy, g)).toBe(true);
           return [dw];
         });
-        workersRan ||= seen.workersRan;
         expectSameBits(seen.results);
       }),
       { numRuns: Math.min(numRuns, 4) },
     );
-    expect(workersRan).toBe(true);
   });
 
   test("three SGD steps of a jitted MLP end at the same parameters", async () => {

@@ -654,9 +654,11 @@ const TASK_TARGET = 64;
 const TASK_MIN_COUNT = 4;
 /**
  * The fewest panels of B a task covers where a product of one block of rows
- * is cut into TASK_MIN_COUNT runs of panels rather than runs of row tiles:
- * then each run of B's panels has one task, which cuts it (`cutInTasks`).
- * Measured (interleaved A/B at 2 threads, same bits, load average 7.5: no
+ * is cut into up to TASK_MIN_COUNT runs of panels before runs of row tiles.
+ * Where that gives TASK_MIN_COUNT runs (32 panels or more), each run of B's
+ * panels has one task, which cuts it (`cutInTasks`); with 16 to 31 panels
+ * the runs of row tiles remain and the calling thread cuts B as before (a
+ * different partition, the same bits). Measured (interleaved A/B at 2 threads, same bits, load average 7.5: no
  * second core free): `128 x 512 x 256` (4 runs of 8 panels, before 2 runs of
  * 16 times 2 runs of tiles) 1.01 to 1.02 of the time, `32 x 512 x 128` with
  * B^T (2 runs of 8 panels times 2 runs of tiles, before 4 runs of tiles)
@@ -983,7 +985,8 @@ function packRows(floats: Float32Array, at: number, a: MatrixView, i0: number, m
  * `c`), reading the bias from `bias` (one row) and C's old values from
  * `old` (rows `ld` apart): `y = sum + bias` or `y = old + sum`, each one
  * float32 addition, then relu as `y < 0 ? 0 : y` (`f32x4.pmax(y, 0)`: NaN
- * and -0 stay). These are the bits of `storeBlock`'s JavaScript loop, which
+ * and -0 stay). These are the bits of `storeBlock`'s JavaScript loop (up to
+ * a NaN's payload, which WebAssembly leaves open; the same on x64), which
  * adds two float32 values in float64 and rounds once: the exact sum of two
  * float32 values rounds the same through float64 (53 >= 2 * 24 + 2 bits),
  * and it is 0 only when it is exactly 0, so relu sees the same sign. With

@@ -17,10 +17,8 @@
  * `dy` goes into the WebAssembly memory a block of output rows at a time
  * (BLOCK_BYTES), and each block is summed for every group of output
  * channels while it is in the cache, the sums going on from what the last
- * block left in `dw`: the bits of one pass over all pixels. With more than
- * one thread, the blocks are larger (PARALLEL_BLOCK_BYTES) and each is a
- * job of the worker pool, a task per group of output channels (each
- * group's sums its own), so the bits do not depend on the thread count.
+ * block left in `dw`: the bits of one pass over all pixels. It runs on the
+ * calling thread at every thread count (see BLOCK_BYTES).
  *
  * Left out: strides and dilations other than 1, groups, float64, an
  * epilogue (the callers' plain case only).
@@ -28,7 +26,7 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
+import { runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import { compileKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 import { regions } from "./winograd-wasm.js";
@@ -154,19 +152,14 @@ const MAX_TAPS = 9;
  * convolution (batch 64, 28 x 28, 1 to 32 channels: a row is 3.5 KiB, an
  * image 98 KiB): 32 KiB, 128 KiB and 512 KiB all took 0.60 of the time of
  * one pass per group of 4 output channels over the whole `dy`
- * (bench/results/cnnbwd.md). With more threads each block is a job of the
- * worker pool, so the blocks are larger (7 jobs for that convolution): a
- * choice, not tuned (the machine was too loaded to time 2 threads).
+ * (bench/results/cnnbwd.md). The blocks run on the calling thread at any
+ * thread count: on the pool (each group of 4 output channels a task, blocks
+ * of 1 MiB) that convolution took 1.43 times the wall time and 1.38 times
+ * the CPU time of one thread (bench/results/cnnbwd.md, a loaded machine;
+ * 3.70 against 2.07 ms in the final A/B), and the bits are the same either
+ * way.
  */
 const BLOCK_BYTES = 128 * 1024;
-const PARALLEL_BLOCK_BYTES = 1024 * 1024;
-
-/**
- * The fewest multiply-adds (pixels x taps x C x o4) for which the groups of
- * output channels become tasks of the worker pool: the threshold of the
- * WebAssembly matmul and of the Winograd kernels, work of the same kind.
- */
-const PARALLEL_MIN = 2 ** 21;
 
 /** A block: output rows `r0 .. r0 + rows` of each of `images` images from image `n` (several images only with all their rows). */
 interface Block {
@@ -246,11 +239,9 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   const kernel = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
   if (kernel === null) return false;
   const vectors = o4 / 4;
-  // the tasks of a block: each group of 4 output channels its own (the bits do not depend on who runs it)
-  const parts = getThreads() > 1 && N * OH * OW * KH * KW * C * o4 >= PARALLEL_MIN ? vectors : 1;
   const rowBytes = OW * o4 * FLOAT;
-  const blocks = blocksOf(N, OH, rowBytes, parts > 1 ? PARALLEL_BLOCK_BYTES : BLOCK_BYTES);
-  const largest = Math.max(...blocks.map((b) => b.images * b.rows));
+  const blocks = blocksOf(N, OH, rowBytes, BLOCK_BYTES);
+  const largest = blocks.reduce((most, b) => Math.max(most, b.images * b.rows), 0);
   const at = regions({ x: N * rows * cols * C, dy: largest * OW * o4, dw: KH * KW * C * o4 });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
@@ -258,21 +249,16 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   stageInput(floats, at.x / FLOAT, x, g, rows, cols);
   const dwAt = at.dw / FLOAT;
   floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
-  const per = Math.ceil(vectors / parts);
   for (const b of blocks) {
     // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
     stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
-    const tasks: TaskCall[][] = [];
-    for (let q = 0; q < vectors; q += per) {
-      const task: TaskCall[] = [];
-      for (let i = 0; i < b.images; i++) {
-        const xAt = at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT;
-        const dyAt = at.dy + i * OH * rowBytes + q * VECTOR;
-        task.push({ kernel, args: [xAt, dyAt, at.dw + q * VECTOR, Math.min(per, vectors - q), b.rows] });
-      }
-      tasks.push(task);
+    // one task, run on the calling thread (see BLOCK_BYTES)
+    const task: TaskCall[] = [];
+    for (let i = 0; i < b.images; i++) {
+      const xAt = at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT;
+      task.push({ kernel, args: [xAt, at.dy + i * OH * rowBytes, at.dw, vectors, b.rows] });
     }
-    runTasks(tasks);
+    runTasks([task]);
   }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;

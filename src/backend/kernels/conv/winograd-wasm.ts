@@ -859,8 +859,8 @@ export function usesWinogradWasm(g: ConvGeometry): boolean {
 /**
  * What keeps every partial sum finite: the transforms scale a value by at
  * most 100 (`B`), 1 (`G`) and 18 x 18 (`A`), so with `max |x| * max |w|`
- * times the terms of a sum (channels, or tiles for the filter gradient)
- * below 2^128 / 32400 / 2 no partial sum overflows.
+ * times the channels below 2^128 / 32400 / 2 no partial sum of the forward
+ * overflows. (The filter gradient checks its result instead.)
  */
 const MAGNITUDE_LIMIT = 5e33;
 

@@ -32,6 +32,8 @@ export interface ControlLayout {
   readonly nextBits: number;
   /** The kernel number of a call that makes the worker exit (the pool's tests of a dying worker). */
   readonly exitKernel: number;
+  /** How long (ms) a worker that ran out of tasks watches for the next job before it sleeps. */
+  readonly spinMs: number;
 }
 
 /** The first message a worker gets (Node: its `workerData`). */
@@ -60,6 +62,7 @@ interface WorkerGlobals {
   readonly WebAssembly: {
     readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
   };
+  readonly performance?: { now(): number };
 }
 
 /** The part of `node:worker_threads` read here. */
@@ -157,8 +160,12 @@ export function workerMain(): void {
     (node?.parentPort ?? scope).postMessage?.("ready");
     if (!data.blocking) return;
     let seen = Atomics.load(control, layout.wake);
+    const clock = scope.performance;
     for (;;) {
       work(layout);
+      // NOTE: the next job of a training step often comes within microseconds: watching for it a little while
+      // before sleeping spares its publisher the wake-up and this worker the latency of being woken (pool.ts, SPIN_MS).
+      if (clock !== undefined) for (const until = clock.now() + layout.spinMs; Atomics.load(control, layout.wake) === seen && clock.now() < until; );
       Atomics.wait(control, layout.wake, seen);
       seen = Atomics.load(control, layout.wake);
     }

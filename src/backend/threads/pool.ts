@@ -79,9 +79,13 @@ const MESSAGE_MAX = 256;
  * last task of its job. A training step publishes a job every few tens of
  * microseconds (each matrix product, each large loop); a sleeping thread
  * costs its waker a futex call and itself the time to be scheduled again.
- * NOTE: measured (MEASURED_SPIN).
+ * Measured (2-core Intel Xeon, quiet, 2 threads, steps of two builds
+ * interleaved in one process, 2026-12-08), against no watching: 0.05 ms
+ * gave MLP 1.00, LSTM 0.93, transformer 0.96 of the step time; 0.2 ms gave
+ * MLP 0.96 to 0.98, LSTM 0.76 to 0.78, transformer 0.94 to 0.96; 1 ms the
+ * same as 0.2. A thread with nothing to do burns at most this long.
  */
-const SPIN_MS = 0.05;
+const SPIN_MS = 0.2;
 const LAYOUT: ControlLayout = {
   claim: 0,
   wake: 1,

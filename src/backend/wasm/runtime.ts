@@ -393,6 +393,29 @@ export function compileWithSharedMemory(binary: Uint8Array): { readonly module: 
 }
 
 /**
+ * The function `name` of `binary` (a module that imports the memory as
+ * `MEMORY_IMPORT`, and nothing else) instantiated with the loop kernels'
+ * memory (`loop-memory.ts`) instead of the shared one: for a kernel that
+ * runs on the calling thread and reads and writes a compiled program's
+ * buffers where they are. Undefined where WebAssembly with SIMD or that
+ * memory is missing, or the engine refuses the module.
+ *
+ * @example
+ * const pool = loopMemoryKernel(encodeModule(spec), "kernel");
+ * if (pool !== undefined && xAt !== undefined) pool(xAt, yAt);
+ */
+export function loopMemoryKernel(binary: Uint8Array, name: string): ((...args: number[]) => void) | undefined {
+  const memory = wasmAvailable() && api !== undefined ? loopMemory() : undefined;
+  if (api === undefined || memory === undefined) return undefined;
+  try {
+    const exported = new api.Instance(new api.Module(binary), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }).exports[name];
+    return typeof exported === "function" ? (exported as (...args: number[]) => void) : undefined; // an exported WebAssembly function of numbers
+  } catch {
+    return undefined; // an engine whose SIMD lacks an instruction the module uses
+  }
+}
+
+/**
  * The memory object every kernel module imports (made on first use), for
  * handing to workers; undefined when WebAssembly with SIMD is not available.
  */

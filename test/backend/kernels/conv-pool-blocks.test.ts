@@ -3,6 +3,8 @@ import { maxPool2d, maxPool2dBackward, type Pool2dParams } from "../../../src/ba
 import { blockMaxPool, blockMaxPoolBackward } from "../../../src/backend/kernels/conv/wasm-pool-blocks.js";
 import { conv2dGeometry } from "../../../src/backend/kernels/conv/geometry.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
+import { arenaAddress, arenaAllocator } from "../../../src/backend/wasm/loop-memory.js";
+import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
 /** Seeded small integers in [-3, 3] (many ties, -0 among them), one in 16 NaN. */
 function values(size: number, seed: number): Float32Array {
@@ -58,6 +60,48 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     expectSameBits(dx, Float32Array.from(wantDx));
     // and through the public functions, which take these kernels first
     expectSameBits(maxPool2dBackward(new Float32Array(x.length).fill(7), x, dy, params), dx);
+  });
+
+  test.runIf(sharing.shared).each(cases)("%s: on a compiled program's buffers in the loop memory, pooled in place with the same bits", (_name, params, gradient) => {
+    const g = geometryOf(params);
+    const size = params.batch * params.inHeight * params.inWidth * params.channels;
+    const outSize = params.batch * g.outHeight * g.outWidth * params.channels;
+    const arena = arenaAllocator({});
+    const [x, dy, out, dx] = [arena.take(size), arena.take(outSize), arena.take(outSize), arena.take(size)];
+    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    x.set(values(size, 1));
+    dy.set(values(outSize, 2));
+    const want = new Float32Array(outSize);
+    expect(blockMaxPool(g, Float32Array.from(x), want)).toBe(true);
+    out.fill(7);
+    expect(blockMaxPool(g, x, out)).toBe(true);
+    expectSameBits(out, want);
+    if (gradient) {
+      const wantDx = new Float32Array(size);
+      expect(blockMaxPoolBackward(g, Float32Array.from(x), Float32Array.from(dy), wantDx)).toBe(true);
+      dx.fill(7); // elements under no window must come out 0
+      expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(true);
+      expectSameBits(dx, wantDx);
+    }
+    arena.release();
+  });
+
+  test.runIf(sharing.shared)("the in-place gradient takes dx below x in the memory (a negative distance)", () => {
+    const params: Pool2dParams = { batch: 2, inHeight: 8, inWidth: 6, channels: 4, windowHeight: 2, windowWidth: 2 };
+    const g = geometryOf(params);
+    const size = 2 * 8 * 6 * 4;
+    const outSize = 2 * 4 * 3 * 4;
+    const arena = arenaAllocator({});
+    const [dx, x, dy] = [arena.take(size), arena.take(size), arena.take(outSize)];
+    if (x === undefined || dy === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    expect((arenaAddress(dx) ?? 0) < (arenaAddress(x) ?? 0)).toBe(true);
+    x.set(values(size, 3));
+    dy.set(values(outSize, 4));
+    const want = new Float32Array(size);
+    expect(blockMaxPoolBackward(g, Float32Array.from(x), Float32Array.from(dy), want)).toBe(true);
+    expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(true);
+    expectSameBits(dx, want);
+    arena.release();
   });
 
   test("leaves padding and channels that are not in fours to the other kernels", () => {

@@ -27,8 +27,10 @@
  * (`wasm-pool.ts` and the JavaScript loops take them).
  */
 
-import { ALIGN_16, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
-import { sharedHeap } from "../../wasm/runtime.js";
+import { MEMORY_IMPORT } from "../../wasm/codegen.js";
+import { ALIGN_16, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { arenaAddress } from "../../wasm/loop-memory.js";
+import { loopMemoryKernel, sharedHeap } from "../../wasm/runtime.js";
 import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
@@ -158,6 +160,23 @@ function kernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null
   return kernel;
 }
 
+/** The same kernels over the loop kernels' memory (`runtime.ts`'s `loopMemoryKernel`), by shape and kind. */
+const inPlaceCache = new Map<string, ((...args: number[]) => void) | null>();
+
+/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for buffers that live there; null where it cannot be. */
+function inPlaceKernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null {
+  const key = [...Object.values(s), grad].join(",");
+  const known = inPlaceCache.get(key);
+  if (known !== undefined || inPlaceCache.has(key)) return known ?? null;
+  if (inPlaceCache.size >= KERNEL_CACHE_SIZE) inPlaceCache.clear();
+  const params = grad ? 5 : 4;
+  const type = { params: new Array<ValType>(params).fill(ValType.i32), results: [] };
+  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
+  const kernel = loopMemoryKernel(binary, "kernel") ?? null;
+  inPlaceCache.set(key, kernel);
+  return kernel;
+}
+
 /** True where every window lies inside the input (no padding reached) and the channels go in fours. */
 function windowsInside(g: ConvGeometry): boolean {
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
@@ -240,6 +259,13 @@ function layoutOf(g: ConvGeometry, blocks: readonly Block[], grad: boolean): { x
  */
 export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array): boolean {
   if (!windowsInside(g)) return false;
+  // a compiled program's buffers in the loop memory: pooled where they are, every image in one call
+  const [xIn, outIn] = [arenaAddress(x), arenaAddress(out)];
+  const inPlace = xIn !== undefined && outIn !== undefined ? (inPlaceKernelOf(shapeOf(g), false) as PoolKernel | null) : null; // NOTE: sound: built with 4 i32 parameters and no result
+  if (inPlace !== null && xIn !== undefined && outIn !== undefined) {
+    inPlace(xIn, outIn, g.batch, g.outHeight);
+    return true;
+  }
   const kernel = kernelOf(shapeOf(g), false) as PoolKernel | null; // NOTE: sound: built with 4 i32 parameters and no result
   if (kernel === null) return false;
   const blocks = blocksOf(g, false);
@@ -276,6 +302,14 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   // elements under no window (rows or columns past the last window, or between windows) get no write: cleared first
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
+  // a compiled program's buffers in the loop memory: the gradient where they are, every image in one call
+  const [xIn, dyIn, dxIn] = [arenaAddress(x), arenaAddress(dy), arenaAddress(dx)];
+  const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? (inPlaceKernelOf(shapeOf(g), true) as PoolGradKernel | null) : null; // NOTE: sound: built with 5 i32 parameters and no result
+  if (inPlace !== null && xIn !== undefined && dyIn !== undefined && dxIn !== undefined) {
+    if (!covered) dx.fill(0);
+    inPlace(xIn, dyIn, g.batch, OH, dxIn - xIn); // dx's distance from x: the kernel adds it to x's addresses (modulo 2^32)
+    return true;
+  }
   for (const b of blocks) {
     const { inputs, outputs } = blockSizes(g, b);
     const xFrom = (b.n * H + b.from) * W * C;

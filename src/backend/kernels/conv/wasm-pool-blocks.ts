@@ -22,6 +22,10 @@
  * goes into the modules: they are built from fixed opcodes and the
  * geometry's validated integers.
  *
+ * A compiled program's buffers that live in the loop kernels' memory
+ * (`wasm/loop-memory.ts`) are pooled where they are, every image in one
+ * call, by the same kernels instantiated over that memory: no copies.
+ *
  * Runs on the calling thread (as `wasm-pool.ts` does: the copies are most
  * of a call). Left out: padding, channels that are not a multiple of 4
  * (`wasm-pool.ts` and the JavaScript loops take them).
@@ -151,29 +155,28 @@ const kernelCache = new Map<string, ((...args: number[]) => void) | null>();
 const KERNEL_CACHE_SIZE = 32;
 
 function kernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null {
-  const key = [...Object.values(s), grad].join(",");
-  const known = kernelCache.get(key);
-  if (known !== undefined || kernelCache.has(key)) return known ?? null;
-  if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = instantiateKernel(poolBody(s, grad), grad ? 5 : 4);
-  kernelCache.set(key, kernel);
-  return kernel;
+  return cached(kernelCache, [...Object.values(s), grad].join(","), () => instantiateKernel(poolBody(s, grad), grad ? 5 : 4));
 }
 
 /** The same kernels over the loop kernels' memory (`runtime.ts`'s `loopMemoryKernel`), by shape and kind. */
 const inPlaceCache = new Map<string, ((...args: number[]) => void) | null>();
 
-/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for buffers that live there; null where it cannot be. */
+/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for a compiled program's buffers that live there; null where it cannot be. */
 function inPlaceKernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null {
-  const key = [...Object.values(s), grad].join(",");
-  const known = inPlaceCache.get(key);
-  if (known !== undefined || inPlaceCache.has(key)) return known ?? null;
-  if (inPlaceCache.size >= KERNEL_CACHE_SIZE) inPlaceCache.clear();
-  const params = grad ? 5 : 4;
-  const type = { params: new Array<ValType>(params).fill(ValType.i32), results: [] };
-  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
-  const kernel = loopMemoryKernel(binary, "kernel") ?? null;
-  inPlaceCache.set(key, kernel);
+  return cached(inPlaceCache, [...Object.values(s), grad].join(","), () => {
+    const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
+    const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
+    return loopMemoryKernel(binary, "kernel") ?? null;
+  });
+}
+
+/** `cache`'s kernel under `key`, made by `make` on first use (the cache is emptied when it grows past KERNEL_CACHE_SIZE). */
+function cached<K>(cache: Map<string, K | null>, key: string, make: () => K | null): K | null {
+  const known = cache.get(key);
+  if (known !== undefined || cache.has(key)) return known ?? null;
+  if (cache.size >= KERNEL_CACHE_SIZE) cache.clear();
+  const kernel = make();
+  cache.set(key, kernel);
   return kernel;
 }
 
@@ -292,13 +295,6 @@ export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array
  */
 export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float32Array, dx: Float32Array): boolean {
   if (!windowsInside(g) || g.strideHeight < g.kernelHeight || g.strideWidth < g.kernelWidth) return false;
-  const kernel = kernelOf(shapeOf(g), true) as PoolGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
-  if (kernel === null) return false;
-  const blocks = blocksOf(g, true);
-  const { xAt, yAt, dxAt, end } = layoutOf(g, blocks, true);
-  const heap = sharedHeap(end);
-  if (heap === undefined) return false;
-  const floats = new Float32Array(heap);
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   // elements under no window (rows or columns past the last window, or between windows) get no write: cleared first
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
@@ -310,6 +306,13 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
     inPlace(xIn, dyIn, g.batch, OH, dxIn - xIn); // dx's distance from x: the kernel adds it to x's addresses (modulo 2^32)
     return true;
   }
+  const kernel = kernelOf(shapeOf(g), true) as PoolGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
+  if (kernel === null) return false;
+  const blocks = blocksOf(g, true);
+  const { xAt, yAt, dxAt, end } = layoutOf(g, blocks, true);
+  const heap = sharedHeap(end);
+  if (heap === undefined) return false;
+  const floats = new Float32Array(heap);
   for (const b of blocks) {
     const { inputs, outputs } = blockSizes(g, b);
     const xFrom = (b.n * H + b.from) * W * C;

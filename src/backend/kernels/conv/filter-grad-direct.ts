@@ -26,8 +26,7 @@
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
-import { compileKernel } from "../wasm-matmul.js";
+import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 import { regions } from "./winograd-wasm.js";
 
@@ -113,15 +112,19 @@ function filterGradBody(plan: Plan): FunctionBody {
 }
 
 /** Compiled kernels by plan; emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, PoolKernel | null>();
+const kernelCache = new Map<string, FilterGradKernel | null>();
 const KERNEL_CACHE_SIZE = 32;
 
-function kernelOf(plan: Plan): PoolKernel | null {
+/** `filterGrad(x, dy, dw, vectors, rows)` (see `filterGradBody`). */
+type FilterGradKernel = (x: number, dy: number, dw: number, vectors: number, rows: number) => void;
+
+/** The kernel of `plan`, instantiated for the calling thread (it runs there alone, see BLOCK_BYTES). */
+function kernelOf(plan: Plan): FilterGradKernel | null {
   const key = Object.values(plan).join(",");
   const known = kernelCache.get(key);
   if (known !== undefined || kernelCache.has(key)) return known ?? null;
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = compileKernel(filterGradBody(plan), 5);
+  const kernel = instantiateKernel(filterGradBody(plan), 5) as FilterGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
   kernelCache.set(key, kernel);
   return kernel;
 }
@@ -226,9 +229,8 @@ function stageRows(floats: Float32Array, at: number, dy: Float32Array, g: ConvGe
  * `usesDirectFilterGrad` accepts, from `x` (`[N, H, W, C]`) and `dy`
  * (`[N, OH, OW, O]`), by the direct sum in WebAssembly (see the file's
  * header): `dy` goes into the shared memory a block at a time, each block
- * summed while it is in the cache; with more than one thread, each block is
- * a job of the worker pool whose tasks are the groups of output channels.
- * Returns false, having written nothing, where WebAssembly SIMD or the
+ * summed while it is in the cache, on the calling thread at any thread
+ * count (see BLOCK_BYTES). Returns false, having written nothing, where WebAssembly SIMD or the
  * memory is missing.
  */
 export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
@@ -252,13 +254,7 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   for (const b of blocks) {
     // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
     stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
-    // one task, run on the calling thread (see BLOCK_BYTES)
-    const task: TaskCall[] = [];
-    for (let i = 0; i < b.images; i++) {
-      const xAt = at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT;
-      task.push({ kernel, args: [xAt, at.dy + i * OH * rowBytes, at.dw, vectors, b.rows] });
-    }
-    runTasks([task]);
+    for (let i = 0; i < b.images; i++) kernel(at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, at.dy + i * OH * rowBytes, at.dw, vectors, b.rows);
   }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;

@@ -25,7 +25,9 @@
  *   count (measured faster there): the same bits at every count;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
- *   for bit, at 1, 2, 3 and 8 threads.
+ *   for bit, at 1, 2, 3 and 8 threads; so do three of a jitted conv, bias +
+ *   relu, max pool and dense, whose cheap loops and poolings run on the
+ *   pool over buffers in the loop memory.
  *
  * Each law waits for the workers to boot and checks that they ran tasks, so
  * that it cannot pass with the calling thread doing everything.
@@ -40,7 +42,7 @@ import { conv2dFilterGradDirect } from "../src/backend/kernels/conv/filter-grad-
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { Tensor } from "../src/core/tensor.js";
-import { add, conv2d, gelu, logsumexp, matmul, mean, mul, relu, rsqrt, softmax, softmaxCrossEntropy, square, sub } from "../src/index.js";
+import { add, conv2d, gelu, logsumexp, matmul, maxPool2d, mean, mul, relu, reshape, rsqrt, softmax, softmaxCrossEntropy, square, sub } from "../src/index.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
 import { jit } from "../src/transforms/jit.js";
 import { lstm } from "../src/layers/recurrent.js";
@@ -271,6 +273,35 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
       let p = initial();
       for (let i = 0; i < 3; i++) p = step(p, x, y);
       return [p.w1.data, p.b1.data, p.w2.data, p.b2.data];
+    });
+    expectSameBits(seen.results);
+    expect(seen.workersRan).toBe(true);
+  });
+
+  test("three SGD steps of a jitted conv, bias + relu, max pool and dense end at the same parameters (its cheap loops and its pooling run on the pool in the loop memory)", async () => {
+    // batch 48: bias + relu over [48, 28, 28, 32] (1.2M elements) is large enough for the pool; so are the poolings (19 tasks)
+    type Params = { readonly w: Tensor<[3, 3, 1, 32]>; readonly b: Tensor<[32]>; readonly v: Tensor<[6272, 10]>; readonly c: Tensor<[10]> };
+    const x: Tensor<[48, 28, 28, 1]> = new Tensor([48, 28, 28, 1], "float32", floats(48 * 28 * 28, 41));
+    const y: Tensor<[48], "int32"> = new Tensor([48], "int32", Int32Array.from({ length: 48 }, (_, i) => (i * 3) % 10));
+    const initial = (): Params => ({
+      w: new Tensor([3, 3, 1, 32], "float32", floats(288, 42).map((v) => v / 2)),
+      b: new Tensor([32], "float32", floats(32, 43).map((v) => v / 8)),
+      v: new Tensor([6272, 10], "float32", floats(62720, 44).map((v) => v / 64)),
+      c: new Tensor([10], "float32", floats(10, 45)),
+    });
+    const loss = (p: Params, xs: Tensor<[48, 28, 28, 1]>, ys: Tensor<[48], "int32">): Tensor<[], "float32"> => {
+      const pooled = maxPool2d(relu(add(conv2d(xs, p.w, { padding: "same" }), p.b)), [2, 2]);
+      return mean(softmaxCrossEntropy(add(matmul(reshape(pooled, [48, 6272]), p.v), p.c), ys));
+    };
+    const lossAndGrad = valueAndGrad(loss);
+    const step = jit((p: Params, xs: Tensor<[48, 28, 28, 1]>, ys: Tensor<[48], "int32">): Params => {
+      const [, g] = lossAndGrad(p, xs, ys);
+      return { w: sub(p.w, mul(g.w, 0.1)), b: sub(p.b, mul(g.b, 0.1)), v: sub(p.v, mul(g.v, 0.1)), c: sub(p.c, mul(g.c, 0.1)) };
+    });
+    const seen = await atEachCount(() => {
+      let p = initial();
+      for (let i = 0; i < 3; i++) p = step(p, x, y);
+      return [p.w.data, p.b.data, p.v.data, p.c.data];
     });
     expectSameBits(seen.results);
     expect(seen.workersRan).toBe(true);

@@ -4,16 +4,19 @@
  * runs as tasks of whole rows of its outermost axis, shared by the calling
  * thread and the workers (`./pool.ts`).
  *
- * The calling thread copies the inputs into the shared WebAssembly memory
- * whole (a worker cannot read a caller's JavaScript array), publishes the
- * tasks, takes its share of them, and copies the outputs out when all are
- * done. A task runs the nest's module for a block of rows (the same loops
- * over fewer rows) at addresses moved to its first row, so every element is
- * computed by the same instructions as on one thread, and every reduced
- * element is summed in the same order, by one task: the results are the
- * one-thread kernel's bits for any number of threads. How many rows a task
- * takes depends only on the nest's shape (about `BLOCK_BYTES` of buffers),
- * never on the thread count.
+ * The nest's module is instantiated over the loop kernels' memory
+ * (`../wasm/loop-memory.ts`), on the calling thread and on every worker, so
+ * a task reads and writes a compiled program's buffers where they live.
+ * The calling thread copies the other inputs (a worker cannot read a
+ * caller's JavaScript array) into that memory's scratch whole, publishes
+ * the tasks, takes its share of them, and copies the other outputs out when
+ * all are done. A task runs the nest's module for a block of rows (the same
+ * loops over fewer rows) at addresses moved to its first row, so every
+ * element is computed by the same instructions as on one thread, and every
+ * reduced element is summed in the same order, by one task: the results are
+ * the one-thread kernel's bits for any number of threads. How many rows a
+ * task takes depends only on the nest's shape (about `BLOCK_BYTES` of
+ * buffers), never on the thread count.
  *
  * The pool keeps every module it was given for the life of the process, so
  * at most `POOL_NEST_LIMIT` nests get modules of their own (each takes two:
@@ -21,8 +24,8 @@
  * nests on the calling thread. Left out: nests that reduce their outermost
  * axis, inputs that several reads step through at different row strides,
  * and copies done inside the tasks (a caller's array is not in shared
- * memory); both copies stay on the calling thread, which bounds the gain of
- * a cheap nest (see `PARALLEL_MIN_COST`).
+ * memory); the copies stay on the calling thread, so a cheap nest runs on
+ * the pool only when it has none (see `PARALLEL_MIN_COST`).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
@@ -30,8 +33,9 @@ import { shapeSize } from "../../core/shape.js";
 import { outputShape, type LoopNest } from "../loop-ir.js";
 import { scalarOpRow } from "../scalar-ops.js";
 import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
-import { packReads } from "../wasm/pack.js";
-import { acceptsCall, BLOCK_BYTES, compileWithSharedMemory, copyInputs, kernelHeap } from "../wasm/runtime.js";
+import { arenaAddress, loopHeap, loopMemory, scratchBase } from "../wasm/loop-memory.js";
+import { copyPacked, packReads } from "../wasm/pack.js";
+import { acceptsCall, BLOCK_BYTES, compileWithLoopMemory } from "../wasm/runtime.js";
 import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel, type TaskCall } from "./pool.js";
 
 /**
@@ -111,9 +115,10 @@ function rowSplit(nest: LoopNest): RowSplit | undefined {
   return { rows: perTask, inputRow: inputRow.map((s) => s ?? 0), outputRow };
 }
 
+const EMPTY = new Float32Array(0);
 const registered = new Map<string, PoolKernel>();
 
-/** The pool kernel of `nest`'s module (constants as bits), registered once per distinct module; undefined past `POOL_NEST_LIMIT` nests or without WebAssembly. */
+/** The pool kernel of `nest`'s module (constants as bits) over the loop memory, registered once per distinct module; undefined past `POOL_NEST_LIMIT` nests or without WebAssembly. */
 function registeredKernel(nest: LoopNest): PoolKernel | undefined {
   const binary = generateWasmModule(nest, true, true);
   let key = "";
@@ -121,10 +126,11 @@ function registeredKernel(nest: LoopNest): PoolKernel | undefined {
   const known = registered.get(key);
   if (known !== undefined) return known;
   if (registered.size >= 2 * POOL_NEST_LIMIT) return undefined;
-  const compiled = compileWithSharedMemory(binary);
+  const memory = loopMemory();
+  const compiled = compileWithLoopMemory(binary);
   const local = compiled?.exports["kernel"];
-  if (compiled === undefined || typeof local !== "function") return undefined;
-  const kernel = poolKernel(compiled.module, local as (...args: number[]) => void); // an exported WebAssembly function of numbers
+  if (memory === undefined || compiled === undefined || typeof local !== "function") return undefined;
+  const kernel = poolKernel(compiled.module, local as (...args: number[]) => void, memory); // an exported WebAssembly function of numbers
   registered.set(key, kernel);
   return kernel;
 }
@@ -135,11 +141,13 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 /**
  * The pool runner of `nest`, or undefined when the nest stays on the
  * calling thread: WebAssembly cannot compile it, it cannot split into rows
- * (`rowSplit`), its work is below `PARALLEL_MIN_WORK` or its cost per element
- * below `PARALLEL_MIN_COST`, its calls need more than `MAX_ARGS` arguments,
- * or the pool has taken `POOL_NEST_LIMIT` nests already. The runner returns
- * false, having written nothing, when `getThreads()` is 1 or the call cannot
- * run exactly in WebAssembly; the caller then runs the nest itself.
+ * (`rowSplit`), its work is below `PARALLEL_MIN_WORK`, its calls need more
+ * than `MAX_ARGS` arguments, or the pool has taken `POOL_NEST_LIMIT` nests
+ * already. The runner returns false, having written nothing, when
+ * `getThreads()` is 1, the call cannot run exactly in WebAssembly, or the
+ * nest's cost per element is below `PARALLEL_MIN_COST` and some buffer of
+ * the call is not in place in the loop memory (its copy would take most of
+ * the time); the caller then runs the nest itself.
  *
  * @example
  * const parallel = parallelLoopKernel(nest);
@@ -151,13 +159,16 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const split = rowSplit(packed);
   const total = shapeSize(nest.shape);
   const cost = nestCost(nest);
-  if (split === undefined || total * cost < PARALLEL_MIN_WORK || cost < PARALLEL_MIN_COST) return undefined;
+  if (split === undefined || total * cost < PARALLEL_MIN_WORK) return undefined;
+  const cheap = cost < PARALLEL_MIN_COST;
   // a call passes every input whole (its size in the unpacked nest); an input read sparsely is copied in as the elements read (pack.ts), laid out as in the packed nest
   const sizes = wasmLayout(nest).sizes;
-  const { offsets, accumulators, bytes } = wasmLayout(packed);
+  const scratchSizes = wasmLayout(packed).sizes;
   const nBuffers = sizes.length;
+  const nIn = nest.inputs.length;
   const nConst = nest.constants.length;
-  if (nBuffers + nConst + accumulators.length > MAX_ARGS) return undefined;
+  const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
+  if (nBuffers + nConst + reducing.length > MAX_ARGS) return undefined;
   const rows = nest.shape[0] ?? 1;
   const lastRows = rows % split.rows;
   const blockOf = (n: number): LoopNest => ({ ...packed, shape: [n, ...packed.shape.slice(1)] });
@@ -165,40 +176,66 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const last = lastRows === 0 ? block : registeredKernel(blockOf(lastRows));
   if (block === undefined || last === undefined) return undefined;
 
-  // each task's arguments: addresses moved to its first row, the constants' bits (filled per call), accumulators moved likewise
-  const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
-  const tasks: { readonly kernel: PoolKernel; readonly args: number[] }[] = [];
-  for (let r0 = 0; r0 < rows; r0 += split.rows) {
-    const args = [
-      ...offsets.map((o, i) => o + 4 * r0 * (i < nest.inputs.length ? (split.inputRow[i] ?? 0) : (split.outputRow[i - nest.inputs.length] ?? 0))),
-      ...new Array<number>(nConst).fill(0),
-      ...accumulators.map((o, k) => o + 8 * r0 * (split.outputRow[reducing[k] ?? 0] ?? 0)),
-    ];
-    tasks.push({ kernel: r0 + split.rows <= rows ? block : last, args });
-  }
+  // how far one row moves each argument (bytes): the buffers' rows, then none for the constants, then the accumulators' (float64) rows
+  const rowBytes = [
+    ...sizes.map((_, i) => 4 * (i < nIn ? (split.inputRow[i] ?? 0) : (split.outputRow[i - nIn] ?? 0))),
+    ...new Array<number>(nConst).fill(0),
+    ...reducing.map((j) => 8 * (split.outputRow[j] ?? 0)),
+  ];
+  // each task's arguments (filled per call: the buffers' addresses move from call to call), the constants' bits the same for all
+  const tasks: { readonly kernel: PoolKernel; readonly r0: number; readonly args: number[] }[] = [];
+  for (let r0 = 0; r0 < rows; r0 += split.rows) tasks.push({ kernel: r0 + split.rows <= rows ? block : last, r0, args: new Array<number>(rowBytes.length).fill(0) });
   const taskCalls: readonly (readonly TaskCall[])[] = tasks.map((t) => [t]);
-  const at = offsets.map((o) => o / 4);
+  // each argument's address for row 0 in this call: in place in the loop memory, or in scratch from `scratchBase()`
+  const address = new Array<number>(rowBytes.length).fill(0);
+  const inPlace = new Array<boolean>(nBuffers).fill(false);
   const floats = new Array<Float32Array>(nBuffers);
   const bits = new Int32Array(1);
   const float = new Float32Array(bits.buffer);
+  const done = (ran: boolean): boolean => {
+    floats.fill(EMPTY); // hold no caller's buffer between calls
+    return ran;
+  };
 
   return (buffers, constants) => {
-    if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return false;
-    const heap = kernelHeap(bytes);
-    if (heap === undefined) return false;
+    if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return done(false);
+    const base = scratchBase();
+    let bytes = 0;
+    for (let i = 0; i < nBuffers; i++) {
+      const at = i < nIn && packs[i] !== undefined ? undefined : arenaAddress(floats[i] ?? EMPTY);
+      inPlace[i] = at !== undefined;
+      if (at !== undefined) address[i] = at;
+      else {
+        if (cheap) return done(false); // the copy would take most of the time: one thread copies block by block in cache
+        address[i] = base + bytes;
+        bytes = Math.ceil((bytes + 4 * (scratchSizes[i] ?? 0)) / 16) * 16;
+      }
+    }
+    reducing.forEach((j, k) => {
+      address[nBuffers + nConst + k] = base + bytes;
+      bytes = Math.ceil((bytes + 8 * (sizes[nIn + j] ?? 0)) / 16) * 16;
+    });
+    const heap = loopHeap(base + bytes);
+    if (heap === undefined) return done(false);
     for (let c = 0; c < nConst; c++) {
       float[0] = constants[c] ?? NaN;
-      const b = bits[0] ?? 0;
-      for (const t of tasks) t.args[nBuffers + c] = b;
+      address[nBuffers + c] = bits[0] ?? 0;
     }
-    copyInputs(heap, at, floats, packs);
-    runTasks(taskCalls);
-    for (let i = nest.inputs.length; i < nBuffers; i++) {
+    for (const t of tasks) for (let a = 0; a < rowBytes.length; a++) t.args[a] = (address[a] ?? 0) + t.r0 * (rowBytes[a] ?? 0);
+    for (let i = 0; i < nIn; i++) {
       const b = floats[i];
-      const o = at[i] ?? 0;
-      if (b !== undefined) b.set(heap.subarray(o, o + b.length));
+      if (b === undefined || inPlace[i] === true) continue;
+      const pack = packs[i];
+      if (pack !== undefined) copyPacked(heap, (address[i] ?? 0) / 4, b, pack);
+      else heap.set(b, (address[i] ?? 0) / 4);
     }
-    floats.fill(new Float32Array(0)); // hold no caller's buffer between calls
-    return true;
+    runTasks(taskCalls);
+    for (let i = nIn; i < nBuffers; i++) {
+      const b = floats[i];
+      const o = (address[i] ?? 0) / 4;
+      if (b !== undefined && inPlace[i] !== true) b.set(heap.subarray(o, o + b.length));
+    }
+    return done(true);
   };
 }
+

@@ -20,9 +20,9 @@
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
  * all is checked once, by validating a tiny module. The memories are shared
  * ones where the host allows it (memory-type.ts), so that the worker pool
- * (`../threads/`) can run kernels in the first; the calls here run on the
+ * (`../threads/`) can run kernels in both; the calls here run on the
  * calling thread (`../threads/parallel-loops.ts` runs a large nest on the
- * pool, with `acceptsCall`, `kernelHeap` and `copyInputs` from here). Left
+ * pool, with `acceptsCall` and `compileWithLoopMemory` from here). Left
  * out: giving memory back (a memory keeps its largest size; a NOTE below).
  */
 
@@ -78,20 +78,7 @@ function heapOf(bytes: number): ArrayBufferLike | undefined {
   return memory === undefined ? undefined : grownBuffer(memory, bytes);
 }
 
-let view: Float32Array | undefined;
 const EMPTY = new Float32Array(0);
-
-/**
- * A float32 view of the whole shared memory, grown to at least `bytes` (made
- * again only when the memory grew); undefined when it cannot grow that far.
- * Views of it are good until the next call that may grow the memory.
- */
-export function kernelHeap(bytes: number): Float32Array | undefined {
-  const heap = heapOf(bytes);
-  if (heap === undefined) return undefined;
-  if (view?.buffer !== heap) view = new Float32Array(heap);
-  return view;
-}
 
 /**
  * Whether a call with `buffers` and `constants` can run exactly in a
@@ -112,21 +99,6 @@ export function acceptsCall(buffers: readonly Storage<DType>[], constants: Array
     if (Math.fround(v) !== v && v === v) return false; // a constant float32 does not hold
   }
   return true;
-}
-
-/**
- * Copies the inputs among `floats` (the first `packs.length` of them) into
- * `heap` at the float32 indices `at`: each packed one as the elements its
- * read visits (pack.ts), each other whole, except those `skip` marks (copied
- * block by block by the caller).
- */
-export function copyInputs(heap: Float32Array, at: readonly number[], floats: readonly Float32Array[], packs: readonly (Pack | undefined)[], skip?: readonly (number | undefined)[]): void {
-  for (let i = 0; i < packs.length; i++) {
-    const b = floats[i];
-    const pack = packs[i];
-    if (b !== undefined && pack !== undefined) copyPacked(heap, at[i] ?? 0, b, pack);
-    else if (b !== undefined && skip?.[i] === undefined) heap.set(b, at[i]);
-  }
 }
 
 /** A compiled WebAssembly kernel of one nest. */
@@ -393,26 +365,41 @@ export function compileWithSharedMemory(binary: Uint8Array): { readonly module: 
 }
 
 /**
- * The function `name` of `binary` (a module that imports the memory as
- * `MEMORY_IMPORT`, and nothing else) instantiated with the loop kernels'
- * memory (`loop-memory.ts`) instead of the shared one: for a kernel that
- * runs on the calling thread and reads and writes a compiled program's
- * buffers where they are. Undefined where WebAssembly with SIMD or that
- * memory is missing, or the engine refuses the module.
+ * The compiled module of `binary` (a module that imports the memory as
+ * `MEMORY_IMPORT`, and nothing else) and the exports of its instance over
+ * the loop kernels' memory (`loop-memory.ts`) instead of the shared one: for
+ * a kernel that reads and writes a compiled program's buffers where they
+ * are (a worker of the pool instantiates the module over the same memory).
+ * Undefined where WebAssembly with SIMD or that memory is missing, or the
+ * engine refuses the module.
+ *
+ * @example
+ * const compiled = compileWithLoopMemory(encodeModule(spec));
+ * const kernel = compiled?.exports["kernel"]; // and compiled?.module, for workers
+ */
+export function compileWithLoopMemory(binary: Uint8Array): { readonly module: object; readonly exports: Record<string, unknown> } | undefined {
+  const memory = wasmAvailable() && api !== undefined ? loopMemory() : undefined;
+  if (api === undefined || memory === undefined) return undefined;
+  try {
+    const module = new api.Module(binary);
+    return { module, exports: new api.Instance(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }).exports };
+  } catch {
+    return undefined; // an engine whose SIMD lacks an instruction the module uses
+  }
+}
+
+/**
+ * The function `name` of `binary` instantiated with the loop kernels'
+ * memory (`compileWithLoopMemory`): for a kernel that runs on the calling
+ * thread. Undefined where that cannot be made.
  *
  * @example
  * const pool = loopMemoryKernel(encodeModule(spec), "kernel");
  * if (pool !== undefined && xAt !== undefined) pool(xAt, yAt);
  */
 export function loopMemoryKernel(binary: Uint8Array, name: string): ((...args: number[]) => void) | undefined {
-  const memory = wasmAvailable() && api !== undefined ? loopMemory() : undefined;
-  if (api === undefined || memory === undefined) return undefined;
-  try {
-    const exported = new api.Instance(new api.Module(binary), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }).exports[name];
-    return typeof exported === "function" ? (exported as (...args: number[]) => void) : undefined; // an exported WebAssembly function of numbers
-  } catch {
-    return undefined; // an engine whose SIMD lacks an instruction the module uses
-  }
+  const exported = compileWithLoopMemory(binary)?.exports[name];
+  return typeof exported === "function" ? (exported as (...args: number[]) => void) : undefined; // an exported WebAssembly function of numbers
 }
 
 /**

@@ -5,6 +5,7 @@ import { conv2dGeometry } from "../../../src/backend/kernels/conv/geometry.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
 import { arenaAddress, arenaAllocator } from "../../../src/backend/wasm/loop-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
+import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
 
 /** Seeded small integers in [-3, 3] (many ties, -0 among them), one in 16 NaN. */
 function values(size: number, seed: number): Float32Array {
@@ -83,6 +84,40 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
       expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(true);
       expectSameBits(dx, wantDx);
     }
+    arena.release();
+  });
+
+  test.runIf(threadSupport().available)("in place at two threads: tasks of whole images, some run by a worker, with the same bits", async () => {
+    // 24 images of 28 x 28 x 32 (98 KiB each): 12 tasks of two images
+    const params: Pool2dParams = { batch: 24, inHeight: 28, inWidth: 28, channels: 32, windowHeight: 2, windowWidth: 2 };
+    const g = geometryOf(params);
+    const size = 24 * 28 * 28 * 32;
+    const outSize = 24 * 14 * 14 * 32;
+    const arena = arenaAllocator({});
+    const [x, dy, out, dx] = [arena.take(size), arena.take(outSize), arena.take(outSize), arena.take(size)];
+    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    x.set(values(size, 5));
+    dy.set(values(outSize, 6));
+    const [want, wantDx] = [new Float32Array(outSize), new Float32Array(size)];
+    expect(blockMaxPool(g, Float32Array.from(x), want)).toBe(true);
+    expect(blockMaxPoolBackward(g, Float32Array.from(x), Float32Array.from(dy), wantDx)).toBe(true);
+    setThreads(2);
+    try {
+      await threadsReady();
+      const before = tasksRunByWorkers();
+      // NOTE: the calling thread may claim every task of a call before a worker wakes; a few calls give the worker its turn
+      for (let i = 0; i < 20 && tasksRunByWorkers() === before; i++) {
+        out.fill(7);
+        dx.fill(7);
+        expect(blockMaxPool(g, x, out)).toBe(true);
+        expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(true);
+      }
+      expect(tasksRunByWorkers()).toBeGreaterThan(before);
+    } finally {
+      setThreads(1);
+    }
+    expectSameBits(out, want);
+    expectSameBits(dx, wantDx);
     arena.release();
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { nestCost, parallelLoopKernel, PARALLEL_MIN_WORK } from "../../../src/backend/threads/parallel-loops.js";
+import { nestCost, parallelLoopKernel, PARALLEL_MIN_COST, PARALLEL_MIN_WORK } from "../../../src/backend/threads/parallel-loops.js";
 import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
 import type { LoopNest } from "../../../src/backend/loop-ir.js";
+import { arenaAllocator } from "../../../src/backend/wasm/loop-memory.js";
 import { wasmAvailable } from "../../../src/backend/wasm/runtime.js";
 
 import { Tensor } from "../../../src/core/tensor.js";
@@ -35,16 +36,44 @@ function values(size: number, seed: number): Float32Array {
 }
 
 describe.runIf(wasmAvailable())("fused loop nests on the worker pool", () => {
-  test("a large gelu chain splits into row tasks; a small one, a column sum and a cheap copy do not", () => {
+  test("a large gelu chain splits into row tasks; a small one and a column sum do not", () => {
     const [large] = nestsOf(geluChain, [f32(1024, 1024), f32(1024), f32(1024)]);
     const [small] = nestsOf(geluChain, [f32(8, 64), f32(64), f32(64)]);
     const [columns] = nestsOf(([x]) => [sum(float(x), 0)], [f32(4096, 1024)]);
-    const [cheap] = nestsOf(([x]) => [add(float(x), 1)], [f32(4096, 1024)]);
     expect(large !== undefined && 1024 * 1024 * nestCost(large) >= PARALLEL_MIN_WORK).toBe(true);
     expect(large && parallelLoopKernel(large)).toBeDefined();
     expect(small && parallelLoopKernel(small)).toBeUndefined();
     expect(columns && parallelLoopKernel(columns)).toBeUndefined();
-    expect(cheap && parallelLoopKernel(cheap)).toBeUndefined();
+  });
+
+  test.runIf(threadSupport().available)("a cheap large nest runs on the pool only when its buffers live in the loop memory, with one thread's bits", async () => {
+    const [cheap] = nestsOf(([x]) => [add(float(x), 1)], [f32(2048, 1024)]);
+    const run = cheap && parallelLoopKernel(cheap);
+    if (cheap === undefined || run === undefined) throw new Error("the cheap nest should have a pool runner");
+    expect(nestCost(cheap)).toBeLessThan(PARALLEL_MIN_COST);
+    const size = 2048 * 1024;
+    const constants = cheap.constants.map(() => 1); // the one constant of x + 1
+    setThreads(2);
+    await threadsReady();
+    // plain arrays: their copies would take most of the time, so the call is left to the calling thread
+    const plain = new Float32Array(size);
+    expect(run([values(size, 8), plain], constants)).toBe(false);
+    expect(plain.every((v) => v === 0)).toBe(true);
+    // buffers of the loop memory: read and written in place by the tasks
+    const owner = {};
+    const arena = arenaAllocator(owner);
+    const [x, out] = [arena.take(size), arena.take(size)];
+    if (x === undefined || out === undefined) throw new Error("the arena should make the buffers");
+    x.set(values(size, 8));
+    const before = tasksRunByWorkers();
+    expect(run([x, out], constants)).toBe(true);
+    for (let i = 0; i < 20 && tasksRunByWorkers() === before; i++) run([x, out], constants);
+    expect(tasksRunByWorkers()).toBeGreaterThan(before);
+    // (counted here: a comparison of millions of elements by toEqual takes seconds)
+    let wrong = 0;
+    for (let i = 0; i < size; i++) if (!Object.is(out[i], Math.fround((x[i] ?? NaN) + 1))) wrong++;
+    expect(wrong).toBe(0);
+    arena.release();
   });
 
   test("the runner leaves a call to the calling thread at one thread, and runs it on the pool at two", async () => {

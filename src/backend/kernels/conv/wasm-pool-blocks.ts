@@ -23,18 +23,19 @@
  * geometry's validated integers.
  *
  * A compiled program's buffers that live in the loop kernels' memory
- * (`wasm/loop-memory.ts`) are pooled where they are, every image in one
- * call, by the same kernels instantiated over that memory: no copies.
- *
- * Runs on the calling thread (as `wasm-pool.ts` does: the copies are most
- * of a call). Left out: padding, channels that are not a multiple of 4
- * (`wasm-pool.ts` and the JavaScript loops take them).
+ * (`wasm/loop-memory.ts`) are pooled where they are by the same kernels
+ * instantiated over that memory, with no copies, as worker-pool tasks of
+ * whole images (`runInPlace`). Other buffers are pooled on the calling
+ * thread (as `wasm-pool.ts` does: the copies are most of a call). Left out:
+ * padding, channels that are not a multiple of 4 (`wasm-pool.ts` and the
+ * JavaScript loops take them).
  */
 
 import { MEMORY_IMPORT } from "../../wasm/codegen.js";
 import { ALIGN_16, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
-import { arenaAddress } from "../../wasm/loop-memory.js";
-import { loopMemoryKernel, sharedHeap } from "../../wasm/runtime.js";
+import { arenaAddress, loopMemory } from "../../wasm/loop-memory.js";
+import { compileWithLoopMemory, sharedHeap } from "../../wasm/runtime.js";
+import { MAX_TASKS, poolKernel, runTasks, type PoolKernel as PoolTaskKernel, type TaskCall } from "../../threads/pool.js";
 import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
@@ -48,6 +49,13 @@ const VECTOR = 16;
  * 512 KiB, bench/results/cnnbwd.md).
  */
 const BLOCK_BYTES = 128 * 1024;
+
+/**
+ * About how many bytes of input one pool task of an in-place pooling takes
+ * (whole images). Not tuned: the CNN's poolings (64 images of 98 KiB and of
+ * 49 KiB) make 32 and 16 tasks, a few microseconds of the pool's each.
+ */
+const IN_PLACE_TASK_BYTES = 256 * 1024;
 
 /** The integers a kernel is built for (validated sizes of the geometry). */
 interface Shape {
@@ -158,16 +166,42 @@ function kernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null
   return cached(kernelCache, [...Object.values(s), grad].join(","), () => instantiateKernel(poolBody(s, grad), grad ? 5 : 4));
 }
 
-/** The same kernels over the loop kernels' memory (`runtime.ts`'s `loopMemoryKernel`), by shape and kind. */
-const inPlaceCache = new Map<string, ((...args: number[]) => void) | null>();
+/**
+ * The same kernels over the loop kernels' memory, registered with the
+ * worker pool over that memory, by shape and kind. NOTE: never emptied, as
+ * the pool keeps every kernel it is given: its `MAX_MODULES` bounds them
+ * (past it a kernel runs on the calling thread alone).
+ */
+const inPlaceCache = new Map<string, PoolTaskKernel | null>();
 
-/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for a compiled program's buffers that live there; null where it cannot be. */
-function inPlaceKernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null {
-  return cached(inPlaceCache, [...Object.values(s), grad].join(","), () => {
-    const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
-    const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
-    return loopMemoryKernel(binary, "kernel") ?? null;
-  });
+/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for a compiled program's buffers that live there, as a pool kernel; null where it cannot be. */
+function inPlaceKernelOf(s: Shape, grad: boolean): PoolTaskKernel | null {
+  const key = [...Object.values(s), grad].join(",");
+  const known = inPlaceCache.get(key);
+  if (known !== undefined) return known;
+  const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
+  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
+  const compiled = compileWithLoopMemory(binary);
+  const local = compiled?.exports["kernel"];
+  const memory = loopMemory();
+  const kernel = compiled === undefined || memory === undefined || typeof local !== "function" ? null : poolKernel(compiled.module, local as (...args: number[]) => void, memory); // an exported WebAssembly function of numbers
+  inPlaceCache.set(key, kernel);
+  return kernel;
+}
+
+/**
+ * Runs `kernel` in place over `batch` images as pool tasks of whole images,
+ * about IN_PLACE_TASK_BYTES of input each (fixed by the shapes: every
+ * element is computed by the same instructions whoever runs it, so the bits
+ * are the same for any thread count); `args(n0, images)` gives a task's
+ * arguments.
+ */
+function runInPlace(kernel: PoolTaskKernel, g: ConvGeometry, args: (n0: number, images: number) => number[]): void {
+  const imageBytes = g.inHeight * g.inWidth * g.inChannels * FLOAT;
+  const per = Math.max(1, Math.floor(IN_PLACE_TASK_BYTES / imageBytes), Math.ceil(g.batch / MAX_TASKS));
+  const tasks: TaskCall[][] = [];
+  for (let n0 = 0; n0 < g.batch; n0 += per) tasks.push([{ kernel, args: args(n0, Math.min(per, g.batch - n0)) }]);
+  runTasks(tasks);
 }
 
 /** `cache`'s kernel under `key`, made by `make` on first use (the cache is emptied when it grows past KERNEL_CACHE_SIZE). */
@@ -264,9 +298,10 @@ export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array
   if (!windowsInside(g)) return false;
   // a compiled program's buffers in the loop memory: pooled where they are, every image in one call
   const [xIn, outIn] = [arenaAddress(x), arenaAddress(out)];
-  const inPlace = xIn !== undefined && outIn !== undefined ? (inPlaceKernelOf(shapeOf(g), false) as PoolKernel | null) : null; // NOTE: sound: built with 4 i32 parameters and no result
+  const inPlace = xIn !== undefined && outIn !== undefined ? inPlaceKernelOf(shapeOf(g), false) : null;
   if (inPlace !== null && xIn !== undefined && outIn !== undefined) {
-    inPlace(xIn, outIn, g.batch, g.outHeight);
+    const [inImage, outImage] = [g.inHeight * g.inWidth * g.inChannels * FLOAT, g.outHeight * g.outWidth * g.inChannels * FLOAT];
+    runInPlace(inPlace, g, (n0, images) => [xIn + n0 * inImage, outIn + n0 * outImage, images, g.outHeight]);
     return true;
   }
   const kernel = kernelOf(shapeOf(g), false) as PoolKernel | null; // NOTE: sound: built with 4 i32 parameters and no result
@@ -300,10 +335,12 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
   // a compiled program's buffers in the loop memory: the gradient where they are, every image in one call
   const [xIn, dyIn, dxIn] = [arenaAddress(x), arenaAddress(dy), arenaAddress(dx)];
-  const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? (inPlaceKernelOf(shapeOf(g), true) as PoolGradKernel | null) : null; // NOTE: sound: built with 5 i32 parameters and no result
+  const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? inPlaceKernelOf(shapeOf(g), true) : null;
   if (inPlace !== null && xIn !== undefined && dyIn !== undefined && dxIn !== undefined) {
     if (!covered) dx.fill(0);
-    inPlace(xIn, dyIn, g.batch, OH, dxIn - xIn); // dx's distance from x: the kernel adds it to x's addresses (modulo 2^32)
+    const [inImage, outImage] = [H * W * C * FLOAT, OH * OW * C * FLOAT];
+    // dx's distance from x: the kernel adds it to x's addresses (modulo 2^32)
+    runInPlace(inPlace, g, (n0, images) => [xIn + n0 * inImage, dyIn + n0 * outImage, images, OH, dxIn - xIn]);
     return true;
   }
   const kernel = kernelOf(shapeOf(g), true) as PoolGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result

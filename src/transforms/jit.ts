@@ -152,7 +152,7 @@ export function jit<F extends (...args: never[]) => Tree>(f: TreeFunction<F>, op
 // The implementation takes `unknown` so that it is compatible with the overload's checked parameter.
 export function jit(fn: unknown, options: JitOptions = {}): unknown {
   const f = fn as (...args: readonly Tree[]) => Tree; // the overload admits only functions of trees
-  // a program dropped from the cache gives its buffers in the loop kernels' memory back at once
+  // a program dropped from the cache gives its buffers in the kernels' memory back at once
   const cache = new SignatureCache<Compiled>(options.maxSignatures ?? DEFAULT_MAX_SIGNATURES, (dropped) => dropped.run.release());
   const donate = options.donate ?? [];
   for (const i of donate) if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: donate must list argument positions, got ${String(i)}`);
@@ -187,7 +187,7 @@ export function jit(fn: unknown, options: JitOptions = {}): unknown {
         pendingChecks = outer;
         staging--;
       }
-      // its buffers live in the loop kernels' memory: the cache releases them when it drops the program
+      // its buffers live in the kernels' memory: the cache releases them when it drops the program
       const run = compileProgram(program, { donate: donatedLeaves(def, donate), inLoopMemory: true });
       compiled = { program, run, outDef, checks };
       cache.set(key, compiled, programBytes(program) + run.bufferBytes);

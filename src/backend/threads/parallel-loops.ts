@@ -4,11 +4,11 @@
  * runs as tasks of whole rows of its outermost axis, shared by the calling
  * thread and the workers (`./pool.ts`).
  *
- * The nest's module is instantiated over the loop kernels' memory
- * (`../wasm/loop-memory.ts`), on the calling thread and on every worker, so
- * a task reads and writes a compiled program's buffers where they live.
- * The calling thread copies the other inputs (a worker cannot read a
- * caller's JavaScript array) into that memory's scratch whole, publishes
+ * Every kernel works in one memory (`../wasm/kernel-memory.ts`), on the
+ * calling thread and on every worker, so a task reads and writes a compiled
+ * program's buffers where they live. The calling thread copies the other
+ * inputs (a worker cannot read a caller's JavaScript array) into the call's
+ * working memory whole, publishes
  * the tasks, takes its share of them, and copies the other outputs out when
  * all are done. A task runs the nest's module for a block of rows (the same
  * loops over fewer rows) at addresses moved to its first row, so every
@@ -33,9 +33,9 @@ import { shapeSize } from "../../core/shape.js";
 import { outputShape, type LoopNest } from "../loop-ir.js";
 import { scalarOpRow } from "../scalar-ops.js";
 import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
-import { arenaAddress, loopHeap, loopMemory, scratchBase } from "../wasm/loop-memory.js";
+import { arenaAddress, loopHeap } from "../wasm/kernel-memory.js";
 import { copyPacked, packReads } from "../wasm/pack.js";
-import { acceptsCall, BLOCK_BYTES, compileWithLoopMemory } from "../wasm/runtime.js";
+import { acceptsCall, BLOCK_BYTES, compileWithSharedMemory } from "../wasm/runtime.js";
 import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel, type TaskCall } from "./pool.js";
 
 /**
@@ -118,7 +118,7 @@ function rowSplit(nest: LoopNest): RowSplit | undefined {
 const EMPTY = new Float32Array(0);
 const registered = new Map<string, PoolKernel>();
 
-/** The pool kernel of `nest`'s module (constants as bits) over the loop memory, registered once per distinct module; undefined past `POOL_NEST_LIMIT` nests or without WebAssembly. */
+/** The pool kernel of `nest`'s module (constants as bits), registered once per distinct module; undefined past `POOL_NEST_LIMIT` nests or without WebAssembly. */
 function registeredKernel(nest: LoopNest): PoolKernel | undefined {
   const binary = generateWasmModule(nest, true, true);
   let key = "";
@@ -126,11 +126,10 @@ function registeredKernel(nest: LoopNest): PoolKernel | undefined {
   const known = registered.get(key);
   if (known !== undefined) return known;
   if (registered.size >= 2 * POOL_NEST_LIMIT) return undefined;
-  const memory = loopMemory();
-  const compiled = compileWithLoopMemory(binary);
+  const compiled = compileWithSharedMemory(binary);
   const local = compiled?.exports["kernel"];
-  if (memory === undefined || compiled === undefined || typeof local !== "function") return undefined;
-  const kernel = poolKernel(compiled.module, local as (...args: number[]) => void, memory); // an exported WebAssembly function of numbers
+  if (compiled === undefined || typeof local !== "function") return undefined;
+  const kernel = poolKernel(compiled.module, local as (...args: number[]) => void); // an exported WebAssembly function of numbers
   registered.set(key, kernel);
   return kernel;
 }
@@ -146,7 +145,7 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
  * already. The runner returns false, having written nothing, when
  * `getThreads()` is 1, the call cannot run exactly in WebAssembly, or the
  * nest's cost per element is below `PARALLEL_MIN_COST` and some buffer of
- * the call is not in place in the loop memory (its copy would take most of
+ * the call is not in place in the kernels' memory (its copy would take most of
  * the time); the caller then runs the nest itself.
  *
  * @example
@@ -186,7 +185,7 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const tasks: { readonly kernel: PoolKernel; readonly r0: number; readonly args: number[] }[] = [];
   for (let r0 = 0; r0 < rows; r0 += split.rows) tasks.push({ kernel: r0 + split.rows <= rows ? block : last, r0, args: new Array<number>(rowBytes.length).fill(0) });
   const taskCalls: readonly (readonly TaskCall[])[] = tasks.map((t) => [t]);
-  // each argument's address for row 0 in this call: in place in the loop memory, or in scratch from `scratchBase()`
+  // each argument's address for row 0 in this call: in place in the kernels' memory, or in the call's working memory from 0
   const address = new Array<number>(rowBytes.length).fill(0);
   const inPlace = new Array<boolean>(nBuffers).fill(false);
   const floats = new Array<Float32Array>(nBuffers);
@@ -199,7 +198,6 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
 
   return (buffers, constants) => {
     if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return done(false);
-    const base = scratchBase();
     let bytes = 0;
     for (let i = 0; i < nBuffers; i++) {
       const at = i < nIn && packs[i] !== undefined ? undefined : arenaAddress(floats[i] ?? EMPTY);
@@ -207,15 +205,15 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       if (at !== undefined) address[i] = at;
       else {
         if (cheap) return done(false); // the copy would take most of the time: one thread copies block by block in cache
-        address[i] = base + bytes;
+        address[i] = bytes;
         bytes = Math.ceil((bytes + 4 * (scratchSizes[i] ?? 0)) / 16) * 16;
       }
     }
     reducing.forEach((j, k) => {
-      address[nBuffers + nConst + k] = base + bytes;
+      address[nBuffers + nConst + k] = bytes;
       bytes = Math.ceil((bytes + 8 * (sizes[nIn + j] ?? 0)) / 16) * 16;
     });
-    const heap = loopHeap(base + bytes);
+    const heap = loopHeap(bytes);
     if (heap === undefined) return done(false);
     for (let c = 0; c < nConst; c++) {
       float[0] = constants[c] ?? NaN;

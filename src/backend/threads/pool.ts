@@ -38,7 +38,7 @@
 
 import { kernelMemory } from "../wasm/runtime.js";
 import { sharing } from "../wasm/memory-type.js";
-import { workerSource, type ControlLayout, type KernelModule, type WorkerInit, type WorkerMessage } from "./worker-main.js";
+import { workerSource, type ControlLayout, type WorkerInit, type WorkerMessage } from "./worker-main.js";
 
 /** A kernel the pool can run: its module (for workers) and the caller's own instance of it. */
 export interface PoolKernel {
@@ -276,8 +276,7 @@ export function getThreads(): number {
 
 let control: Int32Array | undefined;
 const workers: PoolWorker[] = [];
-/** Every registered kernel's module and the memory its instances import. */
-const modules: KernelModule[] = [];
+const modules: object[] = [];
 const locals: ((...args: number[]) => void)[] = [];
 let job = 0;
 /** Whether this thread may block in `Atomics.wait` (not a browser's main thread). */
@@ -292,21 +291,16 @@ function controlWords(): Int32Array {
 
 /**
  * Registers a kernel with the pool: `module` (a compiled
- * `WebAssembly.Module` that imports one memory and exports `kernel`) goes
- * to every worker, which instantiates it over `memory`: the kernels' shared
- * memory (`runtime.ts`'s `kernelMemory`) unless another shared memory is
- * given (the loop kernels' one, `loop-memory.ts`); `local` is the caller's
- * own instance of its `kernel`, over the same memory. Past `MAX_MODULES`
- * registrations the module goes to no worker and jobs that use the kernel
- * run on the calling thread.
+ * `WebAssembly.Module` that imports the kernel memory and exports
+ * `kernel`) goes to every worker; `local` is the caller's own instance of
+ * its `kernel`. Past `MAX_MODULES` registrations the module goes to no
+ * worker and jobs that use the kernel run on the calling thread.
  */
-export function poolKernel(module: object, local: (...args: number[]) => void, memory?: object): PoolKernel {
-  const over = memory ?? kernelMemory();
-  if (modules.length >= MAX_MODULES || over === undefined) return { id: CALLER_ONLY, local }; // jobs that use it run on the calling thread
-  const entry: KernelModule = { module, memory: over };
-  const id = modules.push(entry) - 1;
+export function poolKernel(module: object, local: (...args: number[]) => void): PoolKernel {
+  if (modules.length >= MAX_MODULES) return { id: CALLER_ONLY, local }; // jobs that use it run on the calling thread
+  const id = modules.push(module) - 1;
   locals.push(local);
-  for (const w of workers) if (!w.dead) w.post({ kind: "kernel", ...entry });
+  for (const w of workers) if (!w.dead) w.post({ kind: "kernel", module });
   return { id, local };
 }
 
@@ -314,6 +308,8 @@ export function poolKernel(module: object, local: (...args: number[]) => void, m
 function ensureWorkers(threads: number): void {
   const spawn = spawner.spawn;
   if (threads < 2 || spawn === undefined || !support.available) return; // NOTE: without threads there may be no SharedArrayBuffer for the control words
+  const memory = kernelMemory();
+  if (memory === undefined) return;
   const words = controlWords();
   for (let index = 0; index < threads - 1; index++) {
     const old = workers[index];
@@ -321,7 +317,7 @@ function ensureWorkers(threads: number): void {
     old?.terminate();
     Atomics.store(words, LAYOUT.dead + index, 0);
     // Sound: the control words' buffer is the SharedArrayBuffer made in controlWords.
-    const init: WorkerInit = { control: words.buffer as SharedArrayBuffer, layout: LAYOUT, index, modules: [...modules], blocking: spawner.blocking };
+    const init: WorkerInit = { memory, control: words.buffer as SharedArrayBuffer, layout: LAYOUT, index, modules: [...modules], blocking: spawner.blocking };
     const state = { ready: false, dead: false };
     const started = spawn(init, { ready: () => void (state.ready = true), died: () => void (state.dead = true) });
     const worker: PoolWorker = Object.assign(state, started);

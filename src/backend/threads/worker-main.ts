@@ -1,7 +1,6 @@
 /**
- * The program a pool worker runs: instantiate the kernels it is sent, each
- * over the shared memory sent with it, then claim tasks of published jobs
- * and run them.
+ * The program a pool worker runs: instantiate the kernels it is sent over
+ * the shared memory, then claim tasks of published jobs and run them.
  *
  * The pool starts a worker from this function's source text
  * (`workerSource`), so it must be self-contained: no imports, no names from
@@ -37,24 +36,19 @@ export interface ControlLayout {
   readonly spinMs: number;
 }
 
-/** A kernel's compiled module and the shared memory its instance imports. */
-export interface KernelModule {
-  readonly module: object;
-  readonly memory: object;
-}
-
 /** The first message a worker gets (Node: its `workerData`). */
 export interface WorkerInit {
+  readonly memory: object;
   readonly control: SharedArrayBuffer;
   readonly layout: ControlLayout;
   readonly index: number;
-  readonly modules: readonly KernelModule[];
+  readonly modules: readonly object[];
   /** Whether the worker sleeps on `Atomics.wait` (Node) or returns to its event loop between jobs (a browser). */
   readonly blocking: boolean;
 }
 
 /** A later message: one more kernel, or (browsers) a job to look at. */
-export type WorkerMessage = ({ readonly kind: "kernel" } & KernelModule) | { readonly kind: "job" };
+export type WorkerMessage = { readonly kind: "kernel"; readonly module: object } | { readonly kind: "job" };
 
 /** The members of a worker's globals read here (typed without DOM or Node typings). */
 interface WorkerGlobals {
@@ -95,8 +89,9 @@ export function workerMain(): void {
   let control: Int32Array<ArrayBufferLike> = new Int32Array(0);
   let running = -1; // the task being run, or -1
 
-  const addKernel = ({ module, memory }: KernelModule): void => {
-    const exports = new scope.WebAssembly.Instance(module, { env: { memory } }).exports;
+  const addKernel = (module: object): void => {
+    if (init === undefined) return;
+    const exports = new scope.WebAssembly.Instance(module, { env: { memory: init.memory } }).exports;
     const kernel = exports["kernel"];
     if (typeof kernel !== "function") throw new Error("stratum worker: a module exports no kernel");
     kernels.push(kernel as Kernel); // an exported WebAssembly function of numbers
@@ -104,7 +99,7 @@ export function workerMain(): void {
   const drain = (): void => {
     if (node === undefined) return;
     for (let m = node.receiveMessageOnPort(node.parentPort); m !== undefined; m = node.receiveMessageOnPort(node.parentPort)) {
-      if (m.message.kind === "kernel") addKernel(m.message);
+      if (m.message.kind === "kernel") addKernel(m.message.module);
     }
   };
   const fail = (layout: ControlLayout, text: string): void => {
@@ -183,7 +178,7 @@ export function workerMain(): void {
   scope.onmessage = (event) => {
     const data = event.data;
     if (!("kind" in data)) start(data);
-    else if (data.kind === "kernel") addKernel(data);
+    else if (data.kind === "kernel") addKernel(data.module);
     else if (init !== undefined) work(init.layout);
   };
 }

@@ -2,28 +2,27 @@
  * Running WebAssembly loop kernels: feature detection, the kernels' memory,
  * and the copies in and out of it.
  *
- * The matmul, convolution and pooling kernels and the worker pool share one
- * `WebAssembly.Memory` (`kernelMemory`, `sharedHeap`), grown when a call
- * needs more; the loop kernels made here import a memory of their own
- * (`loop-memory.ts`), where a compiled program's intermediate buffers live.
+ * Every kernel module (the loops made here, matmul, convolution, pooling)
+ * imports one `WebAssembly.Memory` (`kernel-memory.ts`; `kernelMemory`,
+ * `sharedHeap`), where a compiled program's intermediate buffers live too.
  * A call reads and writes such a buffer where it is; it lays the other
- * buffers out one after another (16-byte aligned) from `scratchBase()`,
- * copies those inputs in, runs the kernel with the addresses and the
- * constants' values, and copies those outputs out. A large nest with
- * buffers to copy runs in blocks of its outermost rows of about
- * `BLOCK_BYTES` each (copy in, loop, copy out), so that a block stays in
- * cache from its copy in to its copy out instead of every buffer passing
+ * buffers out one after another (16-byte aligned) from address 0 (its
+ * working memory), copies those inputs in, runs the kernel with the
+ * addresses and the constants' values, and copies those outputs out. A
+ * large nest with buffers to copy runs in blocks of its outermost rows of
+ * about `BLOCK_BYTES` each (copy in, loop, copy out), so that a block stays
+ * in cache from its copy in to its copy out instead of every buffer passing
  * through main memory three times; a reduction over the outermost axis
  * carries its accumulators from block to block. A call the module cannot
  * run exactly (a constant that float32 does not hold, a buffer of another
  * kind or size, more memory than allowed) reports so and leaves the work to
  * the caller's JavaScript kernel. Whether WebAssembly with SIMD is there at
- * all is checked once, by validating a tiny module. The memories are shared
- * ones where the host allows it (memory-type.ts), so that the worker pool
- * (`../threads/`) can run kernels in both; the calls here run on the
- * calling thread (`../threads/parallel-loops.ts` runs a large nest on the
- * pool, with `acceptsCall` and `compileWithLoopMemory` from here). Left
- * out: giving memory back (a memory keeps its largest size; a NOTE below).
+ * all is checked once, by validating a tiny module. The memory is a shared
+ * one where the host allows it (memory-type.ts), so that the worker pool
+ * (`../threads/`) can run kernels in it; the calls here run on the calling
+ * thread (`../threads/parallel-loops.ts` runs a large nest on the pool, with
+ * `acceptsCall` and `compileWithSharedMemory` from here). Left out: giving
+ * memory back (a memory keeps its largest size).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
@@ -32,8 +31,8 @@ import { shapeSize } from "../../core/shape.js";
 import { accessRange, outputShape, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WHOLE_REDUCTION, wasmLayout, wasmSupports, type ReductionPhases } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
-import { grownBuffer, newKernelMemory, type KernelMemory } from "./memory-type.js";
-import { arenaAddress, loopHeap, loopMemory, scratchBase } from "./loop-memory.js";
+import type { KernelMemory } from "./memory-type.js";
+import { arenaAddress, loopHeap, wasmMemory, workingMemory } from "./kernel-memory.js";
 import { copyPacked, packReads, type Pack } from "./pack.js";
 
 const api = hostWebAssembly;
@@ -63,19 +62,6 @@ export function wasmAvailable(): boolean {
     }
   }
   return available;
-}
-
-let memory: KernelMemory | undefined;
-
-/** The memory all modules share (made on first use), of the type `MEMORY_IMPORT` declares. */
-function sharedMemory(wasm: WebAssemblyApi): KernelMemory {
-  memory ??= newKernelMemory(wasm);
-  return memory;
-}
-
-/** The shared memory's buffer, grown to at least `bytes`; undefined when it cannot grow that far. */
-function heapOf(bytes: number): ArrayBufferLike | undefined {
-  return memory === undefined ? undefined : grownBuffer(memory, bytes);
 }
 
 const EMPTY = new Float32Array(0);
@@ -116,9 +102,9 @@ export interface WasmKernel {
 /** The kernel function a module exports: addresses, then constants. */
 type ExportedKernel = (...args: number[]) => void;
 
-/** The kernel function of `nest`'s module (running `phases` of its reductions), instantiated with the loop kernels' memory (`loop-memory.ts`). */
+/** The kernel function of `nest`'s module (running `phases` of its reductions), instantiated with the kernels' memory. */
 function instantiateKernel(wasm: WebAssemblyApi, nest: LoopNest, phases: ReductionPhases = WHOLE_REDUCTION): ExportedKernel {
-  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: loopMemory() } };
+  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: wasmMemory() } };
   const exported = new wasm.Instance(new wasm.Module(generateWasmModule(nest, true, false, phases)), imports).exports[KERNEL_EXPORT];
   if (typeof exported !== "function") throw new Error("wasm runtime: the module exports no kernel");
   return exported as ExportedKernel; // the generator declares it with i32 addresses then f32 constants, all numbers
@@ -223,7 +209,7 @@ function blockKernels(wasm: WebAssemblyApi, blocks: RowBlocks): BlockKernels {
 /**
  * The WebAssembly kernel of `nest`, or undefined when WebAssembly is not
  * available or the nest has a form the generator does not compile
- * (`wasmSupports`), or the loop memory cannot be made. A call of a large
+ * (`wasmSupports`), or the kernels' memory cannot be made. A call of a large
  * nest with buffers to copy runs in blocks of rows of about `blockBytes`
  * (`rowBlocks`), each copied in, computed and copied out while it is in
  * cache; one whose streamed buffers are all in place runs whole. Every
@@ -234,7 +220,7 @@ function blockKernels(wasm: WebAssemblyApi, blocks: RowBlocks): BlockKernels {
  * if (kernel === undefined || !kernel.run([x, out], constants)) jsKernel([x, out], constants);
  */
 export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel | undefined {
-  if (!wasmAvailable() || api === undefined || !wasmSupports(nest) || loopMemory() === undefined) return undefined;
+  if (!wasmAvailable() || api === undefined || !wasmSupports(nest) || wasmMemory() === undefined) return undefined;
   const wasm = api;
   const sizes = wasmLayout(nest).sizes;
   // inputs read sparsely are copied in as the elements read (pack.ts), and such a nest runs whole
@@ -251,7 +237,7 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
   const args = new Array<number>(nBuffers + nConst + whole.accumulators.length).fill(0);
   const rows = nest.shape[0] ?? 1;
   const floats = new Array<Float32Array>(nBuffers);
-  // each buffer's byte address in the loop memory when a view of it (a compiled program's buffer, used in place), else undefined
+  // each buffer's byte address in the kernels' memory when a view of it (a compiled program's buffer, used in place), else undefined
   const inPlace = new Array<number | undefined>(nBuffers);
   // each buffer's first element in the heap's float32 view, for the copies in and out
   const at = new Array<number>(nBuffers).fill(0);
@@ -303,8 +289,7 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
     }
     const runsWhole = blocks === undefined || kernelOfBlock === undefined || streamedInPlace;
     const layout = runsWhole ? whole : blocked;
-    const base = scratchBase();
-    const heap = loopHeap(base + place(layout, base));
+    const heap = loopHeap(place(layout, 0));
     if (heap === undefined) {
       floats.fill(EMPTY); // hold no caller's buffer between calls
       return false;
@@ -348,37 +333,18 @@ export function wasmKernel(nest: LoopNest, blockBytes = BLOCK_BYTES): WasmKernel
 }
 
 /**
- * The compiled module of `binary`, a module that imports the shared memory
- * as `MEMORY_IMPORT` (and nothing else), and the exports of its instance
- * over that memory (a worker instantiates the module over the same memory);
- * undefined when WebAssembly with SIMD is not available here.
+ * The compiled module of `binary`, a module that imports the kernels'
+ * memory as `MEMORY_IMPORT` (and nothing else), and the exports of its
+ * instance over that memory (`kernel-memory.ts`; a worker instantiates the
+ * module over the same memory); undefined when WebAssembly with SIMD or the
+ * memory is missing here, or the engine refuses the module.
  *
  * @example
  * const compiled = compileWithSharedMemory(encodeModule(spec));
  * const kernel = compiled?.exports["kernel"]; // and compiled?.module, for workers
  */
 export function compileWithSharedMemory(binary: Uint8Array): { readonly module: object; readonly exports: Record<string, unknown> } | undefined {
-  if (!wasmAvailable() || api === undefined) return undefined;
-  const imports = { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: sharedMemory(api) } };
-  const module = new api.Module(binary);
-  return { module, exports: new api.Instance(module, imports).exports };
-}
-
-/**
- * The compiled module of `binary` (a module that imports the memory as
- * `MEMORY_IMPORT`, and nothing else) and the exports of its instance over
- * the loop kernels' memory (`loop-memory.ts`) instead of the shared one: for
- * a kernel that reads and writes a compiled program's buffers where they
- * are (a worker of the pool instantiates the module over the same memory).
- * Undefined where WebAssembly with SIMD or that memory is missing, or the
- * engine refuses the module.
- *
- * @example
- * const compiled = compileWithLoopMemory(encodeModule(spec));
- * const kernel = compiled?.exports["kernel"]; // and compiled?.module, for workers
- */
-export function compileWithLoopMemory(binary: Uint8Array): { readonly module: object; readonly exports: Record<string, unknown> } | undefined {
-  const memory = wasmAvailable() && api !== undefined ? loopMemory() : undefined;
+  const memory = kernelMemory();
   if (api === undefined || memory === undefined) return undefined;
   try {
     const module = new api.Module(binary);
@@ -389,40 +355,25 @@ export function compileWithLoopMemory(binary: Uint8Array): { readonly module: ob
 }
 
 /**
- * The function `name` of `binary` instantiated with the loop kernels'
- * memory (`compileWithLoopMemory`): for a kernel that runs on the calling
- * thread. Undefined where that cannot be made.
- *
- * @example
- * const pool = loopMemoryKernel(encodeModule(spec), "kernel");
- * if (pool !== undefined && xAt !== undefined) pool(xAt, yAt);
- */
-export function loopMemoryKernel(binary: Uint8Array, name: string): ((...args: number[]) => void) | undefined {
-  const exported = compileWithLoopMemory(binary)?.exports[name];
-  return typeof exported === "function" ? (exported as (...args: number[]) => void) : undefined; // an exported WebAssembly function of numbers
-}
-
-/**
  * The memory object every kernel module imports (made on first use), for
  * handing to workers; undefined when WebAssembly with SIMD is not available.
  */
-export function kernelMemory(): object | undefined {
-  if (!wasmAvailable() || api === undefined) return undefined;
-  return sharedMemory(api);
+export function kernelMemory(): KernelMemory | undefined {
+  return wasmAvailable() && api !== undefined ? wasmMemory() : undefined;
 }
 
 /**
- * The shared memory's buffer, grown to hold at least `bytes` (the memory
- * keeps its largest size); undefined when WebAssembly is not available or
- * the memory cannot grow that far. A grown memory has a new buffer, so views
- * of an earlier one must be made again after each call.
+ * The kernels' memory's buffer for a kernel call's working memory of
+ * `bytes` from address 0 (`kernel-memory.ts`'s `workingMemory`): grown to
+ * hold it (the memory keeps its largest size); undefined when WebAssembly
+ * is not available or the working memory cannot be that large. A plain
+ * memory's buffer is replaced when it grows, so views of an earlier one
+ * must be made again after each call.
  *
  * @example
  * const heap = sharedHeap(1024);
  * if (heap !== undefined) new Float32Array(heap, 0, 256).fill(0);
  */
 export function sharedHeap(bytes: number): ArrayBufferLike | undefined {
-  if (!wasmAvailable() || api === undefined) return undefined;
-  sharedMemory(api);
-  return heapOf(bytes);
+  return wasmAvailable() && api !== undefined ? workingMemory(bytes) : undefined;
 }

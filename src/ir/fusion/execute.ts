@@ -14,8 +14,8 @@
  * training loop allocates only its program outputs, which the caller keeps:
  * they are fresh on every call, and a call never writes storage that an
  * earlier call returned. With `inLoopMemory` (jit's cached programs) the
- * plan's float32 buffers live in the loop kernels' memory where it is shared
- * (`backend/wasm/loop-memory.ts`), so a loop kernel reads and writes them in
+ * plan's float32 buffers live in the kernels' memory where it is shared
+ * (`backend/wasm/kernel-memory.ts`), so a loop kernel reads and writes them in
  * place; they are given back when the executable is released or collected. Inputs and constants are never written, except
  * inputs the caller donates (`CompileOptions.donate`, the opt-in of JAX's
  * `donate_argnums`): their storage may receive a program output of the same
@@ -37,7 +37,7 @@ import { loopKernelBackend } from "../../backend/compile.js";
 import { generateKernel } from "../../backend/js-codegen.js";
 import { interpretedKernel } from "../../backend/interpret.js";
 import { withPackedB } from "../../backend/kernels/matmul.js";
-import { arenaAllocator } from "../../backend/wasm/loop-memory.js";
+import { arenaAllocator } from "../../backend/wasm/kernel-memory.js";
 import { wasmAvailable } from "../../backend/wasm/runtime.js";
 import { PackedOperands } from "../../backend/kernels/wasm-matmul.js";
 import type { Kernel } from "../../backend/loop-ir.js";
@@ -54,7 +54,7 @@ export interface Executable {
   /**
    * Gives the buffers it keeps between calls back now (at the end of the call
    * when one is running); a later call makes new ones. For a cache that drops
-   * the executable: its buffers in the loop memory need not wait for a
+   * the executable: its buffers in the kernels' memory need not wait for a
    * garbage collection.
    */
   readonly release: () => void;
@@ -68,7 +68,7 @@ export interface Executable {
  * storage the program may write its outputs into once it has read them: the
  * caller gives those tensors up and must not read them after the call.
  * `inLoopMemory` puts the plan's own float32 buffers in the loop kernels'
- * memory (`backend/wasm/loop-memory.ts`), for an owner that calls `release`
+ * memory (`backend/wasm/kernel-memory.ts`), for an owner that calls `release`
  * when it drops the executable (the jit cache): blocks otherwise come back
  * only through a garbage collection, which a synchronous loop never lets
  * finish (an eager `scan` compiles a program per call).
@@ -362,7 +362,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       if (out.buffer < 0) return allocate(dtype, shapeSize(shape));
       const have = storage[out.buffer];
       if (have !== undefined) return have;
-      // the plan's own float32 buffers live in the loop kernels' memory where they can (a re-entered call's are ordinary arrays)
+      // the plan's own float32 buffers live in the kernels' memory where they can (a re-entered call's are ordinary arrays)
       // a donated input's buffer that this call may not write (its storage is shared) is never one: it holds a program output
       const inMemory = useLoopMemory && storage === kept && dtype === "float32" && buffers[out.buffer]?.donated === undefined;
       const made = (inMemory ? inLoopMemory.take(shapeSize(shape)) : undefined) ?? allocate(dtype, shapeSize(shape));
@@ -394,7 +394,7 @@ export function compileProgram(p: Program, options: CompileOptions = {}): Execut
       for (const { buffer } of donated) storage[buffer] = undefined;
     }
   };
-  // the buffers in the loop memory are given back when the executable is collected or released (no caller ever holds one)
+  // the buffers in the kernels' memory are given back when the executable is collected or released (no caller ever holds one)
   const inLoopMemory = arenaAllocator(run);
   const useLoopMemory = options.inLoopMemory === true && wasmAvailable();
   let releasing = false;

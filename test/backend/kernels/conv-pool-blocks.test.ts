@@ -3,7 +3,7 @@ import { maxPool2d, maxPool2dBackward, type Pool2dParams } from "../../../src/ba
 import { blockMaxPool, blockMaxPoolBackward } from "../../../src/backend/kernels/conv/wasm-pool-blocks.js";
 import { conv2dGeometry } from "../../../src/backend/kernels/conv/geometry.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
-import { arenaAddress, arenaAllocator } from "../../../src/backend/wasm/loop-memory.js";
+import { arenaAddress, arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
 

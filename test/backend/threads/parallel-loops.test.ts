@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { nestCost, parallelLoopKernel, PARALLEL_MIN_COST, PARALLEL_MIN_WORK } from "../../../src/backend/threads/parallel-loops.js";
 import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
 import type { LoopNest } from "../../../src/backend/loop-ir.js";
-import { arenaAllocator } from "../../../src/backend/wasm/loop-memory.js";
+import { arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
 import { wasmAvailable } from "../../../src/backend/wasm/runtime.js";
 
 import { Tensor } from "../../../src/core/tensor.js";

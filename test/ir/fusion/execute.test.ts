@@ -1,6 +1,6 @@
 import { describe, expect, test, vi } from "vitest";
 import { PackedOperands } from "../../../src/backend/kernels/wasm-matmul.js";
-import { arenaAddress, arenaState } from "../../../src/backend/wasm/loop-memory.js";
+import { arenaAddress, arenaState } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { tensor } from "../../../src/core/create.js";
 import { ShapeError } from "../../../src/core/errors.js";

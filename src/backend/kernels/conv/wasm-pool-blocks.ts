@@ -22,10 +22,9 @@
  * goes into the modules: they are built from fixed opcodes and the
  * geometry's validated integers.
  *
- * A compiled program's buffers that live in the loop kernels' memory
- * (`wasm/loop-memory.ts`) are pooled where they are by the same kernels
- * instantiated over that memory, with no copies, as worker-pool tasks of
- * whole images (`runInPlace`). Other buffers are pooled on the calling
+ * A compiled program's buffers that live in the kernels' memory
+ * (`wasm/kernel-memory.ts`) are pooled where they are, with no copies, as
+ * worker-pool tasks of whole images (`runInPlace`). Other buffers are pooled on the calling
  * thread (as `wasm-pool.ts` does: the copies are most of a call). Left out:
  * padding, channels that are not a multiple of 4 (`wasm-pool.ts` and the
  * JavaScript loops take them).
@@ -33,8 +32,8 @@
 
 import { MEMORY_IMPORT } from "../../wasm/codegen.js";
 import { ALIGN_16, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
-import { arenaAddress, loopMemory } from "../../wasm/loop-memory.js";
-import { compileWithLoopMemory, sharedHeap } from "../../wasm/runtime.js";
+import { arenaAddress } from "../../wasm/kernel-memory.js";
+import { compileWithSharedMemory, sharedHeap } from "../../wasm/runtime.js";
 import { MAX_TASKS, poolKernel, runTasks, type PoolKernel as PoolTaskKernel, type TaskCall } from "../../threads/pool.js";
 import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
@@ -167,26 +166,23 @@ function kernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null
 }
 
 /**
- * The same kernels over the loop kernels' memory, registered with the
- * worker pool over that memory, by shape and kind. NOTE: never emptied, as
- * the pool keeps every kernel it is given: its `MAX_MODULES` bounds them
- * (past it a kernel runs on the calling thread alone).
+ * The same kernels registered with the worker pool, by shape and kind, for
+ * a compiled program's buffers, pooled where they are by pool tasks.
+ * (Emptied past KERNEL_CACHE_SIZE as the other cache is: a process that
+ * meets ever new shapes registers new kernels until the pool's
+ * `MAX_MODULES`, past which they run on the calling thread.)
  */
 const inPlaceCache = new Map<string, PoolTaskKernel | null>();
 
-/** `kernelOf`'s kernel instantiated over the loop kernels' memory, for a compiled program's buffers that live there, as a pool kernel; null where it cannot be. */
+/** `kernelOf`'s kernel as a pool kernel, for a compiled program's buffers in the kernels' memory; null where it cannot be. */
 function inPlaceKernelOf(s: Shape, grad: boolean): PoolTaskKernel | null {
-  const key = [...Object.values(s), grad].join(",");
-  const known = inPlaceCache.get(key);
-  if (known !== undefined) return known;
-  const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
-  const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
-  const compiled = compileWithLoopMemory(binary);
-  const local = compiled?.exports["kernel"];
-  const memory = loopMemory();
-  const kernel = compiled === undefined || memory === undefined || typeof local !== "function" ? null : poolKernel(compiled.module, local as (...args: number[]) => void, memory); // an exported WebAssembly function of numbers
-  inPlaceCache.set(key, kernel);
-  return kernel;
+  return cached(inPlaceCache, [...Object.values(s), grad].join(","), () => {
+    const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
+    const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
+    const compiled = compileWithSharedMemory(binary);
+    const local = compiled?.exports["kernel"];
+    return compiled === undefined || typeof local !== "function" ? null : poolKernel(compiled.module, local as (...args: number[]) => void); // an exported WebAssembly function of numbers
+  });
 }
 
 /**
@@ -296,7 +292,7 @@ function layoutOf(g: ConvGeometry, blocks: readonly Block[], grad: boolean): { x
  */
 export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array): boolean {
   if (!windowsInside(g)) return false;
-  // a compiled program's buffers in the loop memory: pooled where they are, every image in one call
+  // a compiled program's buffers in the kernels' memory: pooled where they are, every image in one call
   const [xIn, outIn] = [arenaAddress(x), arenaAddress(out)];
   const inPlace = xIn !== undefined && outIn !== undefined ? inPlaceKernelOf(shapeOf(g), false) : null;
   if (inPlace !== null && xIn !== undefined && outIn !== undefined) {
@@ -333,7 +329,7 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   // elements under no window (rows or columns past the last window, or between windows) get no write: cleared first
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
-  // a compiled program's buffers in the loop memory: the gradient where they are, every image in one call
+  // a compiled program's buffers in the kernels' memory: the gradient where they are, every image in one call
   const [xIn, dyIn, dxIn] = [arenaAddress(x), arenaAddress(dy), arenaAddress(dx)];
   const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? inPlaceKernelOf(shapeOf(g), true) : null;
   if (inPlace !== null && xIn !== undefined && dyIn !== undefined && dxIn !== undefined) {

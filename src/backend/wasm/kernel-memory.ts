@@ -1,37 +1,39 @@
 /**
- * The memory of the fused loop kernels, and the buffers of compiled programs
- * that live in it.
+ * The one WebAssembly memory of every kernel (the fused loops, matmul,
+ * convolution and pooling, on the calling thread and on the worker pool),
+ * and the buffers of compiled programs that live in it.
  *
- * The loop kernels of `runtime.ts` import a memory of their own, apart from
- * the one the matmul, convolution and pooling kernels and the worker pool
- * share (`runtime.ts`'s `kernelMemory`), so that buffers can live in it while
- * those kernels lay their working memory out from address 0 of theirs.
  * A compiled program (`src/ir/fusion/execute.ts`) keeps its intermediate
  * buffers from call to call; where the memory is a shared one (its views
  * survive its growth) those buffers are views of this memory
- * (`arenaAllocator`), so a loop kernel reads and writes them where they are
+ * (`arenaAllocator`), so a kernel can read and write them where they are
  * (`arenaAddress`) instead of copying them in and out: measured on a CNN's
  * bias + relu over [64, 28, 28, 32] (2-core Intel Xeon, 2026-12-08), 0.52 ms
- * in place against 1.33 ms with the copies. Every other kernel takes such a
- * view as it takes any `Float32Array`.
+ * in place against 1.33 ms with the copies. Every kernel that does not know
+ * them takes such a view as it takes any `Float32Array`.
  *
- * Layout: the buffers (blocks 64-byte aligned, first fit, freed blocks merged
- * with free neighbours) from address 0 up to the arena's top, then a loop
- * kernel's working memory for one call from `scratchBase()`: the inputs and
- * outputs not in place, and the reductions' accumulators. A block is taken or
- * given back only between kernel calls. A block's memory is zero when it is
- * handed out. Blocks are given back when the program that took them is
- * released or garbage collected (`arenaAllocator`); the arena takes at most
- * `ARENA_MAX_BYTES`, past which programs get ordinary arrays.
+ * Layout: a kernel call's working memory (its copies of other buffers, its
+ * packings, its accumulators) from address 0, below `ARENA_BASE`; the
+ * buffers (blocks 64-byte aligned, first fit, freed blocks merged with free
+ * neighbours) from `ARENA_BASE` up, at most `ARENA_MAX_BYTES` of them, at
+ * the top of the memory's largest size. A kernel's working memory lives for
+ * one call: calls on the calling thread follow one another, and a call's
+ * pool tasks end before it returns. A block is taken or given back only
+ * between kernel calls, and its memory is zero when it is handed out.
+ * Blocks are given back when the program that took them is released or
+ * garbage collected (`arenaAllocator`). Using the arena grows the memory
+ * past `ARENA_BASE`: WebAssembly reserves a shared memory's maximum when it
+ * is made, and a page costs physical memory only once it is written, so the
+ * pages between the working memory and the arena cost address space only.
  */
 
 import { hostWebAssembly } from "../../core/host.js";
-import { grownBuffer, newKernelMemory, sharing, type KernelMemory } from "./memory-type.js";
+import { grownBuffer, MEMORY_MAX_PAGES, newKernelMemory, sharing, type KernelMemory } from "./memory-type.js";
 
 const ALIGN = 64;
 
 /**
- * The most bytes the buffers in the loop memory take together (past it,
+ * The most bytes the buffers in the kernels' memory take together (past it,
  * programs get ordinary arrays; the rest of the memory is for the kernels'
  * working memory): the jit cache's default budget (`jit-cache.ts`), which
  * counts these buffers too. Programs that the cache never drops (those of a
@@ -41,25 +43,28 @@ const ALIGN = 64;
  */
 export const ARENA_MAX_BYTES = 256 * 2 ** 20;
 
+/** Where the arena starts (bytes): the top `ARENA_MAX_BYTES` of the memory's largest size. A kernel call's working memory stays below it. */
+export const ARENA_BASE = MEMORY_MAX_PAGES * 65536 - ARENA_MAX_BYTES;
+
 let memory: KernelMemory | undefined;
 /** Every buffer the memory has had (a shared memory's buffer object changes as it grows; older ones stay valid). */
 const buffers = new WeakSet<ArrayBufferLike>();
 
-/** The loop kernels' memory (made on first use), of the type `MEMORY_IMPORT` declares; undefined without WebAssembly. */
-export function loopMemory(): KernelMemory | undefined {
+/** The kernels' memory (made on first use), of the type `MEMORY_IMPORT` declares; undefined without WebAssembly. */
+export function wasmMemory(): KernelMemory | undefined {
   if (hostWebAssembly === undefined) return undefined;
   try {
     memory ??= newKernelMemory(hostWebAssembly);
   } catch {
-    return undefined; // the engine refused a second memory: the loops run in JavaScript
+    return undefined; // the engine refused the memory: the kernels run in JavaScript
   }
   buffers.add(memory.buffer);
   return memory;
 }
 
-/** The loop memory's buffer, grown to at least `bytes`; undefined when it cannot grow that far. */
+/** The memory's buffer, grown to at least `bytes`; undefined when it cannot grow that far. */
 function grownTo(bytes: number): ArrayBufferLike | undefined {
-  const m = loopMemory();
+  const m = wasmMemory();
   const buffer = m === undefined ? undefined : grownBuffer(m, bytes);
   if (buffer !== undefined) buffers.add(buffer);
   return buffer;
@@ -68,12 +73,29 @@ function grownTo(bytes: number): ArrayBufferLike | undefined {
 let view: Float32Array | undefined;
 
 /**
- * A float32 view of the whole loop memory, grown to at least `bytes` (made
- * again only when the memory grew); undefined when it cannot grow that far.
- * Good until the next call that may grow the memory.
+ * The memory's buffer for a kernel call's working memory of `bytes` from
+ * address 0: grown to hold it (the memory keeps its largest size);
+ * undefined when WebAssembly is missing or `bytes` reaches past
+ * `ARENA_BASE` or where the memory can grow. A plain memory's buffer is
+ * replaced when it grows, so views of an earlier one must be made again
+ * after each call.
+ *
+ * @example
+ * const heap = workingMemory(1024);
+ * if (heap !== undefined) new Float32Array(heap, 0, 256).fill(0);
+ */
+export function workingMemory(bytes: number): ArrayBufferLike | undefined {
+  return bytes > ARENA_BASE ? undefined : grownTo(bytes);
+}
+
+/**
+ * A float32 view of the whole memory, grown to hold a working memory of
+ * `bytes` (`workingMemory`; the view is made again only when the memory
+ * grew); undefined where that cannot be. Good until the next call that may
+ * grow the memory.
  */
 export function loopHeap(bytes: number): Float32Array | undefined {
-  const heap = grownTo(bytes);
+  const heap = workingMemory(bytes);
   if (heap === undefined) return undefined;
   if (view?.buffer !== heap) view = new Float32Array(heap);
   return view;
@@ -89,10 +111,6 @@ interface Block {
 const free: Block[] = [];
 let top = 0;
 
-/** Where a loop kernel's working memory for one call starts (bytes): above every buffer of the arena. */
-export function scratchBase(): number {
-  return top;
-}
 
 /** Takes `bytes` (a multiple of ALIGN) from the free blocks or the top; undefined past the arena's limit. */
 function takeBlock(bytes: number): number | undefined {
@@ -132,7 +150,7 @@ const collected = new FinalizationRegistry<Block[]>((blocks) => {
   for (const b of blocks) giveBlock(b.at, b.bytes);
 });
 
-/** Buffers in the loop memory for one owner (`arenaAllocator`). */
+/** Buffers in the kernels' memory for one owner (`arenaAllocator`). */
 export interface ArenaAllocator {
   /** A float32 buffer of `size` elements, all zero; undefined where the arena cannot make it (see `arenaAllocator`). */
   readonly take: (size: number) => Float32Array | undefined;
@@ -141,7 +159,7 @@ export interface ArenaAllocator {
 }
 
 /**
- * Makes float32 buffers in the loop memory for `owner`, given back when
+ * Makes float32 buffers in the kernels' memory for `owner`, given back when
  * `owner` is garbage collected (or by `release`). `take` returns undefined
  * where the memory is not shared (a plain memory's views die when it grows)
  * or the arena or the memory cannot take the buffer: the caller then
@@ -160,14 +178,14 @@ export function arenaAllocator(owner: object): ArenaAllocator {
     const bytes = Math.ceil((size * 4) / ALIGN) * ALIGN;
     const at = takeBlock(bytes);
     if (at === undefined) return undefined;
-    const heap = grownTo(top);
+    const heap = grownTo(ARENA_BASE + top);
     if (heap === undefined) {
       giveBlock(at, bytes);
       return undefined;
     }
     if (blocks.length === 0) collected.register(owner, blocks, token);
     blocks.push({ at, bytes });
-    const buffer = new Float32Array(heap, at, size);
+    const buffer = new Float32Array(heap, ARENA_BASE + at, size);
     buffer.fill(0);
     return buffer;
   };
@@ -179,12 +197,17 @@ export function arenaAllocator(owner: object): ArenaAllocator {
   return { take, release };
 }
 
-/** The byte address of `buffer` in the loop memory, or undefined when it is not a view of it. */
+/**
+ * The byte address of `buffer` in the kernels' memory when it is a view of
+ * the arena (a compiled program's buffer), else undefined: views of a
+ * kernel call's working memory (below `ARENA_BASE`) are not, as the next
+ * call lays its own working memory out over them.
+ */
 export function arenaAddress(buffer: Float32Array): number | undefined {
-  return buffers.has(buffer.buffer) ? buffer.byteOffset : undefined;
+  return buffers.has(buffer.buffer) && buffer.byteOffset >= ARENA_BASE ? buffer.byteOffset : undefined;
 }
 
-/** The arena's extent, for tests: its top (bytes) and its free blocks below the top. */
+/** The arena's extent, for tests: its top and its free blocks below the top, in bytes from `ARENA_BASE`. */
 export function arenaState(): { readonly top: number; readonly free: readonly Block[] } {
   return { top, free: free.map((b) => ({ ...b })) };
 }

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { arenaAddress, arenaAllocator, arenaState, loopHeap, loopMemory, scratchBase } from "../../../src/backend/wasm/loop-memory.js";
+import { ARENA_BASE, arenaAddress, arenaAllocator, arenaState, loopHeap, wasmMemory, workingMemory } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { wasmKernel } from "../../../src/backend/wasm/runtime.js";
 import { nest, op, read } from "../support.js";
 
-describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that live in it", () => {
-  test("buffers are zero, 64-byte aligned, disjoint, below the kernels' working memory, and known as views of the memory", () => {
+describe.runIf(sharing.shared)("the kernels' memory and the buffers that live in it", () => {
+  test("buffers are zero, 64-byte aligned, disjoint, above every kernel's working memory, and known as views of the memory", () => {
     const arena = arenaAllocator({});
     const [a, b] = [arena.take(10), arena.take(3)];
     if (a === undefined || b === undefined) throw new Error("no buffer");
@@ -13,12 +13,18 @@ describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that li
     const [at, bt] = [arenaAddress(a), arenaAddress(b)];
     expect(at !== undefined && bt !== undefined && at % 64 === 0 && bt % 64 === 0).toBe(true);
     expect(Math.abs((at ?? 0) - (bt ?? 0))).toBeGreaterThanOrEqual(64);
-    expect(scratchBase()).toBeGreaterThanOrEqual(Math.max(at ?? 0, bt ?? 0) + 64);
+    expect(Math.min(at ?? 0, bt ?? 0)).toBeGreaterThanOrEqual(ARENA_BASE);
+    // a working memory reaching into the arena is refused
+    expect(workingMemory(ARENA_BASE + 1)).toBeUndefined();
+    expect(workingMemory(ARENA_BASE)).toBeDefined();
     a.fill(1);
     expect([...b].every((v) => v === 0)).toBe(true);
     expect(arenaAddress(new Float32Array(4))).toBeUndefined();
+    // nor is a view of a kernel call's working memory
+    const heap = loopHeap(1024);
+    expect(heap && arenaAddress(heap.subarray(0, 16))).toBeUndefined();
     // a view made after the memory grew still sees the buffer's values
-    loopHeap(scratchBase() + 64 * 65536);
+    loopHeap(64 * 65536);
     expect(a[9]).toBe(1);
     arena.release();
   });
@@ -50,10 +56,10 @@ describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that li
     const [x, y] = [arena.take(size), arena.take(size)];
     if (x === undefined || y === undefined) throw new Error("no buffer");
     x.fill(2);
-    const length = loopMemory()?.buffer.byteLength;
+    const length = wasmMemory()?.buffer.byteLength;
     expect(wasmKernel(n)?.run([x, y], [])).toBe(true);
     expect(y[size - 1]).toBe(-2);
-    expect(loopMemory()?.buffer.byteLength).toBe(length);
+    expect(wasmMemory()?.buffer.byteLength).toBe(length);
     arena.release();
   });
 
@@ -62,13 +68,13 @@ describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that li
     expect(arenaState()).toEqual({ top: 0, free: [] });
     const [first, second, third] = [arenaAllocator({}), arenaAllocator({}), arenaAllocator({})];
     const [a, b, c] = [first.take(16), second.take(32), third.take(16)]; // 64, 128 and 64 bytes
-    expect([a, b, c].map((v) => (v === undefined ? -1 : arenaAddress(v)))).toEqual([0, 64, 192]);
+    expect([a, b, c].map((v) => (v === undefined ? -1 : (arenaAddress(v) ?? -1) - ARENA_BASE))).toEqual([0, 64, 192]);
     expect(arenaState().top).toBe(256);
     second.release();
     expect(arenaState().free).toEqual([{ at: 64, bytes: 128 }]);
     // a buffer that fits takes the free block's start
     const again = arenaAllocator({});
-    expect(arenaAddress(again.take(8) ?? new Float32Array(0))).toBe(64);
+    expect(arenaAddress(again.take(8) ?? new Float32Array(0))).toBe(ARENA_BASE + 64);
     expect(arenaState().free).toEqual([{ at: 128, bytes: 64 }]);
     again.release();
     expect(arenaState().free).toEqual([{ at: 64, bytes: 128 }]);
@@ -76,6 +82,5 @@ describe.runIf(sharing.shared)("the loop kernels' memory and the buffers that li
     expect(arenaState().free).toEqual([{ at: 0, bytes: 192 }]);
     third.release(); // the last block: the top comes down past every free block
     expect(arenaState()).toEqual({ top: 0, free: [] });
-    expect(scratchBase()).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { conv2dGeometry, type Conv2dParams } from "../../../src/backend/kernels/conv/index.js";
 import { conv2dFilterGradDirect, usesDirectFilterGrad } from "../../../src/backend/kernels/conv/filter-grad-direct.js";
+import { arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
+import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
 /** Seeded values in [-1, 1). */
 function values(size: number, seed: number): Float32Array {
@@ -74,6 +76,27 @@ describe("the direct float32 filter gradient in WebAssembly", () => {
       }
     }
     expect(dw).toEqual(want);
+  });
+
+  test.runIf(sharing.shared)("reads a dy that lives in the kernels' memory where it is, with the bits of the staged one", () => {
+    // 32 output channels (whole vectors: dy's layout is the staged one), rows in several blocks and images in one
+    for (const params of [
+      { batch: 2, inHeight: 40, inWidth: 64, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 32, padding: "same" },
+      { batch: 5, inHeight: 9, inWidth: 7, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 8, padding: "valid" },
+    ] satisfies Conv2dParams[]) {
+      const g = conv2dGeometry(params);
+      const { batch: N, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, outChannels: O } = g;
+      const x = values(N * H * W, 5);
+      const arena = arenaAllocator({});
+      const dy = arena.take(N * OH * OW * O);
+      if (dy === undefined) throw new Error("no buffer in the kernels' memory");
+      dy.set(values(N * OH * OW * O, 6));
+      const [staged, inPlace] = [new Float32Array(9 * O), new Float32Array(9 * O)];
+      expect(conv2dFilterGradDirect(staged, x, Float32Array.from(dy), g)).toBe(true);
+      expect(conv2dFilterGradDirect(inPlace, x, dy, g)).toBe(true);
+      expect(new Uint32Array(inPlace.buffer)).toEqual(new Uint32Array(staged.buffer));
+      arena.release();
+    }
   });
 
   test("takes stride 1, dilation 1, one group and one input channel only", () => {

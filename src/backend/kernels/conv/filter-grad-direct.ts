@@ -25,6 +25,7 @@
  */
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { arenaAddress } from "../../wasm/kernel-memory.js";
 import { sharedHeap } from "../../wasm/runtime.js";
 import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
@@ -228,9 +229,10 @@ function stageRows(floats: Float32Array, at: number, dy: Float32Array, g: ConvGe
  * The filter gradient `dw` (`[KH, KW, C, O]`) of a float32 convolution
  * `usesDirectFilterGrad` accepts, from `x` (`[N, H, W, C]`) and `dy`
  * (`[N, OH, OW, O]`), by the direct sum in WebAssembly (see the file's
- * header): `dy` goes into the shared memory a block at a time, each block
- * summed while it is in the cache, on the calling thread at any thread
- * count (see BLOCK_BYTES). Returns false, having written nothing, where WebAssembly SIMD or the
+ * header): `dy` goes into the kernels' memory a block at a time, each block
+ * summed while it is in the cache (or, a compiled program's buffer that
+ * lives there, is read where it is, in the same blocks), on the calling
+ * thread at any thread count (see BLOCK_BYTES). Returns false, having written nothing, where WebAssembly SIMD or the
  * memory is missing.
  */
 export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
@@ -251,10 +253,13 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   stageInput(floats, at.x / FLOAT, x, g, rows, cols);
   const dwAt = at.dw / FLOAT;
   floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
+  // dy read where it is when it is a compiled program's buffer in the kernels' memory of the staged layout (the same blocks, the same sums)
+  const dyIn = o4 === O ? arenaAddress(dy) : undefined;
   for (const b of blocks) {
     // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
-    stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
-    for (let i = 0; i < b.images; i++) kernel(at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, at.dy + i * OH * rowBytes, at.dw, vectors, b.rows);
+    const dyAt = dyIn === undefined ? at.dy : dyIn + (b.n * OH + b.r0) * rowBytes;
+    if (dyIn === undefined) stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
+    for (let i = 0; i < b.images; i++) kernel(at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, dyAt + i * OH * rowBytes, at.dw, vectors, b.rows);
   }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;

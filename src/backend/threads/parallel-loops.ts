@@ -1,8 +1,11 @@
 /**
  * Fused loop nests on the worker pool: a large elementwise nest, or a nest
  * that reduces only axes inside its outermost one (row sums, row maxima),
- * runs as tasks of whole rows of its outermost axis, shared by the calling
- * thread and the workers (`./pool.ts`).
+ * runs as tasks of whole rows of its outermost axis; a nest that reduces
+ * every axis but its innermost (sums over rows per column, a bias's
+ * gradient, and the values such a sum hosts) runs as tasks of runs of
+ * columns (`columnSplit`); both shared by the calling thread and the
+ * workers (`./pool.ts`).
  *
  * Every kernel works in one memory (`../wasm/kernel-memory.ts`), on the
  * calling thread and on every worker, so a task reads and writes a compiled
@@ -10,26 +13,30 @@
  * inputs (a worker cannot read a caller's JavaScript array) into the call's
  * working memory whole, publishes
  * the tasks, takes its share of them, and copies the other outputs out when
- * all are done. A task runs the nest's module for a block of rows (the same
- * loops over fewer rows) at addresses moved to its first row, so every
- * element is computed by the same instructions as on one thread, and every
- * reduced element is summed in the same order, by one task: the results are
- * the one-thread kernel's bits for any number of threads. How many rows a
- * task takes depends only on the nest's shape (about `BLOCK_BYTES` of
- * buffers), never on the thread count.
+ * all are done. A task runs the nest's module for a block of rows or
+ * columns (the same loops over fewer of them, the stored outputs kept in
+ * their whole layout) at addresses moved to its first, so every element is
+ * computed by the same instructions as on one thread, and every reduced
+ * element is summed in the same order, by one task: the results are the
+ * one-thread kernel's bits for any number of threads. How many rows or
+ * columns a task takes depends only on the nest's shape (about
+ * `BLOCK_BYTES` of buffers, or `COLUMN_RUN` columns), never on the thread
+ * count.
  *
  * The pool keeps every module it was given for the life of the process, so
  * at most `POOL_NEST_LIMIT` nests get modules of their own (each takes two:
  * full blocks and the last one); a program past that runs its other large
- * nests on the calling thread. Left out: nests that reduce their outermost
- * axis, inputs that several reads step through at different row strides,
+ * nests on the calling thread. Left out: other nests that reduce their
+ * outermost axis (a whole sum: its one order of summation is the
+ * interpreter's, so it stays one task), inputs that several reads step
+ * through at different strides along the split axis,
  * and copies done inside the tasks (a caller's array is not in shared
  * memory); the copies stay on the calling thread, so a cheap nest runs on
  * the pool only when it has none (see `PARALLEL_MIN_COST`).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
-import { shapeSize } from "../../core/shape.js";
+import { shapeSize, stridesOf } from "../../core/shape.js";
 import { outputShape, type LoopNest } from "../loop-ir.js";
 import { scalarOpRow } from "../scalar-ops.js";
 import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
@@ -85,11 +92,31 @@ export function nestCost(nest: LoopNest): number {
   return cost;
 }
 
-/** How a nest splits into tasks of rows: rows per task, and per buffer (inputs, outputs, then accumulators) how far one row moves its address, in elements. */
-interface RowSplit {
-  readonly rows: number;
-  readonly inputRow: readonly number[];
-  readonly outputRow: readonly number[];
+/**
+ * How a nest splits into tasks: runs of `unit` indices of one axis (the
+ * outermost, or the innermost), the last run holding the rest; the nest of
+ * a full run and of the last one; and how far one index along that axis
+ * moves each argument of a call, in bytes (the buffers, none for the
+ * constants, then the accumulators).
+ */
+interface Split {
+  readonly count: number;
+  readonly unit: number;
+  readonly block: LoopNest;
+  readonly last: LoopNest | undefined;
+  readonly step: readonly number[];
+}
+
+/** How far one index along `axis` moves each input (in elements), the same for every read of it; undefined when two reads of an input move differently. */
+function inputSteps(nest: LoopNest, axis: number): number[] | undefined {
+  const steps: (number | undefined)[] = nest.inputs.map(() => undefined);
+  for (const node of nest.nodes) {
+    if (node.kind !== "read") continue;
+    const s = node.map.strides[axis] ?? 0;
+    if ((steps[node.input] ?? s) !== s) return undefined;
+    steps[node.input] = s;
+  }
+  return steps.map((s) => s ?? 0);
 }
 
 /**
@@ -98,21 +125,52 @@ interface RowSplit {
  * read at two different strides along it, or rows so small that one task
  * would hold them all.
  */
-function rowSplit(nest: LoopNest): RowSplit | undefined {
+function rowSplit(nest: LoopNest): Split | undefined {
   const [rows = 0, ...rest] = nest.shape;
-  if (rows < 2 || nest.reducedAxes.includes(0)) return undefined;
-  const inputRow: (number | undefined)[] = nest.inputs.map(() => undefined);
-  for (const node of nest.nodes) {
-    if (node.kind !== "read") continue;
-    const s = node.map.strides[0] ?? 0;
-    if ((inputRow[node.input] ?? s) !== s) return undefined;
-    inputRow[node.input] = s;
-  }
+  const inputRow = inputSteps(nest, 0);
+  if (rows < 2 || nest.reducedAxes.includes(0) || inputRow === undefined) return undefined;
   const outputRow = nest.outputs.map((out) => shapeSize(outputShape(nest, out)) / rows);
   const rowBytes = 4 * (shapeSize(rest) * nest.inputs.length + outputRow.reduce((sum, n) => sum + n, 0));
-  const perTask = Math.max(1, Math.floor(BLOCK_BYTES / Math.max(rowBytes, 1)), Math.ceil(rows / MAX_TASKS));
-  if (perTask >= rows) return undefined; // one task: nothing to share
-  return { rows: perTask, inputRow: inputRow.map((s) => s ?? 0), outputRow };
+  const unit = Math.max(1, Math.floor(BLOCK_BYTES / Math.max(rowBytes, 1)), Math.ceil(rows / MAX_TASKS));
+  if (unit >= rows) return undefined; // one task: nothing to share
+  const blockOf = (n: number): LoopNest => ({ ...nest, shape: [n, ...rest] });
+  const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
+  const step = [...inputRow.map((s) => 4 * s), ...outputRow.map((n) => 4 * n), ...nest.constants.map(() => 0), ...reducing.map((j) => 8 * (outputRow[j] ?? 0))];
+  return { count: rows, unit, block: blockOf(unit), last: rows % unit === 0 ? undefined : blockOf(rows % unit), step };
+}
+
+/**
+ * How many columns a task of a column split takes: one 64-byte cache line
+ * of float32, so that no two tasks write, or read through a dense input,
+ * the same line.
+ */
+const COLUMN_RUN = 16;
+
+/**
+ * The split of `nest` into tasks of runs of `COLUMN_RUN` indices of its
+ * innermost axis, for a nest that reduces every other axis (a sum over rows
+ * per column, as a bias's gradient is, and what it hosts): each task sums
+ * its columns over every row in the nest's order, so every element is
+ * summed in the one-thread kernel's order. Undefined for any other nest, an
+ * input read at two different strides along that axis, or fewer than two
+ * runs.
+ */
+function columnSplit(nest: LoopNest): Split | undefined {
+  const inner = nest.shape.length - 1;
+  const columns = nest.shape[inner] ?? 0;
+  const inputColumn = inputSteps(nest, inner);
+  if (inner < 1 || columns < 2 * COLUMN_RUN || inputColumn === undefined) return undefined;
+  if (nest.reducedAxes.length !== inner || nest.reducedAxes.some((a, i) => a !== i)) return undefined;
+  // the outputs that do not reduce keep their places in the whole nest's dense layout; the reducing ones are runs of columns of their own
+  const dense = stridesOf(nest.shape);
+  const blockOf = (n: number): LoopNest => ({
+    ...nest,
+    shape: [...nest.shape.slice(0, inner), n],
+    outputs: nest.outputs.map((out) => (out.reduce === undefined ? { ...out, strides: dense } : out)),
+  });
+  const reducing = nest.outputs.flatMap((out) => (out.reduce === undefined ? [] : [8]));
+  const step = [...inputColumn.map((s) => 4 * s), ...nest.outputs.map(() => 4), ...nest.constants.map(() => 0), ...reducing];
+  return { count: columns, unit: COLUMN_RUN, block: blockOf(COLUMN_RUN), last: columns % COLUMN_RUN === 0 ? undefined : blockOf(columns % COLUMN_RUN), step };
 }
 
 const EMPTY = new Float32Array(0);
@@ -140,7 +198,7 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 /**
  * The pool runner of `nest`, or undefined when the nest stays on the
  * calling thread: WebAssembly cannot compile it, it cannot split into rows
- * (`rowSplit`), its work is below `PARALLEL_MIN_WORK`, its calls need more
+ * or columns (`rowSplit`, `columnSplit`), its work is below `PARALLEL_MIN_WORK`, its calls need more
  * than `MAX_ARGS` arguments, or the pool has taken `POOL_NEST_LIMIT` nests
  * already. The runner returns false, having written nothing, when
  * `getThreads()` is 1, the call cannot run exactly in WebAssembly, or the
@@ -155,7 +213,7 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   if (!wasmSupports(nest)) return undefined;
   const { nest: packed, packs } = packReads(nest);
-  const split = rowSplit(packed);
+  const split = rowSplit(packed) ?? columnSplit(packed);
   const total = shapeSize(nest.shape);
   const cost = nestCost(nest);
   if (split === undefined || total * cost < PARALLEL_MIN_WORK) return undefined;
@@ -168,25 +226,17 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const nConst = nest.constants.length;
   const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
   if (nBuffers + nConst + reducing.length > MAX_ARGS) return undefined;
-  const rows = nest.shape[0] ?? 1;
-  const lastRows = rows % split.rows;
-  const blockOf = (n: number): LoopNest => ({ ...packed, shape: [n, ...packed.shape.slice(1)] });
-  const block = registeredKernel(blockOf(split.rows));
-  const last = lastRows === 0 ? block : registeredKernel(blockOf(lastRows));
+  const block = registeredKernel(split.block);
+  const last = split.last === undefined ? block : registeredKernel(split.last);
   if (block === undefined || last === undefined) return undefined;
 
-  // how far one row moves each argument (bytes): the buffers' rows, then none for the constants, then the accumulators' (float64) rows
-  const rowBytes = [
-    ...sizes.map((_, i) => 4 * (i < nIn ? (split.inputRow[i] ?? 0) : (split.outputRow[i - nIn] ?? 0))),
-    ...new Array<number>(nConst).fill(0),
-    ...reducing.map((j) => 8 * (split.outputRow[j] ?? 0)),
-  ];
   // each task's arguments (filled per call: the buffers' addresses move from call to call), the constants' bits the same for all
-  const tasks: { readonly kernel: PoolKernel; readonly r0: number; readonly args: number[] }[] = [];
-  for (let r0 = 0; r0 < rows; r0 += split.rows) tasks.push({ kernel: r0 + split.rows <= rows ? block : last, r0, args: new Array<number>(rowBytes.length).fill(0) });
+  const { step } = split;
+  const tasks: { readonly kernel: PoolKernel; readonly from: number; readonly args: number[] }[] = [];
+  for (let from = 0; from < split.count; from += split.unit) tasks.push({ kernel: from + split.unit <= split.count ? block : last, from, args: new Array<number>(step.length).fill(0) });
   const taskCalls: readonly (readonly TaskCall[])[] = tasks.map((t) => [t]);
-  // each argument's address for row 0 in this call: in place in the kernels' memory, or in the call's working memory from 0
-  const address = new Array<number>(rowBytes.length).fill(0);
+  // each argument's address for the first index in this call: in place in the kernels' memory, or in the call's working memory from 0
+  const address = new Array<number>(step.length).fill(0);
   const inPlace = new Array<boolean>(nBuffers).fill(false);
   const floats = new Array<Float32Array>(nBuffers);
   const bits = new Int32Array(1);
@@ -219,7 +269,7 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       float[0] = constants[c] ?? NaN;
       address[nBuffers + c] = bits[0] ?? 0;
     }
-    for (const t of tasks) for (let a = 0; a < rowBytes.length; a++) t.args[a] = (address[a] ?? 0) + t.r0 * (rowBytes[a] ?? 0);
+    for (const t of tasks) for (let a = 0; a < step.length; a++) t.args[a] = (address[a] ?? 0) + t.from * (step[a] ?? 0);
     for (let i = 0; i < nIn; i++) {
       const b = floats[i];
       if (b === undefined || inPlace[i] === true) continue;

@@ -66,9 +66,9 @@
  *
  * The module is built in memory with our encoder from fixed opcodes and the
  * validated tile sizes below; nothing from the data or a caller goes into
- * it. It imports the runtime's shared memory; a call lays out its packed B,
- * packed A block and staged C from address 0, so the memory grows to what
- * the largest call needs and no further.
+ * it. It imports the kernels' memory (`wasm/kernel-memory.ts`); a call lays
+ * out its packed B, packed A block and staged C from address 0 (its working
+ * memory, below the arena of compiled programs' buffers).
  *
  * A compiled program whose products read one B several times (an LSTM's
  * recurrent weights, once per time step) packs it once per call: the

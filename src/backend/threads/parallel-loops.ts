@@ -43,7 +43,7 @@ import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js
 import { arenaAddress, loopHeap } from "../wasm/kernel-memory.js";
 import { copyPacked, packReads } from "../wasm/pack.js";
 import { acceptsCall, BLOCK_BYTES, compileWithSharedMemory } from "../wasm/runtime.js";
-import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel, type TaskCall } from "./pool.js";
+import { getThreads, MAX_ARGS, MAX_TASKS, poolKernel, runTasks, type PoolKernel } from "./pool.js";
 
 /**
  * The least work (elements times `nestCost`) a nest must have to run on the
@@ -69,6 +69,21 @@ export const PARALLEL_MIN_WORK = 2 ** 22;
  * within noise of one thread.
  */
 export const PARALLEL_MIN_COST = 8;
+
+/**
+ * A cheap nest (below `PARALLEL_MIN_COST`) takes the pool only where the
+ * bytes a call copies in and out are at most this share of its buffers'
+ * bytes: a compiled program's buffers in the kernels' memory, with small
+ * inputs from outside (a bias of a bias + relu) copied.
+ */
+const CHEAP_COPY_SHARE = 16;
+
+let poolRuns = 0;
+
+/** How many calls of fused loop nests have run on the pool so far (for tests that check that loops took part). */
+export function loopNestsRunOnPool(): number {
+  return poolRuns;
+}
 
 /** How many nests at most get modules of their own on the pool (it keeps every module it is given). */
 export const POOL_NEST_LIMIT = 64;
@@ -198,13 +213,15 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 /**
  * The pool runner of `nest`, or undefined when the nest stays on the
  * calling thread: WebAssembly cannot compile it, it cannot split into rows
- * or columns (`rowSplit`, `columnSplit`), its work is below `PARALLEL_MIN_WORK`, its calls need more
- * than `MAX_ARGS` arguments, or the pool has taken `POOL_NEST_LIMIT` nests
- * already. The runner returns false, having written nothing, when
- * `getThreads()` is 1, the call cannot run exactly in WebAssembly, or the
- * nest's cost per element is below `PARALLEL_MIN_COST` and some buffer of
- * the call is not in place in the kernels' memory (its copy would take most of
- * the time); the caller then runs the nest itself.
+ * or columns (`rowSplit`, `columnSplit`), its work is below
+ * `PARALLEL_MIN_WORK`, or its calls need more than `MAX_ARGS` arguments.
+ * The runner returns false, having written nothing, when `getThreads()` is
+ * 1, the call cannot run exactly in WebAssembly, the nest's cost per element
+ * is below `PARALLEL_MIN_COST` and the call copies more than a
+ * `CHEAP_COPY_SHARE`th of its bytes (buffers not in place in the kernels'
+ * memory), or the pool has taken `POOL_NEST_LIMIT` nests already (the
+ * modules are registered on the first call that takes the pool); the caller
+ * then runs the nest itself.
  *
  * @example
  * const parallel = parallelLoopKernel(nest);
@@ -226,15 +243,21 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const nConst = nest.constants.length;
   const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
   if (nBuffers + nConst + reducing.length > MAX_ARGS) return undefined;
-  const block = registeredKernel(split.block);
-  const last = split.last === undefined ? block : registeredKernel(split.last);
-  if (block === undefined || last === undefined) return undefined;
+  // the bytes a call may copy in and out and still take the pool, for a cheap nest (all of them for another)
+  const copyLimit = cheap ? (4 * sizes.reduce((sum, n) => sum + n, 0)) / CHEAP_COPY_SHARE : Infinity;
 
-  // each task's arguments (filled per call: the buffers' addresses move from call to call), the constants' bits the same for all
+  // each task's kernel and arguments (filled per call: the buffers' addresses move from call to call), the constants' bits the same for all;
+  // the modules registered with the pool on the first call that takes it (a nest whose calls never do spends none of the pool's modules)
   const { step } = split;
-  const tasks: { readonly kernel: PoolKernel; readonly from: number; readonly args: number[] }[] = [];
-  for (let from = 0; from < split.count; from += split.unit) tasks.push({ kernel: from + split.unit <= split.count ? block : last, from, args: new Array<number>(step.length).fill(0) });
-  const taskCalls: readonly (readonly TaskCall[])[] = tasks.map((t) => [t]);
+  let taskCalls: readonly (readonly { readonly kernel: PoolKernel; readonly from: number; readonly args: number[] }[])[] | null | undefined;
+  const tasksOf = (): typeof taskCalls => {
+    const block = registeredKernel(split.block);
+    const last = split.last === undefined ? block : registeredKernel(split.last);
+    if (block === undefined || last === undefined) return null;
+    const tasks = [];
+    for (let from = 0; from < split.count; from += split.unit) tasks.push([{ kernel: from + split.unit <= split.count ? block : last, from, args: new Array<number>(step.length).fill(0) }]);
+    return tasks;
+  };
   // each argument's address for the first index in this call: in place in the kernels' memory, or in the call's working memory from 0
   const address = new Array<number>(step.length).fill(0);
   const inPlace = new Array<boolean>(nBuffers).fill(false);
@@ -254,11 +277,15 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       inPlace[i] = at !== undefined;
       if (at !== undefined) address[i] = at;
       else {
-        if (cheap) return done(false); // the copy would take most of the time: one thread copies block by block in cache
         address[i] = bytes;
         bytes = Math.ceil((bytes + 4 * (scratchSizes[i] ?? 0)) / 16) * 16;
       }
     }
+    // a cheap nest whose copies would take most of the time stays on one thread, which copies block by block in cache
+    if (bytes > copyLimit) return done(false);
+    taskCalls ??= tasksOf();
+    const calls = taskCalls;
+    if (calls === null || calls === undefined) return done(false);
     reducing.forEach((j, k) => {
       address[nBuffers + nConst + k] = bytes;
       bytes = Math.ceil((bytes + 8 * (sizes[nIn + j] ?? 0)) / 16) * 16;
@@ -269,7 +296,7 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       float[0] = constants[c] ?? NaN;
       address[nBuffers + c] = bits[0] ?? 0;
     }
-    for (const t of tasks) for (let a = 0; a < step.length; a++) t.args[a] = (address[a] ?? 0) + t.from * (step[a] ?? 0);
+    for (const [t] of calls) if (t !== undefined) for (let a = 0; a < step.length; a++) t.args[a] = (address[a] ?? 0) + t.from * (step[a] ?? 0);
     for (let i = 0; i < nIn; i++) {
       const b = floats[i];
       if (b === undefined || inPlace[i] === true) continue;
@@ -277,13 +304,18 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       if (pack !== undefined) copyPacked(heap, (address[i] ?? 0) / 4, b, pack);
       else heap.set(b, (address[i] ?? 0) / 4);
     }
-    runTasks(taskCalls);
-    for (let i = nIn; i < nBuffers; i++) {
-      const b = floats[i];
-      const o = (address[i] ?? 0) / 4;
-      if (b !== undefined && inPlace[i] !== true) b.set(heap.subarray(o, o + b.length));
+    try {
+      runTasks(calls);
+    } finally {
+      floats.fill(EMPTY); // hold no caller's buffer between calls, a failed job's included
     }
-    return done(true);
+    for (let i = nIn; i < nBuffers; i++) {
+      const b = buffers[i];
+      const o = (address[i] ?? 0) / 4;
+      if (b instanceof Float32Array && inPlace[i] !== true) b.set(heap.subarray(o, o + b.length));
+    }
+    poolRuns++;
+    return true;
   };
 }
 

@@ -76,7 +76,8 @@ let view: Float32Array | undefined;
  * The memory's buffer for a kernel call's working memory of `bytes` from
  * address 0: grown to hold it (the memory keeps its largest size);
  * undefined when WebAssembly is missing or `bytes` reaches past
- * `ARENA_BASE` or where the memory can grow. A plain memory's buffer is
+ * `ARENA_BASE` (a shared memory, which holds the arena) or where the memory
+ * can grow. A plain memory's buffer is
  * replaced when it grows, so views of an earlier one must be made again
  * after each call.
  *
@@ -85,7 +86,8 @@ let view: Float32Array | undefined;
  * if (heap !== undefined) new Float32Array(heap, 0, 256).fill(0);
  */
 export function workingMemory(bytes: number): ArrayBufferLike | undefined {
-  return bytes > ARENA_BASE ? undefined : grownTo(bytes);
+  // NOTE: a plain memory has no arena (`arenaAllocator`): a call may use all of it
+  return sharing.shared && bytes > ARENA_BASE ? undefined : grownTo(bytes);
 }
 
 /**

@@ -33,7 +33,7 @@ import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WHOLE_REDUCTION, wasm
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 import type { KernelMemory } from "./memory-type.js";
 import { arenaAddress, loopHeap, wasmMemory, workingMemory } from "./kernel-memory.js";
-import { copyPacked, packReads, type Pack } from "./pack.js";
+import { copyPacked, packReads } from "./pack.js";
 
 const api = hostWebAssembly;
 

@@ -63,13 +63,13 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     expectSameBits(maxPool2dBackward(new Float32Array(x.length).fill(7), x, dy, params), dx);
   });
 
-  test.runIf(sharing.shared).each(cases)("%s: on a compiled program's buffers in the loop memory, pooled in place with the same bits", (_name, params, gradient) => {
+  test.runIf(sharing.shared).each(cases)("%s: on a compiled program's buffers in the kernels' memory, pooled in place with the same bits", (_name, params, gradient) => {
     const g = geometryOf(params);
     const size = params.batch * params.inHeight * params.inWidth * params.channels;
     const outSize = params.batch * g.outHeight * g.outWidth * params.channels;
     const arena = arenaAllocator({});
     const [x, dy, out, dx] = [arena.take(size), arena.take(outSize), arena.take(outSize), arena.take(size)];
-    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the kernels' memory");
     x.set(values(size, 1));
     dy.set(values(outSize, 2));
     const want = new Float32Array(outSize);
@@ -95,7 +95,7 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     const outSize = 24 * 14 * 14 * 32;
     const arena = arenaAllocator({});
     const [x, dy, out, dx] = [arena.take(size), arena.take(outSize), arena.take(outSize), arena.take(size)];
-    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    if (x === undefined || dy === undefined || out === undefined || dx === undefined) throw new Error("no buffers in the kernels' memory");
     x.set(values(size, 5));
     dy.set(values(outSize, 6));
     const [want, wantDx] = [new Float32Array(outSize), new Float32Array(size)];
@@ -128,7 +128,7 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     const outSize = 2 * 4 * 3 * 4;
     const arena = arenaAllocator({});
     const [dx, x, dy] = [arena.take(size), arena.take(size), arena.take(outSize)];
-    if (x === undefined || dy === undefined || dx === undefined) throw new Error("no buffers in the loop memory");
+    if (x === undefined || dy === undefined || dx === undefined) throw new Error("no buffers in the kernels' memory");
     expect((arenaAddress(dx) ?? 0) < (arenaAddress(x) ?? 0)).toBe(true);
     x.set(values(size, 3));
     dy.set(values(outSize, 4));

@@ -103,7 +103,7 @@ describe.runIf(wasmAvailable())("fused loop nests on the worker pool", () => {
     expect(new Uint32Array(twoSums.buffer)).toEqual(new Uint32Array(oneSums.buffer));
   });
 
-  test.runIf(threadSupport().available)("a cheap large nest runs on the pool only when its buffers live in the loop memory, with one thread's bits", async () => {
+  test.runIf(threadSupport().available)("a cheap large nest runs on the pool only when its buffers live in the kernels' memory, with one thread's bits", async () => {
     const [cheap] = nestsOf(([x]) => [add(float(x), 1)], [f32(2048, 1024)]);
     const run = cheap && parallelLoopKernel(cheap);
     if (cheap === undefined || run === undefined) throw new Error("the cheap nest should have a pool runner");
@@ -116,7 +116,7 @@ describe.runIf(wasmAvailable())("fused loop nests on the worker pool", () => {
     const plain = new Float32Array(size);
     expect(run([values(size, 8), plain], constants)).toBe(false);
     expect(plain.every((v) => v === 0)).toBe(true);
-    // buffers of the loop memory: read and written in place by the tasks
+    // buffers of the kernels' memory: read and written in place by the tasks
     const owner = {};
     const arena = arenaAllocator(owner);
     const [x, out] = [arena.take(size), arena.take(size)];

@@ -94,7 +94,7 @@ describe("compiled programs", () => {
     expectClose(run([x])[0] ?? x, interpretProgram(p, [x])[0] ?? x, 2 ** -19);
   });
 
-  test.runIf(sharing.shared)("the plan's float32 buffers live in the loop memory and are used in place; release gives them back and a later call makes new ones with the same bits; outputs never live there", () => {
+  test.runIf(sharing.shared)("the plan's float32 buffers live in the kernels' memory and are used in place; release gives them back and a later call makes new ones with the same bits; outputs never live there", () => {
     // softmax of softmax of a large matrix: intermediates between kernels, some of them run in blocks
     const shape = [512, 300];
     const p = traceProgram(([x]) => (x === undefined ? [] : [softmax(softmax(x))]), [aval(shape)]);
@@ -120,7 +120,7 @@ describe("compiled programs", () => {
     expect(arenaState().top).toBe(before);
   });
 
-  test.runIf(sharing.shared)("a donated input whose storage another input views gets its outputs in ordinary arrays, never in the loop memory", () => {
+  test.runIf(sharing.shared)("a donated input whose storage another input views gets its outputs in ordinary arrays, never in the kernels' memory", () => {
     // two inputs that are views of one buffer, as tensors read from one file are; the first is donated
     const p = traceProgram(([x, y]) => (x === undefined || y === undefined ? [] : [bind("exp", [bind("add", [x, y], {})], {})]), [aval([1024]), aval([1024])]);
     const run = compileProgram(p, { donate: [0], inLoopMemory: true });
@@ -135,7 +135,7 @@ describe("compiled programs", () => {
     expect(arenaState()).toEqual(before);
   });
 
-  test.runIf(sharing.shared)("a jitted function's program dropped from its cache gives its buffers in the loop memory back", () => {
+  test.runIf(sharing.shared)("a jitted function's program dropped from its cache gives its buffers in the kernels' memory back", () => {
     // gelu's output is an intermediate: the product reads it
     const f = jit((x: Tensor<[number, number]>, w: Tensor<[number, number]>) => matmul(gelu(add(mul(x, x), x)), w), { maxSignatures: 1 });
     const live = (): number => arenaState().top - arenaState().free.reduce((n, b) => n + b.bytes, 0);

@@ -17,8 +17,10 @@
  * `dy` goes into the WebAssembly memory a block of output rows at a time
  * (BLOCK_BYTES), and each block is summed for every group of output
  * channels while it is in the cache, the sums going on from what the last
- * block left in `dw`: the bits of one pass over all pixels. It runs on the
- * calling thread at every thread count (see BLOCK_BYTES).
+ * block left in `dw`: the bits of one pass over all pixels. A `dy` that is a
+ * compiled program's buffer in the kernels' memory (`wasm/kernel-memory.ts`),
+ * in the staged layout, is read where it is, in the same blocks. It runs on
+ * the calling thread at every thread count (see BLOCK_BYTES).
  *
  * Left out: strides and dilations other than 1, groups, float64, an
  * epilogue (the callers' plain case only).

@@ -30,12 +30,11 @@
  * JavaScript loops take them).
  */
 
-import { MEMORY_IMPORT } from "../../wasm/codegen.js";
-import { ALIGN_16, encodeModule, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { ALIGN_16, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { arenaAddress } from "../../wasm/kernel-memory.js";
-import { compileWithSharedMemory, sharedHeap } from "../../wasm/runtime.js";
-import { MAX_TASKS, poolKernel, runTasks, type PoolKernel as PoolTaskKernel, type TaskCall } from "../../threads/pool.js";
-import { instantiateKernel } from "../wasm-matmul.js";
+import { sharedHeap } from "../../wasm/runtime.js";
+import { MAX_TASKS, runTasks, type PoolKernel as PoolTaskKernel, type TaskCall } from "../../threads/pool.js";
+import { compileKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 
 const FLOAT = 4;
@@ -157,32 +156,29 @@ function poolBody(s: Shape, grad: boolean): FunctionBody {
 type PoolKernel = (x: number, y: number, images: number, rows: number) => void;
 type PoolGradKernel = (x: number, dy: number, images: number, rows: number, toDx: number) => void;
 
-/** Compiled kernels by shape and kind (a few per model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, ((...args: number[]) => void) | null>();
+/**
+ * Compiled kernels by shape and kind (a few per model), each registered
+ * with the worker pool (`compileKernel`): its `local` pools a block on the
+ * calling thread, and pool tasks run it on a compiled program's buffers
+ * where they are. Emptied when it grows past KERNEL_CACHE_SIZE: a process
+ * that meets ever new shapes registers new kernels until the pool's
+ * `MAX_MODULES`, past which they run on the calling thread alone.
+ */
+const kernelCache = new Map<string, PoolTaskKernel | null>();
 const KERNEL_CACHE_SIZE = 32;
 
-function kernelOf(s: Shape, grad: boolean): ((...args: number[]) => void) | null {
-  return cached(kernelCache, [...Object.values(s), grad].join(","), () => instantiateKernel(poolBody(s, grad), grad ? 5 : 4));
+function kernelOf(s: Shape, grad: boolean): PoolTaskKernel | null {
+  return cached(kernelCache, [...Object.values(s), grad].join(","), () => compileKernel(poolBody(s, grad), grad ? 5 : 4));
 }
 
-/**
- * The same kernels registered with the worker pool, by shape and kind, for
- * a compiled program's buffers, pooled where they are by pool tasks.
- * (Emptied past KERNEL_CACHE_SIZE as the other cache is: a process that
- * meets ever new shapes registers new kernels until the pool's
- * `MAX_MODULES`, past which they run on the calling thread.)
- */
-const inPlaceCache = new Map<string, PoolTaskKernel | null>();
-
-/** `kernelOf`'s kernel as a pool kernel, for a compiled program's buffers in the kernels' memory; null where it cannot be. */
-function inPlaceKernelOf(s: Shape, grad: boolean): PoolTaskKernel | null {
-  return cached(inPlaceCache, [...Object.values(s), grad].join(","), () => {
-    const type = { params: new Array<ValType>(grad ? 5 : 4).fill(ValType.i32), results: [] };
-    const binary = encodeModule({ imports: [], memory: { ...MEMORY_IMPORT, minPages: 0 }, functions: [{ type, body: poolBody(s, grad), export: "kernel" }] });
-    const compiled = compileWithSharedMemory(binary);
-    const local = compiled?.exports["kernel"];
-    return compiled === undefined || typeof local !== "function" ? null : poolKernel(compiled.module, local as (...args: number[]) => void); // an exported WebAssembly function of numbers
-  });
+/** `cache`'s kernel under `key`, made by `make` on first use (the cache is emptied when it grows past KERNEL_CACHE_SIZE). */
+function cached<K>(cache: Map<string, K | null>, key: string, make: () => K | null): K | null {
+  const known = cache.get(key);
+  if (known !== undefined || cache.has(key)) return known ?? null;
+  if (cache.size >= KERNEL_CACHE_SIZE) cache.clear();
+  const kernel = make();
+  cache.set(key, kernel);
+  return kernel;
 }
 
 /**
@@ -198,16 +194,6 @@ function runInPlace(kernel: PoolTaskKernel, g: ConvGeometry, args: (n0: number, 
   const tasks: TaskCall[][] = [];
   for (let n0 = 0; n0 < g.batch; n0 += per) tasks.push([{ kernel, args: args(n0, Math.min(per, g.batch - n0)) }]);
   runTasks(tasks);
-}
-
-/** `cache`'s kernel under `key`, made by `make` on first use (the cache is emptied when it grows past KERNEL_CACHE_SIZE). */
-function cached<K>(cache: Map<string, K | null>, key: string, make: () => K | null): K | null {
-  const known = cache.get(key);
-  if (known !== undefined || cache.has(key)) return known ?? null;
-  if (cache.size >= KERNEL_CACHE_SIZE) cache.clear();
-  const kernel = make();
-  cache.set(key, kernel);
-  return kernel;
 }
 
 /** True where every window lies inside the input (no padding reached) and the channels go in fours. */
@@ -294,14 +280,14 @@ export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array
   if (!windowsInside(g)) return false;
   // a compiled program's buffers in the kernels' memory: pooled where they are, every image in one call
   const [xIn, outIn] = [arenaAddress(x), arenaAddress(out)];
-  const inPlace = xIn !== undefined && outIn !== undefined ? inPlaceKernelOf(shapeOf(g), false) : null;
+  const inPlace = xIn !== undefined && outIn !== undefined ? kernelOf(shapeOf(g), false) : null;
   if (inPlace !== null && xIn !== undefined && outIn !== undefined) {
     const [inImage, outImage] = [g.inHeight * g.inWidth * g.inChannels * FLOAT, g.outHeight * g.outWidth * g.inChannels * FLOAT];
     runInPlace(inPlace, g, (n0, images) => [xIn + n0 * inImage, outIn + n0 * outImage, images, g.outHeight]);
     return true;
   }
-  const kernel = kernelOf(shapeOf(g), false) as PoolKernel | null; // NOTE: sound: built with 4 i32 parameters and no result
-  if (kernel === null) return false;
+  const kernel = kernelOf(shapeOf(g), false)?.local as PoolKernel | undefined; // NOTE: sound: built with 4 i32 parameters and no result
+  if (kernel === undefined) return false;
   const blocks = blocksOf(g, false);
   const { xAt, yAt, end } = layoutOf(g, blocks, false);
   const heap = sharedHeap(end);
@@ -331,7 +317,7 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
   // a compiled program's buffers in the kernels' memory: the gradient where they are, every image in one call
   const [xIn, dyIn, dxIn] = [arenaAddress(x), arenaAddress(dy), arenaAddress(dx)];
-  const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? inPlaceKernelOf(shapeOf(g), true) : null;
+  const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? kernelOf(shapeOf(g), true) : null;
   if (inPlace !== null && xIn !== undefined && dyIn !== undefined && dxIn !== undefined) {
     if (!covered) dx.fill(0);
     const [inImage, outImage] = [H * W * C * FLOAT, OH * OW * C * FLOAT];
@@ -339,8 +325,8 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
     runInPlace(inPlace, g, (n0, images) => [xIn + n0 * inImage, dyIn + n0 * outImage, images, OH, dxIn - xIn]);
     return true;
   }
-  const kernel = kernelOf(shapeOf(g), true) as PoolGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
-  if (kernel === null) return false;
+  const kernel = kernelOf(shapeOf(g), true)?.local as PoolGradKernel | undefined; // NOTE: sound: built with 5 i32 parameters and no result
+  if (kernel === undefined) return false;
   const blocks = blocksOf(g, true);
   const { xAt, yAt, dxAt, end } = layoutOf(g, blocks, true);
   const heap = sharedHeap(end);

@@ -21,8 +21,9 @@
  *   to 40 input channels, output channels around the 8-wide panel, padding
  *   or none, each kernel checked to have given workers tasks;
  * - the direct filter gradient of one-channel convolutions
- *   (`filter-grad-direct.ts`), which runs on the calling thread at every
- *   count (measured faster there): the same bits at every count;
+ *   (`filter-grad-direct.ts`), on the calling thread, or, with a `dy` that
+ *   lives in the kernels' memory, on the pool by runs of output channels:
+ *   the same bits at every count, staged or in place;
  * - three SGD steps of a jitted MLP (every product of its forward and
  *   backward passes large enough to split) end at the same parameters, bit
  *   for bit, at 1, 2, 3 and 8 threads; so do three of a jitted conv, bias +
@@ -43,6 +44,7 @@ import { conv2dFilterGradDirect } from "../src/backend/kernels/conv/filter-grad-
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { setThreads, tasksRunByWorkers, threadsReady } from "../src/backend/threads/pool.js";
 import { loopNestsRunOnPool } from "../src/backend/threads/parallel-loops.js";
+import { arenaAllocator } from "../src/backend/wasm/kernel-memory.js";
 import { Tensor } from "../src/core/tensor.js";
 import { add, conv2d, gelu, logsumexp, matmul, maxPool2d, mean, mul, relu, reshape, rsqrt, softmax, softmaxCrossEntropy, square, sub } from "../src/index.js";
 import { valueAndGrad } from "../src/transforms/grad.js";
@@ -224,7 +226,7 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     expect(gradientRan.ran).toBe(true);
   });
 
-  test("the direct filter gradient of one-channel convolutions gives the same bits at every thread count (it runs on the calling thread)", async () => {
+  test("the direct filter gradient of one-channel convolutions gives the same bits at every thread count (on the calling thread, or with a dy in the kernels' memory on the pool by runs of 16 output channels)", async () => {
     const shapes = fc.record({
       batch: fc.integer({ min: 8, max: 64 }),
       side: fc.integer({ min: 12, max: 30 }),
@@ -243,12 +245,21 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
         if (g === undefined) throw new Error("the filter let a shape through that does not split");
         const x = floats(g.batch * g.inHeight * g.inWidth, c.seed);
         const dy = floats(g.batch * g.outHeight * g.outWidth * g.outChannels, c.seed + 1);
+        // the same dy as a compiled program's buffer (read in place; on the pool where it has 32 channels or more in fours)
+        const arena = arenaAllocator({});
+        const dyIn = arena.take(dy.length);
+        dyIn?.set(dy);
         const seen = await atEachCount(() => {
-          const dw = new Float32Array(9 * g.outChannels);
+          const [dw, dwIn] = [new Float32Array(9 * g.outChannels), new Float32Array(9 * g.outChannels)];
           expect(conv2dFilterGradDirect(dw, x, dy, g)).toBe(true);
-          return [dw];
+          expect(conv2dFilterGradDirect(dwIn, x, dyIn ?? dy, g)).toBe(true);
+          return [dw, dwIn];
         });
+        arena.release();
         expectSameBits(seen.results);
+        // in place or staged, the same sums
+        const [[dw, dwIn] = []] = seen.results;
+        expect(firstDifference([dw ?? new Float32Array(0)], [dwIn ?? new Float32Array(0)])).toBe("");
       }),
       { numRuns: Math.min(numRuns, 4) },
     );

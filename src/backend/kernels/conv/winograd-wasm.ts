@@ -59,6 +59,18 @@
  * bench's 32 x 14 x 14, 32 to 64, 0.85 of the time; the CNN step's
  * 64 x 14 x 14, 32 to 64, 0.92, and its input gradient (64 to 32), 0.91.
  *
+ * From F6_MIN_CHANNELS input channels, the forward takes F(6, 3) along an
+ * axis where that takes fewer products than F(4, 3) (`forwardTiles`; the
+ * points 0, +-1, +-2, +-1/2 and infinity): 8 x 8 patches, 64 products per
+ * 6 x 6 outputs where F(4 x 4, 3 x 3) takes 81 for 36; an output of 14 is
+ * 6 + 6 + 2 (400 products per image and channel pair against 484 with
+ * 4 + 4 + 4 + 2). Its error bound is its own (WINOGRAD_F6_ERROR_BOUND).
+ * Measured on the bench's 32 x 14 x 14, 32 to 64, one thread, quiet machine
+ * (timers around each step): products 1.95 to 1.61 ms, the output
+ * transform 0.23 to 0.31, the input transform 0.25 to 0.21, the filter
+ * transforms 0.19 to 0.10 (with the planes of U, V and M a cache line
+ * apart, PLANE_PAD: 0.29 without).
+ *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
  * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run
  * over whole tiles).
@@ -88,6 +100,21 @@ import type { ConvGeometry } from "./geometry.js";
  * (1.1e-5): a measured bound, kept 2.5 times above the largest measured.
  */
 export const WINOGRAD_ERROR_BOUND = 5e-5;
+
+/**
+ * The error bound of `conv2dWinogradWasm` at the outputs of F(6, 3) tiles
+ * (along either axis; see `forwardTiles`), the same way as
+ * WINOGRAD_ERROR_BOUND with the patch of the output's tile (up to 8 x 8).
+ * F(6, 3)'s transforms scale terms by up to 15 (`B`) and 67 (`A`) and its
+ * filter transform rounds ninths and 45ths, but it runs only from
+ * F6_MIN_CHANNELS input channels, where the roundings of the channels
+ * partly cancel. Measured (`bench/conv-winograd-error.ts`, 2026-12-08,
+ * 7000 cases drawn as the law draws them, seeds 1 and 2): at most 2.0e-5
+ * with edge values mixed in, 8.4e-6 without; 7.3e-6 on the bench's
+ * 14 x 14, 32 to 64 (F(4, 3)'s outputs there: 1.5e-7, F(2, 3) at the corner).
+ * Kept 5 times above the largest measured.
+ */
+export const WINOGRAD_F6_ERROR_BOUND = 1e-4;
 
 /**
  * The error bound of `conv2dFilterGradWinogradWasm`, the same way: at most
@@ -148,18 +175,55 @@ const AT2: readonly (readonly number[])[] = [
   [0, 1, -1, -1],
 ];
 
+// F(6, 3)'s matrices (interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity), for deep inputs: B^T (8 x 8),
+// G (8 x 3), A^T (6 x 8). B^T's and A^T's coefficients are exact in float32 (quarters and powers of 2); G's ninths and
+// 45ths round, once per tap, in the filter transform.
+const BT6: readonly (readonly number[])[] = [
+  [1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
+  [0, 1, 1, -17 / 4, -17 / 4, 1, 1, 0],
+  [0, -1, 1, 17 / 4, -17 / 4, -1, 1, 0],
+  [0, 1 / 2, 1 / 4, -5 / 2, -5 / 4, 2, 1, 0],
+  [0, -1 / 2, 1 / 4, 5 / 2, -5 / 4, -2, 1, 0],
+  [0, 2, 4, -5 / 2, -5, 1 / 2, 1, 0],
+  [0, -2, 4, 5 / 2, -5, -1 / 2, 1, 0],
+  [0, -1, 0, 21 / 4, 0, -21 / 4, 0, 1],
+];
+const G6: readonly (readonly number[])[] = [
+  [1, 0, 0],
+  [-2 / 9, -2 / 9, -2 / 9],
+  [-2 / 9, 2 / 9, -2 / 9],
+  [1 / 90, 1 / 45, 2 / 45],
+  [1 / 90, -1 / 45, 2 / 45],
+  [32 / 45, 16 / 45, 8 / 45],
+  [32 / 45, -16 / 45, 8 / 45],
+  [0, 0, 1],
+];
+const AT6: readonly (readonly number[])[] = [
+  [1, 1, 1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 0],
+  [0, 1, 1, 4, 4, 1 / 4, 1 / 4, 0],
+  [0, 1, -1, 8, -8, 1 / 8, -1 / 8, 0],
+  [0, 1, 1, 16, 16, 1 / 16, 1 / 16, 0],
+  [0, 1, -1, 32, -32, 1 / 32, -1 / 32, 1],
+];
+
+/** The outputs of a tile along an axis: F(m, 3) computes m from m + 2 inputs with m + 2 products. */
+type TileSide = 6 | 4 | 2;
+
 /**
- * The output rows and columns of a tile: 4 (F(4, 3) along that axis) or 2
- * (F(2, 3), for an edge where one or two outputs are left: 24 or 16
- * products per tile and channel pair where F(4 x 4, 3 x 3) takes 36).
+ * The output rows and columns of a tile: 4 (F(4, 3) along that axis), 6
+ * (F(6, 3), for deep inputs: 64 products per 36 outputs where F(4 x 4, 3 x 3)
+ * takes 81) or 2 (F(2, 3), for an edge where one or two outputs are left: 24
+ * or 16 products per tile and channel pair where F(4 x 4, 3 x 3) takes 36).
  */
 interface TileKind {
-  readonly rows: 4 | 2;
-  readonly cols: 4 | 2;
+  readonly rows: TileSide;
+  readonly cols: TileSide;
 }
 const FULL: TileKind = { rows: 4, cols: 4 };
-const matricesOf = (m: 4 | 2): { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[] } =>
-  m === 4 ? { B: BT, G, A: AT } : { B: BT2, G: G2, A: AT2 };
+type Matrices = { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[] };
+const MATRICES: Record<TileSide, Matrices> = { 6: { B: BT6, G: G6, A: AT6 }, 4: { B: BT, G, A: AT }, 2: { B: BT2, G: G2, A: AT2 } };
+const matricesOf = (m: TileSide): Matrices => MATRICES[m];
 /** The entries of a kind's transformed tile: (rows + 2) x (cols + 2). */
 const entriesOf = (kind: TileKind): number => (kind.rows + 2) * (kind.cols + 2);
 
@@ -318,7 +382,24 @@ interface Plan {
   readonly outCols: number;
   readonly bias: boolean;
   readonly relu: boolean;
+  /** Floats between the planes of U, V and M (one entry `e` each) past their data: PLANE_PAD in the forward, 0 in the filter gradient. */
+  readonly pad: number;
 }
+
+/**
+ * The floats the forward leaves between the planes of U, V and M: one cache
+ * line, so that the 36 or 64 planes a transform writes or reads side by side
+ * do not start at addresses a multiple of 4 KB apart (U's plane of 32 x 64
+ * channels is 8 KB), which fall in one set of the L1 cache and evict each
+ * other. Measured (bench conv, one thread, F(6, 3)): the filter transforms 0.29 to
+ * 0.10 ms, the output transform 0.37 to 0.31 ms.
+ */
+const PLANE_PAD = 16;
+
+/** The floats of one plane (one entry `e`) of U (`[o8 / 8][c4][8]`), V (`[chunk][c4]`) and M (`[chunk][o8]`), padding included. */
+const planeU = ({ c4, o8, pad }: Plan): number => c4 * o8 + pad;
+const planeV = ({ chunk, c4, pad }: Plan): number => chunk * c4 + pad;
+const planeM = ({ chunk, o8, pad }: Plan): number => chunk * o8 + pad;
 
 /**
  * `filter(w, u, scratch)`: from the staged filter at `w` (`[3][3][c4][o8]`),
@@ -334,7 +415,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const channels = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const to = f.local(ValType.i32);
-  const planeU = c4 * o8 * FLOAT;
+  const uBytes = planeU(plan) * FLOAT;
   f.i32(o8 / NR).set(panels);
   f.loop(); // over panels of 8 output channels: w and u move on to the next panel
   for (const half of [0, VECTOR]) {
@@ -350,7 +431,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
       scratch,
       (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
       () => void f.get(to),
-      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * planeU)),
+      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * uBytes)),
     );
     addTo(f, from, o8 * FLOAT);
     addTo(f, to, NR * FLOAT);
@@ -369,15 +450,15 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
  * patches (the byte address of its corner in a staged image of `channels`
  * per pixel and `rowBytes` per row, from the i32 table), four channels a
  * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
- * the first `channels` are written); `loadOnce` loads each value once
+ * the first `channels` are written; `pad` floats more after each plane of `e`); `loadOnce` loads each value once
  * (`transform2dLoadingOnce`, the same bits).
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, pad: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
-  const plane = chunk * stride * FLOAT;
+  const plane = (chunk * stride + pad) * FLOAT;
   const locals = loadOnce ? transformLocals(f, L, R) : undefined;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
@@ -400,8 +481,8 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 }
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
-  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, loadOnce);
+const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -411,7 +492,7 @@ const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
  * gradient (`[N][outRows][outCols][o4]`), to `D[e][tile][o]` (`[e][chunk][o8]`;
  * the columns past `o4` are left as they are).
  */
-const gradientBody = ({ o4, o8, outCols, chunk }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8);
+const gradientBody = ({ o4, o8, outCols, chunk, pad }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8, pad);
 
 /** The layout of one set of 36 products `C[e] = A[e] @ B[e]` (byte strides; see `productsBody`). */
 interface ProductsLayout {
@@ -497,9 +578,10 @@ function productsBody(layout: ProductsLayout): FunctionBody {
 }
 
 /** The forward's products `M[e] = V[e] @ U[e]`: V `[e][chunk][c4]`, U `[e][o8 / 8][c4][8]`, M `[e][chunk][o8]`. */
-function forwardProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+function forwardProducts(plan: Plan): ProductsLayout {
+  const { c4, o8 } = plan;
   const [aRow, cRow] = [c4 * FLOAT, o8 * FLOAT];
-  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: chunk * aRow, bPlane: c4 * cRow, cPlane: chunk * cRow };
+  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: planeV(plan) * FLOAT, bPlane: planeU(plan) * FLOAT, cPlane: planeM(plan) * FLOAT };
 }
 
 /** The filter gradient's products `W[e] = V[e]^T @ D[e]` over tiles: V `[e][chunk][c4]`, D `[e][chunk][o8]`, W `[e][c4][o8]`. */
@@ -524,7 +606,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const to = f.local(ValType.i32);
   const biasAt = f.local(ValType.i32);
   const y = f.local(ValType.v128);
-  const planeM = chunk * o8 * FLOAT;
+  const mBytes = planeM(plan) * FLOAT;
   const rowBytes = outCols * o4 * FLOAT;
   f.get(m).set(from);
   f.loop(); // over tiles
@@ -538,7 +620,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
     AC,
     locals,
     scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * planeM)),
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * mBytes)),
     () => undefined,
     (i, j) => {
       if (withBias) f.get(biasAt).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_add);
@@ -772,17 +854,17 @@ export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: strin
 }
 
 /** Every field of a plan, for the kernels whose code depends on most of them. */
-const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu];
+const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu, plan.pad];
 
 /** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
-const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
+const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk, plan.pad], () => compileKernel(inputBody(plan), 4));
 
 /** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
 function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
     const filter = instantiateKernel(filterBody(plan, kind), 3);
-    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
-    const products = cached("forward products", [plan.c4, plan.o8, plan.chunk], () => compileKernel(productsBody(forwardProducts(plan)), 7));
+    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, plan.pad, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
+    const products = cached("forward products", [plan.c4, plan.o8, plan.chunk, plan.pad], () => compileKernel(productsBody(forwardProducts(plan)), 7));
     const output = compileKernel(outputBody(plan, kind), 5);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
   });
@@ -856,13 +938,28 @@ export function usesWinogradWasm(g: ConvGeometry): boolean {
   return multipliesRatio(g) <= 1;
 }
 
+/** The largest sum of `|coefficients|` of a row of `M`: by how much one pass of `M` can scale the largest `|value|`, its partial sums included. */
+const rowGrowth = (M: readonly (readonly number[])[]): number => Math.max(...M.map((row) => row.reduce((sum, c) => sum + Math.abs(c), 0)));
+
 /**
- * What keeps every partial sum finite: the transforms scale a value by at
- * most 100 (`B`), 1 (`G`) and 18 x 18 (`A`), so with `max |x| * max |w|`
- * times the channels below 2^128 / 32400 / 2 no partial sum of the forward
- * overflows. (The filter gradient checks its result instead.)
+ * By how much a kind of tile's forward can scale `max |x| * max |w|` times
+ * the channels, at most (every partial sum included): its input transform
+ * (`B`, both sides), filter transform (`G`) and output transform (`A`).
+ * F(4 x 4, 3 x 3): 10 x 10, 1 and 19 x 19, 36100; F(6 x 6, 3 x 3): 15 x 15,
+ * (56 / 45)^2 and (67 + 1 / 16)^2, about 1.6e6.
  */
-const MAGNITUDE_LIMIT = 5e33;
+function growthOf(kind: TileKind): number {
+  const [r, c] = [matricesOf(kind.rows), matricesOf(kind.cols)];
+  return rowGrowth(r.B) * rowGrowth(c.B) * rowGrowth(r.G) * rowGrowth(c.G) * rowGrowth(r.A) * rowGrowth(c.A);
+}
+
+/**
+ * What keeps every partial sum of the forward finite: `max |x| * max |w|`
+ * times the channels below this over the largest growth of its kinds of tile
+ * (`growthOf`), half of float32's range left for the bias. (The filter
+ * gradient checks its result instead.)
+ */
+const MAGNITUDE_LIMIT = 2 ** 127;
 
 /**
  * The largest `|value|` of `vectors` f32x4 at byte `from` of the shared
@@ -940,50 +1037,115 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
     outCols: tilesWide * TILE,
     bias: epilogue?.bias !== undefined,
     relu: epilogue?.relu ?? false,
+    pad: 0,
   };
   return { plan, tiles, tilesHigh, tilesWide };
 }
 
-/** The output tiles along an axis of `size` outputs: 4s, then a 2 where one or two outputs are left (a 4 where three are). */
-function axisTiles(size: number): (4 | 2)[] {
-  const left = size % TILE;
-  const tiles: (4 | 2)[] = Array.from({ length: Math.floor(size / TILE) }, () => TILE);
-  if (left > 0) tiles.push(left === 3 ? TILE : 2);
+/**
+ * The fewest input channels for which the forward takes F(6, 3) along an
+ * axis (where it takes fewer products there than F(4, 3)): below, the
+ * transforms, which cost more per output with F(6, 3), outweigh the
+ * products' saving.
+ */
+const F6_MIN_CHANNELS = 8;
+
+/** The output tiles along an axis of `size` outputs: `whole`s, then the rest in one tile (a 2 where one or two outputs are left, a 4 where three or four, a 6 where five). */
+function axisTiles(size: number, whole: 6 | 4): TileSide[] {
+  const left = size % whole;
+  const tiles: TileSide[] = Array.from({ length: Math.floor(size / whole) }, () => whole);
+  if (left > 0) tiles.push(left <= 2 ? 2 : left <= 4 ? 4 : 6);
   return tiles;
+}
+
+/** The products of an axis's tiles per tile of the other axis and channel pair: m + 2 a tile. */
+const axisProducts = (tiles: readonly TileSide[]): number => tiles.reduce((sum, m) => sum + m + 2, 0);
+
+/** An axis's tiles: F(6, 3)'s where the input has F6_MIN_CHANNELS or more and they take fewer products than F(4, 3)'s. */
+function tilesOf(size: number, channels: number): TileSide[] {
+  const [four, six] = [axisTiles(size, 4), axisTiles(size, 6)];
+  return channels >= F6_MIN_CHANNELS && axisProducts(six) < axisProducts(four) ? six : four;
+}
+
+/**
+ * The outputs of the forward's tiles (`conv2dWinogradWasm`) along the output's
+ * rows and columns, in order: 6 for F(6, 3), 4 for F(4, 3), 2 for F(2, 3);
+ * the last tile may reach one output past the edge. An output's error
+ * bound depends on its tile (WINOGRAD_ERROR_BOUND, WINOGRAD_F6_ERROR_BOUND).
+ */
+export function forwardTiles(g: Pick<ConvGeometry, "outHeight" | "outWidth" | "inChannels">): { rows: readonly TileSide[]; cols: readonly TileSide[] } {
+  return { rows: tilesOf(g.outHeight, g.inChannels), cols: tilesOf(g.outWidth, g.inChannels) };
 }
 
 /** Where each tile of an axis starts. */
 const startsOf = (tiles: readonly number[]): number[] => tiles.map((_, i) => tiles.slice(0, i).reduce((a, b) => a + b, 0));
 
+/** One kind of tile of a forward plan: its tiles' corners as byte offsets into the staged input and output, from `start` in the tables. */
+interface KindTiles {
+  readonly kind: TileKind;
+  readonly inOffsets: Int32Array;
+  readonly outOffsets: Int32Array;
+  readonly start: number;
+  readonly count: number;
+}
+
+/** A forward plan: the plan, its tiles, the largest entries of its kinds of tile, and the kinds. */
+interface ForwardPlan {
+  readonly plan: Plan;
+  readonly tiles: number;
+  readonly entries: number;
+  readonly kinds: readonly KindTiles[];
+}
+
+/** Forward plans by geometry (the same few shapes every step of a model); emptied when it grows past KERNEL_CACHE_SIZE. */
+const forwardPlans = new Map<string, ForwardPlan>();
+
 /**
- * The forward's plan: F(4 x 4, 3 x 3) tiles, and at an output's bottom and
- * right edges, where one or two rows or columns are left, tiles of F(2, 3)
- * along that axis (so an output of 14 computes 14 rather than 16); the
- * staged output holds every tile whole. `kinds` lists the kinds of tile
- * present, each with its tiles' corners `[n, top, left]` (in that order) and
- * where they start in the tables.
+ * The forward's plan: tiles of F(4, 3) or, for deep inputs, F(6, 3) along
+ * each axis, and at an output's bottom and right edges a tile that covers
+ * what is left (`axisTiles`: an output of 14 computes 14 rather than 16);
+ * the staged output holds every tile whole. `kinds` lists the kinds of tile
+ * present, each with its tiles' corners (images, then rows, then columns)
+ * and where they start in the tables.
  */
-function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): { plan: Plan; tiles: number; kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] } {
-  const [rowTiles, colTiles] = [axisTiles(g.outHeight), axisTiles(g.outWidth)];
+function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): ForwardPlan {
+  const key = [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, g.padTop, g.padLeft, epilogue.bias !== undefined, epilogue.relu].join(",");
+  const known = forwardPlans.get(key);
+  if (known !== undefined) return known;
+  const { rows: rowTiles, cols: colTiles } = forwardTiles(g);
   const [rowStarts, colStarts] = [startsOf(rowTiles), startsOf(colTiles)];
-  const outRows = rowTiles.reduce((a, b) => a + b, 0);
-  const outCols = colTiles.reduce((a, b) => a + b, 0);
+  const outRows = rowTiles.reduce<number>((a, b) => a + b, 0);
+  const outCols = colTiles.reduce<number>((a, b) => a + b, 0);
   const tiles = g.batch * rowTiles.length * colTiles.length;
-  const { plan } = planOf(g, epilogue);
-  const kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] = [];
+  const { plan: base } = planOf(g, epilogue);
+  const sides = ([6, 4, 2] as const).filter((m) => rowTiles.includes(m) || colTiles.includes(m));
+  const present = sides.flatMap((rows) => sides.map((cols) => ({ rows, cols }))).filter(({ rows, cols }) => rowTiles.includes(rows) && colTiles.includes(cols));
+  const entries = Math.max(...present.map(entriesOf));
+  const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / (entries * (base.c4 + base.o8) * FLOAT) / MR) * MR));
+  const plan: Plan = { ...base, chunk, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols, pad: PLANE_PAD };
+  const kinds: KindTiles[] = [];
   let start = 0;
-  for (const kind of [FULL, { rows: 4, cols: 2 } as const, { rows: 2, cols: 4 } as const, { rows: 2, cols: 2 } as const]) {
-    const corners: [number, number, number][] = [];
+  for (const kind of present) {
+    const inOffsets: number[] = [];
+    const outOffsets: number[] = [];
     for (let n = 0; n < g.batch; n++) {
       rowTiles.forEach((rows, th) => {
         if (rows !== kind.rows) return;
-        colTiles.forEach((cols, tw) => void (cols === kind.cols && corners.push([n, rowStarts[th] ?? 0, colStarts[tw] ?? 0])));
+        colTiles.forEach((cols, tw) => {
+          if (cols !== kind.cols) return;
+          const [top, left] = [rowStarts[th] ?? 0, colStarts[tw] ?? 0];
+          inOffsets.push(((n * plan.inRows + top) * plan.inCols + left) * plan.c4 * FLOAT);
+          outOffsets.push(((n * plan.outRows + top) * plan.outCols + left) * plan.o4 * FLOAT);
+        });
       });
     }
-    if (corners.length > 0) kinds.push({ kind, corners, start, count: corners.length });
-    start += corners.length;
+    kinds.push({ kind, inOffsets: Int32Array.from(inOffsets), outOffsets: Int32Array.from(outOffsets), start, count: inOffsets.length });
+    start += inOffsets.length;
   }
-  return { plan: { ...plan, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols }, tiles, kinds };
+  if (forwardPlans.size >= KERNEL_CACHE_SIZE) forwardPlans.clear();
+  const made = { plan, tiles, entries, kinds };
+  forwardPlans.set(key, made);
+  return made;
 }
 
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
@@ -1021,25 +1183,25 @@ function tileCorners(table: Int32Array, base: number, t0: number, count: number,
  */
 export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
-  const { plan, tiles, kinds } = forwardPlanOf(g, epilogue);
+  const { plan, tiles, entries, kinds } = forwardPlanOf(g, epilogue);
   const { c4, o8, o4, chunk } = plan;
   const kernels = kinds.map(({ kind }) => kernelsOf(plan, kind));
   if (kernels.some((k) => k === null)) return false;
   // Chunks of one kind of tile each; they are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
   const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
-  const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
+  const groups = getThreads() > 1 && tiles * entries * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
   const at = regions({
     source: c4 === C ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
-    u: kinds.length * E * c4 * o8,
-    v: groups * E * chunk * c4,
-    m: groups * E * chunk * o8,
+    u: kinds.length * entries * planeU(plan),
+    v: groups * entries * planeV(plan),
+    m: groups * entries * planeM(plan),
     y: N * plan.outRows * plan.outCols * o4,
     bias: o4,
     inTable: tiles,
     outTable: tiles,
-    scratch: groups * 4 * E,
+    scratch: groups * 4 * entries,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
@@ -1054,8 +1216,8 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   }
   const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
   // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
-  if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;
-  const uOf = (k: number): number => at.u + k * E * c4 * o8 * FLOAT;
+  if (!(mx * mw * C * Math.max(...kinds.map(({ kind }) => growthOf(kind))) < MAGNITUDE_LIMIT)) return false;
+  const uOf = (k: number): number => at.u + k * entries * planeU(plan) * FLOAT;
   kernels.forEach((kernel, k) => kernel?.filter(at.w, uOf(k), at.scratch));
   if (epilogue.bias !== undefined) {
     floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
@@ -1063,23 +1225,23 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   }
   const inTable = new Int32Array(heap, at.inTable, tiles);
   const outTable = new Int32Array(heap, at.outTable, tiles);
-  for (const { corners, start } of kinds) {
-    corners.forEach(([n, top, left], i) => {
-      inTable[start + i] = at.x + ((n * plan.inRows + top) * plan.inCols + left) * c4 * FLOAT;
-      outTable[start + i] = at.y + ((n * plan.outRows + top) * plan.outCols + left) * o4 * FLOAT;
-    });
+  for (const { inOffsets, outOffsets, start, count } of kinds) {
+    for (let i = 0; i < count; i++) {
+      inTable[start + i] = at.x + (inOffsets[i] ?? 0);
+      outTable[start + i] = at.y + (outOffsets[i] ?? 0);
+    }
   }
   // Task `j` runs chunks j, j + groups, ... in its own V, M and scratch.
   const tasks: TaskCall[][] = Array.from({ length: groups }, () => []);
   chunks.forEach(({ k, t0, count }, c) => {
     const j = c % groups;
     const kernel = kernels[k];
-    const entries = entriesOf(kinds[k]?.kind ?? FULL);
+    const kindEntries = entriesOf(kinds[k]?.kind ?? FULL);
     if (kernel === null || kernel === undefined) return;
-    const [v, m, scratch] = [at.v + j * E * chunk * c4 * FLOAT, at.m + j * E * chunk * o8 * FLOAT, at.scratch + j * 4 * E * FLOAT];
+    const [v, m, scratch] = [at.v + j * entries * planeV(plan) * FLOAT, at.m + j * entries * planeM(plan) * FLOAT, at.scratch + j * 4 * entries * FLOAT];
     tasks[j]?.push(
       { kernel: kernel.input, args: [at.inTable + t0 * 4, count, v, scratch] },
-      { kernel: kernel.products, args: [v, uOf(k), m, Math.ceil(count / MR), c4, 0, entries] },
+      { kernel: kernel.products, args: [v, uOf(k), m, Math.ceil(count / MR), c4, 0, kindEntries] },
       { kernel: kernel.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
     );
   });

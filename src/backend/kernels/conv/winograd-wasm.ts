@@ -66,10 +66,11 @@
  * 6 + 6 + 2 (400 products per image and channel pair against 484 with
  * 4 + 4 + 4 + 2). Its error bound is its own (WINOGRAD_F6_ERROR_BOUND).
  * Measured on the bench's 32 x 14 x 14, 32 to 64, one thread, quiet machine
- * (timers around each step): products 1.95 to 1.61 ms, the output
- * transform 0.23 to 0.31, the input transform 0.25 to 0.21, the filter
- * transforms 0.19 to 0.10 (with the planes of U, V and M a cache line
- * apart, PLANE_PAD: 0.29 without).
+ * (timers around each step): products 1.95 to 1.58 ms, the output
+ * transform 0.23 to 0.24 (0.31 without the shared sums of `matrixRows`),
+ * the input transform 0.25 to 0.19 (0.21), the filter transforms 0.19 to
+ * 0.10 (with the planes of U, V and M a cache line apart, PLANE_PAD: 0.29
+ * without).
  *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
  * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run
@@ -109,10 +110,11 @@ export const WINOGRAD_ERROR_BOUND = 5e-5;
  * filter transform rounds ninths and 45ths, but it runs only from
  * F6_MIN_CHANNELS input channels, where the roundings of the channels
  * partly cancel. Measured (`bench/conv-winograd-error.ts`, 2026-12-08,
- * 7000 cases drawn as the law draws them, seeds 1 and 2): at most 2.0e-5
- * with edge values mixed in, 8.4e-6 without; 7.3e-6 on the bench's
- * 14 x 14, 32 to 64 (F(4, 3)'s outputs there: 1.5e-7, F(2, 3) at the corner).
- * Kept 5 times above the largest measured.
+ * 7000 cases drawn as the law draws them, seeds 1 and 2, with the shared
+ * sums of `matrixRows`): at most 2.1e-5 with edge values mixed in, 9.0e-6
+ * without; 5.6e-6 on the bench's 14 x 14, 32 to 64 (F(4, 3)'s outputs
+ * there: 1.5e-7, F(2, 3) at the corner). Without the shared sums: 2.0e-5,
+ * 8.4e-6 and 7.3e-6. Kept 5 times above the largest measured.
  */
 export const WINOGRAD_F6_ERROR_BOUND = 1e-4;
 
@@ -221,8 +223,9 @@ interface TileKind {
   readonly cols: TileSide;
 }
 const FULL: TileKind = { rows: 4, cols: 4 };
-type Matrices = { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[] };
-const MATRICES: Record<TileSide, Matrices> = { 6: { B: BT6, G: G6, A: AT6 }, 4: { B: BT, G, A: AT }, 2: { B: BT2, G: G2, A: AT2 } };
+/** A tile side's matrices; `shared`: its input and output transforms run with Winograd's shared sums (`matrixRows`). */
+type Matrices = { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[]; shared: boolean };
+const MATRICES: Record<TileSide, Matrices> = { 6: { B: BT6, G: G6, A: AT6, shared: true }, 4: { B: BT, G, A: AT, shared: false }, 2: { B: BT2, G: G2, A: AT2, shared: false } };
 const matricesOf = (m: TileSide): Matrices => MATRICES[m];
 /** The entries of a kind's transformed tile: (rows + 2) x (cols + 2). */
 const entriesOf = (kind: TileKind): number => (kind.rows + 2) * (kind.cols + 2);
@@ -309,17 +312,91 @@ function transform2d(
 }
 
 /**
+ * Rows `i` and `i + 1` of a matrix as `p + n` and `p - n`, where `p` holds
+ * the columns on which they agree and `n` those on which they differ by
+ * sign (row `i`'s coefficients; every other column 0 in both): B^T's rows
+ * of F(6, 3) at `x` and `-x`, the even and odd powers. Undefined where they
+ * are not so.
+ */
+function rowPair(a: readonly number[], b: readonly number[]): { p: number[]; n: number[] } | undefined {
+  const p = a.map((x, k) => (x !== 0 && b[k] === x ? x : 0));
+  const n = a.map((x, k) => (x !== 0 && b[k] === -x ? x : 0));
+  const whole = a.every((x, k) => p[k] !== 0 || n[k] !== 0 || (x === 0 && b[k] === 0));
+  return whole && p.some((x) => x !== 0) && n.some((x) => x !== 0) ? { p, n } : undefined;
+}
+
+/** The columns `j` of a matrix whose column `j + 1` is `+-` column `j` in every row, neither 0 anywhere: A^T's columns of F(6, 3) at `x` and `-x`. */
+const columnPairs = (M: readonly (readonly number[])[]): number[] =>
+  (M[0] ?? []).flatMap((_, j) => (j % 2 === 1 && M.every((row) => (row[j] ?? 0) !== 0 && Math.abs(row[j + 1] ?? 0) === Math.abs(row[j] ?? 0)) ? [j] : []));
+
+/**
+ * Hands each row of `M v` to `sink(i, push)` in order, where `push()` pushes
+ * `(M v)[i]` (an f32x4) and `value(k)` pushes `v[k]`: each row by `combine`,
+ * or, where `shared`, by Winograd's shared sums in the v128 locals `temps`
+ * (two per pair): rows that pair as `p + n` and `p - n` (`rowPair`) compute
+ * `p` and `n` once; failing those, columns that pair (`columnPairs`) compute
+ * `v[j] + v[j + 1]` and `v[j] - v[j + 1]` once, and each row combines them
+ * with column `j`'s coefficient (powers of 2 in A^T: the same products as
+ * the terms' own). About half the operations of F(6, 3)'s B^T and A^T.
+ */
+function matrixRows(f: FunctionBody, M: readonly (readonly number[])[], shared: boolean, temps: readonly number[], value: (k: number) => void, sink: (i: number, push: () => void) => void): void {
+  const temp = (k: number): number => temps[k] ?? 0;
+  const pairs = shared ? M.map((row, i) => (i % 2 === 1 ? rowPair(row, M[i + 1] ?? []) : undefined)) : [];
+  if (pairs.some((pair) => pair !== undefined)) {
+    for (let i = 0; i < M.length; i++) {
+      const pair = pairs[i];
+      if (pair === undefined) {
+        sink(i, () => combine(f, M[i] ?? [], value));
+        continue;
+      }
+      // (M v)[i] = p.v + n.v, (M v)[i + 1] = p.v - n.v
+      combine(f, pair.p, value);
+      f.set(temp(0));
+      combine(f, pair.n, value);
+      f.set(temp(1));
+      sink(i, () => void f.get(temp(0)).get(temp(1)).simd(SimdOp.f32x4_add));
+      sink(i + 1, () => void f.get(temp(0)).get(temp(1)).simd(SimdOp.f32x4_sub));
+      i++;
+    }
+    return;
+  }
+  const firsts = shared ? columnPairs(M) : [];
+  // s_j = v[j] + v[j + 1] in temps[2 p], d_j = v[j] - v[j + 1] in temps[2 p + 1]
+  firsts.forEach((j, p) => {
+    value(j);
+    value(j + 1);
+    f.simd(SimdOp.f32x4_add).set(temp(2 * p));
+    value(j);
+    value(j + 1);
+    f.simd(SimdOp.f32x4_sub).set(temp(2 * p + 1));
+  });
+  M.forEach((row, i) => {
+    const coeffs = row.map((c, k) => (firsts.includes(k - 1) ? 0 : c));
+    // column j of a pair stands for the pair: its sum where the row has x and x, its difference where x and -x
+    const slot = (k: number): void => {
+      const p = firsts.indexOf(k);
+      if (p < 0) value(k);
+      else f.get(temp(row[k + 1] === row[k] ? 2 * p : 2 * p + 1));
+    };
+    sink(i, () => combine(f, coeffs, slot));
+  });
+}
+
+/**
  * `transform2d` with each column of `X` and each row of `L X` loaded once
- * into the v128 locals `locals` (as many as `X`'s rows and columns), where
- * `transform2d` loads a value again for every term that reads it: the same
- * operations in the same order (`combine`), so the same bits.
+ * into the v128 locals `locals` (as many as `X`'s rows and columns, then
+ * SHARED_TEMPS more), where `transform2d` loads a value again for every
+ * term that reads it: without `sharedL` and `sharedR`, the same operations
+ * in the same order (`combine`), so the same bits; with them, `L`'s and
+ * `R`'s rows by Winograd's shared sums (`matrixRows`).
  *
- * NOTE: Winograd's shared sums (B^T's rows 1 to 4 as `a +- b`, A^T's
- * `m1 +- m2` and `m3 +- m4`, G's `(g0 + g2 +- g1) / 6`) would save a third
- * of the transforms' operations (B^T 19 for 32, A^T 13 for 20), but their
- * other roundings raised the largest error measured (2.0e-5 of the law's
- * scale against 1.5e-5, 300 random images of 1 to 3 channels) and the law's
- * heavy run found an output past WINOGRAD_ERROR_BOUND (three input channels).
+ * NOTE: the shared sums run for F(6, 3) alone. For F(4, 3) (B^T's rows 1
+ * to 4 as `a +- b`, A^T's `m1 +- m2` and `m3 +- m4`, G's
+ * `(g0 + g2 +- g1) / 6`) they would save a third of the transforms'
+ * operations (B^T 19 for 32, A^T 13 for 20), but their other roundings
+ * raised the largest error measured (2.0e-5 of the law's scale against
+ * 1.5e-5, 300 random images of 1 to 3 channels) and the law's heavy run
+ * found an output past WINOGRAD_ERROR_BOUND (three input channels).
  */
 function transform2dLoadingOnce(
   f: FunctionBody,
@@ -330,36 +407,41 @@ function transform2dLoadingOnce(
   load: (r: number, q: number) => void,
   before: (i: number, j: number) => void,
   store: (i: number, j: number) => void,
+  [sharedL, sharedR]: readonly [boolean, boolean] = [false, false],
 ): void {
   const [b, c] = [L[0]?.length ?? 0, R[0]?.length ?? 0];
   const local = (k: number): number => locals[k] ?? 0;
   const fromLocal = (k: number): void => void f.get(local(k));
+  const temps = locals.slice(Math.max(b, c));
   // (L X)[i][q] = sum_r L[i][r] X[r][q], column by column of X
   for (let q = 0; q < c; q++) {
     for (let r = 0; r < b; r++) {
       load(r, q);
       f.set(local(r));
     }
-    for (let i = 0; i < L.length; i++) {
+    matrixRows(f, L, sharedL, temps, fromLocal, (i, push) => {
       f.get(scratch);
-      combine(f, L[i] ?? [], fromLocal);
+      push();
       f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
-    }
+    });
   }
   // Y[i][j] = sum_q (L X)[i][q] R[j][q], row by row of L X
   for (let i = 0; i < L.length; i++) {
     for (let q = 0; q < c; q++) void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)).set(local(q));
-    for (let j = 0; j < R.length; j++) {
+    matrixRows(f, R, sharedR, temps, fromLocal, (j, push) => {
       before(i, j);
-      combine(f, R[j] ?? [], fromLocal);
+      push();
       store(i, j);
-    }
+    });
   }
 }
 
+/** The v128 locals `matrixRows` may need beyond the values: two per pair of F(6, 3)'s A^T columns. */
+const SHARED_TEMPS = 6;
+
 /** The v128 locals `transform2dLoadingOnce` needs for `L X R^T`. */
 const transformLocals = (f: FunctionBody, L: readonly (readonly number[])[], R: readonly (readonly number[])[]): number[] =>
-  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) }, () => f.local(ValType.v128));
+  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) + SHARED_TEMPS }, () => f.local(ValType.v128));
 
 /** `counter -= 1`, and loop again while it is not 0. */
 export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
@@ -453,7 +535,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
  * the first `channels` are written; `pad` floats more after each plane of `e`); `loadOnce` loads each value once
  * (`transform2dLoadingOnce`, the same bits).
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, pad: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, pad: number, R: readonly (readonly number[])[] = L, loadOnce = false, shared: readonly [boolean, boolean] = [false, false]): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
@@ -468,7 +550,7 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
   const before = (): void => void f.get(to);
   const store = (i: number, j: number): void => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane));
   if (locals === undefined) transform2d(f, L, scratch, load, before, store, R);
-  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store);
+  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store, shared);
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
   countDown(f, groups);
@@ -482,7 +564,7 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
 const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
-  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce);
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce, [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared]);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -634,6 +716,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
       }
       f.simd(SimdOp.v128_store, v128Unaligned(i * rowBytes + j * o4 * FLOAT));
     },
+    [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared],
   );
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);

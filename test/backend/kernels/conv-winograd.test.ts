@@ -59,12 +59,12 @@ describe("F(4 x 4, 3 x 3) and F(6 x 6, 3 x 3) in WebAssembly", () => {
     expect(worst).toBeLessThanOrEqual(WINOGRAD_ERROR_BOUND);
   });
 
-  test("tiles an axis by F(6, 3) from 8 input channels where that takes fewer products, by F(4, 3) otherwise", () => {
+  test("tiles an axis by F(6, 3) from 16 input channels where that takes fewer products, by F(4, 3) otherwise", () => {
     // 14 = 6 + 6 + 2: 8 + 8 + 4 = 20 products a row against 6 + 6 + 6 + 4 = 22
     expect(forwardTiles({ outHeight: 14, outWidth: 14, inChannels: 32 })).toEqual({ rows: [6, 6, 2], cols: [6, 6, 2] });
-    expect(forwardTiles({ outHeight: 14, outWidth: 14, inChannels: 4 })).toEqual({ rows: [4, 4, 4, 2], cols: [4, 4, 4, 2] });
+    expect(forwardTiles({ outHeight: 14, outWidth: 14, inChannels: 8 })).toEqual({ rows: [4, 4, 4, 2], cols: [4, 4, 4, 2] });
     // 7: 6 + 2 ties 4 + 4 (12 products): F(4, 3), the more exact; 28 = 4 x 6 + 4
-    expect(forwardTiles({ outHeight: 7, outWidth: 28, inChannels: 8 })).toEqual({ rows: [4, 4], cols: [6, 6, 6, 6, 4] });
+    expect(forwardTiles({ outHeight: 7, outWidth: 28, inChannels: 16 })).toEqual({ rows: [4, 4], cols: [6, 6, 6, 6, 4] });
   });
 
   test("takes 3 x 3 stride-1 convolutions whose tiles save multiplies, and leaves the others", () => {

@@ -59,7 +59,7 @@
  * bench's 32 x 14 x 14, 32 to 64, 0.85 of the time; the CNN step's
  * 64 x 14 x 14, 32 to 64, 0.92, and its input gradient (64 to 32), 0.91.
  *
- * From F6_MIN_CHANNELS input channels, the forward takes F(6, 3) along an
+ * From F6_MIN_CHANNELS (16) input channels, the forward takes F(6, 3) along an
  * axis where that takes fewer products than F(4, 3) (`forwardTiles`; the
  * points 0, +-1, +-2, +-1/2 and infinity): 8 x 8 patches, 64 products per
  * 6 x 6 outputs where F(4 x 4, 3 x 3) takes 81 for 36; an output of 14 is
@@ -1028,9 +1028,12 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
  * The fewest input channels for which the forward takes F(6, 3) along an
  * axis (where it takes fewer products there than F(4, 3)): below, the
  * transforms, which cost more per output with F(6, 3), outweigh the
- * products' saving.
+ * products' saving. Measured (CPU time, one thread, medians of 60, loaded
+ * machine, each against F(4, 3) alone): batch 64, 28 x 28, 8 to 32
+ * channels 1.00 to 1.03 of F(4, 3)'s time; 16 to 32, 0.94 to 0.98; batch
+ * 64, 14 x 14, 32 to 64, 0.94.
  */
-const F6_MIN_CHANNELS = 8;
+const F6_MIN_CHANNELS = 16;
 
 /** The output tiles along an axis of `size` outputs: `whole`s, then the rest in one tile (a 2 where one or two outputs are left, a 4 where three or four, a 6 where five). */
 function axisTiles(size: number, whole: 6 | 4): TileSide[] {

@@ -70,7 +70,10 @@
  * transform 0.23 to 0.24 (0.31 without the shared sums of `matrixRows`),
  * the input transform 0.25 to 0.19 (0.21), the filter transforms 0.19 to
  * 0.10 (with the planes of U, V and M a cache line apart, PLANE_PAD: 0.29
- * without).
+ * without); the whole call 3.1 to 2.5 ms. Left out: F(7, 3) (14 = 7 + 7,
+ * 324 products), whose float32 error, simulated with these transforms'
+ * order of operations, came to 1e-4 to 3e-4 of the law's scale with every
+ * choice of its eighth point tried (4, -1/4, +-3/2), ten times F(6, 3)'s.
  *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
  * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run

@@ -1,10 +1,11 @@
 /**
- * Laws of Winograd's F(4 x 4, 3 x 3) in WebAssembly (`conv2dWinogradWasm`),
+ * Laws of Winograd's F(4 x 4, 3 x 3) and F(6 x 6, 3 x 3) in WebAssembly (`conv2dWinogradWasm`),
  * the float32 forward path of 3 x 3 convolutions with stride and dilation 1
  * (and, through `conv2d` with the filter turned, of their input gradients):
  *
  * - it equals the float64 direct sum (the 7-deep loop) within its stated
- *   bound, `WINOGRAD_ERROR_BOUND` times the scale of `support/winograd-scale.ts`
+ *   bound, `WINOGRAD_ERROR_BOUND` (`WINOGRAD_F6_ERROR_BOUND` where the
+ *   output's tile is F(6, 3) along an axis) times the scale of `support/winograd-scale.ts`
  *   (per channel, the largest `|x|` of the tile's patch times the largest
  *   `|w|` of the taps), plus the subnormal floor `WINOGRAD_ERROR_FLOOR` times
  *   the channels, for every padding, odd and even sizes (tiles past the
@@ -24,72 +25,17 @@
 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { conv2d, conv2dGeometry, type Conv2dParams, type ConvGeometry } from "../src/backend/kernels/conv/index.js";
-import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, WINOGRAD_ERROR_BOUND, WINOGRAD_ERROR_FLOOR, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
+import { conv2d } from "../src/backend/kernels/conv/index.js";
+import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, WINOGRAD_ERROR_BOUND, WINOGRAD_ERROR_FLOOR, WINOGRAD_F6_ERROR_BOUND, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
-import { padding, values } from "./support/conv-values.js";
-import { winogradFilterGradScale, winogradScale } from "./support/winograd-scale.js";
+import { values } from "./support/conv-values.js";
+import { direct, forwardOutputs, geometryOf, winogradCase } from "./support/winograd-cases.js";
+import { winogradFilterGradScale } from "./support/winograd-scale.js";
 
 const numRuns = process.env["STRATUM_HEAVY"] === "1" ? 500 : 40;
 
-const winogradCase = fc.record({
-  batch: fc.integer({ min: 1, max: 3 }),
-  inHeight: fc.integer({ min: 1, max: 13 }),
-  inWidth: fc.integer({ min: 1, max: 13 }),
-  inChannels: fc.integer({ min: 1, max: 40 }),
-  outChannels: fc.integer({ min: 1, max: 20 }),
-  padding,
-  bias: fc.boolean(),
-  relu: fc.boolean(),
-  edgeEvery: fc.constantFrom(0, 3, 20),
-  seed: fc.integer(),
-});
-
-type WinogradCase = typeof winogradCase extends fc.Arbitrary<infer T> ? T : never;
-
-/** The geometry, or undefined where the window does not fit (no output). */
-function geometryOf(c: WinogradCase): { params: Conv2dParams; g: ConvGeometry } | undefined {
-  const params: Conv2dParams = { batch: c.batch, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding };
-  try {
-    const g = conv2dGeometry(params);
-    return g.outHeight > 0 && g.outWidth > 0 ? { params, g } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The float64 direct sum of each output (a tap over the padding adds `0 * w`). */
-function direct(x: Float32Array, w: Float32Array, g: ConvGeometry): Float64Array {
-  const { inHeight: H, inWidth: W, inChannels: C, outChannels: O } = g;
-  const size = g.batch * g.outHeight * g.outWidth * O;
-  const sums = new Float64Array(size);
-  for (let n = 0; n < g.batch; n++) {
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let ow = 0; ow < g.outWidth; ow++) {
-        for (let o = 0; o < O; o++) {
-          const yi = ((n * g.outHeight + oh) * g.outWidth + ow) * O + o;
-          for (let kh = 0; kh < 3; kh++) {
-            for (let kw = 0; kw < 3; kw++) {
-              const ih = oh - g.padTop + kh;
-              const iw = ow - g.padLeft + kw;
-              const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-              for (let c = 0; c < C; c++) {
-                const value = inside ? (x[((n * H + ih) * W + iw) * C + c] ?? NaN) : 0;
-                sums[yi] = (sums[yi] ?? 0) + value * (w[((kh * 3 + kw) * C + c) * O + o] ?? NaN);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return sums;
-}
-
-const relu = (v: number): number => (v < 0 ? 0 : v);
-
-describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly", () => {
-  test("equals the float64 direct sum within WINOGRAD_ERROR_BOUND of its scale (plus the subnormal floor), edge values included", () => {
+describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) and F(6 x 6, 3 x 3) in WebAssembly", () => {
+  test("equals the float64 direct sum within WINOGRAD_ERROR_BOUND (F(6, 3) tiles: WINOGRAD_F6_ERROR_BOUND) of its scale (plus the subnormal floor), edge values included", () => {
     fc.assert(
       fc.property(winogradCase, (c) => {
         const shape = geometryOf(c);
@@ -100,15 +46,10 @@ describe.runIf(wasmMatmulAvailable())("Winograd F(4 x 4, 3 x 3) in WebAssembly",
         const bias = c.bias ? values(g.outChannels, c.seed + 2, 0) : undefined;
         const out = new Float32Array(g.batch * g.outHeight * g.outWidth * g.outChannels).fill(NaN);
         expect(conv2dWinogradWasm(out, x, w, g, { beta: false, bias, biasOffset: 0, relu: c.relu })).toBe(true);
-        const sums = direct(x, w, g);
-        const scale = winogradScale(x, w, g);
-        for (let i = 0; i < out.length; i++) {
-          const b = bias?.[i % g.outChannels] ?? 0;
-          const want = c.relu ? relu((sums[i] ?? 0) + b) : (sums[i] ?? 0) + b;
-          const bound = WINOGRAD_ERROR_BOUND * ((scale[i] ?? 0) + Math.abs(b)) + WINOGRAD_ERROR_FLOOR * g.inChannels;
-          const got = out[i] ?? NaN;
+        forwardOutputs(out, x, w, g, bias, c.relu).forEach(({ got, want, scale, onSix }, i) => {
+          const bound = (onSix ? WINOGRAD_F6_ERROR_BOUND : WINOGRAD_ERROR_BOUND) * scale + WINOGRAD_ERROR_FLOOR * g.inChannels;
           if (!(Math.abs(got - want) <= bound)) expect([i, got]).toEqual([i, want]);
-        }
+        });
       }),
       { numRuns },
     );

@@ -10,7 +10,7 @@
  *   WebAssembly SIMD one, and the size-based choice between them);
  * - `conv2d` equals the 7-deep loop with explicit bounds checks, on each of
  *   its paths (windows summed directly, Winograd's F(2 x 2, 3 x 3) for 3 x 3
- *   filters over 16 or more channels per group, F(4 x 4, 3 x 3) in
+ *   filters over 16 or more channels per group, F(4 x 4, 3 x 3) or F(6 x 6, 3 x 3) in
  *   WebAssembly for float32 3 x 3 filters, columns and `gemm`);
  * - its two gradient kernels equal their own naive loops, and the three
  *   agree through the adjoint identity
@@ -31,7 +31,7 @@
  * float32 bound is a worst case, not a guess: the WebAssembly kernel sums
  * blocks of 256 terms in float32 and then the blocks, so its error is at
  * most (256 + k / 256 + 2) roundings of 2^-24 of that sum, under 1.6e-5 for
- * every size these laws reach. Float32 F(4 x 4, 3 x 3) rounds in its
+ * every size these laws reach. Float32 Winograd (F(4 x 4) or F(6 x 6)) rounds in its
  * transforms, which mix a tile's whole input patch and all nine taps: where
  * it runs, the scale is at least `support/winograd-scale.ts`'s (its own
  * law, `conv-winograd.law.test.ts`, holds its tighter bound).
@@ -60,7 +60,7 @@ import { gemm, matmul, type MatmulBackend } from "../src/backend/kernels/matmul.
 import type { FloatArray } from "../src/backend/kernels/matrix-view.js";
 import { wasmMatmulAvailable } from "../src/backend/kernels/wasm-matmul.js";
 import { argReduce, reduce, type ArgReduceOp, type NumericArray, type ReduceOp } from "../src/backend/kernels/reduce.js";
-import { usesWinogradWasm, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
+import { forwardTiles, usesWinogradWasm, WINOGRAD_FILTER_GRAD_ERROR_BOUND } from "../src/backend/kernels/conv/winograd-wasm.js";
 import { winogradFilterGradScale, winogradScale } from "./support/winograd-scale.js";
 
 const heavy = process.env["STRATUM_HEAVY"] === "1";
@@ -401,18 +401,18 @@ const winogradCase = fc
   }));
 
 /**
- * The scale raised, where float32 F(4 x 4, 3 x 3) runs, to at least that of
- * its rounding (`winogradScale`): `x` is the input of the forward
+ * The scale raised, where float32 Winograd runs, to at least that of
+ * its rounding (`winogradScale` over the kernel's tiles): `x` is the input of the forward
  * convolution of geometry `g` and `w` its HWIO filter.
  */
 function withWinogradScale(scale: Float64Array, dtype: FloatDType, g: ConvGeometry, x: FloatArray, w: FloatArray): Float64Array {
   if (dtype !== "float32" || !usesWinogradWasm(g)) return scale;
-  const own = winogradScale(x, w, g);
+  const own = winogradScale(x, w, g, forwardTiles(g));
   return scale.map((s, i) => Math.max(s, at(own, i)));
 }
 
 /**
- * The input gradient's scale, raised where it runs as a float32 F(4 x 4, 3 x 3)
+ * The input gradient's scale, raised where it runs as a float32 Winograd
  * convolution of `dy` with the filter turned by 180 degrees (`backward.ts`).
  */
 function backpropWinogradScale(scale: Float64Array, dtype: FloatDType, g: ConvGeometry, dy: FloatArray, w: FloatArray): Float64Array {

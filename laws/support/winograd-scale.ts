@@ -1,9 +1,9 @@
 /**
- * The scale of F(4 x 4, 3 x 3)'s rounding error at each output of a 3 x 3
- * convolution with stride and dilation 1 (NHWC input, HWIO filter, one
- * group): the sum over input channels of the largest `|x|` in the 6 x 6
- * input patch of the output's 4 x 4 tile times the largest `|w|` of the
- * channel's 9 taps. Winograd's transforms mix every value of a patch and
+ * The scale of Winograd's rounding error (F(m x n, 3 x 3)) at each output of
+ * a 3 x 3 convolution with stride and dilation 1 (NHWC input, HWIO filter,
+ * one group): the sum over input channels of the largest `|x|` in the
+ * (m + 2) x (n + 2) input patch of the output's m x n tile times the largest
+ * `|w|` of the channel's 9 taps. Winograd's transforms mix every value of a patch and
  * every tap of a filter, so a rounding in them is a fraction of these, not
  * of the terms the output's own window sums (a tap over the padding still
  * rounds with the others). Written here from the definition, for the laws of
@@ -23,9 +23,31 @@ export interface WinogradShape {
   readonly padLeft: number;
 }
 
-/** Per output (`[N, OH, OW, O]`): `sum_c max_patch |x[c]| * max_taps |w[c, o]|`. */
-export function winogradScale(x: ArrayLike<number>, w: ArrayLike<number>, g: WinogradShape): Float64Array {
+/** The outputs of the tiles along the output's rows and columns, in order (the last may reach past the edge). */
+export interface WinogradTiles {
+  readonly rows: readonly number[];
+  readonly cols: readonly number[];
+}
+
+/** Per output of an axis of `size`: where its tile starts and how many outputs the tile has (4s, unless `tiles` says). */
+function tileOfEach(size: number, tiles: readonly number[] | undefined): { start: number; side: number }[] {
+  const sides = tiles ?? Array.from({ length: Math.ceil(size / 4) }, () => 4);
+  const out: { start: number; side: number }[] = [];
+  let start = 0;
+  for (const side of sides) {
+    for (let i = start; i < Math.min(size, start + side); i++) out.push({ start, side });
+    start += side;
+  }
+  return out;
+}
+
+/**
+ * Per output (`[N, OH, OW, O]`): `sum_c max_patch |x[c]| * max_taps |w[c, o]|`,
+ * the patches those of `tiles` (4 x 4 tiles everywhere unless given).
+ */
+export function winogradScale(x: ArrayLike<number>, w: ArrayLike<number>, g: WinogradShape, tiles?: WinogradTiles): Float64Array {
   const { inHeight: H, inWidth: W, inChannels: C, outChannels: O } = g;
+  const [rowTiles, colTiles] = [tileOfEach(g.outHeight, tiles?.rows), tileOfEach(g.outWidth, tiles?.cols)];
   const scale = new Float64Array(g.batch * g.outHeight * g.outWidth * O);
   const tap = new Float64Array(C * O);
   for (let t = 0; t < 9; t++) for (let i = 0; i < C * O; i++) tap[i] = Math.max(tap[i] ?? 0, Math.abs(w[t * C * O + i] ?? 0));
@@ -34,10 +56,11 @@ export function winogradScale(x: ArrayLike<number>, w: ArrayLike<number>, g: Win
     for (let oh = 0; oh < g.outHeight; oh++) {
       for (let ow = 0; ow < g.outWidth; ow++) {
         patch.fill(0);
-        const top = 4 * Math.floor(oh / 4) - g.padTop;
-        const left = 4 * Math.floor(ow / 4) - g.padLeft;
-        for (let ih = Math.max(0, top); ih < Math.min(H, top + 6); ih++) {
-          for (let iw = Math.max(0, left); iw < Math.min(W, left + 6); iw++) {
+        const [row, col] = [rowTiles[oh] ?? { start: 0, side: 0 }, colTiles[ow] ?? { start: 0, side: 0 }];
+        const top = row.start - g.padTop;
+        const left = col.start - g.padLeft;
+        for (let ih = Math.max(0, top); ih < Math.min(H, top + row.side + 2); ih++) {
+          for (let iw = Math.max(0, left); iw < Math.min(W, left + col.side + 2); iw++) {
             for (let c = 0; c < C; c++) patch[c] = Math.max(patch[c] ?? 0, Math.abs(x[((n * H + ih) * W + iw) * C + c] ?? 0));
           }
         }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv/index.js";
-import { conv2dWinogradWasm, usesWinogradWasm, WINOGRAD_ERROR_BOUND } from "../../../src/backend/kernels/conv/winograd-wasm.js";
+import { conv2dWinogradWasm, forwardTiles, usesWinogradWasm, WINOGRAD_ERROR_BOUND } from "../../../src/backend/kernels/conv/winograd-wasm.js";
 
 function values(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -46,7 +46,7 @@ const cases: readonly [string, Conv2dOptions][] = [
   ["explicit", { batch: 1, inHeight: 6, inWidth: 6, inChannels: 8, kernelHeight: 3, kernelWidth: 3, outChannels: 8, padding: { height: [2, 0], width: [0, 2] } }],
 ];
 
-describe("F(4 x 4, 3 x 3) in WebAssembly", () => {
+describe("F(4 x 4, 3 x 3) and F(6 x 6, 3 x 3) in WebAssembly", () => {
   test.each(cases)("%s: within the stated bound of the float64 direct sum", (_name, options) => {
     const g = conv2dGeometry(options);
     const x = values(g.batch * g.inHeight * g.inWidth * g.inChannels, 1);
@@ -57,6 +57,14 @@ describe("F(4 x 4, 3 x 3) in WebAssembly", () => {
     let worst = 0;
     for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs((out[i] ?? NaN) - (y[i] ?? 0)) / (scale[i] || 1));
     expect(worst).toBeLessThanOrEqual(WINOGRAD_ERROR_BOUND);
+  });
+
+  test("tiles an axis by F(6, 3) from 16 input channels where that takes fewer products, by F(4, 3) otherwise", () => {
+    // 14 = 6 + 6 + 2: 8 + 8 + 4 = 20 products a row against 6 + 6 + 6 + 4 = 22
+    expect(forwardTiles({ outHeight: 14, outWidth: 14, inChannels: 32 })).toEqual({ rows: [6, 6, 2], cols: [6, 6, 2] });
+    expect(forwardTiles({ outHeight: 14, outWidth: 14, inChannels: 8 })).toEqual({ rows: [4, 4, 4, 2], cols: [4, 4, 4, 2] });
+    // 7: 6 + 2 ties 4 + 4 (12 products): F(4, 3), the more exact; 28 = 4 x 6 + 4
+    expect(forwardTiles({ outHeight: 7, outWidth: 28, inChannels: 16 })).toEqual({ rows: [4, 4], cols: [6, 6, 6, 6, 4] });
   });
 
   test("takes 3 x 3 stride-1 convolutions whose tiles save multiplies, and leaves the others", () => {

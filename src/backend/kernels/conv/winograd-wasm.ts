@@ -59,6 +59,22 @@
  * bench's 32 x 14 x 14, 32 to 64, 0.85 of the time; the CNN step's
  * 64 x 14 x 14, 32 to 64, 0.92, and its input gradient (64 to 32), 0.91.
  *
+ * From F6_MIN_CHANNELS (16) input channels, the forward takes F(6, 3) along an
+ * axis where that takes fewer products than F(4, 3) (`forwardTiles`; the
+ * points 0, +-1, +-2, +-1/2 and infinity): 8 x 8 patches, 64 products per
+ * 6 x 6 outputs where F(4 x 4, 3 x 3) takes 81 for 36; an output of 14 is
+ * 6 + 6 + 2 (400 products per image and channel pair against 484 with
+ * 4 + 4 + 4 + 2). Its error bound is its own (WINOGRAD_F6_ERROR_BOUND).
+ * Measured on the bench's 32 x 14 x 14, 32 to 64, one thread, quiet machine
+ * (timers around each step): products 1.95 to 1.58 ms, the output
+ * transform 0.23 to 0.24 (0.31 without the shared sums of `matrixRows`),
+ * the input transform 0.25 to 0.19 (0.21), the filter transforms 0.19 to
+ * 0.10 (with the planes of U, V and M a cache line apart, PLANE_PAD: 0.29
+ * without); the whole call 3.1 to 2.5 ms. Left out: F(7, 3) (14 = 7 + 7,
+ * 324 products), whose float32 error, simulated with these transforms'
+ * order of operations, came to 1e-4 to 3e-4 of the law's scale with every
+ * choice of its eighth point tried (4, -1/4, +-3/2), ten times F(6, 3)'s.
+ *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
  * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run
  * over whole tiles).
@@ -67,7 +83,7 @@
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { arenaAddress } from "../../wasm/kernel-memory.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { compileKernel, instantiateKernel, lazyKernel, type WasmEpilogue } from "../wasm-matmul.js";
+import { compileKernel, instantiateKernel, type WasmEpilogue } from "../wasm-matmul.js";
 import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import type { ConvGeometry } from "./geometry.js";
 
@@ -89,6 +105,22 @@ import type { ConvGeometry } from "./geometry.js";
  * (1.1e-5): a measured bound, kept 2.5 times above the largest measured.
  */
 export const WINOGRAD_ERROR_BOUND = 5e-5;
+
+/**
+ * The error bound of `conv2dWinogradWasm` at the outputs of F(6, 3) tiles
+ * (along either axis; see `forwardTiles`), the same way as
+ * WINOGRAD_ERROR_BOUND with the patch of the output's tile (up to 8 x 8).
+ * F(6, 3)'s transforms scale terms by up to 15 (`B`) and 67 (`A`) and its
+ * filter transform rounds ninths and 45ths, but it runs only from
+ * F6_MIN_CHANNELS input channels, where the roundings of the channels
+ * partly cancel. Measured (`bench/conv-winograd-error.ts`, 2026-12-08,
+ * 7000 cases drawn as the law draws them, seeds 1 and 2, with the shared
+ * sums of `matrixRows`): at most 2.1e-5 with edge values mixed in, 9.0e-6
+ * without; 5.6e-6 on the bench's 14 x 14, 32 to 64 (F(4, 3)'s outputs
+ * there: 1.5e-7, F(2, 3) at the corner). Without the shared sums: 2.0e-5,
+ * 8.4e-6 and 7.3e-6. Kept 5 times above the largest measured.
+ */
+export const WINOGRAD_F6_ERROR_BOUND = 1e-4;
 
 /**
  * The error bound of `conv2dFilterGradWinogradWasm`, the same way: at most
@@ -149,18 +181,56 @@ const AT2: readonly (readonly number[])[] = [
   [0, 1, -1, -1],
 ];
 
+// F(6, 3)'s matrices (interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity), for deep inputs: B^T (8 x 8),
+// G (8 x 3), A^T (6 x 8). B^T's and A^T's coefficients are exact in float32 (quarters and powers of 2); G's ninths and
+// 45ths round, once per tap, in the filter transform.
+const BT6: readonly (readonly number[])[] = [
+  [1, 0, -21 / 4, 0, 21 / 4, 0, -1, 0],
+  [0, 1, 1, -17 / 4, -17 / 4, 1, 1, 0],
+  [0, -1, 1, 17 / 4, -17 / 4, -1, 1, 0],
+  [0, 1 / 2, 1 / 4, -5 / 2, -5 / 4, 2, 1, 0],
+  [0, -1 / 2, 1 / 4, 5 / 2, -5 / 4, -2, 1, 0],
+  [0, 2, 4, -5 / 2, -5, 1 / 2, 1, 0],
+  [0, -2, 4, 5 / 2, -5, -1 / 2, 1, 0],
+  [0, -1, 0, 21 / 4, 0, -21 / 4, 0, 1],
+];
+const G6: readonly (readonly number[])[] = [
+  [1, 0, 0],
+  [-2 / 9, -2 / 9, -2 / 9],
+  [-2 / 9, 2 / 9, -2 / 9],
+  [1 / 90, 1 / 45, 2 / 45],
+  [1 / 90, -1 / 45, 2 / 45],
+  [32 / 45, 16 / 45, 8 / 45],
+  [32 / 45, -16 / 45, 8 / 45],
+  [0, 0, 1],
+];
+const AT6: readonly (readonly number[])[] = [
+  [1, 1, 1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 0],
+  [0, 1, 1, 4, 4, 1 / 4, 1 / 4, 0],
+  [0, 1, -1, 8, -8, 1 / 8, -1 / 8, 0],
+  [0, 1, 1, 16, 16, 1 / 16, 1 / 16, 0],
+  [0, 1, -1, 32, -32, 1 / 32, -1 / 32, 1],
+];
+
+/** The outputs of a tile along an axis: F(m, 3) computes m from m + 2 inputs with m + 2 products. */
+type TileSide = 6 | 4 | 2;
+
 /**
- * The output rows and columns of a tile: 4 (F(4, 3) along that axis) or 2
- * (F(2, 3), for an edge where one or two outputs are left: 24 or 16
- * products per tile and channel pair where F(4 x 4, 3 x 3) takes 36).
+ * The output rows and columns of a tile: 4 (F(4, 3) along that axis), 6
+ * (F(6, 3), for deep inputs: 64 products per 36 outputs where F(4 x 4, 3 x 3)
+ * takes 81) or 2 (F(2, 3), for an edge where one or two outputs are left: 24
+ * or 16 products per tile and channel pair where F(4 x 4, 3 x 3) takes 36).
  */
 interface TileKind {
-  readonly rows: 4 | 2;
-  readonly cols: 4 | 2;
+  readonly rows: TileSide;
+  readonly cols: TileSide;
 }
 const FULL: TileKind = { rows: 4, cols: 4 };
-const matricesOf = (m: 4 | 2): { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[] } =>
-  m === 4 ? { B: BT, G, A: AT } : { B: BT2, G: G2, A: AT2 };
+/** A tile side's matrices; `shared`: its input and output transforms run with Winograd's shared sums (`matrixRows`). */
+type Matrices = { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[]; shared: boolean };
+const MATRICES: Record<TileSide, Matrices> = { 6: { B: BT6, G: G6, A: AT6, shared: true }, 4: { B: BT, G, A: AT, shared: false }, 2: { B: BT2, G: G2, A: AT2, shared: false } };
+const matricesOf = (m: TileSide): Matrices => MATRICES[m];
 /** The entries of a kind's transformed tile: (rows + 2) x (cols + 2). */
 const entriesOf = (kind: TileKind): number => (kind.rows + 2) * (kind.cols + 2);
 
@@ -246,17 +316,91 @@ function transform2d(
 }
 
 /**
+ * Rows `i` and `i + 1` of a matrix as `p + n` and `p - n`, where `p` holds
+ * the columns on which they agree and `n` those on which they differ by
+ * sign (row `i`'s coefficients; every other column 0 in both): B^T's rows
+ * of F(6, 3) at `x` and `-x`, the even and odd powers. Undefined where they
+ * are not so.
+ */
+function rowPair(a: readonly number[], b: readonly number[]): { p: number[]; n: number[] } | undefined {
+  const p = a.map((x, k) => (x !== 0 && b[k] === x ? x : 0));
+  const n = a.map((x, k) => (x !== 0 && b[k] === -x ? x : 0));
+  const whole = a.every((x, k) => p[k] !== 0 || n[k] !== 0 || (x === 0 && b[k] === 0));
+  return whole && p.some((x) => x !== 0) && n.some((x) => x !== 0) ? { p, n } : undefined;
+}
+
+/** The columns `j` of a matrix whose column `j + 1` is `+-` column `j` in every row, neither 0 anywhere: A^T's columns of F(6, 3) at `x` and `-x`. */
+const columnPairs = (M: readonly (readonly number[])[]): number[] =>
+  (M[0] ?? []).flatMap((_, j) => (j % 2 === 1 && M.every((row) => (row[j] ?? 0) !== 0 && Math.abs(row[j + 1] ?? 0) === Math.abs(row[j] ?? 0)) ? [j] : []));
+
+/**
+ * Hands each row of `M v` to `sink(i, push)` in order, where `push()` pushes
+ * `(M v)[i]` (an f32x4) and `value(k)` pushes `v[k]`: each row by `combine`,
+ * or, where `shared`, by Winograd's shared sums in the v128 locals `temps`
+ * (two per pair): rows that pair as `p + n` and `p - n` (`rowPair`) compute
+ * `p` and `n` once; failing those, columns that pair (`columnPairs`) compute
+ * `v[j] + v[j + 1]` and `v[j] - v[j + 1]` once, and each row combines them
+ * with column `j`'s coefficient (powers of 2 in A^T: the same products as
+ * the terms' own). About half the operations of F(6, 3)'s B^T and A^T.
+ */
+function matrixRows(f: FunctionBody, M: readonly (readonly number[])[], shared: boolean, temps: readonly number[], value: (k: number) => void, sink: (i: number, push: () => void) => void): void {
+  const temp = (k: number): number => temps[k] ?? 0;
+  const pairs = shared ? M.map((row, i) => (i % 2 === 1 ? rowPair(row, M[i + 1] ?? []) : undefined)) : [];
+  if (pairs.some((pair) => pair !== undefined)) {
+    for (let i = 0; i < M.length; i++) {
+      const pair = pairs[i];
+      if (pair === undefined) {
+        sink(i, () => combine(f, M[i] ?? [], value));
+        continue;
+      }
+      // (M v)[i] = p.v + n.v, (M v)[i + 1] = p.v - n.v
+      combine(f, pair.p, value);
+      f.set(temp(0));
+      combine(f, pair.n, value);
+      f.set(temp(1));
+      sink(i, () => void f.get(temp(0)).get(temp(1)).simd(SimdOp.f32x4_add));
+      sink(i + 1, () => void f.get(temp(0)).get(temp(1)).simd(SimdOp.f32x4_sub));
+      i++;
+    }
+    return;
+  }
+  const firsts = shared ? columnPairs(M) : [];
+  // s_j = v[j] + v[j + 1] in temps[2 p], d_j = v[j] - v[j + 1] in temps[2 p + 1]
+  firsts.forEach((j, p) => {
+    value(j);
+    value(j + 1);
+    f.simd(SimdOp.f32x4_add).set(temp(2 * p));
+    value(j);
+    value(j + 1);
+    f.simd(SimdOp.f32x4_sub).set(temp(2 * p + 1));
+  });
+  M.forEach((row, i) => {
+    const coeffs = row.map((c, k) => (firsts.includes(k - 1) ? 0 : c));
+    // column j of a pair stands for the pair: its sum where the row has x and x, its difference where x and -x
+    const slot = (k: number): void => {
+      const p = firsts.indexOf(k);
+      if (p < 0) value(k);
+      else f.get(temp(row[k + 1] === row[k] ? 2 * p : 2 * p + 1));
+    };
+    sink(i, () => combine(f, coeffs, slot));
+  });
+}
+
+/**
  * `transform2d` with each column of `X` and each row of `L X` loaded once
- * into the v128 locals `locals` (as many as `X`'s rows and columns), where
- * `transform2d` loads a value again for every term that reads it: the same
- * operations in the same order (`combine`), so the same bits.
+ * into the v128 locals `locals` (as many as `X`'s rows and columns, then
+ * SHARED_TEMPS more), where `transform2d` loads a value again for every
+ * term that reads it: without `sharedL` and `sharedR`, the same operations
+ * in the same order (`combine`), so the same bits; with them, `L`'s and
+ * `R`'s rows by Winograd's shared sums (`matrixRows`).
  *
- * NOTE: Winograd's shared sums (B^T's rows 1 to 4 as `a +- b`, A^T's
- * `m1 +- m2` and `m3 +- m4`, G's `(g0 + g2 +- g1) / 6`) would save a third
- * of the transforms' operations (B^T 19 for 32, A^T 13 for 20), but their
- * other roundings raised the largest error measured (2.0e-5 of the law's
- * scale against 1.5e-5, 300 random images of 1 to 3 channels) and the law's
- * heavy run found an output past WINOGRAD_ERROR_BOUND (three input channels).
+ * NOTE: the shared sums run for F(6, 3) alone. For F(4, 3) (B^T's rows 1
+ * to 4 as `a +- b`, A^T's `m1 +- m2` and `m3 +- m4`, G's
+ * `(g0 + g2 +- g1) / 6`) they would save a third of the transforms'
+ * operations (B^T 19 for 32, A^T 13 for 20), but their other roundings
+ * raised the largest error measured (2.0e-5 of the law's scale against
+ * 1.5e-5, 300 random images of 1 to 3 channels) and the law's heavy run
+ * found an output past WINOGRAD_ERROR_BOUND (three input channels).
  */
 function transform2dLoadingOnce(
   f: FunctionBody,
@@ -267,36 +411,41 @@ function transform2dLoadingOnce(
   load: (r: number, q: number) => void,
   before: (i: number, j: number) => void,
   store: (i: number, j: number) => void,
+  [sharedL, sharedR]: readonly [boolean, boolean] = [false, false],
 ): void {
   const [b, c] = [L[0]?.length ?? 0, R[0]?.length ?? 0];
   const local = (k: number): number => locals[k] ?? 0;
   const fromLocal = (k: number): void => void f.get(local(k));
+  const temps = locals.slice(Math.max(b, c));
   // (L X)[i][q] = sum_r L[i][r] X[r][q], column by column of X
   for (let q = 0; q < c; q++) {
     for (let r = 0; r < b; r++) {
       load(r, q);
       f.set(local(r));
     }
-    for (let i = 0; i < L.length; i++) {
+    matrixRows(f, L, sharedL, temps, fromLocal, (i, push) => {
       f.get(scratch);
-      combine(f, L[i] ?? [], fromLocal);
+      push();
       f.simd(SimdOp.v128_store, v128At((i * c + q) * VECTOR));
-    }
+    });
   }
   // Y[i][j] = sum_q (L X)[i][q] R[j][q], row by row of L X
   for (let i = 0; i < L.length; i++) {
     for (let q = 0; q < c; q++) void f.get(scratch).simd(SimdOp.v128_load, v128At((i * c + q) * VECTOR)).set(local(q));
-    for (let j = 0; j < R.length; j++) {
+    matrixRows(f, R, sharedR, temps, fromLocal, (j, push) => {
       before(i, j);
-      combine(f, R[j] ?? [], fromLocal);
+      push();
       store(i, j);
-    }
+    });
   }
 }
 
+/** The v128 locals `matrixRows` may need beyond the values: two per pair of F(6, 3)'s A^T columns. */
+const SHARED_TEMPS = 6;
+
 /** The v128 locals `transform2dLoadingOnce` needs for `L X R^T`. */
 const transformLocals = (f: FunctionBody, L: readonly (readonly number[])[], R: readonly (readonly number[])[]): number[] =>
-  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) }, () => f.local(ValType.v128));
+  Array.from({ length: Math.max(L[0]?.length ?? 0, R[0]?.length ?? 0) + SHARED_TEMPS }, () => f.local(ValType.v128));
 
 /** `counter -= 1`, and loop again while it is not 0. */
 export const countDown = (f: FunctionBody, counter: number): void => void f.get(counter).i32(1).op(Op.i32_sub).tee(counter).brIf(0);
@@ -319,7 +468,24 @@ interface Plan {
   readonly outCols: number;
   readonly bias: boolean;
   readonly relu: boolean;
+  /** Floats between the planes of U, V and M (one entry `e` each) past their data: PLANE_PAD in the forward, 0 in the filter gradient. */
+  readonly pad: number;
 }
+
+/**
+ * The floats the forward leaves between the planes of U, V and M: one cache
+ * line, so that the 36 or 64 planes a transform writes or reads side by side
+ * do not start at addresses a multiple of 4 KB apart (U's plane of 32 x 64
+ * channels is 8 KB), which fall in one set of the L1 cache and evict each
+ * other. Measured (bench conv, one thread, F(6, 3)): the filter transforms 0.29 to
+ * 0.10 ms, the output transform 0.37 to 0.31 ms.
+ */
+const PLANE_PAD = 16;
+
+/** The floats of one plane (one entry `e`) of U (`[o8 / 8][c4][8]`), V (`[chunk][c4]`) and M (`[chunk][o8]`), padding included. */
+const planeU = ({ c4, o8, pad }: Plan): number => c4 * o8 + pad;
+const planeV = ({ chunk, c4, pad }: Plan): number => chunk * c4 + pad;
+const planeM = ({ chunk, o8, pad }: Plan): number => chunk * o8 + pad;
 
 /**
  * `filter(w, u, scratch)`: from the staged filter at `w` (`[3][3][c4][o8]`),
@@ -335,7 +501,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const channels = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const to = f.local(ValType.i32);
-  const planeU = c4 * o8 * FLOAT;
+  const uBytes = planeU(plan) * FLOAT;
   f.i32(o8 / NR).set(panels);
   f.loop(); // over panels of 8 output channels: w and u move on to the next panel
   for (const half of [0, VECTOR]) {
@@ -351,7 +517,7 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
       scratch,
       (r, q) => void f.get(from).simd(SimdOp.v128_load, v128Unaligned((r * 3 + q) * c4 * o8 * FLOAT)),
       () => void f.get(to),
-      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * planeU)),
+      (i, j) => void f.simd(SimdOp.v128_store, v128At((i * GC.length + j) * uBytes)),
     );
     addTo(f, from, o8 * FLOAT);
     addTo(f, to, NR * FLOAT);
@@ -370,15 +536,15 @@ function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
  * patches (the byte address of its corner in a staged image of `channels`
  * per pixel and `rowBytes` per row, from the i32 table), four channels a
  * vector, to `[e][chunk][stride]` at `to` (`stride` floats per tile, of which
- * the first `channels` are written); `loadOnce` loads each value once
+ * the first `channels` are written; `pad` floats more after each plane of `e`); `loadOnce` loads each value once
  * (`transform2dLoadingOnce`, the same bits).
  */
-function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, R: readonly (readonly number[])[] = L, loadOnce = false): FunctionBody {
+function tileTransformBody(L: readonly (readonly number[])[], channels: number, rowBytes: number, chunk: number, stride: number, pad: number, R: readonly (readonly number[])[] = L, loadOnce = false, shared: readonly [boolean, boolean] = [false, false]): FunctionBody {
   const f = new FunctionBody(4);
   const [table, count, to, scratch] = [0, 1, 2, 3];
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
-  const plane = chunk * stride * FLOAT;
+  const plane = (chunk * stride + pad) * FLOAT;
   const locals = loadOnce ? transformLocals(f, L, R) : undefined;
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(from);
@@ -388,7 +554,7 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
   const before = (): void => void f.get(to);
   const store = (i: number, j: number): void => void f.simd(SimdOp.v128_store, v128At((i * R.length + j) * plane));
   if (locals === undefined) transform2d(f, L, scratch, load, before, store, R);
-  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store);
+  else transform2dLoadingOnce(f, L, R, locals, scratch, load, before, store, shared);
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
   countDown(f, groups);
@@ -401,8 +567,8 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 }
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
-  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, matricesOf(kind.cols).B, loadOnce);
+const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
+  tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce, [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared]);
 
 /** `A` (6 x 4), the transpose of `A^T`. */
 const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
@@ -412,7 +578,7 @@ const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
  * gradient (`[N][outRows][outCols][o4]`), to `D[e][tile][o]` (`[e][chunk][o8]`;
  * the columns past `o4` are left as they are).
  */
-const gradientBody = ({ o4, o8, outCols, chunk }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8);
+const gradientBody = ({ o4, o8, outCols, chunk, pad }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8, pad);
 
 /** The layout of one set of 36 products `C[e] = A[e] @ B[e]` (byte strides; see `productsBody`). */
 interface ProductsLayout {
@@ -498,9 +664,10 @@ function productsBody(layout: ProductsLayout): FunctionBody {
 }
 
 /** The forward's products `M[e] = V[e] @ U[e]`: V `[e][chunk][c4]`, U `[e][o8 / 8][c4][8]`, M `[e][chunk][o8]`. */
-function forwardProducts({ c4, o8, chunk }: Plan): ProductsLayout {
+function forwardProducts(plan: Plan): ProductsLayout {
+  const { c4, o8 } = plan;
   const [aRow, cRow] = [c4 * FLOAT, o8 * FLOAT];
-  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: chunk * aRow, bPlane: c4 * cRow, cPlane: chunk * cRow };
+  return { aRow, aStep: FLOAT, aTile: MR * aRow, bStep: NR * FLOAT, bPanel: c4 * NR * FLOAT, cRow, panels: o8 / NR, aPlane: planeV(plan) * FLOAT, bPlane: planeU(plan) * FLOAT, cPlane: planeM(plan) * FLOAT };
 }
 
 /** The filter gradient's products `W[e] = V[e]^T @ D[e]` over tiles: V `[e][chunk][c4]`, D `[e][chunk][o8]`, W `[e][c4][o8]`. */
@@ -510,24 +677,28 @@ function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
 }
 
 /**
- * `output(table, count, m, scratch, bias)`: for each of `count` tiles (the
+ * `output(table, count, m, scratch, bias, finite)`: for each of `count` tiles (the
  * byte address of its output corner in the staged output, from the i32
- * table), `act(A^T M A + bias)` for its 4 x 4 pixels, `o4` channels each.
+ * table), `act(A^T M A + bias)` for its pixels (rows x cols of its kind), `o4` channels each;
+ * the sum of `y - y` over them (before `act`: 0, or NaN once a NaN or an
+ * infinity came by) is added to the f32x4 at `finite`.
  */
 function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
   const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
-  const f = new FunctionBody(5);
+  const f = new FunctionBody(6);
   const locals = transformLocals(f, AR, AC);
-  const [table, count, m, scratch, bias] = [0, 1, 2, 3, 4];
+  const [table, count, m, scratch, bias, finite] = [0, 1, 2, 3, 4, 5];
+  const sum = f.local(ValType.v128);
   const groups = f.local(ValType.i32);
   const from = f.local(ValType.i32);
   const to = f.local(ValType.i32);
   const biasAt = f.local(ValType.i32);
   const y = f.local(ValType.v128);
-  const planeM = chunk * o8 * FLOAT;
+  const mBytes = planeM(plan) * FLOAT;
   const rowBytes = outCols * o4 * FLOAT;
   f.get(m).set(from);
+  f.zeros().set(sum);
   f.loop(); // over tiles
   f.get(table).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).set(to);
   f.get(bias).set(biasAt);
@@ -539,11 +710,12 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
     AC,
     locals,
     scratch,
-    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * planeM)),
+    (r, q) => void f.get(from).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * mBytes)),
     () => undefined,
     (i, j) => {
       if (withBias) f.get(biasAt).simd(SimdOp.v128_load, v128At(0)).simd(SimdOp.f32x4_add);
       f.set(y);
+      f.get(sum).get(y).get(y).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(sum);
       f.get(to);
       if (relu) {
         // y < 0 ? 0 : y, lane by lane (the epilogue's rule: -0 and NaN stay)
@@ -553,6 +725,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
       }
       f.simd(SimdOp.v128_store, v128Unaligned(i * rowBytes + j * o4 * FLOAT));
     },
+    [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared],
   );
   addTo(f, from, VECTOR);
   addTo(f, to, VECTOR);
@@ -564,6 +737,7 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
   addTo(f, table, 4);
   countDown(f, count);
   f.end();
+  f.get(finite).get(finite).simd(SimdOp.v128_load, v128At(0)).get(sum).simd(SimdOp.f32x4_add).simd(SimdOp.v128_store, v128At(0));
   return f;
 }
 
@@ -596,33 +770,6 @@ function weightsBody(plan: Plan): FunctionBody {
   return f;
 }
 
-/**
- * `maxAbs(from, vectors, to)`: over `vectors` f32x4 from `from`, the
- * lane-wise largest `|value|` (`f32x4.pmax`, a single instruction) to `to`,
- * and the lane-wise sum of `value - value` to `to + 16`: 0 where every
- * value was finite, NaN once a NaN or an infinity came by (NaN then stays).
- */
-function maxAbsBody(): FunctionBody {
-  const f = new FunctionBody(3);
-  const [from, vectors, to] = [0, 1, 2];
-  const m = f.local(ValType.v128);
-  const finite = f.local(ValType.v128);
-  const value = f.local(ValType.v128);
-  f.zeros().set(m).zeros().set(finite);
-  f.get(vectors).if();
-  f.loop();
-  f.get(from).simd(SimdOp.v128_load, v128At(0)).set(value);
-  f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
-  f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
-  addTo(f, from, VECTOR);
-  countDown(f, vectors);
-  f.end();
-  f.end();
-  f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
-  f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
-  return f;
-}
-
 /** The sizes of `stageBody`'s kernel (validated integers from the geometry; `c4` channels a pixel both sides). */
 interface StagePlan {
   readonly H: number;
@@ -635,33 +782,31 @@ interface StagePlan {
 }
 
 /**
- * `stage(src, dst, images, to)`: `stageImage` in WebAssembly for images
+ * `stage(src, dst, images)`: `stageImage` in WebAssembly for images
  * whose channels need no padding and that fit whole (`top + H <= rows`,
  * `left + W <= cols`), from their copy at `src` (`[images][H][W][c4]`) to
- * `dst` (`[images][rows][cols][c4]`, zeros around). With `check`, `maxAbs`'s
- * two vectors of the copied values go to `to` (the staging and the overflow
- * check in one pass; every run of values a whole number of vectors);
- * without, the values go one float at a time and `to` is unused.
+ * `dst` (`[images][rows][cols][c4]`, zeros around): a vector at a time where
+ * a pixel is whole vectors (`c4` a multiple of 4), else a float at a time;
+ * the bits as they are (a NaN's payload too).
  */
-function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan, check = true): FunctionBody {
-  const f = new FunctionBody(4);
-  const [src, dst, images, to] = [0, 1, 2, 3];
+function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan): FunctionBody {
+  const f = new FunctionBody(3);
+  const [src, dst, images] = [0, 1, 2];
   const [h, k] = [f.local(ValType.i32), f.local(ValType.i32)];
-  const [m, finite, value] = [f.local(ValType.v128), f.local(ValType.v128), f.local(ValType.v128)];
   const pixel = c4 * FLOAT;
-  const unit = check ? VECTOR : FLOAT;
+  const vectors = c4 % 4 === 0;
+  const unit = vectors ? VECTOR : FLOAT;
   /** `units` zero vectors (or floats) at `dst`, which moves past them. */
   const zeros = (units: number): void => {
     if (units <= 0) return;
     f.i32(units).set(k);
     f.loop();
-    if (check) f.get(dst).zeros().simd(SimdOp.v128_store, v128Unaligned(0));
+    if (vectors) f.get(dst).zeros().simd(SimdOp.v128_store, v128Unaligned(0));
     else f.get(dst).i32(0).op(Op.i32_store, FunctionBody.memarg(ALIGN_4, 0));
     addTo(f, dst, unit);
     countDown(f, k);
     f.end();
   };
-  f.zeros().set(m).zeros().set(finite);
   f.loop(); // over images
   zeros((top * cols * pixel) / unit);
   f.i32(H).set(h);
@@ -669,15 +814,8 @@ function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan, check = true)
   zeros((left * pixel) / unit);
   f.i32((W * pixel) / unit).set(k);
   f.loop(); // over the row's values, copied
-  if (check) {
-    f.get(src).simd(SimdOp.v128_load, v128Unaligned(0)).set(value);
-    f.get(dst).get(value).simd(SimdOp.v128_store, v128Unaligned(0));
-    f.get(m).get(value).simd(SimdOp.f32x4_abs).simd(SimdOp.f32x4_pmax).set(m);
-    f.get(finite).get(value).get(value).simd(SimdOp.f32x4_sub).simd(SimdOp.f32x4_add).set(finite);
-  } else {
-    // the bits as they are (an i32 copy keeps a NaN's payload)
-    f.get(dst).get(src).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).op(Op.i32_store, FunctionBody.memarg(ALIGN_4, 0));
-  }
+  if (vectors) f.get(dst).get(src).simd(SimdOp.v128_load, v128Unaligned(0)).simd(SimdOp.v128_store, v128Unaligned(0));
+  else f.get(dst).get(src).op(Op.i32_load, FunctionBody.memarg(ALIGN_4, 0)).op(Op.i32_store, FunctionBody.memarg(ALIGN_4, 0));
   addTo(f, src, unit);
   addTo(f, dst, unit);
   countDown(f, k);
@@ -688,53 +826,27 @@ function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan, check = true)
   zeros(((rows - top - H) * cols * pixel) / unit);
   countDown(f, images);
   f.end();
-  if (check) {
-    f.get(to).get(m).simd(SimdOp.v128_store, v128At(0));
-    f.get(to).get(finite).simd(SimdOp.v128_store, v128At(VECTOR));
-  }
   return f;
 }
 
 /**
- * Stages `x` (`[N, H, W, C]`) at byte `dst` as `stageImage` does (padded to
- * `rows x cols`, pixel (h, w) at (h + top, w + left), `c4` channels) and
- * returns the largest `|x|`, or NaN if one is NaN or infinite (`maxAbsOf`):
- * in one WebAssembly pass from a copy of `x` at byte `src` where the
- * channels need no padding and every pixel fits, else by `stageImage` and `maxAbsOf`.
- */
-function stageChecked(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, plan: Omit<StagePlan, "H" | "W">, scratch: number): number {
-  const { N, H, W, C } = shape;
-  const { c4, rows, cols, top, left } = plan;
-  // NOTE: the kernel's loops run at least once: every count must be 1 or more
-  const whole = N * H * W * C > 0 && c4 === C && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
-  const kernel = whole ? cached("stage checked", [H, W, c4, rows, cols, top, left], () => compileKernel(stageBody({ ...plan, H, W }), 4)) : null;
-  if (kernel === null) {
-    stageImage(floats, dst / FLOAT, x, shape, rows, cols, c4, top, left);
-    return maxAbsOf(floats, dst, (N * rows * cols * c4) / 4, scratch);
-  }
-  floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
-  kernel.local(src, dst, N, scratch);
-  return maxAbsResult(floats, scratch);
-}
-
-/**
  * Stages `x` (`[N, H, W, C]`, `C` channels a pixel both sides) at byte `dst`
- * as `stageImage` does, from a copy of `x` at byte `src`, by a WebAssembly
- * pass one float at a time: for images whose rows are short (a `set` per
- * row into the shared memory costs far more); `stageImage` where a pixel
- * would not fit.
+ * as `stageImage` does, from a copy of `x` at byte `src`, by one WebAssembly
+ * pass (`stageBody`): a `set` per row into the shared memory costs far more
+ * for short rows, and the pass writes the zeros around in the same sweep;
+ * `stageImage` where a pixel would not fit.
  */
 export function stageByCopy(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, top: number, left: number): void {
   const { N, H, W, C } = shape;
   // NOTE: the kernel's loops run at least once: every count must be 1 or more
   const whole = N * H * W * C > 0 && top >= 0 && left >= 0 && top + H <= rows && left + W <= cols;
-  const kernel = whole ? cached("stage", [H, W, C, rows, cols, top, left], () => compileKernel(stageBody({ H, W, c4: C, rows, cols, top, left }, false), 4)) : null;
+  const kernel = whole ? cached("stage", [H, W, C, rows, cols, top, left], () => compileKernel(stageBody({ H, W, c4: C, rows, cols, top, left }), 3)) : null;
   if (kernel === null) {
     stageImage(floats, dst / FLOAT, x, shape, rows, cols, C, top, left);
     return;
   }
   floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
-  kernel.local(src, dst, N, 0);
+  kernel.local(src, dst, N);
 }
 
 /** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
@@ -773,18 +885,18 @@ export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: strin
 }
 
 /** Every field of a plan, for the kernels whose code depends on most of them. */
-const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu];
+const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu, plan.pad];
 
 /** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
-const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk], () => compileKernel(inputBody(plan), 4));
+const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk, plan.pad], () => compileKernel(inputBody(plan), 4));
 
 /** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
 function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
     const filter = instantiateKernel(filterBody(plan, kind), 3);
-    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
-    const products = cached("forward products", [plan.c4, plan.o8, plan.chunk], () => compileKernel(productsBody(forwardProducts(plan)), 7));
-    const output = compileKernel(outputBody(plan, kind), 5);
+    const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, plan.pad, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
+    const products = cached("forward products", [plan.c4, plan.o8, plan.chunk, plan.pad], () => compileKernel(productsBody(forwardProducts(plan)), 7));
+    const output = compileKernel(outputBody(plan, kind), 6);
     return filter === null || input === null || products === null || output === null ? null : { filter, input, products, output };
   });
 }
@@ -818,8 +930,6 @@ const MAX_GROUPS = 16;
  */
 const ENTRY_GROUPS = 6;
 const TRANSFORM_GROUPS = 4;
-
-const compiledMaxAbs = lazyKernel<(from: number, vectors: number, to: number) => void>(maxAbsBody, 3);
 
 /**
  * The multiplies of F(4 x 4, 3 x 3)'s products (36 per tile and pair of
@@ -855,34 +965,6 @@ function multipliesRatio(g: ConvGeometry): number {
  */
 export function usesWinogradWasm(g: ConvGeometry): boolean {
   return multipliesRatio(g) <= 1;
-}
-
-/**
- * What keeps every partial sum finite: the transforms scale a value by at
- * most 100 (`B`), 1 (`G`) and 18 x 18 (`A`), so with `max |x| * max |w|`
- * times the channels below 2^128 / 32400 / 2 no partial sum of the forward
- * overflows. (The filter gradient checks its result instead.)
- */
-const MAGNITUDE_LIMIT = 5e33;
-
-/**
- * The largest `|value|` of `vectors` f32x4 at byte `from` of the shared
- * memory, or NaN if one is NaN or infinite, by `maxAbs` with its results
- * at byte `to` (two vectors).
- */
-function maxAbsOf(floats: Float32Array, from: number, vectors: number, to: number): number {
-  const kernel = compiledMaxAbs();
-  if (kernel === null) return NaN;
-  kernel(from, vectors, to);
-  return maxAbsResult(floats, to);
-}
-
-/** The largest `|value|` from `maxAbs`'s two vectors at byte `to`, or NaN if a NaN or an infinity came by. */
-function maxAbsResult(floats: Float32Array, to: number): number {
-  const at = to / FLOAT;
-  const sums = (floats[at + 4] ?? NaN) + (floats[at + 5] ?? NaN) + (floats[at + 6] ?? NaN) + (floats[at + 7] ?? NaN);
-  // NOTE: the sums are 0 unless a NaN or an infinity came by (Math.max of NaN is NaN too)
-  return sums === 0 ? Math.max(floats[at] ?? NaN, floats[at + 1] ?? NaN, floats[at + 2] ?? NaN, floats[at + 3] ?? NaN) : NaN;
 }
 
 /**
@@ -941,50 +1023,121 @@ function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Pl
     outCols: tilesWide * TILE,
     bias: epilogue?.bias !== undefined,
     relu: epilogue?.relu ?? false,
+    pad: 0,
   };
   return { plan, tiles, tilesHigh, tilesWide };
 }
 
-/** The output tiles along an axis of `size` outputs: 4s, then a 2 where one or two outputs are left (a 4 where three are). */
-function axisTiles(size: number): (4 | 2)[] {
-  const left = size % TILE;
-  const tiles: (4 | 2)[] = Array.from({ length: Math.floor(size / TILE) }, () => TILE);
-  if (left > 0) tiles.push(left === 3 ? TILE : 2);
+/**
+ * The fewest input channels for which the forward takes F(6, 3) along an
+ * axis (where it takes fewer products there than F(4, 3)): below, the
+ * transforms, which cost more per output with F(6, 3), outweigh the
+ * products' saving. Measured (CPU time, one thread, medians of 60, loaded
+ * machine, each against F(4, 3) alone): batch 64, 28 x 28, 8 to 32
+ * channels 1.00 to 1.03 of F(4, 3)'s time; 16 to 32, 0.94 to 0.98; batch
+ * 64, 14 x 14, 32 to 64, 0.94.
+ */
+const F6_MIN_CHANNELS = 16;
+
+/** The output tiles along an axis of `size` outputs: `whole`s, then the rest in one tile (a 2 where one or two outputs are left, a 4 where three or four, a 6 where five). */
+function axisTiles(size: number, whole: 6 | 4): TileSide[] {
+  const left = size % whole;
+  const tiles: TileSide[] = Array.from({ length: Math.floor(size / whole) }, () => whole);
+  if (left > 0) tiles.push(left <= 2 ? 2 : left <= 4 ? 4 : 6);
   return tiles;
+}
+
+/** The products of an axis's tiles per tile of the other axis and channel pair: m + 2 a tile. */
+const axisProducts = (tiles: readonly TileSide[]): number => tiles.reduce((sum, m) => sum + m + 2, 0);
+
+/** An axis's tiles: F(6, 3)'s where the input has F6_MIN_CHANNELS or more and they take fewer products than F(4, 3)'s. */
+function tilesOf(size: number, channels: number): TileSide[] {
+  const [four, six] = [axisTiles(size, 4), axisTiles(size, 6)];
+  return channels >= F6_MIN_CHANNELS && axisProducts(six) < axisProducts(four) ? six : four;
+}
+
+/**
+ * The outputs of the forward's tiles (`conv2dWinogradWasm`) along the output's
+ * rows and columns, in order: 6 for F(6, 3), 4 for F(4, 3), 2 for F(2, 3);
+ * the last tile may reach one output past the edge. An output's error
+ * bound depends on its tile (WINOGRAD_ERROR_BOUND, WINOGRAD_F6_ERROR_BOUND).
+ */
+export function forwardTiles(g: Pick<ConvGeometry, "outHeight" | "outWidth" | "inChannels">): { rows: readonly TileSide[]; cols: readonly TileSide[] } {
+  return { rows: tilesOf(g.outHeight, g.inChannels), cols: tilesOf(g.outWidth, g.inChannels) };
 }
 
 /** Where each tile of an axis starts. */
 const startsOf = (tiles: readonly number[]): number[] => tiles.map((_, i) => tiles.slice(0, i).reduce((a, b) => a + b, 0));
 
+/** One kind of tile of a forward plan: its tiles' corners as byte offsets into the staged input and output, from `start` in the tables. */
+interface KindTiles {
+  readonly kind: TileKind;
+  readonly inOffsets: Int32Array;
+  readonly outOffsets: Int32Array;
+  readonly start: number;
+  readonly count: number;
+}
+
+/** A forward plan: the plan, its tiles, the largest entries of its kinds of tile, the kinds and their chunks of tiles. */
+interface ForwardPlan {
+  readonly plan: Plan;
+  readonly tiles: number;
+  readonly entries: number;
+  readonly kinds: readonly KindTiles[];
+  /** Chunks of one kind of tile each (`k`, its index in `kinds`): tiles `t0 .. t0 + count` of the tables. */
+  readonly chunks: readonly { k: number; t0: number; count: number }[];
+}
+
+/** Forward plans by geometry (the same few shapes every step of a model); emptied when it grows past KERNEL_CACHE_SIZE. */
+const forwardPlans = new Map<string, ForwardPlan>();
+
 /**
- * The forward's plan: F(4 x 4, 3 x 3) tiles, and at an output's bottom and
- * right edges, where one or two rows or columns are left, tiles of F(2, 3)
- * along that axis (so an output of 14 computes 14 rather than 16); the
- * staged output holds every tile whole. `kinds` lists the kinds of tile
- * present, each with its tiles' corners `[n, top, left]` (in that order) and
- * where they start in the tables.
+ * The forward's plan: tiles of F(4, 3) or, for deep inputs, F(6, 3) along
+ * each axis, and at an output's bottom and right edges a tile that covers
+ * what is left (`axisTiles`: an output of 14 computes 14 rather than 16);
+ * the staged output holds every tile whole. `kinds` lists the kinds of tile
+ * present, each with its tiles' corners (images, then rows, then columns)
+ * and where they start in the tables.
  */
-function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): { plan: Plan; tiles: number; kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] } {
-  const [rowTiles, colTiles] = [axisTiles(g.outHeight), axisTiles(g.outWidth)];
+function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): ForwardPlan {
+  const key = [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, g.padTop, g.padLeft, epilogue.bias !== undefined, epilogue.relu].join(",");
+  const known = forwardPlans.get(key);
+  if (known !== undefined) return known;
+  const { rows: rowTiles, cols: colTiles } = forwardTiles(g);
   const [rowStarts, colStarts] = [startsOf(rowTiles), startsOf(colTiles)];
-  const outRows = rowTiles.reduce((a, b) => a + b, 0);
-  const outCols = colTiles.reduce((a, b) => a + b, 0);
+  const outRows = rowTiles.reduce<number>((a, b) => a + b, 0);
+  const outCols = colTiles.reduce<number>((a, b) => a + b, 0);
   const tiles = g.batch * rowTiles.length * colTiles.length;
-  const { plan } = planOf(g, epilogue);
-  const kinds: { kind: TileKind; corners: [number, number, number][]; start: number; count: number }[] = [];
+  const { plan: base } = planOf(g, epilogue);
+  const sides = ([6, 4, 2] as const).filter((m) => rowTiles.includes(m) || colTiles.includes(m));
+  const present = sides.flatMap((rows) => sides.map((cols) => ({ rows, cols }))).filter(({ rows, cols }) => rowTiles.includes(rows) && colTiles.includes(cols));
+  const entries = Math.max(...present.map(entriesOf));
+  const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / (entries * (base.c4 + base.o8) * FLOAT) / MR) * MR));
+  const plan: Plan = { ...base, chunk, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols, pad: PLANE_PAD };
+  const kinds: KindTiles[] = [];
   let start = 0;
-  for (const kind of [FULL, { rows: 4, cols: 2 } as const, { rows: 2, cols: 4 } as const, { rows: 2, cols: 2 } as const]) {
-    const corners: [number, number, number][] = [];
+  for (const kind of present) {
+    const inOffsets: number[] = [];
+    const outOffsets: number[] = [];
     for (let n = 0; n < g.batch; n++) {
       rowTiles.forEach((rows, th) => {
         if (rows !== kind.rows) return;
-        colTiles.forEach((cols, tw) => void (cols === kind.cols && corners.push([n, rowStarts[th] ?? 0, colStarts[tw] ?? 0])));
+        colTiles.forEach((cols, tw) => {
+          if (cols !== kind.cols) return;
+          const [top, left] = [rowStarts[th] ?? 0, colStarts[tw] ?? 0];
+          inOffsets.push(((n * plan.inRows + top) * plan.inCols + left) * plan.c4 * FLOAT);
+          outOffsets.push(((n * plan.outRows + top) * plan.outCols + left) * plan.o4 * FLOAT);
+        });
       });
     }
-    if (corners.length > 0) kinds.push({ kind, corners, start, count: corners.length });
-    start += corners.length;
+    kinds.push({ kind, inOffsets: Int32Array.from(inOffsets), outOffsets: Int32Array.from(outOffsets), start, count: inOffsets.length });
+    start += inOffsets.length;
   }
-  return { plan: { ...plan, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols }, tiles, kinds };
+  if (forwardPlans.size >= KERNEL_CACHE_SIZE) forwardPlans.clear();
+  const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
+  const made = { plan, tiles, entries, kinds, chunks };
+  forwardPlans.set(key, made);
+  return made;
 }
 
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
@@ -1012,40 +1165,44 @@ function tileCorners(table: Int32Array, base: number, t0: number, count: number,
 }
 
 /**
- * The forward convolution of float32 arrays by F(4 x 4, 3 x 3) in
- * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
- * geometry `usesWinogradWasm` accepts. Returns false, having written
- * nothing, where WebAssembly SIMD or the memory is missing, or where `x` or
- * `w` holds a NaN or an infinity (which the transforms would spread over a
- * tile, an infinity turning into NaN) or values so large that a partial sum
- * could overflow (MAGNITUDE_LIMIT): the caller then takes the direct sum.
+ * The forward convolution of float32 arrays by F(4 x 4, 3 x 3) and
+ * F(6 x 6, 3 x 3) in WebAssembly (see the file's header): `out = act(conv(x,
+ * w) + bias)` for a geometry `usesWinogradWasm` accepts. Returns false,
+ * having written nothing, where WebAssembly SIMD or the memory is missing,
+ * or where the result holds a NaN or an infinity: from a NaN or an infinity
+ * in `x`, `w` or the bias (which the transforms spread over a tile, an
+ * infinity turning into NaN) or from a partial sum that overflowed. The
+ * caller then takes the direct sum. (Checked on the result, in the output
+ * transform, rather than on `x` and `w` before: that pass over the input
+ * and the filter cost 0.03 to 0.05 ms of the bench conv's 2.5.)
  */
 export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
-  const { plan, tiles, kinds } = forwardPlanOf(g, epilogue);
-  const { c4, o8, o4, chunk } = plan;
+  const { plan, tiles, entries, kinds, chunks } = forwardPlanOf(g, epilogue);
+  const { c4, o8, o4 } = plan;
   const kernels = kinds.map(({ kind }) => kernelsOf(plan, kind));
   if (kernels.some((k) => k === null)) return false;
-  // Chunks of one kind of tile each; they are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
-  const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
-  const groups = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
+  // The chunks are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
+  const groups = getThreads() > 1 && tiles * entries * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
   const at = regions({
     source: c4 === C ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
-    u: kinds.length * E * c4 * o8,
-    v: groups * E * chunk * c4,
-    m: groups * E * chunk * o8,
+    u: kinds.length * entries * planeU(plan),
+    v: groups * entries * planeV(plan),
+    m: groups * entries * planeM(plan),
     y: N * plan.outRows * plan.outCols * o4,
     bias: o4,
     inTable: tiles,
     outTable: tiles,
-    scratch: groups * 4 * E,
+    scratch: groups * 4 * entries,
+    finite: groups * 4,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  const mx = stageChecked(floats, at.source, at.x, x, { N, H, W, C }, { c4, rows: plan.inRows, cols: plan.inCols, top: g.padTop, left: g.padLeft }, at.scratch);
+  if (c4 === C) stageByCopy(floats, at.source, at.x, x, { N, H, W, C }, plan.inRows, plan.inCols, g.padTop, g.padLeft);
+  else stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
   // The filter as [3][3][c4][o8], zero-padded.
   const wAt = at.w / FLOAT;
   if (c4 === C && o8 === O) floats.set(w.subarray(0, 9 * C * O), wAt);
@@ -1053,10 +1210,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
     floats.fill(0, wAt, wAt + 9 * c4 * o8);
     for (let tc = 0; tc < 9 * C; tc++) floats.set(w.subarray(tc * O, (tc + 1) * O), wAt + (Math.floor(tc / C) * c4 + (tc % C)) * o8);
   }
-  const mw = maxAbsOf(floats, at.w, (9 * c4 * o8) / 4, at.scratch);
-  // NOTE: NaN fails the comparison: a NaN or infinity anywhere declines.
-  if (!(mx * mw * C < MAGNITUDE_LIMIT)) return false;
-  const uOf = (k: number): number => at.u + k * E * c4 * o8 * FLOAT;
+  const uOf = (k: number): number => at.u + k * entries * planeU(plan) * FLOAT;
   kernels.forEach((kernel, k) => kernel?.filter(at.w, uOf(k), at.scratch));
   if (epilogue.bias !== undefined) {
     floats.fill(0, at.bias / FLOAT, at.bias / FLOAT + o4);
@@ -1064,27 +1218,34 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   }
   const inTable = new Int32Array(heap, at.inTable, tiles);
   const outTable = new Int32Array(heap, at.outTable, tiles);
-  for (const { corners, start } of kinds) {
-    corners.forEach(([n, top, left], i) => {
-      inTable[start + i] = at.x + ((n * plan.inRows + top) * plan.inCols + left) * c4 * FLOAT;
-      outTable[start + i] = at.y + ((n * plan.outRows + top) * plan.outCols + left) * o4 * FLOAT;
-    });
+  for (const { inOffsets, outOffsets, start, count } of kinds) {
+    for (let i = 0; i < count; i++) {
+      inTable[start + i] = at.x + (inOffsets[i] ?? 0);
+      outTable[start + i] = at.y + (outOffsets[i] ?? 0);
+    }
   }
   // Task `j` runs chunks j, j + groups, ... in its own V, M and scratch.
   const tasks: TaskCall[][] = Array.from({ length: groups }, () => []);
   chunks.forEach(({ k, t0, count }, c) => {
     const j = c % groups;
     const kernel = kernels[k];
-    const entries = entriesOf(kinds[k]?.kind ?? FULL);
+    const kindEntries = entriesOf(kinds[k]?.kind ?? FULL);
     if (kernel === null || kernel === undefined) return;
-    const [v, m, scratch] = [at.v + j * E * chunk * c4 * FLOAT, at.m + j * E * chunk * o8 * FLOAT, at.scratch + j * 4 * E * FLOAT];
+    const [v, m, scratch] = [at.v + j * entries * planeV(plan) * FLOAT, at.m + j * entries * planeM(plan) * FLOAT, at.scratch + j * 4 * entries * FLOAT];
     tasks[j]?.push(
       { kernel: kernel.input, args: [at.inTable + t0 * 4, count, v, scratch] },
-      { kernel: kernel.products, args: [v, uOf(k), m, Math.ceil(count / MR), c4, 0, entries] },
-      { kernel: kernel.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias] },
+      { kernel: kernel.products, args: [v, uOf(k), m, Math.ceil(count / MR), c4, 0, kindEntries] },
+      { kernel: kernel.output, args: [at.outTable + t0 * 4, count, m, scratch, at.bias, at.finite + j * VECTOR] },
     );
   });
+  floats.fill(0, at.finite / FLOAT, at.finite / FLOAT + groups * 4);
   runTasks(tasks);
+  // NOTE: a NaN or an infinity in x, w or the bias, or a partial sum that overflowed, reaches some output of its tile (every
+  // column of B^T, G and A^T has a coefficient that is not 0, and `0 * Inf` is NaN): the sum of `y - y` over the staged
+  // output, padding included, is then NaN, else 0.
+  let finite = 0;
+  for (let i = at.finite / FLOAT; i < at.finite / FLOAT + groups * 4; i++) finite += floats[i] ?? NaN;
+  if (finite !== 0) return false;
   // The staged output's rows, without the columns and rows past the output and the channels past O.
   const yAt = at.y / FLOAT;
   if (plan.outRows === OH && plan.outCols === OW && o4 === O) {

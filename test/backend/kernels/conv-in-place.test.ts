@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { conv2dGeometry } from "../../../src/backend/kernels/conv/index.js";
-import { conv2dFilterGradWinogradWasm, usesWinogradWasm } from "../../../src/backend/kernels/conv/winograd-wasm.js";
+import { conv2d } from "../../../src/backend/kernels/conv/forward.js";
+import { conv2dDirectWasm, fitsDirectWasm } from "../../../src/backend/kernels/conv/direct-wasm.js";
+import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, usesWinogradWasm } from "../../../src/backend/kernels/conv/winograd-wasm.js";
 import { arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
@@ -14,6 +16,50 @@ function values(n: number, seed: number): Float32Array {
 }
 
 describe.runIf(sharing.shared)("convolution kernels on a compiled program's buffers in the kernels' memory", () => {
+  test("the Winograd forward reads x and writes its output where they are, with the bits of the staged call; a NaN still declines to the direct sum", () => {
+    // 14 x 14 outputs (F(6, 3) tiles and an F(2, 3) edge: whole tiles), 16 channels in, 32 out, bias and relu
+    const params = { batch: 4, inHeight: 14, inWidth: 14, inChannels: 16, kernelHeight: 3, kernelWidth: 3, outChannels: 32, padding: "same" as const };
+    const g = conv2dGeometry(params);
+    expect(usesWinogradWasm(g)).toBe(true);
+    const w = values(9 * 16 * 32, 3).map((v) => v / 4);
+    const bias = values(32, 4);
+    const epilogue = { beta: false, bias, biasOffset: 0, relu: true };
+    const arena = arenaAllocator({});
+    const [x, out] = [arena.take(4 * 14 * 14 * 16), arena.take(4 * 14 * 14 * 32)];
+    if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
+    x.set(values(x.length, 5));
+    const staged = new Float32Array(out.length);
+    expect(conv2dWinogradWasm(staged, Float32Array.from(x), w, g, epilogue)).toBe(true);
+    out.fill(7);
+    expect(conv2dWinogradWasm(out, x, w, g, epilogue)).toBe(true);
+    expect(new Uint32Array(out.buffer, out.byteOffset, out.length)).toEqual(new Uint32Array(staged.buffer));
+    // a NaN in x: Winograd declines, and the public function's direct sum writes every output (the same as for a plain array)
+    x[100] = Number.NaN;
+    const want = conv2d(new Float32Array(out.length), Float32Array.from(x), w, { ...params, bias, activation: "relu" });
+    out.fill(7);
+    expect(conv2d(out, x, w, { ...params, bias, activation: "relu" })).toBe(out);
+    expect(new Uint32Array(out.buffer, out.byteOffset, out.length)).toEqual(new Uint32Array(want.buffer));
+    arena.release();
+  });
+
+  test("the direct forward of a one-channel convolution reads x and writes its output where they are, with the bits of the staged call", () => {
+    // 28 x 28, one channel to 32, as a CNN's first layer: whole vectors of pixels and channels
+    const g = conv2dGeometry({ batch: 5, inHeight: 28, inWidth: 28, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: 32, padding: "same" });
+    expect(fitsDirectWasm(g)).toBe(true);
+    const w = values(9 * 32, 6);
+    const epilogue = { beta: false, bias: values(32, 7), biasOffset: 0, relu: false };
+    const arena = arenaAllocator({});
+    const [x, out] = [arena.take(5 * 28 * 28), arena.take(5 * 28 * 28 * 32)];
+    if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
+    x.set(values(x.length, 8));
+    const staged = new Float32Array(out.length);
+    expect(conv2dDirectWasm(staged, Float32Array.from(x), w, g, epilogue)).toBe(true);
+    out.fill(7);
+    expect(conv2dDirectWasm(out, x, w, g, epilogue)).toBe(true);
+    expect(new Uint32Array(out.buffer, out.byteOffset, out.length)).toEqual(new Uint32Array(staged.buffer));
+    arena.release();
+  });
+
   test("the Winograd filter gradient reads a dy of whole tiles where it is, with the bits of the staged one; other sizes are staged", () => {
     // 16 x 16 outputs: whole 4 x 4 tiles, dy read in place; 14 x 14: edge tiles, dy staged (the same bits either way)
     for (const size of [16, 14]) {

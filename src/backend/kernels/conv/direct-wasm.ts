@@ -31,6 +31,7 @@
  */
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
+import { arenaAddress } from "../../wasm/kernel-memory.js";
 import { sharedHeap } from "../../wasm/runtime.js";
 import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import { compileKernel, type WasmEpilogue } from "../wasm-matmul.js";
@@ -176,6 +177,9 @@ export function fitsDirectWasm(g: ConvGeometry): boolean {
  * WebAssembly (see the file's header): `out = act(conv(x, w) + bias)` for a
  * geometry `fitsDirectWasm` accepts. Returns false, having written nothing,
  * where WebAssembly SIMD or the memory is missing (or the window is empty).
+ * An `x` or an `out` that is a compiled program's buffer in the kernels'
+ * memory (`out` laid out as the staged output: whole vectors of pixels and
+ * channels) is read or written where it is, with no copy.
  */
 export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW, outChannels: O } = g;
@@ -194,9 +198,12 @@ export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32A
   // Runs of rows: each output is written by one task, its sum in one order, so the bits do not depend on the split.
   const parallel = getThreads() > 1 && outRows * outCols * depth * o8 >= PARALLEL_MIN;
   const rowBytes = outCols * o8 * FLOAT;
+  // the output written where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one
+  const outIn = outCols === OW && o8 === O ? arenaAddress(out) : undefined;
   // On one thread, rows a chunk at a time, each copied out while it is in the cache.
-  const chunkRows = parallel ? outRows : Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
-  const at = regions({ source: N * H * W * C, x: N * rows * cols * C, w: KH * KW * C * o8, y: Math.min(outRows, chunkRows) * outCols * o8, bias: o8, table: outRows, taps: depth });
+  const chunkRows = parallel || outIn !== undefined ? outRows : Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
+  const yRows = outIn === undefined ? Math.min(outRows, chunkRows) : 0;
+  const at = regions({ source: arenaAddress(x) === undefined ? N * H * W * C : 0, x: N * rows * cols * C, w: KH * KW * C * o8, y: yRows * outCols * o8, bias: o8, table: outRows, taps: depth });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
@@ -220,8 +227,10 @@ export function conv2dDirectWasm(out: Float32Array, x: Float32Array, w: Float32A
     const count = Math.min(chunkRows, outRows - r0);
     const per = Math.ceil(count / (parallel ? Math.min(count, MAX_TASKS) : 1));
     const tasks: TaskCall[][] = [];
-    for (let r = 0; r < count; r += per) tasks.push([{ kernel, args: [at.table + (r0 + r) * 4, Math.min(per, count - r), at.w, at.y + r * rowBytes, at.bias, at.taps] }]);
+    const yOf = (r: number): number => (outIn === undefined ? at.y + r * rowBytes : outIn + (r0 + r) * rowBytes);
+    for (let r = 0; r < count; r += per) tasks.push([{ kernel, args: [at.table + (r0 + r) * 4, Math.min(per, count - r), at.w, yOf(r), at.bias, at.taps] }]);
     runTasks(tasks);
+    if (outIn !== undefined) continue;
     if (outCols === OW && o8 === O) {
       out.set(floats.subarray(yAt, yAt + count * OW * O), r0 * OW * O);
       continue;

@@ -831,10 +831,11 @@ function stageBody({ H, W, c4, rows, cols, top, left }: StagePlan): FunctionBody
 
 /**
  * Stages `x` (`[N, H, W, C]`, `C` channels a pixel both sides) at byte `dst`
- * as `stageImage` does, from a copy of `x` at byte `src`, by one WebAssembly
- * pass (`stageBody`): a `set` per row into the shared memory costs far more
- * for short rows, and the pass writes the zeros around in the same sweep;
- * `stageImage` where a pixel would not fit.
+ * as `stageImage` does, from a copy of `x` at byte `src` (or from `x` where
+ * it is, a compiled program's buffer in the kernels' memory), by one
+ * WebAssembly pass (`stageBody`): a `set` per row into the shared memory
+ * costs far more for short rows, and the pass writes the zeros around in the
+ * same sweep; `stageImage` where a pixel would not fit.
  */
 export function stageByCopy(floats: Float32Array, src: number, dst: number, x: Float32Array, shape: { N: number; H: number; W: number; C: number }, rows: number, cols: number, top: number, left: number): void {
   const { N, H, W, C } = shape;
@@ -845,8 +846,10 @@ export function stageByCopy(floats: Float32Array, src: number, dst: number, x: F
     stageImage(floats, dst / FLOAT, x, shape, rows, cols, C, top, left);
     return;
   }
-  floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
-  kernel.local(src, dst, N);
+  // x read where it is when it is a compiled program's buffer in the kernels' memory
+  const xIn = arenaAddress(x);
+  if (xIn === undefined) floats.set(x.subarray(0, N * H * W * C), src / FLOAT);
+  kernel.local(xIn ?? src, dst, N);
 }
 
 /** The compiled kernels of one plan: the forward's four, and the filter gradient's three beside `input`. */
@@ -1174,7 +1177,12 @@ function tileCorners(table: Int32Array, base: number, t0: number, count: number,
  * infinity turning into NaN) or from a partial sum that overflowed. The
  * caller then takes the direct sum. (Checked on the result, in the output
  * transform, rather than on `x` and `w` before: that pass over the input
- * and the filter cost 0.03 to 0.05 ms of the bench conv's 2.5.)
+ * and the filter cost 0.03 to 0.05 ms of the bench conv's 2.5.) An `out`
+ * that is a compiled program's buffer in the kernels' memory, laid out as
+ * the staged output (whole tiles, channels in fours), is written where it
+ * is, so a call that then returns false has written it: the caller's direct
+ * sum writes every element again (`out` never shares storage with `x` or
+ * `w`, and nothing here adds to its old values).
  */
 export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
@@ -1184,14 +1192,16 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   if (kernels.some((k) => k === null)) return false;
   // The chunks are independent (each writes its own output tiles), so how they are grouped into tasks changes no bit.
   const groups = getThreads() > 1 && tiles * entries * c4 * o8 >= PARALLEL_MIN_PRODUCTS ? Math.min(chunks.length, MAX_GROUPS) : 1;
+  // the output written where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one
+  const outIn = plan.outRows === OH && plan.outCols === OW && o4 === O ? arenaAddress(out) : undefined;
   const at = regions({
-    source: c4 === C ? N * H * W * C : 0,
+    source: c4 === C && arenaAddress(x) === undefined ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     w: 9 * c4 * o8,
     u: kinds.length * entries * planeU(plan),
     v: groups * entries * planeV(plan),
     m: groups * entries * planeM(plan),
-    y: N * plan.outRows * plan.outCols * o4,
+    y: outIn === undefined ? N * plan.outRows * plan.outCols * o4 : 0,
     bias: o4,
     inTable: tiles,
     outTable: tiles,
@@ -1221,7 +1231,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   for (const { inOffsets, outOffsets, start, count } of kinds) {
     for (let i = 0; i < count; i++) {
       inTable[start + i] = at.x + (inOffsets[i] ?? 0);
-      outTable[start + i] = at.y + (outOffsets[i] ?? 0);
+      outTable[start + i] = (outIn ?? at.y) + (outOffsets[i] ?? 0);
     }
   }
   // Task `j` runs chunks j, j + groups, ... in its own V, M and scratch.
@@ -1246,6 +1256,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
   let finite = 0;
   for (let i = at.finite / FLOAT; i < at.finite / FLOAT + groups * 4; i++) finite += floats[i] ?? NaN;
   if (finite !== 0) return false;
+  if (outIn !== undefined) return true;
   // The staged output's rows, without the columns and rows past the output and the channels past O.
   const yAt = at.y / FLOAT;
   if (plan.outRows === OH && plan.outCols === OW && o4 === O) {

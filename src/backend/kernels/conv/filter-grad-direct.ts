@@ -29,8 +29,7 @@
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
 import { arenaAddress } from "../../wasm/kernel-memory.js";
 import { sharedHeap } from "../../wasm/runtime.js";
-import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
-import { compileKernel } from "../wasm-matmul.js";
+import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
 import { regions } from "./winograd-wasm.js";
 
@@ -115,37 +114,23 @@ function filterGradBody(plan: Plan): FunctionBody {
   return f;
 }
 
-/**
- * Compiled kernels by plan, registered with the worker pool (`compileKernel`:
- * see `TASK_VECTORS`); emptied when it grows past KERNEL_CACHE_SIZE (a
- * process that meets ever new plans registers new kernels until the pool's
- * `MAX_MODULES`, past which they run on the calling thread alone).
- */
-const kernelCache = new Map<string, PoolKernel | null>();
+/** Compiled kernels by plan; emptied when it grows past KERNEL_CACHE_SIZE. */
+const kernelCache = new Map<string, FilterGradKernel | null>();
 const KERNEL_CACHE_SIZE = 32;
 
 /** `filterGrad(x, dy, dw, vectors, rows)` (see `filterGradBody`). */
 type FilterGradKernel = (x: number, dy: number, dw: number, vectors: number, rows: number) => void;
 
-/** The kernel of `plan`. */
-function kernelOf(plan: Plan): PoolKernel | null {
+/** The kernel of `plan`, instantiated for the calling thread (it runs there alone, see BLOCK_BYTES). */
+function kernelOf(plan: Plan): FilterGradKernel | null {
   const key = Object.values(plan).join(",");
   const known = kernelCache.get(key);
   if (known !== undefined || kernelCache.has(key)) return known ?? null;
   if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = compileKernel(filterGradBody(plan), 5);
+  const kernel = instantiateKernel(filterGradBody(plan), 5) as FilterGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
   kernelCache.set(key, kernel);
   return kernel;
 }
-
-/**
- * How many groups of four output channels a pool task takes where `dy` is
- * read in place (a compiled program's buffer): 16 channels, one 64-byte
- * cache line of each pixel of `dy` and of each tap's row of `dw`, so no two
- * tasks read or write the same line. Each task sums its channels over every
- * block in order, as one thread does: the same bits.
- */
-const TASK_VECTORS = 4;
 
 /**
  * True where a float32 filter gradient takes `conv2dFilterGradDirect`:
@@ -178,7 +163,9 @@ const MAX_TAPS = 9;
  * of 1 MiB) that convolution took 1.43 times the wall time and 1.38 times
  * the CPU time of one thread (bench/results/cnnbwd.md, a loaded machine;
  * 3.70 against 2.07 ms in the final A/B), and the bits are the same either
- * way.
+ * way. With a `dy` read in place, runs of 16 output channels as pool tasks
+ * (each a cache line of every pixel of `dy`) took 0.973 and 0.993 of the
+ * CNN step at two threads (quiet, 2026-12-08): no gain worth a second path.
  */
 const BLOCK_BYTES = 128 * 1024;
 
@@ -257,9 +244,8 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   const o4 = Math.ceil(O / 4) * 4;
   // stride and dilation 1: the staged input holds every window, padding written out
   const [rows, cols] = [OH + KH - 1, OW + KW - 1];
-  const compiled = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
-  if (compiled === null) return false;
-  const kernel = compiled.local as FilterGradKernel; // NOTE: sound: built with 5 i32 parameters and no result
+  const kernel = kernelOf({ kernelHeight: KH, kernelWidth: KW, channels: C, o4, outWidth: OW, cols });
+  if (kernel === null) return false;
   const vectors = o4 / 4;
   const rowBytes = OW * o4 * FLOAT;
   const blocks = blocksOf(N, OH, rowBytes, BLOCK_BYTES);
@@ -273,25 +259,11 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
   // dy read where it is when it is a compiled program's buffer in the kernels' memory of the staged layout (the same blocks, the same sums)
   const dyIn = o4 === O ? arenaAddress(dy) : undefined;
-  if (dyIn !== undefined && getThreads() > 1 && vectors >= 2 * TASK_VECTORS) {
-    // on the pool: each task its run of TASK_VECTORS groups of output channels over every block, in order
-    const tasks: TaskCall[][] = [];
-    for (let v0 = 0; v0 < vectors; v0 += TASK_VECTORS) {
-      const count = Math.min(TASK_VECTORS, vectors - v0);
-      const call = (b: Block, i: number): TaskCall => ({
-        kernel: compiled,
-        args: [at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, dyIn + ((b.n + i) * OH + b.r0) * rowBytes + v0 * VECTOR, at.dw + v0 * VECTOR, count, b.rows],
-      });
-      tasks.push(blocks.flatMap((b) => Array.from({ length: b.images }, (_, i) => call(b, i))));
-    }
-    runTasks(tasks);
-  } else {
-    for (const b of blocks) {
-      // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
-      const dyAt = dyIn === undefined ? at.dy : dyIn + (b.n * OH + b.r0) * rowBytes;
-      if (dyIn === undefined) stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
-      for (let i = 0; i < b.images; i++) kernel(at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, dyAt + i * OH * rowBytes, at.dw, vectors, b.rows);
-    }
+  for (const b of blocks) {
+    // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
+    const dyAt = dyIn === undefined ? at.dy : dyIn + (b.n * OH + b.r0) * rowBytes;
+    if (dyIn === undefined) stageRows(floats, at.dy / FLOAT, dy, g, o4, b.n, b.r0, b.images * b.rows);
+    for (let i = 0; i < b.images; i++) kernel(at.x + ((b.n + i) * rows + b.r0) * cols * C * FLOAT, dyAt + i * OH * rowBytes, at.dw, vectors, b.rows);
   }
   for (let tc = 0; tc < KH * KW * C; tc++) dw.set(floats.subarray(dwAt + tc * o4, dwAt + tc * o4 + O), tc * O);
   return true;

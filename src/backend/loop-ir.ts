@@ -75,14 +75,6 @@ export type ReduceOp = "sum" | "max";
 export interface LoopOutput {
   readonly node: number;
   readonly reduce?: ReduceOp;
-  /**
-   * Where an output that does not reduce stores index i: at i · strides in
-   * its buffer (one stride per axis of the nest) rather than densely in the
-   * nest's shape. Only the WebAssembly generator reads it, for the worker
-   * pool's tasks that each take a run of a nest's innermost axis
-   * (`threads/parallel-loops.ts`); nests from fusion never set it.
-   */
-  readonly strides?: readonly number[];
 }
 
 /** One loop nest. */

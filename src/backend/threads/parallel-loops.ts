@@ -1,11 +1,8 @@
 /**
  * Fused loop nests on the worker pool: a large elementwise nest, or a nest
  * that reduces only axes inside its outermost one (row sums, row maxima),
- * runs as tasks of whole rows of its outermost axis; a nest that reduces
- * every axis but its innermost (sums over rows per column, a bias's
- * gradient, and the values such a sum hosts) runs as tasks of runs of
- * columns (`columnSplit`); both shared by the calling thread and the
- * workers (`./pool.ts`).
+ * runs as tasks of whole rows of its outermost axis, shared by the calling
+ * thread and the workers (`./pool.ts`).
  *
  * Every kernel works in one memory (`../wasm/kernel-memory.ts`), on the
  * calling thread and on every worker, so a task reads and writes a compiled
@@ -13,30 +10,30 @@
  * inputs (a worker cannot read a caller's JavaScript array) into the call's
  * working memory whole, publishes
  * the tasks, takes its share of them, and copies the other outputs out when
- * all are done. A task runs the nest's module for a block of rows or
- * columns (the same loops over fewer of them, the stored outputs kept in
- * their whole layout) at addresses moved to its first, so every element is
- * computed by the same instructions as on one thread, and every reduced
- * element is summed in the same order, by one task: the results are the
- * one-thread kernel's bits for any number of threads. How many rows or
- * columns a task takes depends only on the nest's shape (about
- * `BLOCK_BYTES` of buffers, or `COLUMN_RUN` columns), never on the thread
- * count.
+ * all are done. A task runs the nest's module for a block of rows (the same
+ * loops over fewer rows) at addresses moved to its first row, so every
+ * element is computed by the same instructions as on one thread, and every
+ * reduced element is summed in the same order, by one task: the results are
+ * the one-thread kernel's bits for any number of threads. How many rows a
+ * task takes depends only on the nest's shape (about `BLOCK_BYTES` of
+ * buffers), never on the thread count.
  *
  * The pool keeps every module it was given for the life of the process, so
  * at most `POOL_NEST_LIMIT` nests get modules of their own (each takes two:
  * full blocks and the last one); a program past that runs its other large
- * nests on the calling thread. Left out: other nests that reduce their
- * outermost axis (a whole sum: its one order of summation is the
- * interpreter's, so it stays one task), inputs that several reads step
- * through at different strides along the split axis,
+ * nests on the calling thread. Left out: nests that reduce their outermost
+ * axis (a sum over rows per column, a bias's gradient, split into tasks of
+ * runs of columns, each summed whole in the one-thread order, took 1.003 of
+ * the CNN step at two threads, 2026-12-08: such a nest is bound by memory,
+ * not by arithmetic), inputs that several reads step through at different
+ * row strides,
  * and copies done inside the tasks (a caller's array is not in shared
  * memory); the copies stay on the calling thread, so a cheap nest runs on
  * the pool only when it has none (see `PARALLEL_MIN_COST`).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
-import { shapeSize, stridesOf } from "../../core/shape.js";
+import { shapeSize } from "../../core/shape.js";
 import { outputShape, type LoopNest } from "../loop-ir.js";
 import { scalarOpRow } from "../scalar-ops.js";
 import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
@@ -108,11 +105,10 @@ export function nestCost(nest: LoopNest): number {
 }
 
 /**
- * How a nest splits into tasks: runs of `unit` indices of one axis (the
- * outermost, or the innermost), the last run holding the rest; the nest of
- * a full run and of the last one; and how far one index along that axis
- * moves each argument of a call, in bytes (the buffers, none for the
- * constants, then the accumulators).
+ * How a nest splits into tasks: runs of `unit` rows of its outermost axis,
+ * the last run holding the rest; the nest of a full run and of the last
+ * one; and how far one row moves each argument of a call, in bytes (the
+ * buffers, none for the constants, then the accumulators).
  */
 interface Split {
   readonly count: number;
@@ -154,40 +150,6 @@ function rowSplit(nest: LoopNest): Split | undefined {
   return { count: rows, unit, block: blockOf(unit), last: rows % unit === 0 ? undefined : blockOf(rows % unit), step };
 }
 
-/**
- * How many columns a task of a column split takes: one 64-byte cache line
- * of float32, so that no two tasks write, or read through a dense input,
- * the same line.
- */
-const COLUMN_RUN = 16;
-
-/**
- * The split of `nest` into tasks of runs of `COLUMN_RUN` indices of its
- * innermost axis, for a nest that reduces every other axis (a sum over rows
- * per column, as a bias's gradient is, and what it hosts): each task sums
- * its columns over every row in the nest's order, so every element is
- * summed in the one-thread kernel's order. Undefined for any other nest, an
- * input read at two different strides along that axis, or fewer than two
- * runs.
- */
-function columnSplit(nest: LoopNest): Split | undefined {
-  const inner = nest.shape.length - 1;
-  const columns = nest.shape[inner] ?? 0;
-  const inputColumn = inputSteps(nest, inner);
-  if (inner < 1 || columns < 2 * COLUMN_RUN || inputColumn === undefined) return undefined;
-  if (nest.reducedAxes.length !== inner || nest.reducedAxes.some((a, i) => a !== i)) return undefined;
-  // the outputs that do not reduce keep their places in the whole nest's dense layout; the reducing ones are runs of columns of their own
-  const dense = stridesOf(nest.shape);
-  const blockOf = (n: number): LoopNest => ({
-    ...nest,
-    shape: [...nest.shape.slice(0, inner), n],
-    outputs: nest.outputs.map((out) => (out.reduce === undefined ? { ...out, strides: dense } : out)),
-  });
-  const reducing = nest.outputs.flatMap((out) => (out.reduce === undefined ? [] : [8]));
-  const step = [...inputColumn.map((s) => 4 * s), ...nest.outputs.map(() => 4), ...nest.constants.map(() => 0), ...reducing];
-  return { count: columns, unit: COLUMN_RUN, block: blockOf(COLUMN_RUN), last: columns % COLUMN_RUN === 0 ? undefined : blockOf(columns % COLUMN_RUN), step };
-}
-
 const EMPTY = new Float32Array(0);
 const registered = new Map<string, PoolKernel>();
 
@@ -213,7 +175,7 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 /**
  * The pool runner of `nest`, or undefined when the nest stays on the
  * calling thread: WebAssembly cannot compile it, it cannot split into rows
- * or columns (`rowSplit`, `columnSplit`), its work is below
+ * (`rowSplit`), its work is below
  * `PARALLEL_MIN_WORK`, or its calls need more than `MAX_ARGS` arguments.
  * The runner returns false, having written nothing, when `getThreads()` is
  * 1, the call cannot run exactly in WebAssembly, the nest's cost per element
@@ -230,7 +192,7 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   if (!wasmSupports(nest)) return undefined;
   const { nest: packed, packs } = packReads(nest);
-  const split = rowSplit(packed) ?? columnSplit(packed);
+  const split = rowSplit(packed);
   const total = shapeSize(nest.shape);
   const cost = nestCost(nest);
   if (split === undefined || total * cost < PARALLEL_MIN_WORK) return undefined;

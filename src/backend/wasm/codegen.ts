@@ -264,9 +264,7 @@ export function generateWasmModule(nest: LoopNest, simd: boolean, constantBits =
   const reads = nest.nodes.flatMap((node, n) => (node.kind === "read" ? [{ n, buffer: node.input, map: node.map }] : []));
   const readAccess = new Map(reads.map((r, a) => [r.n, a]));
   const outMap: IndexMap = { offset: 0, strides: stridesOf(nest.shape) };
-  const outputAccesses = nest.outputs.map((out, j) =>
-    out.reduce === undefined ? { offset: 0, strides: out.strides ?? outMap.strides, buffer: nIn + j } : { ...outputMap(nest, out), buffer: accumulatorOf.get(j) ?? -1 },
-  );
+  const outputAccesses = nest.outputs.map((out, j) => (out.reduce === undefined ? { ...outMap, buffer: nIn + j } : { ...outputMap(nest, out), buffer: accumulatorOf.get(j) ?? -1 }));
   const { sizes, accesses } = coalesce(nest.shape, [...reads.map((r) => ({ ...r.map, buffer: r.buffer })), ...outputAccesses]);
   // the bytes of an element of each access: float64 accumulators, float32 buffers
   const width = accesses.map((_, a) => (a >= reads.length && nest.outputs[a - reads.length]?.reduce !== undefined ? 8 : 4));

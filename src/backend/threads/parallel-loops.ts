@@ -28,8 +28,8 @@
  * not by arithmetic), inputs that several reads step through at different
  * row strides,
  * and copies done inside the tasks (a caller's array is not in shared
- * memory); the copies stay on the calling thread, so a cheap nest runs on
- * the pool only when it has none (see `PARALLEL_MIN_COST`).
+ * memory); the copies stay on the calling thread, which bounds the gain of
+ * a cheap nest (see `PARALLEL_MIN_COST`).
  */
 
 import type { DType, Storage } from "../../core/dtype.js";
@@ -63,24 +63,13 @@ export const PARALLEL_MIN_WORK = 2 ** 22;
  * (cost 6) over 256K to 4M elements took 1.3x to 1.7x as long at two
  * threads as at one (the pool's path copies whole buffers where one thread
  * copies block by block in cache), while `exp(x * a + b)` (cost 22) was
- * within noise of one thread.
+ * within noise of one thread. Without the copies it does not pay either: a
+ * CNN's bias + relu over [64, 28, 28, 32] (cost 5), its buffers read and
+ * written in place in the kernels' memory, took 1.001 of the CNN step at
+ * two threads on the pool (quiet, 2026-12-08): such a nest is bound by
+ * memory.
  */
 export const PARALLEL_MIN_COST = 8;
-
-/**
- * A cheap nest (below `PARALLEL_MIN_COST`) takes the pool only where the
- * bytes a call copies in and out are at most this share of its buffers'
- * bytes: a compiled program's buffers in the kernels' memory, with small
- * inputs from outside (a bias of a bias + relu) copied.
- */
-const CHEAP_COPY_SHARE = 16;
-
-let poolRuns = 0;
-
-/** How many calls of fused loop nests have run on the pool so far (for tests that check that loops took part). */
-export function loopNestsRunOnPool(): number {
-  return poolRuns;
-}
 
 /** How many nests at most get modules of their own on the pool (it keeps every module it is given). */
 export const POOL_NEST_LIMIT = 64;
@@ -175,15 +164,13 @@ export type ParallelRun = (buffers: readonly Storage<DType>[], constants: ArrayL
 /**
  * The pool runner of `nest`, or undefined when the nest stays on the
  * calling thread: WebAssembly cannot compile it, it cannot split into rows
- * (`rowSplit`), its work is below
- * `PARALLEL_MIN_WORK`, or its calls need more than `MAX_ARGS` arguments.
- * The runner returns false, having written nothing, when `getThreads()` is
- * 1, the call cannot run exactly in WebAssembly, the nest's cost per element
- * is below `PARALLEL_MIN_COST` and the call copies more than a
- * `CHEAP_COPY_SHARE`th of its bytes (buffers not in place in the kernels'
- * memory), or the pool has taken `POOL_NEST_LIMIT` nests already (the
- * modules are registered on the first call that takes the pool); the caller
- * then runs the nest itself.
+ * (`rowSplit`), its work is below `PARALLEL_MIN_WORK` or its cost per
+ * element below `PARALLEL_MIN_COST`, or its calls need more than `MAX_ARGS`
+ * arguments. The runner returns false, having written nothing, when
+ * `getThreads()` is 1, the call cannot run exactly in WebAssembly, or the
+ * pool has taken `POOL_NEST_LIMIT` nests already (the modules are
+ * registered on the first call that takes the pool); the caller then runs
+ * the nest itself.
  *
  * @example
  * const parallel = parallelLoopKernel(nest);
@@ -195,8 +182,7 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const split = rowSplit(packed);
   const total = shapeSize(nest.shape);
   const cost = nestCost(nest);
-  if (split === undefined || total * cost < PARALLEL_MIN_WORK) return undefined;
-  const cheap = cost < PARALLEL_MIN_COST;
+  if (split === undefined || total * cost < PARALLEL_MIN_WORK || cost < PARALLEL_MIN_COST) return undefined;
   // a call passes every input whole (its size in the unpacked nest); an input read sparsely is copied in as the elements read (pack.ts), laid out as in the packed nest
   const sizes = wasmLayout(nest).sizes;
   const scratchSizes = wasmLayout(packed).sizes;
@@ -205,8 +191,6 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const nConst = nest.constants.length;
   const reducing = nest.outputs.flatMap((out, j) => (out.reduce === undefined ? [] : [j]));
   if (nBuffers + nConst + reducing.length > MAX_ARGS) return undefined;
-  // the bytes a call may copy in and out and still take the pool, for a cheap nest (all of them for another)
-  const copyLimit = cheap ? (4 * sizes.reduce((sum, n) => sum + n, 0)) / CHEAP_COPY_SHARE : Infinity;
 
   // each task's kernel and arguments (filled per call: the buffers' addresses move from call to call), the constants' bits the same for all;
   // the modules registered with the pool on the first call that takes it (a nest whose calls never do spends none of the pool's modules)
@@ -243,8 +227,6 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
         bytes = Math.ceil((bytes + 4 * (scratchSizes[i] ?? 0)) / 16) * 16;
       }
     }
-    // a cheap nest whose copies would take most of the time stays on one thread, which copies block by block in cache
-    if (bytes > copyLimit) return done(false);
     taskCalls ??= tasksOf();
     const calls = taskCalls;
     if (calls === null || calls === undefined) return done(false);
@@ -276,7 +258,6 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
       const o = (address[i] ?? 0) / 4;
       if (b instanceof Float32Array && inPlace[i] !== true) b.set(heap.subarray(o, o + b.length));
     }
-    poolRuns++;
     return true;
   };
 }

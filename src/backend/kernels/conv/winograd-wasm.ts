@@ -684,7 +684,7 @@ function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
  * infinity came by) is added to the f32x4 at `finite`.
  */
 function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
-  const { o4, o8, chunk, outCols, relu, bias: withBias } = plan;
+  const { o4, o8, outCols, relu, bias: withBias } = plan;
   const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
   const f = new FunctionBody(6);
   const locals = transformLocals(f, AR, AC);

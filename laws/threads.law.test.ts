@@ -233,7 +233,7 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
       padding: fc.constantFrom("same" as const, "valid" as const),
       seed: fc.integer({ min: 1, max: 1000 }),
     });
-    /** The geometry, where its multiply-adds (with the output channels rounded up to 4) reach the kernel's threshold of 2^21. */
+    /** The geometry, where its multiply-adds (with the output channels rounded up to 4) reach 2^21 (the sizes the pool once took). */
     const geometryOf = (c: typeof shapes extends fc.Arbitrary<infer T> ? T : never): ConvGeometry | undefined => {
       const g = conv2dGeometry({ batch: c.batch, inHeight: c.side, inWidth: c.side, inChannels: 1, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding });
       return g.batch * g.outHeight * g.outWidth * 9 * Math.ceil(c.outChannels / 4) * 4 >= 2 ** 21 ? g : undefined;
@@ -241,10 +241,10 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
     await fc.assert(
       fc.asyncProperty(shapes.filter((c) => geometryOf(c) !== undefined), async (c) => {
         const g = geometryOf(c);
-        if (g === undefined) throw new Error("the filter let a shape through that does not split");
+        if (g === undefined) throw new Error("the filter let a shape through below 2^21 multiply-adds");
         const x = floats(g.batch * g.inHeight * g.inWidth, c.seed);
         const dy = floats(g.batch * g.outHeight * g.outWidth * g.outChannels, c.seed + 1);
-        // the same dy as a compiled program's buffer (read in place; on the pool where it has 32 channels or more in fours)
+        // the same dy as a compiled program's buffer (read in place where its channels go in fours)
         const arena = arenaAllocator({});
         const dyIn = arena.take(dy.length);
         dyIn?.set(dy);

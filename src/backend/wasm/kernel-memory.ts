@@ -206,7 +206,7 @@ export function arenaAllocator(owner: object): ArenaAllocator {
  * call lays its own working memory out over them.
  */
 export function arenaAddress(buffer: Float32Array): number | undefined {
-  return buffers.has(buffer.buffer) && buffer.byteOffset >= ARENA_BASE ? buffer.byteOffset : undefined;
+  return sharing.shared && buffers.has(buffer.buffer) && buffer.byteOffset >= ARENA_BASE ? buffer.byteOffset : undefined;
 }
 
 /** The arena's extent, for tests: its top and its free blocks below the top, in bytes from `ARENA_BASE`. */

@@ -250,15 +250,15 @@ export function conv2dFilterGradDirect(dw: Float32Array, x: Float32Array, dy: Fl
   const rowBytes = OW * o4 * FLOAT;
   const blocks = blocksOf(N, OH, rowBytes, BLOCK_BYTES);
   const largest = blocks.reduce((most, b) => Math.max(most, b.images * b.rows), 0);
-  const at = regions({ x: N * rows * cols * C, dy: largest * OW * o4, dw: KH * KW * C * o4 });
+  // dy read where it is when it is a compiled program's buffer in the kernels' memory of the staged layout (the same blocks, the same sums)
+  const dyIn = o4 === O ? arenaAddress(dy) : undefined;
+  const at = regions({ x: N * rows * cols * C, dy: dyIn === undefined ? largest * OW * o4 : 0, dw: KH * KW * C * o4 });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
   stageInput(floats, at.x / FLOAT, x, g, rows, cols);
   const dwAt = at.dw / FLOAT;
   floats.fill(0, dwAt, dwAt + KH * KW * C * o4);
-  // dy read where it is when it is a compiled program's buffer in the kernels' memory of the staged layout (the same blocks, the same sums)
-  const dyIn = o4 === O ? arenaAddress(dy) : undefined;
   for (const b of blocks) {
     // the block's rows of dy, images one after another: stageRows copies `images * rows` rows from its first
     const dyAt = dyIn === undefined ? at.dy : dyIn + (b.n * OH + b.r0) * rowBytes;

@@ -278,7 +278,7 @@ function layoutOf(g: ConvGeometry, blocks: readonly Block[], grad: boolean): { x
  */
 export function blockMaxPool(g: ConvGeometry, x: Float32Array, out: Float32Array): boolean {
   if (!windowsInside(g)) return false;
-  // a compiled program's buffers in the kernels' memory: pooled where they are, every image in one call
+  // a compiled program's buffers in the kernels' memory: pooled where they are, as pool tasks of whole images
   const [xIn, outIn] = [arenaAddress(x), arenaAddress(out)];
   const inPlace = xIn !== undefined && outIn !== undefined ? kernelOf(shapeOf(g), false) : null;
   if (inPlace !== null && xIn !== undefined && outIn !== undefined) {
@@ -315,7 +315,7 @@ export function blockMaxPoolBackward(g: ConvGeometry, x: Float32Array, dy: Float
   const { inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
   // elements under no window (rows or columns past the last window, or between windows) get no write: cleared first
   const covered = g.strideHeight === KH && g.strideWidth === KW && OH * KH === H && OW * KW === W;
-  // a compiled program's buffers in the kernels' memory: the gradient where they are, every image in one call
+  // a compiled program's buffers in the kernels' memory: the gradient where they are, as pool tasks of whole images
   const [xIn, dyIn, dxIn] = [arenaAddress(x), arenaAddress(dy), arenaAddress(dx)];
   const inPlace = xIn !== undefined && dyIn !== undefined && dxIn !== undefined ? kernelOf(shapeOf(g), true) : null;
   if (inPlace !== null && xIn !== undefined && dyIn !== undefined && dxIn !== undefined) {

@@ -859,7 +859,7 @@ interface Kernels {
   readonly input: PoolKernel;
   /** `products(v, u, m, rowTiles, steps, beta, entries)`. */
   readonly products: PoolKernel;
-  /** `output(table, count, m, scratch, bias)`. */
+  /** `output(table, count, m, scratch, bias, finite)`. */
   readonly output: PoolKernel;
 }
 
@@ -1175,13 +1175,13 @@ function tileCorners(table: Int32Array, base: number, t0: number, count: number,
  * or where the result holds a NaN or an infinity: from a NaN or an infinity
  * in `x`, `w` or the bias (which the transforms spread over a tile, an
  * infinity turning into NaN) or from a partial sum that overflowed. The
- * caller then takes the direct sum. (Checked on the result, in the output
+ * caller then takes another kernel (`forward.ts`). (Checked on the result, in the output
  * transform, rather than on `x` and `w` before: that pass over the input
  * and the filter cost 0.03 to 0.05 ms of the bench conv's 2.5.) An `out`
  * that is a compiled program's buffer in the kernels' memory, laid out as
  * the staged output (whole tiles, channels in fours), is written where it
- * is, so a call that then returns false has written it: the caller's direct
- * sum writes every element again (`out` never shares storage with `x` or
+ * is, so a call that then returns false has written it: the caller's other
+ * kernel writes every element again (`out` never shares storage with `x` or
  * `w`, and nothing here adds to its old values).
  */
 export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float32Array, g: ConvGeometry, epilogue: WasmEpilogue): boolean {
@@ -1285,7 +1285,7 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
  * by chunk in tile order. Tiles past the output's edge see a zero gradient
  * there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
  * nothing, where `x` or `dy` holds a NaN or an infinity, or where a partial
- * sum overflowed: the caller then takes the direct sum. Both are found in
+ * sum overflowed: the caller then takes another kernel. Both are found in
  * the result: a NaN or an infinity, once in a sum, stays (`Inf + x` is
  * infinite or NaN, `Inf * 0` is NaN), and no value is dropped on the way
  * (every value of a patch or a tile of `dy` reaches some entry of `V` or
@@ -1303,9 +1303,11 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const chunks = Math.ceil(tiles / chunk);
   // the 36 products split into ENTRY_GROUPS tasks, a chunk's transforms into TRANSFORM_GROUPS (see below)
   const parallel = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS;
+  // dy read where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one (whole tiles, channels in fours)
+  const dyIn = plan.outRows === OH && plan.outCols === OW && o4 === O ? arenaAddress(dy) : undefined;
   const at = regions({
     x: N * plan.inRows * plan.inCols * c4,
-    dy: N * plan.outRows * plan.outCols * o4,
+    dy: dyIn === undefined ? N * plan.outRows * plan.outCols * o4 : 0,
     v: (parallel ? 2 : 1) * E * chunk * c4,
     d: (parallel ? 2 : 1) * E * chunk * o8,
     wt: E * c4 * o8,
@@ -1318,8 +1320,6 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
   stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
-  // dy read where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one (whole tiles, channels in fours)
-  const dyIn = plan.outRows === OH && plan.outCols === OW && o4 === O ? arenaAddress(dy) : undefined;
   const dyAt = dyIn ?? at.dy;
   if (dyIn === undefined) stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
   // D's columns past o4 are never written: zero once (both buffers)

@@ -1305,8 +1305,13 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const parallel = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS;
   // dy read where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one (whole tiles, channels in fours)
   const dyIn = plan.outRows === OH && plan.outCols === OW && o4 === O ? arenaAddress(dy) : undefined;
+  // x and dy staged by one WebAssembly pass where their pixels are whole vectors (`stageByCopy`: from where they are when they live in
+  // the kernels' memory, else from a copy), by `stageImage` where their channels need padding
+  const [xByCopy, dyByCopy] = [c4 === C, dyIn === undefined && o4 === O];
   const at = regions({
+    xSource: xByCopy && arenaAddress(x) === undefined ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
+    dySource: dyByCopy && arenaAddress(dy) === undefined ? N * OH * OW * O : 0,
     dy: dyIn === undefined ? N * plan.outRows * plan.outCols * o4 : 0,
     v: (parallel ? 2 : 1) * E * chunk * c4,
     d: (parallel ? 2 : 1) * E * chunk * o8,
@@ -1319,9 +1324,11 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
   const floats = new Float32Array(heap);
-  stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
+  if (xByCopy) stageByCopy(floats, at.xSource, at.x, x, { N, H, W, C }, plan.inRows, plan.inCols, g.padTop, g.padLeft);
+  else stageImage(floats, at.x / FLOAT, x, { N, H, W, C }, plan.inRows, plan.inCols, c4, g.padTop, g.padLeft);
   const dyAt = dyIn ?? at.dy;
-  if (dyIn === undefined) stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
+  if (dyByCopy) stageByCopy(floats, at.dySource, at.dy, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, 0, 0);
+  else if (dyIn === undefined) stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
   // D's columns past o4 are never written: zero once (both buffers)
   if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + (parallel ? 2 : 1) * E * chunk * o8);
   tileCorners(new Int32Array(heap, at.inTable, tiles), at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);

@@ -15,6 +15,11 @@
  * too, a call never waits on a worker that has not started (workers boot
  * asynchronously, and until then the caller runs every task).
  *
+ * `startTasks` and `finishTasks` split `runTasks` in two, so that the
+ * calling thread can do other work (copies into and out of the memory, which
+ * only it can make) while workers run a job; it takes its share of the
+ * tasks when it finishes the job.
+ *
  * Workers start lazily (on the first job that could use them), sleep on
  * `Atomics.wait` between jobs (Node; a browser worker returns to its event
  * loop), and are `unref`ed: they never keep a Node process alive. A kernel
@@ -334,15 +339,50 @@ function ensureWorkers(threads: number): void {
  * worker) or a worker died during one.
  */
 export function runTasks(tasks: readonly (readonly TaskCall[])[]): void {
+  finishTasks(startTasks(tasks, false));
+}
+
+/** A job `startTasks` began: its tasks, and whether they were published to the workers (else `finishTasks` runs them all here). */
+export interface StartedJob {
+  readonly tasks: readonly (readonly TaskCall[])[];
+  readonly published: boolean;
+}
+
+/**
+ * Begins `tasks` as `runTasks` does, and returns without running any of
+ * them on the calling thread, which may do other work (work that touches
+ * nothing the tasks read or write, and starts no other job) until it calls
+ * `finishTasks`, which runs the tasks no worker has claimed and waits for
+ * the rest. With `overlap`, a job of fewer tasks than threads is still
+ * published, so that workers run it while the calling thread works on;
+ * without it, such a job uses as many threads as it has tasks. Where
+ * workers cannot take the job (one thread, too many calls, a kernel the
+ * workers lack) nothing is published and `finishTasks` runs it all here.
+ *
+ * @example
+ * const job = startTasks(tasks, true);
+ * copyNextBlock(); // meanwhile, on the calling thread
+ * finishTasks(job);
+ */
+export function startTasks(tasks: readonly (readonly TaskCall[])[], overlap: boolean): StartedJob {
   const calls = tasks.reduce((sum, t) => sum + t.length, 0);
-  const threads = Math.min(getThreads(), tasks.length);
-  if (threads <= 1 || tasks.length > MAX_TASKS || calls > MAX_CALLS || tasks.some((t) => t.some((c) => c.args.length > MAX_ARGS || c.kernel.id === CALLER_ONLY))) {
+  const threads = overlap ? getThreads() : Math.min(getThreads(), tasks.length);
+  if (threads <= 1 || tasks.length === 0 || tasks.length > MAX_TASKS || calls > MAX_CALLS || tasks.some((t) => t.some((c) => c.args.length > MAX_ARGS || c.kernel.id === CALLER_ONLY))) {
+    return { tasks, published: false };
+  }
+  ensureWorkers(threads);
+  publish(controlWords(), tasks, threads);
+  return { tasks, published: true };
+}
+
+/** Ends a job `startTasks` began: runs every task no worker has claimed on the calling thread, waits for the rest, and throws as `runTasks` does. */
+export function finishTasks(started: StartedJob): void {
+  const { tasks } = started;
+  if (!started.published) {
     for (const task of tasks) for (const { kernel, args } of task) kernel.local(...args);
     return;
   }
-  ensureWorkers(threads);
   const words = controlWords();
-  publish(words, tasks, threads);
   let error: unknown;
   let ran = 0;
   for (;;) {

@@ -4,7 +4,7 @@ import { compileKernel } from "../../../src/backend/kernels/wasm-matmul.js";
 import { compileWithSharedMemory, sharedHeap } from "../../../src/backend/wasm/runtime.js";
 import { MEMORY_MAX_PAGES, sharing } from "../../../src/backend/wasm/memory-type.js";
 import { MEMORY_IMPORT, WASM_MAX_BYTES } from "../../../src/backend/wasm/codegen.js";
-import { exitingCall, getThreads, MAX_MODULES, MAX_TASKS, poolKernel, runTasks, setThreads, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
+import { exitingCall, finishTasks, getThreads, MAX_MODULES, MAX_TASKS, poolKernel, runTasks, setThreads, startTasks, tasksRunByWorkers, threadsReady, threadStats, threadSupport, type PoolKernel, type TaskCall } from "../../../src/backend/threads/pool.js";
 
 /** `kernel(at, value)`: stores the int32 `value` at byte `at` (traps when `at` is past the memory). */
 function storeKernel(): PoolKernel {
@@ -82,6 +82,34 @@ describe("the worker pool", () => {
     runTasks(tasksOf(count, 3).map((task) => [...task, { kernel: { id: store.id, local: (...args: number[]) => (busy(0.05)(), store.local(...args)) }, args: task[2]?.args ?? [] }]));
     expect(written(count)).toEqual(Array.from({ length: count }, (_, t) => t + 1));
     if (threads > 1) expect(tasksRunByWorkers()).toBeGreaterThan(before);
+  });
+
+  test("a job begun with startTasks runs on a worker while the calling thread works on; finishTasks runs what is left and waits", async () => {
+    setThreads(2);
+    await threadsReady();
+    // one task, published for the worker alone (overlap): the calling thread watches it get done before finishing
+    clear(1);
+    const before = tasksRunByWorkers();
+    const started = startTasks(tasksOf(1), true);
+    expect(started.published).toBe(true);
+    const end = performance.now() + 2000;
+    while (written(1)[0] !== 1 && performance.now() < end);
+    expect(written(1)).toEqual([1]);
+    finishTasks(started);
+    expect(tasksRunByWorkers()).toBe(before + 1);
+    // without overlap a one-task job is the calling thread's, run by finishTasks
+    clear(1);
+    const local = startTasks(tasksOf(1), false);
+    expect(local.published).toBe(false);
+    expect(written(1)).toEqual([0]);
+    finishTasks(local);
+    expect(written(1)).toEqual([1]);
+    // many tasks, the calling thread busy meanwhile: every task once
+    clear(300);
+    const many = startTasks(tasksOf(300), true);
+    busy(1)();
+    finishTasks(many);
+    expect(written(300)).toEqual(Array.from({ length: 300 }, (_, t) => t + 1));
   });
 
   test("a job of more tasks than the control words hold runs on the calling thread, the same", () => {

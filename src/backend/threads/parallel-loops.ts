@@ -214,13 +214,13 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
   const floats = new Array<Float32Array>(nBuffers);
   const bits = new Int32Array(1);
   const float = new Float32Array(bits.buffer);
-  const done = (ran: boolean): boolean => {
+  const decline = (): false => {
     floats.fill(EMPTY); // hold no caller's buffer between calls
-    return ran;
+    return false;
   };
 
   return (buffers, constants) => {
-    if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return done(false);
+    if (getThreads() < 2 || !acceptsCall(buffers, constants, sizes, nConst, floats)) return decline();
     let bytes = 0;
     for (let i = 0; i < nBuffers; i++) {
       const at = i < nIn && packs[i] !== undefined ? undefined : arenaAddress(floats[i] ?? EMPTY);
@@ -233,13 +233,13 @@ export function parallelLoopKernel(nest: LoopNest): ParallelRun | undefined {
     }
     taskCalls ??= tasksOf();
     const calls = taskCalls;
-    if (calls === null || calls === undefined) return done(false);
+    if (calls === null || calls === undefined) return decline();
     reducing.forEach((j, k) => {
       address[nBuffers + nConst + k] = bytes;
       bytes = Math.ceil((bytes + 8 * (sizes[nIn + j] ?? 0)) / 16) * 16;
     });
     const heap = loopHeap(bytes);
-    if (heap === undefined) return done(false);
+    if (heap === undefined) return decline();
     for (let c = 0; c < nConst; c++) {
       float[0] = constants[c] ?? NaN;
       address[nBuffers + c] = bits[0] ?? 0;

@@ -226,6 +226,23 @@ export function nestKey(nest: LoopNest): string {
 }
 
 /**
+ * Whether a read of `map` over a nest of shape `shape` (not empty) moves
+ * forward along the outermost axis and each row reads only its own stretch
+ * of that axis's stride `s`: row r's elements lie in [r s, (r + 1) s), so
+ * rows from..to read elements from * s up to to * s (a nest run or copied
+ * a run of rows at a time).
+ *
+ * @example
+ * readsOwnRow({ offset: 0, strides: [8, 1] }, [4, 8]); // true
+ * readsOwnRow({ offset: 0, strides: [4, 1] }, [4, 8]); // false: rows overlap
+ */
+export function readsOwnRow(map: IndexMap, shape: readonly number[]): boolean {
+  const s = map.strides[0] ?? 0;
+  const [lo, hi] = accessRange({ offset: map.offset, strides: [0, ...map.strides.slice(1)] }, shape);
+  return s > 0 && lo >= 0 && hi < s;
+}
+
+/**
  * The lowest and highest element an index map reaches over a loop nest of
  * shape `shape` (not empty).
  *

@@ -36,7 +36,7 @@
 
 import type { DType, Storage } from "../../core/dtype.js";
 import { shapeSize } from "../../core/shape.js";
-import { accessRange, outputShape, type LoopNest } from "../loop-ir.js";
+import { outputShape, readsOwnRow, type LoopNest } from "../loop-ir.js";
 import { scalarOpRow } from "../scalar-ops.js";
 import { generateWasmModule, wasmLayout, wasmSupports } from "../wasm/codegen.js";
 import { arenaAddress, loopHeap } from "../wasm/kernel-memory.js";
@@ -109,12 +109,12 @@ interface Split {
   readonly step: readonly number[];
 }
 
-/** How far one index along `axis` moves each input (in elements), the same for every read of it; undefined when two reads of an input move differently. */
-function inputSteps(nest: LoopNest, axis: number): number[] | undefined {
+/** How far one row moves each input (in elements), the same for every read of it; undefined when two reads of an input move differently. */
+function inputRows(nest: LoopNest): number[] | undefined {
   const steps: (number | undefined)[] = nest.inputs.map(() => undefined);
   for (const node of nest.nodes) {
     if (node.kind !== "read") continue;
-    const s = node.map.strides[axis] ?? 0;
+    const s = node.map.strides[0] ?? 0;
     if ((steps[node.input] ?? s) !== s) return undefined;
     steps[node.input] = s;
   }
@@ -129,7 +129,7 @@ function inputSteps(nest: LoopNest, axis: number): number[] | undefined {
  */
 function rowSplit(nest: LoopNest): Split | undefined {
   const [rows = 0, ...rest] = nest.shape;
-  const inputRow = inputSteps(nest, 0);
+  const inputRow = inputRows(nest);
   if (rows < 2 || nest.reducedAxes.includes(0) || inputRow === undefined) return undefined;
   const outputRow = nest.outputs.map((out) => shapeSize(outputShape(nest, out)) / rows);
   const rowBytes = 4 * (shapeSize(rest) * nest.inputs.length + outputRow.reduce((sum, n) => sum + n, 0));
@@ -329,13 +329,7 @@ function pipeline(calls: readonly (readonly (TaskCall & { readonly from: number 
  */
 function streamedRows(nest: LoopNest, packs: readonly (unknown | undefined)[], step: readonly number[]): number[] | undefined {
   if (packs.some((p) => p !== undefined)) return undefined;
-  for (const node of nest.nodes) {
-    if (node.kind !== "read") continue;
-    const s = node.map.strides[0] ?? 0;
-    if (s === 0) continue;
-    const [lo, hi] = accessRange({ offset: node.map.offset, strides: [0, ...node.map.strides.slice(1)] }, nest.shape);
-    if (s < 0 || lo < 0 || hi >= s) return undefined;
-  }
+  for (const node of nest.nodes) if (node.kind === "read" && (node.map.strides[0] ?? 0) !== 0 && !readsOwnRow(node.map, nest.shape)) return undefined;
   return step.slice(0, nest.inputs.length + nest.outputs.length).map((bytes) => bytes / 4);
 }
 

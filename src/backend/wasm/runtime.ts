@@ -28,7 +28,7 @@
 import type { DType, Storage } from "../../core/dtype.js";
 import { hostWebAssembly, type WebAssemblyApi } from "../../core/host.js";
 import { shapeSize } from "../../core/shape.js";
-import { accessRange, outputShape, type LoopNest } from "../loop-ir.js";
+import { outputShape, readsOwnRow, type LoopNest } from "../loop-ir.js";
 import { generateWasmModule, KERNEL_EXPORT, MEMORY_IMPORT, WHOLE_REDUCTION, wasmLayout, wasmSupports, type ReductionPhases } from "./codegen.js";
 import { encodeModule, FunctionBody, SimdOp, ValType } from "./encoder.js";
 import type { KernelMemory } from "./memory-type.js";
@@ -162,9 +162,7 @@ function rowBlocks(nest: LoopNest, blockBytes: number): RowBlocks | undefined {
       whole.add(node.input);
       continue;
     }
-    // the elements row 0 reads, which must lie in [0, s)
-    const [lo, hi] = accessRange({ offset: node.map.offset, strides: [0, ...node.map.strides.slice(1)] }, nest.shape);
-    if (s < 0 || lo < 0 || hi >= s || (stride[node.input] ?? s) !== s) return undefined;
+    if (!readsOwnRow(node.map, nest.shape) || (stride[node.input] ?? s) !== s) return undefined;
     stride[node.input] = s;
   }
   if (stride.some((s, i) => s !== undefined && whole.has(i))) return undefined;

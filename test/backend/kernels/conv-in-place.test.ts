@@ -15,6 +15,24 @@ function values(n: number, seed: number): Float32Array {
   });
 }
 
+/**
+ * Runs `forward` on x and out taken from the kernels' memory (x of `inputs`
+ * seeded values, out filled with 7) and on plain copies, expects the same
+ * bits, and returns the in-place buffers and the allocator (to release).
+ */
+function inPlaceForward(inputs: number, outputs: number, seed: number, forward: (out: Float32Array, x: Float32Array) => boolean): { x: Float32Array; out: Float32Array; arena: ReturnType<typeof arenaAllocator> } {
+  const arena = arenaAllocator({});
+  const [x, out] = [arena.take(inputs), arena.take(outputs)];
+  if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
+  x.set(values(inputs, seed));
+  const staged = new Float32Array(outputs);
+  expect(forward(staged, Float32Array.from(x))).toBe(true);
+  out.fill(7);
+  expect(forward(out, x)).toBe(true);
+  expect(new Uint32Array(out.buffer, out.byteOffset, outputs)).toEqual(new Uint32Array(staged.buffer));
+  return { x, out, arena };
+}
+
 describe.runIf(sharing.shared)("convolution kernels on a compiled program's buffers in the kernels' memory", () => {
   test("the Winograd forward reads x and writes its output where they are, with the bits of the staged call; a NaN still declines to the direct sum", () => {
     // 14 x 14 outputs (F(6, 3) tiles and an F(2, 3) edge: whole tiles), 16 channels in, 32 out, bias and relu
@@ -24,15 +42,7 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
     const w = values(9 * 16 * 32, 3).map((v) => v / 4);
     const bias = values(32, 4);
     const epilogue = { beta: false, bias, biasOffset: 0, relu: true };
-    const arena = arenaAllocator({});
-    const [x, out] = [arena.take(4 * 14 * 14 * 16), arena.take(4 * 14 * 14 * 32)];
-    if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
-    x.set(values(x.length, 5));
-    const staged = new Float32Array(out.length);
-    expect(conv2dWinogradWasm(staged, Float32Array.from(x), w, g, epilogue)).toBe(true);
-    out.fill(7);
-    expect(conv2dWinogradWasm(out, x, w, g, epilogue)).toBe(true);
-    expect(new Uint32Array(out.buffer, out.byteOffset, out.length)).toEqual(new Uint32Array(staged.buffer));
+    const { x, out, arena } = inPlaceForward(4 * 14 * 14 * 16, 4 * 14 * 14 * 32, 5, (y, xs) => conv2dWinogradWasm(y, xs, w, g, epilogue));
     // a NaN in x: Winograd declines, and the public function's direct sum writes every output (the same as for a plain array)
     x[100] = Number.NaN;
     const want = conv2d(new Float32Array(out.length), Float32Array.from(x), w, { ...params, bias, activation: "relu" });
@@ -48,16 +58,7 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
     expect(fitsDirectWasm(g)).toBe(true);
     const w = values(9 * 32, 6);
     const epilogue = { beta: false, bias: values(32, 7), biasOffset: 0, relu: false };
-    const arena = arenaAllocator({});
-    const [x, out] = [arena.take(5 * 28 * 28), arena.take(5 * 28 * 28 * 32)];
-    if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
-    x.set(values(x.length, 8));
-    const staged = new Float32Array(out.length);
-    expect(conv2dDirectWasm(staged, Float32Array.from(x), w, g, epilogue)).toBe(true);
-    out.fill(7);
-    expect(conv2dDirectWasm(out, x, w, g, epilogue)).toBe(true);
-    expect(new Uint32Array(out.buffer, out.byteOffset, out.length)).toEqual(new Uint32Array(staged.buffer));
-    arena.release();
+    inPlaceForward(5 * 28 * 28, 5 * 28 * 28 * 32, 8, (y, xs) => conv2dDirectWasm(y, xs, w, g, epilogue)).arena.release();
   });
 
   test("the Winograd filter gradient reads a dy of whole tiles where it is, with the bits of the staged one; other sizes are staged", () => {

@@ -206,7 +206,31 @@ export function arenaAllocator(owner: object): ArenaAllocator {
  * call lays its own working memory out over them.
  */
 export function arenaAddress(buffer: Float32Array): number | undefined {
-  return sharing.shared && buffers.has(buffer.buffer) && buffer.byteOffset >= ARENA_BASE ? buffer.byteOffset : undefined;
+  const address = sharing.shared && buffers.has(buffer.buffer) && buffer.byteOffset >= ARENA_BASE ? buffer.byteOffset : undefined;
+  if (address !== undefined) answered?.add(address);
+  return address;
+}
+
+/** The addresses `arenaAddress` has given out while `watchArena` runs, else undefined. */
+let answered: Set<number> | undefined;
+
+/**
+ * Runs `run` and returns its result with the byte addresses `arenaAddress`
+ * gave out meanwhile: the buffers a kernel took to read or write where they
+ * are. For tests, which check that a kernel used a buffer in place rather
+ * than copying it (the bits are the same either way).
+ */
+export function watchArena<T>(run: () => T): { readonly result: T; readonly addresses: ReadonlySet<number> } {
+  const outer = answered;
+  const addresses = new Set<number>();
+  answered = addresses;
+  try {
+    return { result: run(), addresses };
+  } finally {
+    answered = outer;
+    // a watch around this one sees these addresses too
+    if (outer !== undefined) for (const a of addresses) outer.add(a);
+  }
 }
 
 /** The arena's extent, for tests: its top and its free blocks below the top, in bytes from `ARENA_BASE`. */

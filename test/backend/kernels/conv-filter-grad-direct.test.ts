@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { conv2dGeometry, type Conv2dParams } from "../../../src/backend/kernels/conv/index.js";
 import { conv2dFilterGradDirect, usesDirectFilterGrad } from "../../../src/backend/kernels/conv/filter-grad-direct.js";
-import { arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
+import { arenaAllocator, watchArena } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
 /** Seeded values in [-1, 1). */
@@ -93,7 +93,9 @@ describe("the direct float32 filter gradient in WebAssembly", () => {
       dy.set(values(N * OH * OW * O, 6));
       const [staged, inPlace] = [new Float32Array(9 * O), new Float32Array(9 * O)];
       expect(conv2dFilterGradDirect(staged, x, Float32Array.from(dy), g)).toBe(true);
-      expect(conv2dFilterGradDirect(inPlace, x, dy, g)).toBe(true);
+      const call = watchArena(() => conv2dFilterGradDirect(inPlace, x, dy, g));
+      expect(call.result).toBe(true);
+      expect([...call.addresses]).toEqual(O % 4 === 0 ? [dy.byteOffset] : []);
       expect(new Uint32Array(inPlace.buffer)).toEqual(new Uint32Array(staged.buffer));
       arena.release();
     }

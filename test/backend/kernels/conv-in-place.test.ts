@@ -3,7 +3,7 @@ import { conv2dGeometry } from "../../../src/backend/kernels/conv/index.js";
 import { conv2d } from "../../../src/backend/kernels/conv/forward.js";
 import { conv2dDirectWasm, fitsDirectWasm } from "../../../src/backend/kernels/conv/direct-wasm.js";
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, usesWinogradWasm } from "../../../src/backend/kernels/conv/winograd-wasm.js";
-import { arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
+import { arenaAllocator, watchArena } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
 /** Seeded values in [-1, 1). */
@@ -18,7 +18,8 @@ function values(n: number, seed: number): Float32Array {
 /**
  * Runs `forward` on x and out taken from the kernels' memory (x of `inputs`
  * seeded values, out filled with 7) and on plain copies, expects the same
- * bits, and returns the in-place buffers and the allocator (to release).
+ * bits and both buffers taken in place (and none by the call on copies),
+ * and returns the in-place buffers and the allocator (to release).
  */
 function inPlaceForward(inputs: number, outputs: number, seed: number, forward: (out: Float32Array, x: Float32Array) => boolean): { x: Float32Array; out: Float32Array; arena: ReturnType<typeof arenaAllocator> } {
   const arena = arenaAllocator({});
@@ -26,9 +27,13 @@ function inPlaceForward(inputs: number, outputs: number, seed: number, forward: 
   if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
   x.set(values(inputs, seed));
   const staged = new Float32Array(outputs);
-  expect(forward(staged, Float32Array.from(x))).toBe(true);
+  const copies = watchArena(() => forward(staged, Float32Array.from(x)));
+  expect(copies.result).toBe(true);
+  expect(copies.addresses.size).toBe(0);
   out.fill(7);
-  expect(forward(out, x)).toBe(true);
+  const inPlace = watchArena(() => forward(out, x));
+  expect(inPlace.result).toBe(true);
+  expect([...inPlace.addresses].sort()).toEqual([x.byteOffset, out.byteOffset].sort());
   expect(new Uint32Array(out.buffer, out.byteOffset, outputs)).toEqual(new Uint32Array(staged.buffer));
   return { x, out, arena };
 }
@@ -61,8 +66,9 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
     inPlaceForward(5 * 28 * 28, 5 * 28 * 28 * 32, 8, (y, xs) => conv2dDirectWasm(y, xs, w, g, epilogue)).arena.release();
   });
 
-  test("the Winograd filter gradient reads a dy of whole tiles where it is, with the bits of the staged one; other sizes are staged", () => {
-    // 16 x 16 outputs: whole 4 x 4 tiles, dy read in place; 14 x 14: edge tiles, dy staged (the same bits either way)
+  test("the Winograd filter gradient reads dy where it is, with the bits of a call on a copy: whole tiles directly, other sizes by its staging pass", () => {
+    // 16 x 16 outputs: whole 4 x 4 tiles, dy read by the tile transforms where it is; 14 x 14: edge tiles, dy read where it is by the
+    // staging pass that lays the tiles out (the same bits either way)
     for (const size of [16, 14]) {
       const g = conv2dGeometry({ batch: 3, inHeight: size, inWidth: size, inChannels: 8, kernelHeight: 3, kernelWidth: 3, outChannels: 16, padding: "same" });
       expect(usesWinogradWasm(g)).toBe(true);
@@ -73,7 +79,9 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
       dy.set(values(dy.length, 2));
       const [staged, inPlace] = [new Float32Array(9 * 8 * 16), new Float32Array(9 * 8 * 16).fill(7)];
       expect(conv2dFilterGradWinogradWasm(staged, x, Float32Array.from(dy), g)).toBe(true);
-      expect(conv2dFilterGradWinogradWasm(inPlace, x, dy, g)).toBe(true);
+      const call = watchArena(() => conv2dFilterGradWinogradWasm(inPlace, x, dy, g));
+      expect(call.result).toBe(true);
+      expect([...call.addresses]).toEqual([dy.byteOffset]);
       expect(new Uint32Array(inPlace.buffer)).toEqual(new Uint32Array(staged.buffer));
       expect(staged.some((v) => v !== 0)).toBe(true);
       arena.release();

@@ -3,7 +3,7 @@ import { maxPool2d, maxPool2dBackward, type Pool2dParams } from "../../../src/ba
 import { blockMaxPool, blockMaxPoolBackward } from "../../../src/backend/kernels/conv/wasm-pool-blocks.js";
 import { conv2dGeometry } from "../../../src/backend/kernels/conv/geometry.js";
 import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js";
-import { arenaAddress, arenaAllocator } from "../../../src/backend/wasm/kernel-memory.js";
+import { arenaAddress, arenaAllocator, watchArena } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
 
@@ -75,13 +75,17 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     const want = new Float32Array(outSize);
     expect(blockMaxPool(g, Float32Array.from(x), want)).toBe(true);
     out.fill(7);
-    expect(blockMaxPool(g, x, out)).toBe(true);
+    const forward = watchArena(() => blockMaxPool(g, x, out));
+    expect(forward.result).toBe(true);
+    expect([...forward.addresses].sort()).toEqual([x.byteOffset, out.byteOffset].sort());
     expectSameBits(out, want);
     if (gradient) {
       const wantDx = new Float32Array(size);
       expect(blockMaxPoolBackward(g, Float32Array.from(x), Float32Array.from(dy), wantDx)).toBe(true);
       dx.fill(7); // elements under no window must come out 0
-      expect(blockMaxPoolBackward(g, x, dy, dx)).toBe(true);
+      const backward = watchArena(() => blockMaxPoolBackward(g, x, dy, dx));
+      expect(backward.result).toBe(true);
+      expect([...backward.addresses].sort()).toEqual([x.byteOffset, dy.byteOffset, dx.byteOffset].sort());
       expectSameBits(dx, wantDx);
     }
     arena.release();

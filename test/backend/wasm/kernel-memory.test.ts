@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ARENA_BASE, arenaAddress, arenaAllocator, arenaState, loopHeap, workingMemory } from "../../../src/backend/wasm/kernel-memory.js";
+import { ARENA_BASE, arenaAddress, arenaAllocator, arenaState, loopHeap, watchArena, workingMemory } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { wasmKernel } from "../../../src/backend/wasm/runtime.js";
 import { nest, op, read } from "../support.js";
@@ -37,14 +37,18 @@ describe.runIf(sharing.shared)("the kernels' memory and the buffers that live in
     x.set(Float32Array.from({ length: 30 }, (_, i) => i / 7 - 2));
     const want = new Float32Array(30);
     const kernel = wasmKernel(n);
-    expect(kernel?.run([Float32Array.from(x), want], [])).toBe(true);
-    expect(kernel?.run([x, y], [])).toBe(true);
+    const copied = watchArena(() => kernel?.run([Float32Array.from(x), want], []));
+    expect(copied).toEqual({ result: true, addresses: new Set() });
+    // watched inside another watch: both see the buffers taken in place
+    const outer = watchArena(() => watchArena(() => kernel?.run([x, y], [])));
+    expect(outer.result).toEqual({ result: true, addresses: new Set([x.byteOffset, y.byteOffset]) });
+    expect(outer.addresses).toEqual(new Set([x.byteOffset, y.byteOffset]));
     expect(y.every((v, i) => Object.is(v, want[i]))).toBe(true);
     // blocks of one row: the in-place buffers run whole, and a mixed call (input in place, output not) in blocks
     const blocked = wasmKernel(n, 40);
     expect(blocked?.blockRows).toBe(1);
     const mixed = new Float32Array(30);
-    expect(blocked?.run([x, mixed], [])).toBe(true);
+    expect(watchArena(() => blocked?.run([x, mixed], []))).toEqual({ result: true, addresses: new Set([x.byteOffset]) });
     expect(mixed.every((v, i) => Object.is(v, want[i]))).toBe(true);
     arena.release();
   });

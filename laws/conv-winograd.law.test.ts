@@ -12,7 +12,7 @@
  *   edge), channel counts that are not multiples of 4 or 8, the bias and
  *   relu, and inputs with edge values mixed in (+-0, subnormals, tiny and
  *   large magnitudes);
- * - the filter gradient by F(3 x 3, 4 x 4) (`conv2dFilterGradWinogradWasm`)
+ * - the filter gradient by F(3 x 3, 4 x 4), F(2, 3) at the edges (`conv2dFilterGradWinogradWasm`)
  *   equals the float64 sum of `x * dy` within WINOGRAD_FILTER_GRAD_ERROR_BOUND
  *   of its own scale (`winogradFilterGradScale`: per tile, the largest `|x|` of the
  *   patch times the largest `|dy|` of the tile, summed over tiles);

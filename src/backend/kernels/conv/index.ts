@@ -44,7 +44,8 @@
  * - filter gradient: `dw = cols(x)^T @ dy`, summed over chunks of rows;
  *   a float32 3 x 3 filter with stride 1 and no epilogue, where the
  *   forward takes Winograd, takes Winograd's F(3 x 3, 4 x 4) in WebAssembly
- *   (`conv2dFilterGradWinogradWasm`: 36 products over the tiles).
+ *   (`conv2dFilterGradWinogradWasm`: 36 products a tile, F(2, 3)'s 24 or
+ *   16 at the edges).
  *
  * A 1 x 1 filter with stride 1 and no padding needs no columns at all: the
  * input is read in place. Float32 products on the WebAssembly matmul skip

@@ -30,13 +30,14 @@
  * (each group of chunks in its own V, M and scratch; a chunk writes only its
  * own output tiles, so the bits do not depend on the grouping or on who
  * runs it). The filter gradient's sums run over all tiles in order, so its
- * tasks split the work the other way: a chunk's 36 products by entry (each
+ * tasks split the work the other way: a chunk's products by entry (each
  * entry's sum over tiles is one task's, in tile order, whoever runs it), the
  * chunk's transforms by tile, one job per chunk pairing the products of one
  * chunk with the transforms of the next (double-buffered V and D). The
  * filter gradient (`conv2dFilterGradWinogradWasm`) is the same algorithm
  * transposed: the input transform, `A dy A^T` of the output gradient's
- * tiles, the 36 products summed over tiles, and `G^T W G`.
+ * tiles, the products (36 per tile) summed over tiles, and `G^T W G`; its
+ * tiles are F(4, 3)'s, with F(2, 3)'s at the edges as in the forward.
  *
  * NOTE: every sum runs in a fixed order (transforms in the order of their
  * matrices' entries, the sum over channels from the first to the last), so
@@ -76,8 +77,10 @@
  * choice of its eighth point tried (4, -1/4, +-3/2), ten times F(6, 3)'s.
  *
  * Left out: groups other than 1, float64 (the JavaScript F(2 x 2, 3 x 3) of
- * `winograd.ts` serves it), edge tiles for the filter gradient (its sums run
- * over whole tiles).
+ * `winograd.ts` serves it), F(6, 3) for the filter gradient (its transforms
+ * scale terms by up to 67 x 67 and 15 x 15, and its sum over tiles runs in
+ * the transformed domain, where no sum over channels averages the roundings
+ * out as in the forward).
  */
 
 import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm/encoder.js";
@@ -129,7 +132,10 @@ export const WINOGRAD_F6_ERROR_BOUND = 1e-4;
  * tile. Its sum over tiles runs in float32 in the transformed domain, where
  * one large tile's terms (up to 32400 times its `|x| |dy|`) set the size of
  * every later rounding: the law found 1.5e-5 with large and small values
- * mixed (random values in [-1, 1) stay near 1e-6).
+ * mixed (random values in [-1, 1) stay near 1e-6). The F(2, 3) tiles at
+ * the edges (since 2026-12-08) scale terms by less (up to 2 x 2 and
+ * 2 x 2) and sum in a W of their own; the law's scale partitions the
+ * output as the kernel does (4s, then what is left).
  */
 export const WINOGRAD_FILTER_GRAD_ERROR_BOUND = 5e-5;
 
@@ -231,6 +237,8 @@ const FULL: TileKind = { rows: 4, cols: 4 };
 type Matrices = { B: readonly (readonly number[])[]; G: readonly (readonly number[])[]; A: readonly (readonly number[])[]; shared: boolean };
 const MATRICES: Record<TileSide, Matrices> = { 6: { B: BT6, G: G6, A: AT6, shared: true }, 4: { B: BT, G, A: AT, shared: false }, 2: { B: BT2, G: G2, A: AT2, shared: false } };
 const matricesOf = (m: TileSide): Matrices => MATRICES[m];
+/** The transpose of a matrix. */
+const transpose = (M: readonly (readonly number[])[]): number[][] => M[0]?.map((_, r) => M.map((row) => row[r] ?? 0)) ?? [];
 /** The entries of a kind's transformed tile: (rows + 2) x (cols + 2). */
 const entriesOf = (kind: TileKind): number => (kind.rows + 2) * (kind.cols + 2);
 
@@ -570,15 +578,16 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
   tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce, [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared]);
 
-/** `A` (6 x 4), the transpose of `A^T`. */
-const A = AT[0]?.map((_, r) => AT.map((row) => row[r] ?? 0)) ?? [];
-
 /**
- * For the filter gradient, `A dy A^T` of 4 x 4 tiles of the staged output
- * gradient (`[N][outRows][outCols][o4]`), to `D[e][tile][o]` (`[e][chunk][o8]`;
- * the columns past `o4` are left as they are).
+ * For the filter gradient, `A_rows dy A_cols^T` of a tile kind's tiles of
+ * the staged output gradient (`[N][outRows][outCols][o4]`; `A` the
+ * transpose of the kind's `A^T`, 4 x 4 for F(4 x 4, 3 x 3)'s tiles), to
+ * `D[e][tile][o]` (`[e][chunk][o8]`; the columns past `o4` are left as they
+ * are).
  */
-const gradientBody = ({ o4, o8, outCols, chunk, pad }: Plan): FunctionBody => tileTransformBody(A, o4, outCols * o4 * FLOAT, chunk, o8, pad);
+function gradientBody({ o4, o8, outCols, chunk, pad }: Plan, kind: TileKind): FunctionBody {
+  return tileTransformBody(transpose(matricesOf(kind.rows).A), o4, outCols * o4 * FLOAT, chunk, o8, pad, transpose(matricesOf(kind.cols).A));
+}
 
 /** The layout of one set of 36 products `C[e] = A[e] @ B[e]` (byte strides; see `productsBody`). */
 interface ProductsLayout {
@@ -742,26 +751,36 @@ function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
 }
 
 /**
- * `weights(wt, dw, scratch)`: the filter gradient `G^T W G` of every pair of
- * channels, four output channels a vector: from `W` at `wt` (`[e][c4][o8]`)
- * to `dw` as `[3][3][c4][o8]`.
+ * `weights(wt, dw, scratch)`: the filter gradient `G_rows^T W G_cols` of a
+ * tile kind, for every pair of channels, four output channels a vector: from
+ * `W` at `wt` (`[e][c4][o8]`, the kind's entries) to `dw` as
+ * `[3][3][c4][o8]`, or, `accumulate`, added to what `dw` holds (the sum of
+ * the kinds before, in their order).
  */
-function weightsBody(plan: Plan): FunctionBody {
+function weightsBody(plan: Plan, kind: TileKind, accumulate: boolean): FunctionBody {
   const { c4, o8 } = plan;
   const f = new FunctionBody(3);
   const [wt, dw, scratch] = [0, 1, 2];
   const vectors = f.local(ValType.i32);
   const plane = c4 * o8 * FLOAT;
-  const GT = G[0]?.map((_, r) => G.map((row) => row[r] ?? 0)) ?? [];
+  const [GR, GC] = [transpose(matricesOf(kind.rows).G), transpose(matricesOf(kind.cols).G)];
+  const at = (i: number, j: number): number[] => v128At((i * 3 + j) * plane);
   f.i32((c4 * o8) / 4).set(vectors);
   f.loop(); // over vectors of 4 output channels of one input channel
   transform2d(
     f,
-    GT,
+    GR,
     scratch,
-    (r, q) => void f.get(wt).simd(SimdOp.v128_load, v128At((r * ALPHA + q) * plane)),
-    () => void f.get(dw),
-    (i, j) => void f.simd(SimdOp.v128_store, v128At((i * 3 + j) * plane)),
+    (r, q) => void f.get(wt).simd(SimdOp.v128_load, v128At((r * (kind.cols + 2) + q) * plane)),
+    (i, j) => {
+      f.get(dw);
+      if (accumulate) f.get(dw).simd(SimdOp.v128_load, at(i, j));
+    },
+    (i, j) => {
+      if (accumulate) f.simd(SimdOp.f32x4_add);
+      f.simd(SimdOp.v128_store, at(i, j));
+    },
+    GC,
   );
   addTo(f, wt, VECTOR);
   addTo(f, dw, VECTOR);
@@ -890,9 +909,6 @@ export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: strin
 /** Every field of a plan, for the kernels whose code depends on most of them. */
 const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu, plan.pad];
 
-/** The input transform, shared by the forward and the filter gradient of one geometry: its code depends on `c4`, `inCols` and `chunk` alone. */
-const inputKernelOf = (plan: Plan): PoolKernel | null => cached("input", [plan.c4, plan.inCols, plan.chunk, plan.pad], () => compileKernel(inputBody(plan), 4));
-
 /** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
 function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
@@ -904,12 +920,17 @@ function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
   });
 }
 
-function gradKernelsOf(plan: Plan): GradKernels | null {
-  return cached("filter gradient", allFields(plan), () => {
-    const input = inputKernelOf(plan);
-    const gradient = compileKernel(gradientBody(plan), 4);
-    const products = compileKernel(productsBody(filterGradProducts(plan)), 7);
-    const weights = instantiateKernel(weightsBody(plan), 3);
+/**
+ * The filter gradient's kernels of a tile kind; `accumulate`: its weights
+ * add to `dw` (every kind after the first). The products' code is the same
+ * for every kind (the entries are an argument).
+ */
+function gradKernelsOf(plan: Plan, kind: TileKind, accumulate: boolean): GradKernels | null {
+  return cached("filter gradient", [...allFields(plan), kind.rows, kind.cols, accumulate], () => {
+    const input = cached("filter gradient input", [plan.c4, plan.inCols, plan.chunk, plan.pad, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind), 4));
+    const gradient = compileKernel(gradientBody(plan, kind), 4);
+    const products = cached("filter gradient products", [plan.c4, plan.o8, plan.chunk], () => compileKernel(productsBody(filterGradProducts(plan)), 7));
+    const weights = instantiateKernel(weightsBody(plan, kind, accumulate), 3);
     return input === null || gradient === null || products === null || weights === null ? null : { input, gradient, products, weights };
   });
 }
@@ -925,8 +946,8 @@ const PARALLEL_MIN_PRODUCTS = 2 ** 21;
 /** The most tasks (each with its own V, M and scratch) the forward's chunks are grouped into. */
 const MAX_GROUPS = 16;
 /**
- * The filter gradient's tasks per chunk on the pool: its 36 products in
- * ENTRY_GROUPS runs of entries, its transforms in TRANSFORM_GROUPS runs of
+ * The filter gradient's tasks per chunk on the pool: its products (a tile
+ * kind's entries) in ENTRY_GROUPS runs of entries, its transforms in TRANSFORM_GROUPS runs of
  * tiles (each with its own scratch). Fixed numbers, so that the tasks do not
  * depend on the thread count (nor would the bits if they did: each entry's
  * sum over tiles runs in tile order in any case).
@@ -1006,30 +1027,17 @@ export function stageImage(floats: Float32Array, at: number, src: Float32Array, 
   }
 }
 
-/** The plan of a geometry: tiles, padded channel counts, staged sizes and the chunk. */
-function planOf(g: ConvGeometry, epilogue: WasmEpilogue | undefined): { plan: Plan; tiles: number; tilesHigh: number; tilesWide: number } {
-  const tilesHigh = Math.ceil(g.outHeight / TILE);
-  const tilesWide = Math.ceil(g.outWidth / TILE);
-  const tiles = g.batch * tilesHigh * tilesWide;
-  const c4 = roundUp(g.inChannels, 4);
-  const o8 = roundUp(g.outChannels, NR);
-  const perTile = E * (c4 + o8) * FLOAT;
-  const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / perTile / MR) * MR));
-  const plan: Plan = {
-    c4,
-    o8,
-    o4: roundUp(g.outChannels, 4),
-    chunk,
-    inRows: tilesHigh * TILE + 2,
-    inCols: tilesWide * TILE + 2,
-    outRows: tilesHigh * TILE,
-    outCols: tilesWide * TILE,
-    bias: epilogue?.bias !== undefined,
-    relu: epilogue?.relu ?? false,
-    pad: 0,
-  };
-  return { plan, tiles, tilesHigh, tilesWide };
-}
+/** A plan's sizes that do not depend on its tiles: the channels rounded up, and the epilogue. */
+type ChannelPlan = Pick<Plan, "c4" | "o8" | "o4" | "bias" | "relu">;
+
+/** The channels of a geometry rounded up (to 4 in, to 8 and 4 out), and the epilogue's parts. */
+const channelPlanOf = (g: ConvGeometry, epilogue: WasmEpilogue | undefined): ChannelPlan => ({
+  c4: roundUp(g.inChannels, 4),
+  o8: roundUp(g.outChannels, NR),
+  o4: roundUp(g.outChannels, 4),
+  bias: epilogue?.bias !== undefined,
+  relu: epilogue?.relu ?? false,
+});
 
 /**
  * The fewest input channels for which the forward takes F(6, 3) along an
@@ -1081,8 +1089,8 @@ interface KindTiles {
   readonly count: number;
 }
 
-/** A forward plan: the plan, its tiles, the largest entries of its kinds of tile, the kinds and their chunks of tiles. */
-interface ForwardPlan {
+/** A plan of tiles of several kinds: the plan, its tiles, the largest entries of its kinds of tile, the kinds and their chunks of tiles. */
+interface TilePlan {
   readonly plan: Plan;
   readonly tiles: number;
   readonly entries: number;
@@ -1091,32 +1099,30 @@ interface ForwardPlan {
   readonly chunks: readonly { k: number; t0: number; count: number }[];
 }
 
-/** Forward plans by geometry (the same few shapes every step of a model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const forwardPlans = new Map<string, ForwardPlan>();
+/** Forward and filter gradient plans by geometry (the same few shapes every step of a model); emptied when it grows past KERNEL_CACHE_SIZE. */
+const tilePlans = new Map<string, TilePlan>();
 
 /**
- * The forward's plan: tiles of F(4, 3) or, for deep inputs, F(6, 3) along
- * each axis, and at an output's bottom and right edges a tile that covers
- * what is left (`axisTiles`: an output of 14 computes 14 rather than 16);
- * the staged output holds every tile whole. `kinds` lists the kinds of tile
- * present, each with its tiles' corners (images, then rows, then columns)
- * and where they start in the tables.
+ * The plan of `rowTiles` x `colTiles` output tiles of every image, from
+ * `base` (its channels): the staged output holds every tile whole, the
+ * staged input the tiles' patches; `kinds` lists the kinds of tile present
+ * (largest first), each with its tiles' corners (images, then rows, then
+ * columns) as byte offsets into the staged input and output, and where they
+ * start in the tables; chunks of about WINOGRAD_CHUNK_BYTES of the largest
+ * kind's transforms, of one kind each. `pad`: the floats between planes.
  */
-function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): ForwardPlan {
-  const key = [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, g.padTop, g.padLeft, epilogue.bias !== undefined, epilogue.relu].join(",");
-  const known = forwardPlans.get(key);
+function tilePlanOf(key: string, g: ConvGeometry, base: ChannelPlan, rowTiles: readonly TileSide[], colTiles: readonly TileSide[], pad: number): TilePlan {
+  const known = tilePlans.get(key);
   if (known !== undefined) return known;
-  const { rows: rowTiles, cols: colTiles } = forwardTiles(g);
   const [rowStarts, colStarts] = [startsOf(rowTiles), startsOf(colTiles)];
   const outRows = rowTiles.reduce<number>((a, b) => a + b, 0);
   const outCols = colTiles.reduce<number>((a, b) => a + b, 0);
   const tiles = g.batch * rowTiles.length * colTiles.length;
-  const { plan: base } = planOf(g, epilogue);
   const sides = ([6, 4, 2] as const).filter((m) => rowTiles.includes(m) || colTiles.includes(m));
   const present = sides.flatMap((rows) => sides.map((cols) => ({ rows, cols }))).filter(({ rows, cols }) => rowTiles.includes(rows) && colTiles.includes(cols));
   const entries = Math.max(...present.map(entriesOf));
   const chunk = Math.min(roundUp(tiles, MR), Math.max(MR, Math.floor(WINOGRAD_CHUNK_BYTES / (entries * (base.c4 + base.o8) * FLOAT) / MR) * MR));
-  const plan: Plan = { ...base, chunk, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols, pad: PLANE_PAD };
+  const plan: Plan = { ...base, chunk, inRows: outRows + 2, inCols: outCols + 2, outRows, outCols, pad };
   const kinds: KindTiles[] = [];
   let start = 0;
   for (const kind of present) {
@@ -1136,11 +1142,35 @@ function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): ForwardPlan {
     kinds.push({ kind, inOffsets: Int32Array.from(inOffsets), outOffsets: Int32Array.from(outOffsets), start, count: inOffsets.length });
     start += inOffsets.length;
   }
-  if (forwardPlans.size >= KERNEL_CACHE_SIZE) forwardPlans.clear();
+  if (tilePlans.size >= KERNEL_CACHE_SIZE) tilePlans.clear();
   const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
   const made = { plan, tiles, entries, kinds, chunks };
-  forwardPlans.set(key, made);
+  tilePlans.set(key, made);
   return made;
+}
+
+/** The key of a geometry's plans: every size they depend on. */
+const geometryKey = (g: ConvGeometry): (number | boolean)[] => [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels, g.padTop, g.padLeft];
+
+/**
+ * The forward's plan: tiles of F(4, 3) or, for deep inputs, F(6, 3) along
+ * each axis, and at an output's bottom and right edges a tile that covers
+ * what is left (`axisTiles`: an output of 14 computes 14 rather than 16).
+ */
+function forwardPlanOf(g: ConvGeometry, epilogue: WasmEpilogue): TilePlan {
+  const { rows, cols } = forwardTiles(g);
+  const key = ["forward", ...geometryKey(g), epilogue.bias !== undefined, epilogue.relu].join(",");
+  return tilePlanOf(key, g, channelPlanOf(g, epilogue), rows, cols, PLANE_PAD);
+}
+
+/**
+ * The filter gradient's plan: F(4, 3) tiles along each axis and, at the
+ * bottom and right edges, the tile that covers what is left (F(2, 3) where
+ * one or two outputs are left), as in the forward: the planes unpadded.
+ */
+function filterGradPlanOf(g: ConvGeometry): TilePlan {
+  const key = ["filter gradient", ...geometryKey(g)].join(",");
+  return tilePlanOf(key, g, channelPlanOf(g, undefined), axisTiles(g.outHeight, 4), axisTiles(g.outWidth, 4), 0);
 }
 
 /** Regions from byte 0 of the shared memory, in order, each rounded up to 16 bytes: `sizes` in floats; the last entry is the end. */
@@ -1153,18 +1183,6 @@ export function regions<K extends string>(sizes: Record<K, number>): Record<K | 
   }
   out["end"] = at;
   return out as Record<K | "end", number>; // NOTE: sound: every key of `sizes` and "end" were set above
-}
-
-/** Writes the byte addresses of tiles `t0 .. t0 + count`'s corners in a staged image (`rows x cols x channels` per image, tiles `stride` pixels apart) to `table`. */
-function tileCorners(table: Int32Array, base: number, t0: number, count: number, tilesHigh: number, tilesWide: number, rows: number, cols: number, channels: number): void {
-  const perImage = tilesHigh * tilesWide;
-  for (let k = 0; k < count; k++) {
-    const tile = t0 + k;
-    const n = Math.floor(tile / perImage);
-    const th = Math.floor((tile % perImage) / tilesWide);
-    const tw = tile % tilesWide;
-    table[k] = base + ((n * rows + th * TILE) * cols + tw * TILE) * channels * FLOAT;
-  }
 }
 
 /**
@@ -1282,8 +1300,19 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
  * G^T)_e (B^T d B)_e` per tile, so `dw = G^T [sum_tiles (A dy A^T) * (B^T d
  * B)] G`: the sum over tiles is
  * 36 products `W[e] = V[e]^T @ D[e]` (`[C, tiles] @ [tiles, O]`), run chunk
- * by chunk in tile order. Tiles past the output's edge see a zero gradient
- * there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
+ * by chunk in tile order. At the bottom and right edges, where one or two
+ * output rows or columns are left, the tiles are F(2, 3) along that axis
+ * (`axisTiles`, as in the forward: 4 x 2, 2 x 4 or 2 x 2 outputs, 24 or 16
+ * products), each kind of tile with its own W, and `dw` is the kinds'
+ * `G^T W G` summed in a fixed order (largest kind first). An output of 14
+ * takes 4 + 4 + 4 + 2: 484 products per image and channel pair where 16
+ * would take 576, and a `dy` that lives in the kernels' memory is read
+ * where it is. Measured on the CNN step's 64 x 14 x 14, 32 to 64,
+ * interleaved against whole tiles (2026-12-08, one thread, load 1.2):
+ * 0.86 to 0.88 of the time, and nearer the float64 sum (3.6e-5 of the
+ * largest `|dw|` against 5.2e-5); the CNN step 0.916 at one thread, 0.926 at
+ * two (`bench/cnn-ab.ts`). Tiles past the output's edge see a zero
+ * gradient there. `dw` is HWIO (`[3, 3, C, O]`). Returns false, having written
  * nothing, where `x` or `dy` holds a NaN or an infinity, or where a partial
  * sum overflowed: the caller then takes another kernel. Both are found in
  * the result: a NaN or an infinity, once in a sum, stays (`Inf + x` is
@@ -1296,30 +1325,33 @@ export function conv2dWinogradWasm(out: Float32Array, x: Float32Array, w: Float3
  */
 export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, dy: Float32Array, g: ConvGeometry): boolean {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = g;
-  const { plan, tiles, tilesHigh, tilesWide } = planOf(g, undefined);
+  const { plan, tiles, entries, kinds, chunks } = filterGradPlanOf(g);
   const { c4, o8, o4, chunk } = plan;
-  const kernels = gradKernelsOf(plan);
-  if (kernels === null) return false;
-  const chunks = Math.ceil(tiles / chunk);
-  // the 36 products split into ENTRY_GROUPS tasks, a chunk's transforms into TRANSFORM_GROUPS (see below)
-  const parallel = getThreads() > 1 && tiles * E * c4 * o8 >= PARALLEL_MIN_PRODUCTS;
-  // dy read where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one (whole tiles, channels in fours)
+  const kernels = kinds.map(({ kind }, k) => gradKernelsOf(plan, kind, k > 0));
+  if (kernels.some((k) => k === null)) return false;
+  // each kind's W, one after another
+  const wtSizes = kinds.map(({ kind }) => entriesOf(kind) * c4 * o8);
+  const wtStarts = startsOf(wtSizes);
+  // the products split into ENTRY_GROUPS tasks, a chunk's transforms into TRANSFORM_GROUPS (see below)
+  const parallel = getThreads() > 1 && kinds.reduce((n, { kind, count }) => n + count * entriesOf(kind), 0) * c4 * o8 >= PARALLEL_MIN_PRODUCTS;
+  // dy read where it is when it is a compiled program's buffer in the kernels' memory laid out as the staged one (its tiles cover it, channels in fours)
   const dyIn = plan.outRows === OH && plan.outCols === OW && o4 === O ? arenaAddress(dy) : undefined;
   // x and dy staged by one WebAssembly pass where their pixels are whole vectors (`stageByCopy`: from where they are when they live in
   // the kernels' memory, else from a copy), by `stageImage` where their channels need padding
   const [xByCopy, dyByCopy] = [c4 === C, dyIn === undefined && o4 === O];
+  const buffers = parallel ? 2 : 1;
   const at = regions({
     xSource: xByCopy && arenaAddress(x) === undefined ? N * H * W * C : 0,
     x: N * plan.inRows * plan.inCols * c4,
     dySource: dyByCopy && arenaAddress(dy) === undefined ? N * OH * OW * O : 0,
     dy: dyIn === undefined ? N * plan.outRows * plan.outCols * o4 : 0,
-    v: (parallel ? 2 : 1) * E * chunk * c4,
-    d: (parallel ? 2 : 1) * E * chunk * o8,
-    wt: E * c4 * o8,
+    v: buffers * entries * chunk * c4,
+    d: buffers * entries * chunk * o8,
+    wt: wtSizes.reduce((a, b) => a + b, 0),
     dw: 9 * c4 * o8,
-    inTable: chunks * chunk,
-    outTable: chunks * chunk,
-    scratch: TRANSFORM_GROUPS * 4 * E,
+    inTable: tiles,
+    outTable: tiles,
+    scratch: TRANSFORM_GROUPS * 4 * entries,
   });
   const heap = sharedHeap(at.end);
   if (heap === undefined) return false;
@@ -1330,46 +1362,61 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
   if (dyByCopy) stageByCopy(floats, at.dySource, at.dy, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, 0, 0);
   else if (dyIn === undefined) stageImage(floats, at.dy / FLOAT, dy, { N, H: OH, W: OW, C: O }, plan.outRows, plan.outCols, o4, 0, 0);
   // D's columns past o4 are never written: zero once (both buffers)
-  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + (parallel ? 2 : 1) * E * chunk * o8);
-  tileCorners(new Int32Array(heap, at.inTable, tiles), at.x, 0, tiles, tilesHigh, tilesWide, plan.inRows, plan.inCols, c4);
-  tileCorners(new Int32Array(heap, at.outTable, tiles), dyAt, 0, tiles, tilesHigh, tilesWide, plan.outRows, plan.outCols, o4);
-  const countOf = (c: number): number => Math.min(chunk, tiles - c * chunk);
+  if (o4 !== o8) floats.fill(0, at.d / FLOAT, at.d / FLOAT + buffers * entries * chunk * o8);
+  const inTable = new Int32Array(heap, at.inTable, tiles);
+  const outTable = new Int32Array(heap, at.outTable, tiles);
+  for (const { inOffsets, outOffsets, start, count } of kinds) {
+    for (let i = 0; i < count; i++) {
+      inTable[start + i] = at.x + (inOffsets[i] ?? 0);
+      outTable[start + i] = dyAt + (outOffsets[i] ?? 0);
+    }
+  }
   // NOTE: two V and D only in parallel: on one thread the second buffer measured 3 to 5% slower (a larger footprint in the L2 cache)
   const slot = (c: number): number => (parallel ? c % 2 : 0);
-  const [vBuffer, dBuffer] = [(c: number): number => at.v + slot(c) * E * chunk * c4 * FLOAT, (c: number): number => at.d + slot(c) * E * chunk * o8 * FLOAT];
+  const [vBuffer, dBuffer] = [(c: number): number => at.v + slot(c) * entries * chunk * c4 * FLOAT, (c: number): number => at.d + slot(c) * entries * chunk * o8 * FLOAT];
   // Chunk c's transforms, its tiles split into `parts` runs (each tile's transforms are its own, in its own place of V and D).
   const transforms = (c: number, parts: number): TaskCall[][] => {
-    const [t0, count] = [c * chunk, countOf(c)];
+    const { k, t0, count } = chunks[c] ?? { k: 0, t0: 0, count: 0 };
+    const kernel = kernels[k];
+    if (kernel === null || kernel === undefined) return [];
     const per = Math.ceil(count / parts);
     const tasks: TaskCall[][] = [];
-    for (let j = 0, k = 0; j < count; j += per, k++) {
+    for (let j = 0, part = 0; j < count; j += per, part++) {
       const n = Math.min(per, count - j);
-      const scratch = at.scratch + k * 4 * E * FLOAT;
+      const scratch = at.scratch + part * 4 * entries * FLOAT;
       tasks.push([
-        { kernel: kernels.input, args: [at.inTable + (t0 + j) * 4, n, vBuffer(c) + j * c4 * FLOAT, scratch] },
-        { kernel: kernels.gradient, args: [at.outTable + (t0 + j) * 4, n, dBuffer(c) + j * o8 * FLOAT, scratch] },
+        { kernel: kernel.input, args: [at.inTable + (t0 + j) * 4, n, vBuffer(c) + j * c4 * FLOAT, scratch] },
+        { kernel: kernel.gradient, args: [at.outTable + (t0 + j) * 4, n, dBuffer(c) + j * o8 * FLOAT, scratch] },
       ]);
     }
     return tasks;
   };
-  // Chunk c's products, the 36 entries split into `parts` runs; each entry's sum over tiles runs in tile order whoever adds a chunk.
+  // Chunk c's products, its kind's entries split into `parts` runs, added to the kind's W (set by the kind's first chunk); each entry's
+  // sum over a kind's tiles runs in tile order whoever adds a chunk.
   const products = (c: number, parts: number): TaskCall[][] => {
-    const per = Math.ceil(E / parts);
+    const { k, t0, count } = chunks[c] ?? { k: 0, t0: 0, count: 0 };
+    const kindOf = kinds[k];
+    const kernel = kernels[k];
+    if (kindOf === undefined || kernel === null || kernel === undefined) return [];
+    const kindEntries = entriesOf(kindOf.kind);
+    const first = t0 === kindOf.start ? 0 : 1;
+    const per = Math.ceil(kindEntries / parts);
     const tasks: TaskCall[][] = [];
-    for (let e = 0; e < E; e += per) {
-      const entries = Math.min(per, E - e);
-      const args = [vBuffer(c) + e * chunk * c4 * FLOAT, dBuffer(c) + e * chunk * o8 * FLOAT, at.wt + e * c4 * o8 * FLOAT, c4 / MR, countOf(c), c > 0 ? 1 : 0, entries];
-      tasks.push([{ kernel: kernels.products, args }]);
+    for (let e = 0; e < kindEntries; e += per) {
+      const n = Math.min(per, kindEntries - e);
+      const args = [vBuffer(c) + e * chunk * c4 * FLOAT, dBuffer(c) + e * chunk * o8 * FLOAT, at.wt + ((wtStarts[k] ?? 0) + e * c4 * o8) * FLOAT, c4 / MR, count, first, n];
+      tasks.push([{ kernel: kernel.products, args }]);
     }
     return tasks;
   };
   if (parallel) {
     // Job c runs chunk c - 1's products beside chunk c's transforms, which write the other V and D: no task reads what another writes.
-    for (let c = 0; c <= chunks; c++) runTasks([...(c > 0 ? products(c - 1, ENTRY_GROUPS) : []), ...(c < chunks ? transforms(c, TRANSFORM_GROUPS) : [])]);
+    for (let c = 0; c <= chunks.length; c++) runTasks([...(c > 0 ? products(c - 1, ENTRY_GROUPS) : []), ...(c < chunks.length ? transforms(c, TRANSFORM_GROUPS) : [])]);
   } else {
-    for (let c = 0; c < chunks; c++) runTasks([[...transforms(c, 1).flat(), ...products(c, 1).flat()]]);
+    for (let c = 0; c < chunks.length; c++) runTasks([[...transforms(c, 1).flat(), ...products(c, 1).flat()]]);
   }
-  kernels.weights(at.wt, at.dw, at.scratch);
+  // dw = the kinds' G^T W G, summed in the kinds' order
+  kernels.forEach((kernel, k) => kernel?.weights(at.wt + (wtStarts[k] ?? 0) * FLOAT, at.dw, at.scratch));
   const dwAt = at.dw / FLOAT;
   // NOTE: checked after the sums, not before: a NaN or infinity read, or a partial sum that overflowed, leaves a NaN or an
   // infinity in `dw` (see the doc comment), and the check reads 9 c4 o8 floats where one before reads all of x and dy.

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { conv2dGeometry, type Conv2dOptions } from "../../../src/backend/kernels/conv/index.js";
-import { conv2dWinogradWasm, forwardTiles, usesWinogradWasm, WINOGRAD_ERROR_BOUND } from "../../../src/backend/kernels/conv/winograd-wasm.js";
+import { kernelBuilds } from "../../../src/backend/kernels/conv/kernel-cache.js";
+import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, forwardTiles, usesWinogradWasm, WINOGRAD_ERROR_BOUND } from "../../../src/backend/kernels/conv/winograd-wasm.js";
 
 function values(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -74,5 +75,29 @@ describe("F(4 x 4, 3 x 3) and F(6 x 6, 3 x 3) in WebAssembly", () => {
     expect(usesWinogradWasm(conv2dGeometry({ batch: 4, inHeight: 3, inWidth: 3, inChannels: 32, kernelHeight: 3, kernelWidth: 3, outChannels: 32 }))).toBe(false);
     expect(usesWinogradWasm(conv2dGeometry({ batch: 4, inHeight: 9, inWidth: 9, inChannels: 32, kernelHeight: 3, kernelWidth: 3, outChannels: 32, stride: 2 }))).toBe(false);
     expect(usesWinogradWasm(conv2dGeometry({ batch: 4, inHeight: 9, inWidth: 9, inChannels: 32, kernelHeight: 3, kernelWidth: 3, outChannels: 32, groups: 2 }))).toBe(false);
+  });
+
+  test("a model's many geometries keep their kernels: the second step builds nothing (the cache drops the least recently used, never everything)", () => {
+    // eight 3 x 3 geometries, each with its forward and filter gradient: about 20 kernels and plans each, more than the 128 of the cache
+    // that emptied itself when full
+    const geometries = [16, 20, 24, 28, 32, 36, 40, 44].map((inChannels) =>
+      conv2dGeometry({ batch: 1, inHeight: 14, inWidth: 14, inChannels, kernelHeight: 3, kernelWidth: 3, outChannels: 8, padding: "same" }),
+    );
+    const step = (): void => {
+      for (const g of geometries) {
+        const x = values(14 * 14 * g.inChannels, g.inChannels);
+        const w = values(9 * g.inChannels * 8, 2);
+        const out = new Float32Array(14 * 14 * 8);
+        expect(conv2dWinogradWasm(out, x, w, g, { beta: false, bias: undefined, biasOffset: 0, relu: false })).toBe(true);
+        expect(conv2dFilterGradWinogradWasm(new Float32Array(9 * g.inChannels * 8), x, out, g)).toBe(true);
+      }
+    };
+    const before = kernelBuilds();
+    step();
+    const first = kernelBuilds() - before;
+    expect(first).toBeGreaterThan(128);
+    step();
+    step();
+    expect(kernelBuilds() - before).toBe(first);
   });
 });

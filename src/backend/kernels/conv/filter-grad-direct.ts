@@ -31,6 +31,7 @@ import { arenaAddress } from "../../wasm/kernel-memory.js";
 import { sharedHeap } from "../../wasm/runtime.js";
 import { instantiateKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
+import { KernelCache } from "./kernel-cache.js";
 import { regions } from "./winograd-wasm.js";
 
 const FLOAT = 4;
@@ -114,22 +115,15 @@ function filterGradBody(plan: Plan): FunctionBody {
   return f;
 }
 
-/** Compiled kernels by plan; emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, FilterGradKernel | null>();
-const KERNEL_CACHE_SIZE = 32;
+/** Compiled kernels by plan (see `kernel-cache.ts`). */
+const kernelCache = new KernelCache<FilterGradKernel | null>(128);
 
 /** `filterGrad(x, dy, dw, vectors, rows)` (see `filterGradBody`). */
 type FilterGradKernel = (x: number, dy: number, dw: number, vectors: number, rows: number) => void;
 
 /** The kernel of `plan`, instantiated for the calling thread (it runs there alone, see BLOCK_BYTES). */
 function kernelOf(plan: Plan): FilterGradKernel | null {
-  const key = Object.values(plan).join(",");
-  const known = kernelCache.get(key);
-  if (known !== undefined || kernelCache.has(key)) return known ?? null;
-  if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernel = instantiateKernel(filterGradBody(plan), 5) as FilterGradKernel | null; // NOTE: sound: built with 5 i32 parameters and no result
-  kernelCache.set(key, kernel);
-  return kernel;
+  return kernelCache.get(Object.values(plan).join(","), () => instantiateKernel(filterGradBody(plan), 5) as FilterGradKernel | null); // NOTE: sound: built with 5 i32 parameters and no result
 }
 
 /**

@@ -36,6 +36,7 @@ import { sharedHeap } from "../../wasm/runtime.js";
 import { MAX_TASKS, runTasks, type PoolKernel as PoolTaskKernel, type TaskCall } from "../../threads/pool.js";
 import { compileKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
+import { KernelCache } from "./kernel-cache.js";
 
 const FLOAT = 4;
 const VECTOR = 16;
@@ -160,25 +161,15 @@ type PoolGradKernel = (x: number, dy: number, images: number, rows: number, toDx
  * Compiled kernels by shape and kind (a few per model), each registered
  * with the worker pool (`compileKernel`): its `local` pools a block on the
  * calling thread, and pool tasks run it on a compiled program's buffers
- * where they are. Emptied when it grows past KERNEL_CACHE_SIZE: a process
- * that meets ever new shapes registers new kernels until the pool's
- * `MAX_MODULES`, past which they run on the calling thread alone.
+ * where they are. The least recently used goes when it is full
+ * (`kernel-cache.ts`): a process that meets ever new shapes registers new
+ * kernels until the pool's `MAX_MODULES`, past which they run on the
+ * calling thread alone.
  */
-const kernelCache = new Map<string, PoolTaskKernel | null>();
-const KERNEL_CACHE_SIZE = 32;
+const kernelCache = new KernelCache<PoolTaskKernel | null>(128);
 
 function kernelOf(s: Shape, grad: boolean): PoolTaskKernel | null {
-  return cached(kernelCache, [...Object.values(s), grad].join(","), () => compileKernel(poolBody(s, grad), grad ? 5 : 4));
-}
-
-/** `cache`'s kernel under `key`, made by `make` on first use (the cache is emptied when it grows past KERNEL_CACHE_SIZE). */
-function cached<K>(cache: Map<string, K | null>, key: string, make: () => K | null): K | null {
-  const known = cache.get(key);
-  if (known !== undefined || cache.has(key)) return known ?? null;
-  if (cache.size >= KERNEL_CACHE_SIZE) cache.clear();
-  const kernel = make();
-  cache.set(key, kernel);
-  return kernel;
+  return kernelCache.get([...Object.values(s), grad].join(","), () => compileKernel(poolBody(s, grad), grad ? 5 : 4));
 }
 
 /**

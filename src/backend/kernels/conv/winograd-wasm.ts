@@ -91,6 +91,7 @@ import { sharedHeap } from "../../wasm/runtime.js";
 import { compileKernel, instantiateKernel, type WasmEpilogue } from "../wasm-matmul.js";
 import { getThreads, runTasks, type PoolKernel, type TaskCall } from "../../threads/pool.js";
 import type { ConvGeometry } from "./geometry.js";
+import { KernelCache } from "./kernel-cache.js";
 
 /**
  * The error bound of `conv2dWinogradWasm`: an output's error is at most
@@ -501,7 +502,7 @@ const planeM = ({ chunk, o8, pad }: Plan): number => chunk * o8 + pad;
  * `filter(w, u, scratch)`: from the staged filter at `w` (`[3][3][c4][o8]`),
  * `U = G_rows g G_cols^T` of a tile kind at `u` as `[e][o8 / 8][c4][8]`.
  */
-function filterBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
+function filterBody(plan: Plan, kind: TileKind): FunctionBody {
   const { c4, o8 } = plan;
   const [GR, GC] = [matricesOf(kind.rows).G, matricesOf(kind.cols).G];
   const f = new FunctionBody(3);
@@ -577,7 +578,7 @@ function tileTransformBody(L: readonly (readonly number[])[], channels: number, 
 }
 
 /** The input transform `V = B^T d B` of a tile kind's patches (6 x 6 for the full tiles) of the staged input, to `V[e][tile][c]` (`[e][chunk][c4]`). */
-const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind = FULL, loadOnce = false): FunctionBody =>
+const inputBody = ({ c4, inCols, chunk, pad }: Plan, kind: TileKind, loadOnce = false): FunctionBody =>
   tileTransformBody(matricesOf(kind.rows).B, c4, inCols * c4 * FLOAT, chunk, c4, pad, matricesOf(kind.cols).B, loadOnce, [matricesOf(kind.rows).shared, matricesOf(kind.cols).shared]);
 
 /**
@@ -694,7 +695,7 @@ function filterGradProducts({ c4, o8, chunk }: Plan): ProductsLayout {
  * the sum of `y - y` over them (before `act`: 0, or NaN once a NaN or an
  * infinity came by) is added to the f32x4 at `finite`.
  */
-function outputBody(plan: Plan, kind: TileKind = FULL): FunctionBody {
+function outputBody(plan: Plan, kind: TileKind): FunctionBody {
   const { o4, o8, outCols, relu, bias: withBias } = plan;
   const [AR, AC] = [matricesOf(kind.rows).A, matricesOf(kind.cols).A];
   const f = new FunctionBody(6);
@@ -884,7 +885,7 @@ interface Kernels {
   readonly output: PoolKernel;
 }
 
-/** The filter gradient's kernels: `input` as the forward's, and the three of its own; all but `weights` registered with the worker pool. */
+/** The filter gradient's kernels of a tile kind: the input transform (as the forward's, each value loaded as often as a term reads it), and the three of its own; all but `weights` registered with the worker pool. */
 interface GradKernels {
   readonly input: PoolKernel;
   /** `gradient(table, count, d, scratch)`. */
@@ -894,25 +895,19 @@ interface GradKernels {
   readonly weights: (wt: number, dw: number, scratch: number) => void;
 }
 
-/** Compiled kernels by plan (a few shapes per model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const kernelCache = new Map<string, Kernels | GradKernels | PoolKernel | null>();
-const KERNEL_CACHE_SIZE = 128;
+/** Compiled kernels by plan (see `kernel-cache.ts`: a 3 x 3 geometry's training step builds about 30). */
+const kernelCache = new KernelCache<Kernels | GradKernels | PoolKernel | null>(1024);
 
 /** The kernels `build` makes for `kind` and `fields` of a plan (the fields its code depends on), built on first use (the convolution kernels of other files keep theirs here too). */
 export function cached<K extends Kernels | GradKernels | PoolKernel>(kind: string, fields: readonly (number | boolean)[], build: () => K | null): K | null {
-  const key = [kind, ...fields].join(",");
-  if (kernelCache.has(key)) return (kernelCache.get(key) ?? null) as K | null; // NOTE: sound: `kind` in the key decides what was built
-  if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.clear();
-  const kernels = build();
-  kernelCache.set(key, kernels);
-  return kernels;
+  return kernelCache.get([kind, ...fields].join(","), build) as K | null; // NOTE: sound: `kind` in the key decides what was built
 }
 
 /** Every field of a plan, for the kernels whose code depends on most of them. */
 const allFields = (plan: Plan): (number | boolean)[] => [plan.c4, plan.o8, plan.o4, plan.chunk, plan.inRows, plan.inCols, plan.outRows, plan.outCols, plan.bias, plan.relu, plan.pad];
 
 /** The forward's kernels of a tile kind: the products' code is the same for every kind (the entries are an argument); its transforms load each value once (`transform2dLoadingOnce`). */
-function kernelsOf(plan: Plan, kind: TileKind = FULL): Kernels | null {
+function kernelsOf(plan: Plan, kind: TileKind): Kernels | null {
   return cached("forward", [...allFields(plan), kind.rows, kind.cols], () => {
     const filter = instantiateKernel(filterBody(plan, kind), 3);
     const input = cached("forward input", [plan.c4, plan.inCols, plan.chunk, plan.pad, kind.rows, kind.cols], () => compileKernel(inputBody(plan, kind, true), 4));
@@ -961,7 +956,10 @@ const TRANSFORM_GROUPS = 4;
  * The multiplies of F(4 x 4, 3 x 3)'s products (36 per tile and pair of
  * channels, the channels rounded up to 4 and 8, the output to whole 4 x 4
  * tiles) over those of the direct sum (9 per output and pair), for a 3 x 3
- * filter with stride and dilation 1 and one group; Infinity for others.
+ * filter with stride and dilation 1 and one group; Infinity for others. An
+ * upper bound of what the kernels take: their F(2, 3) edge tiles and the
+ * forward's F(6, 3) tiles take fewer (so a few small shapes that would gain
+ * are left to the other kernels).
  */
 function multipliesRatio(g: ConvGeometry): number {
   const unit = g.strideHeight === 1 && g.strideWidth === 1 && g.dilationHeight === 1 && g.dilationWidth === 1;
@@ -1082,7 +1080,7 @@ export function forwardTiles(g: Pick<ConvGeometry, "outHeight" | "outWidth" | "i
 /** Where each tile of an axis starts. */
 const startsOf = (tiles: readonly number[]): number[] => tiles.map((_, i) => tiles.slice(0, i).reduce((a, b) => a + b, 0));
 
-/** One kind of tile of a forward plan: its tiles' corners as byte offsets into the staged input and output, from `start` in the tables. */
+/** One kind of tile of a plan (the forward's or the filter gradient's): its tiles' corners as byte offsets into the staged input and output, from `start` in the tables. */
 interface KindTiles {
   readonly kind: TileKind;
   readonly inOffsets: Int32Array;
@@ -1101,8 +1099,8 @@ interface TilePlan {
   readonly chunks: readonly { k: number; t0: number; count: number }[];
 }
 
-/** Forward and filter gradient plans by geometry (the same few shapes every step of a model); emptied when it grows past KERNEL_CACHE_SIZE. */
-const tilePlans = new Map<string, TilePlan>();
+/** Forward and filter gradient plans by geometry (the same few shapes every step of a model). */
+const tilePlans = new KernelCache<TilePlan>(256);
 
 /**
  * The plan of `rowTiles` x `colTiles` output tiles of every image, from
@@ -1114,8 +1112,10 @@ const tilePlans = new Map<string, TilePlan>();
  * kind's transforms, of one kind each. `pad`: the floats between planes.
  */
 function tilePlanOf(key: string, g: ConvGeometry, base: ChannelPlan, rowTiles: readonly TileSide[], colTiles: readonly TileSide[], pad: number): TilePlan {
-  const known = tilePlans.get(key);
-  if (known !== undefined) return known;
+  return tilePlans.get(key, () => buildTilePlan(g, base, rowTiles, colTiles, pad));
+}
+
+function buildTilePlan(g: ConvGeometry, base: ChannelPlan, rowTiles: readonly TileSide[], colTiles: readonly TileSide[], pad: number): TilePlan {
   const [rowStarts, colStarts] = [startsOf(rowTiles), startsOf(colTiles)];
   const outRows = rowTiles.reduce<number>((a, b) => a + b, 0);
   const outCols = colTiles.reduce<number>((a, b) => a + b, 0);
@@ -1144,11 +1144,8 @@ function tilePlanOf(key: string, g: ConvGeometry, base: ChannelPlan, rowTiles: r
     kinds.push({ kind, inOffsets: Int32Array.from(inOffsets), outOffsets: Int32Array.from(outOffsets), start, count: inOffsets.length });
     start += inOffsets.length;
   }
-  if (tilePlans.size >= KERNEL_CACHE_SIZE) tilePlans.clear();
   const chunks = kinds.flatMap(({ start, count }, k) => Array.from({ length: Math.ceil(count / chunk) }, (_, c) => ({ k, t0: start + c * chunk, count: Math.min(chunk, count - c * chunk) })));
-  const made = { plan, tiles, entries, kinds, chunks };
-  tilePlans.set(key, made);
-  return made;
+  return { plan, tiles, entries, kinds, chunks };
 }
 
 /** The key of a geometry's plans: every size they depend on. */
@@ -1401,12 +1398,12 @@ export function conv2dFilterGradWinogradWasm(dw: Float32Array, x: Float32Array, 
     const kernel = kernels[k];
     if (kindOf === undefined || kernel === null || kernel === undefined) return [];
     const kindEntries = entriesOf(kindOf.kind);
-    const first = t0 === kindOf.start ? 0 : 1;
+    const beta = t0 === kindOf.start ? 0 : 1;
     const per = Math.ceil(kindEntries / parts);
     const tasks: TaskCall[][] = [];
     for (let e = 0; e < kindEntries; e += per) {
       const n = Math.min(per, kindEntries - e);
-      const args = [vBuffer(c) + e * chunk * c4 * FLOAT, dBuffer(c) + e * chunk * o8 * FLOAT, at.wt + ((wtStarts[k] ?? 0) + e * c4 * o8) * FLOAT, c4 / MR, count, first, n];
+      const args = [vBuffer(c) + e * chunk * c4 * FLOAT, dBuffer(c) + e * chunk * o8 * FLOAT, at.wt + ((wtStarts[k] ?? 0) + e * c4 * o8) * FLOAT, c4 / MR, count, beta, n];
       tasks.push([{ kernel: kernel.products, args }]);
     }
     return tasks;

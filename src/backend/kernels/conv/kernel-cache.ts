@@ -1,0 +1,67 @@
+/**
+ * The caches of the convolution and pooling kernels: compiled WebAssembly
+ * (and the plans around it) by the sizes its code depends on, built on first
+ * use and kept while used.
+ *
+ * A cache that empties itself when full rebuilds everything a model uses
+ * every step once the model's kernels outnumber it, and each rebuilt kernel
+ * registers a new module with the worker pool until its `MAX_MODULES`
+ * (past which that kernel's jobs run on the calling thread alone). So these
+ * caches drop their least recently used entry instead, and hold many: a
+ * training step of one 3 x 3 convolution geometry builds about 30 entries
+ * (the forward's and the input gradient's tile kinds, the filter
+ * gradient's, the staging passes), and a model meets a few geometries per
+ * stage, twice where it evaluates at another batch size.
+ */
+
+/** Every cache made, for `kernelBuilds`. */
+const caches: { readonly builds: number }[] = [];
+
+/**
+ * How many kernels and plans the caches have built so far, all of them: for
+ * tests, which check that a model's later steps build nothing.
+ */
+export function kernelBuilds(): number {
+  return caches.reduce((n, c) => n + c.builds, 0);
+}
+
+/** A map of at most `capacity` entries that forgets the least recently used one first. */
+export class KernelCache<V> {
+  readonly #entries = new Map<string, V>();
+  readonly #capacity: number;
+  #builds = 0;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+    caches.push(this);
+  }
+
+  /** The value under `key`, made by `build` (and kept) when there is none. */
+  get(key: string, build: () => V): V {
+    if (this.#entries.has(key)) {
+      const value = this.#entries.get(key) as V; // NOTE: sound: `has` said the key is present (its value may be null)
+      // the most recently used entry goes last in the map's order
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+      return value;
+    }
+    const value = build();
+    this.#builds++;
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, value);
+    return value;
+  }
+
+  /** How many values `build` has made. */
+  get builds(): number {
+    return this.#builds;
+  }
+
+  /** The entries kept. */
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -15,9 +15,9 @@
  *   counts: few rows of many columns, rows that do not divide into whole
  *   tasks), equal their one-thread results bit for bit;
  * - the Winograd kernels of 3 x 3 convolutions (`winograd-wasm.ts`): the
- *   forward (chunks of tiles as tasks) and the filter gradient (its 36
+ *   forward (chunks of tiles as tasks) and the filter gradient (its
  *   products by entry and its transforms by tile as tasks, each entry's sum
- *   over tiles in tile order) over random shapes big enough to split, one
+ *   over a kind of tile's tiles in tile order) over random shapes big enough to split, one
  *   to 40 input channels, output channels around the 8-wide panel, padding
  *   or none, each kernel checked to have given workers tasks;
  * - the direct filter gradient of one-channel convolutions
@@ -181,7 +181,10 @@ describe("parallel kernels give the same bits at 1, 2, 3 and 8 threads", () => {
       padding: fc.constantFrom("same" as const, "valid" as const),
       seed: fc.integer({ min: 1, max: 1000 }),
     });
-    /** The geometry, where its products are enough to split (2^21 multiply-adds, the kernels' threshold) and not much more. */
+    /**
+     * The geometry, where its products are enough to split and not much more: 2^21 multiply-adds of whole 4 x 4 tiles, the kernels'
+     * threshold (their edge tiles take fewer, so a shape near it may run on one thread: some of the drawn shapes do split, checked below).
+     */
     const geometryOf = (c: typeof shapes extends fc.Arbitrary<infer T> ? T : never): ConvGeometry | undefined => {
       const g = conv2dGeometry({ batch: c.batch, inHeight: c.side, inWidth: c.side, inChannels: c.inChannels, kernelHeight: 3, kernelWidth: 3, outChannels: c.outChannels, padding: c.padding });
       const products = c.batch * Math.ceil(g.outHeight / 4) * Math.ceil(g.outWidth / 4) * 36 * Math.ceil(c.inChannels / 4) * 4 * Math.ceil(c.outChannels / 8) * 8;

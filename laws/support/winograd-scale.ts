@@ -79,7 +79,9 @@ export function winogradScale(x: ArrayLike<number>, w: ArrayLike<number>, g: Win
  * The scale of the filter gradient's rounding by F(3 x 3, 4 x 4), per entry
  * of `dw` (`[3, 3, C, O]`, the same for the nine taps): the sum over images
  * and 4 x 4 output tiles of the largest `|x[c]|` in the tile's 6 x 6 input
- * patch times the largest `|dy[o]|` in the tile.
+ * patch times the largest `|dy[o]|` in the tile. The kernel's F(2, 3) tiles
+ * at the edges (one or two outputs left) cover the same outputs, and their
+ * 4-wide patches are these 6-wide ones clipped to the input.
  */
 export function winogradFilterGradScale(x: ArrayLike<number>, dy: ArrayLike<number>, g: WinogradShape): Float64Array {
   const { inHeight: H, inWidth: W, inChannels: C, outChannels: O, outHeight: OH, outWidth: OW } = g;

@@ -199,6 +199,9 @@ export function arenaAllocator(owner: object): ArenaAllocator {
   return { take, release };
 }
 
+/** The addresses `arenaAddress` has given out while `watchArena` runs, else undefined. */
+let answered: Set<number> | undefined;
+
 /**
  * The byte address of `buffer` in the kernels' memory when it is a view of
  * the arena (a compiled program's buffer), else undefined: views of a
@@ -211,14 +214,14 @@ export function arenaAddress(buffer: Float32Array): number | undefined {
   return address;
 }
 
-/** The addresses `arenaAddress` has given out while `watchArena` runs, else undefined. */
-let answered: Set<number> | undefined;
-
 /**
  * Runs `run` and returns its result with the byte addresses `arenaAddress`
- * gave out meanwhile: the buffers a kernel took to read or write where they
- * are. For tests, which check that a kernel used a buffer in place rather
- * than copying it (the bits are the same either way).
+ * gave out meanwhile: the buffers a kernel found it could read or write
+ * where they are (one that then copies such a buffer anyway still counts:
+ * the tests search the working memory for the copy too). For tests, which
+ * check that kernels take buffers in place (the bits are the same either
+ * way). `run` is synchronous: what runs after its first `await` is not
+ * watched.
  */
 export function watchArena<T>(run: () => T): { readonly result: T; readonly addresses: ReadonlySet<number> } {
   const outer = answered;

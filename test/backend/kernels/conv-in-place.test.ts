@@ -4,6 +4,7 @@ import { conv2d } from "../../../src/backend/kernels/conv/forward.js";
 import { conv2dDirectWasm, fitsDirectWasm } from "../../../src/backend/kernels/conv/direct-wasm.js";
 import { conv2dFilterGradWinogradWasm, conv2dWinogradWasm, usesWinogradWasm } from "../../../src/backend/kernels/conv/winograd-wasm.js";
 import { arenaAllocator, watchArena } from "../../../src/backend/wasm/kernel-memory.js";
+import { copiedByCall } from "../support.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 
 /** Seeded values in [-1, 1). */
@@ -82,6 +83,9 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
       const call = watchArena(() => conv2dFilterGradWinogradWasm(inPlace, x, dy, g));
       expect(call.result).toBe(true);
       expect([...call.addresses]).toEqual([dy.byteOffset]);
+      // read by the tiles' transforms where they cover dy: no copy of it in the working memory; else staged there (the last four
+      // channels of its first pixel and the first four of the next, side by side in the staged copy)
+      expect(copiedByCall(dy, 12, () => void conv2dFilterGradWinogradWasm(inPlace, x, dy, g))).toBe(size === 13);
       expect(new Uint32Array(inPlace.buffer)).toEqual(new Uint32Array(staged.buffer));
       expect(staged.some((v) => v !== 0)).toBe(true);
       arena.release();

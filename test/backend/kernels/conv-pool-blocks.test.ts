@@ -6,6 +6,7 @@ import { wasmMatmulAvailable } from "../../../src/backend/kernels/wasm-matmul.js
 import { arenaAddress, arenaAllocator, watchArena } from "../../../src/backend/wasm/kernel-memory.js";
 import { sharing } from "../../../src/backend/wasm/memory-type.js";
 import { setThreads, tasksRunByWorkers, threadsReady, threadSupport } from "../../../src/backend/threads/pool.js";
+import { copiedByCall } from "../support.js";
 
 /** Seeded small integers in [-3, 3] (many ties, -0 among them), one in 16 NaN. */
 function values(size: number, seed: number): Float32Array {
@@ -78,6 +79,8 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
     const forward = watchArena(() => blockMaxPool(g, x, out));
     expect(forward.result).toBe(true);
     expect([...forward.addresses].sort()).toEqual([x.byteOffset, out.byteOffset].sort());
+    // read where it is, not staged block by block (the last four channels of a pixel and the first four of the next)
+    expect(copiedByCall(x, params.channels - 4, () => void blockMaxPool(g, x, out))).toBe(false);
     expectSameBits(out, want);
     if (gradient) {
       const wantDx = new Float32Array(size);
@@ -86,6 +89,8 @@ describe.runIf(wasmMatmulAvailable())("max pooling a block at a time in WebAssem
       const backward = watchArena(() => blockMaxPoolBackward(g, x, dy, dx));
       expect(backward.result).toBe(true);
       expect([...backward.addresses].sort()).toEqual([x.byteOffset, dy.byteOffset, dx.byteOffset].sort());
+      expect(copiedByCall(x, params.channels - 4, () => void blockMaxPoolBackward(g, x, dy, dx))).toBe(false);
+      expect(copiedByCall(dy, params.channels - 4, () => void blockMaxPoolBackward(g, x, dy, dx))).toBe(false);
       expectSameBits(dx, wantDx);
     }
     arena.release();

@@ -8,10 +8,14 @@
  * registers a new module with the worker pool until its `MAX_MODULES`
  * (past which that kernel's jobs run on the calling thread alone). So these
  * caches drop their least recently used entry instead, and hold many: a
- * training step of one 3 x 3 convolution geometry builds about 30 entries
- * (the forward's and the input gradient's tile kinds, the filter
+ * training step of one 3 x 3 convolution geometry builds about 20 to 30
+ * entries (the forward's and the input gradient's tile kinds, the filter
  * gradient's, the staging passes), and a model meets a few geometries per
- * stage, twice where it evaluates at another batch size.
+ * stage, twice where it evaluates at another batch size. Measured
+ * (2026-12-08, one thread, a jitted gradient of seven 3 x 3 convolutions
+ * with relu, 16 to 72 channels, batch 8, 16 x 16; 162 builds in all): 423
+ * ms a step with the Winograd cache of 128 that emptied itself, against 24
+ * ms with this one (six layers, 137 builds, fitted either way).
  */
 
 /** Every cache made, for `kernelBuilds`. */

@@ -1,7 +1,7 @@
 /**
  * The caches of the convolution and pooling kernels: compiled WebAssembly
- * (and the plans around it) by the sizes its code depends on, built on first
- * use and kept while used.
+ * (and the plans and window tables around it) by the sizes its code depends
+ * on, built on first use and kept while used.
  *
  * A cache that empties itself when full rebuilds everything a model uses
  * every step once the model's kernels outnumber it, and each rebuilt kernel
@@ -29,14 +29,23 @@ export function kernelBuilds(): number {
   return caches.reduce((n, c) => n + c.builds, 0);
 }
 
-/** A map of at most `capacity` entries that forgets the least recently used one first. */
+/**
+ * A map of at most `capacity` entries, and at most `maxWeight` of their
+ * `weigh` (bytes, say), that forgets the least recently used first. A value
+ * heavier than `maxWeight` alone is handed out and not kept.
+ */
 export class KernelCache<V> {
   readonly #entries = new Map<string, V>();
   readonly #capacity: number;
+  readonly #maxWeight: number;
+  readonly #weigh: (value: V) => number;
+  #weight = 0;
   #builds = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, limit?: { readonly maxWeight: number; readonly weigh: (value: V) => number }) {
     this.#capacity = capacity;
+    this.#maxWeight = limit?.maxWeight ?? Infinity;
+    this.#weigh = limit?.weigh ?? (() => 0);
     caches.push(this);
   }
 
@@ -51,11 +60,16 @@ export class KernelCache<V> {
     }
     const value = build();
     this.#builds++;
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    const weight = this.#weigh(value);
+    if (weight > this.#maxWeight) return value;
+    while (this.#entries.size > 0 && (this.#entries.size >= this.#capacity || this.#weight + weight > this.#maxWeight)) {
+      const oldest = this.#entries.entries().next();
+      if (oldest.done === true) break;
+      this.#entries.delete(oldest.value[0]);
+      this.#weight -= this.#weigh(oldest.value[1]);
     }
     this.#entries.set(key, value);
+    this.#weight += weight;
     return value;
   }
 

@@ -33,6 +33,7 @@ import { ALIGN_16, ALIGN_4, FunctionBody, Op, SimdOp, ValType } from "../../wasm
 import { sharedHeap } from "../../wasm/runtime.js";
 import { lazyKernel } from "../wasm-matmul.js";
 import type { ConvGeometry } from "./geometry.js";
+import { KernelCache } from "./kernel-cache.js";
 
 const FLOAT = 4;
 const VECTOR = 16;
@@ -286,12 +287,14 @@ function runMaxPool(g: ConvGeometry, staged: StagedPool, withAt: boolean): { hea
   return { heap, outAt, whereAt, count: pixels * g.inChannels };
 }
 
-/** Window tables by geometry (a few per model), each made once: emptied when it would pass TABLE_CACHE_SIZE tables or TABLE_CACHE_BYTES. */
-const tableCache = new Map<string, Int32Array>();
-const TABLE_CACHE_SIZE = 16;
-/** At most this many bytes of tables are kept (a 3x3 'same' pool over 64 x 112 x 112 pixels has a 29 MB table); a larger table is made per call. */
+/**
+ * Window tables by geometry (a few per model), each made once, the least
+ * recently used dropped past 64 tables or TABLE_CACHE_BYTES (a 3x3 'same'
+ * pool over 64 x 112 x 112 pixels has a 29 MB table); a larger table is made
+ * per call.
+ */
 const TABLE_CACHE_BYTES = 64 * 1024 * 1024;
-let tableCacheBytes = 0;
+const tableCache = new KernelCache<Int32Array>(64, { maxWeight: TABLE_CACHE_BYTES, weigh: (table) => table.byteLength });
 
 /**
  * The windows' table of a pooling geometry: for each output pixel in order,
@@ -301,10 +304,12 @@ let tableCacheBytes = 0;
  * long as the pooling kernel itself (the CNN bench's profile: 5.9% of a step).
  */
 function windowTable(g: ConvGeometry): Int32Array {
+  const key = [g.batch, g.inHeight, g.inWidth, g.inChannels, g.kernelHeight, g.kernelWidth, g.outHeight, g.outWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft].join(",");
+  return tableCache.get(key, () => buildWindowTable(g));
+}
+
+function buildWindowTable(g: ConvGeometry): Int32Array {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, kernelHeight: KH, kernelWidth: KW, outHeight: OH, outWidth: OW } = g;
-  const key = [N, H, W, C, KH, KW, OH, OW, g.strideHeight, g.strideWidth, g.padTop, g.padLeft].join(",");
-  const known = tableCache.get(key);
-  if (known !== undefined) return known;
   const table = new Int32Array(N * OH * OW * KH * KW);
   for (let n = 0, t = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -323,13 +328,6 @@ function windowTable(g: ConvGeometry): Int32Array {
       }
     }
   }
-  if (table.byteLength > TABLE_CACHE_BYTES) return table;
-  if (tableCache.size >= TABLE_CACHE_SIZE || tableCacheBytes + table.byteLength > TABLE_CACHE_BYTES) {
-    tableCache.clear();
-    tableCacheBytes = 0;
-  }
-  tableCache.set(key, table);
-  tableCacheBytes += table.byteLength;
   return table;
 }
 

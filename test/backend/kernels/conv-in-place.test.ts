@@ -18,11 +18,12 @@ function values(n: number, seed: number): Float32Array {
 
 /**
  * Runs `forward` on x and out taken from the kernels' memory (x of `inputs`
- * seeded values, out filled with 7) and on plain copies, expects the same
- * bits and both buffers taken in place (and none by the call on copies),
- * and returns the in-place buffers and the allocator (to release).
+ * seeded values, out filled with 7, `channels` a pixel) and on plain copies,
+ * expects the same bits and both buffers taken in place (and none by the
+ * call on copies), with no staged copy of the output left in the working
+ * memory, and returns the in-place buffers and the allocator (to release).
  */
-function inPlaceForward(inputs: number, outputs: number, seed: number, forward: (out: Float32Array, x: Float32Array) => boolean): { x: Float32Array; out: Float32Array; arena: ReturnType<typeof arenaAllocator> } {
+function inPlaceForward(inputs: number, outputs: number, channels: number, seed: number, forward: (out: Float32Array, x: Float32Array) => boolean): { x: Float32Array; out: Float32Array; arena: ReturnType<typeof arenaAllocator> } {
   const arena = arenaAllocator({});
   const [x, out] = [arena.take(inputs), arena.take(outputs)];
   if (x === undefined || out === undefined) throw new Error("no buffers in the kernels' memory");
@@ -36,6 +37,8 @@ function inPlaceForward(inputs: number, outputs: number, seed: number, forward: 
   expect(inPlace.result).toBe(true);
   expect([...inPlace.addresses].sort()).toEqual([x.byteOffset, out.byteOffset].sort());
   expect(new Uint32Array(out.buffer, out.byteOffset, outputs)).toEqual(new Uint32Array(staged.buffer));
+  // written where it is: the working memory holds no staged output (the last four channels of a pixel and the first four of the next)
+  expect(copiedByCall(staged, channels - 4, () => void forward(out, x))).toBe(false);
   return { x, out, arena };
 }
 
@@ -48,7 +51,7 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
     const w = values(9 * 16 * 32, 3).map((v) => v / 4);
     const bias = values(32, 4);
     const epilogue = { beta: false, bias, biasOffset: 0, relu: true };
-    const { x, out, arena } = inPlaceForward(4 * 14 * 14 * 16, 4 * 14 * 14 * 32, 5, (y, xs) => conv2dWinogradWasm(y, xs, w, g, epilogue));
+    const { x, out, arena } = inPlaceForward(4 * 14 * 14 * 16, 4 * 14 * 14 * 32, 32, 5, (y, xs) => conv2dWinogradWasm(y, xs, w, g, epilogue));
     // a NaN in x: Winograd declines, and the public function's direct sum writes every output (the same as for a plain array)
     x[100] = Number.NaN;
     const want = conv2d(new Float32Array(out.length), Float32Array.from(x), w, { ...params, bias, activation: "relu" });
@@ -64,7 +67,7 @@ describe.runIf(sharing.shared)("convolution kernels on a compiled program's buff
     expect(fitsDirectWasm(g)).toBe(true);
     const w = values(9 * 32, 6);
     const epilogue = { beta: false, bias: values(32, 7), biasOffset: 0, relu: false };
-    inPlaceForward(5 * 28 * 28, 5 * 28 * 28 * 32, 8, (y, xs) => conv2dDirectWasm(y, xs, w, g, epilogue)).arena.release();
+    inPlaceForward(5 * 28 * 28, 5 * 28 * 28 * 32, 32, 8, (y, xs) => conv2dDirectWasm(y, xs, w, g, epilogue)).arena.release();
   });
 
   test("the Winograd filter gradient reads dy where it is, with the bits of a call on a copy: directly where its tiles cover it, else by its staging pass", () => {
